@@ -1,0 +1,182 @@
+//! The playbook as users write it. Unknown fields are rejected everywhere so a typo is an
+//! error, not a silently ignored setting. The JSON schema in `schemas/playbook.schema.json`
+//! is generated from these types.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::duration::Span;
+use crate::rules::{Severity, Signal};
+
+/// An investigation: phases of collection with time boxes, and the rules that judge the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Playbook {
+    /// Short name, used in the investigation directory's name.
+    pub name: String,
+    /// The question this playbook answers.
+    #[serde(default)]
+    pub summary: String,
+    /// Sampling interval of the interval tools (mpstat, vmstat, ...).
+    #[serde(default = "default_interval")]
+    pub interval: Span,
+    /// Rule files (only `[[rule]]` tables), relative to this playbook.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    #[serde(default, rename = "phase")]
+    pub phases: Vec<Phase>,
+    /// Step definitions by name. A phase may also name a built-in collector directly.
+    #[serde(default, rename = "step", skip_serializing_if = "BTreeMap::is_empty")]
+    pub steps: BTreeMap<String, Step>,
+    #[serde(default, rename = "rule", skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+}
+
+fn default_interval() -> Span {
+    Span(std::time::Duration::from_secs(1))
+}
+
+/// Steps that run concurrently within one time box.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    pub name: String,
+    /// How long the phase may take; its steps are ended when it runs out.
+    pub time_box: Span,
+    /// Step names: keys of `[step.NAME]` or built-in collector names.
+    pub steps: Vec<String>,
+    /// Run this phase only when the condition holds on the findings so far,
+    /// e.g. `any_finding(resource = 'cpu')`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+}
+
+/// One collection step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub collector: Collector,
+    #[serde(default)]
+    pub args: StepArgs,
+    /// Where the output goes, relative to raw_data/ (defaults to the collector's own place).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+}
+
+/// The built-in collectors. Each knows its argv, its output file, its parser and how to install it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Collector {
+    /// `mpstat -P ALL`: per-CPU utilization.
+    Mpstat,
+    /// `vmstat -w -t`: run queue, memory, swap, I/O wait.
+    Vmstat,
+    /// `iostat -x`: per-device utilization, queue and latency.
+    Iostat,
+    /// `sar -n DEV`: per-interface throughput.
+    SarDev,
+    /// `pidstat -u -w`: per-process CPU and context switches.
+    Pidstat,
+    /// perf_manual's own /proc sampler: stat, meminfo, vmstat, loadavg, diskstats, net/dev, pressure.
+    Procfs,
+    /// `perf record -g` then `perf script`: on-CPU stacks, folded, flamegraph, top functions.
+    PerfRecord,
+    /// `perf trace -s`: per-process syscall summary.
+    PerfTrace,
+    /// Any program, argv only (never a shell string). Needs `--allow-commands`.
+    Command,
+}
+
+impl Collector {
+    pub const ALL: [Collector; 9] = [
+        Collector::Mpstat,
+        Collector::Vmstat,
+        Collector::Iostat,
+        Collector::SarDev,
+        Collector::Pidstat,
+        Collector::Procfs,
+        Collector::PerfRecord,
+        Collector::PerfTrace,
+        Collector::Command,
+    ];
+
+    /// The name a playbook uses for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Collector::Mpstat => "mpstat",
+            Collector::Vmstat => "vmstat",
+            Collector::Iostat => "iostat",
+            Collector::SarDev => "sar-dev",
+            Collector::Pidstat => "pidstat",
+            Collector::Procfs => "procfs",
+            Collector::PerfRecord => "perf-record",
+            Collector::PerfTrace => "perf-trace",
+            Collector::Command => "command",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Collector> {
+        Collector::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// Collector arguments. Each collector reads the ones it knows; `check` rejects the others.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepArgs {
+    /// perf-record: samples per second (default 99).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<u32>,
+    /// perf-record: record call graphs (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_graph: Option<bool>,
+    /// perf-record, perf-trace: whom to observe: `all` (default, the whole system), `busiest`
+    /// (the processes using the most CPU in earlier phases' pidstat data), or a PID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// With `target = "busiest"`: how many processes (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top: Option<u32>,
+    /// command: the program and its arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argv: Option<Vec<String>>,
+    /// command: the parser for its output (a built-in parser name or a spec in parsers/).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parser: Option<String>,
+}
+
+/// A judgement over the records: when `when` holds, a finding is raised.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    /// cpu, memory, disk, network, mutex, service, ...
+    pub resource: String,
+    pub signal: Signal,
+    /// The condition, e.g. `avg(vmstat.r) / host.cpus > 1.0 for 5s`.
+    pub when: String,
+    pub severity: Severity,
+    /// Shown when the rule fires; `{{value}}` and `{{threshold}}` are filled in.
+    pub message: String,
+    /// What this means, in a line.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub meaning: String,
+    /// Where to look next.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub next: String,
+    /// Where the threshold comes from (a book, a page).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+}
+
+/// A rule file named by `include`: only rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}

@@ -1,0 +1,1 @@
+//! perf script → folded stacks (inferno), flamegraphs and hotspot tables. (Being written.)

@@ -1,0 +1,115 @@
+//! Typed records and the uniform series view that rules query.
+//!
+//! Every parser turns one tool's text into [`Record`]s: one row of one table
+//! (`mpstat`, `vmstat`, `iostat`, `sar_dev`, `pidstat`, `pressure`, ...), at one
+//! time, for one instance (the labels), with numeric fields under canonical names.
+//! Nothing above `parse/` looks at tool text again.
+
+pub mod fallback;
+pub mod series;
+pub mod units;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use series::{Dataset, Series};
+pub use units::Unit;
+
+/// Which instance a row describes: `cpu="0"`, `device="sda"`, `pid="123"`, `comm="nginx"`.
+pub type Labels = BTreeMap<String, String>;
+
+/// One row of one tool's output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The table the row belongs to; with a field name it makes a series name (`mpstat.usr`).
+    pub table: String,
+    /// Seconds since the Unix epoch when the tool printed a date or the collector knew it;
+    /// otherwise seconds since the first sample of the file.
+    pub time: f64,
+    pub labels: Labels,
+    /// Field values under canonical names: lower case, leading `%` dropped, `/` and `-` as `_`
+    /// (`%util` → `util`, `rkB/s` → `rkb_s`, `aqu-sz` → `aqu_sz`). Units: see [`units::unit_of`].
+    pub fields: BTreeMap<String, f64>,
+    pub source: SourceRef,
+}
+
+/// Where a record came from: a raw file (relative to the data directory) and a 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SourceRef {
+    pub file: String,
+    pub line: usize,
+}
+
+/// A line of input a parser could not use. The parse of the rest goes on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParseWarning {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ParseWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+    }
+}
+
+/// Facts about the host a file revealed (sysstat's banner names the CPU count, for one).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostFacts {
+    pub hostname: Option<String>,
+    pub kernel: Option<String>,
+    pub cpus: Option<u32>,
+    pub mem_total_kib: Option<u64>,
+}
+
+impl HostFacts {
+    /// Fill what `self` does not know from `other`.
+    pub fn merge(&mut self, other: &HostFacts) {
+        if self.hostname.is_none() {
+            self.hostname.clone_from(&other.hostname);
+        }
+        if self.kernel.is_none() {
+            self.kernel.clone_from(&other.kernel);
+        }
+        self.cpus = self.cpus.or(other.cpus);
+        self.mem_total_kib = self.mem_total_kib.or(other.mem_total_kib);
+    }
+}
+
+/// What a parser made of one file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Parsed {
+    pub records: Vec<Record>,
+    pub warnings: Vec<ParseWarning>,
+    pub host: HostFacts,
+}
+
+/// The canonical name of a tool's column header: `%util` → `util`, `rkB/s` → `rkb_s`.
+pub fn canonical_field(header: &str) -> String {
+    let trimmed = header.trim().trim_start_matches('%');
+    let mut name = String::with_capacity(trimmed.len());
+    for ch in trimmed.chars() {
+        match ch {
+            '/' | '-' | '.' | ' ' => name.push('_'),
+            '%' => name.push_str("pct"),
+            c => name.extend(c.to_lowercase()),
+        }
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_field;
+
+    #[test]
+    fn canonical_names_follow_the_documented_rule() {
+        assert_eq!(canonical_field("%util"), "util");
+        assert_eq!(canonical_field("rkB/s"), "rkb_s");
+        assert_eq!(canonical_field("aqu-sz"), "aqu_sz");
+        assert_eq!(canonical_field("%rxutil"), "rxutil");
+        assert_eq!(canonical_field("r_await"), "r_await");
+    }
+}

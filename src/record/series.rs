@@ -1,0 +1,124 @@
+//! The uniform view rules query: one time series per (table.field, labels).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::{HostFacts, Labels, Record, Unit, units::unit_of};
+
+/// One metric of one instance over time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    /// `table.field`, as rules name it: `iostat.util`.
+    pub name: String,
+    pub labels: Labels,
+    pub unit: Unit,
+    /// (time in seconds, value), in time order.
+    pub points: Vec<(f64, f64)>,
+    /// Raw files the points came from.
+    pub files: BTreeSet<String>,
+}
+
+/// Every series of an investigation, plus what is known of the host.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    series: BTreeMap<String, Vec<Series>>,
+    pub host: HostFacts,
+}
+
+impl Dataset {
+    pub fn from_records(records: &[Record], host: HostFacts) -> Self {
+        let mut by_key: BTreeMap<(String, Labels), Series> = BTreeMap::new();
+        for record in records {
+            for (field, &value) in &record.fields {
+                if !value.is_finite() {
+                    continue;
+                }
+                let name = format!("{}.{}", record.table, field);
+                let series = by_key
+                    .entry((name.clone(), record.labels.clone()))
+                    .or_insert_with(|| Series {
+                        name,
+                        labels: record.labels.clone(),
+                        unit: unit_of(&record.table, field),
+                        points: Vec::new(),
+                        files: BTreeSet::new(),
+                    });
+                series.points.push((record.time, value));
+                if !series.files.contains(&record.source.file) {
+                    series.files.insert(record.source.file.clone());
+                }
+            }
+        }
+        let mut series: BTreeMap<String, Vec<Series>> = BTreeMap::new();
+        for (_, mut one) in by_key {
+            one.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            series.entry(one.name.clone()).or_default().push(one);
+        }
+        Dataset { series, host }
+    }
+
+    /// All instances of the series called `name` (`mpstat.busy`).
+    pub fn instances(&self, name: &str) -> &[Series] {
+        self.series.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Every series name present, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.series.keys().map(String::as_str)
+    }
+
+    /// Whether any series of `table` is present (`mpstat`).
+    pub fn has_table(&self, table: &str) -> bool {
+        let prefix = format!("{table}.");
+        self.series
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(name, _)| name.starts_with(&prefix))
+    }
+
+    /// A host fact by the name rules use: `host.cpus`, `host.mem_total_kib`.
+    pub fn host_fact(&self, name: &str) -> Option<f64> {
+        match name {
+            "cpus" => self.host.cpus.map(f64::from),
+            "mem_total_kib" => self.host.mem_total_kib.map(|kib| kib as f64),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::SourceRef;
+
+    fn record(table: &str, time: f64, cpu: &str, busy: f64) -> Record {
+        Record {
+            table: table.into(),
+            time,
+            labels: [("cpu".to_string(), cpu.to_string())].into(),
+            fields: [("busy".to_string(), busy)].into(),
+            source: SourceRef {
+                file: "cpu/mpstat.txt".into(),
+                line: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn records_become_one_sorted_series_per_instance() {
+        let records = [
+            record("mpstat", 2.0, "all", 50.0),
+            record("mpstat", 1.0, "all", 40.0),
+            record("mpstat", 1.0, "0", 80.0),
+        ];
+        let data = Dataset::from_records(&records, HostFacts::default());
+        let busy = data.instances("mpstat.busy");
+        assert_eq!(busy.len(), 2);
+        let all = busy.iter().find(|s| s.labels["cpu"] == "all").unwrap();
+        assert_eq!(all.points, vec![(1.0, 40.0), (2.0, 50.0)]);
+        assert_eq!(all.unit, Unit::Percent);
+        assert!(data.has_table("mpstat"));
+        assert!(!data.has_table("mp"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Phase conditions such as `any_finding(resource = 'cpu')`. (Being written.)

@@ -1,0 +1,1 @@
+//! Evaluation of rule expressions over a dataset. (Being written.)

@@ -1,0 +1,1 @@
+//! The rule expression grammar and its nom parser. (Being written.)

@@ -1,0 +1,150 @@
+//! What a rule concludes. This shape is a contract (schemas/findings.schema.json):
+//! extend it, never break it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::record::Labels;
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "info" => Ok(Severity::Info),
+            "low" => Ok(Severity::Low),
+            "medium" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            other => Err(format!(
+                "unknown severity {other:?}, expected one of info, low, medium, high, critical"
+            )),
+        }
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    Utilization,
+    Saturation,
+    Errors,
+    Rate,
+    Duration,
+}
+
+impl Signal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Signal::Utilization => "utilization",
+            Signal::Saturation => "saturation",
+            Signal::Errors => "errors",
+            Signal::Rate => "rate",
+            Signal::Duration => "duration",
+        }
+    }
+}
+
+/// A time window in the same clock as the records' `time`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Window {
+    pub start: f64,
+    pub end: f64,
+}
+
+/// The numbers behind a finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Evidence {
+    /// The rule's expression, as written.
+    pub expression: String,
+    /// Series the expression read (`vmstat.r`).
+    pub series: Vec<String>,
+    /// The instance that crossed the threshold (`cpu="0"`, `device="sda"`); empty for host-wide.
+    pub instance: Labels,
+    /// Raw files the series came from.
+    pub files: Vec<String>,
+    /// Where the condition held; `None` for whole-run aggregates.
+    pub window: Option<Window>,
+    /// How long the condition held, in seconds.
+    pub held_seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Finding {
+    pub id: String,
+    pub resource: String,
+    pub signal: Signal,
+    pub severity: Severity,
+    /// The value that crossed the threshold (left-hand side of the comparison).
+    pub value: f64,
+    /// The threshold it crossed (right-hand side), when it was a number.
+    pub threshold: Option<f64>,
+    /// The unit suffix of `value` and `threshold` (`%`, ` ms`), empty for counts.
+    pub unit: String,
+    /// The rule's message with `{{value}}` and `{{threshold}}` filled in.
+    pub message: String,
+    /// What this means, in a line.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub meaning: String,
+    /// Where to look next (which drill-down playbook to run).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub next: String,
+    pub evidence: Evidence,
+}
+
+/// Most important first: severity, then how far past the threshold, then how long it held.
+pub fn rank(findings: &mut [Finding]) {
+    fn excess(finding: &Finding) -> f64 {
+        match finding.threshold {
+            Some(threshold) if threshold.abs() > f64::EPSILON => {
+                (finding.value - threshold).abs() / threshold.abs()
+            }
+            _ => 0.0,
+        }
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(excess(b).total_cmp(&excess(a)))
+            .then(
+                b.evidence
+                    .held_seconds
+                    .total_cmp(&a.evidence.held_seconds),
+            )
+            .then(a.id.cmp(&b.id))
+    });
+}

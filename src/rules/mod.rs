@@ -1,0 +1,9 @@
+//! The rule expression language (nom), its evaluation over a [`Dataset`], and findings.
+//! No I/O here: rules are judged on values alone.
+
+pub mod condition;
+pub mod eval;
+pub mod expr;
+pub mod finding;
+
+pub use finding::{Evidence, Finding, Severity, Signal, Window, rank};
