@@ -1,0 +1,247 @@
+//! Judging a directory of captured data, whoever captured it: read every file, recognize it by
+//! content, parse (in parallel with rayon), fill stand-ins from /proc where sysstat was
+//! missing, evaluate the rules, and fold any perf script into a profile.
+//!
+//! `run` judges its own raw_data/ through this same path, so `analyze` on a copy gives the
+//! same verdict.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::{
+    parse::{self, Format, sniff::sniff},
+    playbook::Rule,
+    profile::{self, Folded, HotFunction},
+    record::{Dataset, HostFacts, ParseWarning, Record, fallback},
+    rules::eval::{Judgement, evaluate_all},
+};
+
+/// Files never judged: the engine's own bookkeeping and binary perf data.
+fn is_bookkeeping(relative: &str) -> bool {
+    let name = relative.rsplit('/').next().unwrap_or(relative);
+    name == "manifest.json"
+        || name.ends_with(".stderr")
+        || name.ends_with(".log")
+        || name.ends_with(".data")
+        || name.ends_with(".data.old")
+}
+
+/// How one file was read.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub format: Option<Format>,
+    pub records: usize,
+    pub warnings: usize,
+    pub bytes: u64,
+    /// Why it was not recognized, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A profile built from `perf script` output.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileSummary {
+    pub source: String,
+    pub total_samples: u64,
+    pub top: Vec<HotFunction>,
+    #[serde(skip)]
+    pub folded: Folded,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    pub files: Vec<FileReport>,
+    pub warnings: Vec<ParseWarning>,
+    pub host: HostFacts,
+    /// sysstat tables that were computed from /proc snapshots because the tool's own output was absent.
+    pub stand_ins: Vec<String>,
+    pub profiles: Vec<ProfileSummary>,
+    #[serde(skip)]
+    pub records: Vec<Record>,
+    #[serde(skip)]
+    pub judgement: Judgement,
+}
+
+/// Every regular file below `dir`, as paths relative to it, sorted.
+pub fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                walk(base, &path, out)?;
+            } else if kind.is_file()
+                && let Ok(relative) = path.strip_prefix(base)
+            {
+                out.push(relative.to_string_lossy().into_owned());
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
+/// What one file yielded.
+struct FileOutcome {
+    report: FileReport,
+    parsed: crate::record::Parsed,
+    profile: Option<ProfileSummary>,
+}
+
+fn read_one(dir: &Path, relative: &str) -> FileOutcome {
+    let path: PathBuf = dir.join(relative);
+    let mut report = FileReport {
+        path: relative.to_string(),
+        format: None,
+        records: 0,
+        warnings: 0,
+        bytes: 0,
+        note: None,
+    };
+    let empty = |report: FileReport| FileOutcome {
+        report,
+        parsed: Default::default(),
+        profile: None,
+    };
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            report.note = Some(format!("cannot read: {err}"));
+            return empty(report);
+        }
+    };
+    report.bytes = bytes.len() as u64;
+    if bytes.is_empty() {
+        report.note = Some("empty".into());
+        return empty(report);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    if text.contains('\0') {
+        report.note = Some("binary".into());
+        return empty(report);
+    }
+    let Some(format) = sniff(&text) else {
+        report.note = Some("not recognized".into());
+        return empty(report);
+    };
+    report.format = Some(format);
+    if format == Format::PerfScript {
+        return match profile::fold_perf_script(&bytes) {
+            Ok(folded) => FileOutcome {
+                profile: Some(ProfileSummary {
+                    source: relative.to_string(),
+                    total_samples: folded.total_samples,
+                    top: profile::top_functions(&folded, 15),
+                    folded,
+                }),
+                report,
+                parsed: Default::default(),
+            },
+            Err(err) => {
+                report.note = Some(format!("perf script could not be folded: {err}"));
+                empty(report)
+            }
+        };
+    }
+    let parsed = parse::parse(format, relative, &text);
+    report.records = parsed.records.len();
+    report.warnings = parsed.warnings.len();
+    FileOutcome {
+        report,
+        parsed,
+        profile: None,
+    }
+}
+
+/// Read, recognize and parse every file below `dir`; nothing is judged yet.
+pub fn read_dir(dir: &Path) -> std::io::Result<Analysis> {
+    let files: Vec<String> = list_files(dir)?
+        .into_iter()
+        .filter(|file| !is_bookkeeping(file))
+        .collect();
+    let outcomes: Vec<FileOutcome> = files.par_iter().map(|file| read_one(dir, file)).collect();
+    let mut analysis = Analysis {
+        files: Vec::new(),
+        warnings: Vec::new(),
+        host: HostFacts::default(),
+        stand_ins: Vec::new(),
+        profiles: Vec::new(),
+        records: Vec::new(),
+        judgement: Judgement::default(),
+    };
+    for outcome in outcomes {
+        analysis.files.push(outcome.report);
+        analysis.host.merge(&outcome.parsed.host);
+        analysis.records.extend(outcome.parsed.records);
+        analysis.warnings.extend(outcome.parsed.warnings);
+        analysis.profiles.extend(outcome.profile);
+    }
+    let before: Vec<String> = tables(&analysis.records);
+    fallback::fill_missing(&mut analysis.records);
+    analysis.stand_ins = tables(&analysis.records)
+        .into_iter()
+        .filter(|table| !before.contains(table))
+        .filter(|table| ["mpstat", "vmstat", "iostat", "sar_dev"].contains(&table.as_str()))
+        .collect();
+    Ok(analysis)
+}
+
+fn tables(records: &[Record]) -> Vec<String> {
+    let mut tables: Vec<String> = records.iter().map(|r| r.table.clone()).collect();
+    tables.sort();
+    tables.dedup();
+    tables
+}
+
+impl Analysis {
+    /// Evaluate `rules` over the records. `host` fills what the files did not reveal.
+    pub fn judge(&mut self, rules: &[Rule], host: &HostFacts) {
+        let mut facts = self.host.clone();
+        facts.merge(host);
+        let data = Dataset::from_records(&self.records, facts);
+        self.judgement = evaluate_all(rules, &data);
+    }
+
+    /// The processes that used the most CPU in pidstat's data, busiest first, leaving out the
+    /// observers themselves.
+    pub fn busiest_processes(&self, top: usize) -> Vec<u32> {
+        const OBSERVERS: [&str; 7] = [
+            "perf_manual",
+            "pidstat",
+            "mpstat",
+            "iostat",
+            "sar",
+            "sadc",
+            "perf",
+        ];
+        let mut usage: std::collections::BTreeMap<u32, (f64, usize)> = Default::default();
+        for record in self.records.iter().filter(|r| r.table == "pidstat") {
+            let comm = record.labels.get("comm").map(String::as_str).unwrap_or("");
+            let Some(pid) = record.labels.get("pid").and_then(|pid| pid.parse::<u32>().ok()) else {
+                continue;
+            };
+            if OBSERVERS.contains(&comm) || pid == std::process::id() {
+                continue;
+            }
+            if let Some(&cpu) = record.fields.get("cpu") {
+                let entry = usage.entry(pid).or_default();
+                entry.0 += cpu;
+                entry.1 += 1;
+            }
+        }
+        let mut ranked: Vec<(u32, f64)> = usage
+            .into_iter()
+            .map(|(pid, (sum, count))| (pid, sum / count.max(1) as f64))
+            .filter(|&(_, avg)| avg > 0.0)
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.into_iter().take(top).map(|(pid, _)| pid).collect()
+    }
+}

@@ -1,0 +1,234 @@
+//! What this host can do: which tools are installed and which kernel features work.
+//! Features are detected by trying them, never assumed from the kernel version.
+
+use std::{path::Path, sync::atomic::AtomicBool, time::Instant};
+
+use serde::Serialize;
+
+use super::{
+    process::{Ending, Redirect, find_program, run_owned},
+    tools::install_hint,
+};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+    /// What to do when it is not ok.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub hint: String,
+}
+
+/// The tools perf_manual's collectors use.
+const TOOLS: [(&str, &[&str]); 7] = [
+    ("mpstat", &["-V"]),
+    ("iostat", &["-V"]),
+    ("sar", &["-V"]),
+    ("pidstat", &["-V"]),
+    ("vmstat", &["-V"]),
+    ("perf", &["--version"]),
+    ("stress-ng", &["--version"]),
+];
+
+/// Run every check. `scratch` is a directory for the probes' output.
+pub fn doctor(scratch: &Path) -> Vec<Check> {
+    let mut checks: Vec<Check> = TOOLS
+        .iter()
+        .map(|(tool, version_args)| tool_check(scratch, tool, version_args))
+        .collect();
+    checks.push(kernel_check());
+    checks.push(file_check(
+        "pressure stall information",
+        "/proc/pressure/cpu",
+        "boot with psi=1 (CONFIG_PSI)",
+    ));
+    checks.push(file_check(
+        "cgroup v2",
+        "/sys/fs/cgroup/cgroup.controllers",
+        "",
+    ));
+    checks.push(file_check(
+        "cgroup v1 memory controller",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+        "",
+    ));
+    checks.push(tracepoint_check());
+    checks.push(paranoid_check());
+    if find_program("perf").is_some() {
+        checks.push(probe(
+            scratch,
+            "perf record -e cpu-clock (software event)",
+            &["perf", "record", "-e", "cpu-clock", "-o"],
+            "on-CPU profiles will be missing",
+        ));
+        checks.push(probe(
+            scratch,
+            "perf hardware counters (cycles)",
+            &["perf", "record", "-e", "cycles", "-o"],
+            "a VM without a virtual PMU: cpu-clock is used instead",
+        ));
+    }
+    checks
+}
+
+fn tool_check(scratch: &Path, tool: &str, version_args: &[&str]) -> Check {
+    let Some(path) = find_program(tool) else {
+        return Check {
+            name: tool.to_string(),
+            ok: false,
+            detail: "not found on PATH".into(),
+            hint: install_hint(tool),
+        };
+    };
+    let mut argv = vec![tool.to_string()];
+    argv.extend(version_args.iter().map(|s| s.to_string()));
+    let (ok, output) = run_probe(scratch, &argv);
+    let version = output
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("")
+        .to_string();
+    Check {
+        name: tool.to_string(),
+        ok: true,
+        detail: if ok || !version.is_empty() {
+            format!("{} ({version})", path.display())
+        } else {
+            path.display().to_string()
+        },
+        hint: String::new(),
+    }
+}
+
+/// Run a short probe; returns whether it exited 0 and what it printed (stdout then stderr).
+fn run_probe(scratch: &Path, argv: &[String]) -> (bool, String) {
+    let stdout = scratch.join("probe.out");
+    let stderr = scratch.join("probe.err");
+    let never = AtomicBool::new(false);
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    let exit = run_owned(
+        argv,
+        Redirect {
+            stdout: &stdout,
+            stderr: &stderr,
+        },
+        deadline,
+        &never,
+    );
+    let text = [&stdout, &stderr]
+        .iter()
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let ok = exit.is_ok_and(|exit| exit.ending == Ending::Exited && exit.code == Some(0));
+    (ok, text)
+}
+
+fn probe(scratch: &Path, name: &str, argv_prefix: &[&str], consequence: &str) -> Check {
+    let data = scratch.join("probe.data");
+    let mut argv: Vec<String> = argv_prefix.iter().map(|s| s.to_string()).collect();
+    argv.push(data.to_string_lossy().into_owned());
+    argv.extend(["--", "true"].map(String::from));
+    let (ok, output) = run_probe(scratch, &argv);
+    let detail = if ok {
+        "works".to_string()
+    } else {
+        output
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty())
+            .unwrap_or("failed")
+            .to_string()
+    };
+    Check {
+        name: name.to_string(),
+        ok,
+        detail,
+        hint: if ok { String::new() } else { consequence.to_string() },
+    }
+}
+
+fn kernel_check() -> Check {
+    match procfs::sys::kernel::Version::current() {
+        Ok(version) => Check {
+            name: "kernel".into(),
+            ok: true,
+            detail: format!("{}.{}.{}", version.major, version.minor, version.patch),
+            hint: String::new(),
+        },
+        Err(err) => Check {
+            name: "kernel".into(),
+            ok: false,
+            detail: err.to_string(),
+            hint: String::new(),
+        },
+    }
+}
+
+fn file_check(name: &str, path: &str, hint: &str) -> Check {
+    let ok = std::fs::read(path).is_ok();
+    Check {
+        name: name.to_string(),
+        ok,
+        detail: if ok {
+            format!("{path} readable")
+        } else {
+            format!("{path} not readable")
+        },
+        hint: if ok { String::new() } else { hint.to_string() },
+    }
+}
+
+fn tracepoint_check() -> Check {
+    let candidates = [
+        "/sys/kernel/tracing/events/sched/sched_switch",
+        "/sys/kernel/debug/tracing/events/sched/sched_switch",
+    ];
+    let found = candidates.iter().find(|path| Path::new(path).exists());
+    Check {
+        name: "tracepoint sched:sched_switch".into(),
+        ok: found.is_some(),
+        detail: found.map_or("tracefs not mounted or no sched events".into(), |path| {
+            path.to_string()
+        }),
+        hint: if found.is_some() {
+            String::new()
+        } else {
+            "mount -t tracefs nodev /sys/kernel/tracing".into()
+        },
+    }
+}
+
+fn paranoid_check() -> Check {
+    let value = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
+        .map(|text| text.trim().to_string());
+    let is_root = unsafe_geteuid() == 0;
+    match value {
+        Ok(level) => {
+            let ok = is_root || level.parse::<i32>().is_ok_and(|level| level <= 1);
+            Check {
+                name: "perf_event_paranoid".into(),
+                ok,
+                detail: format!("{level}{}", if is_root { " (running as root)" } else { "" }),
+                hint: if ok {
+                    String::new()
+                } else {
+                    "run as root or: sysctl kernel.perf_event_paranoid=1".into()
+                },
+            }
+        }
+        Err(err) => Check {
+            name: "perf_event_paranoid".into(),
+            ok: false,
+            detail: err.to_string(),
+            hint: "this kernel has no perf events".into(),
+        },
+    }
+}
+
+fn unsafe_geteuid() -> u32 {
+    // SAFETY: geteuid(2) cannot fail and touches no memory.
+    unsafe { libc::geteuid() }
+}

@@ -1,0 +1,73 @@
+//! raw_data/manifest.json: what each step ran and how it ended. Written after every phase,
+//! so an interrupted run still says what it collected.
+
+use serde::{Deserialize, Serialize};
+
+use super::process::Exit;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// Ran and exited 0.
+    Ok,
+    /// Exited non-zero or could not start; its output, if any, is kept.
+    Failed,
+    /// Ended at its time box; partial output kept.
+    TimedOut,
+    /// Ended by Ctrl-C; partial output kept.
+    Interrupted,
+    /// A program it needs is not installed; see `hint`.
+    Missing,
+    /// Not run (its phase's condition did not hold, or commands are not allowed).
+    Skipped,
+}
+
+/// One program run (a step may run several in turn, like `perf record` then `perf script`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommandRecord {
+    pub argv: Vec<String>,
+    pub stdout: String,
+    pub stderr: String,
+    pub start: String,
+    pub end: String,
+    pub exit: Option<Exit>,
+    pub bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub phase: String,
+    pub step: String,
+    pub collector: String,
+    pub status: StepStatus,
+    /// Files this step wrote, relative to raw_data/.
+    pub outputs: Vec<String>,
+    pub bytes: u64,
+    pub start: String,
+    pub end: String,
+    pub commands: Vec<CommandRecord>,
+    /// Why it was skipped, failed or missing, and what to do about it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    /// How to install what was missing.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hint: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    pub playbook: String,
+    pub started: String,
+    pub ended: String,
+    pub interrupted: bool,
+    pub steps: Vec<StepRecord>,
+}
+
+/// Now, as an RFC 3339 time stamp with the local offset.
+pub fn now_stamp() -> String {
+    jiff::ZonedDateTime::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3f%:z")
+        .to_string()
+}

@@ -1,0 +1,309 @@
+//! The only place that starts processes. Runs a phase's steps concurrently, each program in its
+//! own process group, ends them at the time box (SIGINT, SIGTERM, SIGKILL) or on Ctrl-C, and
+//! records everything in the manifest. Output goes straight to files under raw_data/.
+
+pub mod doctor;
+pub mod manifest;
+pub mod process;
+pub mod sampler;
+pub mod tools;
+
+use std::{
+    path::Path,
+    sync::atomic::{AtomicBool, Ordering},
+    time::{Duration, Instant},
+};
+
+use manifest::{CommandRecord, StepRecord, StepStatus, now_stamp};
+use process::{Ending, Redirect, find_program, run_owned};
+use tools::{Invocation, ToolContext, install_hint, invocations, programs};
+
+use crate::{
+    playbook::Collector,
+    schedule::{PlannedPhase, PlannedStep},
+};
+
+/// A program that post-processes what an earlier one recorded (`perf script` after
+/// `perf record`) may run this long past the time box: without it the recording is unreadable.
+const POST_PROCESS_GRACE: Duration = Duration::from_secs(30);
+
+/// What the engine tells whoever shows progress.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    PhaseStarted {
+        phase: &'a str,
+        time_box: Duration,
+        steps: usize,
+    },
+    PhaseSkipped {
+        phase: &'a str,
+        reason: &'a str,
+    },
+    StepEnded {
+        phase: &'a str,
+        step: &'a str,
+        status: StepStatus,
+    },
+}
+
+pub trait Observer: Sync {
+    fn event(&self, event: Event<'_>);
+}
+
+/// Everything a phase needs to run.
+pub struct PhaseRun<'a> {
+    pub phase: &'a PlannedPhase,
+    pub interval: Duration,
+    pub raw_dir: &'a Path,
+    /// Whether `collector = "command"` steps may run (`--allow-commands`).
+    pub allow_commands: bool,
+    /// The busiest processes seen so far, for steps with `target = "busiest"`.
+    pub busiest: &'a [u32],
+    pub interrupted: &'a AtomicBool,
+    pub observer: &'a dyn Observer,
+}
+
+/// Run every step of a phase at once and wait for all of them.
+pub fn run_phase(run: &PhaseRun<'_>) -> Vec<StepRecord> {
+    run.observer.event(Event::PhaseStarted {
+        phase: &run.phase.name,
+        time_box: run.phase.time_box,
+        steps: run.phase.steps.len(),
+    });
+    let deadline = Instant::now() + run.phase.time_box;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = run
+            .phase
+            .steps
+            .iter()
+            .map(|step| scope.spawn(move || run_step(run, step, deadline)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(&run.phase.steps)
+            .map(|(handle, step)| {
+                let record = handle.join().unwrap_or_else(|_| {
+                    skipped(run, step, StepStatus::Failed, "the step's thread panicked")
+                });
+                run.observer.event(Event::StepEnded {
+                    phase: &run.phase.name,
+                    step: &step.name,
+                    status: record.status,
+                });
+                record
+            })
+            .collect()
+    })
+}
+
+/// A record for a step that did not run.
+pub fn skipped(run: &PhaseRun<'_>, step: &PlannedStep, status: StepStatus, note: &str) -> StepRecord {
+    let now = now_stamp();
+    StepRecord {
+        phase: run.phase.name.clone(),
+        step: step.name.clone(),
+        collector: step.collector.name().to_string(),
+        status,
+        outputs: Vec::new(),
+        bytes: 0,
+        start: now.clone(),
+        end: now,
+        commands: Vec::new(),
+        note: note.to_string(),
+        hint: String::new(),
+    }
+}
+
+fn run_step(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRecord {
+    if step.collector == Collector::Procfs {
+        return run_sampler(run, step, deadline);
+    }
+    if step.collector == Collector::Command && !run.allow_commands {
+        return skipped(
+            run,
+            step,
+            StepStatus::Skipped,
+            "arbitrary commands run only with --allow-commands",
+        );
+    }
+    if let Some(missing) = programs(step.collector)
+        .iter()
+        .find(|program| find_program(program).is_none())
+    {
+        let mut record = skipped(
+            run,
+            step,
+            StepStatus::Missing,
+            &format!("{missing} is not installed"),
+        );
+        record.hint = install_hint(missing);
+        return record;
+    }
+    let pids: Vec<u32> = match step.args.target.as_deref() {
+        Some("busiest") => run.busiest.to_vec(),
+        Some(pid) => pid.parse().map(|pid| vec![pid]).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let context = ToolContext {
+        interval: run.interval,
+        time_box: run.phase.time_box,
+        raw_dir: run.raw_dir,
+        output: &step.output,
+        args: &step.args,
+        pids: &pids,
+    };
+    let invocations = match invocations(step.collector, &context) {
+        Ok(invocations) => invocations,
+        Err(why) => return skipped(run, step, StepStatus::Failed, &why),
+    };
+    let mut record = skipped(run, step, StepStatus::Ok, "");
+    for (index, invocation) in invocations.iter().enumerate() {
+        let command_deadline = if index == 0 {
+            deadline
+        } else {
+            deadline.max(Instant::now() + POST_PROCESS_GRACE)
+        };
+        let command = run_invocation(run.raw_dir, invocation, command_deadline, run.interrupted);
+        record.status = worse(record.status, command_status(&command));
+        if record.note.is_empty()
+            && let Some(error) = &command.error
+        {
+            record.note.clone_from(error);
+        }
+        record.bytes += command.bytes;
+        record.outputs.push(command.stdout.clone());
+        let stop = command.exit.as_ref().is_none_or(|exit| {
+            exit.ending == Ending::Interrupted || (exit.code != Some(0) && exit.ending == Ending::Exited)
+        });
+        record.commands.push(command);
+        if stop {
+            break;
+        }
+    }
+    if record.status == StepStatus::Failed && record.note.is_empty() {
+        record.note = first_stderr_line(run.raw_dir, &record).unwrap_or_default();
+    }
+    record.end = now_stamp();
+    record
+}
+
+/// The more serious of two outcomes, so a step reports the worst of its commands.
+fn worse(a: StepStatus, b: StepStatus) -> StepStatus {
+    let rank = |status| match status {
+        StepStatus::Ok | StepStatus::Skipped => 0,
+        StepStatus::TimedOut => 1,
+        StepStatus::Failed | StepStatus::Missing => 2,
+        StepStatus::Interrupted => 3,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+fn command_status(command: &CommandRecord) -> StepStatus {
+    match &command.exit {
+        None => StepStatus::Failed,
+        Some(exit) => match exit.ending {
+            Ending::Interrupted => StepStatus::Interrupted,
+            Ending::TimedOut => StepStatus::TimedOut,
+            Ending::Exited if exit.code == Some(0) => StepStatus::Ok,
+            Ending::Exited => StepStatus::Failed,
+        },
+    }
+}
+
+fn run_invocation(
+    raw_dir: &Path,
+    invocation: &Invocation,
+    deadline: Instant,
+    interrupted: &AtomicBool,
+) -> CommandRecord {
+    let stdout = raw_dir.join(&invocation.stdout);
+    let stderr_name = format!("{}.stderr", invocation.stdout);
+    let stderr = raw_dir.join(&stderr_name);
+    let start = now_stamp();
+    let result = stdout
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| {
+            run_owned(
+                &invocation.argv,
+                Redirect {
+                    stdout: &stdout,
+                    stderr: &stderr,
+                },
+                deadline,
+                interrupted,
+            )
+        });
+    let end = now_stamp();
+    let bytes = std::fs::metadata(&stdout).map_or(0, |meta| meta.len());
+    let stderr_kept = match std::fs::metadata(&stderr) {
+        Ok(meta) if meta.len() > 0 => stderr_name,
+        _ => {
+            let _ = std::fs::remove_file(&stderr);
+            String::new()
+        }
+    };
+    let (exit, error) = match result {
+        Ok(exit) => (Some(exit), None),
+        Err(err) => (None, Some(format!("could not run {}: {err}", invocation.argv.join(" ")))),
+    };
+    CommandRecord {
+        argv: invocation.argv.clone(),
+        stdout: invocation.stdout.clone(),
+        stderr: stderr_kept,
+        start,
+        end,
+        exit,
+        bytes,
+        error,
+    }
+}
+
+fn first_stderr_line(raw_dir: &Path, record: &StepRecord) -> Option<String> {
+    record
+        .commands
+        .iter()
+        .filter(|command| !command.stderr.is_empty())
+        .find_map(|command| {
+            let text = std::fs::read_to_string(raw_dir.join(&command.stderr)).ok()?;
+            text.lines()
+                .map(str::trim)
+                .find(|line| !line.is_empty())
+                .map(String::from)
+        })
+}
+
+fn run_sampler(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRecord {
+    let mut record = skipped(run, step, StepStatus::Ok, "");
+    let proc_dir = run.raw_dir.join(&step.output);
+    match sampler::sample(&proc_dir, run.interval, deadline, run.interrupted) {
+        Ok(report) => {
+            record.bytes = report.bytes;
+            record.outputs = report
+                .files
+                .iter()
+                .map(|file| {
+                    Path::new(&step.output)
+                        .join(file.trim_start_matches("proc/"))
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect();
+            record.note = report
+                .unreadable
+                .iter()
+                .map(|(source, why)| format!("{source}: {why}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            if run.interrupted.load(Ordering::Relaxed) {
+                record.status = StepStatus::Interrupted;
+            }
+        }
+        Err(err) => {
+            record.status = StepStatus::Failed;
+            record.note = format!("the /proc sampler failed: {err}");
+        }
+    }
+    record.end = now_stamp();
+    record
+}

@@ -1,0 +1,73 @@
+//! perf: on-CPU profiles and syscall summaries.
+//!
+//! This runs on VMs without hardware counters, so profiles use the cpu-clock software event,
+//! which works everywhere perf does.
+
+use super::{Invocation, ToolContext, seconds};
+
+/// Observe these processes, or the whole system when there are none.
+fn target_args(pids: &[u32]) -> Vec<String> {
+    if pids.is_empty() {
+        vec!["-a".into()]
+    } else {
+        let list: Vec<String> = pids.iter().map(u32::to_string).collect();
+        vec!["-p".into(), list.join(",")]
+    }
+}
+
+/// How long perf itself should record: a second less than the time box, so `perf script` fits.
+fn record_seconds(context: &ToolContext<'_>) -> String {
+    seconds(
+        context
+            .time_box
+            .saturating_sub(std::time::Duration::from_secs(3))
+            .max(std::time::Duration::from_secs(1)),
+    )
+}
+
+/// `perf record` then `perf script`: the data file stays in raw_data/ beside the script text.
+pub fn record(context: &ToolContext<'_>) -> Vec<Invocation> {
+    let data = context.raw_dir.join("profile/perf.data");
+    let data = data.to_string_lossy().into_owned();
+    let frequency = context.args.frequency.unwrap_or(99).to_string();
+    let mut argv: Vec<String> = ["perf", "record", "-e", "cpu-clock", "-F", &frequency]
+        .map(String::from)
+        .to_vec();
+    if context.args.call_graph.unwrap_or(true) {
+        argv.push("-g".into());
+    }
+    argv.extend(target_args(context.pids));
+    argv.extend(["-o".into(), data.clone(), "--".into(), "sleep".into()]);
+    argv.push(record_seconds(context));
+    let script = ["perf", "script", "-i", &data]
+        .map(String::from)
+        .to_vec();
+    vec![
+        Invocation {
+            argv,
+            stdout: "profile/perf.record.log".into(),
+        },
+        Invocation {
+            argv: script,
+            stdout: context.output.to_string(),
+        },
+    ]
+}
+
+/// `perf trace -s`: per-process syscall counts and times, written by perf to the output file.
+pub fn trace(context: &ToolContext<'_>) -> Invocation {
+    let output = context.raw_dir.join(context.output);
+    let mut argv: Vec<String> = ["perf", "trace", "-s"].map(String::from).to_vec();
+    argv.extend(target_args(context.pids));
+    argv.extend([
+        "-o".into(),
+        output.to_string_lossy().into_owned(),
+        "--".into(),
+        "sleep".into(),
+        record_seconds(context),
+    ]);
+    Invocation {
+        argv,
+        stdout: format!("{}.log", context.output),
+    }
+}

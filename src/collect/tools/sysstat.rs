@@ -1,0 +1,48 @@
+//! sysstat's interval tools (and procps's vmstat). Each takes a sample count that ends it a
+//! second before its time box, so it prints its own summary and exits cleanly.
+
+use super::{Invocation, ToolContext, seconds};
+use crate::schedule::sample_count;
+
+fn interval_tool(program: &str, options: &[&str], context: &ToolContext<'_>) -> Invocation {
+    let mut argv: Vec<String> = std::iter::once(program)
+        .chain(options.iter().copied())
+        .map(String::from)
+        .collect();
+    argv.push(seconds(context.interval));
+    argv.push(sample_count(context.time_box, context.interval).to_string());
+    Invocation {
+        argv,
+        stdout: context.output.to_string(),
+    }
+}
+
+/// Every CPU and the total, so one pinned core shows beside idle ones.
+pub fn mpstat(context: &ToolContext<'_>) -> Invocation {
+    interval_tool("mpstat", &["-P", "ALL"], context)
+}
+
+/// Wide columns and a time stamp per line. Its first line is the average since boot,
+/// so it takes one sample more than the others and the parser drops the first.
+pub fn vmstat(context: &ToolContext<'_>) -> Invocation {
+    let mut invocation = interval_tool("vmstat", &["-w", "-t"], context);
+    if let Some(count) = invocation.argv.last_mut() {
+        let samples: u64 = count.parse().unwrap_or(1);
+        *count = (samples + 1).to_string();
+    }
+    invocation
+}
+
+/// Extended per-device statistics with a time stamp per report, skipping the since-boot report.
+pub fn iostat(context: &ToolContext<'_>) -> Invocation {
+    interval_tool("iostat", &["-x", "-d", "-y", "-t"], context)
+}
+
+pub fn sar_dev(context: &ToolContext<'_>) -> Invocation {
+    interval_tool("sar", &["-n", "DEV"], context)
+}
+
+/// CPU and context switches per process: who is busy, and who keeps being switched out.
+pub fn pidstat(context: &ToolContext<'_>) -> Invocation {
+    interval_tool("pidstat", &["-u", "-w"], context)
+}

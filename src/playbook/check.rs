@@ -1,0 +1,176 @@
+//! Checks beyond the types: the JSON schema, then what only the meaning can tell
+//! (unknown steps, rule expressions that do not parse, arguments a collector does not take).
+
+use std::collections::BTreeSet;
+
+use super::{
+    load::{Loaded, PlaybookError},
+    model::{Collector, Playbook, Step, StepArgs},
+};
+use crate::rules::{condition::parse_condition, expr::parse_expression};
+
+/// The playbook JSON schema, generated from the model types.
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Playbook)).unwrap_or_default()
+}
+
+/// Every problem found, each located in its file. Empty means the playbook is good.
+pub fn check(loaded: &Loaded) -> Vec<PlaybookError> {
+    let mut errors = check_schema(loaded);
+    let playbook = &loaded.playbook;
+    let main = &loaded.sources[0];
+
+    if playbook.phases.is_empty() {
+        errors.push(main.error_at(Some(0..0), "the playbook has no [[phase]]: nothing to run"));
+    }
+    if playbook.interval.0.is_zero() {
+        errors.push(main.error_at_path(&["interval"], None, "interval must be more than 0"));
+    }
+    let mut phase_names = BTreeSet::new();
+    for (index, phase) in playbook.phases.iter().enumerate() {
+        let at = index.to_string();
+        if !phase_names.insert(phase.name.as_str()) {
+            errors.push(main.error_at_path(
+                &["phase", &at, "name"],
+                None,
+                format!("phase {:?} is defined twice", phase.name),
+            ));
+        }
+        if phase.time_box < playbook.interval {
+            errors.push(main.error_at_path(
+                &["phase", &at, "time_box"],
+                None,
+                format!(
+                    "time_box {} is shorter than the interval {}: no sample would be taken",
+                    phase.time_box, playbook.interval
+                ),
+            ));
+        }
+        if phase.steps.is_empty() {
+            errors.push(main.error_at_path(
+                &["phase", &at, "steps"],
+                None,
+                format!("phase {:?} has no steps", phase.name),
+            ));
+        }
+        for (step_index, step) in phase.steps.iter().enumerate() {
+            if resolve_step(playbook, step).is_none() {
+                errors.push(main.error_at_path(
+                    &["phase", &at, "steps", &step_index.to_string()],
+                    None,
+                    format!(
+                        "unknown step {step:?}: define [step.{step}] or use a built-in collector ({})",
+                        Collector::ALL.map(Collector::name).join(", ")
+                    ),
+                ));
+            }
+        }
+        if let Some(when) = &phase.when
+            && let Err(err) = parse_condition(when)
+        {
+            errors.push(main.error_at_path(
+                &["phase", &at, "when"],
+                Some(err.offset),
+                format!("bad phase condition: {err}"),
+            ));
+        }
+    }
+    for (name, step) in &playbook.steps {
+        for problem in check_args(step) {
+            errors.push(main.error_at_path(&["step", name, "args"], None, problem));
+        }
+    }
+    let mut rule_ids = BTreeSet::new();
+    for (rule, &(source_index, index)) in playbook.rules.iter().zip(&loaded.rule_origins) {
+        let source = &loaded.sources[source_index];
+        let at = index.to_string();
+        if !rule_ids.insert(rule.id.as_str()) {
+            errors.push(source.error_at_path(
+                &["rule", &at, "id"],
+                None,
+                format!("rule id {:?} is used twice", rule.id),
+            ));
+        }
+        if let Err(err) = parse_expression(&rule.when) {
+            errors.push(source.error_at_path(
+                &["rule", &at, "when"],
+                Some(err.offset),
+                format!("bad rule expression in {:?}: {err}", rule.id),
+            ));
+        }
+    }
+    errors
+}
+
+/// The step a phase names: a `[step.NAME]` table or a built-in collector with defaults.
+pub fn resolve_step(playbook: &Playbook, name: &str) -> Option<Step> {
+    playbook.steps.get(name).cloned().or_else(|| {
+        Collector::from_name(name).map(|collector| Step {
+            collector,
+            args: StepArgs::default(),
+            output: None,
+        })
+    })
+}
+
+/// Arguments a collector does not take, or takes with a bad value.
+fn check_args(step: &Step) -> Vec<String> {
+    let args = &step.args;
+    let name = step.collector.name();
+    let mut problems = Vec::new();
+    let mut not_for = |given: bool, arg: &str, takers: &[Collector]| {
+        if given && !takers.contains(&step.collector) {
+            problems.push(format!("collector {name} does not take `{arg}`"));
+        }
+    };
+    let perf = [Collector::PerfRecord, Collector::PerfTrace];
+    not_for(args.frequency.is_some(), "frequency", &[Collector::PerfRecord]);
+    not_for(args.call_graph.is_some(), "call_graph", &[Collector::PerfRecord]);
+    not_for(args.target.is_some(), "target", &perf);
+    not_for(args.top.is_some(), "top", &perf);
+    not_for(args.argv.is_some(), "argv", &[Collector::Command]);
+    not_for(args.parser.is_some(), "parser", &[Collector::Command]);
+    if let Some(target) = &args.target
+        && target != "all"
+        && target != "busiest"
+        && target.parse::<u32>().is_err()
+    {
+        problems.push(format!(
+            "target {target:?} is not `all`, `busiest` or a process id"
+        ));
+    }
+    if args.frequency == Some(0) {
+        problems.push("frequency must be more than 0".to_string());
+    }
+    if step.collector == Collector::Command
+        && args.argv.as_ref().is_none_or(|argv| argv.is_empty())
+    {
+        problems.push("collector command needs `argv = [\"program\", \"arg\", ...]`".to_string());
+    }
+    problems
+}
+
+/// Validate the playbook file and its rule files against the JSON schema.
+fn check_schema(loaded: &Loaded) -> Vec<PlaybookError> {
+    let Ok(validator) = jsonschema::validator_for(&schema()) else {
+        return Vec::new();
+    };
+    let mut errors = Vec::new();
+    for (index, source) in loaded.sources.iter().enumerate() {
+        // Included files hold only rules: check them as a playbook fragment.
+        let Ok(mut value) = toml::from_str::<serde_json::Value>(&source.text) else {
+            continue;
+        };
+        if index > 0
+            && let Some(object) = value.as_object_mut()
+        {
+            object.insert("name".into(), "included".into());
+        }
+        for error in validator.iter_errors(&value) {
+            let pointer = error.instance_path().as_str().to_string();
+            let path: Vec<&str> = pointer.split('/').filter(|s| !s.is_empty()).collect();
+            errors.push(source.error_at_path(&path, None, format!("schema: {error}")));
+        }
+    }
+    errors
+}
