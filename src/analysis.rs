@@ -224,7 +224,11 @@ impl Analysis {
         let mut usage: std::collections::BTreeMap<u32, (f64, usize)> = Default::default();
         for record in self.records.iter().filter(|r| r.table == "pidstat") {
             let comm = record.labels.get("comm").map(String::as_str).unwrap_or("");
-            let Some(pid) = record.labels.get("pid").and_then(|pid| pid.parse::<u32>().ok()) else {
+            let Some(pid) = record
+                .labels
+                .get("pid")
+                .and_then(|pid| pid.parse::<u32>().ok())
+            else {
                 continue;
             };
             if OBSERVERS.contains(&comm) || pid == std::process::id() {

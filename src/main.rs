@@ -1,3 +1,57 @@
+use clap::Parser;
+use perf_manual::{
+    cli::{Cli, Command},
+    commands::{self, analyze::AnalyzeArgs, run::CollectArgs},
+    exit,
+};
+
 fn main() {
-    println!("Hello, world!");
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => commands::run::run(&args),
+        Command::Check { playbook, format } => commands::check::check(&playbook, format),
+        Command::Collect {
+            suite,
+            output,
+            duration,
+            allow_commands,
+        } => commands::run::collect_only(&CollectArgs {
+            suite,
+            output,
+            duration,
+            allow_commands,
+        }),
+        Command::Analyze {
+            data,
+            output,
+            playbook,
+            format,
+            fail_on,
+            template,
+        } => commands::analyze::analyze(&AnalyzeArgs {
+            data,
+            output,
+            playbook,
+            format,
+            fail_on,
+            template,
+        }),
+        Command::Doctor { format } => commands::doctor::doctor(format),
+        Command::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&perf_manual::playbook::check::schema())
+                    .unwrap_or_default()
+            );
+            Ok(exit::SUCCESS)
+        }
+    };
+    let code = match result {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("perf_manual: {}", failure.message);
+            failure.code
+        }
+    };
+    std::process::exit(code);
 }

@@ -67,8 +67,8 @@ pub fn plan(playbook: &Playbook, total: Option<Duration>) -> Plan {
         .phases
         .iter()
         .map(|phase| {
-            let time_box = Duration::from_secs_f64(phase.time_box.0.as_secs_f64() * scale)
-                .max(interval * 2);
+            let time_box =
+                Duration::from_secs_f64(phase.time_box.0.as_secs_f64() * scale).max(interval * 2);
             let steps = phase
                 .steps
                 .iter()
@@ -142,15 +142,28 @@ output = "memory/vm.txt"
     fn steps_resolve_to_collectors_and_outputs() {
         let loaded = load_str("t.toml", PLAYBOOK).unwrap();
         let plan = plan(&loaded.playbook, None);
-        let outputs: Vec<_> = plan.phases[0].steps.iter().map(|s| s.output.as_str()).collect();
+        let outputs: Vec<_> = plan.phases[0]
+            .steps
+            .iter()
+            .map(|s| s.output.as_str())
+            .collect();
         assert_eq!(outputs, ["cpu/mpstat.txt", "memory/vm.txt"]);
         assert_eq!(plan.phases[0].steps[1].collector, Collector::Vmstat);
     }
 
     #[test]
     fn interval_tools_end_inside_their_time_box() {
-        assert_eq!(sample_count(Duration::from_secs(10), Duration::from_secs(1)), 9);
-        assert_eq!(sample_count(Duration::from_secs(1), Duration::from_secs(1)), 1);
-        assert_eq!(sample_count(Duration::from_secs(10), Duration::from_secs(2)), 4);
+        assert_eq!(
+            sample_count(Duration::from_secs(10), Duration::from_secs(1)),
+            9
+        );
+        assert_eq!(
+            sample_count(Duration::from_secs(1), Duration::from_secs(1)),
+            1
+        );
+        assert_eq!(
+            sample_count(Duration::from_secs(10), Duration::from_secs(2)),
+            4
+        );
     }
 }

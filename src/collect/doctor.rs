@@ -72,6 +72,16 @@ pub fn doctor(scratch: &Path) -> Vec<Check> {
     checks
 }
 
+/// Tool name → the first line its version flag printed, for the tools that are installed.
+pub fn tool_versions(scratch: &Path) -> std::collections::BTreeMap<String, String> {
+    TOOLS
+        .iter()
+        .map(|(tool, args)| tool_check(scratch, tool, args))
+        .filter(|check| check.ok)
+        .map(|check| (check.name, check.detail))
+        .collect()
+}
+
 fn tool_check(scratch: &Path, tool: &str, version_args: &[&str]) -> Check {
     let Some(path) = find_program(tool) else {
         return Check {
@@ -146,7 +156,11 @@ fn probe(scratch: &Path, name: &str, argv_prefix: &[&str], consequence: &str) ->
         name: name.to_string(),
         ok,
         detail,
-        hint: if ok { String::new() } else { consequence.to_string() },
+        hint: if ok {
+            String::new()
+        } else {
+            consequence.to_string()
+        },
     }
 }
 

@@ -3,6 +3,7 @@
 //! records everything in the manifest. Output goes straight to files under raw_data/.
 
 pub mod doctor;
+pub mod host;
 pub mod manifest;
 pub mod process;
 pub mod sampler;
@@ -97,7 +98,12 @@ pub fn run_phase(run: &PhaseRun<'_>) -> Vec<StepRecord> {
 }
 
 /// A record for a step that did not run.
-pub fn skipped(run: &PhaseRun<'_>, step: &PlannedStep, status: StepStatus, note: &str) -> StepRecord {
+pub fn skipped(
+    run: &PhaseRun<'_>,
+    step: &PlannedStep,
+    status: StepStatus,
+    note: &str,
+) -> StepRecord {
     let now = now_stamp();
     StepRecord {
         phase: run.phase.name.clone(),
@@ -173,7 +179,8 @@ fn run_step(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRe
         record.bytes += command.bytes;
         record.outputs.push(command.stdout.clone());
         let stop = command.exit.as_ref().is_none_or(|exit| {
-            exit.ending == Ending::Interrupted || (exit.code != Some(0) && exit.ending == Ending::Exited)
+            exit.ending == Ending::Interrupted
+                || (exit.code != Some(0) && exit.ending == Ending::Exited)
         });
         record.commands.push(command);
         if stop {
@@ -245,7 +252,13 @@ fn run_invocation(
     };
     let (exit, error) = match result {
         Ok(exit) => (Some(exit), None),
-        Err(err) => (None, Some(format!("could not run {}: {err}", invocation.argv.join(" ")))),
+        Err(err) => (
+            None,
+            Some(format!(
+                "could not run {}: {err}",
+                invocation.argv.join(" ")
+            )),
+        ),
     };
     CommandRecord {
         argv: invocation.argv.clone(),

@@ -74,7 +74,9 @@ pub fn sample(
                         report.files.push(name);
                     }
                 }
-                Err(err) => report.unreadable.push((source.to_string(), err.to_string())),
+                Err(err) => report
+                    .unreadable
+                    .push((source.to_string(), err.to_string())),
             }
         }
         report.snapshots += 1;
@@ -83,7 +85,9 @@ pub fn sample(
             if interrupted.load(Ordering::Relaxed) || Instant::now() >= deadline {
                 return Ok(report);
             }
-            std::thread::sleep(Duration::from_millis(50).min(next.saturating_duration_since(Instant::now())));
+            std::thread::sleep(
+                Duration::from_millis(50).min(next.saturating_duration_since(Instant::now())),
+            );
         }
     }
     Ok(report)

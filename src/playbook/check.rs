@@ -14,6 +14,11 @@ pub fn schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Playbook)).unwrap_or_default()
 }
 
+/// The JSON schema of what `--format json` prints for `run` and `analyze`.
+pub fn report_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(crate::report::ReportData)).unwrap_or_default()
+}
+
 /// Every problem found, each located in its file. Empty means the playbook is good.
 pub fn check(loaded: &Loaded) -> Vec<PlaybookError> {
     let mut errors = check_schema(loaded);
@@ -124,8 +129,16 @@ fn check_args(step: &Step) -> Vec<String> {
         }
     };
     let perf = [Collector::PerfRecord, Collector::PerfTrace];
-    not_for(args.frequency.is_some(), "frequency", &[Collector::PerfRecord]);
-    not_for(args.call_graph.is_some(), "call_graph", &[Collector::PerfRecord]);
+    not_for(
+        args.frequency.is_some(),
+        "frequency",
+        &[Collector::PerfRecord],
+    );
+    not_for(
+        args.call_graph.is_some(),
+        "call_graph",
+        &[Collector::PerfRecord],
+    );
     not_for(args.target.is_some(), "target", &perf);
     not_for(args.top.is_some(), "top", &perf);
     not_for(args.argv.is_some(), "argv", &[Collector::Command]);
@@ -142,8 +155,7 @@ fn check_args(step: &Step) -> Vec<String> {
     if args.frequency == Some(0) {
         problems.push("frequency must be more than 0".to_string());
     }
-    if step.collector == Collector::Command
-        && args.argv.as_ref().is_none_or(|argv| argv.is_empty())
+    if step.collector == Collector::Command && args.argv.as_ref().is_none_or(|argv| argv.is_empty())
     {
         problems.push("collector command needs `argv = [\"program\", \"arg\", ...]`".to_string());
     }

@@ -48,7 +48,11 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// An error at a byte range of this file.
-    pub fn error_at(&self, span: Option<Range<usize>>, message: impl Into<String>) -> PlaybookError {
+    pub fn error_at(
+        &self,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> PlaybookError {
         let (line, column) = span
             .map(|span| line_column(&self.text, span.start))
             .unwrap_or((0, 0));
@@ -96,7 +100,9 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(1, |s| s.chars().count() + 1);
+    let column = before
+        .get(line_start..)
+        .map_or(1, |s| s.chars().count() + 1);
     (line, column)
 }
 
@@ -133,7 +139,10 @@ pub fn load(path: &Path) -> Result<Loaded, PlaybookError> {
             sources[0].error_at_path(
                 &["include", &index.to_string()],
                 None,
-                format!("cannot read included rule file {include:?}: {}", err.message),
+                format!(
+                    "cannot read included rule file {include:?}: {}",
+                    err.message
+                ),
             )
         })?;
         let file: RuleFile = deserialize(&included)?;

@@ -56,7 +56,7 @@ impl std::fmt::Display for ParseWarning {
 }
 
 /// Facts about the host a file revealed (sysstat's banner names the CPU count, for one).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostFacts {
     pub hostname: Option<String>,
     pub kernel: Option<String>,

@@ -56,7 +56,17 @@ impl std::str::FromStr for Severity {
 }
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Signal {
@@ -140,11 +150,7 @@ pub fn rank(findings: &mut [Finding]) {
         b.severity
             .cmp(&a.severity)
             .then(excess(b).total_cmp(&excess(a)))
-            .then(
-                b.evidence
-                    .held_seconds
-                    .total_cmp(&a.evidence.held_seconds),
-            )
+            .then(b.evidence.held_seconds.total_cmp(&a.evidence.held_seconds))
             .then(a.id.cmp(&b.id))
     });
 }

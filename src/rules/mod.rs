@@ -5,5 +5,6 @@ pub mod condition;
 pub mod eval;
 pub mod expr;
 pub mod finding;
+pub mod use_table;
 
 pub use finding::{Evidence, Finding, Severity, Signal, Window, rank};

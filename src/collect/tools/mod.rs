@@ -57,7 +57,10 @@ pub fn install_hint(program: &str) -> String {
 }
 
 /// The invocations of a step. `Err` says why it cannot run as configured.
-pub fn invocations(collector: Collector, context: &ToolContext<'_>) -> Result<Vec<Invocation>, String> {
+pub fn invocations(
+    collector: Collector,
+    context: &ToolContext<'_>,
+) -> Result<Vec<Invocation>, String> {
     match collector {
         Collector::Mpstat => Ok(vec![sysstat::mpstat(context)]),
         Collector::Vmstat => Ok(vec![sysstat::vmstat(context)]),

@@ -39,9 +39,7 @@ pub fn record(context: &ToolContext<'_>) -> Vec<Invocation> {
     argv.extend(target_args(context.pids));
     argv.extend(["-o".into(), data.clone(), "--".into(), "sleep".into()]);
     argv.push(record_seconds(context));
-    let script = ["perf", "script", "-i", &data]
-        .map(String::from)
-        .to_vec();
+    let script = ["perf", "script", "-i", &data].map(String::from).to_vec();
     vec![
         Invocation {
             argv,

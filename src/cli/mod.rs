@@ -1,0 +1,139 @@
+//! Command-line flags (clap). Each subcommand becomes a request for one function in commands/.
+
+pub mod progress;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::rules::Severity;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "perf_manual",
+    version,
+    about = "Declarative performance investigations for Linux: collect, parse, judge, report.",
+    after_help = "Exit codes: 0 success, 1 a finding at or above --fail-on, 2 bad usage, playbook or data, 3 the environment cannot do what was asked, 130 interrupted."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<FailOn> for Severity {
+    fn from(level: FailOn) -> Self {
+        match level {
+            FailOn::Info => Severity::Info,
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+            FailOn::Critical => Severity::Critical,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a playbook: collect, parse, judge and report, in a new investigation directory.
+    Run(RunArgs),
+    /// Validate a playbook without running anything.
+    Check {
+        /// The playbook file.
+        playbook: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+    },
+    /// Run a playbook's collection steps only, into DIR in the seed's layout.
+    Collect {
+        /// A playbook file, or the name of one in ./playbooks (`triage`).
+        #[arg(long)]
+        suite: String,
+        /// Where the raw files go (cpu/, memory/, disk/, network/, profile/, trace/, proc/).
+        #[arg(long)]
+        output: PathBuf,
+        /// Scale the time boxes so that the whole run takes this long (`30s`, `2m`).
+        #[arg(long)]
+        duration: Option<String>,
+        /// Let `collector = "command"` steps run arbitrary programs.
+        #[arg(long)]
+        allow_commands: bool,
+    },
+    /// Judge a directory of data captured earlier, by anyone, with the same rules as `run`.
+    Analyze {
+        /// An investigation directory, a raw_data/ directory or any directory of tool output.
+        #[arg(long)]
+        data: PathBuf,
+        /// Write the report here (Markdown); stdout when absent.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Take the rules from this playbook (default: the one saved with the investigation,
+        /// else the built-in triage rules).
+        #[arg(long)]
+        playbook: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+        /// Exit 1 when a finding is at or above this severity.
+        #[arg(long, value_enum)]
+        fail_on: Option<FailOn>,
+        /// A Handlebars template to render instead of the built-in technical report.
+        #[arg(long)]
+        template: Option<PathBuf>,
+    },
+    /// List the tools and kernel features this host has.
+    Doctor {
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+    },
+    /// Print the playbook JSON schema (generated from the playbook types).
+    Schema,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The playbook file.
+    pub playbook: PathBuf,
+    /// Scale the time boxes so that the whole run takes this long (`30s`, `2m`).
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Print the plan and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the investigation here instead of investigations/DATE_NAME.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Where new investigation directories are made.
+    #[arg(long, default_value = "investigations")]
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Let `collector = "command"` steps run arbitrary programs.
+    #[arg(long)]
+    pub allow_commands: bool,
+    /// A Handlebars template to render instead of the built-in technical report.
+    #[arg(long)]
+    pub template: Option<PathBuf>,
+    /// What is being investigated (goes into metadata.toml).
+    #[arg(long, default_value = "")]
+    pub workload: String,
+    /// The symptom that started the investigation (goes into metadata.toml).
+    #[arg(long, default_value = "")]
+    pub symptom: String,
+}

@@ -1,0 +1,255 @@
+//! `perf_manual analyze --data DIR`: judge data captured earlier, by anyone. Also the last
+//! stage of `run`, so both give the same verdict on the same files.
+
+use std::path::{Path, PathBuf};
+
+use crate::{
+    analysis::{self, Analysis},
+    cli::{FailOn, OutputFormat},
+    collect::manifest::Manifest,
+    exit::{self, Failure},
+    playbook::{Rule, RuleFile},
+    profile,
+    record::HostFacts,
+    report::{self, Inputs, ReportData},
+    rules::Severity,
+    store,
+};
+
+/// The rule files shipped with perf_manual, used when a directory comes without a playbook.
+const BUILTIN_RULES: [(&str, &str); 4] = [
+    (
+        "use-cpu.toml",
+        include_str!("../../playbooks/rules/use-cpu.toml"),
+    ),
+    (
+        "use-memory.toml",
+        include_str!("../../playbooks/rules/use-memory.toml"),
+    ),
+    (
+        "use-disk.toml",
+        include_str!("../../playbooks/rules/use-disk.toml"),
+    ),
+    (
+        "use-network.toml",
+        include_str!("../../playbooks/rules/use-network.toml"),
+    ),
+];
+
+/// The built-in USE rules (the triage playbook's).
+pub fn builtin_rules() -> Result<Vec<Rule>, Failure> {
+    let mut rules = Vec::new();
+    for (name, text) in BUILTIN_RULES {
+        let file: RuleFile = toml::from_str(text)
+            .map_err(|err| Failure::bad_input(format!("built-in {name}: {err}")))?;
+        rules.extend(file.rules);
+    }
+    Ok(rules)
+}
+
+/// What to judge and where the results go.
+pub struct Judge<'a> {
+    pub raw_dir: &'a Path,
+    /// Where records, findings and the flamegraph are written; `None` writes nothing.
+    pub analysis_dir: Option<&'a Path>,
+    /// The directory links in the report are relative to.
+    pub root: &'a Path,
+    pub rules: &'a [Rule],
+    pub playbook: &'a str,
+    pub summary: &'a str,
+    pub status: &'a str,
+    pub manifest: Option<&'a Manifest>,
+    pub host: &'a HostFacts,
+    pub template: Option<&'a Path>,
+}
+
+/// Read, parse, judge and render. Returns the report data and its Markdown.
+pub fn judge_and_render(request: &Judge<'_>) -> Result<(ReportData, String), Failure> {
+    let mut analysis = analysis::read_dir(request.raw_dir).map_err(|err| {
+        Failure::bad_input(format!("cannot read {}: {err}", request.raw_dir.display()))
+    })?;
+    analysis.judge(request.rules, request.host);
+    let flamegraphs = match request.analysis_dir {
+        Some(dir) => write_analysis(dir, request.root, &analysis)?,
+        None => Vec::new(),
+    };
+    let data = report::assemble(&Inputs {
+        playbook: request.playbook,
+        summary: request.summary,
+        status: request.status,
+        directory: &request.root.display().to_string(),
+        analysis: &analysis,
+        rules: request.rules,
+        manifest: request.manifest,
+        host: request.host,
+        flamegraphs: &flamegraphs,
+    });
+    let template = match request.template {
+        Some(path) => std::fs::read_to_string(path).map_err(|err| {
+            Failure::bad_input(format!("cannot read template {}: {err}", path.display()))
+        })?,
+        None => report::TECHNICAL_TEMPLATE.to_string(),
+    };
+    let markdown = report::render(&template, &data).map_err(Failure::bad_input)?;
+    if let Some(dir) = request.analysis_dir {
+        store::write_json(&dir.join("findings.json"), &data.findings).map_err(write_error)?;
+        store::write_json(&dir.join("report.json"), &data).map_err(write_error)?;
+    }
+    Ok((data, markdown))
+}
+
+fn write_error(err: std::io::Error) -> Failure {
+    Failure::environment(format!("cannot write the analysis: {err}"))
+}
+
+/// records.json, files.json, and per profile a folded file and a flamegraph.
+/// Returns (profile source, flamegraph path relative to `root`).
+fn write_analysis(
+    dir: &Path,
+    root: &Path,
+    analysis: &Analysis,
+) -> Result<Vec<(String, String)>, Failure> {
+    store::private_dir(dir).map_err(write_error)?;
+    store::write_json(&dir.join("records.json"), &analysis.records).map_err(write_error)?;
+    store::write_json(&dir.join("files.json"), analysis).map_err(write_error)?;
+    let mut flamegraphs = Vec::new();
+    for (index, summary) in analysis.profiles.iter().enumerate() {
+        let stem = if index == 0 {
+            "profile".to_string()
+        } else {
+            format!("profile-{index}")
+        };
+        store::write_atomic(
+            &dir.join(format!("{stem}.folded")),
+            summary.folded.to_text().as_bytes(),
+        )
+        .map_err(write_error)?;
+        let title = format!("On-CPU: {}", summary.source);
+        if let Ok(svg) = profile::flamegraph_svg(&summary.folded, &title) {
+            let name = if index == 0 {
+                "flamegraph.svg".to_string()
+            } else {
+                format!("flamegraph-{index}.svg")
+            };
+            let path = dir.join(&name);
+            store::write_atomic(&path, &svg).map_err(write_error)?;
+            let relative = path
+                .strip_prefix(root)
+                .map(Path::to_path_buf)
+                .unwrap_or(path);
+            flamegraphs.push((summary.source.clone(), relative.display().to_string()));
+        }
+    }
+    Ok(flamegraphs)
+}
+
+/// The exit code for a set of ranked findings.
+pub fn exit_code(data: &ReportData, fail_on: Option<FailOn>) -> i32 {
+    match fail_on {
+        Some(level)
+            if data
+                .findings
+                .iter()
+                .any(|f| f.severity >= Severity::from(level)) =>
+        {
+            exit::FINDING
+        }
+        _ => exit::SUCCESS,
+    }
+}
+
+/// Print the result: JSON, or the verdict and where the report is.
+pub fn print_result(data: &ReportData, format: OutputFormat, report_path: Option<&Path>) {
+    match format {
+        OutputFormat::Json => {
+            println!("{}", serde_json::to_string_pretty(data).unwrap_or_default())
+        }
+        OutputFormat::Text => {
+            println!("{}", data.verdict);
+            for finding in data.findings.iter().take(5) {
+                println!(
+                    "  [{}] {} {}: {}",
+                    finding.severity.as_str(),
+                    finding.resource,
+                    finding.signal.as_str(),
+                    finding.message
+                );
+            }
+            if let Some(path) = report_path {
+                println!("report: {}", path.display());
+            }
+        }
+    }
+}
+
+pub struct AnalyzeArgs {
+    pub data: PathBuf,
+    pub output: Option<PathBuf>,
+    pub playbook: Option<PathBuf>,
+    pub format: OutputFormat,
+    pub fail_on: Option<FailOn>,
+    pub template: Option<PathBuf>,
+}
+
+pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
+    if !args.data.is_dir() {
+        return Err(Failure::bad_input(format!(
+            "--data {}: not a directory",
+            args.data.display()
+        )));
+    }
+    // An investigation directory keeps its raw files under raw_data/ and its playbook beside.
+    let investigation = args.data.join("raw_data").is_dir();
+    let raw_dir = if investigation {
+        args.data.join("raw_data")
+    } else {
+        args.data.clone()
+    };
+    let saved_playbook = args.data.join("playbook.toml");
+    let playbook_path = args
+        .playbook
+        .clone()
+        .or_else(|| saved_playbook.is_file().then_some(saved_playbook));
+    let (name, summary, rules) = match &playbook_path {
+        Some(path) => {
+            let loaded = super::load_checked(path)?;
+            (
+                loaded.playbook.name.clone(),
+                loaded.playbook.summary.clone(),
+                loaded.playbook.rules,
+            )
+        }
+        None => (
+            "analyze".to_string(),
+            "Judged with the built-in USE rules.".to_string(),
+            builtin_rules()?,
+        ),
+    };
+    let manifest: Option<Manifest> = std::fs::read(raw_dir.join("manifest.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let host = HostFacts::default();
+    let (data, markdown) = judge_and_render(&Judge {
+        raw_dir: &raw_dir,
+        analysis_dir: None,
+        root: &args.data,
+        rules: &rules,
+        playbook: &name,
+        summary: &summary,
+        status: "analyzed",
+        manifest: manifest.as_ref(),
+        host: &host,
+        template: args.template.as_deref(),
+    })?;
+    match &args.output {
+        Some(path) => {
+            store::write_atomic(path, markdown.as_bytes()).map_err(|err| {
+                Failure::environment(format!("cannot write {}: {err}", path.display()))
+            })?;
+            print_result(&data, args.format, Some(path));
+        }
+        None if args.format == OutputFormat::Json => print_result(&data, args.format, None),
+        None => print!("{markdown}"),
+    }
+    Ok(exit_code(&data, args.fail_on))
+}

@@ -1,0 +1,48 @@
+//! One function per command; each reads as the steps of its pipeline.
+
+pub mod analyze;
+pub mod check;
+pub mod doctor;
+pub mod run;
+
+use std::path::{Path, PathBuf};
+
+use crate::{
+    exit::Failure,
+    playbook::{self, Loaded, check::check},
+};
+
+/// Load and check a playbook; every problem is reported, one line each, and nothing runs.
+pub fn load_checked(path: &Path) -> Result<Loaded, Failure> {
+    let loaded = playbook::load(path)?;
+    let errors = check(&loaded);
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(Failure::bad_input(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ))
+    }
+}
+
+/// A playbook path, or the name of one under ./playbooks.
+pub fn find_playbook(suite: &str) -> PathBuf {
+    let path = PathBuf::from(suite);
+    if path.exists() || suite.contains('/') {
+        return path;
+    }
+    PathBuf::from("playbooks").join(format!("{suite}.toml"))
+}
+
+/// `--duration` text to a duration, or a usage error.
+pub fn parse_duration_flag(text: Option<&str>) -> Result<Option<std::time::Duration>, Failure> {
+    text.map(|text| {
+        playbook::duration::parse_duration(text)
+            .map_err(|err| Failure::bad_input(format!("--duration: {err}")))
+    })
+    .transpose()
+}

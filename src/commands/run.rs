@@ -1,0 +1,323 @@
+//! `perf_manual run PLAYBOOK` and `perf_manual collect`: load → check → schedule → collect
+//! (phase by phase, judging between phases where a phase has a condition) → parse → judge →
+//! report.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use super::analyze::{Judge, exit_code, judge_and_render, print_result};
+use crate::{
+    analysis,
+    cli::{RunArgs, progress::Progress},
+    collect::{
+        self, PhaseRun,
+        host::host_facts,
+        manifest::{Manifest, StepStatus, now_stamp},
+    },
+    exit::{self, Failure},
+    playbook::Playbook,
+    record::HostFacts,
+    rules::condition::parse_condition,
+    schedule::{self, Plan, PlannedPhase},
+    store::{self, Event, Metadata, redact::redact},
+};
+
+/// Ctrl-C and SIGTERM set this flag; the engine then ends every child and keeps what it has.
+fn interrupt_flag() -> Result<Arc<AtomicBool>, Failure> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&flag))
+            .map_err(|err| Failure::environment(format!("cannot handle signals: {err}")))?;
+    }
+    Ok(flag)
+}
+
+/// What the collection loop needs besides the plan.
+struct Collection<'a> {
+    plan: &'a Plan,
+    playbook: &'a Playbook,
+    raw_dir: &'a Path,
+    manifest_path: &'a Path,
+    allow_commands: bool,
+    /// Whether phase conditions are judged (`run`) or every phase runs (`collect`).
+    judge_conditions: bool,
+    host: &'a HostFacts,
+    progress: &'a Progress,
+    interrupted: &'a AtomicBool,
+}
+
+/// Run the phases in order; the manifest is rewritten after each, so an interrupted run
+/// still says what it collected.
+fn collect_phases(
+    collection: &Collection<'_>,
+    timeline: &mut Vec<Event>,
+) -> Result<Manifest, Failure> {
+    let mut manifest = Manifest {
+        playbook: collection.playbook.name.clone(),
+        started: now_stamp(),
+        ..Manifest::default()
+    };
+    for phase in &collection.plan.phases {
+        if collection.interrupted.load(Ordering::Relaxed) {
+            break;
+        }
+        let earlier = needs_earlier_data(phase).then(|| {
+            let mut data = analysis::read_dir(collection.raw_dir).ok()?;
+            data.judge(&collection.playbook.rules, collection.host);
+            Some(data)
+        });
+        let earlier = earlier.flatten();
+        if collection.judge_conditions
+            && let Some(reason) = skip_reason(phase, earlier.as_ref())
+        {
+            collection.progress.event_skipped(&phase.name, &reason);
+            timeline.push(Event {
+                time: now_stamp(),
+                what: format!("phase {} skipped: {reason}", phase.name),
+            });
+            let run = phase_run(collection, phase, &[]);
+            manifest.steps.extend(
+                phase
+                    .steps
+                    .iter()
+                    .map(|step| collect::skipped(&run, step, StepStatus::Skipped, &reason)),
+            );
+            continue;
+        }
+        let top = phase
+            .steps
+            .iter()
+            .filter_map(|step| step.args.top)
+            .max()
+            .unwrap_or(3) as usize;
+        let busiest = earlier
+            .as_ref()
+            .map(|data| data.busiest_processes(top))
+            .unwrap_or_default();
+        timeline.push(Event {
+            time: now_stamp(),
+            what: format!("phase {} started", phase.name),
+        });
+        let records = collect::run_phase(&phase_run(collection, phase, &busiest));
+        manifest.steps.extend(records);
+        manifest.interrupted = collection.interrupted.load(Ordering::Relaxed);
+        manifest.ended = now_stamp();
+        write_manifest(collection.manifest_path, &manifest)?;
+    }
+    manifest.interrupted = collection.interrupted.load(Ordering::Relaxed);
+    manifest.ended = now_stamp();
+    write_manifest(collection.manifest_path, &manifest)?;
+    Ok(manifest)
+}
+
+fn phase_run<'a>(
+    collection: &'a Collection<'a>,
+    phase: &'a PlannedPhase,
+    busiest: &'a [u32],
+) -> PhaseRun<'a> {
+    PhaseRun {
+        phase,
+        interval: collection.plan.interval,
+        raw_dir: collection.raw_dir,
+        allow_commands: collection.allow_commands,
+        busiest,
+        interrupted: collection.interrupted,
+        observer: collection.progress,
+    }
+}
+
+/// A phase looks at earlier data when it has a condition or profiles the busiest processes.
+fn needs_earlier_data(phase: &PlannedPhase) -> bool {
+    phase.when.is_some()
+        || phase
+            .steps
+            .iter()
+            .any(|step| step.args.target.as_deref() == Some("busiest"))
+}
+
+/// Why a phase should not run, judged on the findings so far.
+fn skip_reason(phase: &PlannedPhase, earlier: Option<&analysis::Analysis>) -> Option<String> {
+    let when = phase.when.as_ref()?;
+    let condition = parse_condition(when).ok()?;
+    let findings = earlier
+        .map(|data| data.judgement.findings.as_slice())
+        .unwrap_or(&[]);
+    (!condition.holds(findings)).then(|| format!("its condition `{when}` did not hold"))
+}
+
+/// The manifest with secrets taken out of every argv.
+fn write_manifest(path: &Path, manifest: &Manifest) -> Result<(), Failure> {
+    let mut clean = manifest.clone();
+    for step in &mut clean.steps {
+        for command in &mut step.commands {
+            for arg in &mut command.argv {
+                *arg = redact(arg);
+            }
+        }
+    }
+    store::write_json(path, &clean)
+        .map_err(|err| Failure::environment(format!("cannot write {}: {err}", path.display())))
+}
+
+impl Progress {
+    fn event_skipped(&self, phase: &str, reason: &str) {
+        collect::Observer::event(self, collect::Event::PhaseSkipped { phase, reason });
+    }
+}
+
+pub fn run(args: &RunArgs) -> Result<i32, Failure> {
+    let loaded = super::load_checked(&args.playbook)?;
+    let total = super::parse_duration_flag(args.duration.as_deref())?;
+    let plan = schedule::plan(&loaded.playbook, total);
+    if args.dry_run {
+        print!("{}", crate::report::terminal::plan(&plan));
+        return Ok(exit::SUCCESS);
+    }
+    let playbook = &loaded.playbook;
+    let interrupted = interrupt_flag()?;
+    let investigation =
+        store::create(&args.dir, &playbook.name, args.output.as_deref()).map_err(|err| {
+            Failure::environment(format!("cannot create the investigation directory: {err}"))
+        })?;
+    let host = host_facts();
+    let playbook_text = loaded
+        .sources
+        .first()
+        .map(|s| s.text.as_bytes())
+        .unwrap_or_default();
+    let mut metadata = Metadata {
+        name: playbook.name.clone(),
+        summary: playbook.summary.clone(),
+        status: "running".into(),
+        started: now_stamp(),
+        playbook: args.playbook.display().to_string(),
+        playbook_sha256: store::sha256_hex(playbook_text),
+        workload: args.workload.clone(),
+        symptom: args.symptom.clone(),
+        host: host.clone(),
+        tools: tool_versions(),
+        ..Metadata::default()
+    };
+    let write_error =
+        |err: std::io::Error| Failure::environment(format!("cannot write metadata: {err}"));
+    let mut saved = playbook.clone();
+    saved.include.clear();
+    store::write_toml(&investigation.playbook_path(), &saved).map_err(write_error)?;
+    store::write_toml(&investigation.metadata_path(), &metadata).map_err(write_error)?;
+
+    let progress = Progress::new();
+    progress.note(&format!(
+        "investigation {} ({} phase(s), at most {:?})",
+        investigation.root.display(),
+        plan.phases.len(),
+        plan.total_time()
+    ));
+    let raw_dir = investigation.raw_dir();
+    let manifest_path = investigation.manifest_path();
+    let manifest = collect_phases(
+        &Collection {
+            plan: &plan,
+            playbook,
+            raw_dir: &raw_dir,
+            manifest_path: &manifest_path,
+            allow_commands: args.allow_commands,
+            judge_conditions: true,
+            host: &host,
+            progress: &progress,
+            interrupted: &interrupted,
+        },
+        &mut metadata.timeline,
+    )?;
+    progress.finish();
+    let status = if manifest.interrupted {
+        "interrupted"
+    } else {
+        "complete"
+    };
+    let (data, markdown) = judge_and_render(&Judge {
+        raw_dir: &raw_dir,
+        analysis_dir: Some(&investigation.analysis_dir()),
+        root: &investigation.root,
+        rules: &playbook.rules,
+        playbook: &playbook.name,
+        summary: &playbook.summary,
+        status,
+        manifest: Some(&manifest),
+        host: &host,
+        template: args.template.as_deref(),
+    })?;
+    let report_path = investigation.root.join("report.md");
+    store::write_atomic(&report_path, markdown.as_bytes()).map_err(write_error)?;
+    metadata.status = status.into();
+    metadata.ended = now_stamp();
+    metadata.timeline.push(Event {
+        time: metadata.ended.clone(),
+        what: format!("judged: {}", data.verdict),
+    });
+    store::write_toml(&investigation.metadata_path(), &metadata).map_err(write_error)?;
+    print_result(&data, args.format, Some(&report_path));
+    if manifest.interrupted {
+        return Ok(exit::INTERRUPTED);
+    }
+    Ok(exit_code(&data, args.fail_on))
+}
+
+/// The version each installed collector tool prints, for metadata.toml.
+fn tool_versions() -> std::collections::BTreeMap<String, String> {
+    let scratch = std::env::temp_dir().join(format!("perf_manual-versions-{}", std::process::id()));
+    if store::private_dir(&scratch).is_err() {
+        return Default::default();
+    }
+    let versions = collect::doctor::tool_versions(&scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    versions
+}
+
+pub struct CollectArgs {
+    pub suite: String,
+    pub output: PathBuf,
+    pub duration: Option<String>,
+    pub allow_commands: bool,
+}
+
+/// Run every phase's steps (conditions are not judged: nothing is judged) into `output`.
+pub fn collect_only(args: &CollectArgs) -> Result<i32, Failure> {
+    let path = super::find_playbook(&args.suite);
+    let loaded = super::load_checked(&path)?;
+    let total = super::parse_duration_flag(args.duration.as_deref())?;
+    let plan = schedule::plan(&loaded.playbook, total);
+    let interrupted = interrupt_flag()?;
+    store::private_dir(&args.output).map_err(|err| {
+        Failure::environment(format!("cannot create {}: {err}", args.output.display()))
+    })?;
+    let host = host_facts();
+    let progress = Progress::new();
+    let manifest_path = args.output.join("manifest.json");
+    let mut timeline = Vec::new();
+    let manifest = collect_phases(
+        &Collection {
+            plan: &plan,
+            playbook: &loaded.playbook,
+            raw_dir: &args.output,
+            manifest_path: &manifest_path,
+            allow_commands: args.allow_commands,
+            judge_conditions: false,
+            host: &host,
+            progress: &progress,
+            interrupted: &interrupted,
+        },
+        &mut timeline,
+    )?;
+    progress.finish();
+    println!("collected into {}", args.output.display());
+    Ok(if manifest.interrupted {
+        exit::INTERRUPTED
+    } else {
+        exit::SUCCESS
+    })
+}

@@ -1,0 +1,42 @@
+//! Exit codes: a contract with scripts and CI jobs. Listed in the README.
+
+/// Success: no finding at or above `--fail-on`.
+pub const SUCCESS: i32 = 0;
+/// A finding (or regression) at or above `--fail-on`.
+pub const FINDING: i32 = 1;
+/// Bad usage, playbook or data; the message names file, line and column where there is one.
+pub const BAD_INPUT: i32 = 2;
+/// The environment cannot do what was asked: a required tool is missing, permission denied,
+/// a directory cannot be written.
+pub const ENVIRONMENT: i32 = 3;
+/// Interrupted by Ctrl-C (or SIGTERM); what was collected is kept.
+pub const INTERRUPTED: i32 = 130;
+
+/// A command's failure: what to print and which code to exit with.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Failure {
+            code: BAD_INPUT,
+            message: message.into(),
+        }
+    }
+
+    pub fn environment(message: impl Into<String>) -> Self {
+        Failure {
+            code: ENVIRONMENT,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<crate::playbook::PlaybookError> for Failure {
+    fn from(err: crate::playbook::PlaybookError) -> Self {
+        Failure::bad_input(err.to_string())
+    }
+}

@@ -1,0 +1,307 @@
+//! Rendering only: the report data is assembled from what the other layers decided, then
+//! printed as JSON or rendered by a Handlebars template. Nothing here judges.
+
+pub mod terminal;
+
+use handlebars::Handlebars;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    analysis::Analysis,
+    collect::manifest::{Manifest, StepStatus},
+    playbook::Rule,
+    profile::HotFunction,
+    record::HostFacts,
+    rules::{Finding, use_table::UseRow, use_table::use_table},
+};
+
+/// The technical report template shipped with perf_manual (templates/technical.md.hbs).
+pub const TECHNICAL_TEMPLATE: &str = include_str!("../../templates/technical.md.hbs");
+
+/// Everything a report shows. Printed as-is by `--format json`; its shape is published in
+/// schemas/report.schema.json: extend it, never break it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ReportData {
+    pub playbook: String,
+    pub summary: String,
+    /// complete, interrupted, failed, or analyzed (judged from data captured earlier).
+    pub status: String,
+    pub started: String,
+    pub ended: String,
+    /// The investigation or data directory.
+    pub directory: String,
+    pub host: HostFacts,
+    /// One line: the top finding, or that nothing was found.
+    pub verdict: String,
+    /// Ranked, most important first.
+    pub findings: Vec<Finding>,
+    pub use_table: Vec<UseRow>,
+    pub not_collected: Vec<NotCollected>,
+    pub not_evaluated: Vec<NotEvaluated>,
+    /// sysstat tables computed from /proc because the tool's output was missing.
+    pub stand_ins: Vec<String>,
+    pub profiles: Vec<ProfileData>,
+    pub files: Vec<FileData>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct NotCollected {
+    pub step: String,
+    pub collector: String,
+    pub status: String,
+    pub why: String,
+    /// How to install what was missing.
+    pub hint: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct NotEvaluated {
+    pub rule: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ProfileData {
+    pub source: String,
+    pub total_samples: u64,
+    /// The flamegraph, relative to the investigation directory, when one was drawn.
+    pub flamegraph: Option<String>,
+    pub top: Vec<HotFunctionData>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct HotFunctionData {
+    pub function: String,
+    pub process: String,
+    pub self_samples: u64,
+    pub self_percent: f64,
+    pub total_percent: f64,
+}
+
+impl From<&HotFunction> for HotFunctionData {
+    fn from(hot: &HotFunction) -> Self {
+        HotFunctionData {
+            function: hot.function.clone(),
+            process: hot.process.clone(),
+            self_samples: hot.self_samples,
+            self_percent: hot.self_percent,
+            total_percent: hot.total_percent,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct FileData {
+    pub path: String,
+    /// The format it was recognized as, or `not recognized` / `empty` / `binary`.
+    pub format: String,
+    pub records: usize,
+    pub warnings: usize,
+    pub bytes: u64,
+}
+
+/// Where the report's inputs come from.
+pub struct Inputs<'a> {
+    pub playbook: &'a str,
+    pub summary: &'a str,
+    pub status: &'a str,
+    pub directory: &'a str,
+    pub analysis: &'a Analysis,
+    pub rules: &'a [Rule],
+    pub manifest: Option<&'a Manifest>,
+    pub host: &'a HostFacts,
+    /// Flamegraph paths by profile source, relative to the directory.
+    pub flamegraphs: &'a [(String, String)],
+}
+
+/// One USE table cell: `{{> cell utilization}}`.
+const CELL_PARTIAL: &str = "{{#if (eq status \"finding\")}}**{{upper severity}}** {{detail}}{{else if (eq status \"ok\")}}ok{{#if detail}} ({{detail}}){{/if}}{{else if (eq status \"no_data\")}}no data{{else}}–{{/if}}";
+
+/// How many parse warnings a report lists before it says "and N more".
+const WARNINGS_SHOWN: usize = 20;
+
+pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
+    let judgement = &inputs.analysis.judgement;
+    let mut host = inputs.analysis.host.clone();
+    host.merge(inputs.host);
+    let verdict = match judgement.findings.first() {
+        Some(top) if top.severity > crate::rules::Severity::Info => format!(
+            "{} {} {}: {}",
+            top.severity.as_str().to_uppercase(),
+            top.resource,
+            top.signal.as_str(),
+            top.message
+        ),
+        _ => "No finding above info: the resources checked look healthy.".to_string(),
+    };
+    let not_collected = inputs
+        .manifest
+        .map(|manifest| {
+            manifest
+                .steps
+                .iter()
+                .filter(|step| step.status != StepStatus::Ok)
+                .map(|step| NotCollected {
+                    step: step.step.clone(),
+                    collector: step.collector.clone(),
+                    status: serde_json::to_value(step.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default(),
+                    why: step.note.clone(),
+                    hint: step.hint.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut warnings: Vec<String> = inputs
+        .analysis
+        .warnings
+        .iter()
+        .take(WARNINGS_SHOWN)
+        .map(ToString::to_string)
+        .collect();
+    if inputs.analysis.warnings.len() > WARNINGS_SHOWN {
+        warnings.push(format!(
+            "... and {} more",
+            inputs.analysis.warnings.len() - WARNINGS_SHOWN
+        ));
+    }
+    ReportData {
+        playbook: inputs.playbook.to_string(),
+        summary: inputs.summary.to_string(),
+        status: inputs.status.to_string(),
+        started: inputs
+            .manifest
+            .map(|m| m.started.clone())
+            .unwrap_or_default(),
+        ended: inputs.manifest.map(|m| m.ended.clone()).unwrap_or_default(),
+        directory: inputs.directory.to_string(),
+        host,
+        verdict,
+        findings: judgement.findings.clone(),
+        use_table: use_table(inputs.rules, judgement),
+        not_collected,
+        not_evaluated: judgement
+            .not_evaluated
+            .iter()
+            .chain(&judgement.errors)
+            .map(|(rule, why)| NotEvaluated {
+                rule: rule.clone(),
+                why: why.clone(),
+            })
+            .collect(),
+        stand_ins: inputs.analysis.stand_ins.clone(),
+        profiles: inputs
+            .analysis
+            .profiles
+            .iter()
+            .map(|profile| ProfileData {
+                source: profile.source.clone(),
+                total_samples: profile.total_samples,
+                flamegraph: inputs
+                    .flamegraphs
+                    .iter()
+                    .find(|(source, _)| source == &profile.source)
+                    .map(|(_, svg)| svg.clone()),
+                top: profile.top.iter().map(HotFunctionData::from).collect(),
+            })
+            .collect(),
+        files: inputs
+            .analysis
+            .files
+            .iter()
+            .map(|file| FileData {
+                path: file.path.clone(),
+                format: file
+                    .format
+                    .map(|format| format.name().to_string())
+                    .or_else(|| file.note.clone())
+                    .unwrap_or_else(|| "not recognized".into()),
+                records: file.records,
+                warnings: file.warnings,
+                bytes: file.bytes,
+            })
+            .collect(),
+        warnings,
+    }
+}
+
+/// Render `data` with a Handlebars template (Markdown: nothing is HTML-escaped).
+pub fn render(template: &str, data: &ReportData) -> Result<String, String> {
+    let mut handlebars = Handlebars::new();
+    handlebars.register_escape_fn(handlebars::no_escape);
+    handlebars.set_strict_mode(false);
+    handlebars.register_helper("fmt", Box::new(format_number));
+    handlebars.register_helper("upper", Box::new(upper));
+    handlebars
+        .register_partial("cell", CELL_PARTIAL)
+        .map_err(|err| format!("bad partial: {err}"))?;
+    handlebars
+        .register_template_string("report", template)
+        .map_err(|err| format!("bad template: {err}"))?;
+    handlebars
+        .render("report", data)
+        .map_err(|err| format!("cannot render the report: {err}"))
+}
+
+/// A number with at most two decimals and no trailing zeros: `{{fmt value}}`.
+pub fn format_value(value: f64) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    let text = format!("{value:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".into()
+    } else {
+        text.to_string()
+    }
+}
+
+fn format_number(
+    helper: &handlebars::Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &handlebars::Context,
+    _: &mut handlebars::RenderContext<'_, '_>,
+    out: &mut dyn handlebars::Output,
+) -> handlebars::HelperResult {
+    let value = helper.param(0).map(|p| p.value());
+    let text = match value.and_then(serde_json::Value::as_f64) {
+        Some(number) => format_value(number),
+        None => value.map(|v| v.to_string()).unwrap_or_default(),
+    };
+    out.write(&text)?;
+    Ok(())
+}
+
+fn upper(
+    helper: &handlebars::Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &handlebars::Context,
+    _: &mut handlebars::RenderContext<'_, '_>,
+    out: &mut dyn handlebars::Output,
+) -> handlebars::HelperResult {
+    let text = helper
+        .param(0)
+        .and_then(|p| p.value().as_str())
+        .unwrap_or_default()
+        .to_uppercase();
+    out.write(&text)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_value;
+
+    #[test]
+    fn numbers_print_without_noise() {
+        assert_eq!(format_value(2.0), "2");
+        assert_eq!(format_value(2.456), "2.46");
+        assert_eq!(format_value(0.5), "0.5");
+        assert_eq!(format_value(-0.001), "0");
+    }
+}

@@ -1,0 +1,144 @@
+//! The engine owns its children: a hanging step ends at its time box with its output kept,
+//! and Ctrl-C ends every child, keeps what was collected and exits 130.
+//! These run real processes (sh and sleep), nothing mocked.
+
+use std::{
+    path::Path,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_perf_manual");
+
+/// A playbook whose only step prints a line, then sleeps for `marker` seconds: a sleep with an
+/// odd length nobody else runs, so the test can look for leftovers by command line.
+fn hanging_playbook(dir: &Path, marker: &str, time_box: &str) -> std::path::PathBuf {
+    let path = dir.join("hang.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"name = "hang"
+interval = "1s"
+
+[[phase]]
+name = "use"
+time_box = "{time_box}"
+steps = ["hang"]
+
+[step.hang]
+collector = "command"
+args = {{ argv = ["sh", "-c", "echo started; exec sleep {marker}"] }}
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Processes whose command line is `sleep MARKER`.
+fn leftovers(marker: &str) -> usize {
+    let wanted = format!("sleep\0{marker}\0");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
+        .filter(|cmdline| cmdline == wanted.as_bytes())
+        .count()
+}
+
+fn unique_marker() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("600.{}{}", std::process::id(), nanos % 100_000)
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("raw_data/manifest.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn a_hanging_step_is_ended_at_its_time_box_and_its_output_kept() {
+    let work = tempfile::tempdir().unwrap();
+    let marker = unique_marker();
+    let playbook = hanging_playbook(work.path(), &marker, "3s");
+    let out = work.path().join("inv");
+    let started = Instant::now();
+    let status = Command::new(BIN)
+        .args(["run", "--allow-commands", "--output"])
+        .arg(&out)
+        .arg(&playbook)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the time box did not hold"
+    );
+    let manifest = manifest(&out);
+    let step = &manifest["steps"][0];
+    assert_eq!(step["status"], "timed_out");
+    assert_eq!(step["commands"][0]["exit"]["signals_sent"][0], "SIGINT");
+    let kept = std::fs::read_to_string(out.join("raw_data/custom/hang.txt")).unwrap();
+    assert_eq!(kept, "started\n");
+    assert_eq!(leftovers(&marker), 0, "a child outlived its time box");
+}
+
+#[test]
+fn commands_do_not_run_without_allow_commands() {
+    let work = tempfile::tempdir().unwrap();
+    let marker = unique_marker();
+    let playbook = hanging_playbook(work.path(), &marker, "2s");
+    let out = work.path().join("inv");
+    let status = Command::new(BIN)
+        .args(["run", "--output"])
+        .arg(&out)
+        .arg(&playbook)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(manifest(&out)["steps"][0]["status"], "skipped");
+    assert!(!out.join("raw_data/custom/hang.txt").exists());
+}
+
+#[test]
+fn ctrl_c_ends_every_child_keeps_the_data_and_exits_130() {
+    let work = tempfile::tempdir().unwrap();
+    let marker = unique_marker();
+    let playbook = hanging_playbook(work.path(), &marker, "120s");
+    let out = work.path().join("inv");
+    let mut child = Command::new(BIN)
+        .args(["run", "--allow-commands", "--output"])
+        .arg(&out)
+        .arg(&playbook)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while leftovers(&marker) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(leftovers(&marker), 1, "the step never started");
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(leftovers(&marker), 0, "a child outlived Ctrl-C");
+    let manifest = manifest(&out);
+    assert_eq!(manifest["interrupted"], true);
+    assert_eq!(manifest["steps"][0]["status"], "interrupted");
+    let kept = std::fs::read_to_string(out.join("raw_data/custom/hang.txt")).unwrap();
+    assert_eq!(kept, "started\n");
+    let metadata = std::fs::read_to_string(out.join("metadata.toml")).unwrap();
+    assert!(metadata.contains("status = \"interrupted\""), "{metadata}");
+    assert!(out.join("report.md").exists());
+}
