@@ -636,7 +636,8 @@ fn meminfo(snapshots: &[Snapshot], out: &mut Output) {
             (Some(_), None) if !warned_no_available => {
                 out.warn(
                     snapshot.first_line(),
-                    "no MemAvailable (kernel before 3.14): memory.used_pct not computed",
+                    "no MemAvailable line (a kernel before 3.14, or a cut snapshot): \
+                     memory.used_pct not computed",
                 );
                 warned_no_available = true;
             }
