@@ -1,7 +1,1373 @@
-//! Parser for procfs output. (Being written.)
+//! Parser for /proc snapshots: perf_manual's own sampler, which writes a
+//! `==> /proc/stat @ 2026-11-25T19:20:01.123456 <==` header before each verbatim copy of the
+//! file, or one plain `cat` of the file (no header, time 0, recognized by its shape).
+//!
+//! Kernel counters become rates here, once, between consecutive snapshots of the same source,
+//! so nothing above `parse/` sees a raw counter. Rates use each instance's last good reading,
+//! so one garbled line costs one point, not two. A counter that goes down (a 32-bit wrap, a
+//! device or interface re-created, a reboot) yields a warning and that interval is skipped.
+//!
+//! Tables (units in [`crate::record::units::unit_of`]):
+//! - `pressure` {resource, kind}: avg10 avg60 avg300, and `stall`, the percent of the interval
+//!   some (or all) tasks stalled, from the `total` counter (exact even for short runs).
+//! - `loadavg`: load1 load5 load15 running total.
+//! - `meminfo`: every line in KiB under lower-case names (`Active(anon)` → `active_anon`),
+//!   and `memory`: used_pct (from MemAvailable) and swap_used_pct (0 when there is no swap).
+//! - `proc_vmstat`: per-second rates `<counter>_s` of the counters in [`VMSTAT_RATES`], and
+//!   `oom_kill_delta`, OOM kills since the first snapshot.
+//! - `proc_stat` {cpu: all|0|1…}: mpstat's percentages (usr excludes guest time, as mpstat's
+//!   does; busy = 100 − idle); the `cpu="all"` row also carries ctxt_s intr_s processes_s and
+//!   the instant procs_running procs_blocked.
+//! - `diskstats` {device}: iostat -x's fields with iostat's formulas. Whole disks, dm and md
+//!   devices are kept; loop and ram devices, partitions (a name that is another listed device's
+//!   name plus a number, with an optional `p`: sda1, nvme0n1p2) and devices that never did an
+//!   I/O since boot are left out, as iostat leaves them out by default.
+//! - `net_dev` {iface}: sar -n DEV and EDEV's per-second rates.
+//!
+//! Record time is the header's civil time read as UTC, as the sysstat parsers read theirs, so
+//! series from both line up.
 
-use crate::record::Parsed;
+use std::collections::{BTreeMap, BTreeSet};
 
-pub fn parse(_file: &str, _text: &str) -> Parsed {
-    Parsed::default()
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_until};
+use nom::character::complete::{space0, space1, u64 as decimal};
+use nom::combinator::{eof, opt};
+use nom::number::complete::double;
+use nom::sequence::preceded;
+use nom::{IResult, Parser};
+
+use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef, canonical_field};
+
+/// The /proc/vmstat counters reported as per-second rates, `<name>_s`.
+pub const VMSTAT_RATES: [&str; 14] = [
+    "pgpgin",
+    "pgpgout",
+    "pswpin",
+    "pswpout",
+    "pgfault",
+    "pgmajfault",
+    "pgscan_kswapd",
+    "pgscan_direct",
+    "pgsteal_kswapd",
+    "pgsteal_direct",
+    "allocstall",
+    "compact_stall",
+    "oom_kill",
+    "thp_fault_fallback",
+];
+
+/// Counters that kernels since 4.8 split per memory zone (`allocstall_normal`, ...): summed.
+const ZONED_VMSTAT: [&str; 1] = ["allocstall"];
+
+/// PSI resources the kernel has files for.
+const PSI_RESOURCES: [&str; 4] = ["cpu", "memory", "io", "irq"];
+
+const HEADER_OPEN: &str = "==> ";
+
+/// Parse one file of /proc snapshots. `file` names it in warnings and record sources; for a
+/// plain copy of a /proc/pressure file it also tells the resource (`pressure_cpu.txt`).
+pub fn parse(file: &str, text: &str) -> Parsed {
+    let mut out = Output {
+        file,
+        parsed: Parsed::default(),
+    };
+    let mut groups: Vec<(Source, Vec<Snapshot>)> = Vec::new();
+    for snapshot in split_snapshots(text, &mut out) {
+        match groups
+            .iter_mut()
+            .find(|(source, _)| *source == snapshot.source)
+        {
+            Some((_, group)) => group.push(snapshot),
+            None => groups.push((snapshot.source.clone(), vec![snapshot])),
+        }
+    }
+    for (source, snapshots) in &groups {
+        match source {
+            Source::Pressure(resource) => pressure(resource, snapshots, &mut out),
+            Source::Loadavg => loadavg(snapshots, &mut out),
+            Source::Meminfo => meminfo(snapshots, &mut out),
+            Source::Vmstat => vmstat(snapshots, &mut out),
+            Source::Stat => stat(snapshots, &mut out),
+            Source::Diskstats => diskstats(snapshots, &mut out),
+            Source::NetDev => net_dev(snapshots, &mut out),
+        }
+    }
+    out.parsed.warnings.sort_by_key(|warning| warning.line);
+    out.parsed
+}
+
+/// Which /proc file a snapshot copies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    /// `/proc/pressure/<resource>`.
+    Pressure(String),
+    Loadavg,
+    Meminfo,
+    Vmstat,
+    Stat,
+    Diskstats,
+    NetDev,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Line<'a> {
+    number: usize,
+    text: &'a str,
+}
+
+/// One copy of one /proc file.
+struct Snapshot<'a> {
+    source: Source,
+    /// The header's civil time read as UTC, in microseconds since the epoch; 0 when plain.
+    time_us: i64,
+    /// The header's line, or 1 when plain.
+    header_line: usize,
+    /// The non-blank lines of the copy.
+    lines: Vec<Line<'a>>,
+}
+
+impl Snapshot<'_> {
+    fn first_line(&self) -> usize {
+        self.lines.first().map_or(1, |line| line.number)
+    }
+}
+
+/// The parse result being built, and the file name every warning and record carries.
+struct Output<'f> {
+    file: &'f str,
+    parsed: Parsed,
+}
+
+impl Output<'_> {
+    fn warn(&mut self, line: usize, message: impl Into<String>) {
+        self.parsed.warnings.push(ParseWarning {
+            file: self.file.to_string(),
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// Add a record unless it has no fields (a first snapshot of a counters-only source).
+    fn push(
+        &mut self,
+        table: &str,
+        time_us: i64,
+        line: usize,
+        labels: Labels,
+        fields: BTreeMap<String, f64>,
+    ) {
+        if fields.is_empty() {
+            return;
+        }
+        self.parsed.records.push(Record {
+            table: table.to_string(),
+            time: time_us as f64 / 1e6,
+            labels,
+            fields,
+            source: SourceRef {
+                file: self.file.to_string(),
+                line,
+            },
+        });
+    }
+
+    /// `current − previous` for each counter, or `None` after a warning when one went down.
+    fn deltas(
+        &mut self,
+        names: &[&str],
+        previous: &[u64],
+        current: &[u64],
+        line: usize,
+    ) -> Option<Vec<f64>> {
+        let mut deltas = Vec::with_capacity(current.len());
+        for ((name, &before), &now) in names.iter().zip(previous).zip(current) {
+            if now < before {
+                self.warn(
+                    line,
+                    format!(
+                        "counter {name} went down from {before} to {now} (wrapped or reset); \
+                         interval skipped"
+                    ),
+                );
+                return None;
+            }
+            deltas.push((now - before) as f64);
+        }
+        Some(deltas)
+    }
+}
+
+/// The last good reading of one instance's counters.
+#[derive(Clone)]
+struct Reading<T> {
+    time_us: i64,
+    value: T,
+}
+
+fn seconds_between(earlier_us: i64, later_us: i64) -> f64 {
+    (later_us - earlier_us) as f64 / 1e6
+}
+
+fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect()
+}
+
+fn fields<const N: usize>(pairs: [(&str, f64); N]) -> BTreeMap<String, f64> {
+    pairs
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value))
+        .collect()
+}
+
+/// `part / whole × 100`, or 0 when nothing happened.
+fn percent(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        part / whole * 100.0
+    } else {
+        0.0
+    }
+}
+
+/// `total / count`, or 0 when there was nothing to average (iostat prints 0.00 then).
+fn mean(total: f64, count: f64) -> f64 {
+    if count > 0.0 { total / count } else { 0.0 }
+}
+
+// ---- Splitting a file into snapshots ----
+
+/// Cut `text` into snapshots, dropping (with a warning) what cannot be placed: text before the
+/// first header, headers that cannot be read, snapshots whose time does not advance.
+fn split_snapshots<'a>(text: &'a str, out: &mut Output) -> Vec<Snapshot<'a>> {
+    let lines: Vec<Line> = text
+        .lines()
+        .enumerate()
+        .map(|(index, text)| Line {
+            number: index + 1,
+            text,
+        })
+        .collect();
+    if !lines.iter().any(|line| line.text.starts_with(HEADER_OPEN)) {
+        return plain_snapshot(lines, out).into_iter().collect();
+    }
+
+    let mut snapshots = Vec::new();
+    let mut current: Option<(usize, Source, i64)> = None;
+    let mut body: Vec<Line> = Vec::new();
+    // Text before the first header is warned about once; text under a header that could not
+    // be read is covered by that header's warning.
+    let mut warn_stray_text = true;
+    for line in lines {
+        if line.text.starts_with(HEADER_OPEN) {
+            finish_snapshot(
+                current.take(),
+                std::mem::take(&mut body),
+                &mut snapshots,
+                out,
+            );
+            current = read_header(line, out);
+            warn_stray_text = false;
+        } else if line.text.trim().is_empty() {
+            continue;
+        } else if current.is_some() {
+            body.push(line);
+        } else if warn_stray_text {
+            out.warn(
+                line.number,
+                "text before the first `==> /proc/... @ TIME <==` header ignored",
+            );
+            warn_stray_text = false;
+        }
+    }
+    finish_snapshot(current, body, &mut snapshots, out);
+    keep_advancing(snapshots, out)
+}
+
+/// Close the snapshot opened by the header on `header.0`, warning when it is empty.
+fn finish_snapshot<'a>(
+    header: Option<(usize, Source, i64)>,
+    body: Vec<Line<'a>>,
+    snapshots: &mut Vec<Snapshot<'a>>,
+    out: &mut Output,
+) {
+    let Some((header_line, source, time_us)) = header else {
+        return;
+    };
+    if body.is_empty() {
+        out.warn(header_line, "snapshot has no content");
+        return;
+    }
+    snapshots.push(Snapshot {
+        source,
+        time_us,
+        header_line,
+        lines: body,
+    });
+}
+
+/// Drop snapshots whose time is not after the previous snapshot of the same source:
+/// a rate over no time, or backwards, means nothing.
+fn keep_advancing<'a>(snapshots: Vec<Snapshot<'a>>, out: &mut Output) -> Vec<Snapshot<'a>> {
+    let mut latest: Vec<(Source, i64)> = Vec::new();
+    let mut kept = Vec::with_capacity(snapshots.len());
+    for snapshot in snapshots {
+        match latest
+            .iter_mut()
+            .find(|(source, _)| *source == snapshot.source)
+        {
+            Some((_, time_us)) if snapshot.time_us <= *time_us => {
+                out.warn(
+                    snapshot.header_line,
+                    "snapshot time is not after the previous snapshot's; snapshot ignored",
+                );
+                continue;
+            }
+            Some((_, time_us)) => *time_us = snapshot.time_us,
+            None => latest.push((snapshot.source.clone(), snapshot.time_us)),
+        }
+        kept.push(snapshot);
+    }
+    kept
+}
+
+/// A file without headers: one `cat` of a /proc file, recognized by its first line.
+fn plain_snapshot<'a>(lines: Vec<Line<'a>>, out: &mut Output) -> Option<Snapshot<'a>> {
+    let body: Vec<Line> = lines
+        .into_iter()
+        .filter(|line| !line.text.trim().is_empty())
+        .collect();
+    let Some(first) = body.first() else {
+        out.warn(1, "no /proc snapshot in file");
+        return None;
+    };
+    let Some(source) = sniff_source(first.text, out) else {
+        out.warn(
+            first.number,
+            "cannot tell which /proc file this is (expected /proc/stat, meminfo, vmstat, \
+             loadavg, diskstats, net/dev or pressure/*)",
+        );
+        return None;
+    };
+    Some(Snapshot {
+        source,
+        time_us: 0,
+        header_line: 1,
+        lines: body,
+    })
+}
+
+/// Which /proc file a plain copy is, from its first line.
+fn sniff_source(first: &str, out: &mut Output) -> Option<Source> {
+    if psi_line(first).is_ok() {
+        return Some(Source::Pressure(resource_from_file_name(out)));
+    }
+    if first.starts_with("cpu ") {
+        return Some(Source::Stat);
+    }
+    if first.starts_with("Inter-|") {
+        return Some(Source::NetDev);
+    }
+    if meminfo_line(first).is_ok() {
+        return Some(Source::Meminfo);
+    }
+    if loadavg_line(first).is_some() {
+        return Some(Source::Loadavg);
+    }
+    if disk_line(first).is_some() {
+        return Some(Source::Diskstats);
+    }
+    if vmstat_line(first).is_some() {
+        return Some(Source::Vmstat);
+    }
+    None
+}
+
+/// The PSI resource a plain copy describes, from its file name (`proc/pressure_cpu.txt`):
+/// the content does not say.
+fn resource_from_file_name(out: &mut Output) -> String {
+    let base = out.file.rsplit(['/', '\\']).next().unwrap_or(out.file);
+    let stem = base.split('.').next().unwrap_or(base);
+    let resource = stem
+        .strip_prefix("pressure_")
+        .or_else(|| stem.strip_prefix("pressure-"))
+        .unwrap_or(stem);
+    if PSI_RESOURCES.contains(&resource) {
+        return resource.to_string();
+    }
+    out.warn(
+        1,
+        "cannot tell the pressure resource from the file name (expected pressure_cpu.txt, \
+         ...); labelled resource=\"unknown\"",
+    );
+    "unknown".to_string()
+}
+
+/// The source and time a header line announces, or `None` after a warning.
+fn read_header(line: Line, out: &mut Output) -> Option<(usize, Source, i64)> {
+    let Ok((_, (path, time))) = header_line(line.text.trim_end()) else {
+        out.warn(
+            line.number,
+            "expected a header `==> /proc/<file> @ <YYYY-MM-DDTHH:MM:SS.ffffff> <==`; \
+             snapshot ignored",
+        );
+        return None;
+    };
+    let Some(source) = source_of_path(path) else {
+        out.warn(
+            line.number,
+            format!("unknown /proc source {path:?}; snapshot ignored"),
+        );
+        return None;
+    };
+    let Some(time_us) = civil_as_utc_micros(time) else {
+        out.warn(
+            line.number,
+            format!("cannot read the snapshot time {time:?}; snapshot ignored"),
+        );
+        return None;
+    };
+    Some((line.number, source, time_us))
+}
+
+fn header_line(line: &str) -> IResult<&str, (&str, &str)> {
+    (
+        tag(HEADER_OPEN),
+        take_until(" @ "),
+        tag(" @ "),
+        take_until(" <=="),
+        tag(" <=="),
+        eof,
+    )
+        .map(|(_, path, _, time, _, _)| (path, time))
+        .parse(line)
+}
+
+fn source_of_path(path: &str) -> Option<Source> {
+    let source = match path.strip_prefix("/proc/")? {
+        "stat" => Source::Stat,
+        "meminfo" => Source::Meminfo,
+        "vmstat" => Source::Vmstat,
+        "loadavg" => Source::Loadavg,
+        "diskstats" => Source::Diskstats,
+        "net/dev" => Source::NetDev,
+        other => {
+            let resource = other.strip_prefix("pressure/")?;
+            Source::Pressure(resource.to_string())
+        }
+    };
+    Some(source)
+}
+
+/// Microseconds since the epoch of civil time `text` read as UTC.
+fn civil_as_utc_micros(text: &str) -> Option<i64> {
+    let civil: jiff::civil::DateTime = text.trim().parse().ok()?;
+    let instant = jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()?;
+    Some(instant.as_microsecond())
+}
+
+// ---- /proc/pressure/* ----
+
+struct PsiLine<'a> {
+    kind: &'a str,
+    avg10: f64,
+    avg60: f64,
+    avg300: f64,
+    /// Microseconds stalled since boot.
+    total: u64,
+}
+
+fn psi_line(line: &str) -> IResult<&str, PsiLine<'_>> {
+    (
+        alt((tag("some"), tag("full"))),
+        preceded(tag(" avg10="), double),
+        preceded(tag(" avg60="), double),
+        preceded(tag(" avg300="), double),
+        preceded(tag(" total="), decimal),
+        space0,
+        eof,
+    )
+        .map(|(kind, avg10, avg60, avg300, total, _, _)| PsiLine {
+            kind,
+            avg10,
+            avg60,
+            avg300,
+            total,
+        })
+        .parse(line)
+}
+
+fn pressure(resource: &str, snapshots: &[Snapshot], out: &mut Output) {
+    let mut last_total: BTreeMap<String, Reading<u64>> = BTreeMap::new();
+    for snapshot in snapshots {
+        for line in &snapshot.lines {
+            let Ok((_, psi)) = psi_line(line.text) else {
+                out.warn(
+                    line.number,
+                    "expected `some|full avg10=N avg60=N avg300=N total=N`",
+                );
+                continue;
+            };
+            let mut values = fields([
+                ("avg10", psi.avg10),
+                ("avg60", psi.avg60),
+                ("avg300", psi.avg300),
+            ]);
+            if let Some(previous) = last_total.get(psi.kind) {
+                let interval_us = (snapshot.time_us - previous.time_us) as f64;
+                if let Some(deltas) =
+                    out.deltas(&["total"], &[previous.value], &[psi.total], line.number)
+                {
+                    let stalled_us = deltas.first().copied().unwrap_or(0.0);
+                    values.insert("stall".into(), percent(stalled_us, interval_us));
+                }
+            }
+            last_total.insert(
+                psi.kind.to_string(),
+                Reading {
+                    time_us: snapshot.time_us,
+                    value: psi.total,
+                },
+            );
+            let row_labels = labels(&[("resource", resource), ("kind", psi.kind)]);
+            out.push(
+                "pressure",
+                snapshot.time_us,
+                line.number,
+                row_labels,
+                values,
+            );
+        }
+    }
+}
+
+// ---- /proc/loadavg ----
+
+/// `load1 load5 load15 running/total last_pid`.
+fn loadavg_line(line: &str) -> Option<[f64; 5]> {
+    let parts: Vec<&str> = line.split_whitespace().collect();
+    let [load1, load5, load15, tasks, last_pid] = parts.as_slice() else {
+        return None;
+    };
+    last_pid.parse::<u64>().ok()?;
+    let (running, total) = tasks.split_once('/')?;
+    Some([
+        load1.parse().ok()?,
+        load5.parse().ok()?,
+        load15.parse().ok()?,
+        running.parse::<u64>().ok()? as f64,
+        total.parse::<u64>().ok()? as f64,
+    ])
+}
+
+fn loadavg(snapshots: &[Snapshot], out: &mut Output) {
+    for snapshot in snapshots {
+        for line in &snapshot.lines {
+            let Some([load1, load5, load15, running, total]) = loadavg_line(line.text) else {
+                out.warn(
+                    line.number,
+                    "expected `load1 load5 load15 running/total pid`",
+                );
+                continue;
+            };
+            let values = fields([
+                ("load1", load1),
+                ("load5", load5),
+                ("load15", load15),
+                ("running", running),
+                ("total", total),
+            ]);
+            out.push(
+                "loadavg",
+                snapshot.time_us,
+                line.number,
+                Labels::new(),
+                values,
+            );
+        }
+    }
+}
+
+// ---- /proc/meminfo ----
+
+/// `Name:   value [kB]`.
+fn meminfo_line(line: &str) -> IResult<&str, (&str, u64)> {
+    (
+        take_until(":"),
+        tag(":"),
+        space1,
+        decimal,
+        opt(preceded(space1, tag("kB"))),
+        space0,
+        eof,
+    )
+        .map(|(name, _, _, value, _, _, _)| (name, value))
+        .parse(line)
+}
+
+/// `Active(anon)` → `active_anon`, `HugePages_Total` → `hugepages_total`.
+fn meminfo_name(raw: &str) -> String {
+    canonical_field(&raw.replace('(', "_").replace(')', ""))
+}
+
+fn meminfo(snapshots: &[Snapshot], out: &mut Output) {
+    let mut warned_no_available = false;
+    for snapshot in snapshots {
+        let mut values = BTreeMap::new();
+        for line in &snapshot.lines {
+            match meminfo_line(line.text) {
+                Ok((_, (name, value))) => {
+                    values.insert(meminfo_name(name), value as f64);
+                }
+                Err(_) => out.warn(line.number, "expected `Name: value kB`"),
+            }
+        }
+        let get = |name: &str| values.get(name).copied();
+        if out.parsed.host.mem_total_kib.is_none() {
+            out.parsed.host.mem_total_kib = get("memtotal").map(|kib| kib as u64);
+        }
+        let mut derived = BTreeMap::new();
+        match (get("memtotal"), get("memavailable")) {
+            (Some(total), Some(available)) if total > 0.0 => {
+                derived.insert("used_pct".into(), 100.0 - percent(available, total));
+            }
+            (Some(_), None) if !warned_no_available => {
+                out.warn(
+                    snapshot.first_line(),
+                    "no MemAvailable line (a kernel before 3.14, or a cut snapshot): \
+                     memory.used_pct not computed",
+                );
+                warned_no_available = true;
+            }
+            _ => {}
+        }
+        if let (Some(swap_total), Some(swap_free)) = (get("swaptotal"), get("swapfree")) {
+            derived.insert(
+                "swap_used_pct".into(),
+                percent(swap_total - swap_free, swap_total),
+            );
+        }
+        let line = snapshot.first_line();
+        out.push("meminfo", snapshot.time_us, line, Labels::new(), values);
+        out.push("memory", snapshot.time_us, line, Labels::new(), derived);
+    }
+}
+
+// ---- /proc/vmstat ----
+
+fn vmstat_line(line: &str) -> Option<(&str, u64)> {
+    let (name, value) = line.trim().split_once(' ')?;
+    let valid_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    valid_name.then_some(())?;
+    Some((name, value.trim().parse().ok()?))
+}
+
+/// Each counter of [`VMSTAT_RATES`] present, with the line it was read from.
+fn vmstat_counters(snapshot: &Snapshot, out: &mut Output) -> BTreeMap<&'static str, (u64, usize)> {
+    let mut raw: BTreeMap<&str, (u64, usize)> = BTreeMap::new();
+    for line in &snapshot.lines {
+        match vmstat_line(line.text) {
+            Some((name, value)) => {
+                raw.insert(name, (value, line.number));
+            }
+            None => out.warn(line.number, "expected `name value`"),
+        }
+    }
+    let mut counters = BTreeMap::new();
+    for name in VMSTAT_RATES {
+        if let Some(&reading) = raw.get(name) {
+            counters.insert(name, reading);
+        } else if ZONED_VMSTAT.contains(&name) {
+            let prefix = format!("{name}_");
+            let zones: Vec<(u64, usize)> = raw
+                .iter()
+                .filter(|(key, _)| key.starts_with(&prefix))
+                .map(|(_, &reading)| reading)
+                .collect();
+            if let Some(&(_, line)) = zones.first() {
+                let sum = zones.iter().fold(0u64, |sum, (v, _)| sum.wrapping_add(*v));
+                counters.insert(name, (sum, line));
+            }
+        }
+    }
+    counters
+}
+
+fn vmstat(snapshots: &[Snapshot], out: &mut Output) {
+    let mut first_oom_kill: Option<u64> = None;
+    let mut last: BTreeMap<&str, Reading<u64>> = BTreeMap::new();
+    for snapshot in snapshots {
+        let counters = vmstat_counters(snapshot, out);
+        let mut values = BTreeMap::new();
+        let mut reset = false;
+        for (&name, &(now, line)) in &counters {
+            let Some(previous) = last.get(name) else {
+                continue;
+            };
+            match out.deltas(&[name], &[previous.value], &[now], line) {
+                Some(deltas) => {
+                    let seconds = seconds_between(previous.time_us, snapshot.time_us);
+                    let delta = deltas.first().copied().unwrap_or(0.0);
+                    values.insert(format!("{name}_s"), delta / seconds);
+                }
+                None => reset = true,
+            }
+        }
+        if let Some(&(now, _)) = counters.get("oom_kill") {
+            match first_oom_kill {
+                Some(first) if now >= first => {
+                    values.insert("oom_kill_delta".into(), (now - first) as f64);
+                }
+                Some(_) => {}
+                None => first_oom_kill = Some(now),
+            }
+        }
+        for (&name, &(value, _)) in &counters {
+            let time_us = snapshot.time_us;
+            last.insert(name, Reading { time_us, value });
+        }
+        if !reset {
+            let line = snapshot.first_line();
+            out.push("proc_vmstat", snapshot.time_us, line, Labels::new(), values);
+        }
+    }
+}
+
+// ---- /proc/stat ----
+
+/// `/proc/stat`'s tick columns for one CPU line, missing trailing columns as 0 (kernels before
+/// 2.6.33 have fewer).
+const CPU_TICKS: [&str; 10] = [
+    "user",
+    "nice",
+    "system",
+    "idle",
+    "iowait",
+    "irq",
+    "softirq",
+    "steal",
+    "guest",
+    "guest_nice",
+];
+const IOWAIT: usize = 4;
+
+/// System-wide counters turned into per-second rates on the `cpu="all"` row.
+const STAT_RATES: [(&str, &str); 3] = [
+    ("ctxt", "ctxt_s"),
+    ("intr", "intr_s"),
+    ("processes", "processes_s"),
+];
+const STAT_INSTANTS: [&str; 2] = ["procs_running", "procs_blocked"];
+
+#[derive(Default)]
+struct StatSnapshot {
+    /// (`all` or the CPU number, line, ticks).
+    cpus: Vec<(String, usize, [u64; 10])>,
+    /// `ctxt`, `intr` (its first column, the total), `processes`, `procs_*`, with their lines.
+    system: BTreeMap<&'static str, (u64, usize)>,
+}
+
+fn read_stat(snapshot: &Snapshot, out: &mut Output) -> StatSnapshot {
+    let mut read = StatSnapshot::default();
+    for line in &snapshot.lines {
+        let mut words = line.text.split_whitespace();
+        let key = words.next().unwrap_or("");
+        let numbers: Option<Vec<u64>> = words.map(|word| word.parse().ok()).collect();
+        let numbers = match numbers {
+            Some(numbers) if !numbers.is_empty() => numbers,
+            _ => {
+                out.warn(line.number, "expected a name followed by numbers");
+                continue;
+            }
+        };
+        if let Some(cpu) = key.strip_prefix("cpu") {
+            let label = if cpu.is_empty() { "all" } else { cpu };
+            if numbers.len() < 4 || (label != "all" && cpu.parse::<u32>().is_err()) {
+                out.warn(line.number, "expected `cpuN user nice system idle ...`");
+                continue;
+            }
+            let mut ticks = [0u64; 10];
+            for (slot, value) in ticks.iter_mut().zip(&numbers) {
+                *slot = *value;
+            }
+            read.cpus.push((label.to_string(), line.number, ticks));
+        } else if let Some(&name) = STAT_RATES
+            .iter()
+            .map(|(name, _)| name)
+            .chain(&STAT_INSTANTS)
+            .find(|&&name| name == key)
+            && let Some(&value) = numbers.first()
+        {
+            read.system.insert(name, (value, line.number));
+        }
+    }
+    read
+}
+
+/// mpstat's percentages for one CPU over one interval, or `None` when no tick elapsed.
+fn cpu_percentages(ticks: &[f64]) -> Option<BTreeMap<String, f64>> {
+    let tick = |index: usize| ticks.get(index).copied().unwrap_or(0.0);
+    let [
+        user,
+        nice,
+        system,
+        idle,
+        iowait,
+        irq,
+        softirq,
+        steal,
+        guest,
+        guest_nice,
+    ] = std::array::from_fn(tick);
+    // /proc/stat's user and nice include guest time, which mpstat shows on its own.
+    let total = user + nice + system + idle + iowait + irq + softirq + steal;
+    if total <= 0.0 {
+        return None;
+    }
+    let share = |part: f64| percent(part.max(0.0), total);
+    Some(fields([
+        ("usr", share(user - guest)),
+        ("nice", share(nice - guest_nice)),
+        ("sys", share(system)),
+        ("iowait", share(iowait)),
+        ("irq", share(irq)),
+        ("soft", share(softirq)),
+        ("steal", share(steal)),
+        ("guest", share(guest)),
+        ("gnice", share(guest_nice)),
+        ("idle", share(idle)),
+        ("busy", 100.0 - share(idle)),
+    ]))
+}
+
+fn stat(snapshots: &[Snapshot], out: &mut Output) {
+    let mut last_cpu: BTreeMap<String, [u64; 10]> = BTreeMap::new();
+    let mut last_system: BTreeMap<&str, Reading<u64>> = BTreeMap::new();
+    for snapshot in snapshots {
+        let read = read_stat(snapshot, out);
+        if out.parsed.host.cpus.is_none() {
+            let numbered = read
+                .cpus
+                .iter()
+                .filter(|(label, ..)| label != "all")
+                .count();
+            out.parsed.host.cpus = u32::try_from(numbered).ok().filter(|&n| n > 0);
+        }
+        let all_line = read
+            .cpus
+            .iter()
+            .find(|(label, ..)| label == "all")
+            .map_or(snapshot.first_line(), |(_, line, _)| *line);
+        for (label, line, ticks) in &read.cpus {
+            let mut values = BTreeMap::new();
+            if let Some(previous) = last_cpu.get(label) {
+                let mut previous = *previous;
+                // The kernel documents that iowait may go down (proc.rst): treat it as unchanged.
+                if ticks[IOWAIT] < previous[IOWAIT] {
+                    previous[IOWAIT] = ticks[IOWAIT];
+                }
+                if let Some(deltas) = out.deltas(&CPU_TICKS, &previous, ticks, *line) {
+                    match cpu_percentages(&deltas) {
+                        Some(percentages) => values = percentages,
+                        None => out.warn(*line, "no CPU time elapsed; interval skipped"),
+                    }
+                }
+            }
+            last_cpu.insert(label.clone(), *ticks);
+            if label == "all" {
+                stat_system(&read, snapshot.time_us, &mut last_system, &mut values, out);
+            }
+            out.push(
+                "proc_stat",
+                snapshot.time_us,
+                *line,
+                labels(&[("cpu", label)]),
+                values,
+            );
+        }
+        if !read.cpus.iter().any(|(label, ..)| label == "all") {
+            let mut values = BTreeMap::new();
+            stat_system(&read, snapshot.time_us, &mut last_system, &mut values, out);
+            let row_labels = labels(&[("cpu", "all")]);
+            out.push("proc_stat", snapshot.time_us, all_line, row_labels, values);
+        }
+    }
+}
+
+/// The system-wide fields of one snapshot, added to the `cpu="all"` row's `values`.
+fn stat_system(
+    read: &StatSnapshot,
+    time_us: i64,
+    last: &mut BTreeMap<&'static str, Reading<u64>>,
+    values: &mut BTreeMap<String, f64>,
+    out: &mut Output,
+) {
+    for name in STAT_INSTANTS {
+        if let Some(&(value, _)) = read.system.get(name) {
+            values.insert(name.to_string(), value as f64);
+        }
+    }
+    for (counter, rate) in STAT_RATES {
+        let Some(&(now, line)) = read.system.get(counter) else {
+            continue;
+        };
+        if let Some(previous) = last.get(counter)
+            && let Some(deltas) = out.deltas(&[counter], &[previous.value], &[now], line)
+        {
+            let delta = deltas.first().copied().unwrap_or(0.0);
+            let seconds = seconds_between(previous.time_us, time_us);
+            values.insert(rate.to_string(), delta / seconds);
+        }
+        last.insert(
+            counter,
+            Reading {
+                time_us,
+                value: now,
+            },
+        );
+    }
+}
+
+// ---- /proc/diskstats ----
+
+/// The counters of a diskstats line, in-flight (a gauge, field 12) left out. 14-field lines
+/// (before 4.18) stop after `time_in_queue`, 18-field lines (before 5.5) after the discards.
+const DISK_COUNTERS: [&str; 16] = [
+    "reads",
+    "reads_merged",
+    "sectors_read",
+    "read_ticks",
+    "writes",
+    "writes_merged",
+    "sectors_written",
+    "write_ticks",
+    "io_ticks",
+    "time_in_queue",
+    "discards",
+    "discards_merged",
+    "sectors_discarded",
+    "discard_ticks",
+    "flushes",
+    "flush_ticks",
+];
+const READS: usize = 0;
+const WRITES: usize = 4;
+const IO_TICKS: usize = 8;
+const TIME_IN_QUEUE: usize = 9;
+const DISCARDS: usize = 10;
+const FLUSHES: usize = 14;
+const IN_FLIGHT_COLUMN: usize = 8;
+
+struct Disk<'a> {
+    name: &'a str,
+    counters: Vec<u64>,
+}
+
+/// `major minor name` and 11, 15 or 17 numbers.
+fn disk_line(line: &str) -> Option<Disk<'_>> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    if !matches!(words.len(), 14 | 18 | 20) {
+        return None;
+    }
+    let (head, numbers) = words.split_at(3);
+    let [major, minor, name] = head else {
+        return None;
+    };
+    major.parse::<u32>().ok()?;
+    minor.parse::<u32>().ok()?;
+    let numbers: Vec<u64> = numbers
+        .iter()
+        .map(|word| word.parse().ok())
+        .collect::<Option<_>>()?;
+    let counters = numbers
+        .iter()
+        .enumerate()
+        .filter(|(column, _)| *column != IN_FLIGHT_COLUMN)
+        .map(|(_, &value)| value)
+        .collect();
+    Some(Disk { name, counters })
+}
+
+/// Whether `name` is a partition of another device listed beside it (sda1 of sda,
+/// nvme0n1p2 of nvme0n1, mmcblk0p1 of mmcblk0).
+fn is_partition(name: &str, listed: &BTreeSet<&str>) -> bool {
+    let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    if base.len() == name.len() {
+        return false;
+    }
+    listed.contains(base)
+        || base
+            .strip_suffix('p')
+            .is_some_and(|disk| listed.contains(disk))
+}
+
+/// iostat -x's fields of one device over `seconds`, from counter deltas.
+fn disk_fields(deltas: &[f64], seconds: f64) -> BTreeMap<String, f64> {
+    let delta = |index: usize| deltas.get(index).copied();
+    let milliseconds = seconds * 1000.0;
+    let mut values = BTreeMap::new();
+    for (prefix, first) in [("r", READS), ("w", WRITES), ("d", DISCARDS)] {
+        let (Some(ios), Some(merged), Some(sectors), Some(ticks)) = (
+            delta(first),
+            delta(first + 1),
+            delta(first + 2),
+            delta(first + 3),
+        ) else {
+            continue;
+        };
+        let kib = sectors / 2.0;
+        values.insert(format!("{prefix}_s"), ios / seconds);
+        values.insert(format!("{prefix}rqm_s"), merged / seconds);
+        values.insert(format!("{prefix}kb_s"), kib / seconds);
+        values.insert(format!("{prefix}rqm"), percent(merged, merged + ios));
+        values.insert(format!("{prefix}_await"), mean(ticks, ios));
+        values.insert(format!("{prefix}areq_sz"), mean(kib, ios));
+    }
+    if let (Some(flushes), Some(ticks)) = (delta(FLUSHES), delta(FLUSHES + 1)) {
+        values.insert("f_s".into(), flushes / seconds);
+        values.insert("f_await".into(), mean(ticks, flushes));
+    }
+    if let Some(queued) = delta(TIME_IN_QUEUE) {
+        values.insert("aqu_sz".into(), queued / milliseconds);
+    }
+    if let Some(busy) = delta(IO_TICKS) {
+        // iostat caps it too: io_ticks and the clock are not read at the same instant.
+        values.insert("util".into(), percent(busy, milliseconds).min(100.0));
+    }
+    values
+}
+
+fn diskstats(snapshots: &[Snapshot], out: &mut Output) {
+    let mut last: BTreeMap<String, Reading<Vec<u64>>> = BTreeMap::new();
+    for snapshot in snapshots {
+        let mut disks = Vec::new();
+        for line in &snapshot.lines {
+            match disk_line(line.text) {
+                Some(disk) => disks.push((*line, disk)),
+                None => out.warn(
+                    line.number,
+                    "expected `major minor device` and 11, 15 or 17 numbers",
+                ),
+            }
+        }
+        let listed: BTreeSet<&str> = disks.iter().map(|(_, disk)| disk.name).collect();
+        for (line, disk) in &disks {
+            let pseudo = disk.name.starts_with("loop") || disk.name.starts_with("ram");
+            let never_used = [READS, WRITES, DISCARDS, FLUSHES]
+                .iter()
+                .all(|&column| disk.counters.get(column).copied().unwrap_or(0) == 0);
+            if pseudo || never_used || is_partition(disk.name, &listed) {
+                continue;
+            }
+            if let Some(previous) = last.get(disk.name)
+                && let Some(deltas) =
+                    out.deltas(&DISK_COUNTERS, &previous.value, &disk.counters, line.number)
+            {
+                let seconds = seconds_between(previous.time_us, snapshot.time_us);
+                let row_labels = labels(&[("device", disk.name)]);
+                let values = disk_fields(&deltas, seconds);
+                out.push(
+                    "diskstats",
+                    snapshot.time_us,
+                    line.number,
+                    row_labels,
+                    values,
+                );
+            }
+            let reading = Reading {
+                time_us: snapshot.time_us,
+                value: disk.counters.clone(),
+            };
+            last.insert(disk.name.to_string(), reading);
+        }
+    }
+}
+
+// ---- /proc/net/dev ----
+
+const NET_COUNTERS: [&str; 16] = [
+    "rx_bytes",
+    "rx_packets",
+    "rx_errs",
+    "rx_drop",
+    "rx_fifo",
+    "rx_frame",
+    "rx_compressed",
+    "rx_multicast",
+    "tx_bytes",
+    "tx_packets",
+    "tx_errs",
+    "tx_drop",
+    "tx_fifo",
+    "tx_colls",
+    "tx_carrier",
+    "tx_compressed",
+];
+
+/// The rate each counter of [`NET_COUNTERS`] becomes, as sar -n DEV / EDEV name it.
+const NET_RATES: [&str; 16] = [
+    "rxkb_s", "rxpck_s", "rxerr_s", "rxdrop_s", "rxfifo_s", "rxfram_s", "rxcmp_s", "rxmcst_s",
+    "txkb_s", "txpck_s", "txerr_s", "txdrop_s", "txfifo_s", "coll_s", "txcarr_s", "txcmp_s",
+];
+
+/// `iface: 16 numbers` (old kernels print no space after the colon).
+fn net_line(line: &str) -> Option<(&str, Vec<u64>)> {
+    let (name, numbers) = line.split_once(':')?;
+    let numbers: Vec<u64> = numbers
+        .split_whitespace()
+        .map(|word| word.parse().ok())
+        .collect::<Option<_>>()?;
+    (numbers.len() == NET_COUNTERS.len()).then_some((name.trim(), numbers))
+}
+
+fn net_dev(snapshots: &[Snapshot], out: &mut Output) {
+    let mut last: BTreeMap<String, Reading<Vec<u64>>> = BTreeMap::new();
+    for snapshot in snapshots {
+        for line in &snapshot.lines {
+            if line.text.contains('|') {
+                continue;
+            }
+            let Some((iface, counters)) = net_line(line.text) else {
+                out.warn(line.number, "expected `iface: ` and 16 numbers");
+                continue;
+            };
+            if let Some(previous) = last.get(iface)
+                && let Some(deltas) =
+                    out.deltas(&NET_COUNTERS, &previous.value, &counters, line.number)
+            {
+                let seconds = seconds_between(previous.time_us, snapshot.time_us);
+                let values = NET_RATES
+                    .iter()
+                    .zip(&deltas)
+                    .map(|(&rate, &delta)| {
+                        let per_second = delta / seconds;
+                        let value = if rate.ends_with("kb_s") {
+                            per_second / 1024.0
+                        } else {
+                            per_second
+                        };
+                        (rate.to_string(), value)
+                    })
+                    .collect();
+                let row_labels = labels(&[("iface", iface)]);
+                out.push("net_dev", snapshot.time_us, line.number, row_labels, values);
+            }
+            let time_us = snapshot.time_us;
+            let value = counters;
+            last.insert(iface.to_string(), Reading { time_us, value });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Snapshots of `path`, each `(time of day, content)`, in the sampler's format.
+    fn series(path: &str, snapshots: &[(&str, &str)]) -> String {
+        snapshots
+            .iter()
+            .map(|(time, content)| format!("==> {path} @ 2026-11-25T{time} <==\n{content}\n"))
+            .collect()
+    }
+
+    fn only<'p>(parsed: &'p Parsed, table: &str) -> Vec<&'p Record> {
+        parsed.records.iter().filter(|r| r.table == table).collect()
+    }
+
+    fn warning_lines(parsed: &Parsed) -> Vec<usize> {
+        parsed.warnings.iter().map(|w| w.line).collect()
+    }
+
+    #[test]
+    fn header_time_is_civil_time_read_as_utc() {
+        let text = series(
+            "/proc/loadavg",
+            &[("19:20:01.5", "1.00 2.00 3.00 4/500 99")],
+        );
+        let parsed = parse("loadavg.txt", &text);
+        assert_eq!(parsed.records[0].time, 1_795_634_401.5);
+        assert_eq!(parsed.records[0].source.line, 2);
+    }
+
+    #[test]
+    fn diskstats_before_4_18_and_before_5_5_have_what_they_have() {
+        let fourteen = series(
+            "/proc/diskstats",
+            &[
+                ("10:00:00", "   8 0 sda 100 0 800 50 10 0 80 20 0 40 70"),
+                (
+                    "10:00:02",
+                    "   8 0 sda 300 0 2800 150 30 10 480 60 1 1040 170",
+                ),
+            ],
+        );
+        let parsed = parse("diskstats.txt", &fourteen);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let fields = &only(&parsed, "diskstats")[0].fields;
+        assert_eq!(fields["r_s"], 100.0);
+        assert_eq!(fields["rkb_s"], 500.0);
+        assert_eq!(fields["r_await"], 0.5);
+        assert_eq!(fields["w_await"], 2.0);
+        assert!((fields["wrqm"] - 100.0 / 3.0).abs() < 1e-9);
+        assert_eq!(fields["util"], 50.0);
+        assert_eq!(fields["aqu_sz"], 0.05);
+        assert!(!fields.contains_key("d_s") && !fields.contains_key("f_s"));
+
+        let eighteen = series(
+            "/proc/diskstats",
+            &[
+                ("10:00:00", "8 0 sda 1 0 8 1 1 0 8 1 0 1 2 4 0 16 2"),
+                ("10:00:01", "8 0 sda 1 0 8 1 1 0 8 1 0 1 2 8 0 32 6"),
+            ],
+        );
+        let parsed = parse("diskstats.txt", &eighteen);
+        let fields = &only(&parsed, "diskstats")[0].fields;
+        assert_eq!(
+            (fields["d_s"], fields["dkb_s"], fields["d_await"]),
+            (4.0, 8.0, 1.0)
+        );
+        assert!(!fields.contains_key("f_s"));
+    }
+
+    #[test]
+    fn partitions_loop_ram_and_unused_devices_are_left_out() {
+        let listed: BTreeSet<&str> = [
+            "sda",
+            "sda1",
+            "nvme0n1",
+            "nvme0n1p2",
+            "mmcblk0",
+            "mmcblk0p1",
+        ]
+        .into_iter()
+        .collect();
+        assert!(is_partition("sda1", &listed));
+        assert!(is_partition("nvme0n1p2", &listed));
+        assert!(is_partition("mmcblk0p1", &listed));
+        for whole in ["sda", "nvme0n1", "mmcblk0", "dm-0", "md127", "sdb2"] {
+            assert!(!is_partition(whole, &listed), "{whole}");
+        }
+
+        let disks = "8 0 sda 1 0 0 0 0 0 0 0 0 0 0\n8 1 sda1 1 0 0 0 0 0 0 0 0 0 0\n\
+                     7 0 loop0 1 0 0 0 0 0 0 0 0 0 0\n1 0 ram0 1 0 0 0 0 0 0 0 0 0 0\n\
+                     252 0 zram0 0 0 0 0 0 0 0 0 0 0 0\n253 0 dm-0 1 0 0 0 0 0 0 0 0 0 0";
+        let text = series(
+            "/proc/diskstats",
+            &[("10:00:00", disks), ("10:00:01", disks)],
+        );
+        let parsed = parse("d.txt", &text);
+        let devices: Vec<&str> = only(&parsed, "diskstats")
+            .iter()
+            .map(|r| r.labels["device"].as_str())
+            .collect();
+        assert_eq!(devices, ["sda", "dm-0"]);
+    }
+
+    #[test]
+    fn a_counter_going_down_warns_and_skips_that_interval_only() {
+        let line = |bytes: u64| format!("eth0: {bytes} 1 0 0 0 0 0 0 {bytes} 1 0 0 0 0 0 0");
+        let (a, b, c) = (line(4096), line(1024), line(3072));
+        let text = series(
+            "/proc/net/dev",
+            &[("10:00:00", &a), ("10:00:01", &b), ("10:00:02", &c)],
+        );
+        let parsed = parse("net_dev.txt", &text);
+        assert_eq!(warning_lines(&parsed), [4]);
+        assert!(parsed.warnings[0].message.contains("rx_bytes went down"));
+        let rows = only(&parsed, "net_dev");
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].fields["rxkb_s"], rows[0].source.line), (2.0, 6));
+    }
+
+    #[test]
+    fn iowait_going_down_is_taken_as_unchanged() {
+        let text = series(
+            "/proc/stat",
+            &[
+                ("10:00:00", "cpu  100 0 100 700 50 0 0 0 0 0"),
+                ("10:00:01", "cpu  150 0 150 800 40 0 0 0 0 0"),
+            ],
+        );
+        let parsed = parse("stat.txt", &text);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let fields = &parsed.records[0].fields;
+        assert_eq!(
+            (fields["usr"], fields["iowait"], fields["busy"]),
+            (25.0, 0.0, 50.0)
+        );
+    }
+
+    #[test]
+    fn guest_time_is_taken_out_of_usr_as_mpstat_does() {
+        let text = series(
+            "/proc/stat",
+            &[
+                ("10:00:00", "cpu  0 0 0 0 0 0 0 0 0 0"),
+                ("10:00:01", "cpu  60 20 0 20 0 0 0 0 40 10"),
+            ],
+        );
+        let fields = &parse("stat.txt", &text).records[0].fields;
+        assert_eq!(
+            (fields["usr"], fields["guest"], fields["nice"]),
+            (20.0, 40.0, 10.0)
+        );
+        assert_eq!(fields["gnice"], 10.0);
+    }
+
+    #[test]
+    fn allocstall_sums_the_zones_and_oom_kills_count_from_the_first_snapshot() {
+        let first = "allocstall_dma32 1\nallocstall_normal 2\noom_kill 5";
+        let second = "allocstall_dma32 3\nallocstall_normal 4\noom_kill 7";
+        let text = series("/proc/vmstat", &[("10:00:00", first), ("10:00:02", second)]);
+        let parsed = parse("vmstat.txt", &text);
+        let fields = &only(&parsed, "proc_vmstat")[0].fields;
+        assert_eq!(fields["allocstall_s"], 2.0);
+        assert_eq!((fields["oom_kill_s"], fields["oom_kill_delta"]), (1.0, 2.0));
+    }
+
+    #[test]
+    fn meminfo_names_are_canonical_and_hugepages_are_counts() {
+        let parsed = parse(
+            "meminfo.txt",
+            "MemTotal: 1000 kB\nMemFree: 100 kB\nMemAvailable: 250 kB\nActive(anon): 7 kB\n\
+             SwapTotal: 0 kB\nSwapFree: 0 kB\nHugePages_Total: 0\n",
+        );
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let meminfo = &only(&parsed, "meminfo")[0].fields;
+        assert_eq!(meminfo["active_anon"], 7.0);
+        assert!(meminfo.contains_key("hugepages_total"));
+        let memory = &only(&parsed, "memory")[0].fields;
+        assert_eq!((memory["used_pct"], memory["swap_used_pct"]), (75.0, 0.0));
+        assert_eq!(parsed.host.mem_total_kib, Some(1000));
+    }
+
+    #[test]
+    fn plain_pressure_takes_its_resource_from_the_file_name() {
+        let psi = "some avg10=1.00 avg60=2.00 avg300=3.00 total=4\n";
+        let parsed = parse("proc/pressure_io.txt", psi);
+        assert_eq!(parsed.records[0].labels["resource"], "io");
+        let parsed = parse("psi.txt", psi);
+        assert_eq!(parsed.records[0].labels["resource"], "unknown");
+        assert_eq!(warning_lines(&parsed), [1]);
+    }
+
+    #[test]
+    fn what_cannot_be_placed_is_warned_about_by_line() {
+        let text = "stray\n==> /proc/uptime @ 2026-11-25T10:00:00 <==\n1 2\n\
+                    ==> /proc/loadavg @ 2026-11-25T10:00:01 <==\n1 1 1 1/1 1\n\
+                    ==> /proc/loadavg @ 2026-11-25T10:00:01 <==\n2 2 2 2/2 2\n\
+                    ==> /proc/loadavg @ 2026-11-25T10:00:02 <==\n\
+                    ==> /proc/loadavg 2026 <==\n";
+        let parsed = parse("loadavg.txt", text);
+        assert_eq!(warning_lines(&parsed), [1, 2, 6, 8, 9]);
+        assert_eq!(parsed.records.len(), 1);
+        assert_eq!(warning_lines(&parse("x.txt", "")), [1]);
+        assert_eq!(warning_lines(&parse("x.txt", "hello world\n")), [1]);
+    }
 }

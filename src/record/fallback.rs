@@ -1,7 +1,279 @@
-//! Stand-ins for missing sysstat tables, computed from /proc snapshots. (Being written.)
+//! Stand-ins for missing sysstat tables, computed from /proc snapshots.
+//!
+//! When sysstat is not installed, perf_manual's sampler still copies /proc; so that the same
+//! rules (`mpstat.busy`, `vmstat.r`, `iostat.util`, `sar_dev.rxkb_s`) judge the run, this
+//! module adds rows under the sysstat table names, with the canonical fields the sysstat
+//! parsers produce. It is the single place such stand-ins are made. A table is filled only
+//! when it is entirely absent, so a series never mixes a tool's numbers with /proc's, and each
+//! added row keeps the source (file and line) of the /proc snapshot it came from, so evidence
+//! points at what was really read.
+//!
+//! | table | from | fields |
+//! |---|---|---|
+//! | `mpstat` {cpu} | `proc_stat` | usr nice sys iowait irq soft steal guest gnice idle busy |
+//! | `vmstat` | `proc_stat` {cpu="all"} | r b cs in us sy id wa st |
+//! | `vmstat` | `proc_vmstat` | si so bi bo |
+//! | `vmstat` | `meminfo` | swpd free buff cache |
+//! | `iostat` {device} | `diskstats` | every field (they are iostat -x's already) |
+//! | `sar_dev` {iface} | `net_dev` | rxpck_s txpck_s rxkb_s txkb_s rxcmp_s txcmp_s rxmcst_s |
+//!
+//! vmstat's numbers as procps-ng 4 computes them: `r` is /proc/stat's procs_running (running
+//! and runnable); `us` = user + nice (guest time included, as /proc/stat counts it), `sy` =
+//! system + irq + softirq; `si`/`so` are swap-ins/outs in KiB/s, converted from pages with a
+//! page size of 4 KiB (x86-64 and most arm64 kernels; a 16 or 64 KiB arm64 or ppc64 kernel
+//! would under-report them); `bi`/`bo` are pgpgin/pgpgout, already KiB; `cache` = Cached +
+//! SReclaimable. vmstat's one row per interval becomes one row per /proc source here, each at
+//! its own snapshot's time: a series only ever takes points from one source.
 
-use super::Record;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Labels, Record};
+
+/// Kernel page size assumed when turning /proc/vmstat's swap pages into vmstat's KiB.
+const PAGE_KIB: f64 = 4.0;
+
+const MPSTAT_FIELDS: [&str; 11] = [
+    "usr", "nice", "sys", "iowait", "irq", "soft", "steal", "guest", "gnice", "idle", "busy",
+];
+
+const SAR_DEV_FIELDS: [&str; 7] = [
+    "rxpck_s", "txpck_s", "rxkb_s", "txkb_s", "rxcmp_s", "txcmp_s", "rxmcst_s",
+];
+
+/// One way of making a sysstat row from a /proc row: the row's fields, none to skip it.
+type StandIn = fn(&Record) -> BTreeMap<String, f64>;
+
+/// (sysstat table, /proc table, how). One sysstat table may come from several /proc tables.
+const STAND_INS: [(&str, &str, StandIn); 6] = [
+    ("mpstat", "proc_stat", mpstat_from_stat),
+    ("vmstat", "proc_stat", vmstat_from_stat),
+    ("vmstat", "proc_vmstat", vmstat_from_vmstat),
+    ("vmstat", "meminfo", vmstat_from_meminfo),
+    ("iostat", "diskstats", |record| record.fields.clone()),
+    ("sar_dev", "net_dev", sar_dev_from_net_dev),
+];
 
 /// Where `records` has no mpstat, vmstat, iostat or sar_dev rows but has /proc snapshot rows,
 /// add rows under those tables computed from /proc, so the same rules apply.
-pub fn fill_missing(_records: &mut Vec<Record>) {}
+pub fn fill_missing(records: &mut Vec<Record>) {
+    let present: BTreeSet<&str> = records.iter().map(|r| r.table.as_str()).collect();
+    let mut added = Vec::new();
+    for (table, from, make) in STAND_INS {
+        if present.contains(table) {
+            continue;
+        }
+        for record in records.iter().filter(|record| record.table == from) {
+            let fields = make(record);
+            if fields.is_empty() {
+                continue;
+            }
+            added.push(Record {
+                table: table.to_string(),
+                time: record.time,
+                labels: system_wide_or(table, &record.labels),
+                fields,
+                source: record.source.clone(),
+            });
+        }
+    }
+    records.extend(added);
+}
+
+/// vmstat describes the whole system, so its rows have no labels (its /proc/stat source is the
+/// `cpu="all"` row); every other stand-in keeps its instance (cpu, device, iface).
+fn system_wide_or(table: &str, labels: &Labels) -> Labels {
+    if table == "vmstat" {
+        Labels::new()
+    } else {
+        labels.clone()
+    }
+}
+
+fn copy(record: &Record, names: &[&str]) -> BTreeMap<String, f64> {
+    names
+        .iter()
+        .filter_map(|&name| Some((name.to_string(), *record.fields.get(name)?)))
+        .collect()
+}
+
+fn mpstat_from_stat(record: &Record) -> BTreeMap<String, f64> {
+    copy(record, &MPSTAT_FIELDS)
+}
+
+fn vmstat_from_stat(record: &Record) -> BTreeMap<String, f64> {
+    if record.labels.get("cpu").map(String::as_str) != Some("all") {
+        return BTreeMap::new();
+    }
+    let field = |name: &str| record.fields.get(name).copied();
+    let sum = |names: &[&str]| -> Option<f64> { names.iter().map(|&name| field(name)).sum() };
+    let derived = [
+        ("r", field("procs_running")),
+        ("b", field("procs_blocked")),
+        ("cs", field("ctxt_s")),
+        ("in", field("intr_s")),
+        ("us", sum(&["usr", "nice", "guest", "gnice"])),
+        ("sy", sum(&["sys", "irq", "soft"])),
+        ("id", field("idle")),
+        ("wa", field("iowait")),
+        ("st", field("steal")),
+    ];
+    present(derived)
+}
+
+fn vmstat_from_vmstat(record: &Record) -> BTreeMap<String, f64> {
+    let field = |name: &str| record.fields.get(name).copied();
+    let derived = [
+        ("si", field("pswpin_s").map(|pages| pages * PAGE_KIB)),
+        ("so", field("pswpout_s").map(|pages| pages * PAGE_KIB)),
+        ("bi", field("pgpgin_s")),
+        ("bo", field("pgpgout_s")),
+    ];
+    present(derived)
+}
+
+fn vmstat_from_meminfo(record: &Record) -> BTreeMap<String, f64> {
+    let field = |name: &str| record.fields.get(name).copied();
+    let swap_used = field("swaptotal").zip(field("swapfree"));
+    let derived = [
+        ("swpd", swap_used.map(|(total, free)| total - free)),
+        ("free", field("memfree")),
+        ("buff", field("buffers")),
+        (
+            "cache",
+            field("cached").map(|c| c + field("sreclaimable").unwrap_or(0.0)),
+        ),
+    ];
+    present(derived)
+}
+
+fn sar_dev_from_net_dev(record: &Record) -> BTreeMap<String, f64> {
+    copy(record, &SAR_DEV_FIELDS)
+}
+
+fn present<const N: usize>(derived: [(&str, Option<f64>); N]) -> BTreeMap<String, f64> {
+    derived
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_string(), value?)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::SourceRef;
+
+    fn record(table: &str, labels: &[(&str, &str)], fields: &[(&str, f64)]) -> Record {
+        Record {
+            table: table.into(),
+            time: 1.0,
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            fields: fields.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            source: SourceRef {
+                file: format!("proc/{table}.txt"),
+                line: 7,
+            },
+        }
+    }
+
+    fn vmstat_fields(records: &[Record]) -> BTreeMap<String, f64> {
+        records
+            .iter()
+            .filter(|r| r.table == "vmstat")
+            .flat_map(|r| r.fields.clone())
+            .collect()
+    }
+
+    #[test]
+    fn vmstat_is_computed_as_procps_computes_it() {
+        let mut records = vec![
+            record(
+                "proc_stat",
+                &[("cpu", "all")],
+                &[
+                    ("usr", 30.0),
+                    ("nice", 5.0),
+                    ("guest", 10.0),
+                    ("gnice", 1.0),
+                    ("sys", 8.0),
+                    ("irq", 1.0),
+                    ("soft", 2.0),
+                    ("idle", 40.0),
+                    ("iowait", 3.0),
+                    ("steal", 0.0),
+                    ("procs_running", 4.0),
+                    ("procs_blocked", 1.0),
+                    ("ctxt_s", 900.0),
+                    ("intr_s", 300.0),
+                ],
+            ),
+            record("proc_stat", &[("cpu", "0")], &[("usr", 99.0)]),
+            record(
+                "proc_vmstat",
+                &[],
+                &[
+                    ("pswpin_s", 2.0),
+                    ("pswpout_s", 3.0),
+                    ("pgpgin_s", 8.0),
+                    ("pgpgout_s", 9.0),
+                ],
+            ),
+            record(
+                "meminfo",
+                &[],
+                &[
+                    ("memfree", 100.0),
+                    ("buffers", 10.0),
+                    ("cached", 50.0),
+                    ("sreclaimable", 5.0),
+                    ("swaptotal", 80.0),
+                    ("swapfree", 60.0),
+                ],
+            ),
+        ];
+        fill_missing(&mut records);
+        let expected: BTreeMap<String, f64> = [
+            ("r", 4.0),
+            ("b", 1.0),
+            ("cs", 900.0),
+            ("in", 300.0),
+            ("us", 46.0),
+            ("sy", 11.0),
+            ("id", 40.0),
+            ("wa", 3.0),
+            ("st", 0.0),
+            ("si", 8.0),
+            ("so", 12.0),
+            ("bi", 8.0),
+            ("bo", 9.0),
+            ("swpd", 20.0),
+            ("free", 100.0),
+            ("buff", 10.0),
+            ("cache", 55.0),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        assert_eq!(vmstat_fields(&records), expected);
+        let vmstat: Vec<&Record> = records.iter().filter(|r| r.table == "vmstat").collect();
+        assert_eq!(
+            vmstat.len(),
+            3,
+            "one row per /proc source, the cpu0 row gives none"
+        );
+        assert!(
+            vmstat
+                .iter()
+                .all(|r| r.labels.is_empty() && r.source.line == 7)
+        );
+    }
+
+    #[test]
+    fn nothing_is_added_without_proc_rows() {
+        let mut records = vec![record("pidstat", &[("pid", "1")], &[("usr", 1.0)])];
+        fill_missing(&mut records);
+        assert_eq!(records.len(), 1);
+    }
+}

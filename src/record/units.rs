@@ -84,7 +84,16 @@ pub fn unit_of(table: &str, field: &str) -> Unit {
         ("vmstat", "swpd" | "free" | "buff" | "cache" | "inact" | "active") => Unit::KiB,
         ("vmstat", "si" | "so" | "bi" | "bo" | "in" | "cs") => Unit::PerSecond,
         ("pressure", _) => Unit::Percent,
+        ("meminfo", f) if f.starts_with("hugepages_") => Unit::Count,
         ("meminfo", _) => Unit::KiB,
+        ("memory", "used_pct" | "swap_used_pct") => Unit::Percent,
+        (
+            "proc_stat",
+            "usr" | "nice" | "sys" | "iowait" | "irq" | "soft" | "steal" | "guest" | "gnice"
+            | "idle" | "busy",
+        ) => Unit::Percent,
+        ("diskstats", "rrqm" | "wrqm" | "drqm") => Unit::Percent,
+        ("diskstats", f) if f.ends_with("areq_sz") => Unit::KiB,
         (_, f) if f.ends_with("await") || f == "svctm" => Unit::Milliseconds,
         (_, f) if f.ends_with("kb_s") => Unit::KiBPerSecond,
         (_, f) if f.ends_with("_s") || f == "tps" || f == "cswch" || f == "nvcswch" => {
