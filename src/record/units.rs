@@ -92,8 +92,8 @@ pub fn unit_of(table: &str, field: &str) -> Unit {
             "usr" | "nice" | "sys" | "iowait" | "irq" | "soft" | "steal" | "guest" | "gnice"
             | "idle" | "busy",
         ) => Unit::Percent,
-        ("diskstats", "rrqm" | "wrqm" | "drqm") => Unit::Percent,
-        ("diskstats", f) if f.ends_with("areq_sz") => Unit::KiB,
+        ("diskstats" | "iostat", "rrqm" | "wrqm" | "drqm") => Unit::Percent,
+        ("diskstats" | "iostat", f) if f.ends_with("areq_sz") => Unit::KiB,
         (_, f) if f.ends_with("await") || f == "svctm" => Unit::Milliseconds,
         (_, f) if f.ends_with("kb_s") => Unit::KiBPerSecond,
         (_, f) if f.ends_with("_s") || f == "tps" || f == "cswch" || f == "nvcswch" => {
