@@ -1,0 +1,197 @@
+//! End-to-end scenarios: a real load (stress-ng) on this machine, the real tools, the main job
+//! as a user runs it, and the verdict checked. Loads disturb each other on a small machine,
+//! so every scenario takes the same lock and they run one at a time.
+//!
+//! A tool that is missing skips a scenario on a developer's machine, and fails it in CI
+//! (when `CI` is set): CI must never pass by not testing.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::Mutex,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_perf_manual");
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn have(tool: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()));
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is required in CI: .ci/run must install it"
+        );
+        eprintln!("skipping: {tool} is not installed");
+    }
+    found
+}
+
+/// A background load, ended (with its whole process group) when dropped.
+struct Load(Child);
+
+impl Load {
+    fn start(args: &[&str]) -> Load {
+        use std::os::unix::process::CommandExt;
+        let child = Command::new("stress-ng")
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("stress-ng starts");
+        // Let the workers start and the load settle before measuring.
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        Load(child)
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the process group of our own child.
+        unsafe {
+            libc::kill(-(self.0.id() as libc::pid_t), libc::SIGKILL);
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// Run the main job; returns the JSON it printed and the investigation directory.
+fn run_playbook(
+    playbook: &str,
+    extra: &[&str],
+    path: Option<&str>,
+) -> (serde_json::Value, PathBuf, tempfile::TempDir) {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("inv");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(root)
+        .args(["run", playbook, "--format", "json", "--output"])
+        .arg(&out)
+        .args(extra)
+        .stderr(Stdio::inherit());
+    if let Some(path) = path {
+        command.env("PATH", path);
+    }
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "perf_manual run failed");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    (json, out, work)
+}
+
+fn top_finding(json: &serde_json::Value) -> (&str, &str) {
+    let top = &json["findings"][0];
+    (
+        top["resource"].as_str().unwrap_or("none"),
+        top["signal"].as_str().unwrap_or("none"),
+    )
+}
+
+#[test]
+fn cpu_saturation_is_the_top_finding_and_the_profile_names_stress_ng() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !(have("stress-ng") && have("mpstat") && have("perf")) {
+        return;
+    }
+    let _load = Load::start(&[
+        "--cpu",
+        "4",
+        "--cpu-method",
+        "matrixprod",
+        "--timeout",
+        "90s",
+    ]);
+    let (json, out, _work) = run_playbook("playbooks/cpu-bottleneck.toml", &[], None);
+    assert_eq!(
+        top_finding(&json),
+        ("cpu", "saturation"),
+        "{:#}",
+        json["findings"]
+    );
+    assert!(
+        out.join("analysis/flamegraph.svg").is_file(),
+        "no flamegraph"
+    );
+    let profile = &json["profiles"][0];
+    let names_stress = profile["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|hot| hot["process"].as_str().unwrap_or("").contains("stress-ng"));
+    assert!(
+        names_stress,
+        "the profile does not name stress-ng: {profile:#}"
+    );
+    let svg = std::fs::read_to_string(out.join("analysis/flamegraph.svg")).unwrap();
+    assert!(
+        svg.contains("stress-ng"),
+        "the flamegraph does not name stress-ng"
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("## USE method"));
+}
+
+#[test]
+fn an_idle_machine_has_nothing_above_info() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !have("mpstat") {
+        return;
+    }
+    let (json, _out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "24s"], None);
+    let loud: Vec<_> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .collect();
+    assert!(loud.is_empty(), "an idle machine raised {loud:#?}");
+}
+
+/// sysstat is hidden from PATH (this test cannot uninstall a package from under the other
+/// tests): the main job must still judge the CPU from its own /proc sampler, and say what
+/// it could not collect and how to install it.
+#[test]
+fn without_sysstat_the_procfs_sampler_still_finds_cpu_saturation() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !have("stress-ng") {
+        return;
+    }
+    let bin = tempfile::tempdir().unwrap();
+    for tool in ["sleep", "sh"] {
+        if let Some(found) = which(tool) {
+            std::os::unix::fs::symlink(found, bin.path().join(tool)).unwrap();
+        }
+    }
+    let path = bin.path().to_string_lossy().into_owned();
+    let _load = Load::start(&["--cpu", "4", "--timeout", "60s"]);
+    let (json, out, _work) = run_playbook(
+        "playbooks/cpu-bottleneck.toml",
+        &["--duration", "20s"],
+        Some(&path),
+    );
+    assert_eq!(top_finding(&json).0, "cpu", "{:#}", json["findings"]);
+    let stand_ins = json["stand_ins"].as_array().unwrap();
+    assert!(stand_ins.iter().any(|t| t == "mpstat"), "{stand_ins:?}");
+    let missing = json["not_collected"].as_array().unwrap();
+    let mpstat = missing
+        .iter()
+        .find(|step| step["collector"] == "mpstat")
+        .expect("mpstat is listed as not collected");
+    assert_eq!(mpstat["status"], "missing");
+    assert!(mpstat["hint"].as_str().unwrap().contains("sysstat"));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("apt-get install sysstat"),
+        "the report does not say how to install"
+    );
+}
+
+fn which(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(tool))
+        .find(|candidate| candidate.is_file())
+}
