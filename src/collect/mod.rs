@@ -227,20 +227,17 @@ fn run_invocation(
     let stderr_name = format!("{}.stderr", invocation.stdout);
     let stderr = raw_dir.join(&stderr_name);
     let start = now_stamp();
-    let result = stdout
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| {
-            run_owned(
-                &invocation.argv,
-                Redirect {
-                    stdout: &stdout,
-                    stderr: &stderr,
-                },
-                deadline,
-                interrupted,
-            )
-        });
+    let result = stdout.parent().map_or(Ok(()), private_dir).and_then(|()| {
+        run_owned(
+            &invocation.argv,
+            Redirect {
+                stdout: &stdout,
+                stderr: &stderr,
+            },
+            deadline,
+            interrupted,
+        )
+    });
     let end = now_stamp();
     let bytes = std::fs::metadata(&stdout).map_or(0, |meta| meta.len());
     let stderr_kept = match std::fs::metadata(&stderr) {
@@ -270,6 +267,15 @@ fn run_invocation(
         bytes,
         error,
     }
+}
+
+/// Raw data can name hosts, users and processes: its folders are the owner's only.
+pub fn private_dir(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
 }
 
 fn first_stderr_line(raw_dir: &Path, record: &StepRecord) -> Option<String> {

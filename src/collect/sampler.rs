@@ -44,7 +44,7 @@ pub fn sample(
     deadline: Instant,
     interrupted: &AtomicBool,
 ) -> std::io::Result<SamplerReport> {
-    std::fs::create_dir_all(proc_dir)?;
+    super::private_dir(proc_dir)?;
     let mut report = SamplerReport::default();
     let mut next = Instant::now();
     // Leave time for a last snapshot before the deadline, so the interval tools and the

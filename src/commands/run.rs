@@ -16,7 +16,7 @@ use crate::{
     cli::{RunArgs, progress::Progress},
     collect::{
         self, PhaseRun,
-        host::host_facts,
+        host::{cpu_seconds, host_facts},
         manifest::{Manifest, StepStatus, now_stamp},
     },
     exit::{self, Failure},
@@ -24,7 +24,7 @@ use crate::{
     record::HostFacts,
     rules::condition::parse_condition,
     schedule::{self, Plan, PlannedPhase},
-    store::{self, Event, Metadata, redact::redact},
+    store::{self, Cost, Event, Metadata, redact::redact},
 };
 
 /// Ctrl-C and SIGTERM set this flag; the engine then ends every child and keeps what it has.
@@ -179,6 +179,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         return Ok(exit::SUCCESS);
     }
     let playbook = &loaded.playbook;
+    let wall = std::time::Instant::now();
     let interrupted = interrupt_flag()?;
     let investigation =
         store::create(&args.dir, &playbook.name, args.output.as_deref()).map_err(|err| {
@@ -253,6 +254,12 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     })?;
     let report_path = investigation.root.join("report.md");
     store::write_atomic(&report_path, markdown.as_bytes()).map_err(write_error)?;
+    let (engine, collectors) = cpu_seconds();
+    metadata.cost = Cost {
+        wall_seconds: wall.elapsed().as_secs_f64(),
+        engine_cpu_seconds: engine,
+        collectors_cpu_seconds: collectors,
+    };
     metadata.status = status.into();
     metadata.ended = now_stamp();
     metadata.timeline.push(Event {

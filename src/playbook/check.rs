@@ -64,7 +64,8 @@ pub fn check(loaded: &Loaded) -> Vec<PlaybookError> {
                     &["phase", &at, "steps", &step_index.to_string()],
                     None,
                     format!(
-                        "unknown step {step:?}: define [step.{step}] or use a built-in collector ({})",
+                        "unknown step {step:?}{}; define [step.{step}] or use a built-in collector ({})",
+                        suggestion(playbook, step),
                         Collector::ALL.map(Collector::name).join(", ")
                     ),
                 ));
@@ -105,6 +106,21 @@ pub fn check(loaded: &Loaded) -> Vec<PlaybookError> {
         }
     }
     errors
+}
+
+/// `, did you mean "mpstat"?` when a known step name is close to `name`.
+fn suggestion(playbook: &Playbook, name: &str) -> String {
+    let known = playbook
+        .steps
+        .keys()
+        .map(String::as_str)
+        .chain(Collector::ALL.map(Collector::name));
+    known
+        .map(|candidate| (strsim::damerau_levenshtein(name, candidate), candidate))
+        .filter(|&(distance, _)| distance <= 2)
+        .min()
+        .map(|(_, candidate)| format!(" (did you mean {candidate:?}?)"))
+        .unwrap_or_default()
 }
 
 /// The step a phase names: a `[step.NAME]` table or a built-in collector with defaults.

@@ -115,6 +115,19 @@ pub struct Metadata {
     pub tools: std::collections::BTreeMap<String, String>,
     #[serde(default, rename = "event")]
     pub timeline: Vec<Event>,
+    /// What the run cost: perf_manual's own CPU beside its collectors'.
+    #[serde(default)]
+    pub cost: Cost,
+}
+
+/// CPU seconds of a run, for the engine-overhead benchmark and for the curious.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Cost {
+    pub wall_seconds: f64,
+    /// perf_manual's own threads: scheduling, the /proc sampler, parsing, judging, rendering.
+    pub engine_cpu_seconds: f64,
+    /// The collectors it ran (mpstat, perf, ...).
+    pub collectors_cpu_seconds: f64,
 }
 
 /// Write `bytes` to `path`, replacing it whole (write to a temporary file, then rename), so a
