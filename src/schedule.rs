@@ -39,6 +39,17 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Aim every perf step at one process (`run --pid`).
+    pub fn target_pid(&mut self, pid: u32) {
+        for step in self.phases.iter_mut().flat_map(|phase| &mut phase.steps) {
+            if matches!(step.collector, Collector::PerfRecord | Collector::PerfTrace) {
+                step.args.target = Some(pid.to_string());
+            }
+        }
+    }
+}
+
 /// Where a collector's output goes by default, in the seed's layout.
 pub fn default_output(collector: Collector, step_name: &str) -> String {
     match collector {

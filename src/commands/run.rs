@@ -173,7 +173,10 @@ impl Progress {
 pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let loaded = super::load_checked(&args.playbook)?;
     let total = super::parse_duration_flag(args.duration.as_deref())?;
-    let plan = schedule::plan(&loaded.playbook, total);
+    let mut plan = schedule::plan(&loaded.playbook, total);
+    if let Some(pid) = args.pid {
+        plan.target_pid(pid);
+    }
     if args.dry_run {
         print!("{}", crate::report::terminal::plan(&plan));
         return Ok(exit::SUCCESS);

@@ -22,8 +22,14 @@ pub fn plan(plan: &Plan) -> String {
                 .unwrap_or_default()
         ));
         for step in &phase.steps {
+            let target = step
+                .args
+                .target
+                .as_ref()
+                .map(|target| format!(" (target: {target})"))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "    {:<14} {:<12} → raw_data/{}\n",
+                "    {:<14} {:<12} → raw_data/{}{target}\n",
                 step.name,
                 step.collector.name(),
                 step.output
