@@ -414,8 +414,8 @@ fn tables_align_by_nearest_time_and_single_instances_broadcast() {
         &data,
     );
     assert_eq!(finding.value, 96.0);
-    // Held from where both samples speak: the vmstat sample at 2.3 s covers 1.3 s to 2.3 s.
-    assert!((finding.evidence.held_seconds - 1.7).abs() < 1e-9);
+    // The vmstat samples at 2.3 s and 3.3 s count as taken at 2 s and 3 s.
+    assert!((finding.evidence.held_seconds - 2.0).abs() < 1e-9);
     assert_eq!(
         finding.evidence.files,
         vec!["raw/mpstat.txt".to_string(), "raw/vmstat.txt".to_string()]
@@ -476,4 +476,41 @@ fn evaluate_all_ranks_findings_and_lists_the_rest() {
     );
     assert_eq!(judgement.errors.len(), 1);
     assert_eq!(judgement.errors[0].0, "broken");
+}
+
+#[test]
+fn a_stretch_ends_where_samples_are_missing() {
+    let mut records = samples("mpstat", "busy", &[("cpu", "all")], &[95.0; 10]);
+    for time in [1.0, 2.0, 3.0, 7.0, 8.0, 9.0, 10.0] {
+        records.push(record("vmstat", time, &[], &[("r", 8.0)]));
+    }
+    let data = dataset(vec![records], Some(2));
+    let when = |hold: &str| format!("mpstat.busy > 90% and vmstat.r > 1 for {hold}");
+    let finding = fired(&when("4s"), &data);
+    assert_eq!(
+        finding.evidence.window,
+        Some(Window {
+            start: 6.0,
+            end: 10.0
+        })
+    );
+    assert_eq!(outcome(&when("5s"), &data), Outcome::Quiet);
+}
+
+#[test]
+fn or_keeps_the_window_of_the_side_that_held() {
+    let data = dataset(
+        vec![
+            samples("t", "a", &[], &[10.0, 10.0, 10.0, 10.0]),
+            samples("t", "b", &[], &[0.0, 0.0, 0.0, 0.0]),
+        ],
+        None,
+    );
+    let finding = fired("avg(t.a) > 5 or t.b > 100 for 3s", &data);
+    assert_eq!(finding.value, 10.0);
+    assert_eq!(finding.evidence.held_seconds, 4.0);
+    assert_eq!(
+        outcome("t.b > 100 or avg(t.a) > 50 for 3s", &data),
+        Outcome::Quiet
+    );
 }

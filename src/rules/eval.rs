@@ -83,7 +83,8 @@ pub fn evaluate(rule: &Rule, data: &Dataset) -> Outcome {
     }
 }
 
-/// Why a rule cannot be judged: the first series or host fact it reads that has no data.
+/// Why a rule cannot be judged: the series and host facts it reads that have no data, or else
+/// the first selector that matches no instance.
 fn missing_data(expr: &Expr, data: &Dataset) -> Option<String> {
     let mut absent: Vec<String> = Vec::new();
     for selector in expr.selectors() {
@@ -278,7 +279,7 @@ impl Judge<'_> {
                         (Some(_), Some(_)) => (a.value.clone(), a.from.min(b.from)),
                         (Some(_), None) => (a.value.clone(), a.from),
                         (None, Some(_)) => (b.value.clone(), b.from),
-                        (None, None) => (None, a.from.max(b.from)),
+                        (None, None) => (None, a.from.min(b.from)),
                     })
                 }))
             }
@@ -327,20 +328,16 @@ impl Judge<'_> {
                     span: None,
                 },
             }],
-            (Val::Tracks(tracks), Val::Constant(b)) => tracks
-                .into_iter()
-                .map(|track| {
-                    let labels = track.labels.clone();
-                    map_track(track, |a| Some(judge_pair(*a, b, &labels)))
-                })
-                .collect(),
-            (Val::Constant(a), Val::Tracks(tracks)) => tracks
-                .into_iter()
-                .map(|track| {
-                    let labels = track.labels.clone();
-                    map_track(track, |b| Some(judge_pair(a, *b, &labels)))
-                })
-                .collect(),
+            // A constant is never on the left here: it was turned round above.
+            (Val::Tracks(tracks), Val::Constant(b)) | (Val::Constant(b), Val::Tracks(tracks)) => {
+                tracks
+                    .into_iter()
+                    .map(|track| {
+                        let labels = track.labels.clone();
+                        map_track(track, |a| Some(judge_pair(*a, b, &labels)))
+                    })
+                    .collect()
+            }
             (Val::Tracks(left), Val::Tracks(right)) => join_labelled(
                 left,
                 right,
@@ -461,23 +458,20 @@ impl Judge<'_> {
         });
         let shape = match reference {
             None => {
+                let mut every = true;
                 let mut worst: Truth = None;
                 let mut span: Option<Window> = None;
                 for track in &tracks {
                     if let Shape::Whole { value, span: one } = &track.shape {
+                        every &= value.is_some();
                         worst = self.worse_of(worst.as_ref(), value.as_ref());
-                        if value.is_none() {
-                            return Some(Track {
-                                labels,
-                                files,
-                                step,
-                                shape: Shape::Whole { value: None, span },
-                            });
-                        }
                         span = union(span, *one);
                     }
                 }
-                Shape::Whole { value: worst, span }
+                Shape::Whole {
+                    value: worst.filter(|_| every),
+                    span,
+                }
             }
             Some(reference) => {
                 let points = reference
@@ -569,7 +563,7 @@ impl Judge<'_> {
                 ),
                 Shape::Whole { value: None, .. } => {}
                 Shape::Timed(points) => {
-                    for run in self.runs(points) {
+                    for run in self.runs(points, track.step) {
                         let long_enough = self
                             .hold
                             .is_none_or(|hold| run.held >= hold - slack(track.step));
@@ -589,8 +583,10 @@ impl Judge<'_> {
         best
     }
 
-    /// Maximal stretches of consecutive points that hold, each with its worst witness.
-    fn runs(&self, points: &[Point<Truth>]) -> Vec<Crossing> {
+    /// Maximal stretches of consecutive points that hold, each with its worst witness. A stretch
+    /// also ends where a point does not reach back to the previous one (a sample left out
+    /// because the other side of an operator had none near it).
+    fn runs(&self, points: &[Point<Truth>], step: f64) -> Vec<Crossing> {
         let mut runs: Vec<Crossing> = Vec::new();
         let mut open = false;
         for point in points {
@@ -598,7 +594,11 @@ impl Judge<'_> {
                 open = false;
                 continue;
             };
-            match runs.last_mut().filter(|_| open) {
+            let reaches = |run: &&mut Crossing| {
+                run.window
+                    .is_some_and(|window| point.from <= window.end + slack(step))
+            };
+            match runs.last_mut().filter(|_| open).filter(reaches) {
                 Some(run) => {
                     let start = run.window.map_or(point.from, |w| w.start.min(point.from));
                     run.window = Some(Window {
@@ -1050,6 +1050,8 @@ fn combine_shapes<A, B, C>(
             let tolerance = (step / 2.0).max(1e-3);
             Shape::Timed(timed(xs, |p| {
                 let q = nearest(ys, p.time, tolerance)?;
+                // The nearest sample is taken as if it were taken at `p.time`.
+                let shifted_from = q.from + (p.time - q.time);
                 f(
                     Side {
                         value: &p.value,
@@ -1057,7 +1059,7 @@ fn combine_shapes<A, B, C>(
                     },
                     Side {
                         value: &q.value,
-                        from: q.from,
+                        from: shifted_from,
                     },
                 )
             }))
@@ -1090,11 +1092,13 @@ fn nearest<T>(points: &[Point<T>], time: f64, tolerance: f64) -> Option<&Point<T
         .min_by(|a, b| (a.time - time).abs().total_cmp(&(b.time - time).abs()))
 }
 
-/// A track's value at `time` and from when it speaks.
+/// A track's value at `time` and from when it speaks, as if sampled at `time`.
 fn value_near<T>(shape: &Shape<T>, time: f64, tolerance: f64) -> Option<(&T, f64)> {
     match shape {
         Shape::Whole { value, span } => Some((value, span.map_or(f64::NEG_INFINITY, |w| w.start))),
-        Shape::Timed(points) => nearest(points, time, tolerance).map(|p| (&p.value, p.from)),
+        Shape::Timed(points) => {
+            nearest(points, time, tolerance).map(|p| (&p.value, p.from + (time - p.time)))
+        }
     }
 }
 

@@ -61,8 +61,10 @@
 //! - **Joining.** An operator between two sets of instances pairs instances whose shared labels
 //!   agree (`iostat.r_await{device="sda"}` with `iostat.util{device="sda"}`); a set of one
 //!   instance, a number and a host fact apply to every instance of the other side. Series from
-//!   different tables are aligned by nearest time (within half the larger sample interval); a
-//!   division by zero leaves no value at that sample.
+//!   different tables are aligned by nearest time (within half the larger sample interval; the
+//!   nearest sample counts as taken at the same time). An operator has a value only where both
+//!   sides have one, so a stretch also ends at a sample missing on either side; a division by
+//!   zero leaves no value at that sample.
 //! - **Quantifiers.** `any(C)`, the default when no quantifier is written, judges each instance
 //!   on its own: the rule fires if one instance holds. `all(C)` holds at a time when every
 //!   instance holds then (and, for whole-run aggregates, when every instance's value holds).
