@@ -231,7 +231,7 @@ fn for_needs_a_stretch_of_exactly_enough_samples() {
         })
     );
     assert_eq!(finding.evidence.held_seconds, 5.0);
-    assert_eq!(finding.message, "value 99% threshold 90% on sda");
+    assert_eq!(finding.message, "value 99 threshold 90 on sda");
 
     let one_short = utilization(&[10.0, 10.0, 95.0, 96.0, 97.0, 95.0, 10.0, 99.0, 10.0, 10.0]);
     assert_eq!(
@@ -434,7 +434,7 @@ fn messages_are_filled_in() {
         None,
     );
     let mut disk = rule("disk", "iostat.util > 90%");
-    disk.message = "disk {{instance}} busy {{ value }} (over {{threshold}})".into();
+    disk.message = "disk {{instance}} busy {{ value }}% (over {{threshold}}%)".into();
     let Outcome::Fired(finding) = evaluate(&disk, &data) else {
         panic!("should fire");
     };
@@ -513,4 +513,60 @@ fn or_keeps_the_window_of_the_side_that_held() {
         outcome("t.b > 100 or avg(t.a) > 50 for 3s", &data),
         Outcome::Quiet
     );
+}
+
+#[test]
+fn epoch_times_with_jitter_still_make_a_stretch() {
+    let start = 1_764_000_000.0;
+    let times = [0.0, 1.02, 1.98, 3.01, 3.99, 5.0, 6.01];
+    let values = [10.0, 95.0, 96.0, 97.0, 98.0, 99.0, 10.0];
+    let records = times
+        .iter()
+        .zip(values)
+        .map(|(t, v)| record("iostat", start + t, &[("device", "sda")], &[("util", v)]))
+        .collect();
+    let data = dataset(vec![records], None);
+    let finding = fired("iostat.util > 90% for 5s", &data);
+    assert_eq!(finding.value, 99.0);
+    let window = finding.evidence.window.expect("a window");
+    assert!((window.start - start).abs() < 1e-6 && (window.end - (start + 5.0)).abs() < 1e-6);
+    assert_eq!(outcome("iostat.util > 90% for 6s", &data), Outcome::Quiet);
+}
+
+#[test]
+fn aggregates_take_series_arithmetic() {
+    let data = dataset(
+        vec![
+            samples("vmstat", "si", &[], &[0.0, 8.0, 8.0, 8.0, 8.0, 8.0, 0.0]),
+            samples("vmstat", "so", &[], &[0.0, 4.0, 4.0, 4.0, 4.0, 4.0, 0.0]),
+        ],
+        Some(2),
+    );
+    let finding = fired("avg(vmstat.si + vmstat.so) > 10 for 5s", &data);
+    assert_eq!(finding.value, 12.0);
+    assert_eq!(finding.unit, "/s");
+    assert_eq!(finding.evidence.series, vec!["vmstat.si", "vmstat.so"]);
+    assert_eq!(
+        outcome("avg(vmstat.si + vmstat.so) > 10 for 6s", &data),
+        Outcome::Quiet
+    );
+    let whole = fired("max(vmstat.si + vmstat.so) / host.cpus >= 6/s", &data);
+    assert_eq!(whole.value, 6.0);
+}
+
+#[test]
+fn judged_rules_say_what_they_saw() {
+    let data = utilization(&[45.0, 30.0]);
+    let rules = [
+        rule("busy", "iostat.util > 90%"),
+        rule("idle", "iostat.util < 10% and iostat.util > 1%"),
+        rule("absent", "avg(mpstat.busy) > 1"),
+    ];
+    let judgement = evaluate_all(&rules, &data);
+    assert_eq!(judgement.observed("busy"), "highest 45% against > 90%");
+    assert_eq!(
+        judgement.observed("idle"),
+        "lowest 30% against < 10%; highest 45% against > 1%"
+    );
+    assert_eq!(judgement.observed("absent"), "");
 }

@@ -6,6 +6,7 @@
 //! sample since the previous sample, a rolling aggregate since the start of its window. That is
 //! what lets "holds for 5 s" be measured the same way for raw samples and rolling aggregates.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 
 use crate::playbook::Rule;
@@ -37,13 +38,30 @@ pub struct Judgement {
     pub not_evaluated: Vec<(String, String)>,
     /// (rule id, what is wrong with it).
     pub errors: Vec<(String, String)>,
+    /// (rule id, what the rule saw), for every rule that was judged, fired or not.
+    pub observed: Vec<(String, String)>,
+}
+
+impl Judgement {
+    /// What a judged rule saw (`highest 45% against > 90%`); empty for other rules.
+    pub fn observed(&self, rule: &str) -> String {
+        self.observed
+            .iter()
+            .find(|(id, _)| id == rule)
+            .map(|(_, text)| text.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// Judge every rule; sequential, as a rule takes microseconds to milliseconds.
 pub fn evaluate_all(rules: &[Rule], data: &Dataset) -> Judgement {
     let mut judgement = Judgement::default();
     for rule in rules {
-        match evaluate(rule, data) {
+        let (outcome, observed) = judge_rule(rule, data);
+        if let Some(observed) = observed {
+            judgement.observed.push((rule.id.clone(), observed));
+        }
+        match outcome {
             Outcome::Fired(finding) => judgement.findings.push(finding),
             Outcome::Quiet => {}
             Outcome::NotEvaluated(why) => judgement.not_evaluated.push((rule.id.clone(), why)),
@@ -55,14 +73,23 @@ pub fn evaluate_all(rules: &[Rule], data: &Dataset) -> Judgement {
 }
 
 pub fn evaluate(rule: &Rule, data: &Dataset) -> Outcome {
+    judge_rule(rule, data).0
+}
+
+/// The outcome, and for a rule that was judged, what it saw.
+fn judge_rule(rule: &Rule, data: &Dataset) -> (Outcome, Option<String>) {
     let expr = match parse_expression(&rule.when) {
         Ok(expr) => expr,
         Err(error) => {
-            return Outcome::Error(format!("bad `when` expression {:?}: {error}", rule.when));
+            let what = format!(
+                "bad `when` expression {:?} at byte {}: {error}",
+                rule.when, error.offset
+            );
+            return (Outcome::Error(what), None);
         }
     };
     if let Some(why) = missing_data(&expr, data) {
-        return Outcome::NotEvaluated(why);
+        return (Outcome::NotEvaluated(why), None);
     }
     let mut judge = Judge {
         data,
@@ -71,16 +98,22 @@ pub fn evaluate(rule: &Rule, data: &Dataset) -> Outcome {
     };
     let tracks = match judge.top_condition(&expr.condition) {
         Ok(tracks) => tracks,
-        Err(Stop::NoData(why)) => return Outcome::NotEvaluated(why),
-        Err(Stop::Error(what)) => return Outcome::Error(what),
+        Err(Stop::NoData(why)) => return (Outcome::NotEvaluated(why), None),
+        Err(Stop::Error(what)) => return (Outcome::Error(what), None),
     };
-    match judge.decide(&tracks) {
+    let outcome = match judge.decide(&tracks) {
         Some(crossing) => Outcome::Fired(judge.finding(rule, &expr, crossing)),
         None => match judge.too_short(&expr, &tracks) {
-            Some(why) => Outcome::NotEvaluated(why),
+            Some(why) => return (Outcome::NotEvaluated(why), None),
             None => Outcome::Quiet,
         },
-    }
+    };
+    let observed: Vec<String> = judge
+        .comparisons
+        .iter()
+        .filter_map(ComparisonInfo::observed)
+        .collect();
+    (outcome, Some(observed.join("; ")))
 }
 
 /// Why a rule cannot be judged: the series and host facts it reads that have no data, or else
@@ -221,6 +254,35 @@ struct ComparisonInfo {
     op: CmpOp,
     threshold: Option<f64>,
     unit: String,
+    /// The most extreme left-hand value seen, crossing or not (the highest for `>`, `>=`, `==`
+    /// and `!=`, the lowest for `<` and `<=`): what a quiet rule reports it saw.
+    extreme: Option<f64>,
+}
+
+impl ComparisonInfo {
+    fn lower_is_worse(&self) -> bool {
+        matches!(self.op, CmpOp::Lt | CmpOp::Le)
+    }
+
+    /// `highest 45% against > 90%`.
+    fn observed(&self) -> Option<String> {
+        let extreme = self.extreme?;
+        let word = if self.lower_is_worse() {
+            "lowest"
+        } else {
+            "highest"
+        };
+        let mut text = format!("{word} {}{}", format_number(extreme), self.unit);
+        if let Some(threshold) = self.threshold {
+            text.push_str(&format!(
+                " against {} {}{}",
+                self.op.symbol(),
+                format_number(threshold),
+                self.unit
+            ));
+        }
+        Some(text)
+    }
 }
 
 /// The best stretch where the rule held.
@@ -305,13 +367,21 @@ impl Judge<'_> {
             Val::Tracks(_) => None,
         };
         let index = self.comparisons.len();
-        self.comparisons.push(ComparisonInfo {
+        let mut info = ComparisonInfo {
             op,
             threshold,
             unit: measure.suffix(),
-        });
-        let judge_pair = move |a: f64, b: f64, labels: &Labels| -> Truth {
+            extreme: None,
+        };
+        let extreme: Cell<Option<f64>> = Cell::new(None);
+        let lower_is_worse = info.lower_is_worse();
+        let judge_pair = |a: f64, b: f64, labels: &Labels| -> Truth {
             let value = a * left_scale;
+            extreme.set(Some(match extreme.get() {
+                Some(seen) if lower_is_worse => seen.min(value),
+                Some(seen) => seen.max(value),
+                None => value,
+            }));
             op.holds(value, b * right_scale).then(|| Witness {
                 value,
                 comparison: index,
@@ -346,6 +416,8 @@ impl Judge<'_> {
                 },
             ),
         };
+        info.extreme = extreme.get();
+        self.comparisons.push(info);
         Ok(tracks)
     }
 
@@ -374,7 +446,11 @@ impl Judge<'_> {
                     measure,
                 })
             }
-            Value::Aggregate(aggregate, selector) => self.aggregate(*aggregate, selector),
+            Value::Aggregate {
+                aggregate,
+                of,
+                text,
+            } => self.aggregate(*aggregate, of, text),
             Value::Negate(inner) => {
                 let inner = self.value(inner)?;
                 Ok(Evaluated {
@@ -409,18 +485,26 @@ impl Judge<'_> {
         Ok(chosen)
     }
 
-    fn aggregate(&mut self, aggregate: Aggregate, selector: &Selector) -> Result<Evaluated, Stop> {
-        let series = self.select(selector)?;
-        let unit = series.first().map_or(Unit::Count, |one| one.unit);
+    /// Each instance's samples of `of` (computed sample by sample), reduced over the whole run
+    /// or, with `for`, over rolling windows.
+    fn aggregate(
+        &mut self,
+        aggregate: Aggregate,
+        of: &Value,
+        text: &str,
+    ) -> Result<Evaluated, Stop> {
+        let inner = self.value(of)?;
+        let Val::Tracks(inner_tracks) = inner.val else {
+            return Err(Stop::Error(format!("`{text}` reads no series")));
+        };
         let mut tracks = Vec::new();
-        for one in series {
-            let raw = raw_track(one);
-            let Shape::Timed(points) = &raw.shape else {
-                continue;
-            };
-            let shape = match self.hold {
-                Some(window) => Shape::Timed(rolling(aggregate, points, window, raw.step)),
-                None => match reduce(aggregate, points) {
+        for track in inner_tracks {
+            let shape = match (&track.shape, self.hold) {
+                (Shape::Whole { .. }, _) => continue,
+                (Shape::Timed(points), Some(window)) => {
+                    Shape::Timed(rolling(aggregate, points, window, track.step))
+                }
+                (Shape::Timed(points), None) => match reduce(aggregate, points) {
                     Some(value) => Shape::Whole {
                         value,
                         span: span_of(points),
@@ -428,16 +512,16 @@ impl Judge<'_> {
                     None => continue,
                 },
             };
-            tracks.push(Track { shape, ..raw });
+            tracks.push(Track { shape, ..track });
         }
         if tracks.is_empty() {
             return Err(Stop::NoData(format!(
-                "{aggregate}({selector}) has no value: it needs at least two samples"
+                "`{text}` has no value: it needs at least two samples"
             )));
         }
         Ok(Evaluated {
             val: Val::Tracks(tracks),
-            measure: aggregate_measure(aggregate, unit),
+            measure: aggregate_measure(aggregate, inner.measure),
         })
     }
 
@@ -659,11 +743,13 @@ impl Judge<'_> {
         let info = self.comparisons.get(crossing.witness.comparison);
         let threshold = info.and_then(|info| info.threshold);
         let unit = info.map(|info| info.unit.clone()).unwrap_or_default();
-        let with_unit = |number: f64| format!("{}{unit}", format_number(number));
         let mut message = rule.message.clone();
         for (name, text) in [
-            ("value", with_unit(crossing.witness.value)),
-            ("threshold", threshold.map(with_unit).unwrap_or_default()),
+            ("value", format_number(crossing.witness.value)),
+            (
+                "threshold",
+                threshold.map(format_number).unwrap_or_default(),
+            ),
             ("instance", instance_text(&crossing.witness.labels)),
         ] {
             message = message
@@ -785,16 +871,16 @@ fn product_measure(op: ArithOp, left: &Measure, right: &Measure) -> (f64, f64, M
     }
 }
 
-fn aggregate_measure(aggregate: Aggregate, unit: Unit) -> Measure {
-    match aggregate {
-        Aggregate::Count => Measure::Of(Unit::Count),
-        Aggregate::Rate => match unit {
-            Unit::Count => Measure::Of(Unit::PerSecond),
-            Unit::KiB => Measure::Of(Unit::KiBPerSecond),
-            Unit::Bytes => Measure::Of(Unit::BytesPerSecond),
-            other => Measure::Derived(format!("{}/s", unit_name(other))),
-        },
-        _ => Measure::Of(unit),
+fn aggregate_measure(aggregate: Aggregate, measure: Measure) -> Measure {
+    match (aggregate, measure) {
+        (Aggregate::Count, _) => Measure::Of(Unit::Count),
+        (Aggregate::Rate, Measure::Plain | Measure::Of(Unit::Count)) => {
+            Measure::Of(Unit::PerSecond)
+        }
+        (Aggregate::Rate, Measure::Of(Unit::KiB)) => Measure::Of(Unit::KiBPerSecond),
+        (Aggregate::Rate, Measure::Of(Unit::Bytes)) => Measure::Of(Unit::BytesPerSecond),
+        (Aggregate::Rate, other) => Measure::Derived(format!("{}/s", other.name())),
+        (_, other) => other,
     }
 }
 

@@ -6,6 +6,7 @@
 //! avg(vmstat.r) / host.cpus > 1.0 for 5s       run queue per CPU above 1, over some 5 s window
 //! iostat.util > 90% for 10s                    some device above 90 % at every sample for 10 s
 //! p95(iostat.r_await{device=~"sd.*"}) > 20ms   whole-run 95th percentile of read latency
+//! avg(vmstat.si + vmstat.so) > 10 for 5s       swapping in and out, over some 5 s window
 //! max(mpstat.busy{cpu!="all"}) >= 95%          the busiest single CPU
 //! all(mpstat.busy{cpu!="all"} > 80%) for 5s    every CPU busy at the same time
 //! rate(procfs.ctxt) > 100000/s                 a counter turned into a per-second rate
@@ -23,20 +24,23 @@
 //! product     = unary { ( "*" | "/" ) unary }
 //! unary       = "-" unary | primary
 //! primary     = number [ unit ] | "host." fact | selector
-//!             | aggregate "(" selector ")" | ( "any" | "all" ) "(" condition ")"
+//!             | aggregate "(" sum ")" | ( "any" | "all" ) "(" condition ")"
 //!             | "(" condition ")"
 //! selector    = table "." field [ "{" [ matcher { "," matcher } [ "," ] ] "}" ]
 //! matcher     = label ( "=" | "!=" | "=~" | "!~" ) string      string: '...' or "..." with \ escapes
 //! aggregate   = avg | min | max | sum | count | last | rate | delta | pNN   (p1 ... p99)
+//! number      = digits [ "." digits ]                                     (no sign, no exponent)
 //! unit        = % | ns | us | µs | ms | s | B | KiB | MiB | GiB | /s | B/s | KiB/s | MiB/s | GiB/s
 //! duration    = 500ms | 10s | 2m | 1h | 1m30s
-//! fact        = cpus | mem_total_kib
+//! fact        = cpus (a count) | mem_total_kib (KiB)
 //! ```
 //!
 //! A comparison's place is fixed by the grammar: the whole expression, each operand of `and` and
 //! `or` and the inside of `any(...)` and `all(...)` must be conditions; everything else is a
-//! number. `and` binds tighter than `or`; comparisons do not chain (`1 < x < 2` is an error).
-//! A unit sticks to its number (`20ms`, not `20 ms`). Regular expressions (`=~`, `!~`) use the
+//! number. An aggregate's argument reads at least one series and holds no aggregate
+//! (`avg(vmstat.si + vmstat.so)`, not `avg(3)` or `avg(max(x))`): it is computed sample by
+//! sample, then aggregated. `and` binds tighter than `or`; comparisons do not chain
+//! (`1 < x < 2` is an error). A unit sticks to its number (`20ms`, not `20 ms`). Regular expressions (`=~`, `!~`) use the
 //! regex crate's syntax and must match the whole label value, as in Prometheus. A label a series
 //! does not have reads as the empty string, so `{cpu!="all"}` keeps series without a `cpu` label.
 //!
@@ -57,7 +61,8 @@
 //!   interval of slack absorbs timestamp jitter, never a whole missing sample.
 //! - **Aggregates**: `avg`, `min`, `max`, `sum`, `last`, `count` (number of samples), `delta`
 //!   (last − first), `rate` ((last − first) / (t_last − t_first), per second; needs two samples)
-//!   and `pNN`, the nearest-rank percentile: sort the n values, take the ⌈NN/100 · n⌉-th.
+//!   and `pNN`, the nearest-rank percentile: sort the n values, take the ⌈NN/100 · n⌉-th. In a
+//!   rolling window, `delta` and `rate` use the first and last samples inside the window.
 //! - **Joining.** An operator between two sets of instances pairs instances whose shared labels
 //!   agree (`iostat.r_await{device="sda"}` with `iostat.util{device="sda"}`); a set of one
 //!   instance, a number and a host fact apply to every instance of the other side. Series from
@@ -72,7 +77,8 @@
 //!   against seconds is `0.02`); `90%` against a percent series is 90. A plain number takes the
 //!   unit of the other side. Comparing or adding values of different dimensions (`5ms` with a
 //!   percentage) is an evaluation error naming both units. Dividing two values of the same
-//!   dimension gives a plain ratio; multiplying or dividing by a count keeps the unit.
+//!   dimension gives a count (a ratio); multiplying or dividing by a count keeps the unit (so
+//!   `avg(vmstat.r) / host.cpus` is a count and `mpstat.busy / 2` a percentage).
 //! - A number compared with a series (`90% < iostat.util`) is turned round so that the series is
 //!   on the left: the finding's value is always the series side.
 //! - **No data.** If a series the rule reads has no instance at all, or none matches its labels,
@@ -80,11 +86,16 @@
 //!   and likewise when `for D` asks for more time than the data cover.
 //!
 //! The finding of a rule that fires reports the worst left-hand value that crossed (the highest
-//! for `>`/`>=`, the lowest for `<`/`<=`) in the worst instance, the right-hand number when it is a
-//! constant, and where it held. `{{value}}`, `{{threshold}}` and `{{instance}}` in the rule's
-//! message are filled in: numbers with at most two decimals and their unit (`92.5%`, `20 ms`),
-//! the instance as its label value when it has one label (`sda`), `key=value, ...` when it has
-//! several, `host` when it has none.
+//! for `>`/`>=`, the lowest for `<`/`<=`) in the worst instance (for `all(...)`, the instance
+//! with that value), the right-hand number when it is a constant, in the left side's unit, and
+//! where it held: the stretch of samples (from the start of the interval of its first sample),
+//! or the whole series' span for a whole-run aggregate. When `and` or `or` join comparisons, the
+//! first comparison that held speaks for the finding.
+//!
+//! `{{value}}`, `{{threshold}}` and `{{instance}}` in the rule's message are filled in: numbers
+//! with at most two decimals and no unit, so the message writes its own (`busy {{value}}%`,
+//! `took {{value}} ms`; the finding's `unit` field has it too), the instance as its label value
+//! when it has one label (`sda`), `key=value, ...` when it has several, `host` when it has none.
 
 use std::cell::Cell;
 use std::fmt;
@@ -102,7 +113,8 @@ use regex::Regex;
 use crate::playbook::duration::parse_duration;
 use crate::record::{Labels, Unit};
 
-/// A syntax error in an expression, pointing into the text.
+/// A syntax error in an expression, pointing into the text. Displays as its message alone: the
+/// caller knows where the expression sits in its file and turns `offset` into a position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExprError {
     /// Byte offset into the expression where the problem was found.
@@ -112,7 +124,7 @@ pub struct ExprError {
 
 impl fmt::Display for ExprError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "at byte {}: {}", self.offset, self.message)
+        f.write_str(&self.message)
     }
 }
 
@@ -249,7 +261,13 @@ pub enum Value {
     },
     HostFact(HostFact),
     Series(Selector),
-    Aggregate(Aggregate, Selector),
+    /// An aggregate over time of series arithmetic: `avg(vmstat.si + vmstat.so)`.
+    Aggregate {
+        aggregate: Aggregate,
+        of: Box<Value>,
+        /// The aggregate as written, for messages.
+        text: String,
+    },
     Negate(Box<Value>),
     Arith {
         op: ArithOp,
@@ -263,8 +281,10 @@ pub enum Value {
 impl Value {
     fn collect_selectors<'e>(&'e self, found: &mut Vec<&'e Selector>) {
         match self {
-            Value::Series(selector) | Value::Aggregate(_, selector) => found.push(selector),
-            Value::Negate(inner) => inner.collect_selectors(found),
+            Value::Series(selector) => found.push(selector),
+            Value::Aggregate { of: inner, .. } | Value::Negate(inner) => {
+                inner.collect_selectors(found)
+            }
             Value::Arith { left, right, .. } => {
                 left.collect_selectors(found);
                 right.collect_selectors(found);
@@ -276,12 +296,14 @@ impl Value {
     fn collect_host_facts(&self, found: &mut Vec<HostFact>) {
         match self {
             Value::HostFact(fact) => found.push(*fact),
-            Value::Negate(inner) => inner.collect_host_facts(found),
+            Value::Aggregate { of: inner, .. } | Value::Negate(inner) => {
+                inner.collect_host_facts(found)
+            }
             Value::Arith { left, right, .. } => {
                 left.collect_host_facts(found);
                 right.collect_host_facts(found);
             }
-            Value::Literal { .. } | Value::Series(_) | Value::Aggregate(..) => {}
+            Value::Literal { .. } | Value::Series(_) => {}
         }
     }
 }
@@ -464,6 +486,18 @@ impl LabelMatcher {
 }
 
 /// Parse a rule's `when`. Never panics; rejects anything after the expression.
+///
+/// ```
+/// use perf_manual::rules::parse_expression;
+///
+/// let expr = parse_expression("avg(vmstat.r) / host.cpus > 1.0 for 5s").expect("valid");
+/// assert_eq!(expr.series_names(), vec!["vmstat.r"]);
+/// assert_eq!(expr.hold, Some(5.0));
+///
+/// let error = parse_expression("avg(mpstat.busy)").expect_err("no comparison");
+/// assert_eq!(error.offset, 16);
+/// assert!(error.message.contains("expected a comparison like `> 90%` after `avg(mpstat.busy)`"));
+/// ```
 pub fn parse_expression(text: &str) -> Result<Expr, ExprError> {
     let grammar = Grammar {
         text,
@@ -657,7 +691,7 @@ enum Kind {
     Literal(f64, Option<Unit>),
     Host(HostFact),
     Series(Selector),
-    Aggregate(Aggregate, Selector),
+    Aggregate(Aggregate, Box<Node>),
     Negate(Box<Node>),
     Arith(ArithOp, Box<Node>, Box<Node>),
     Compare(CmpOp, Box<Node>, Box<Node>),
@@ -668,6 +702,22 @@ enum Kind {
 }
 
 impl Node {
+    /// Whether this node or one inside it is of a kind.
+    fn any(&self, test: &impl Fn(&Kind) -> bool) -> bool {
+        test(&self.kind)
+            || match &self.kind {
+                Kind::Literal(..) | Kind::Host(_) | Kind::Series(_) => false,
+                Kind::Aggregate(_, inner)
+                | Kind::Negate(inner)
+                | Kind::Any(inner)
+                | Kind::All(inner) => inner.any(test),
+                Kind::Arith(_, left, right)
+                | Kind::Compare(_, left, right)
+                | Kind::And(left, right)
+                | Kind::Or(left, right) => left.any(test) || right.any(test),
+            }
+    }
+
     fn is_condition(&self) -> bool {
         matches!(
             self.kind,
@@ -945,25 +995,28 @@ impl<'t> Grammar<'t> {
             ));
         };
         let argument = skip_space(after_paren);
-        let series_expected = || {
-            SyntaxError::at(
+        let (rest, inner) = self.sum(argument, depth + 1)?;
+        let rest = self.close(rest, open)?;
+        if !inner.any(&|kind| matches!(kind, Kind::Series(_))) {
+            return Err(SyntaxError::at(
                 argument,
                 format!(
                     "expected a series like `mpstat.busy` inside `{name}(...)`, found {}",
                     found(argument)
                 ),
-            )
-        };
-        let (after_table, table) = identifier(argument).map_err(|_| series_expected())?;
-        let after_dot = after_table
-            .strip_prefix('.')
-            .filter(|_| table != "host")
-            .ok_or_else(series_expected)?;
-        let (rest, selector) = self.selector(table, after_dot)?;
-        let rest = self.close(rest, open)?;
+            ));
+        }
+        if inner.any(&|kind| matches!(kind, Kind::Aggregate(..))) {
+            return Err(SyntaxError::at(
+                argument,
+                format!(
+                    "aggregates do not nest: `{name}(...)` takes series, numbers and host facts"
+                ),
+            ));
+        }
         Ok((
             rest,
-            self.node(Kind::Aggregate(aggregate, selector), start, rest),
+            self.node(Kind::Aggregate(aggregate, Box::new(inner)), start, rest),
         ))
     }
 
@@ -1034,7 +1087,11 @@ impl<'t> Grammar<'t> {
             Kind::Literal(value, unit) => Ok(Value::Literal { value, unit }),
             Kind::Host(fact) => Ok(Value::HostFact(fact)),
             Kind::Series(selector) => Ok(Value::Series(selector)),
-            Kind::Aggregate(aggregate, selector) => Ok(Value::Aggregate(aggregate, selector)),
+            Kind::Aggregate(aggregate, inner) => Ok(Value::Aggregate {
+                aggregate,
+                of: Box::new(self.typed_value(*inner)?),
+                text,
+            }),
             Kind::Negate(inner) => Ok(Value::Negate(Box::new(self.typed_value(*inner)?))),
             Kind::Arith(op, left, right) => Ok(Value::Arith {
                 op,
@@ -1217,6 +1274,9 @@ mod tests {
             "any((avg(t.a) + 1) * 2 > 3 and (t.b > 1 or t.c < 2)) for 1m30s",
             " mpstat.busy { cpu = 'all' , } > 1 ",
             "sum(t.x{}) == 0",
+            "avg(vmstat.si + vmstat.so) > 10 for 5s",
+            "max(net_dev.rxerr_s + net_dev.txerr_s) > 0",
+            "p99(t.a / host.cpus * 100) > 1",
         ] {
             parsed(text);
         }
@@ -1326,6 +1386,12 @@ mod tests {
                 "expected a series like `mpstat.busy` inside `avg(...)`",
             ),
             ("avg(host.cpus) > 1", 4, "expected a series"),
+            ("avg(t.a + max(t.b)) > 1", 4, "aggregates do not nest"),
+            (
+                "avg(t.a > 1) > 1",
+                8,
+                "expected `)` to close the `(` at byte 3",
+            ),
             ("avg t.a > 1", 0, "expected `(` after `avg`"),
             ("(t.a > 1", 8, "expected `)` to close the `(` at byte 0"),
             ("1 < t.a < 2", 8, "comparisons cannot be chained"),
@@ -1367,7 +1433,7 @@ mod tests {
         }
         assert_eq!(
             error("t.a >").to_string(),
-            format!("at byte 5: {VALUE_EXPECTED}, found the end of the expression")
+            format!("{VALUE_EXPECTED}, found the end of the expression")
         );
     }
 
