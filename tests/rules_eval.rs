@@ -570,3 +570,39 @@ fn judged_rules_say_what_they_saw() {
     );
     assert_eq!(judgement.observed("absent"), "");
 }
+
+#[test]
+fn all_with_for_needs_every_instance_at_once() {
+    let two_cpus = |second: &[f64]| {
+        dataset(
+            vec![
+                samples(
+                    "mpstat",
+                    "busy",
+                    &[("cpu", "0")],
+                    &[10.0, 90.0, 91.0, 92.0, 93.0, 94.0, 10.0],
+                ),
+                samples("mpstat", "busy", &[("cpu", "1")], second),
+            ],
+            None,
+        )
+    };
+    let when = "all(mpstat.busy > 80%) for 5s";
+    let together = two_cpus(&[10.0, 85.0, 99.0, 85.0, 85.0, 85.0, 10.0]);
+    let finding = fired(when, &together);
+    assert_eq!(finding.value, 99.0);
+    assert_eq!(finding.evidence.instance["cpu"], "1");
+    assert_eq!(
+        finding.evidence.window,
+        Some(Window {
+            start: 1.0,
+            end: 6.0
+        })
+    );
+    let apart = two_cpus(&[10.0, 85.0, 99.0, 10.0, 85.0, 85.0, 85.0]);
+    assert_eq!(outcome(when, &apart), Outcome::Quiet);
+    assert!(matches!(
+        outcome("mpstat.busy > 80% for 5s", &apart),
+        Outcome::Fired(_)
+    ));
+}

@@ -1212,6 +1212,9 @@ fn instance_text(labels: &Labels) -> String {
 }
 
 fn labels_text(labels: &Labels) -> String {
+    if labels.is_empty() {
+        return "no labels".to_string();
+    }
     labels
         .iter()
         .map(|(key, value)| format!("{key}={value}"))

@@ -40,9 +40,10 @@
 //! number. An aggregate's argument reads at least one series and holds no aggregate
 //! (`avg(vmstat.si + vmstat.so)`, not `avg(3)` or `avg(max(x))`): it is computed sample by
 //! sample, then aggregated. `and` binds tighter than `or`; comparisons do not chain
-//! (`1 < x < 2` is an error). A unit sticks to its number (`20ms`, not `20 ms`). Regular expressions (`=~`, `!~`) use the
-//! regex crate's syntax and must match the whole label value, as in Prometheus. A label a series
-//! does not have reads as the empty string, so `{cpu!="all"}` keeps series without a `cpu` label.
+//! (`1 < x < 2` is an error). A unit sticks to its number (`20ms`, not `20 ms`). Regular
+//! expressions (`=~`, `!~`) use the regex crate's syntax and must match the whole label value,
+//! as in Prometheus. A label a series does not have reads as the empty string, so
+//! `{cpu!="all"}` keeps series without a `cpu` label.
 //!
 //! # Meaning
 //!
@@ -71,8 +72,9 @@
 //!   sides have one, so a stretch also ends at a sample missing on either side; a division by
 //!   zero leaves no value at that sample.
 //! - **Quantifiers.** `any(C)`, the default when no quantifier is written, judges each instance
-//!   on its own: the rule fires if one instance holds. `all(C)` holds at a time when every
-//!   instance holds then (and, for whole-run aggregates, when every instance's value holds).
+//!   on its own: the rule fires if one instance holds (written inside `and` or `or` it changes
+//!   nothing either). `all(C)` holds at a time when every instance holds then (for whole-run
+//!   aggregates, when every instance's value holds), and then counts as a single instance.
 //! - **Units.** A number with a unit is converted into the unit of the series it meets (`20ms`
 //!   against seconds is `0.02`); `90%` against a percent series is 90. A plain number takes the
 //!   unit of the other side. Comparing or adding values of different dimensions (`5ms` with a
