@@ -73,9 +73,9 @@ impl SourceFile {
         message: impl Into<String>,
     ) -> PlaybookError {
         let span = locate(&self.text, path).map(|span| match offset {
-            // Step over the opening quote of a basic or literal string.
             Some(offset) => {
-                let start = span.start + 1 + offset;
+                let raw = self.text.get(span.clone()).unwrap_or("");
+                let start = span.start + source_offset(raw, offset);
                 start..start
             }
             None => span,
@@ -92,6 +92,47 @@ pub struct Loaded {
     pub sources: Vec<SourceFile>,
     /// For each rule of `playbook.rules`: the index in `sources` of its file and its index there.
     pub rule_origins: Vec<(usize, usize)>,
+}
+
+/// Where byte `offset` of a TOML string's value lies in its source text `raw` (quotes and
+/// escapes included), so an error inside a rule expression points at the right column.
+fn source_offset(raw: &str, offset: usize) -> usize {
+    let (opener, escapes) = if raw.starts_with("\"\"\"") {
+        (3, true)
+    } else if raw.starts_with("'''") {
+        (3, false)
+    } else {
+        (1, raw.starts_with('"'))
+    };
+    let mut position = opener.min(raw.len());
+    // A newline right after a multi-line opener is not part of the value.
+    if opener == 3 && raw[position..].starts_with('\n') {
+        position += 1;
+    }
+    let mut decoded = 0;
+    while decoded < offset {
+        let rest = &raw[position..];
+        let Some(ch) = rest.chars().next() else { break };
+        let (source_len, value_len) = if escapes && ch == '\\' {
+            let hex_digits = match rest[1..].chars().next() {
+                Some('u') => 4,
+                Some('U') => 8,
+                _ => 0,
+            };
+            let value_len = rest
+                .get(2..2 + hex_digits)
+                .filter(|_| hex_digits > 0)
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .and_then(char::from_u32)
+                .map_or(1, char::len_utf8);
+            (2 + hex_digits, value_len)
+        } else {
+            (ch.len_utf8(), ch.len_utf8())
+        };
+        position = (position + source_len).min(raw.len());
+        decoded += value_len;
+    }
+    position
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -220,6 +261,15 @@ mod tests {
         let err = load_str("x.toml", text).unwrap_err();
         assert_eq!((err.line, err.column), (8, 1), "{err}");
         assert!(err.message.contains("severty"), "{err}");
+    }
+
+    #[test]
+    fn offsets_inside_strings_step_over_escapes() {
+        let raw = r#""a\"b\"c""#;
+        assert_eq!(&raw[source_offset(raw, 0)..], r#"a\"b\"c""#);
+        assert_eq!(&raw[source_offset(raw, 3)..], r#"\"c""#);
+        assert_eq!(&raw[source_offset(raw, 4)..], r#"c""#);
+        assert_eq!(&"'x>'"[source_offset("'x>'", 1)..], ">'");
     }
 
     #[test]

@@ -7,4 +7,7 @@ pub mod expr;
 pub mod finding;
 pub mod use_table;
 
+pub use condition::{Condition, parse_condition};
+pub use eval::{Judgement, Outcome, evaluate, evaluate_all};
+pub use expr::{Expr, ExprError, parse_expression};
 pub use finding::{Evidence, Finding, Severity, Signal, Window, rank};
