@@ -13,7 +13,7 @@ use crate::record::Parsed;
 
 const TASKS: TableSpec = TableSpec {
     table: "pidstat",
-    first: &["UID", "USER"],
+    first: &["UID", "USER", "PID"],
     marker: None,
     labels: &[
         ("PID", "pid"),

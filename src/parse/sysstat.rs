@@ -331,7 +331,7 @@ impl Layout {
         };
         if !enough {
             return Err(format!(
-                "expected {} columns after the time, found {}",
+                "expected {} columns, as the header names, found {}",
                 self.columns.len(),
                 cells.len()
             ));
@@ -386,6 +386,12 @@ pub fn is_summary_or_restart(first_cell: &str, line: &str) -> bool {
     matches!(first_cell, "Average:" | "Summary:" | "Summary") || line.contains("LINUX RESTART")
 }
 
+/// `Average:` as other locales print it (`Durchschn.:` in German):
+/// a word ending in a colon where a time stamp belongs, never a time itself.
+fn is_localized_summary(first_cell: &str) -> bool {
+    first_cell.ends_with(':') && !first_cell.bytes().any(|b| b.is_ascii_digit())
+}
+
 /// A warning about `line` (1-based) of `file`.
 pub fn warning(file: &str, line: usize, message: impl Into<String>) -> ParseWarning {
     ParseWarning {
@@ -425,7 +431,7 @@ pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
             timeline = Timeline::new(banner.epoch_day);
             continue;
         }
-        if is_summary_or_restart(first, line) {
+        if is_summary_or_restart(first, line) || is_localized_summary(first) {
             continue;
         }
         let (stamp, rest) = if first == "#" {
