@@ -218,7 +218,7 @@ fn vmstat_drops_the_since_boot_row_and_stores_memory_in_kib() {
     assert_eq!(wide.records[0].fields["gu"], 0.0);
     let plain = load("vmstat/procps-ng-4.0.2/vmstat.txt", Format::Vmstat);
     let times: Vec<f64> = plain.records.iter().map(|r| r.time).collect();
-    assert_eq!(times, [1.0, 2.0, 3.0]);
+    assert_eq!(times, [0.0, 1.0, 2.0]);
     let mib = load("vmstat/procps-ng-4.0.2/vmstat-S-M.txt", Format::Vmstat);
     let free_kib = plain.records[0].fields["free"];
     let free_from_mib = mib.records[0].fields["free"];
@@ -330,4 +330,53 @@ fn broken_files_warn_with_file_and_line_and_keep_the_rest() {
             .iter()
             .all(|w| w.file == "iostat/broken/garbled.txt")
     );
+}
+
+/// Parsers never panic: every fixture, cut at 100 places (mid-line, mid-number) and fed to
+/// every parser, including the wrong ones, gives records or warnings and nothing worse.
+#[test]
+fn any_cut_of_any_fixture_through_any_parser_is_survived() {
+    let formats: Vec<Format> = TOOLS.iter().map(|&(_, format)| format).collect();
+    for &(tool, _) in TOOLS {
+        for path in fixtures(tool) {
+            let text = fs::read_to_string(&path).unwrap();
+            let step = (text.len() / 100).max(1);
+            for cut in (0..=text.len())
+                .step_by(step)
+                .filter(|&cut| text.is_char_boundary(cut))
+            {
+                let prefix = &text[..cut];
+                sniff(prefix);
+                for &format in &formats {
+                    parse::parse(format, "cut", prefix);
+                }
+            }
+        }
+    }
+}
+
+/// The speed target is 100 MB/s of sysstat text on one core. Run on purpose, optimized:
+/// `cargo test --release --test parse_sysstat -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, meaningful only in a release build"]
+fn throughput_of_each_parser() {
+    const TARGET: usize = 64 << 20;
+    for (relative, format) in [
+        ("mpstat/12.6.1-iso/mpstat-P-ALL.txt", Format::Mpstat),
+        ("vmstat/procps-ng-4.0.2/vmstat-w-t.txt", Format::Vmstat),
+        ("iostat/12.6.1-iso/iostat-x-d-y-t.txt", Format::Iostat),
+        ("sar/12.6.1-iso/sar-n-DEV.txt", Format::SarDev),
+        ("pidstat/12.6.1-iso/pidstat-u-w-h.txt", Format::Pidstat),
+    ] {
+        let one = fs::read_to_string(Path::new(DATA).join(relative)).unwrap();
+        let text = one.repeat(TARGET / one.len() + 1);
+        let start = std::time::Instant::now();
+        let parsed = parse::parse(format, relative, &text);
+        let seconds = start.elapsed().as_secs_f64();
+        println!(
+            "{relative}: {:.0} MB/s, {} records",
+            text.len() as f64 / seconds / 1e6,
+            parsed.records.len()
+        );
+    }
 }

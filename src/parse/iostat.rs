@@ -14,8 +14,7 @@
 //! parser cannot tell the two apart, so it keeps every report it is given.
 
 use super::sysstat::{
-    Layout, TableSpec, is_summary_or_restart, parse_banner, parse_date_time, parse_number,
-    split_cells, warning,
+    Layout, TableSpec, parse_banner, parse_date_time, parse_number, split_cells, warning,
 };
 use crate::record::{Parsed, SourceRef};
 
@@ -81,9 +80,6 @@ pub fn parse(file: &str, text: &str) -> Parsed {
             && let Some(banner) = parse_banner(line)
         {
             parsed.host.merge(&banner.host);
-            continue;
-        }
-        if is_summary_or_restart(first, line) {
             continue;
         }
         if first.starts_with(|c: char| c.is_ascii_digit())

@@ -55,7 +55,7 @@ fn head(text: &str) -> &str {
 fn sysstat_header(line: &str) -> Option<Format> {
     let cells: Vec<&str> = line.split_ascii_whitespace().collect();
     let has = |name: &str| cells.contains(&name);
-    if has("avg-cpu:") || ((has("Device") || has("Device:")) && has("r/s")) {
+    if has("avg-cpu:") || ((has("Device") || has("Device:")) && (has("r/s") || has("tps"))) {
         Some(Format::Iostat)
     } else if has("IFACE") && has("rxpck/s") {
         Some(Format::SarDev)
@@ -162,14 +162,24 @@ mod tests {
         }
     }
 
+    /// Heads of `perf trace -s -- sleep 0.2` and `perf script` (perf 6.1) captured here.
     #[test]
     fn perf_outputs_are_told_apart() {
-        let summary = "\n Summary of events:\n\n stress-ng (1234), 10 events, 50.0%\n\n   \
-            syscall            calls  errors  total       min       avg       max       stddev\n";
+        let summary = "\n Summary of events:\n\n sleep (14033), 218 events, 97.3%\n\n   \
+            syscall            calls  errors  total       min       avg       max       stddev\n   \
+                                                (msec)    (msec)    (msec)    (msec)        (%)\n   \
+            --------------- --------  ------ -------- --------- --------- ---------     ------\n   \
+            clock_nanosleep        1      0   200.143   200.143   200.143   200.143      0.00%\n";
         assert_eq!(sniff(summary), Some(Format::PerfTraceSummary));
-        let script = "stress-ng  1234 [000] 12345.678901:     10101010 cpu-clock:ppp: \n\
-            \tffffffff81234567 func+0x12 ([kernel.kallsyms])\n\n";
+        let script = "stress-ng 14059   756.208035:     250000 cpu-clock:ppp: \n\
+            \t           1489e get_common_indices.constprop.0+0x9e (/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2)\n\
+            \t               0 [unknown] ([unknown])\n\n\
+            stress-ng 14059   756.208532:     250000 cpu-clock:ppp: \n\
+            \tffffffff821e5ae3 xas_load+0x53 ([kernel.kallsyms])\n";
         assert_eq!(sniff(script), Some(Format::PerfScript));
+        let with_cpu = "swapper     0 [000] 12345.678901:     10101010 cpu-clock: \n\
+            \tffffffff81234567 func+0x12 ([kernel.kallsyms])\n";
+        assert_eq!(sniff(with_cpu), Some(Format::PerfScript));
     }
 
     #[test]

@@ -381,14 +381,10 @@ pub fn split_cells<'a>(line: &'a str, cells: &mut Vec<&'a str>) {
     cells.extend(line.split_ascii_whitespace());
 }
 
-/// Lines a sysstat reader passes over without a word: summaries and restart marks.
-pub fn is_summary_or_restart(first_cell: &str, line: &str) -> bool {
-    matches!(first_cell, "Average:" | "Summary:" | "Summary") || line.contains("LINUX RESTART")
-}
-
-/// `Average:` as other locales print it (`Durchschn.:` in German):
-/// a word ending in a colon where a time stamp belongs, never a time itself.
-fn is_localized_summary(first_cell: &str) -> bool {
+/// A summary row: `Average:`, `Summary:`, or their translations (`Durchschn.:` in German) —
+/// a word ending in a colon where a time stamp belongs, never a time itself. Summaries
+/// repeat what the samples said, so they are passed over without a word.
+fn is_summary(first_cell: &str) -> bool {
     first_cell.ends_with(':') && !first_cell.bytes().any(|b| b.is_ascii_digit())
 }
 
@@ -431,7 +427,7 @@ pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
             timeline = Timeline::new(banner.epoch_day);
             continue;
         }
-        if is_summary_or_restart(first, line) || is_localized_summary(first) {
+        if is_summary(first) {
             continue;
         }
         let (stamp, rest) = if first == "#" {
@@ -447,6 +443,10 @@ pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
             ));
             continue;
         };
+        if rest.starts_with(&["LINUX", "RESTART"]) {
+            // sar marks a reboot inside its data file; the samples around it stand as they are.
+            continue;
+        }
         if looks_like_header(rest, specs, &current) {
             current = match specs.iter().find(|spec| spec.matches(rest)) {
                 Some(spec) => Current::Known(Layout::new(spec, rest)),
@@ -607,6 +607,8 @@ mod tests {
                     10:00:01 9 x\n\
                     junk\n\
                     Average: 7 x 1.5 2 long name here\n\
+                    10:00:02 LINUX RESTART\t(2 CPU)\n\
+                    Durchschn.: 7 x 1.5 2 n\n\
                     10:00:02 9 x 3 4 n\n";
         let parsed = read_tables("f.txt", text, &[SPEC]);
         assert_eq!(parsed.records.len(), 2);

@@ -6,8 +6,9 @@
 //! an average over the machine's whole uptime, not a sample of the interval being studied.
 //!
 //! Time: with `-t`, from the row's date and time (a naive wall clock, as for sysstat).
-//! Without it vmstat prints no clock, so sample n after the since-boot row is at n seconds —
-//! the elapsed time at the 1 s interval perf_manual uses.
+//! Without it vmstat prints no clock, so the n-th kept sample (from 0) is at n seconds:
+//! seconds since the first sample at the 1 s interval perf_manual uses, as iostat without
+//! `-t` counts its reports.
 //!
 //! Memory columns are always stored in KiB. vmstat's text does not say which `-S` unit it
 //! was run with, so a caller that passed `-S` says so with [`parse_with_unit`].
@@ -111,7 +112,6 @@ pub fn parse_with_unit(file: &str, text: &str, unit: MemoryUnit) -> Parsed {
             since_boot_dropped = true;
             continue;
         }
-        samples += 1;
         let (fields, stamp) = row;
         parsed.records.push(Record {
             table: "vmstat".to_string(),
@@ -123,6 +123,7 @@ pub fn parse_with_unit(file: &str, text: &str, unit: MemoryUnit) -> Parsed {
                 line: number,
             },
         });
+        samples += 1;
     }
     parsed
 }
@@ -177,7 +178,7 @@ mod tests {
         let fields = &parsed.records[0].fields;
         assert_eq!(fields["free"], 17995.0 * 1024.0);
         assert_eq!(fields["bo"], 401412.0);
-        assert_eq!(parsed.records[0].time, 1.0);
+        assert_eq!(parsed.records[0].time, 0.0);
         assert_eq!(MemoryUnit::from_flag("m"), Some(MemoryUnit::Megabyte));
     }
 }
