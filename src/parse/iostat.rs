@@ -14,7 +14,7 @@
 //! parser cannot tell the two apart, so it keeps every report it is given.
 
 use super::sysstat::{
-    Layout, TableSpec, parse_banner, parse_date_time, parse_number, split_cells, warning,
+    Layout, Layouts, TableSpec, parse_banner, parse_date_time, parse_number, split_cells, warning,
 };
 use crate::record::{Parsed, SourceRef};
 
@@ -47,17 +47,18 @@ enum Phase {
     Devices,
 }
 
-/// What the next non-empty line is expected to be.
+/// What the next non-empty line is expected to be (headers by their index in [`Layouts`]).
 enum Expect {
     Nothing,
-    CpuValues(Layout),
-    DeviceRows(Layout),
+    CpuValues(usize),
+    DeviceRows(usize),
 }
 
 pub fn parse(file: &str, text: &str) -> Parsed {
     let mut parsed = Parsed::default();
     let mut phase = Phase::Start;
     let mut expect = Expect::Nothing;
+    let mut layouts = Layouts::default();
     let mut time = 0.0;
     let mut unstamped_reports = 0u32;
     let mut cells: Vec<&str> = Vec::with_capacity(32);
@@ -93,7 +94,9 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         if first == "avg-cpu:" {
             next_unstamped(phase, &mut time);
             phase = Phase::Cpu;
-            expect = Expect::CpuValues(Layout::new(&CPU, cells.get(1..).unwrap_or_default()));
+            let header = cells.get(1..).unwrap_or_default();
+            let (index, _) = layouts.intern(line, header, || Some(Layout::new(&CPU, header)));
+            expect = Expect::CpuValues(index);
             continue;
         }
         if DEVICE.first.contains(&first) && cells.iter().all(|c| parse_number(c).is_none()) {
@@ -101,17 +104,21 @@ pub fn parse(file: &str, text: &str) -> Parsed {
                 next_unstamped(phase, &mut time);
             }
             phase = Phase::Devices;
-            expect = Expect::DeviceRows(Layout::new(&DEVICE, &cells));
+            let (index, _) = layouts.intern(line, &cells, || Some(Layout::new(&DEVICE, &cells)));
+            expect = Expect::DeviceRows(index);
             continue;
         }
         let source = SourceRef {
             file: file.to_string(),
             line: number,
         };
-        let result = match &expect {
-            Expect::CpuValues(layout) => layout.record(line, &cells, time, source),
-            Expect::DeviceRows(layout) => layout.record(line, &cells, time, source),
-            Expect::Nothing => Err("expected a time stamp, `avg-cpu:` or `Device` header".into()),
+        let layout = match expect {
+            Expect::CpuValues(index) | Expect::DeviceRows(index) => layouts.get(index),
+            Expect::Nothing => None,
+        };
+        let result = match layout {
+            Some(layout) => layout.record(line, &cells, time, source),
+            None => Err("expected a time stamp, `avg-cpu:` or `Device` header".into()),
         };
         if matches!(expect, Expect::CpuValues(_)) {
             expect = Expect::Nothing;

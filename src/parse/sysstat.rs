@@ -194,7 +194,7 @@ pub fn parse_date_time(line: &str) -> Option<f64> {
     let offset_ok = rest.is_empty()
         || (rest.len() == 5
             && rest.starts_with(['+', '-'])
-            && rest[1..].bytes().all(|b| b.is_ascii_digit()));
+            && rest.bytes().skip(1).all(|b| b.is_ascii_digit()));
     offset_ok.then(|| (day * SECONDS_PER_DAY + i64::from(seconds)) as f64)
 }
 
@@ -397,12 +397,34 @@ pub fn warning(file: &str, line: usize, message: impl Into<String>) -> ParseWarn
     }
 }
 
-/// The header a reader is under.
-enum Current {
-    None,
-    Known(Layout),
-    /// A report no spec describes: its rows are passed over (one warning at its header).
-    Unknown,
+/// Compiled headers, kept by their text: sysstat repeats each header in every report, and
+/// compiling one (canonical names, lookups in the spec) costs more than reading a row.
+#[derive(Debug, Default)]
+pub struct Layouts {
+    seen: Vec<(String, Option<Layout>)>,
+}
+
+impl Layouts {
+    /// The index of the header whose cells are `cells` (slices of `line`), compiled by
+    /// `compile` when first seen (`None`: a header no spec describes), and whether it is new.
+    pub fn intern(
+        &mut self,
+        line: &str,
+        cells: &[&str],
+        compile: impl FnOnce() -> Option<Layout>,
+    ) -> (usize, bool) {
+        let text = cells.first().map_or("", |first| rest_of_line(line, first));
+        if let Some(index) = self.seen.iter().position(|(seen, _)| seen == text) {
+            return (index, false);
+        }
+        self.seen.push((text.to_string(), compile()));
+        (self.seen.len() - 1, true)
+    }
+
+    /// The layout of header `index`; `None` for a header no spec describes.
+    pub fn get(&self, index: usize) -> Option<&Layout> {
+        self.seen.get(index).and_then(|(_, layout)| layout.as_ref())
+    }
 }
 
 /// Read every "time stamp + columns" report of `text` whose header one of `specs` describes.
@@ -412,7 +434,8 @@ enum Current {
 pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
     let mut parsed = Parsed::default();
     let mut timeline = Timeline::default();
-    let mut current = Current::None;
+    let mut layouts = Layouts::default();
+    let mut current: Option<usize> = None;
     let mut cells: Vec<&str> = Vec::with_capacity(32);
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
@@ -447,23 +470,22 @@ pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
             // sar marks a reboot inside its data file; the samples around it stand as they are.
             continue;
         }
-        if looks_like_header(rest, specs, &current) {
-            current = match specs.iter().find(|spec| spec.matches(rest)) {
-                Some(spec) => Current::Known(Layout::new(spec, rest)),
-                None => {
-                    if !matches!(current, Current::Unknown) {
-                        parsed.warnings.push(warning(
-                            file,
-                            number,
-                            format!(
-                                "report with columns {:?} is not understood; its rows are skipped",
-                                rest.join(" ")
-                            ),
-                        ));
-                    }
-                    Current::Unknown
-                }
-            };
+        if looks_like_header(rest, specs, current.and_then(|i| layouts.get(i)).is_some()) {
+            let (index, new) = layouts.intern(line, rest, || {
+                let spec = specs.iter().find(|spec| spec.matches(rest))?;
+                Some(Layout::new(spec, rest))
+            });
+            if new && layouts.get(index).is_none() {
+                parsed.warnings.push(warning(
+                    file,
+                    number,
+                    format!(
+                        "report with columns {:?} is not understood; its rows are skipped",
+                        rest.join(" ")
+                    ),
+                ));
+            }
+            current = Some(index);
             continue;
         }
         let Some(stamp) = stamp else {
@@ -472,22 +494,21 @@ pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
                 .push(warning(file, number, "expected a header after `# Time`"));
             continue;
         };
-        match &current {
-            Current::Known(layout) => {
-                let source = SourceRef {
-                    file: file.to_string(),
-                    line: number,
-                };
-                match layout.record(line, rest, timeline.resolve(stamp), source) {
-                    Ok(record) => parsed.records.push(record),
-                    Err(message) => parsed.warnings.push(warning(file, number, message)),
-                }
-            }
-            Current::Unknown => {}
-            Current::None => {
-                parsed
-                    .warnings
-                    .push(warning(file, number, "data row before any header row"))
+        let Some(index) = current else {
+            parsed
+                .warnings
+                .push(warning(file, number, "data row before any header row"));
+            continue;
+        };
+        // Rows under a header no spec describes are passed over: it was warned about once.
+        if let Some(layout) = layouts.get(index) {
+            let source = SourceRef {
+                file: file.to_string(),
+                line: number,
+            };
+            match layout.record(line, rest, timeline.resolve(stamp), source) {
+                Ok(record) => parsed.records.push(record),
+                Err(message) => parsed.warnings.push(warning(file, number, message)),
             }
         }
     }
@@ -496,13 +517,12 @@ pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
 
 /// A header row has no numbers, and starts with a known first column — or comes where no
 /// header is known yet. A non-numeric row under a known header is a garbled data row.
-fn looks_like_header(rest: &[&str], specs: &[TableSpec], current: &Current) -> bool {
+fn looks_like_header(rest: &[&str], specs: &[TableSpec], under_known_header: bool) -> bool {
     let Some(first) = rest.first() else {
         return false;
     };
     rest.iter().all(|cell| parse_number(cell).is_none())
-        && (specs.iter().any(|spec| spec.first.contains(first))
-            || !matches!(current, Current::Known(_)))
+        && (specs.iter().any(|spec| spec.first.contains(first)) || !under_known_header)
 }
 
 #[cfg(test)]
