@@ -4,7 +4,8 @@
 //! Only the head is looked at — the first [`HEAD_LINES`] lines within [`HEAD_BYTES`] — so
 //! sniffing a large file costs nothing. Each format is told by the lines its tool prints
 //! first: sysstat's header keywords, vmstat's `procs ---memory` banner, perf's summary
-//! title or sample lines, and the shape of the usual /proc files.
+//! title or sample lines, perf_manual's own `==> /proc/<path> @ <time> <==` snapshot titles,
+//! and the shape of the usual /proc files read with a plain `cat`.
 
 use super::Format;
 
@@ -21,7 +22,7 @@ pub fn sniff(text: &str) -> Option<Format> {
     }
     let lines: Vec<&str> = head.lines().take(HEAD_LINES).collect();
     let any = |test: &dyn Fn(&str) -> bool| lines.iter().any(|line| test(line));
-    if any(&|line| line.starts_with("==> /proc/")) {
+    if any(&|line| line.starts_with("==> /proc/") || line.starts_with("==> /sys/")) {
         return Some(Format::Procfs);
     }
     if any(&is_perf_trace_summary_line) {
@@ -150,6 +151,7 @@ mod tests {
     fn proc_files_are_told_by_shape() {
         for text in [
             "==> /proc/pressure/cpu @ 2026-11-25T19:20:01Z <==\nsome avg10=0.00\n",
+            "==> /sys/fs/cgroup/cpu.pressure @ 2026-11-25T19:20:01Z <==\nsome avg10=0.00\n",
             "MemTotal:       32823720 kB\nMemFree: 1 kB\n",
             "some avg10=1.00 avg60=0.50 avg300=0.10 total=12345\n",
             "cpu  100 0 50 1000 2 0 1 0 0 0\ncpu0 50 0 25 500 1 0 0 0 0 0\n",
