@@ -54,20 +54,28 @@ enum Expect {
     DeviceRows(usize),
 }
 
+/// The time of the report being read.
+#[derive(Debug, Default)]
+struct ReportClock {
+    time: f64,
+    unstamped_reports: u32,
+}
+
+impl ReportClock {
+    /// A report without a `-t` stamp begins: it is at its index, in seconds.
+    fn next_unstamped(&mut self) {
+        self.time = f64::from(self.unstamped_reports);
+        self.unstamped_reports += 1;
+    }
+}
+
 pub fn parse(file: &str, text: &str) -> Parsed {
     let mut parsed = Parsed::default();
     let mut phase = Phase::Start;
     let mut expect = Expect::Nothing;
     let mut layouts = Layouts::default();
-    let mut time = 0.0;
-    let mut unstamped_reports = 0u32;
+    let mut clock = ReportClock::default();
     let mut cells: Vec<&str> = Vec::with_capacity(32);
-    let mut next_unstamped = |phase: Phase, time: &mut f64| {
-        if phase != Phase::Stamped {
-            *time = f64::from(unstamped_reports);
-            unstamped_reports += 1;
-        }
-    };
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
         split_cells(line, &mut cells);
@@ -86,13 +94,15 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         if first.starts_with(|c: char| c.is_ascii_digit())
             && let Some(stamp) = parse_date_time(line)
         {
-            time = stamp;
+            clock.time = stamp;
             phase = Phase::Stamped;
             expect = Expect::Nothing;
             continue;
         }
         if first == "avg-cpu:" {
-            next_unstamped(phase, &mut time);
+            if phase != Phase::Stamped {
+                clock.next_unstamped();
+            }
             phase = Phase::Cpu;
             let header = cells.get(1..).unwrap_or_default();
             let (index, _) = layouts.intern(line, header, || Some(Layout::new(&CPU, header)));
@@ -101,23 +111,25 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         }
         if DEVICE.first.contains(&first) && cells.iter().all(|c| parse_number(c).is_none()) {
             if matches!(phase, Phase::Start | Phase::Devices) {
-                next_unstamped(phase, &mut time);
+                clock.next_unstamped();
             }
             phase = Phase::Devices;
             let (index, _) = layouts.intern(line, &cells, || Some(Layout::new(&DEVICE, &cells)));
             expect = Expect::DeviceRows(index);
             continue;
         }
-        let source = SourceRef {
-            file: file.to_string(),
-            line: number,
-        };
         let layout = match expect {
             Expect::CpuValues(index) | Expect::DeviceRows(index) => layouts.get(index),
             Expect::Nothing => None,
         };
         let result = match layout {
-            Some(layout) => layout.record(line, &cells, time, source),
+            Some(layout) => {
+                let source = SourceRef {
+                    file: file.to_string(),
+                    line: number,
+                };
+                layout.record(line, &cells, clock.time, source)
+            }
             None => Err("expected a time stamp, `avg-cpu:` or `Device` header".into()),
         };
         if matches!(expect, Expect::CpuValues(_)) {

@@ -101,18 +101,18 @@ pub fn parse_with_unit(file: &str, text: &str, unit: MemoryUnit) -> Parsed {
             ));
             continue;
         };
-        let row = match read_row(columns, &cells) {
+        if !since_boot_dropped {
+            // Dropped by position, so a garbled since-boot row cannot promote the next one.
+            since_boot_dropped = true;
+            continue;
+        }
+        let (fields, stamp) = match read_row(columns, &cells) {
             Ok(row) => row,
             Err(message) => {
                 parsed.warnings.push(warning(file, number, message));
                 continue;
             }
         };
-        if !since_boot_dropped {
-            since_boot_dropped = true;
-            continue;
-        }
-        let (fields, stamp) = row;
         parsed.records.push(Record {
             table: "vmstat".to_string(),
             time: stamp.unwrap_or(f64::from(samples)),
