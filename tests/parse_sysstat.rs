@@ -320,6 +320,16 @@ fn broken_files_warn_with_file_and_line_and_keep_the_rest() {
         garbled.warnings[0]
     );
 
+    let vmstat = load("vmstat/broken/truncated.txt", Format::Vmstat);
+    assert_eq!(vmstat.records.len(), 1);
+    let lines: Vec<usize> = vmstat.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(lines, [5]);
+
+    let pidstat = load("pidstat/broken/truncated.txt", Format::Pidstat);
+    assert_eq!(pidstat.records.len(), 17, "6 -u rows and 11 -w rows");
+    let lines: Vec<usize> = pidstat.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(lines, [23]);
+
     let iostat = load("iostat/broken/garbled.txt", Format::Iostat);
     assert_eq!(iostat.records.len(), 3);
     let lines: Vec<usize> = iostat.warnings.iter().map(|w| w.line).collect();
