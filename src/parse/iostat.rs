@@ -1,7 +1,173 @@
-//! Parser for iostat output. (Being written.)
+//! Parser for `iostat -x` reports: device rows → table `iostat` (label `device`), and the
+//! `avg-cpu` block (printed unless `-d`) → table `iostat_cpu` (`user nice system iowait
+//! steal idle`).
+//!
+//! Columns are read by header name, so sysstat 12's `r_await w_await aqu-sz` and sysstat
+//! 10's `avgrq-sz avgqu-sz await svctm` both parse; the old names are renamed to the new
+//! ones (`avgqu-sz` → `aqu_sz`, `avgrq-sz` → `areq_sz`) so rules see one name.
+//!
+//! Time: with `-t`, each report starts with a stamp (`2026-11-25T19:20:01+0000` under
+//! S_TIME_FORMAT=ISO, else the locale's date and time), read as a naive wall clock like every
+//! sysstat time. Without `-t`, iostat prints no clock, so report n (from 0) is at n seconds:
+//! right for the 1 s interval perf_manual uses, relative otherwise.
+//! Without `-y` the first report is the average since boot; perf_manual passes `-y`, and the
+//! parser cannot tell the two apart, so it keeps every report it is given.
 
-use crate::record::Parsed;
+use super::sysstat::{
+    Layout, Layouts, TableSpec, parse_banner, parse_date_time, parse_number, split_cells, warning,
+};
+use crate::record::{Parsed, SourceRef};
 
-pub fn parse(_file: &str, _text: &str) -> Parsed {
-    Parsed::default()
+const DEVICE: TableSpec = TableSpec {
+    table: "iostat",
+    first: &["Device", "Device:"],
+    marker: None,
+    labels: &[("Device", "device"), ("Device:", "device")],
+    renames: &[("avgqu-sz", "aqu_sz"), ("avgrq-sz", "areq_sz")],
+    skip: &[],
+};
+
+const CPU: TableSpec = TableSpec {
+    table: "iostat_cpu",
+    first: &[],
+    marker: None,
+    labels: &[],
+    renames: &[],
+    skip: &[],
+};
+
+/// Which block of a report the previous lines opened.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    /// Nothing yet: the next block starts report 0.
+    Start,
+    /// A `-t` stamp: the next block belongs to the stamped report.
+    Stamped,
+    Cpu,
+    Devices,
+}
+
+/// What the next non-empty line is expected to be (headers by their index in [`Layouts`]).
+enum Expect {
+    Nothing,
+    CpuValues(usize),
+    DeviceRows(usize),
+}
+
+/// The time of the report being read.
+#[derive(Debug, Default)]
+struct ReportClock {
+    time: f64,
+    unstamped_reports: u32,
+}
+
+impl ReportClock {
+    /// A report without a `-t` stamp begins: it is at its index, in seconds.
+    fn next_unstamped(&mut self) {
+        self.time = f64::from(self.unstamped_reports);
+        self.unstamped_reports += 1;
+    }
+}
+
+pub fn parse(file: &str, text: &str) -> Parsed {
+    let mut parsed = Parsed::default();
+    let mut phase = Phase::Start;
+    let mut expect = Expect::Nothing;
+    let mut layouts = Layouts::default();
+    let mut clock = ReportClock::default();
+    let mut cells: Vec<&str> = Vec::with_capacity(32);
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        split_cells(line, &mut cells);
+        let Some(&first) = cells.first() else {
+            if matches!(expect, Expect::DeviceRows(_)) {
+                expect = Expect::Nothing;
+            }
+            continue;
+        };
+        if first == "Linux"
+            && let Some(banner) = parse_banner(line)
+        {
+            parsed.host.merge(&banner.host);
+            continue;
+        }
+        if first.starts_with(|c: char| c.is_ascii_digit())
+            && let Some(stamp) = parse_date_time(line)
+        {
+            clock.time = stamp;
+            phase = Phase::Stamped;
+            expect = Expect::Nothing;
+            continue;
+        }
+        if first == "avg-cpu:" {
+            if phase != Phase::Stamped {
+                clock.next_unstamped();
+            }
+            phase = Phase::Cpu;
+            let header = cells.get(1..).unwrap_or_default();
+            let (index, _) = layouts.intern(line, header, || Some(Layout::new(&CPU, header)));
+            expect = Expect::CpuValues(index);
+            continue;
+        }
+        if DEVICE.first.contains(&first) && cells.iter().all(|c| parse_number(c).is_none()) {
+            if matches!(phase, Phase::Start | Phase::Devices) {
+                clock.next_unstamped();
+            }
+            phase = Phase::Devices;
+            let (index, _) = layouts.intern(line, &cells, || Some(Layout::new(&DEVICE, &cells)));
+            expect = Expect::DeviceRows(index);
+            continue;
+        }
+        let layout = match expect {
+            Expect::CpuValues(index) | Expect::DeviceRows(index) => layouts.get(index),
+            Expect::Nothing => None,
+        };
+        let result = match layout {
+            Some(layout) => {
+                let source = SourceRef {
+                    file: file.to_string(),
+                    line: number,
+                };
+                layout.record(line, &cells, clock.time, source)
+            }
+            None => Err("expected a time stamp, `avg-cpu:` or `Device` header".into()),
+        };
+        if matches!(expect, Expect::CpuValues(_)) {
+            expect = Expect::Nothing;
+        }
+        match result {
+            Ok(record) => parsed.records.push(record),
+            Err(message) => parsed.warnings.push(warning(file, number, message)),
+        }
+    }
+    parsed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn reports_without_stamps_count_seconds_from_zero() {
+        let text = "avg-cpu:  %user %idle\n 1.00 99.00\n\nDevice r/s aqu-sz\nvda 1.0 0.5\n\n\n\
+                    avg-cpu:  %user %idle\n 2.00 98.00\n\nDevice r/s aqu-sz\nvda 2.0 0.5\n";
+        let parsed = parse("i", text);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let times: Vec<(&str, f64)> = parsed
+            .records
+            .iter()
+            .map(|r| (r.table.as_str(), r.time))
+            .collect();
+        assert_eq!(
+            times,
+            [
+                ("iostat_cpu", 0.0),
+                ("iostat", 0.0),
+                ("iostat_cpu", 1.0),
+                ("iostat", 1.0)
+            ]
+        );
+        assert_eq!(parsed.records[1].labels["device"], "vda");
+        assert_eq!(parsed.records[1].fields["aqu_sz"], 0.5);
+    }
 }

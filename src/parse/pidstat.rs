@@ -1,7 +1,74 @@
-//! Parser for pidstat output. (Being written.)
+//! Parser for `pidstat -u -w 1 N` (one block per report option, each with its header) and
+//! `pidstat -u -w -h 1 N` (one line per process, `# Time` header; old versions print epoch
+//! seconds there). Table `pidstat`, labels `pid`, `comm`, and `tid` with `-t`.
+//!
+//! Fields are named after their headers: `usr system guest wait cpu` (`%CPU` → `cpu`),
+//! `cswch_s nvcswch_s`, `minflt_s majflt_s`, `kb_rd_s kb_wr_s`, ... The `CPU` column (the
+//! processor the task last ran on) becomes `last_cpu`, since `cpu` is taken by `%CPU`.
+//! Without `-h`, the `-u` and `-w` blocks of one interval give two records with the same time
+//! and labels and different fields; series do not care which record a point came from.
 
+use super::sysstat::{TableSpec, read_tables};
 use crate::record::Parsed;
 
-pub fn parse(_file: &str, _text: &str) -> Parsed {
-    Parsed::default()
+const TASKS: TableSpec = TableSpec {
+    table: "pidstat",
+    first: &["UID", "USER", "PID"],
+    marker: None,
+    labels: &[
+        ("PID", "pid"),
+        ("TGID", "pid"),
+        ("TID", "tid"),
+        ("Command", "comm"),
+    ],
+    renames: &[("CPU", "last_cpu")],
+    skip: &["UID", "USER"],
+};
+
+/// How `pidstat -t` marks a thread under its process in the `Command` column.
+const THREAD_MARK: &str = "|__";
+
+pub fn parse(file: &str, text: &str) -> Parsed {
+    let mut parsed = read_tables(file, text, &[TASKS]);
+    // With -t, a thread row prints `-` for TGID: it belongs to the process row above it.
+    let mut process: Option<String> = None;
+    for record in &mut parsed.records {
+        if let Some(comm) = record.labels.get_mut("comm")
+            && let Some(name) = comm.strip_prefix(THREAD_MARK)
+        {
+            *comm = name.to_string();
+        }
+        match (record.labels.get("pid"), record.labels.contains_key("tid")) {
+            (Some(pid), false) => process = Some(pid.clone()),
+            (None, true) => {
+                if let Some(pid) = &process {
+                    record.labels.insert("pid".to_string(), pid.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    parsed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn threads_take_their_process_pid_and_commands_keep_spaces() {
+        let text = "Linux 6.1 (h) \t11/25/26 \t_x86_64_\t(2 CPU)\n\n\
+                    19:11:46 UID TGID TID %usr %CPU CPU Command\n\
+                    19:11:47 0 1 - 0.00 0.99 1 init\n\
+                    19:11:47 0 - 59 0.00 0.00 1 |__vsock console\n";
+        let parsed = parse("p", text);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let thread = &parsed.records[1];
+        assert_eq!(thread.labels["pid"], "1");
+        assert_eq!(thread.labels["tid"], "59");
+        assert_eq!(thread.labels["comm"], "vsock console");
+        assert_eq!(thread.fields["cpu"], 0.0);
+        assert_eq!(thread.fields["last_cpu"], 1.0);
+        assert!(!parsed.records[0].labels.contains_key("tid"));
+    }
 }

@@ -1,1 +1,646 @@
-//! What sysstat's tools share: the banner line, time stamps, header rows. (Being written.)
+//! What sysstat's tools share: the banner line, dates and time stamps, numbers, header rows,
+//! and a generic reader for the "time stamp + header-keyed columns" reports that mpstat, sar
+//! and pidstat print.
+//!
+//! Columns are always found by their header name, never by position, so a tool version that
+//! adds, drops or reorders columns still parses. Each report repeats its header; a header
+//! picks the [`TableSpec`] whose first column (and marker column) it has.
+//!
+//! Time: sysstat prints a local wall-clock time and a date in the banner, but not the zone
+//! (the ISO `+0000` offset appears only in iostat's per-report stamps). So every sysstat time
+//! is read as a naive wall clock: banner date + time of day, counted as if it were UTC. All
+//! files of one investigation come from one host and one zone, so their times line up with
+//! each other; they are off from true epoch seconds by the host's UTC offset.
+
+use std::collections::BTreeMap;
+
+use nom::{
+    IResult, Parser,
+    branch::alt,
+    bytes::complete::{tag, take_till1, take_until},
+    character::complete::{char, digit1, one_of, space0, space1},
+    combinator::{all_consuming, map_res, opt},
+};
+
+use crate::record::{HostFacts, Labels, ParseWarning, Parsed, Record, SourceRef, canonical_field};
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// What sysstat's first line says: `Linux 6.1.0 (host) \t2026-11-25 \t_x86_64_\t(2 CPU)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Banner {
+    pub host: HostFacts,
+    /// The banner date as days since 1970-01-01, when it could be read.
+    pub epoch_day: Option<i64>,
+}
+
+/// Read a banner line; `None` when `line` is not one.
+pub fn parse_banner(line: &str) -> Option<Banner> {
+    let (_, (kernel, hostname, date, cpus)) = banner(line).ok()?;
+    Some(Banner {
+        host: HostFacts {
+            hostname: Some(hostname.to_string()),
+            kernel: Some(kernel.to_string()),
+            cpus,
+            mem_total_kib: None,
+        },
+        epoch_day: parse_date(date),
+    })
+}
+
+fn banner(input: &str) -> IResult<&str, (&str, &str, &str, Option<u32>)> {
+    let (input, (_, _, kernel, _, _, hostname, _, _, date)) = (
+        tag("Linux"),
+        space1,
+        take_till1(char::is_whitespace),
+        space1,
+        char('('),
+        take_until(")"),
+        char(')'),
+        space1,
+        take_till1(char::is_whitespace),
+    )
+        .parse(input)?;
+    let (input, cpus) = opt((
+        space1,
+        take_till1(char::is_whitespace),
+        space1,
+        char('('),
+        map_res(digit1, str::parse::<u32>),
+        tag(" CPU)"),
+    ))
+    .parse(input)?;
+    Ok((input, (kernel, hostname, date, cpus.map(|c| c.4))))
+}
+
+/// Days since 1970-01-01 of a sysstat date: ISO `2026-11-25`, the C locale's `11/25/26`,
+/// `11/25/2026`, day-first `25/11/26` (taken when the first number cannot be a month) and
+/// `25.11.2026`. Two-digit years are 20xx. An ambiguous `a/b/yy` is read month first, as the
+/// C and en_US locales print it.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let (_, (a, sep, b, _, c)) = all_consuming(date_parts).parse(text).ok()?;
+    let full_year = |(year, digits): (i64, usize)| if digits <= 2 { 2000 + year } else { year };
+    let (year, month, day) = if a.1 == 4 {
+        (a.0, b, c.0)
+    } else if sep == '.' || a.0 > 12 {
+        (full_year(c), b, a.0)
+    } else {
+        (full_year(c), a.0, b)
+    };
+    ((1..=12).contains(&month) && (1..=31).contains(&day))
+        .then(|| days_from_civil(year, month, day))
+}
+
+/// A number with its digit count, for the places a year may be (two digits mean 20xx).
+type Counted = (i64, usize);
+
+/// Three numbers with separators.
+fn date_parts(input: &str) -> IResult<&str, (Counted, char, i64, char, Counted)> {
+    let counted = || map_res(digit1, |d: &str| d.parse::<i64>().map(|n| (n, d.len())));
+    (
+        counted(),
+        one_of("-/."),
+        map_res(digit1, str::parse::<i64>),
+        one_of("-/."),
+        counted(),
+    )
+        .parse(input)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let shifted_month = (month + 9) % 12;
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// Seconds since midnight of `19:20:01`.
+fn clock(input: &str) -> IResult<&str, u32> {
+    let two = || map_res(digit1, str::parse::<u32>);
+    let (input, (h, _, m, _, s)) = (two(), char(':'), two(), char(':'), two()).parse(input)?;
+    if h > 23 || m > 59 || s > 60 {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            input,
+            nom::error::ErrorKind::Verify,
+        )));
+    }
+    Ok((input, h * 3600 + m * 60 + s))
+}
+
+/// Turn a 12-hour clock reading into 24-hour seconds since midnight.
+fn with_meridiem(seconds: u32, meridiem: &str) -> Option<u32> {
+    let hour = seconds / 3600;
+    if !(1..=12).contains(&hour) {
+        return None;
+    }
+    let rest = seconds % 3600;
+    match meridiem {
+        "AM" => Some((hour % 12) * 3600 + rest),
+        "PM" => Some((hour % 12 + 12) * 3600 + rest),
+        _ => None,
+    }
+}
+
+/// A time read from the start of a row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stamp {
+    /// Seconds since midnight, to be put on the banner's date by a [`Timeline`].
+    OfDay(u32),
+    /// Seconds since the Unix epoch (old `pidstat -h` prints these).
+    Epoch(f64),
+}
+
+/// The time stamp at the start of `cells` (`19:20:01`, `07:20:01 PM`, or epoch seconds) and
+/// how many cells it took.
+pub fn parse_stamp(cells: &[&str]) -> Option<(Stamp, usize)> {
+    let first = cells.first()?;
+    if first.len() >= 9 && first.bytes().all(|b| b.is_ascii_digit()) {
+        return Some((Stamp::Epoch(first.parse().ok()?), 1));
+    }
+    let (_, seconds) = all_consuming(clock).parse(first).ok()?;
+    match cells.get(1) {
+        Some(&meridiem @ ("AM" | "PM")) => {
+            Some((Stamp::OfDay(with_meridiem(seconds, meridiem)?), 2))
+        }
+        _ => Some((Stamp::OfDay(seconds), 1)),
+    }
+}
+
+/// A date and time on one line, as iostat prints before each report with `-t`:
+/// `2026-11-25T19:20:01+0000` (S_TIME_FORMAT=ISO), `11/25/26 19:20:01`, `11/25/2026 07:20:01 PM`.
+/// Returns naive epoch seconds (the offset, when printed, is ignored: see the module doc).
+pub fn parse_date_time(line: &str) -> Option<f64> {
+    let line = line.trim();
+    let (date, time) = match line.split_once('T') {
+        Some((date, time)) if !date.contains(' ') => (date, time),
+        _ => line.split_once(' ')?,
+    };
+    let day = parse_date(date)?;
+    let (rest, seconds) = clock(time.trim_start()).ok()?;
+    let (rest, meridiem) = opt((
+        space0::<&str, nom::error::Error<&str>>,
+        alt((tag("AM"), tag("PM"))),
+    ))
+    .parse(rest)
+    .ok()?;
+    let seconds = match meridiem {
+        Some((_, m)) => with_meridiem(seconds, m)?,
+        None => seconds,
+    };
+    let offset_ok = rest.is_empty()
+        || (rest.len() == 5
+            && rest.starts_with(['+', '-'])
+            && rest.bytes().skip(1).all(|b| b.is_ascii_digit()));
+    offset_ok.then(|| (day * SECONDS_PER_DAY + i64::from(seconds)) as f64)
+}
+
+/// A number as sysstat prints it, with a decimal point or (in some locales) a decimal comma.
+pub fn parse_number(cell: &str) -> Option<f64> {
+    let first = cell.bytes().next()?;
+    if !(first.is_ascii_digit() || first == b'-' || first == b'.') {
+        return None;
+    }
+    match cell.parse::<f64>() {
+        Ok(value) => Some(value),
+        Err(_) if cell.contains(',') => cell.replacen(',', ".", 1).parse().ok(),
+        Err(_) => None,
+    }
+}
+
+/// Puts times of day on the banner date, adding a day each time the clock passes midnight.
+///
+/// A backwards step of less than 12 hours is a clock adjustment, not midnight, and is kept
+/// as printed. Without a banner date, times count from the first sample of the file.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    epoch_day: Option<i64>,
+    last: Option<u32>,
+    days_passed: i64,
+    first: Option<f64>,
+}
+
+impl Timeline {
+    pub fn new(epoch_day: Option<i64>) -> Self {
+        Timeline {
+            epoch_day,
+            ..Timeline::default()
+        }
+    }
+
+    pub fn resolve(&mut self, stamp: Stamp) -> f64 {
+        match stamp {
+            Stamp::Epoch(seconds) => seconds,
+            Stamp::OfDay(seconds) => {
+                if let Some(last) = self.last
+                    && i64::from(last) - i64::from(seconds) > SECONDS_PER_DAY / 2
+                {
+                    self.days_passed += 1;
+                }
+                self.last = Some(seconds);
+                let since_day = (self.days_passed * SECONDS_PER_DAY + i64::from(seconds)) as f64;
+                match self.epoch_day {
+                    Some(day) => (day * SECONDS_PER_DAY) as f64 + since_day,
+                    None => since_day - *self.first.get_or_insert(since_day),
+                }
+            }
+        }
+    }
+}
+
+/// How one report's header maps to a table.
+#[derive(Debug)]
+pub struct TableSpec {
+    pub table: &'static str,
+    /// Names the header's first column (after the time) may have: `CPU`, `IFACE`, `UID`.
+    pub first: &'static [&'static str],
+    /// A column that tells this report apart from others with the same first column
+    /// (`rxpck/s` for sar's DEV against EDEV's `rxerr/s`).
+    pub marker: Option<&'static str>,
+    /// Header → label name. A label in the last column takes the rest of the line, since
+    /// free text (pidstat's `Command`) comes last and may hold spaces.
+    pub labels: &'static [(&'static str, &'static str)],
+    /// Header → field name, where the canonical name would be wrong or ambiguous.
+    pub renames: &'static [(&'static str, &'static str)],
+    /// Columns that are neither labels nor measurements.
+    pub skip: &'static [&'static str],
+}
+
+impl TableSpec {
+    fn matches(&self, header: &[&str]) -> bool {
+        header
+            .first()
+            .is_some_and(|first| self.first.contains(first))
+            && self.marker.is_none_or(|marker| header.contains(&marker))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Column {
+    Label(&'static str),
+    Field(String),
+    Skip,
+}
+
+/// A header row compiled against its [`TableSpec`]: what each column becomes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    table: &'static str,
+    columns: Vec<Column>,
+}
+
+impl Layout {
+    pub fn new(spec: &TableSpec, header: &[&str]) -> Self {
+        let columns = header
+            .iter()
+            .map(|&name| {
+                if let Some(&(_, label)) = spec.labels.iter().find(|(h, _)| *h == name) {
+                    Column::Label(label)
+                } else if spec.skip.contains(&name) {
+                    Column::Skip
+                } else if let Some(&(_, field)) = spec.renames.iter().find(|(h, _)| *h == name) {
+                    Column::Field(field.to_string())
+                } else {
+                    Column::Field(canonical_field(name))
+                }
+            })
+            .collect();
+        Layout {
+            table: spec.table,
+            columns,
+        }
+    }
+
+    /// The record of one data row. `cells` are the row's cells after any time stamp, all
+    /// borrowed from `line`. A label cell of `-` means "none" and is left out.
+    pub fn record(
+        &self,
+        line: &str,
+        cells: &[&str],
+        time: f64,
+        source: SourceRef,
+    ) -> Result<Record, String> {
+        let last_takes_rest = matches!(self.columns.last(), Some(Column::Label(_)));
+        let enough = if last_takes_rest {
+            cells.len() >= self.columns.len()
+        } else {
+            cells.len() == self.columns.len()
+        };
+        if !enough {
+            return Err(format!(
+                "expected {} columns, as the header names, found {}",
+                self.columns.len(),
+                cells.len()
+            ));
+        }
+        let mut labels = Labels::new();
+        let mut fields = BTreeMap::new();
+        for (index, (column, &cell)) in self.columns.iter().zip(cells).enumerate() {
+            match column {
+                Column::Skip => {}
+                Column::Label(name) => {
+                    let value = if index + 1 == self.columns.len() {
+                        rest_of_line(line, cell)
+                    } else {
+                        cell
+                    };
+                    if value != "-" {
+                        labels.insert((*name).to_string(), value.to_string());
+                    }
+                }
+                Column::Field(name) => match parse_number(cell) {
+                    Some(value) => {
+                        fields.insert(name.clone(), value);
+                    }
+                    None => return Err(format!("column {name}: {cell:?} is not a number")),
+                },
+            }
+        }
+        Ok(Record {
+            table: self.table.to_string(),
+            time,
+            labels,
+            fields,
+            source,
+        })
+    }
+}
+
+/// `line` from the start of `cell` (a slice of it) to its end, trimmed.
+fn rest_of_line<'a>(line: &'a str, cell: &'a str) -> &'a str {
+    let start = (cell.as_ptr() as usize).saturating_sub(line.as_ptr() as usize);
+    line.get(start..).map_or(cell, str::trim_end)
+}
+
+/// Split `line` into its whitespace-separated cells, reusing `cells`' allocation.
+pub fn split_cells<'a>(line: &'a str, cells: &mut Vec<&'a str>) {
+    cells.clear();
+    cells.extend(line.split_ascii_whitespace());
+}
+
+/// A summary row: `Average:`, `Summary:`, or their translations (`Durchschn.:` in German) —
+/// a word ending in a colon where a time stamp belongs, never a time itself. Summaries
+/// repeat what the samples said, so they are passed over without a word.
+fn is_summary(first_cell: &str) -> bool {
+    first_cell.ends_with(':') && !first_cell.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// A warning about `line` (1-based) of `file`.
+pub fn warning(file: &str, line: usize, message: impl Into<String>) -> ParseWarning {
+    ParseWarning {
+        file: file.to_string(),
+        line,
+        message: message.into(),
+    }
+}
+
+/// Compiled headers, kept by their text: sysstat repeats each header in every report, and
+/// compiling one (canonical names, lookups in the spec) costs more than reading a row.
+#[derive(Debug, Default)]
+pub struct Layouts {
+    seen: Vec<(String, Option<Layout>)>,
+}
+
+impl Layouts {
+    /// The index of the header whose cells are `cells` (slices of `line`), compiled by
+    /// `compile` when first seen (`None`: a header no spec describes), and whether it is new.
+    pub fn intern(
+        &mut self,
+        line: &str,
+        cells: &[&str],
+        compile: impl FnOnce() -> Option<Layout>,
+    ) -> (usize, bool) {
+        let text = cells.first().map_or("", |first| rest_of_line(line, first));
+        if let Some(index) = self.seen.iter().position(|(seen, _)| seen == text) {
+            return (index, false);
+        }
+        self.seen.push((text.to_string(), compile()));
+        (self.seen.len() - 1, true)
+    }
+
+    /// The layout of header `index`; `None` for a header no spec describes.
+    pub fn get(&self, index: usize) -> Option<&Layout> {
+        self.seen.get(index).and_then(|(_, layout)| layout.as_ref())
+    }
+}
+
+/// Read every "time stamp + columns" report of `text` whose header one of `specs` describes.
+///
+/// Rows take their time from their own stamp; `Average:` summaries and `LINUX RESTART`
+/// marks are skipped; a row that cannot be read becomes a warning and the rest goes on.
+pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
+    let mut parsed = Parsed::default();
+    let mut timeline = Timeline::default();
+    let mut layouts = Layouts::default();
+    let mut current: Option<usize> = None;
+    let mut cells: Vec<&str> = Vec::with_capacity(32);
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        split_cells(line, &mut cells);
+        let Some(&first) = cells.first() else {
+            continue;
+        };
+        if first == "Linux"
+            && let Some(banner) = parse_banner(line)
+        {
+            parsed.host.merge(&banner.host);
+            timeline = Timeline::new(banner.epoch_day);
+            continue;
+        }
+        if is_summary(first) {
+            continue;
+        }
+        let (stamp, rest) = if first == "#" {
+            // `pidstat -h` heads its one header with `# Time`.
+            (None, cells.get(2..).unwrap_or_default())
+        } else if let Some((stamp, taken)) = parse_stamp(&cells) {
+            (Some(stamp), cells.get(taken..).unwrap_or_default())
+        } else {
+            parsed.warnings.push(warning(
+                file,
+                number,
+                format!("expected a time stamp, found {first:?}"),
+            ));
+            continue;
+        };
+        if rest.starts_with(&["LINUX", "RESTART"]) {
+            // sar marks a reboot inside its data file; the samples around it stand as they are.
+            continue;
+        }
+        if looks_like_header(rest, specs, current.and_then(|i| layouts.get(i)).is_some()) {
+            let (index, new) = layouts.intern(line, rest, || {
+                let spec = specs.iter().find(|spec| spec.matches(rest))?;
+                Some(Layout::new(spec, rest))
+            });
+            if new && layouts.get(index).is_none() {
+                parsed.warnings.push(warning(
+                    file,
+                    number,
+                    format!(
+                        "report with columns {:?} is not understood; its rows are skipped",
+                        rest.join(" ")
+                    ),
+                ));
+            }
+            current = Some(index);
+            continue;
+        }
+        let Some(stamp) = stamp else {
+            parsed
+                .warnings
+                .push(warning(file, number, "expected a header after `# Time`"));
+            continue;
+        };
+        let Some(index) = current else {
+            parsed
+                .warnings
+                .push(warning(file, number, "data row before any header row"));
+            continue;
+        };
+        // Rows under a header no spec describes are passed over: it was warned about once.
+        if let Some(layout) = layouts.get(index) {
+            let source = SourceRef {
+                file: file.to_string(),
+                line: number,
+            };
+            match layout.record(line, rest, timeline.resolve(stamp), source) {
+                Ok(record) => parsed.records.push(record),
+                Err(message) => parsed.warnings.push(warning(file, number, message)),
+            }
+        }
+    }
+    parsed
+}
+
+/// A header row has no numbers, and starts with a known first column — or comes where no
+/// header is known yet. A non-numeric row under a known header is a garbled data row.
+fn looks_like_header(rest: &[&str], specs: &[TableSpec], under_known_header: bool) -> bool {
+    let Some(first) = rest.first() else {
+        return false;
+    };
+    rest.iter().all(|cell| parse_number(cell).is_none())
+        && (specs.iter().any(|spec| spec.first.contains(first)) || !under_known_header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banner_gives_host_facts_and_date() {
+        let banner =
+            parse_banner("Linux 6.18.44-fc-v657 (vm) \t2026-11-25 \t_x86_64_\t(2 CPU)").unwrap();
+        assert_eq!(banner.host.hostname.as_deref(), Some("vm"));
+        assert_eq!(banner.host.kernel.as_deref(), Some("6.18.44-fc-v657"));
+        assert_eq!(banner.host.cpus, Some(2));
+        assert_eq!(banner.epoch_day, Some(20_782));
+        assert!(parse_banner("Linux is nice").is_none());
+    }
+
+    #[test]
+    fn dates_in_every_locale_shape_agree() {
+        let day = parse_date("2026-11-25");
+        assert_eq!(day, Some(20_782));
+        assert_eq!(parse_date("11/25/26"), day);
+        assert_eq!(parse_date("11/25/2026"), day);
+        assert_eq!(parse_date("25/11/26"), day);
+        assert_eq!(parse_date("25.11.2026"), day);
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("13/13/26"), None);
+        assert_eq!(parse_date("2026-11"), None);
+    }
+
+    #[test]
+    fn stamps_read_24_and_12_hour_clocks_and_epoch_seconds() {
+        assert_eq!(
+            parse_stamp(&["19:20:01", "all"]),
+            Some((Stamp::OfDay(69_601), 1))
+        );
+        assert_eq!(
+            parse_stamp(&["07:20:01", "PM", "all"]),
+            Some((Stamp::OfDay(69_601), 2))
+        );
+        assert_eq!(parse_stamp(&["12:00:00", "AM"]), Some((Stamp::OfDay(0), 2)));
+        assert_eq!(
+            parse_stamp(&["12:00:00", "PM"]),
+            Some((Stamp::OfDay(43_200), 2))
+        );
+        assert_eq!(
+            parse_stamp(&["1764098484"]),
+            Some((Stamp::Epoch(1_764_098_484.0), 1))
+        );
+        assert_eq!(parse_stamp(&["25:00:00"]), None);
+        assert_eq!(parse_stamp(&["all"]), None);
+    }
+
+    #[test]
+    fn date_times_read_iso_and_locale_forms_ignoring_the_offset() {
+        let expected = Some(20_782.0 * 86_400.0 + 69_601.0);
+        assert_eq!(parse_date_time("2026-11-25T19:20:01+0000"), expected);
+        assert_eq!(parse_date_time("2026-11-25T19:20:01+0100"), expected);
+        assert_eq!(parse_date_time("11/25/26 19:20:01"), expected);
+        assert_eq!(parse_date_time("11/25/2026 07:20:01 PM"), expected);
+        assert_eq!(parse_date_time("Device r/s"), None);
+    }
+
+    #[test]
+    fn numbers_accept_decimal_commas_and_refuse_words() {
+        assert_eq!(parse_number("12.50"), Some(12.5));
+        assert_eq!(parse_number("12,50"), Some(12.5));
+        assert_eq!(parse_number("-3"), Some(-3.0));
+        assert_eq!(parse_number("nan"), None);
+        assert_eq!(parse_number("%usr"), None);
+        assert_eq!(parse_number(""), None);
+    }
+
+    #[test]
+    fn timeline_adds_a_day_at_midnight_but_not_for_small_steps_back() {
+        let mut timeline = Timeline::new(Some(1));
+        assert_eq!(timeline.resolve(Stamp::OfDay(86_399)), 172_799.0);
+        assert_eq!(timeline.resolve(Stamp::OfDay(0)), 172_800.0);
+        assert_eq!(timeline.resolve(Stamp::OfDay(1)), 172_801.0);
+        let mut timeline = Timeline::new(None);
+        assert_eq!(timeline.resolve(Stamp::OfDay(100)), 0.0);
+        assert_eq!(timeline.resolve(Stamp::OfDay(99)), -1.0);
+        assert_eq!(timeline.resolve(Stamp::OfDay(103)), 3.0);
+    }
+
+    const SPEC: TableSpec = TableSpec {
+        table: "t",
+        first: &["ID"],
+        marker: None,
+        labels: &[("ID", "id"), ("Name", "name")],
+        renames: &[],
+        skip: &["Skip"],
+    };
+
+    #[test]
+    fn reader_keys_columns_by_header_and_warns_with_file_and_line() {
+        let text = "Linux 6.1 (h) \t2026-11-25 \t_x86_64_\t(2 CPU)\n\
+                    \n\
+                    10:00:00 ID Skip %a b/s Name\n\
+                    10:00:01 7 x 1,5 2 long name here\n\
+                    10:00:01 8 x oops 2 n\n\
+                    10:00:01 9 x\n\
+                    junk\n\
+                    Average: 7 x 1.5 2 long name here\n\
+                    10:00:02 LINUX RESTART\t(2 CPU)\n\
+                    Durchschn.: 7 x 1.5 2 n\n\
+                    10:00:02 9 x 3 4 n\n";
+        let parsed = read_tables("f.txt", text, &[SPEC]);
+        assert_eq!(parsed.records.len(), 2);
+        let first = &parsed.records[0];
+        assert_eq!(first.labels["name"], "long name here");
+        assert_eq!(first.fields["a"], 1.5);
+        assert_eq!(first.fields["b_s"], 2.0);
+        assert!(!first.fields.contains_key("skip"));
+        assert_eq!(first.source.line, 4);
+        assert_eq!(first.time, 20_782.0 * 86_400.0 + 36_001.0);
+        let lines: Vec<usize> = parsed.warnings.iter().map(|w| w.line).collect();
+        assert_eq!(lines, vec![5, 6, 7]);
+        assert!(parsed.warnings.iter().all(|w| w.file == "f.txt"));
+    }
+}

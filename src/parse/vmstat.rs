@@ -1,7 +1,184 @@
-//! Parser for vmstat output. (Being written.)
+//! Parser for procps `vmstat 1 N`, with or without `-w` (wide), `-t` (timestamp), `-a`
+//! (inact/active) and `-S` (memory unit). Table `vmstat`, no labels, fields named after the
+//! header: `r b swpd free buff cache si so bi bo in cs us sy id wa st` (`gu` where printed).
+//!
+//! The first data row is dropped: vmstat computes it from the counters since boot, so it is
+//! an average over the machine's whole uptime, not a sample of the interval being studied.
+//!
+//! Time: with `-t`, from the row's date and time (a naive wall clock, as for sysstat).
+//! Without it vmstat prints no clock, so the n-th kept sample (from 0) is at n seconds:
+//! seconds since the first sample at the 1 s interval perf_manual uses, as iostat without
+//! `-t` counts its reports.
+//!
+//! Memory columns are always stored in KiB. vmstat's text does not say which `-S` unit it
+//! was run with, so a caller that passed `-S` says so with [`parse_with_unit`].
 
-use crate::record::Parsed;
+use std::collections::BTreeMap;
 
-pub fn parse(_file: &str, _text: &str) -> Parsed {
-    Parsed::default()
+use super::sysstat::{Stamp, parse_date, parse_number, parse_stamp, split_cells, warning};
+use crate::record::{Labels, Parsed, Record, SourceRef, canonical_field};
+
+/// vmstat's `-S` unit for its memory columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MemoryUnit {
+    /// `-S k`: 1000 bytes.
+    Kilobyte,
+    /// `-S K`, and vmstat's default: 1024 bytes.
+    #[default]
+    KiB,
+    /// `-S m`: 1 000 000 bytes.
+    Megabyte,
+    /// `-S M`: 1 048 576 bytes.
+    MiB,
+}
+
+impl MemoryUnit {
+    /// The unit of a `-S` argument (`k`, `K`, `m`, `M`).
+    pub fn from_flag(flag: &str) -> Option<Self> {
+        match flag {
+            "k" => Some(MemoryUnit::Kilobyte),
+            "K" => Some(MemoryUnit::KiB),
+            "m" => Some(MemoryUnit::Megabyte),
+            "M" => Some(MemoryUnit::MiB),
+            _ => None,
+        }
+    }
+
+    fn kib(self) -> f64 {
+        match self {
+            MemoryUnit::Kilobyte => 1000.0 / 1024.0,
+            MemoryUnit::KiB => 1.0,
+            MemoryUnit::Megabyte => 1_000_000.0 / 1024.0,
+            MemoryUnit::MiB => 1024.0,
+        }
+    }
+}
+
+/// The columns vmstat prints in its memory unit.
+const MEMORY_FIELDS: &[&str] = &["swpd", "free", "buff", "cache", "inact", "active"];
+
+/// Parse vmstat printed in its default unit (KiB).
+pub fn parse(file: &str, text: &str) -> Parsed {
+    parse_with_unit(file, text, MemoryUnit::KiB)
+}
+
+/// Parse vmstat run with `-S <unit>`.
+pub fn parse_with_unit(file: &str, text: &str, unit: MemoryUnit) -> Parsed {
+    let mut parsed = Parsed::default();
+    let mut header: Option<Vec<(String, f64)>> = None;
+    let mut since_boot_dropped = false;
+    let mut samples = 0u32;
+    let mut cells: Vec<&str> = Vec::with_capacity(24);
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        split_cells(line, &mut cells);
+        let Some(&first) = cells.first() else {
+            continue;
+        };
+        if first.contains("procs") {
+            continue;
+        }
+        if first == "r" && cells.get(1) == Some(&"b") {
+            let columns = cells
+                .iter()
+                .map(|name| {
+                    let scale = if MEMORY_FIELDS.contains(name) {
+                        unit.kib()
+                    } else {
+                        1.0
+                    };
+                    (canonical_field(name), scale)
+                })
+                .collect();
+            header = Some(columns);
+            continue;
+        }
+        let Some(columns) = &header else {
+            parsed.warnings.push(warning(
+                file,
+                number,
+                "data row before the `r  b` header row",
+            ));
+            continue;
+        };
+        if !since_boot_dropped {
+            // Dropped by position, so a garbled since-boot row cannot promote the next one.
+            since_boot_dropped = true;
+            continue;
+        }
+        let (fields, stamp) = match read_row(columns, &cells) {
+            Ok(row) => row,
+            Err(message) => {
+                parsed.warnings.push(warning(file, number, message));
+                continue;
+            }
+        };
+        parsed.records.push(Record {
+            table: "vmstat".to_string(),
+            time: stamp.unwrap_or(f64::from(samples)),
+            labels: Labels::new(),
+            fields,
+            source: SourceRef {
+                file: file.to_string(),
+                line: number,
+            },
+        });
+        samples += 1;
+    }
+    parsed
+}
+
+/// The fields of a data row and, with `-t`, its naive epoch time. With `-t` the header ends
+/// in the zone name (`UTC`) over a row that ends in a date and a time: one cell more.
+fn read_row(
+    columns: &[(String, f64)],
+    cells: &[&str],
+) -> Result<(BTreeMap<String, f64>, Option<f64>), String> {
+    let (measured, stamp) = if cells.len() == columns.len() {
+        (columns, None)
+    } else if cells.len() == columns.len() + 1
+        && let [.., date, time] = cells
+        && let Some(day) = parse_date(date)
+        && let Some((Stamp::OfDay(seconds), 1)) = parse_stamp(&[time])
+    {
+        let measured = columns.get(..columns.len() - 1).unwrap_or_default();
+        (measured, Some((day * 86_400 + i64::from(seconds)) as f64))
+    } else {
+        return Err(format!(
+            "expected {} columns (or a date and time in place of the last), found {}",
+            columns.len(),
+            cells.len()
+        ));
+    };
+    let mut fields = BTreeMap::new();
+    for ((name, scale), cell) in measured.iter().zip(cells) {
+        match parse_number(cell) {
+            Some(value) => {
+                fields.insert(name.clone(), value * scale);
+            }
+            None => return Err(format!("column {name}: {cell:?} is not a number")),
+        }
+    }
+    Ok((fields, stamp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAIN: &str = "procs -----------memory---------- ---swap-- -----io---- -system-- ------cpu-----\n \
+        r  b   swpd   free   buff  cache   si   so    bi    bo   in   cs us sy id wa st\n \
+        9  0      0  17995     15   5891    0    0  2612  7715  297  367 29 11 57  3  1\n \
+        6  1      0  17995     15   5891    0    0     0 401412  750  822 67 17  0 16  1\n";
+
+    #[test]
+    fn memory_columns_are_converted_to_kib() {
+        let parsed = parse_with_unit("v", PLAIN, MemoryUnit::MiB);
+        assert_eq!(parsed.records.len(), 1, "the since-boot row is dropped");
+        let fields = &parsed.records[0].fields;
+        assert_eq!(fields["free"], 17995.0 * 1024.0);
+        assert_eq!(fields["bo"], 401412.0);
+        assert_eq!(parsed.records[0].time, 0.0);
+        assert_eq!(MemoryUnit::from_flag("m"), Some(MemoryUnit::Megabyte));
+    }
 }

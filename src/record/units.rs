@@ -80,6 +80,7 @@ impl Unit {
 pub fn unit_of(table: &str, field: &str) -> Unit {
     match (table, field) {
         ("mpstat", _) => Unit::Percent,
+        ("iostat_cpu", _) => Unit::Percent,
         ("vmstat", "us" | "sy" | "id" | "wa" | "st" | "gu") => Unit::Percent,
         ("vmstat", "swpd" | "free" | "buff" | "cache" | "inact" | "active") => Unit::KiB,
         ("vmstat", "si" | "so" | "bi" | "bo" | "in" | "cs") => Unit::PerSecond,

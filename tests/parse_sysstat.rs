@@ -1,0 +1,392 @@
+//! The sysstat and vmstat parsers against output captured on a real host (and a few
+//! handwritten older formats, each with a README saying so).
+//!
+//! Every `tests/data/<tool>/<variant>/<name>.txt` is sniffed and parsed, and what the parser
+//! made of it is compared with `<name>.expected.json` beside it. Regenerate those on purpose
+//! with `SNAPSHOTS=overwrite cargo test --test parse_sysstat`, then read the diff.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use perf_manual::parse::{self, Format, sniff::sniff, vmstat};
+use perf_manual::record::Parsed;
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+
+const TOOLS: &[(&str, Format)] = &[
+    ("mpstat", Format::Mpstat),
+    ("vmstat", Format::Vmstat),
+    ("iostat", Format::Iostat),
+    ("sar", Format::SarDev),
+    ("pidstat", Format::Pidstat),
+];
+
+/// Every fixture of `tool`, sorted.
+fn fixtures(tool: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for variant in fs::read_dir(Path::new(DATA).join(tool)).unwrap() {
+        for file in fs::read_dir(variant.unwrap().path()).unwrap() {
+            let path = file.unwrap().path();
+            if path.extension().is_some_and(|e| e == "txt") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The fixture's name in records and warnings: its path under tests/data.
+fn name_of(path: &Path) -> String {
+    path.strip_prefix(DATA).unwrap().display().to_string()
+}
+
+/// Parse a fixture the way perf_manual would, knowing the argv for vmstat's `-S`.
+fn parse_fixture(path: &Path, format: Format) -> Parsed {
+    let text = fs::read_to_string(path).unwrap();
+    let name = name_of(path);
+    if name.contains("-S-M") {
+        vmstat::parse_with_unit(&name, &text, vmstat::MemoryUnit::MiB)
+    } else {
+        parse::parse(format, &name, &text)
+    }
+}
+
+fn load(relative: &str, format: Format) -> Parsed {
+    parse_fixture(&Path::new(DATA).join(relative), format)
+}
+
+#[test]
+fn every_fixture_is_sniffed_as_its_tool() {
+    for &(tool, format) in TOOLS {
+        for path in fixtures(tool) {
+            let text = fs::read_to_string(&path).unwrap();
+            assert_eq!(sniff(&text), Some(format), "{}", path.display());
+        }
+    }
+}
+
+#[test]
+fn every_fixture_matches_its_golden() {
+    let overwrite = std::env::var("SNAPSHOTS").is_ok_and(|v| v == "overwrite");
+    let mut mismatches = Vec::new();
+    for &(tool, format) in TOOLS {
+        for path in fixtures(tool) {
+            let parsed = parse_fixture(&path, format);
+            let actual = serde_json::to_string_pretty(&parsed).unwrap() + "\n";
+            let golden = path.with_extension("expected.json");
+            if overwrite {
+                fs::write(&golden, &actual).unwrap();
+            } else if fs::read_to_string(&golden).ok().as_deref() != Some(actual.as_str()) {
+                mismatches.push(golden.display().to_string());
+            }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "goldens differ (SNAPSHOTS=overwrite regenerates them): {mismatches:#?}"
+    );
+}
+
+#[test]
+fn real_captures_parse_without_warnings() {
+    for &(tool, format) in TOOLS {
+        for path in fixtures(tool) {
+            if path.to_string_lossy().contains("/broken/") {
+                continue;
+            }
+            let parsed = parse_fixture(&path, format);
+            assert!(
+                parsed.warnings.is_empty(),
+                "{}: {:#?}",
+                path.display(),
+                parsed.warnings
+            );
+            assert!(!parsed.records.is_empty(), "{}", path.display());
+        }
+    }
+}
+
+/// 2026-11-25 00:00:00, naive.
+const DAY: f64 = 20_782.0 * 86_400.0;
+
+#[test]
+fn mpstat_reads_every_cpu_with_busy_and_host_facts() {
+    let parsed = load("mpstat/12.6.1-iso/mpstat-P-ALL.txt", Format::Mpstat);
+    assert_eq!(
+        parsed.records.len(),
+        9,
+        "3 reports x (all, 0, 1); Average rows skipped"
+    );
+    assert_eq!(parsed.host.cpus, Some(2));
+    assert_eq!(parsed.host.hostname.as_deref(), Some("vm"));
+    let first = &parsed.records[0];
+    assert_eq!(first.labels["cpu"], "all");
+    assert_eq!(first.time, DAY + 19.0 * 3600.0 + 11.0 * 60.0 + 24.0);
+    assert_eq!(first.fields["busy"], 100.0 - first.fields["idle"]);
+    for field in [
+        "usr", "nice", "sys", "iowait", "irq", "soft", "steal", "guest", "gnice",
+    ] {
+        assert!(first.fields.contains_key(field), "{field}");
+    }
+}
+
+#[test]
+fn iso_and_c_locale_dates_give_the_same_times() {
+    let iso = load("mpstat/12.6.1-iso/mpstat-P-ALL.txt", Format::Mpstat);
+    let c = load("mpstat/12.6.1-c/mpstat-P-ALL.txt", Format::Mpstat);
+    let times = |p: &Parsed| p.records.iter().map(|r| r.time).collect::<Vec<_>>();
+    assert_eq!(times(&iso), times(&c));
+    let iso = load("iostat/12.6.1-iso/iostat-x-d-y-t.txt", Format::Iostat);
+    let c = load("iostat/12.6.1-c/iostat-x-d-y-t.txt", Format::Iostat);
+    assert_eq!(times(&iso), times(&c));
+}
+
+#[test]
+fn twelve_hour_clock_crosses_midnight_into_the_next_day() {
+    let parsed = load("mpstat/10.1.5-en_US-12h/mpstat-P-ALL.txt", Format::Mpstat);
+    let times: Vec<f64> = parsed
+        .records
+        .iter()
+        .filter(|r| r.labels["cpu"] == "all")
+        .map(|r| r.time)
+        .collect();
+    assert_eq!(times, [DAY + 86_399.0, DAY + 86_400.0, DAY + 86_401.0]);
+}
+
+#[test]
+fn iostat_old_and_new_columns_meet_under_one_name() {
+    let new = load("iostat/12.6.1-iso/iostat-x-d-y-t.txt", Format::Iostat);
+    let old = load("iostat/10.1.5-en_US-12h/iostat-x-t.txt", Format::Iostat);
+    for parsed in [&new, &old] {
+        let device = parsed.records.iter().find(|r| r.table == "iostat").unwrap();
+        for field in [
+            "r_s", "w_s", "rkb_s", "wkb_s", "r_await", "w_await", "aqu_sz", "util",
+        ] {
+            assert!(device.fields.contains_key(field), "{field}");
+        }
+        assert!(!device.fields.contains_key("avgqu_sz"));
+    }
+    let sda = old
+        .records
+        .iter()
+        .rfind(|r| r.labels.get("device").is_some_and(|d| d == "sda"))
+        .unwrap();
+    assert_eq!(sda.fields["aqu_sz"], 12.75);
+    assert_eq!(sda.fields["areq_sz"], 384.0);
+    assert_eq!(sda.time, DAY + 19.0 * 3600.0 + 20.0 * 60.0 + 2.0);
+    let cpu = old
+        .records
+        .iter()
+        .find(|r| r.table == "iostat_cpu")
+        .unwrap();
+    assert_eq!(cpu.fields["idle"], 92.36);
+    assert_eq!(cpu.fields["iowait"], 0.5);
+}
+
+#[test]
+fn iostat_without_stamps_counts_reports_in_seconds() {
+    let parsed = load("iostat/12.6.1-c/iostat-x.txt", Format::Iostat);
+    let times: Vec<(&str, f64)> = parsed
+        .records
+        .iter()
+        .map(|r| (r.table.as_str(), r.time))
+        .collect();
+    assert_eq!(
+        times,
+        [
+            ("iostat_cpu", 0.0),
+            ("iostat", 0.0),
+            ("iostat_cpu", 1.0),
+            ("iostat", 1.0)
+        ]
+    );
+}
+
+#[test]
+fn vmstat_drops_the_since_boot_row_and_stores_memory_in_kib() {
+    let wide = load("vmstat/procps-ng-4.0.2/vmstat-w-t.txt", Format::Vmstat);
+    assert_eq!(
+        wide.records.len(),
+        3,
+        "4 rows printed, the since-boot one dropped"
+    );
+    assert_eq!(
+        wide.records[0].time,
+        DAY + 19.0 * 3600.0 + 11.0 * 60.0 + 24.0
+    );
+    assert_eq!(wide.records[0].fields["gu"], 0.0);
+    let plain = load("vmstat/procps-ng-4.0.2/vmstat.txt", Format::Vmstat);
+    let times: Vec<f64> = plain.records.iter().map(|r| r.time).collect();
+    assert_eq!(times, [0.0, 1.0, 2.0]);
+    let mib = load("vmstat/procps-ng-4.0.2/vmstat-S-M.txt", Format::Vmstat);
+    let free_kib = plain.records[0].fields["free"];
+    let free_from_mib = mib.records[0].fields["free"];
+    assert!(
+        (free_kib - free_from_mib).abs() <= 1024.0,
+        "{free_kib} vs {free_from_mib}"
+    );
+}
+
+#[test]
+fn sar_dev_reads_interfaces_and_decimal_commas() {
+    let parsed = load("sar/12.6.1-iso/sar-n-DEV.txt", Format::SarDev);
+    assert_eq!(parsed.records.len(), 12, "3 reports x 4 interfaces");
+    let fields: Vec<&str> = parsed.records[0]
+        .fields
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "ifutil", "rxcmp_s", "rxkb_s", "rxmcst_s", "rxpck_s", "txcmp_s", "txkb_s", "txpck_s"
+        ]
+    );
+    let german = load("sar/12.6.1-de_DE-comma/sar-n-DEV.txt", Format::SarDev);
+    let eth0 = german
+        .records
+        .iter()
+        .find(|r| r.labels["iface"] == "eth0")
+        .unwrap();
+    assert_eq!(eth0.fields["rxkb_s"], 2210.5);
+    assert_eq!(eth0.time, DAY + 19.0 * 3600.0 + 20.0 * 60.0 + 1.0);
+}
+
+#[test]
+fn pidstat_blocks_one_line_mode_threads_and_epoch_stamps() {
+    let blocks = load("pidstat/12.6.1-iso/pidstat-u-w.txt", Format::Pidstat);
+    assert!(blocks.records.iter().any(|r| r.fields.contains_key("cpu")));
+    assert!(
+        blocks
+            .records
+            .iter()
+            .any(|r| r.fields.contains_key("cswch_s"))
+    );
+    let one_line = load("pidstat/12.6.1-iso/pidstat-u-w-h.txt", Format::Pidstat);
+    let stress = one_line
+        .records
+        .iter()
+        .find(|r| r.labels["comm"] == "stress-ng-cpu")
+        .unwrap();
+    for field in [
+        "usr",
+        "system",
+        "guest",
+        "wait",
+        "cpu",
+        "last_cpu",
+        "cswch_s",
+        "nvcswch_s",
+    ] {
+        assert!(stress.fields.contains_key(field), "{field}");
+    }
+    let threads = load("pidstat/12.6.1-iso/pidstat-t-u-w-p1.txt", Format::Pidstat);
+    assert!(threads.records.iter().all(|r| r.labels["pid"] == "1"));
+    assert!(threads.records.iter().any(|r| r.labels.contains_key("tid")));
+    assert!(
+        threads
+            .records
+            .iter()
+            .all(|r| !r.labels["comm"].starts_with("|__"))
+    );
+    let epoch = load("pidstat/9.0-epoch/pidstat-u-w-h.txt", Format::Pidstat);
+    assert_eq!(epoch.records[0].time, 1_764_098_401.0);
+    assert_eq!(epoch.records[0].labels["comm"], "java");
+}
+
+#[test]
+fn broken_files_warn_with_file_and_line_and_keep_the_rest() {
+    let truncated = load("mpstat/broken/truncated.txt", Format::Mpstat);
+    assert_eq!(
+        truncated.records.len(),
+        4,
+        "the first report and cpu all of the second"
+    );
+    let lines: Vec<(String, usize)> = truncated
+        .warnings
+        .iter()
+        .map(|w| (w.file.clone(), w.line))
+        .collect();
+    assert_eq!(lines, [("mpstat/broken/truncated.txt".to_string(), 10)]);
+
+    let garbled = load("mpstat/broken/garbled.txt", Format::Mpstat);
+    assert_eq!(garbled.records.len(), 9);
+    let lines: Vec<usize> = garbled.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(lines, [6, 12]);
+    assert!(
+        garbled.warnings[0].message.contains("iowait"),
+        "{}",
+        garbled.warnings[0]
+    );
+
+    let vmstat = load("vmstat/broken/truncated.txt", Format::Vmstat);
+    assert_eq!(vmstat.records.len(), 1);
+    let lines: Vec<usize> = vmstat.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(lines, [5]);
+
+    let pidstat = load("pidstat/broken/truncated.txt", Format::Pidstat);
+    assert_eq!(pidstat.records.len(), 17, "6 -u rows and 11 -w rows");
+    let lines: Vec<usize> = pidstat.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(lines, [23]);
+
+    let iostat = load("iostat/broken/garbled.txt", Format::Iostat);
+    assert_eq!(iostat.records.len(), 3);
+    let lines: Vec<usize> = iostat.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(lines, [7, 13, 15]);
+    assert!(
+        iostat
+            .warnings
+            .iter()
+            .all(|w| w.file == "iostat/broken/garbled.txt")
+    );
+}
+
+/// Parsers never panic: every fixture, cut at 100 places (mid-line, mid-number) and fed to
+/// every parser, including the wrong ones, gives records or warnings and nothing worse.
+#[test]
+fn any_cut_of_any_fixture_through_any_parser_is_survived() {
+    let formats: Vec<Format> = TOOLS.iter().map(|&(_, format)| format).collect();
+    for &(tool, _) in TOOLS {
+        for path in fixtures(tool) {
+            let text = fs::read_to_string(&path).unwrap();
+            let step = (text.len() / 100).max(1);
+            for cut in (0..=text.len())
+                .step_by(step)
+                .filter(|&cut| text.is_char_boundary(cut))
+            {
+                let prefix = &text[..cut];
+                sniff(prefix);
+                for &format in &formats {
+                    parse::parse(format, "cut", prefix);
+                }
+            }
+        }
+    }
+}
+
+/// The speed target is 100 MB/s of sysstat text on one core. Run on purpose, optimized:
+/// `cargo test --release --test parse_sysstat -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, meaningful only in a release build"]
+fn throughput_of_each_parser() {
+    const TARGET: usize = 64 << 20;
+    for (relative, format) in [
+        ("mpstat/12.6.1-iso/mpstat-P-ALL.txt", Format::Mpstat),
+        ("vmstat/procps-ng-4.0.2/vmstat-w-t.txt", Format::Vmstat),
+        ("iostat/12.6.1-iso/iostat-x-d-y-t.txt", Format::Iostat),
+        ("sar/12.6.1-iso/sar-n-DEV.txt", Format::SarDev),
+        ("pidstat/12.6.1-iso/pidstat-u-w-h.txt", Format::Pidstat),
+    ] {
+        let one = fs::read_to_string(Path::new(DATA).join(relative)).unwrap();
+        let text = one.repeat(TARGET / one.len() + 1);
+        let start = std::time::Instant::now();
+        let parsed = parse::parse(format, relative, &text);
+        let seconds = start.elapsed().as_secs_f64();
+        println!(
+            "{relative}: {:.0} MB/s, {} records",
+            text.len() as f64 / seconds / 1e6,
+            parsed.records.len()
+        );
+    }
+}
