@@ -1,1 +1,39 @@
-//! perf script → folded stacks (inferno), flamegraphs and hotspot tables. (Being written.)
+//! perf script → folded stacks (inferno), flamegraphs and hotspot tables.
+//!
+//! The pipeline is `perf script` text → [`fold_perf_script`] → [`Folded`] → either
+//! [`flamegraph_svg`] or [`top_functions`]. A [`Folded`] is also what an investigation keeps
+//! on disk (`raw_data/profile/perf.folded`, written with [`Folded::to_text`] and read back
+//! with [`Folded::from_text`]), so a profile can be judged again without perf.
+//!
+//! Counts are samples: every sample counts once, whatever period perf printed (see
+//! [`fold_perf_script`]).
+
+mod flamegraph;
+mod fold;
+mod hot;
+
+pub use flamegraph::flamegraph_svg;
+pub use fold::{Folded, fold_perf_script};
+pub use hot::{HotFunction, top_functions};
+
+/// Why a profile could not be built or drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// The first event line of the input is not one perf script writes, so the input is
+    /// something else (a perf.data binary, a `perf report`, a log) rather than a profile.
+    #[error(
+        "line {line}: not perf script output: expected an event line like \
+         `comm pid [cpu] time: [period] event:`, found {found:?}"
+    )]
+    NotPerfScript { line: usize, found: String },
+    /// A line of a folded file is not `frame;frame;... count`.
+    #[error("line {line}: not a folded stack (`frame;frame;... count`): {found:?}")]
+    NotFolded { line: usize, found: String },
+    /// A flamegraph of nothing would be an SVG that says only "no samples"; the caller
+    /// reports the empty profile instead.
+    #[error("the profile has no samples to draw")]
+    NoSamples,
+    /// inferno failed while reading or writing (it works in memory, so this is unexpected).
+    #[error("inferno: {0}")]
+    Inferno(#[from] std::io::Error),
+}
