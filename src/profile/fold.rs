@@ -143,6 +143,9 @@ struct EventLine<'a> {
     event: &'a str,
     /// Byte range of the period, when the line has one.
     period: Option<Range<usize>>,
+    /// The sample's only frame follows the event on the same line (perf script without a
+    /// callchain prints `ip sym (dso)` there).
+    inline_stack: bool,
 }
 
 /// Split an event line (`stress-ng-cpu 11923 [000] 681.788644: 10101010 cpu-clock:`) the
@@ -154,7 +157,13 @@ fn split_event_line(line: &str) -> Option<EventLine<'_>> {
     let time_colon = after_task_id + line.get(after_task_id..)?.find(':')?;
     let segment_start = time_colon + 1;
     let tail = line.get(segment_start..)?;
-    let segment = tail.get(..tail.find(':').unwrap_or(tail.len()))?;
+    let event_colon = tail.find(':').unwrap_or(tail.len());
+    let segment = tail.get(..event_colon)?;
+    let after_event = tail.get(event_colon + 1..).unwrap_or_default();
+    let inline_stack = after_event
+        .find([':', ' '])
+        .and_then(|cut| after_event.get(cut + 1..))
+        .is_some_and(|frame| !frame.trim().is_empty());
     let event_start = segment.rfind(' ').map_or(0, |space| space + 1);
     let event = segment.get(event_start..)?;
     let before_event = segment.get(..event_start.saturating_sub(1))?;
@@ -162,7 +171,11 @@ fn split_event_line(line: &str) -> Option<EventLine<'_>> {
     let period = before_event.get(period_start..)?;
     let period = (period.parse::<u64>().is_ok())
         .then(|| segment_start + period_start..segment_start + period_start + period.len());
-    Some(EventLine { event, period })
+    Some(EventLine {
+        event,
+        period,
+        inline_stack,
+    })
 }
 
 /// The byte after the space that ends the task id (`1234` or `1234/1235`), which is the
@@ -186,11 +199,14 @@ fn task_id_end(line: &str) -> Option<usize> {
 }
 
 /// The script as inferno reads it: one line per `fill_buf`, lent from the caller's bytes,
-/// except event lines with a period, which are copied into `rewritten` without it.
+/// except event lines with a period, which are copied into `rewritten` without it, and a
+/// stand-in frame for samples without a callchain.
 struct SamplesOnly<'a> {
     rest: &'a [u8],
     rewritten: Vec<u8>,
     current: Current,
+    /// An event line was handed out and no stack line has followed it yet.
+    awaiting_stack: bool,
 }
 
 /// The line `fill_buf` is handing out.
@@ -209,37 +225,99 @@ impl<'a> SamplesOnly<'a> {
             rest: text,
             rewritten: Vec::new(),
             current: Current::Nothing,
+            awaiting_stack: false,
         }
     }
 
     fn take_line(&mut self) -> Current {
-        if self.rest.is_empty() {
-            return Current::Nothing;
-        }
         let len = self
             .rest
             .iter()
             .position(|&byte| byte == b'\n')
             .map_or(self.rest.len(), |newline| newline + 1);
         let (line, after) = self.rest.split_at(len);
-        let Some(period) = period_of(line) else {
-            return Current::Lent { len };
+        let kind = line_kind(line);
+        if self.awaiting_stack && matches!(kind, LineKind::End | LineKind::Event { .. }) {
+            self.awaiting_stack = false;
+            // Before another event line the sample also needs the blank line that ends it.
+            let end_of_sample: &[u8] = match kind {
+                LineKind::Event { .. } => b"\n",
+                _ => b"",
+            };
+            return self.hand_out(&[NO_STACK_FRAME, end_of_sample]);
+        }
+        // inferno reads up to a newline, so a last line without one would run into
+        // whatever is handed out after it.
+        let newline: &[u8] = if line.ends_with(b"\n") { b"" } else { b"\n" };
+        let (head, tail): (&[u8], &[u8]) = match kind {
+            LineKind::End if line.is_empty() => return Current::Nothing,
+            LineKind::Event {
+                period,
+                inline_stack,
+            } => {
+                self.awaiting_stack = !inline_stack;
+                match period {
+                    Some(period) => (
+                        line.get(..period.start).unwrap_or_default(),
+                        line.get(period.end..).unwrap_or_default(),
+                    ),
+                    None => (line, b""),
+                }
+            }
+            LineKind::Stack => {
+                self.awaiting_stack = false;
+                (line, b"")
+            }
+            LineKind::End | LineKind::Other => (line, b""),
         };
-        self.rewritten.clear();
-        self.rewritten
-            .extend_from_slice(line.get(..period.start).unwrap_or_default());
-        self.rewritten
-            .extend_from_slice(line.get(period.end..).unwrap_or_default());
+        if head.len() == len && newline.is_empty() {
+            return Current::Lent { len };
+        }
         self.rest = after;
+        self.hand_out(&[head, tail, newline])
+    }
+
+    /// Hand out a line that is not in `rest` as it is.
+    fn hand_out(&mut self, pieces: &[&[u8]]) -> Current {
+        self.rewritten.clear();
+        for piece in pieces {
+            self.rewritten.extend_from_slice(piece);
+        }
         Current::Rewritten { pos: 0 }
     }
 }
 
-/// The period's byte range in an event line; stack lines (indented) and comments have none.
-fn period_of(line: &[u8]) -> Option<Range<usize>> {
+/// The frame given to a sample perf printed without a callchain, which inferno would
+/// otherwise drop: folded as `comm;[unknown]`, it still counts.
+const NO_STACK_FRAME: &[u8] = b"\t0 [unknown] ([unknown])\n";
+
+/// What a line is to the folding, judged from its first byte as inferno does.
+enum LineKind {
+    /// A blank line, which ends a sample, or the end of the input (an empty line).
+    End,
+    Event {
+        period: Option<Range<usize>>,
+        inline_stack: bool,
+    },
+    Stack,
+    /// A comment, or a line that is neither event nor stack; inferno skips it.
+    Other,
+}
+
+fn line_kind(line: &[u8]) -> LineKind {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return LineKind::End;
+    }
     match line.first() {
-        None | Some(b'#' | b' ' | b'\t' | b'\n' | b'\r') => None,
-        Some(_) => split_event_line(std::str::from_utf8(line).ok()?)?.period,
+        Some(b'#') => LineKind::Other,
+        Some(b' ' | b'\t') => LineKind::Stack,
+        _ => match std::str::from_utf8(line).ok().and_then(split_event_line) {
+            Some(parts) => LineKind::Event {
+                period: parts.period,
+                inline_stack: parts.inline_stack,
+            },
+            None => LineKind::Other,
+        },
     }
 }
 
@@ -302,7 +380,8 @@ mod tests {
             split_event_line(no_period),
             Some(EventLine {
                 event: "cpu-clock",
-                period: None
+                period: None,
+                inline_stack: false,
             })
         );
 
@@ -325,6 +404,17 @@ mod tests {
         let folded = fold_perf_script(script).unwrap();
         assert_eq!(folded.lines, vec![("app;main;leaf".to_owned(), 2)]);
         assert_eq!(folded.total_samples, 2);
+    }
+
+    #[test]
+    fn a_sample_without_a_callchain_still_counts() {
+        let script = b"app 10 1.0: cpu-clock: \n\napp 10 1.1: 3 cpu-clock: \n\t 1 work (/bin/app)\n\n\
+            app 10 1.2: cpu-clock: \napp 10 1.3: cpu-clock:  ffff work (/bin/app)\n\napp 10 1.4: cpu-clock:";
+        let folded = fold_perf_script(script).unwrap();
+        assert_eq!(
+            folded.lines,
+            vec![("app;[unknown]".to_owned(), 3), ("app;work".to_owned(), 2)]
+        );
     }
 
     #[test]
