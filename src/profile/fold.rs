@@ -230,11 +230,9 @@ impl<'a> SamplesOnly<'a> {
     }
 
     fn take_line(&mut self) -> Current {
-        let len = self
-            .rest
-            .iter()
-            .position(|&byte| byte == b'\n')
-            .map_or(self.rest.len(), |newline| newline + 1);
+        // `skip_until` on a byte slice finds the newline with std's word-at-a-time search.
+        let mut probe = self.rest;
+        let len = probe.skip_until(b'\n').unwrap_or_default();
         let (line, after) = self.rest.split_at(len);
         let kind = line_kind(line);
         if self.awaiting_stack && matches!(kind, LineKind::End | LineKind::Event { .. }) {
