@@ -76,6 +76,10 @@ impl Folded {
 /// - The root frame is the comm with spaces as `_`, without pid or tid, so all threads of
 ///   one program fold together. Unresolved frames become `[module]` (e.g. `[stress-ng]`
 ///   for a stripped binary); symbol offsets (`+0x1f`) are dropped.
+/// - A sample perf printed without a callchain folds to `comm;[unknown]` (inferno alone
+///   would drop it), so `total_samples` matches perf's count. inferno does skip frames whose
+///   name starts with `(` (stackcollapse-perf.pl's rule, which also hits C++'s
+///   `(anonymous namespace)::f`): a sample whose every frame is such is lost.
 /// - Input with no event line at all (empty, only blank lines or `#` comments) is an empty
 ///   profile: perf recorded nothing, which is a result. Input whose first event line is not
 ///   perf script's is [`ProfileError::NotPerfScript`]. Later lines inferno cannot read are
