@@ -48,7 +48,9 @@ fn check_profile(variant: &str, dropped: u64) {
 
     let events = script
         .split(|&byte| byte == b'\n')
-        .filter(|line| line.ends_with(b"cpu-clock: "))
+        .filter(|line| {
+            line.first() != Some(&b'\t') && line.windows(11).any(|w| w == b" cpu-clock:")
+        })
         .count() as u64;
     assert_eq!(
         folded.total_samples,
@@ -72,6 +74,11 @@ fn dwarf_profile_folds_to_its_golden() {
 #[test]
 fn dwarf_profile_with_inlined_frames_folds_to_its_golden() {
     check_profile("dwarf-inline", 0);
+}
+
+#[test]
+fn profile_without_callchains_folds_to_its_golden() {
+    check_profile("no-callgraph", 0);
 }
 
 #[test]

@@ -205,10 +205,16 @@ fn task_id_end(line: &str) -> Option<usize> {
 /// The script as inferno reads it: one line per `fill_buf`, lent from the caller's bytes,
 /// except event lines with a period, which are copied into `rewritten` without it, and a
 /// stand-in frame for samples without a callchain.
+///
+/// Which line is an event line is decided as inferno decides it, by position (the first
+/// line that is not a comment after a blank line), not by indentation: perf right-aligns
+/// short comms, so an event line can start with a space.
 struct SamplesOnly<'a> {
     rest: &'a [u8],
     rewritten: Vec<u8>,
     current: Current,
+    /// Inside a sample: after its event line, before the blank line that ends it.
+    in_sample: bool,
     /// An event line was handed out and no stack line has followed it yet.
     awaiting_stack: bool,
 }
@@ -223,12 +229,39 @@ enum Current {
     Rewritten { pos: usize },
 }
 
+/// What a line is to the folding.
+enum LineKind {
+    /// A blank line, which ends a sample, or the end of the input (an empty line).
+    End,
+    Event {
+        period: Option<Range<usize>>,
+        inline_stack: bool,
+    },
+    Stack,
+    /// A comment, or a line that is neither event nor stack; inferno skips it.
+    Other,
+}
+
+impl From<EventLine<'_>> for LineKind {
+    fn from(parts: EventLine<'_>) -> Self {
+        LineKind::Event {
+            period: parts.period,
+            inline_stack: parts.inline_stack,
+        }
+    }
+}
+
+/// The frame given to a sample perf printed without a callchain, which inferno would
+/// otherwise drop: folded as `comm;[unknown]`, it still counts.
+const NO_STACK_FRAME: &[u8] = b"\t0 [unknown] ([unknown])\n";
+
 impl<'a> SamplesOnly<'a> {
     fn new(text: &'a [u8]) -> Self {
         SamplesOnly {
             rest: text,
             rewritten: Vec::new(),
             current: Current::Nothing,
+            in_sample: false,
             awaiting_stack: false,
         }
     }
@@ -238,12 +271,15 @@ impl<'a> SamplesOnly<'a> {
         let mut probe = self.rest;
         let len = probe.skip_until(b'\n').unwrap_or_default();
         let (line, after) = self.rest.split_at(len);
-        let kind = line_kind(line);
+        let kind = self.line_kind(line);
         if self.awaiting_stack && matches!(kind, LineKind::End | LineKind::Event { .. }) {
             self.awaiting_stack = false;
             // Before another event line the sample also needs the blank line that ends it.
             let end_of_sample: &[u8] = match kind {
-                LineKind::Event { .. } => b"\n",
+                LineKind::Event { .. } => {
+                    self.in_sample = false;
+                    b"\n"
+                }
                 _ => b"",
             };
             return self.hand_out(&[NO_STACK_FRAME, end_of_sample]);
@@ -253,10 +289,15 @@ impl<'a> SamplesOnly<'a> {
         let newline: &[u8] = if line.ends_with(b"\n") { b"" } else { b"\n" };
         let (head, tail): (&[u8], &[u8]) = match kind {
             LineKind::End if line.is_empty() => return Current::Nothing,
+            LineKind::End => {
+                self.in_sample = false;
+                (line, b"")
+            }
             LineKind::Event {
                 period,
                 inline_stack,
             } => {
+                self.in_sample = !inline_stack;
                 self.awaiting_stack = !inline_stack;
                 match period {
                     Some(period) => (
@@ -270,13 +311,36 @@ impl<'a> SamplesOnly<'a> {
                 self.awaiting_stack = false;
                 (line, b"")
             }
-            LineKind::End | LineKind::Other => (line, b""),
+            LineKind::Other => (line, b""),
         };
         if head.len() == len && newline.is_empty() {
             return Current::Lent { len };
         }
         self.rest = after;
         self.hand_out(&[head, tail, newline])
+    }
+
+    fn line_kind(&self, line: &[u8]) -> LineKind {
+        if line.first() == Some(&b'#') {
+            return LineKind::Other;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return LineKind::End;
+        }
+        let as_event = || std::str::from_utf8(line).ok().and_then(split_event_line);
+        if !self.in_sample {
+            return as_event().map_or(LineKind::Other, LineKind::from);
+        }
+        // A sample with no stack line yet, followed at once by a line that reads as an
+        // event (perf printed neither callchain nor blank line): end the sample there
+        // rather than fold the event line as a frame. Stack lines start with a tab.
+        if self.awaiting_stack
+            && line.first() != Some(&b'\t')
+            && let Some(parts) = as_event().filter(|parts| !parts.event.is_empty())
+        {
+            return LineKind::from(parts);
+        }
+        LineKind::Stack
     }
 
     /// Hand out a line that is not in `rest` as it is.
@@ -286,40 +350,6 @@ impl<'a> SamplesOnly<'a> {
             self.rewritten.extend_from_slice(piece);
         }
         Current::Rewritten { pos: 0 }
-    }
-}
-
-/// The frame given to a sample perf printed without a callchain, which inferno would
-/// otherwise drop: folded as `comm;[unknown]`, it still counts.
-const NO_STACK_FRAME: &[u8] = b"\t0 [unknown] ([unknown])\n";
-
-/// What a line is to the folding, judged from its first byte as inferno does.
-enum LineKind {
-    /// A blank line, which ends a sample, or the end of the input (an empty line).
-    End,
-    Event {
-        period: Option<Range<usize>>,
-        inline_stack: bool,
-    },
-    Stack,
-    /// A comment, or a line that is neither event nor stack; inferno skips it.
-    Other,
-}
-
-fn line_kind(line: &[u8]) -> LineKind {
-    if line.iter().all(u8::is_ascii_whitespace) {
-        return LineKind::End;
-    }
-    match line.first() {
-        Some(b'#') => LineKind::Other,
-        Some(b' ' | b'\t') => LineKind::Stack,
-        _ => match std::str::from_utf8(line).ok().and_then(split_event_line) {
-            Some(parts) => LineKind::Event {
-                period: parts.period,
-                inline_stack: parts.inline_stack,
-            },
-            None => LineKind::Other,
-        },
     }
 }
 
@@ -417,6 +447,15 @@ mod tests {
             folded.lines,
             vec![("app;[unknown]".to_owned(), 3), ("app;work".to_owned(), 2)]
         );
+    }
+
+    #[test]
+    fn right_aligned_comms_and_one_line_samples_fold() {
+        let script =
+            b"   app 10 [000] 1.0:   10101010 cpu-clock:      7f _int_free+0xd (/lib/libc.so.6)\n\
+            \x20  app 10 [001] 1.1:   10101010 cpu-clock:      7f _int_free+0x9 (/lib/libc.so.6)\n";
+        let folded = fold_perf_script(script).unwrap();
+        assert_eq!(folded.lines, vec![("app;_int_free".to_owned(), 2)]);
     }
 
     #[test]
