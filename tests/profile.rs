@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use perf_manual::parse::perf_trace;
-use perf_manual::profile::{flamegraph_svg, fold_perf_script, top_functions};
+use perf_manual::profile::{ProfileError, flamegraph_svg, fold_perf_script, top_functions};
 
 fn data_dir(tool: &str, variant: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -119,4 +119,40 @@ fn trace_summary_with_sched_runtime_parses_to_its_golden() {
 #[test]
 fn trace_summary_with_faults_and_empty_tables_parses_to_its_golden() {
     check_trace("pid-faults-sched");
+}
+
+/// Cut and mangled copies of real output: the fold and the parser must neither panic nor
+/// (for ASCII damage, which inferno slices safely) report inferno failing, which would hide
+/// a panic of our own under `catch_unwind`.
+#[test]
+fn cut_and_mangled_output_never_panics() {
+    let script = fs::read(data_dir("perf", "dwarf-inline").join("perf.script")).unwrap();
+    let trace = fs::read(data_dir("perf_trace", "pid").join("trace.txt")).unwrap();
+    let alphabet = b" \t\n:#()[]/;+%,.-0123456789abcxyz";
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut random = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below.max(1) as u64) as usize
+    };
+    for round in 0..60 {
+        for original in [&script, &trace] {
+            let mut bytes = original.to_vec();
+            if round % 3 == 0 {
+                bytes.truncate(random(bytes.len()));
+            } else {
+                for _ in 0..round {
+                    let at = random(bytes.len());
+                    if let Some(byte) = bytes.get_mut(at) {
+                        *byte = alphabet[random(alphabet.len())];
+                    }
+                }
+            }
+            if let Err(ProfileError::Inferno(error)) = fold_perf_script(&bytes) {
+                panic!("round {round}: {error}");
+            }
+            perf_trace::parse("t", &String::from_utf8_lossy(&bytes));
+        }
+    }
 }
