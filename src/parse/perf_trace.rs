@@ -84,12 +84,14 @@ pub fn parse(file: &str, text: &str) -> Parsed {
             continue;
         }
         let (Some(current), Some(columns)) = (&thread, &columns) else {
+            let expected = match thread {
+                None => "a thread header like `comm (pid), N events, P%`",
+                Some(_) => "the table header `syscall calls errors total ...`",
+            };
             warn(
                 &mut parsed,
                 number,
-                format!(
-                    "expected a thread header like `comm (pid), N events, P%`, found {trimmed:?}"
-                ),
+                format!("expected {expected}, found {trimmed:?}"),
             );
             continue;
         };
@@ -97,7 +99,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
             Ok((syscall, fields)) => parsed.records.push(Record {
                 table: "syscalls".to_owned(),
                 time: 0.0,
-                labels: labels(current, syscall),
+                labels: labels(current, Some(syscall)),
                 fields,
                 source: source(file, number),
             }),
@@ -167,13 +169,10 @@ fn thread_header(file: &str, number: usize, line: &str) -> Option<(Thread, Recor
             comm: comm.to_owned(),
             pid: pid.to_owned(),
         };
-        let mut labels = Labels::new();
-        labels.insert("comm".to_owned(), thread.comm.clone());
-        labels.insert("pid".to_owned(), thread.pid.clone());
         let record = Record {
             table: "syscall_process".to_owned(),
             time: 0.0,
-            labels,
+            labels: labels(&thread, None),
             fields: fields.into_iter().collect(),
             source: source(file, number),
         };
@@ -207,11 +206,13 @@ fn header_counts(input: &str) -> IResult<&str, Vec<(String, f64)>> {
     Ok((input, fields))
 }
 
-fn labels(thread: &Thread, syscall: &str) -> Labels {
+fn labels(thread: &Thread, syscall: Option<&str>) -> Labels {
     let mut labels = Labels::new();
     labels.insert("comm".to_owned(), thread.comm.clone());
     labels.insert("pid".to_owned(), thread.pid.clone());
-    labels.insert("syscall".to_owned(), syscall.to_owned());
+    if let Some(syscall) = syscall {
+        labels.insert("syscall".to_owned(), syscall.to_owned());
+    }
     labels
 }
 
@@ -280,7 +281,13 @@ mod tests {
         let lines: Vec<usize> = parsed.warnings.iter().map(|w| w.line).collect();
         assert_eq!(lines, vec![2, 5, 6]);
         assert!(parsed.warnings.iter().all(|w| w.file == "raw/t.txt"));
+        assert!(parsed.warnings[0].message.contains("thread header"));
         assert!(parsed.warnings[1].message.contains("total_ms of read"));
+        let no_table = parse(
+            "t",
+            " Summary of events:\n a (1), 2 events, 100.0%\n   read 1\n",
+        );
+        assert!(no_table.warnings[0].message.contains("table header"));
         assert_eq!(parsed.records.len(), 2);
     }
 
