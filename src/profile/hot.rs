@@ -10,7 +10,7 @@ use super::Folded;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HotFunction {
     pub function: String,
-    /// The comm the stacks are rooted at.
+    /// The comm the stacks are rooted at, spaces written `_` as in the folded stacks.
     pub process: String,
     /// Samples taken in the function itself (it was the leaf).
     pub self_samples: u64,

@@ -7,6 +7,18 @@
 //!
 //! Counts are samples: every sample counts once, whatever period perf printed (see
 //! [`fold_perf_script`]).
+//!
+//! What was found to work with perf 6.1 on a VM without hardware counters:
+//!
+//! ```text
+//! perf record -e cpu-clock -F 99 --call-graph dwarf -a -o perf.data -- sleep 10
+//! perf script -i perf.data --no-inline -F comm,pid,tid,cpu,time,event,ip,sym,dso
+//! ```
+//!
+//! `--call-graph dwarf` because Debian builds without frame pointers (`-g` stacks stop after
+//! a frame or two); `--no-inline` because perf 6.1 without libbfd resolves inline frames
+//! with addr2line, which took 7 minutes instead of 2 seconds on a profile that had
+//! touched rustc's libLLVM; `time` must stay in `-F`, the event name is found after it.
 
 mod flamegraph;
 mod fold;
