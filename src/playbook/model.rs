@@ -132,7 +132,7 @@ pub struct StepArgs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frequency: Option<u32>,
     /// perf-record: record call graphs (default true).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// perf-record: record call graphs, unwound with DWARF (default true).
     pub call_graph: Option<bool>,
     /// perf-record, perf-trace: whom to observe: `all` (default, the whole system), `busiest`
     /// (the processes using the most CPU in earlier phases' pidstat data), or a PID.

@@ -1,0 +1,537 @@
+//! `perf script` text → folded stacks, through inferno's perf collapser.
+//!
+//! inferno does the folding; this module decides what inferno is given. It reads the
+//! script in place (a `BufRead` over the caller's bytes: stack lines are lent to inferno as
+//! they are, only event lines that carry a period are copied, without it), so folding a
+//! large script costs no copy of it.
+
+use std::io::{self, BufRead, Read};
+use std::ops::Range;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use inferno::collapse::Collapse;
+use inferno::collapse::perf::{Folder, Options};
+use serde::Serialize;
+
+use super::ProfileError;
+
+/// Folded stacks: `comm;outermost;...;leaf` with the number of samples that ended in it.
+///
+/// Lines are sorted by stack, as inferno writes them, so the same script always folds to
+/// the same text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Folded {
+    pub lines: Vec<(String, u64)>,
+    pub total_samples: u64,
+}
+
+impl Folded {
+    /// The folded text that inferno's tools and Brendan Gregg's flamegraph.pl read:
+    /// one `stack count` line per stack.
+    pub fn to_text(&self) -> String {
+        let mut text = String::new();
+        for (stack, samples) in &self.lines {
+            text.push_str(stack);
+            text.push(' ');
+            text.push_str(&samples.to_string());
+            text.push('\n');
+        }
+        text
+    }
+
+    /// Read folded text back (a `perf.folded` kept in an investigation, or any collapsed
+    /// profile). Blank lines are skipped; any other line must end in ` count`.
+    pub fn from_text(text: &str) -> Result<Folded, ProfileError> {
+        let mut folded = Folded::default();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim_end();
+            if line.is_empty() {
+                continue;
+            }
+            let parsed = line
+                .rsplit_once(' ')
+                .filter(|(stack, _)| !stack.trim().is_empty())
+                .and_then(|(stack, count)| Some((stack, count.parse::<u64>().ok()?)));
+            let Some((stack, samples)) = parsed else {
+                return Err(ProfileError::NotFolded {
+                    line: index + 1,
+                    found: excerpt(line),
+                });
+            };
+            folded.total_samples = folded.total_samples.saturating_add(samples);
+            folded.lines.push((stack.to_owned(), samples));
+        }
+        Ok(folded)
+    }
+}
+
+/// Fold `perf script` output into stacks rooted at the process name (comm).
+///
+/// - Every sample counts 1. perf script prints each sample's period (10101010 ns for
+///   cpu-clock at 99 Hz) unless `-F` leaves it out, and inferno would add periods up; the
+///   period is dropped on the way in so counts and percentages are samples whatever the
+///   `-F` fields were.
+/// - Only the first event type in the script is folded (mixing cpu-clock with page-faults
+///   would add unlike things), as inferno and stackcollapse-perf.pl do.
+/// - The root frame is the comm with spaces as `_`, without pid or tid, so all threads of
+///   one program fold together. Unresolved frames become `[module]` (e.g. `[stress-ng]`
+///   for a stripped binary); symbol offsets (`+0x1f`) are dropped.
+/// - A sample perf printed without a callchain folds to `comm;[unknown]` (inferno alone
+///   would drop it), so `total_samples` matches perf's count. inferno does skip frames whose
+///   name starts with `(` (stackcollapse-perf.pl's rule, which also hits C++'s
+///   `(anonymous namespace)::f`): a sample whose every frame is such is lost.
+/// - Input with no event line at all (empty, only blank lines or `#` comments) is an empty
+///   profile: perf recorded nothing, which is a result. Input whose first event line is not
+///   perf script's is [`ProfileError::NotPerfScript`]. Later lines inferno cannot read are
+///   skipped by inferno.
+/// - Timestamps must be in the script (perf script prints them by default): inferno finds
+///   the event name after the time's colon.
+pub fn fold_perf_script(text: &[u8]) -> Result<Folded, ProfileError> {
+    let Some(event) = first_event(text)? else {
+        return Ok(Folded::default());
+    };
+    let mut options = Options::default();
+    // Named up front so inferno need not guess it from the first stack, which it asserts on.
+    options.event_filter = Some(event);
+    options.nthreads = 1;
+    let mut folder = Folder::from(options);
+    let mut collapsed = Vec::new();
+    // inferno slices symbol names by byte counts that can fall inside a multi-byte
+    // character of a garbled name; such a script is reported, not allowed to abort the run.
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        folder.collapse(SamplesOnly::new(text), &mut collapsed)
+    }));
+    match outcome {
+        Ok(result) => result?,
+        Err(_) => {
+            return Err(ProfileError::Inferno(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "inferno could not fold a symbol name of this script",
+            )));
+        }
+    }
+    Folded::from_text(&String::from_utf8_lossy(&collapsed))
+}
+
+/// The event name of the first event line, `None` when there is no event line at all.
+fn first_event(text: &[u8]) -> Result<Option<String>, ProfileError> {
+    for (index, line) in text.split(|&byte| byte == b'\n').enumerate() {
+        if line.first() == Some(&b'#') || line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let line = String::from_utf8_lossy(line);
+        return match split_event_line(&line) {
+            Some(parts) if !parts.event.is_empty() => Ok(Some(parts.event.to_owned())),
+            _ => Err(ProfileError::NotPerfScript {
+                line: index + 1,
+                found: excerpt(&line),
+            }),
+        };
+    }
+    Ok(None)
+}
+
+/// The start of a line, enough to recognize it in an error message.
+fn excerpt(line: &str) -> String {
+    const LIMIT: usize = 80;
+    let line = line.trim_end();
+    match line.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}...", &line[..cut]),
+        None => line.to_owned(),
+    }
+}
+
+/// What an event line says that folding needs.
+#[derive(Debug, PartialEq, Eq)]
+struct EventLine<'a> {
+    event: &'a str,
+    /// Byte range of the period, when the line has one.
+    period: Option<Range<usize>>,
+    /// The sample's only frame follows the event on the same line (perf script without a
+    /// callchain prints `ip sym (dso)` there).
+    inline_stack: bool,
+}
+
+/// Split an event line (`stress-ng-cpu 11923 [000] 681.788644: 10101010 cpu-clock:`) the
+/// way inferno does, so that the event name and the period found here are the ones inferno
+/// would use: the task id is the first all-digit word after the comm (the comm may hold
+/// spaces, digits and colons), the event is the last word between the next two colons.
+fn split_event_line(line: &str) -> Option<EventLine<'_>> {
+    let after_task_id = task_id_end(line)?;
+    let time_colon = after_task_id + line.get(after_task_id..)?.find(':')?;
+    let segment_start = time_colon + 1;
+    let tail = line.get(segment_start..)?;
+    let event_colon = tail.find(':').unwrap_or(tail.len());
+    let segment = tail.get(..event_colon)?;
+    let after_event = tail.get(event_colon + 1..).unwrap_or_default();
+    let inline_stack = after_event
+        .find([':', ' '])
+        .and_then(|cut| after_event.get(cut + 1..))
+        .is_some_and(|frame| !frame.trim().is_empty());
+    let event_start = segment.rfind(' ').map_or(0, |space| space + 1);
+    let event = segment.get(event_start..)?;
+    let before_event = segment.get(..event_start.saturating_sub(1))?;
+    let period_start = before_event.rfind(' ').map_or(0, |space| space + 1);
+    let period = before_event.get(period_start..)?;
+    let period = (period.parse::<u64>().is_ok())
+        .then(|| segment_start + period_start..segment_start + period_start + period.len());
+    Some(EventLine {
+        event,
+        period,
+        inline_stack,
+    })
+}
+
+/// The byte after the space that ends the task id (`1234` or `1234/1235`), which is the
+/// first word of digits and slashes other than the line's first word.
+fn task_id_end(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut word_start = None;
+    for (index, &byte) in bytes.iter().enumerate() {
+        if byte != b' ' {
+            continue;
+        }
+        if let Some(start) = word_start {
+            let word = bytes.get(start..index).unwrap_or_default();
+            if !word.is_empty() && word.iter().all(|&b| b.is_ascii_digit() || b == b'/') {
+                return Some(index + 1);
+            }
+        }
+        word_start = Some(index + 1);
+    }
+    None
+}
+
+/// The script as inferno reads it: one line per `fill_buf`, lent from the caller's bytes,
+/// except event lines with a period, which are copied into `rewritten` without it, and a
+/// stand-in frame for samples without a callchain.
+///
+/// Which line is an event line is decided as inferno decides it, by position (the first
+/// line that is not a comment after a blank line), not by indentation: perf right-aligns
+/// short comms, so an event line can start with a space.
+struct SamplesOnly<'a> {
+    rest: &'a [u8],
+    rewritten: Vec<u8>,
+    current: Current,
+    /// Inside a sample: after its event line, before the blank line that ends it.
+    in_sample: bool,
+    /// An event line was handed out and no stack line has followed it yet.
+    awaiting_stack: bool,
+}
+
+/// The line `fill_buf` is handing out.
+enum Current {
+    /// None yet: the next `fill_buf` takes one from `rest`.
+    Nothing,
+    /// The first `len` bytes of `rest`.
+    Lent { len: usize },
+    /// `rewritten[pos..]`; the line has already left `rest`.
+    Rewritten { pos: usize },
+}
+
+/// What a line is to the folding.
+enum LineKind {
+    /// A blank line, which ends a sample, or the end of the input (an empty line).
+    End,
+    Event {
+        period: Option<Range<usize>>,
+        inline_stack: bool,
+    },
+    Stack,
+    /// A comment, or a line that is neither event nor stack; inferno skips it.
+    Other,
+}
+
+impl From<EventLine<'_>> for LineKind {
+    fn from(parts: EventLine<'_>) -> Self {
+        LineKind::Event {
+            period: parts.period,
+            inline_stack: parts.inline_stack,
+        }
+    }
+}
+
+/// The frame given to a sample perf printed without a callchain, which inferno would
+/// otherwise drop: folded as `comm;[unknown]`, it still counts.
+const NO_STACK_FRAME: &[u8] = b"\t0 [unknown] ([unknown])\n";
+
+impl<'a> SamplesOnly<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        SamplesOnly {
+            rest: text,
+            rewritten: Vec::new(),
+            current: Current::Nothing,
+            in_sample: false,
+            awaiting_stack: false,
+        }
+    }
+
+    fn take_line(&mut self) -> Current {
+        // `skip_until` on a byte slice finds the newline with std's word-at-a-time search.
+        let mut probe = self.rest;
+        let len = probe.skip_until(b'\n').unwrap_or_default();
+        let (line, after) = self.rest.split_at(len);
+        let kind = self.line_kind(line);
+        if self.awaiting_stack && matches!(kind, LineKind::End | LineKind::Event { .. }) {
+            self.awaiting_stack = false;
+            // Before another event line the sample also needs the blank line that ends it.
+            let end_of_sample: &[u8] = match kind {
+                LineKind::Event { .. } => {
+                    self.in_sample = false;
+                    b"\n"
+                }
+                _ => b"",
+            };
+            return self.hand_out(&[NO_STACK_FRAME, end_of_sample]);
+        }
+        // inferno reads up to a newline, so a last line without one would run into
+        // whatever is handed out after it.
+        let newline: &[u8] = if line.ends_with(b"\n") { b"" } else { b"\n" };
+        let (head, tail): (&[u8], &[u8]) = match kind {
+            LineKind::End if line.is_empty() => return Current::Nothing,
+            LineKind::End => {
+                self.in_sample = false;
+                (line, b"")
+            }
+            LineKind::Event {
+                period,
+                inline_stack,
+            } => {
+                self.in_sample = !inline_stack;
+                self.awaiting_stack = !inline_stack;
+                match period {
+                    Some(period) => (
+                        line.get(..period.start).unwrap_or_default(),
+                        line.get(period.end..).unwrap_or_default(),
+                    ),
+                    None => (line, b""),
+                }
+            }
+            LineKind::Stack => {
+                self.awaiting_stack = false;
+                (line, b"")
+            }
+            LineKind::Other => (line, b""),
+        };
+        if head.len() == len && newline.is_empty() {
+            return Current::Lent { len };
+        }
+        self.rest = after;
+        self.hand_out(&[head, tail, newline])
+    }
+
+    fn line_kind(&self, line: &[u8]) -> LineKind {
+        if line.first() == Some(&b'#') {
+            return LineKind::Other;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return LineKind::End;
+        }
+        let as_event = || std::str::from_utf8(line).ok().and_then(split_event_line);
+        if !self.in_sample {
+            return as_event().map_or(LineKind::Other, LineKind::from);
+        }
+        // A sample with no stack line yet, followed at once by a line that reads as an
+        // event (perf printed neither callchain nor blank line): end the sample there
+        // rather than fold the event line as a frame. Stack lines start with a tab.
+        if self.awaiting_stack
+            && line.first() != Some(&b'\t')
+            && let Some(parts) = as_event().filter(|parts| !parts.event.is_empty())
+        {
+            return LineKind::from(parts);
+        }
+        LineKind::Stack
+    }
+
+    /// Hand out a line that is not in `rest` as it is.
+    fn hand_out(&mut self, pieces: &[&[u8]]) -> Current {
+        self.rewritten.clear();
+        for piece in pieces {
+            self.rewritten.extend_from_slice(piece);
+        }
+        Current::Rewritten { pos: 0 }
+    }
+}
+
+impl Read for SamplesOnly<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let amount = available.len().min(buf.len());
+        buf[..amount].copy_from_slice(&available[..amount]);
+        self.consume(amount);
+        Ok(amount)
+    }
+}
+
+impl BufRead for SamplesOnly<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if matches!(self.current, Current::Nothing) {
+            self.current = self.take_line();
+        }
+        Ok(match self.current {
+            Current::Nothing => &[],
+            Current::Lent { len } => self.rest.get(..len).unwrap_or_default(),
+            Current::Rewritten { pos } => self.rewritten.get(pos..).unwrap_or_default(),
+        })
+    }
+
+    fn consume(&mut self, amount: usize) {
+        match &mut self.current {
+            Current::Nothing => {}
+            Current::Lent { len } => {
+                let amount = amount.min(*len);
+                self.rest = self.rest.get(amount..).unwrap_or_default();
+                *len -= amount;
+                if *len == 0 {
+                    self.current = Current::Nothing;
+                }
+            }
+            Current::Rewritten { pos } => {
+                *pos = pos.saturating_add(amount);
+                if *pos >= self.rewritten.len() {
+                    self.current = Current::Nothing;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_lines_split_like_inferno_reads_them() {
+        let line = "stress-ng-cpu 11923 [000]   681.788644:   10101010 cpu-clock: ";
+        let parts = split_event_line(line).unwrap();
+        assert_eq!(parts.event, "cpu-clock");
+        assert_eq!(&line[parts.period.unwrap()], "10101010");
+
+        let no_period = "stress-ng-cpu  7458/7458    415.989428: cpu-clock: ";
+        assert_eq!(
+            split_event_line(no_period),
+            Some(EventLine {
+                event: "cpu-clock",
+                period: None,
+                inline_stack: false,
+            })
+        );
+
+        let spaced_comm = "opt 0tunt3oq5pi 11934 [001]   681.791747:   10101010 cpu-clock: ";
+        assert_eq!(split_event_line(spaced_comm).unwrap().event, "cpu-clock");
+
+        let colon_comm = "kworker/0:1-ev 42 [001] 1.5: 1 cycles:uppp: ";
+        assert_eq!(split_event_line(colon_comm).unwrap().event, "cycles");
+
+        assert_eq!(split_event_line("hello world"), None);
+        assert_eq!(split_event_line(""), None);
+    }
+
+    #[test]
+    fn periods_are_dropped_so_each_sample_counts_once() {
+        let script = b"app 10 [000] 1.0: 10101010 cpu-clock: \n\
+            \t 1 leaf+0x1 (/bin/app)\n\t 2 main+0x2 (/bin/app)\n\n\
+            app 10 [000] 1.1: 10101010 cpu-clock: \n\
+            \t 1 leaf+0x3 (/bin/app)\n\t 2 main+0x2 (/bin/app)\n";
+        let folded = fold_perf_script(script).unwrap();
+        assert_eq!(folded.lines, vec![("app;main;leaf".to_owned(), 2)]);
+        assert_eq!(folded.total_samples, 2);
+    }
+
+    #[test]
+    fn a_sample_without_a_callchain_still_counts() {
+        let script = b"app 10 1.0: cpu-clock: \n\napp 10 1.1: 3 cpu-clock: \n\t 1 work (/bin/app)\n\n\
+            app 10 1.2: cpu-clock: \napp 10 1.3: cpu-clock:  ffff work (/bin/app)\n\napp 10 1.4: cpu-clock:";
+        let folded = fold_perf_script(script).unwrap();
+        assert_eq!(
+            folded.lines,
+            vec![("app;[unknown]".to_owned(), 3), ("app;work".to_owned(), 2)]
+        );
+    }
+
+    #[test]
+    fn right_aligned_comms_and_one_line_samples_fold() {
+        let script =
+            b"   app 10 [000] 1.0:   10101010 cpu-clock:      7f _int_free+0xd (/lib/libc.so.6)\n\
+            \x20  app 10 [001] 1.1:   10101010 cpu-clock:      7f _int_free+0x9 (/lib/libc.so.6)\n";
+        let folded = fold_perf_script(script).unwrap();
+        assert_eq!(folded.lines, vec![("app;_int_free".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn only_the_first_event_type_is_folded() {
+        let script = b"app 10 1.0: cpu-clock: \n\t 1 work (/bin/app)\n\n\
+            app 10 1.1: page-faults: \n\t 1 fault (/bin/app)\n\n";
+        let folded = fold_perf_script(script).unwrap();
+        assert_eq!(folded.lines, vec![("app;work".to_owned(), 1)]);
+    }
+
+    #[test]
+    fn no_event_line_is_an_empty_profile() {
+        for script in [&b""[..], b"\n\n", b"# ========\n# captured on: x\n\n"] {
+            assert_eq!(fold_perf_script(script).unwrap(), Folded::default());
+        }
+    }
+
+    #[test]
+    fn input_that_is_not_a_script_is_refused_with_its_line() {
+        let error = fold_perf_script(b"# header\n\nPERFILE2\x00\x01\n\nmore\n").unwrap_err();
+        match error {
+            ProfileError::NotPerfScript { line, found } => {
+                assert_eq!(line, 3);
+                assert!(found.starts_with("PERFILE2"), "{found}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            fold_perf_script(b"hello world 12 x\n\n"),
+            Err(ProfileError::NotPerfScript { line: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn garbled_lines_after_a_good_start_never_panic() {
+        let mut script = b"app 10 [000] 1.0: 5 cpu-clock: \n\t 1 main (/bin/app)\n\n".to_vec();
+        let garbage: [&[u8]; 7] = [
+            b"\xff\xfe\x00garbage\n",
+            b"\t\n",
+            b"x 1 2:\n\t (\n\t a b )\n\n",
+            b"app 12 1.2: 99999999999999999999999 cpu-clock:\n\t 1 f (m)\n\n",
+            b"\t 7 orphan (/bin/app)\n",
+            b"app 13 [000] 1.3: cpu-clock:  ffff main (/bin/app)\n",
+            b"app 14",
+        ];
+        for piece in garbage {
+            script.extend_from_slice(piece);
+            let _ = fold_perf_script(&script);
+        }
+    }
+
+    #[test]
+    fn a_name_inferno_cannot_slice_is_an_error_not_an_abort() {
+        // 17 bytes from the end falls inside the `é`, where inferno looks for a Rust hash.
+        let script =
+            b"app 11 [000] 1.1: 5 cpu-clock: \n\t 1 \xc3\xa9aaaaaaaaaaaaaaaa (/bin/app)\n\n";
+        assert!(matches!(
+            fold_perf_script(script),
+            Err(ProfileError::Inferno(_))
+        ));
+    }
+
+    #[test]
+    fn folded_text_round_trips() {
+        let folded = Folded {
+            lines: vec![
+                ("a;<b as c>::d".to_owned(), 3),
+                ("a;e".to_owned(), u64::MAX - 3),
+            ],
+            total_samples: u64::MAX,
+        };
+        assert_eq!(Folded::from_text(&folded.to_text()).unwrap(), folded);
+        assert!(matches!(
+            Folded::from_text("a;b 1\nnot folded\n"),
+            Err(ProfileError::NotFolded { line: 2, .. })
+        ));
+        assert!(Folded::from_text(" 5\n").is_err());
+    }
+}

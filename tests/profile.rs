@@ -1,0 +1,158 @@
+//! Real perf 6.1 output captured on this project's VM, folded and parsed, against goldens
+//! beside it. A golden is rewritten only on purpose: `SNAPSHOTS=overwrite cargo test`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use perf_manual::parse::perf_trace;
+use perf_manual::profile::{ProfileError, flamegraph_svg, fold_perf_script, top_functions};
+
+fn data_dir(tool: &str, variant: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(tool)
+        .join("6.1")
+        .join(variant)
+}
+
+/// Compare `actual` with the golden at `path`, or write it when SNAPSHOTS=overwrite.
+fn golden(path: &Path, actual: &str) {
+    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+        fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = fs::read_to_string(path).unwrap_or_else(|error| {
+        panic!(
+            "{}: {error}; create it with SNAPSHOTS=overwrite",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs from what the code produces now; if the change is meant, \
+         regenerate with SNAPSHOTS=overwrite and review the diff",
+        path.display()
+    );
+}
+
+/// `dropped`: samples whose every frame inferno skips (a name starting with `(`, as C++'s
+/// `(anonymous namespace)::f`), counted by eye in the script.
+fn check_profile(variant: &str, dropped: u64) {
+    let dir = data_dir("perf", variant);
+    let script = fs::read(dir.join("perf.script")).unwrap();
+    let folded = fold_perf_script(&script).unwrap();
+    golden(&dir.join("expected.folded"), &folded.to_text());
+    let top = top_functions(&folded, 20);
+    let json = serde_json::to_string_pretty(&top).unwrap() + "\n";
+    golden(&dir.join("expected.top.json"), &json);
+
+    let events = script
+        .split(|&byte| byte == b'\n')
+        .filter(|line| {
+            line.first() != Some(&b'\t') && line.windows(11).any(|w| w == b" cpu-clock:")
+        })
+        .count() as u64;
+    assert_eq!(
+        folded.total_samples,
+        events - dropped,
+        "one count per sample"
+    );
+    let svg = String::from_utf8(flamegraph_svg(&folded, variant).unwrap()).unwrap();
+    assert!(svg.contains(&top[0].function.replace('<', "&lt;").replace('>', "&gt;")));
+}
+
+#[test]
+fn frame_pointer_profile_folds_to_its_golden() {
+    check_profile("fp", 3);
+}
+
+#[test]
+fn dwarf_profile_folds_to_its_golden() {
+    check_profile("dwarf", 0);
+}
+
+#[test]
+fn dwarf_profile_with_inlined_frames_folds_to_its_golden() {
+    check_profile("dwarf-inline", 0);
+}
+
+#[test]
+fn profile_without_callchains_folds_to_its_golden() {
+    check_profile("no-callgraph", 0);
+}
+
+#[test]
+fn stripped_stress_ng_frames_fold_to_its_module_and_libm_is_named() {
+    let script = fs::read(data_dir("perf", "dwarf-inline").join("perf.script")).unwrap();
+    let folded = fold_perf_script(&script).unwrap();
+    let text = folded.to_text();
+    assert!(text.contains(
+        "stress-ng-cpu;[stress-ng];__libc_start_main_impl;__libc_start_call_main;[stress-ng];"
+    ));
+    assert!(text.contains(";__sincos_fma;do_sin "));
+}
+
+fn check_trace(variant: &str) {
+    let dir = data_dir("perf_trace", variant);
+    let text = fs::read_to_string(dir.join("trace.txt")).unwrap();
+    let parsed = perf_trace::parse("trace/syscalls.txt", &text);
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let json = serde_json::to_string_pretty(&parsed).unwrap() + "\n";
+    golden(&dir.join("expected.json"), &json);
+}
+
+#[test]
+fn system_wide_trace_summary_parses_to_its_golden() {
+    check_trace("system-wide");
+}
+
+#[test]
+fn per_process_trace_summary_parses_to_its_golden() {
+    check_trace("pid");
+}
+
+#[test]
+fn trace_summary_with_sched_runtime_parses_to_its_golden() {
+    check_trace("pid-sched");
+}
+
+#[test]
+fn trace_summary_with_faults_and_empty_tables_parses_to_its_golden() {
+    check_trace("pid-faults-sched");
+}
+
+/// Cut and mangled copies of real output: the fold and the parser must neither panic nor
+/// (for ASCII damage, which inferno slices safely) report inferno failing, which would hide
+/// a panic of our own under `catch_unwind`.
+#[test]
+fn cut_and_mangled_output_never_panics() {
+    let script = fs::read(data_dir("perf", "dwarf-inline").join("perf.script")).unwrap();
+    let trace = fs::read(data_dir("perf_trace", "pid").join("trace.txt")).unwrap();
+    let alphabet = b" \t\n:#()[]/;+%,.-0123456789abcxyz";
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut random = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below.max(1) as u64) as usize
+    };
+    for round in 0..60 {
+        for original in [&script, &trace] {
+            let mut bytes = original.to_vec();
+            if round % 3 == 0 {
+                bytes.truncate(random(bytes.len()));
+            } else {
+                for _ in 0..round {
+                    let at = random(bytes.len());
+                    if let Some(byte) = bytes.get_mut(at) {
+                        *byte = alphabet[random(alphabet.len())];
+                    }
+                }
+            }
+            if let Err(ProfileError::Inferno(error)) = fold_perf_script(&bytes) {
+                panic!("round {round}: {error}");
+            }
+            perf_trace::parse("t", &String::from_utf8_lossy(&bytes));
+        }
+    }
+}
