@@ -131,7 +131,6 @@ pub struct StepArgs {
     /// perf-record: samples per second (default 99).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frequency: Option<u32>,
-    /// perf-record: record call graphs (default true).
     /// perf-record: record call graphs, unwound with DWARF (default true).
     pub call_graph: Option<bool>,
     /// perf-record, perf-trace: whom to observe: `all` (default, the whole system), `busiest`
