@@ -41,7 +41,19 @@ pub fn record(context: &ToolContext<'_>) -> Vec<Invocation> {
     argv.extend(target_args(context.pids));
     argv.extend(["-o".into(), data.clone(), "--".into(), "sleep".into()]);
     argv.push(record_seconds(context));
-    let script = ["perf", "script", "-i", &data].map(String::from).to_vec();
+    // `--no-inline`: without libbfd, perf resolves inline frames through addr2line, which can
+    // take minutes; the fields are what the fold needs (the time stamp marks event lines).
+    let script = [
+        "perf",
+        "script",
+        "--no-inline",
+        "-F",
+        "comm,pid,tid,cpu,time,event,ip,sym,dso",
+        "-i",
+        &data,
+    ]
+    .map(String::from)
+    .to_vec();
     vec![
         Invocation {
             argv,
