@@ -72,12 +72,19 @@ pub fn run_phase(run: &PhaseRun<'_>) -> Vec<StepRecord> {
         steps: run.phase.steps.len(),
     });
     let deadline = Instant::now() + run.phase.time_box;
+    let stagger = stagger(run.interval, run.phase.steps.len());
     std::thread::scope(|scope| {
         let handles: Vec<_> = run
             .phase
             .steps
             .iter()
-            .map(|step| scope.spawn(move || run_step(run, step, deadline)))
+            .enumerate()
+            .map(|(index, step)| {
+                scope.spawn(move || {
+                    std::thread::sleep(stagger * index as u32);
+                    run_step(run, step, deadline)
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -95,6 +102,16 @@ pub fn run_phase(run: &PhaseRun<'_>) -> Vec<StepRecord> {
             })
             .collect()
     })
+}
+
+/// How far apart the steps of a phase start. Started together, the interval tools all wake
+/// at the same instant every interval and see each other running: on an idle two-CPU machine
+/// vmstat then reports three runnable threads instead of one. Spread over the interval, each
+/// samples while the others sleep. The last step starts within 0.8 s, inside the second every
+/// interval tool is given to finish (see `schedule::sample_count`).
+fn stagger(interval: Duration, steps: usize) -> Duration {
+    let steps = steps.max(1) as u32;
+    (interval / (steps + 1)).min(Duration::from_millis(800) / steps)
 }
 
 /// A record for a step that did not run.
@@ -279,9 +296,12 @@ pub fn private_dir(path: &Path) -> std::io::Result<()> {
 }
 
 fn first_stderr_line(raw_dir: &Path, record: &StepRecord) -> Option<String> {
+    // The command that failed is the last one run: its complaint, not an earlier one's chatter.
     record
         .commands
         .iter()
+        .rev()
+        .take(1)
         .filter(|command| !command.stderr.is_empty())
         .find_map(|command| {
             let text = std::fs::read_to_string(raw_dir.join(&command.stderr)).ok()?;
@@ -325,4 +345,22 @@ fn run_sampler(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> Ste
     }
     record.end = now_stamp();
     record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_start_spread_over_the_interval_and_within_a_second() {
+        assert_eq!(
+            stagger(Duration::from_secs(1), 4),
+            Duration::from_millis(200)
+        );
+        assert_eq!(
+            stagger(Duration::from_secs(10), 4),
+            Duration::from_millis(200)
+        );
+        assert!(stagger(Duration::from_secs(1), 9) * 8 < Duration::from_secs(1));
+    }
 }

@@ -236,6 +236,7 @@ pub fn render(template: &str, data: &ReportData) -> Result<String, String> {
     handlebars.set_strict_mode(false);
     handlebars.register_helper("fmt", Box::new(format_number));
     handlebars.register_helper("upper", Box::new(upper));
+    handlebars.register_helper("inc", Box::new(increment));
     handlebars
         .register_partial("cell", CELL_PARTIAL)
         .map_err(|err| format!("bad partial: {err}"))?;
@@ -274,6 +275,22 @@ fn format_number(
         None => value.map(|v| v.to_string()).unwrap_or_default(),
     };
     out.write(&text)?;
+    Ok(())
+}
+
+/// `{{inc @index}}`: numbering from one.
+fn increment(
+    helper: &handlebars::Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &handlebars::Context,
+    _: &mut handlebars::RenderContext<'_, '_>,
+    out: &mut dyn handlebars::Output,
+) -> handlebars::HelperResult {
+    let index = helper
+        .param(0)
+        .and_then(|p| p.value().as_u64())
+        .unwrap_or_default();
+    out.write(&(index + 1).to_string())?;
     Ok(())
 }
 

@@ -44,7 +44,18 @@ pub struct UseRow {
 
 /// Build the table from the rules and how they were judged.
 pub fn use_table(rules: &[Rule], judgement: &Judgement) -> Vec<UseRow> {
-    let mut resources: Vec<String> = RESOURCES.iter().map(|r| r.to_string()).collect();
+    // The usual resources in their usual order, then any other a rule names; a resource no
+    // USE rule looks at is left out rather than shown as an empty row.
+    let judged = |resource: &str| {
+        rules
+            .iter()
+            .any(|rule| rule.resource == resource && SIGNALS.contains(&rule.signal))
+    };
+    let mut resources: Vec<String> = RESOURCES
+        .iter()
+        .filter(|resource| judged(resource))
+        .map(|resource| resource.to_string())
+        .collect();
     for rule in rules {
         if SIGNALS.contains(&rule.signal) && !resources.contains(&rule.resource) {
             resources.push(rule.resource.clone());

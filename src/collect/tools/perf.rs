@@ -42,13 +42,14 @@ pub fn record(context: &ToolContext<'_>) -> Vec<Invocation> {
     argv.extend(["-o".into(), data.clone(), "--".into(), "sleep".into()]);
     argv.push(record_seconds(context));
     // `--no-inline`: without libbfd, perf resolves inline frames through addr2line, which can
-    // take minutes; the fields are what the fold needs (the time stamp marks event lines).
+    // take minutes. The fields are what the fold needs (the time stamp marks event lines);
+    // not `cpu`, which samples recorded per process (`-p`) do not have.
     let script = [
         "perf",
         "script",
         "--no-inline",
         "-F",
-        "comm,pid,tid,cpu,time,event,ip,sym,dso",
+        "comm,pid,tid,time,event,ip,sym,dso",
         "-i",
         &data,
     ]
