@@ -129,6 +129,69 @@ fn cpu_saturation_is_the_top_finding_and_the_profile_names_stress_ng() {
     assert!(svg.contains("stress-ng") && svg.contains(hottest_named));
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("## USE method") && report.contains("analysis/flamegraph.svg"));
+
+    // Judged again afterwards from the directory alone, the verdict is the same.
+    let again = analyze(&out);
+    assert_eq!(finding_ids(&again), finding_ids(&json));
+}
+
+/// `collect` writes the seed's layout; `analyze` of that directory names the loaded resource.
+#[test]
+fn collect_then_analyze_names_the_loaded_resource() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !(have("stress-ng") && have("mpstat")) {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("capture");
+    let _load = Load::start(&["--cpu", "4", "--timeout", "60s"]);
+    let status = Command::new(BIN)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "collect",
+            "--suite",
+            "triage",
+            "--duration",
+            "16s",
+            "--output",
+        ])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    for file in [
+        "cpu/mpstat.txt",
+        "memory/vmstat.txt",
+        "disk/iostat.txt",
+        "network/sar_dev.txt",
+    ] {
+        assert!(
+            data.join(file).is_file(),
+            "{file} missing from the seed's layout"
+        );
+    }
+    let json = analyze(&data);
+    assert_eq!(top_finding(&json).0, "cpu", "{:#}", json["findings"]);
+}
+
+fn analyze(dir: &Path) -> serde_json::Value {
+    let output = Command::new(BIN)
+        .args(["analyze", "--format", "json", "--data"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+fn finding_ids(json: &serde_json::Value) -> Vec<String> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap_or("").to_string())
+        .collect()
 }
 
 #[test]
