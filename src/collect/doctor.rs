@@ -43,11 +43,7 @@ pub fn doctor(scratch: &Path) -> Vec<Check> {
         "/proc/pressure/cpu",
         "boot with psi=1 (CONFIG_PSI)",
     ));
-    checks.push(file_check(
-        "cgroup v2",
-        "/sys/fs/cgroup/cgroup.controllers",
-        "",
-    ));
+    checks.push(cgroup2_check());
     checks.push(file_check(
         "cgroup v1 memory controller",
         "/sys/fs/cgroup/memory/memory.limit_in_bytes",
@@ -62,12 +58,7 @@ pub fn doctor(scratch: &Path) -> Vec<Check> {
             &["perf", "record", "-e", "cpu-clock", "-o"],
             "on-CPU profiles will be missing",
         ));
-        checks.push(probe(
-            scratch,
-            "perf hardware counters (cycles)",
-            &["perf", "record", "-e", "cycles", "-o"],
-            "a VM without a virtual PMU: cpu-clock is used instead",
-        ));
+        checks.push(hardware_counters(scratch));
     }
     checks
 }
@@ -161,6 +152,41 @@ fn probe(scratch: &Path, name: &str, argv_prefix: &[&str], consequence: &str) ->
         } else {
             consequence.to_string()
         },
+    }
+}
+
+/// `perf record -e cycles` quietly falls back to cpu-clock where there is no PMU (most VMs),
+/// so ask `perf stat`, which says `<not supported>`.
+fn hardware_counters(scratch: &Path) -> Check {
+    let argv: Vec<String> = ["perf", "stat", "-x", ",", "-e", "cycles", "--", "true"]
+        .map(String::from)
+        .to_vec();
+    let (ran, output) = run_probe(scratch, &argv);
+    let ok = ran && !output.contains("<not supported>") && !output.contains("<not counted>");
+    Check {
+        name: "perf hardware counters (cycles)".into(),
+        ok,
+        detail: if ok { "counted".into() } else { "not supported".into() },
+        hint: if ok {
+            String::new()
+        } else {
+            "no PMU (a VM?): profiles use the cpu-clock software event".into()
+        },
+    }
+}
+
+/// cgroup v2 is mounted at /sys/fs/cgroup, or beside v1 at /sys/fs/cgroup/unified.
+fn cgroup2_check() -> Check {
+    let candidates = [
+        "/sys/fs/cgroup/cgroup.controllers",
+        "/sys/fs/cgroup/unified/cgroup.controllers",
+    ];
+    let found = candidates.iter().find(|path| std::fs::read(path).is_ok());
+    Check {
+        name: "cgroup v2".into(),
+        ok: found.is_some(),
+        detail: found.map_or("not mounted".into(), |path| format!("{path} readable")),
+        hint: String::new(),
     }
 }
 
