@@ -200,7 +200,42 @@ fn tables(records: &[Record]) -> Vec<String> {
     tables
 }
 
+/// One row of the syscall table: a process's syscall, summed over the trace.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct SyscallRow {
+    pub process: String,
+    pub pid: String,
+    pub syscall: String,
+    pub calls: f64,
+    pub errors: f64,
+    pub total_ms: f64,
+    pub max_ms: f64,
+}
+
 impl Analysis {
+    /// The syscalls that took the most time in `perf trace -s` summaries, most first.
+    pub fn top_syscalls(&self, top: usize) -> Vec<SyscallRow> {
+        let label = |record: &Record, name: &str| record.labels.get(name).cloned().unwrap_or_default();
+        let field = |record: &Record, name: &str| record.fields.get(name).copied().unwrap_or(0.0);
+        let mut rows: Vec<SyscallRow> = self
+            .records
+            .iter()
+            .filter(|record| record.table == "syscalls")
+            .map(|record| SyscallRow {
+                process: label(record, "comm"),
+                pid: label(record, "pid"),
+                syscall: label(record, "syscall"),
+                calls: field(record, "calls"),
+                errors: field(record, "errors"),
+                total_ms: field(record, "total_ms"),
+                max_ms: field(record, "max_ms"),
+            })
+            .collect();
+        rows.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
+        rows.truncate(top);
+        rows
+    }
+
     /// Evaluate `rules` over the records. `host` fills what the files did not reveal.
     pub fn judge(&mut self, rules: &[Rule], host: &HostFacts) {
         let mut facts = self.host.clone();

@@ -42,6 +42,9 @@ pub struct ReportData {
     /// sysstat tables computed from /proc because the tool's output was missing.
     pub stand_ins: Vec<String>,
     pub profiles: Vec<ProfileData>,
+    /// The syscalls that took the most time (perf trace -s), most first.
+    #[serde(default)]
+    pub syscalls: Vec<crate::analysis::SyscallRow>,
     pub files: Vec<FileData>,
     pub warnings: Vec<String>,
 }
@@ -118,6 +121,9 @@ pub struct Inputs<'a> {
 
 /// One USE table cell: `{{> cell utilization}}`.
 const CELL_PARTIAL: &str = "{{#if (eq status \"finding\")}}**{{upper severity}}** {{detail}}{{else if (eq status \"ok\")}}ok{{#if detail}} ({{detail}}){{/if}}{{else if (eq status \"no_data\")}}no data{{else}}–{{/if}}";
+
+/// How many syscall rows a report lists.
+const SYSCALLS_SHOWN: usize = 15;
 
 /// How many parse warnings a report lists before it says "and N more".
 const WARNINGS_SHOWN: usize = 20;
@@ -209,6 +215,7 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
                 top: profile.top.iter().map(HotFunctionData::from).collect(),
             })
             .collect(),
+        syscalls: inputs.analysis.top_syscalls(SYSCALLS_SHOWN),
         files: inputs
             .analysis
             .files
