@@ -7,9 +7,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use perf_manual::parse::procfs;
+use perf_manual::playbook::{self, check::check};
 use perf_manual::record::fallback::fill_missing;
 use perf_manual::record::units::unit_of;
-use perf_manual::record::{Parsed, Record, Unit};
+use perf_manual::record::{Dataset, HostFacts, Parsed, Record, Unit};
+use perf_manual::rules::evaluate_all;
 
 fn fixture_dir(set: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -73,6 +75,11 @@ fn plain_snapshots_match_golden() {
 #[test]
 fn broken_files_match_golden() {
     check_golden("broken");
+}
+
+#[test]
+fn net_series_match_golden() {
+    check_golden("net");
 }
 
 #[test]
@@ -196,6 +203,20 @@ fn one_plain_snapshot_gives_instant_fields_and_no_rates() {
     assert!(sets["vmstat.txt"].records.is_empty());
     assert!(sets["diskstats.txt"].records.is_empty());
     assert!(sets["net_dev.txt"].records.is_empty());
+    let tcp = records_of(&sets["net_snmp.txt"], "tcp");
+    assert_eq!(tcp.len(), 1);
+    assert_eq!(
+        tcp[0].fields.keys().collect::<Vec<_>>(),
+        ["curr_estab"],
+        "no rate from one snapshot"
+    );
+    assert!(sets["net_netstat.txt"].records.is_empty());
+    assert_eq!(
+        records_of(&sets["net_sockstat.txt"], "sockstat")[0]
+            .fields
+            .len(),
+        7
+    );
     let stat = &sets["stat.txt"];
     assert_eq!(
         stat.records.len(),
@@ -245,7 +266,7 @@ fn broken_files_warn_with_file_and_line_and_parse_the_rest() {
 
 #[test]
 fn no_prefix_of_any_fixture_panics() {
-    for set in ["loaded", "plain", "broken"] {
+    for set in ["loaded", "plain", "broken", "net"] {
         for entry in fs::read_dir(fixture_dir(set)).unwrap() {
             let path = entry.unwrap().path();
             let text = fs::read_to_string(&path).unwrap();
@@ -348,4 +369,105 @@ fn procfs_tables_have_their_units() {
     assert_eq!(unit_of("diskstats", "r_await"), Unit::Milliseconds);
     assert_eq!(unit_of("net_dev", "rxkb_s"), Unit::KiBPerSecond);
     assert_eq!(unit_of("loadavg", "load1"), Unit::Count);
+    assert_eq!(unit_of("tcp", "listen_overflows_s"), Unit::PerSecond);
+    assert_eq!(unit_of("tcp", "listen_overflows_delta"), Unit::Count);
+    assert_eq!(unit_of("tcp", "retrans_pct"), Unit::Percent);
+    assert_eq!(unit_of("tcp", "curr_estab"), Unit::Count);
+    assert_eq!(unit_of("udp", "rcvbuf_errors_s"), Unit::PerSecond);
+    assert_eq!(unit_of("sockstat", "tcp_mem_pages"), Unit::Count);
+    assert_eq!(unit_of("sockstat", "sockets_used"), Unit::Count);
+}
+
+/// The `tcp` fields of the rows of `file` in the `net` capture, in time order.
+fn tcp_rows(sets: &BTreeMap<String, Parsed>, file: &str) -> Vec<BTreeMap<String, f64>> {
+    records_of(&sets[file], "tcp")
+        .into_iter()
+        .map(|r| r.fields)
+        .collect()
+}
+
+#[test]
+fn the_net_capture_shows_the_listen_queue_overflowing() {
+    let sets = parse_set("net");
+    for (file, parsed) in &sets {
+        assert!(parsed.warnings.is_empty(), "{file}: {:?}", parsed.warnings);
+    }
+
+    let netstat = tcp_rows(&sets, "net_netstat.txt");
+    assert_eq!(
+        netstat.len(),
+        2,
+        "a row per interval between three snapshots"
+    );
+    let overflows = netstat
+        .iter()
+        .map(|fields| fields["listen_overflows_delta"])
+        .fold(0.0, f64::max);
+    assert!(overflows > 0.0, "the never-accepting listener overflowed");
+    assert!(netstat.iter().all(|fields| {
+        fields["listen_drops_delta"] >= fields["listen_overflows_delta"]
+            && fields.contains_key("syn_retrans_s")
+            && fields.contains_key("tcp_backlog_drop_s")
+    }));
+
+    let snmp = tcp_rows(&sets, "net_snmp.txt");
+    assert_eq!(snmp.len(), 3, "curr_estab from the first snapshot too");
+    assert!(snmp[1]["active_opens_s"] >= 40.0, "50 clients connected");
+    assert!(
+        snmp[1..]
+            .iter()
+            .all(|fields| fields.contains_key("retrans_pct"))
+    );
+    assert!(!records_of(&sets["net_snmp.txt"], "udp").is_empty());
+
+    let sockets: Vec<f64> = records_of(&sets["net_sockstat.txt"], "sockstat")
+        .iter()
+        .map(|r| r.fields["tcp_inuse"])
+        .collect();
+    assert_eq!(sockets.len(), 3);
+    assert!(sockets[1] >= sockets[0] + 50.0, "listener and clients open");
+    assert!(sockets[2] < sockets[1], "and closed: {sockets:?}");
+}
+
+#[test]
+fn network_stack_rules_see_the_listen_overflow_and_nothing_else() {
+    let rules_file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks/rules/use-network-stack.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let playbook_path = dir.path().join("stack.toml");
+    let playbook_text = format!(
+        "name = \"stack\"\nsummary = \"TCP/IP stack\"\ninterval = \"1s\"\n\
+         include = [{:?}]\n\n[[phase]]\nname = \"use\"\ntime_box = \"10s\"\n\
+         steps = [\"procfs\"]\n",
+        rules_file.to_string_lossy()
+    );
+    fs::write(&playbook_path, playbook_text).unwrap();
+    let loaded = playbook::load(&playbook_path).expect("playbook loads");
+    assert!(check(&loaded).is_empty(), "{:?}", check(&loaded));
+    let rules = &loaded.playbook.rules;
+    assert_eq!(rules.len(), 7);
+    assert!(rules.iter().all(|rule| rule.resource == "network"));
+
+    let records: Vec<Record> = parse_set("net")
+        .into_values()
+        .flat_map(|parsed| parsed.records)
+        .collect();
+    let judgement = evaluate_all(
+        rules,
+        &Dataset::from_records(&records, HostFacts::default()),
+    );
+    assert!(judgement.errors.is_empty(), "{:?}", judgement.errors);
+    let fired: Vec<&str> = judgement.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(fired, ["network-listen-overflows"]);
+    let not_evaluated: Vec<&str> = judgement
+        .not_evaluated
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(
+        not_evaluated,
+        ["network-tcp-retransmits", "network-tcp-resets"],
+        "2 s of data cannot hold for 5 s: {:?}",
+        judgement.not_evaluated
+    );
 }

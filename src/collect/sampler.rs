@@ -15,13 +15,16 @@ use std::{
 };
 
 /// The /proc files sampled and the file each goes to under raw_data/proc/.
-pub const SOURCES: [(&str, &str); 9] = [
+pub const SOURCES: [(&str, &str); 12] = [
     ("/proc/stat", "stat.txt"),
     ("/proc/meminfo", "meminfo.txt"),
     ("/proc/vmstat", "vmstat.txt"),
     ("/proc/loadavg", "loadavg.txt"),
     ("/proc/diskstats", "diskstats.txt"),
     ("/proc/net/dev", "net_dev.txt"),
+    ("/proc/net/snmp", "net_snmp.txt"),
+    ("/proc/net/netstat", "net_netstat.txt"),
+    ("/proc/net/sockstat", "net_sockstat.txt"),
     ("/proc/pressure/cpu", "pressure_cpu.txt"),
     ("/proc/pressure/memory", "pressure_memory.txt"),
     ("/proc/pressure/io", "pressure_io.txt"),

@@ -89,6 +89,9 @@ fn is_procfs_line(line: &str) -> bool {
         "Inter-|",
         "nr_free_pages ",
         "cpu  ",
+        "Ip: Forwarding ",
+        "TcpExt: ",
+        "sockets: used ",
     ];
     KEYED.iter().any(|key| line.starts_with(key)) || is_loadavg(line) || is_diskstats_row(line)
 }
@@ -159,6 +162,9 @@ mod tests {
             "0.12 0.34 0.56 1/234 5678\n",
             " 254       0 vda 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17\n",
             "nr_free_pages 4606871\nnr_zone_inactive_anon 0\n",
+            "Ip: Forwarding DefaultTTL InReceives\nIp: 2 64 7073\n",
+            "TcpExt: SyncookiesSent SyncookiesRecv\nTcpExt: 0 0\n",
+            "sockets: used 12\nTCP: inuse 1 orphan 0 tw 0 alloc 1 mem 121\n",
         ] {
             assert_eq!(sniff(text), Some(Format::Procfs), "{text}");
         }

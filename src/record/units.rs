@@ -95,6 +95,8 @@ pub fn unit_of(table: &str, field: &str) -> Unit {
         ) => Unit::Percent,
         ("diskstats" | "iostat", "rrqm" | "wrqm" | "drqm") => Unit::Percent,
         ("diskstats" | "iostat", f) if f.ends_with("areq_sz") => Unit::KiB,
+        // Socket counts and pages of socket memory, whatever a name ends with.
+        ("sockstat", _) => Unit::Count,
         (_, f) if f.ends_with("await") || f == "svctm" || f.ends_with("_ms") => Unit::Milliseconds,
         (_, f) if f.ends_with("_pct") => Unit::Percent,
         (_, f) if f.ends_with("kb_s") => Unit::KiBPerSecond,
