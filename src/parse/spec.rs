@@ -319,6 +319,12 @@ fn check(
         ));
     }
     let layout = &definition.table;
+    if let Some(index) = layout.labels.iter().position(|label| !is_name(label)) {
+        return Err(at(
+            &["table", "labels", &index.to_string()],
+            "a label name is a lower-case letter, then lower-case letters, digits or `_`".into(),
+        ));
+    }
     if let Some(count) = layout.label_columns
         && layout.labels.len() > count
     {
@@ -498,7 +504,9 @@ fn read_row(spec: &ParserSpec, header: &mut Header, text: &str) -> Result<Row, S
                     .strip_suffix('%')
                     .unwrap_or(cell)
                     .parse()
-                    .map_err(|_| format!("column `{printed}`: `{cell}` is not a number"))?;
+                    .ok()
+                    .filter(|value: &f64| value.is_finite())
+                    .ok_or_else(|| format!("column `{printed}`: `{cell}` is not a number"))?;
                 row.fields.insert(name.clone(), value * scale);
             }
         }
@@ -622,9 +630,13 @@ mod tests {
     fn bad_rows_are_warned_about_and_skipped() {
         let spec =
             spec("name = \"n\"\n[recognize]\nheader = '^ +a +b'\n[table]\nlabels = [\"k\"]\n");
-        let parsed = parse(&spec, "f", "   a  b\nx: 1 2\ny: 1\nz: 1 q\nx: 3 4\n");
+        let parsed = parse(
+            &spec,
+            "f",
+            "   a  b\nx: 1 2\ny: 1\nz: 1 q\nw: NaN 2\nx: 3 4\n",
+        );
         let lines: Vec<usize> = parsed.warnings.iter().map(|w| w.line).collect();
-        assert_eq!(lines, vec![3, 4]);
+        assert_eq!(lines, vec![3, 4, 5]);
         assert!(parsed.warnings[1].message.contains("`q` is not a number"));
         let times: Vec<f64> = parsed.records.iter().map(|r| r.time).collect();
         assert_eq!(times, vec![0.0, 1.0]);
