@@ -5,16 +5,21 @@
 //! `run` judges its own raw_data/ through this same path, so `analyze` on a copy gives the
 //! same verdict.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::{
-    parse::{self, Format, sniff::sniff},
+    parse::{
+        self, Format,
+        sniff::sniff,
+        spec::{self, ParserSpec},
+    },
     playbook::Rule,
     profile::{self, Folded, HotFunction},
-    record::{Dataset, HostFacts, ParseWarning, Record, fallback},
+    record::{Dataset, HostFacts, ParseWarning, Record, Unit, fallback},
     rules::eval::{Judgement, evaluate_all},
 };
 
@@ -36,7 +41,7 @@ pub struct FileReport {
     pub records: usize,
     pub warnings: usize,
     pub bytes: u64,
-    /// Why it was not recognized, when it was not.
+    /// Why it was not recognized, when it was not; `spec:<name>` when a parser spec read it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -61,6 +66,9 @@ pub struct Analysis {
     pub profiles: Vec<ProfileSummary>,
     #[serde(skip)]
     pub records: Vec<Record>,
+    /// Units of the series of tables read by parser specs (`free.total` → KiB).
+    #[serde(skip)]
+    pub units: BTreeMap<String, Unit>,
     #[serde(skip)]
     pub judgement: Judgement,
 }
@@ -88,14 +96,67 @@ pub fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
     Ok(files)
 }
 
+/// Where parser specs are read from, relative to the current directory.
+pub const PARSERS_DIR: &str = "parsers";
+
+/// Every `*.toml` parser spec in `dir`, in file-name order (the first that recognizes a file
+/// reads it), and a warning for each that could not be read or is wrong. A missing directory
+/// is no spec and no warning.
+pub fn load_specs(dir: &Path) -> (Vec<ParserSpec>, Vec<ParseWarning>) {
+    let mut specs = Vec::new();
+    let mut warnings = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (specs, warnings);
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let name = path.display().to_string();
+        let loaded = std::fs::read_to_string(&path)
+            .map_err(|err| ParseWarning {
+                file: name.clone(),
+                line: 0,
+                message: format!("parser spec not loaded: {err}"),
+            })
+            .and_then(|text| {
+                ParserSpec::from_toml(&name, &text).map_err(|err| ParseWarning {
+                    file: name.clone(),
+                    line: err.line,
+                    message: format!(
+                        "column {}: parser spec not loaded: {}",
+                        err.column, err.message
+                    ),
+                })
+            });
+        match loaded {
+            Ok(spec) if specs.iter().any(|s: &ParserSpec| s.name() == spec.name()) => warnings
+                .push(ParseWarning {
+                    file: name,
+                    line: 1,
+                    message: format!(
+                        "parser spec not loaded: another spec is named {:?}",
+                        spec.name()
+                    ),
+                }),
+            Ok(spec) => specs.push(spec),
+            Err(warning) => warnings.push(warning),
+        }
+    }
+    (specs, warnings)
+}
+
 /// What one file yielded.
 struct FileOutcome {
     report: FileReport,
     parsed: crate::record::Parsed,
     profile: Option<ProfileSummary>,
+    units: BTreeMap<String, Unit>,
 }
 
-fn read_one(dir: &Path, relative: &str) -> FileOutcome {
+fn read_one(dir: &Path, relative: &str, specs: &[ParserSpec]) -> FileOutcome {
     let path: PathBuf = dir.join(relative);
     let mut report = FileReport {
         path: relative.to_string(),
@@ -109,6 +170,7 @@ fn read_one(dir: &Path, relative: &str) -> FileOutcome {
         report,
         parsed: Default::default(),
         profile: None,
+        units: BTreeMap::new(),
     };
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
@@ -128,8 +190,24 @@ fn read_one(dir: &Path, relative: &str) -> FileOutcome {
         return empty(report);
     }
     let Some(format) = sniff(&text) else {
-        report.note = Some("not recognized".into());
-        return empty(report);
+        return match spec::sniff(specs, &text).map(|index| &specs[index]) {
+            Some(spec) => {
+                let parsed = spec::parse(spec, relative, &text);
+                report.note = Some(format!("spec:{}", spec.name()));
+                report.records = parsed.records.len();
+                report.warnings = parsed.warnings.len();
+                FileOutcome {
+                    report,
+                    units: spec.units(&parsed),
+                    parsed,
+                    profile: None,
+                }
+            }
+            None => {
+                report.note = Some("not recognized".into());
+                empty(report)
+            }
+        };
     };
     report.format = Some(format);
     if format == Format::PerfScript {
@@ -143,6 +221,7 @@ fn read_one(dir: &Path, relative: &str) -> FileOutcome {
                 }),
                 report,
                 parsed: Default::default(),
+                units: BTreeMap::new(),
             },
             Err(err) => {
                 report.note = Some(format!("perf script could not be folded: {err}"));
@@ -157,16 +236,21 @@ fn read_one(dir: &Path, relative: &str) -> FileOutcome {
         report,
         parsed,
         profile: None,
+        units: BTreeMap::new(),
     }
 }
 
-/// Read, recognize and parse every file below `dir`; nothing is judged yet.
-pub fn read_dir(dir: &Path) -> std::io::Result<Analysis> {
+/// Read, recognize and parse every file below `dir`; nothing is judged yet. `specs` are tried
+/// on the files no built-in parser recognizes.
+pub fn read_dir(dir: &Path, specs: &[ParserSpec]) -> std::io::Result<Analysis> {
     let files: Vec<String> = list_files(dir)?
         .into_iter()
         .filter(|file| !is_bookkeeping(file))
         .collect();
-    let outcomes: Vec<FileOutcome> = files.par_iter().map(|file| read_one(dir, file)).collect();
+    let outcomes: Vec<FileOutcome> = files
+        .par_iter()
+        .map(|file| read_one(dir, file, specs))
+        .collect();
     let mut analysis = Analysis {
         files: Vec::new(),
         warnings: Vec::new(),
@@ -174,6 +258,7 @@ pub fn read_dir(dir: &Path) -> std::io::Result<Analysis> {
         stand_ins: Vec::new(),
         profiles: Vec::new(),
         records: Vec::new(),
+        units: BTreeMap::new(),
         judgement: Judgement::default(),
     };
     for outcome in outcomes {
@@ -182,6 +267,7 @@ pub fn read_dir(dir: &Path) -> std::io::Result<Analysis> {
         analysis.records.extend(outcome.parsed.records);
         analysis.warnings.extend(outcome.parsed.warnings);
         analysis.profiles.extend(outcome.profile);
+        analysis.units.extend(outcome.units);
     }
     let before: Vec<String> = tables(&analysis.records);
     fallback::fill_missing(&mut analysis.records);
@@ -240,7 +326,7 @@ impl Analysis {
     pub fn judge(&mut self, rules: &[Rule], host: &HostFacts) {
         let mut facts = self.host.clone();
         facts.merge(host);
-        let data = Dataset::from_records(&self.records, facts);
+        let data = Dataset::from_records(&self.records, facts).with_units(&self.units);
         self.judgement = evaluate_all(rules, &data);
     }
 

@@ -65,9 +65,11 @@ pub struct Judge<'a> {
 
 /// Read, parse, judge and render. Returns the report data and its Markdown.
 pub fn judge_and_render(request: &Judge<'_>) -> Result<(ReportData, String), Failure> {
-    let mut analysis = analysis::read_dir(request.raw_dir).map_err(|err| {
+    let (specs, spec_warnings) = analysis::load_specs(Path::new(analysis::PARSERS_DIR));
+    let mut analysis = analysis::read_dir(request.raw_dir, &specs).map_err(|err| {
         Failure::bad_input(format!("cannot read {}: {err}", request.raw_dir.display()))
     })?;
+    analysis.warnings.extend(spec_warnings);
     analysis.judge(request.rules, request.host);
     let flamegraphs = match request.analysis_dir {
         Some(dir) => write_analysis(dir, request.root, &analysis)?,

@@ -62,12 +62,14 @@ fn collect_phases(
         started: now_stamp(),
         ..Manifest::default()
     };
+    // Spec load errors are listed once, by the judgement at the end of the run.
+    let (specs, _) = analysis::load_specs(Path::new(analysis::PARSERS_DIR));
     for phase in &collection.plan.phases {
         if collection.interrupted.load(Ordering::Relaxed) {
             break;
         }
         let earlier = needs_earlier_data(phase).then(|| {
-            let mut data = analysis::read_dir(collection.raw_dir).ok()?;
+            let mut data = analysis::read_dir(collection.raw_dir, &specs).ok()?;
             data.judge(&collection.playbook.rules, collection.host);
             Some(data)
         });

@@ -8,6 +8,7 @@ pub mod pidstat;
 pub mod procfs;
 pub mod sar;
 pub mod sniff;
+pub mod spec;
 pub mod sysstat;
 pub mod vmstat;
 

@@ -58,6 +58,17 @@ impl Dataset {
         Dataset { series, host }
     }
 
+    /// Set the unit of the series named in `overrides` (`free.total` → KiB): tables read by
+    /// parser specs carry their units in the spec, which [`unit_of`] does not know.
+    pub fn with_units(mut self, overrides: &BTreeMap<String, Unit>) -> Self {
+        for (name, unit) in overrides {
+            for series in self.series.get_mut(name).into_iter().flatten() {
+                series.unit = *unit;
+            }
+        }
+        self
+    }
+
     /// All instances of the series called `name` (`mpstat.busy`).
     pub fn instances(&self, name: &str) -> &[Series] {
         self.series.get(name).map(Vec::as_slice).unwrap_or(&[])
