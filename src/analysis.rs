@@ -301,7 +301,8 @@ pub struct SyscallRow {
 impl Analysis {
     /// The syscalls that took the most time in `perf trace -s` summaries, most first.
     pub fn top_syscalls(&self, top: usize) -> Vec<SyscallRow> {
-        let label = |record: &Record, name: &str| record.labels.get(name).cloned().unwrap_or_default();
+        let label =
+            |record: &Record, name: &str| record.labels.get(name).cloned().unwrap_or_default();
         let field = |record: &Record, name: &str| record.fields.get(name).copied().unwrap_or(0.0);
         let mut rows: Vec<SyscallRow> = self
             .records

@@ -26,6 +26,9 @@ fn doctor_lists_tools_and_kernel_features_as_json() {
         for tool in ["mpstat", "iostat", "sar", "pidstat", "perf", "stress-ng"] {
             assert_eq!(check(tool)["ok"], true, "{tool} missing in CI");
         }
-        assert_eq!(check("perf record -e cpu-clock (software event)")["ok"], true);
+        assert_eq!(
+            check("perf record -e cpu-clock (software event)")["ok"],
+            true
+        );
     }
 }

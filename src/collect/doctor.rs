@@ -166,7 +166,11 @@ fn hardware_counters(scratch: &Path) -> Check {
     Check {
         name: "perf hardware counters (cycles)".into(),
         ok,
-        detail: if ok { "counted".into() } else { "not supported".into() },
+        detail: if ok {
+            "counted".into()
+        } else {
+            "not supported".into()
+        },
         hint: if ok {
             String::new()
         } else {

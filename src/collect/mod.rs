@@ -163,7 +163,14 @@ fn run_step(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRe
         return record;
     }
     let pids: Vec<u32> = match step.args.target.as_deref() {
-        Some("busiest") => run.busiest.to_vec(),
+        // The busiest processes of the last phase may have exited since; perf refuses a list
+        // with a dead PID in it, and with none left the whole system is observed.
+        Some("busiest") => run
+            .busiest
+            .iter()
+            .copied()
+            .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
+            .collect(),
         Some(pid) => pid.parse().map(|pid| vec![pid]).unwrap_or_default(),
         None => Vec::new(),
     };

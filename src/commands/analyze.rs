@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// The rule files shipped with perf_manual, used when a directory comes without a playbook.
-const BUILTIN_RULES: [(&str, &str); 4] = [
+const BUILTIN_RULES: [(&str, &str); 5] = [
     (
         "use-cpu.toml",
         include_str!("../../playbooks/rules/use-cpu.toml"),
@@ -33,6 +33,10 @@ const BUILTIN_RULES: [(&str, &str); 4] = [
     (
         "use-network.toml",
         include_str!("../../playbooks/rules/use-network.toml"),
+    ),
+    (
+        "use-network-stack.toml",
+        include_str!("../../playbooks/rules/use-network-stack.toml"),
     ),
 ];
 
