@@ -84,6 +84,7 @@ pub fn judge_and_render(request: &Judge<'_>) -> Result<(ReportData, String), Fai
         summary: request.summary,
         status: request.status,
         directory: &request.root.display().to_string(),
+        raw_prefix: &raw_prefix(request.root, request.raw_dir),
         analysis: &analysis,
         rules: request.rules,
         manifest: request.manifest,
@@ -102,6 +103,16 @@ pub fn judge_and_render(request: &Judge<'_>) -> Result<(ReportData, String), Fai
         store::write_json(&dir.join("report.json"), &data).map_err(write_error)?;
     }
     Ok((data, markdown))
+}
+
+/// `raw_data/` when the raw files sit in a folder below the report's root, else empty.
+fn raw_prefix(root: &Path, raw_dir: &Path) -> String {
+    match raw_dir.strip_prefix(root) {
+        Ok(relative) if !relative.as_os_str().is_empty() => {
+            format!("{}/", relative.display())
+        }
+        _ => String::new(),
+    }
 }
 
 fn write_error(err: std::io::Error) -> Failure {

@@ -31,6 +31,10 @@ pub struct ReportData {
     pub ended: String,
     /// The investigation or data directory.
     pub directory: String,
+    /// Where the raw files are, relative to `directory` (`raw_data/` in an investigation);
+    /// file paths in `files` and evidence are relative to it.
+    #[serde(default)]
+    pub raw_prefix: String,
     pub host: HostFacts,
     /// One line: the top finding, or that nothing was found.
     pub verdict: String,
@@ -111,6 +115,8 @@ pub struct Inputs<'a> {
     pub summary: &'a str,
     pub status: &'a str,
     pub directory: &'a str,
+    /// The raw files' folder relative to `directory`, with a trailing slash, or empty.
+    pub raw_prefix: &'a str,
     pub analysis: &'a Analysis,
     pub rules: &'a [Rule],
     pub manifest: Option<&'a Manifest>,
@@ -185,6 +191,7 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
             .unwrap_or_default(),
         ended: inputs.manifest.map(|m| m.ended.clone()).unwrap_or_default(),
         directory: inputs.directory.to_string(),
+        raw_prefix: inputs.raw_prefix.to_string(),
         host,
         verdict,
         findings: judgement.findings.clone(),
