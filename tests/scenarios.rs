@@ -273,3 +273,81 @@ fn which(tool: &str) -> Option<PathBuf> {
         .map(|dir| dir.join(tool))
         .find(|candidate| candidate.is_file())
 }
+
+/// A listening socket that never accepts, with a backlog of one, while fifty clients connect
+/// on loopback: the kernel's accept queue overflows and the network playbook must say so.
+#[test]
+fn a_listener_that_never_accepts_overflows_its_backlog() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (listener, port) = never_accepting_listener();
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("inv");
+    let run = Command::new(BIN)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "playbooks/network.toml",
+            "--duration",
+            "8s",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    // Connect once the sampler has its first snapshot, so the overflow falls inside the run.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let clients: Vec<_> = (0..50)
+        .map(|_| {
+            std::net::TcpStream::connect_timeout(
+                &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+                std::time::Duration::from_millis(200),
+            )
+        })
+        .collect();
+    let output = run.wait_with_output().unwrap();
+    drop(clients);
+    // SAFETY: closing the listening socket this test opened.
+    unsafe {
+        libc::close(listener);
+    }
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json["findings"][0]["id"], "network-listen-overflows",
+        "{:#}",
+        json["findings"]
+    );
+    assert_eq!(top_finding(&json), ("network", "saturation"));
+}
+
+/// A TCP socket on 127.0.0.1 listening with a backlog of one (std's listener asks for 128).
+fn never_accepting_listener() -> (libc::c_int, u16) {
+    // SAFETY: plain socket calls on a socket this function owns; the address structs are
+    // zeroed and filled before use, and every return value is checked.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket");
+        let mut address: libc::sockaddr_in = std::mem::zeroed();
+        address.sin_family = libc::AF_INET as libc::sa_family_t;
+        address.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        address.sin_port = 0;
+        let length = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        assert_eq!(
+            libc::bind(fd, (&raw const address).cast(), length),
+            0,
+            "bind"
+        );
+        assert_eq!(libc::listen(fd, 1), 0, "listen");
+        let mut bound: libc::sockaddr_in = std::mem::zeroed();
+        let mut bound_length = length;
+        assert_eq!(
+            libc::getsockname(fd, (&raw mut bound).cast(), &mut bound_length),
+            0
+        );
+        (fd, u16::from_be(bound.sin_port))
+    }
+}
