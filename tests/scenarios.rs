@@ -351,3 +351,86 @@ fn never_accepting_listener() -> (libc::c_int, u16) {
         (fd, u16::from_be(bound.sin_port))
     }
 }
+
+/// A memory hog in a memory-limited cgroup (v1, 100 MiB) with no swap: the kernel OOM-kills
+/// it again and again, and the memory playbook must rank the OOM kills first.
+#[test]
+fn a_hog_in_a_memory_limited_cgroup_is_oom_killed_and_named() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let memory = Path::new("/sys/fs/cgroup/memory");
+    if !memory.join("memory.limit_in_bytes").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs the cgroup v1 memory controller"
+        );
+        eprintln!("skipping: no cgroup v1 memory controller");
+        return;
+    }
+    if !have("stress-ng") {
+        return;
+    }
+    let cgroup = Cgroup::new(memory, "100M");
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("inv");
+    let run = Command::new(BIN)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "playbooks/memory-pressure.toml",
+            "--duration",
+            "10s",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let procs = cgroup.0.join("cgroup.procs");
+    let hog = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo $$ > {}; exec stress-ng --vm 1 --vm-bytes 300M --timeout 5s",
+            procs.display()
+        ))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(hog.success(), "the hog did not run");
+    let output = run.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        json["findings"][0]["id"], "memory-oom-kill",
+        "{:#}",
+        json["findings"]
+    );
+    assert_eq!(top_finding(&json), ("memory", "errors"));
+}
+
+/// A cgroup v1 memory cgroup with a limit, removed (after its tasks are gone) when dropped.
+struct Cgroup(PathBuf);
+
+impl Cgroup {
+    fn new(memory: &Path, limit: &str) -> Cgroup {
+        let path = memory.join(format!("perf_manual_test_{}", std::process::id()));
+        std::fs::create_dir_all(&path).unwrap();
+        std::fs::write(path.join("memory.limit_in_bytes"), limit).unwrap();
+        Cgroup(path)
+    }
+}
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        for _ in 0..50 {
+            if std::fs::remove_dir(&self.0).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
