@@ -16,7 +16,7 @@
 //! - `proc_vmstat`: per-second rates `<counter>_s` of the counters in [`VMSTAT_RATES`], and
 //!   `oom_kill_delta`, OOM kills since the first snapshot.
 //! - `proc_stat` {cpu: all|0|1…}: mpstat's percentages (usr excludes guest time, as mpstat's
-//!   does; busy = 100 − idle); the `cpu="all"` row also carries ctxt_s intr_s processes_s and
+//!   does; busy = 100 − idle − iowait); the `cpu="all"` row also carries ctxt_s intr_s processes_s and
 //!   the instant procs_running procs_blocked.
 //! - `diskstats` {device}: iostat -x's fields with iostat's formulas. Whole disks, dm and md
 //!   devices are kept; loop and ram devices, partitions (a name that is another listed device's
@@ -869,7 +869,8 @@ fn cpu_percentages(ticks: &[f64]) -> Option<BTreeMap<String, f64>> {
         ("guest", share(guest)),
         ("gnice", share(guest_nice)),
         ("idle", share(idle)),
-        ("busy", 100.0 - share(idle)),
+        // Time waiting on I/O is idle time: the CPU could have run something else.
+        ("busy", (100.0 - share(idle) - share(iowait)).max(0.0)),
     ]))
 }
 
