@@ -434,3 +434,29 @@ impl Drop for Cgroup {
         }
     }
 }
+
+/// fsync-heavy writes (stress-ng's hdd stressor syncing every write) on the machine's disk:
+/// the disk playbook must name the disk first.
+#[test]
+fn fsync_heavy_writes_make_the_disk_the_top_finding() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !(have("stress-ng") && have("iostat")) {
+        return;
+    }
+    let scratch = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let scratch_path = scratch.path().to_string_lossy().into_owned();
+    let _load = Load::start(&[
+        "--hdd",
+        "2",
+        "--hdd-opts",
+        "fsync,wr-seq",
+        "--hdd-bytes",
+        "32M",
+        "--temp-path",
+        &scratch_path,
+        "--timeout",
+        "40s",
+    ]);
+    let (json, _out, _work) = run_playbook("playbooks/disk-io.toml", &["--duration", "12s"], None);
+    assert_eq!(top_finding(&json).0, "disk", "{:#}", json["findings"]);
+}
