@@ -79,7 +79,7 @@ impl Unit {
 /// The unit of a canonical field of a table. Unknown fields are counts.
 pub fn unit_of(table: &str, field: &str) -> Unit {
     match (table, field) {
-        ("mpstat", _) => Unit::Percent,
+        ("mpstat" | "mpstat_node" | "sar_cpu", _) => Unit::Percent,
         ("iostat_cpu", _) => Unit::Percent,
         ("vmstat", "us" | "sy" | "id" | "wa" | "st" | "gu") => Unit::Percent,
         ("vmstat", "swpd" | "free" | "buff" | "cache" | "inact" | "active") => Unit::KiB,
@@ -94,7 +94,16 @@ pub fn unit_of(table: &str, field: &str) -> Unit {
             | "idle" | "busy",
         ) => Unit::Percent,
         ("diskstats" | "iostat", "rrqm" | "wrqm" | "drqm") => Unit::Percent,
-        ("diskstats" | "iostat", f) if f.ends_with("areq_sz") => Unit::KiB,
+        ("diskstats" | "iostat" | "sar_disk", f) if f.ends_with("areq_sz") => Unit::KiB,
+        ("sar_memory" | "sar_swap_space", "memused" | "commit" | "swpused" | "swpcad") => {
+            Unit::Percent
+        }
+        ("sar_memory" | "sar_swap_space", f) if f.starts_with("kb") => Unit::KiB,
+        // sar counts paging in and out in kilobytes, not pages.
+        ("sar_paging", "pgpgin_s" | "pgpgout_s") => Unit::KiBPerSecond,
+        ("sar_paging", "vmeff") => Unit::Percent,
+        ("pidstat", "vsz" | "rss") => Unit::KiB,
+        ("pidstat", "kb_rd_s" | "kb_wr_s" | "kb_ccwr_s") => Unit::KiBPerSecond,
         (_, f) if f.ends_with("await") || f == "svctm" || f.ends_with("_ms") => Unit::Milliseconds,
         (_, f) if f.ends_with("_pct") => Unit::Percent,
         (_, f) if f.ends_with("kb_s") => Unit::KiBPerSecond,
