@@ -368,6 +368,11 @@ fn sar_reports_become_tables_with_units() {
         assert_fields(parsed, "sar_disk", &fields);
         assert!(parsed.records.iter().all(|r| r.labels["device"] == "vda"));
     }
+    let old = load("sar/10.1.5-en_US-12h/sar-u-q-d.txt", Format::Sar);
+    let sda = rows(&old, "sar_disk")[2];
+    assert_eq!(sda.labels["device"], "dev8-0");
+    assert_eq!(sda.fields["aqu_sz"], 12.75, "avgqu-sz meets aqu-sz");
+    assert_eq!(sda.time, DAY + 19.0 * 3600.0 + 20.0 * 60.0 + 3.0);
 }
 
 #[test]
