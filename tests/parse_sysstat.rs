@@ -368,6 +368,21 @@ fn sar_reports_become_tables_with_units() {
         assert_fields(parsed, "sar_disk", &fields);
         assert!(parsed.records.iter().all(|r| r.labels["device"] == "vda"));
     }
+    let pressure = load("sar/12.6.1-iso/sar-q-ALL.txt", Format::Sar);
+    let cpu = ["scpu_10", "scpu_60", "scpu_300", "scpu"];
+    assert_fields(&pressure, "sar_psi_cpu", &all_in(Percent, &cpu));
+    let io = [
+        "sio_10", "sio_60", "sio_300", "sio", "fio_10", "fio_60", "fio_300", "fio",
+    ];
+    assert_fields(&pressure, "sar_psi_io", &all_in(Percent, &io));
+    assert_eq!(rows(&pressure, "sar_psi_mem").len(), 3);
+    assert_eq!(rows(&pressure, "sar_queue").len(), 3);
+
+    let huge = load("sar/12.6.1-iso/sar-H.txt", Format::Sar);
+    let mut fields = all_in(KiB, &["kbhugfree", "kbhugused", "kbhugrsvd", "kbhugsurp"]);
+    fields.push(("hugused", Percent));
+    assert_fields(&huge, "sar_hugepages", &fields);
+
     let old = load("sar/10.1.5-en_US-12h/sar-u-q-d.txt", Format::Sar);
     let sda = rows(&old, "sar_disk")[2];
     assert_eq!(sda.labels["device"], "dev8-0");
@@ -442,12 +457,38 @@ fn sar_all_reads_every_known_report_and_warns_once_per_unknown_one() {
             parsed.warnings.len(),
             "{relative}: one each"
         );
-        assert_eq!(parsed.warnings.len(), 20, "{relative}");
+        // TTY, NFS, NFSD, IP, EIP, ICMP, EICMP, SOCK6, IP6, EIP6, ICMP6, EICMP6, UDP6, the CPU
+        // clock (-m CPU) and file systems (-F).
+        assert_eq!(parsed.warnings.len(), 15, "{relative}");
         for warning in &parsed.warnings {
             assert!(warning.message.contains("is not understood"), "{warning}");
             assert!(warning.line < second_sample, "{warning}");
         }
     }
+}
+
+/// `sar -I` prints a column per CPU: each cell is a record labelled with its CPU and interrupt.
+#[test]
+fn sar_interrupts_are_per_interrupt_per_cpu_records() {
+    let relative = "sar/12.6.1-iso/sar-I-ALL-P-ALL.txt";
+    let parsed = load(relative, Format::Sar);
+    assert_fields(&parsed, "sar_irq", &[("intr_s", Unit::PerSecond)]);
+    let text = fs::read_to_string(Path::new(DATA).join(relative)).unwrap();
+    let sum: Vec<&str> = text.lines().nth(3).unwrap().split_whitespace().collect();
+    assert_eq!(sum[1], "sum");
+    for (cpu, cell) in [("all", sum[2]), ("0", sum[3]), ("1", sum[4])] {
+        let record = parsed
+            .records
+            .iter()
+            .find(|r| r.labels["irq"] == "sum" && r.labels["cpu"] == cpu)
+            .unwrap();
+        assert_eq!(
+            record.fields["intr_s"],
+            cell.parse::<f64>().unwrap(),
+            "{cpu}"
+        );
+    }
+    assert!(parsed.records.iter().any(|r| r.labels["irq"] == "LOC"));
 }
 
 #[test]

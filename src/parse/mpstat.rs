@@ -50,6 +50,7 @@ const INTERRUPTS_SUM: TableSpec = TableSpec {
 /// Each interrupt's rate becomes `intr_s` of its own record.
 const PER_INTERRUPT: Instances = Instances {
     label: "irq",
+    prefix: "",
     suffix: "/s",
     field: "intr_s",
 };

@@ -25,11 +25,21 @@
 //! | `-n UDP` | `sar_udp` | | `idgm_s odgm_s noport_s idgmerr_s` |
 //! | `-n SOCK` | `sar_sock` | | `totsck tcpsck udpsck rawsck ip_frag tcp_tw` |
 //! | `-n SOFT` | `sar_softnet` | `cpu` | `total_s dropd_s squeezd_s rx_rps_s flw_lim_s blg_len` |
+//! | `-H` | `sar_hugepages` | | `kbhugfree kbhugused hugused kbhugrsvd kbhugsurp` |
+//! | `-q CPU` (in `-q ALL`) | `sar_psi_cpu` | | `scpu_10 scpu_60 scpu_300 scpu` |
+//! | `-q IO` | `sar_psi_io` | | `sio_10 sio_60 sio_300 sio fio_10 fio_60 fio_300 fio` |
+//! | `-q MEM` | `sar_psi_mem` | | `smem_10 smem_60 smem_300 smem fmem_10 fmem_60 fmem_300 fmem` |
+//! | `-I SUM`, `-I ALL` | `sar_irq` | `irq` (`sum`, `24`, `LOC`), `cpu` (`all`, `0`, ...) | `intr_s` |
+//!
+//! `sar -I` prints one column per CPU (`all CPU0 CPU1`, with `-P`): each cell becomes a
+//! record of its own, labelled with its CPU. The PSI reports (`%scpu-10` ...) are the
+//! percentages of time tasks stalled on the resource: over the last 10, 60 and 300 seconds as
+//! the kernel averages them, and over the interval.
 //!
 //! `-u` says `%user` (guest time included) and `-u ALL` says `%usr` (guest time apart): the
 //! two are different measures, so they keep different names.
 
-use super::sysstat::{TableSpec, add_busy, read_tables};
+use super::sysstat::{Instances, TableSpec, add_busy, read_tables};
 use crate::record::Parsed;
 
 /// A report without labels, told by its first column alone.
@@ -99,6 +109,19 @@ pub const REPORTS: &[TableSpec] = &[
     plain("sar_etcp", &["atmptf/s"]),
     plain("sar_udp", &["idgm/s"]),
     plain("sar_sock", &["totsck"]),
+    plain("sar_hugepages", &["kbhugfree"]),
+    plain("sar_psi_cpu", &["%scpu-10"]),
+    plain("sar_psi_io", &["%sio-10"]),
+    plain("sar_psi_mem", &["%smem-10"]),
+    TableSpec {
+        instances: Some(Instances {
+            label: "cpu",
+            prefix: "CPU",
+            suffix: "",
+            field: "intr_s",
+        }),
+        ..per("sar_irq", &[("INTR", "irq")], &["INTR"], "all")
+    },
 ];
 
 pub fn parse(file: &str, text: &str) -> Parsed {

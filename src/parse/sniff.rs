@@ -84,8 +84,6 @@ fn sysstat_header(line: &str) -> Option<Format> {
 /// First columns of sar reports perf_manual does not read (`sar -A` prints them all), so that
 /// a file holding only those is still known as sar's, and warned about as such.
 const OTHER_SAR_FIRST_COLUMNS: &[&str] = &[
-    "INTR",
-    "kbhugfree",
     "TTY",
     "MBfsfree",
     "FCHOST",
@@ -101,9 +99,6 @@ const OTHER_SAR_FIRST_COLUMNS: &[&str] = &[
     "imsg6/s",
     "ierr6/s",
     "idgm6/s",
-    "%scpu-10",
-    "%sio-10",
-    "%smem-10",
     "FAN",
     "TEMP",
     "IN",
@@ -287,6 +282,10 @@ mod tests {
             ),
             (
                 "kbhugfree kbhugused %hugused kbhugrsvd kbhugsurp",
+                Format::Sar,
+            ),
+            (
+                "call/s retrans/s read/s write/s access/s getatt/s",
                 Format::Sar,
             ),
         ] {

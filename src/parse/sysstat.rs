@@ -272,13 +272,16 @@ pub struct TableSpec {
 }
 
 /// A report whose every non-label column is one instance of the same measurement, as
-/// `mpstat -I CPU` prints one column per interrupt (`24/s 25/s LOC/s`). Each cell becomes a
-/// record of its own, so a rule can ask for one interrupt by label instead of by a field name
-/// that exists on one host only.
+/// `mpstat -I CPU` prints one column per interrupt (`24/s 25/s LOC/s`) and `sar -I` one per
+/// CPU (`all CPU0 CPU1`). Each cell becomes a record of its own, so a rule can ask for one
+/// interrupt or CPU by label instead of by a field name that exists on one host only.
 #[derive(Debug)]
 pub struct Instances {
-    /// The label naming the instance: the header without `suffix`, as printed (`LOC`).
+    /// The label naming the instance: the header without `prefix` and `suffix`, as printed
+    /// (`LOC`, `0`).
     pub label: &'static str,
+    /// Cut from the start of an instance header where present (`CPU` of `CPU0`).
+    pub prefix: &'static str,
     /// What every instance header ends with (`/s`); a header with another column is not this report.
     pub suffix: &'static str,
     /// The field holding each instance's value (`intr_s`).
@@ -430,6 +433,7 @@ impl Layout {
 /// [`Instances`], else a rename or the canonical field name.
 fn field_name(spec: &TableSpec, name: &str) -> String {
     if let Some(instances) = &spec.instances {
+        let name = name.strip_prefix(instances.prefix).unwrap_or(name);
         name.strip_suffix(instances.suffix)
             .unwrap_or(name)
             .to_string()

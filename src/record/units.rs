@@ -95,10 +95,12 @@ pub fn unit_of(table: &str, field: &str) -> Unit {
         ) => Unit::Percent,
         ("diskstats" | "iostat", "rrqm" | "wrqm" | "drqm") => Unit::Percent,
         ("diskstats" | "iostat" | "sar_disk", f) if f.ends_with("areq_sz") => Unit::KiB,
-        ("sar_memory" | "sar_swap_space", "memused" | "commit" | "swpused" | "swpcad") => {
-            Unit::Percent
-        }
-        ("sar_memory" | "sar_swap_space", f) if f.starts_with("kb") => Unit::KiB,
+        (
+            "sar_memory" | "sar_swap_space" | "sar_hugepages",
+            "memused" | "commit" | "swpused" | "swpcad" | "hugused",
+        ) => Unit::Percent,
+        ("sar_memory" | "sar_swap_space" | "sar_hugepages", f) if f.starts_with("kb") => Unit::KiB,
+        ("sar_psi_cpu" | "sar_psi_io" | "sar_psi_mem", _) => Unit::Percent,
         // sar counts paging in and out in kilobytes, not pages.
         ("sar_paging", "pgpgin_s" | "pgpgout_s") => Unit::KiBPerSecond,
         ("sar_paging", "vmeff") => Unit::Percent,
