@@ -378,6 +378,24 @@ fn sar_reports_become_tables_with_units() {
     assert_eq!(rows(&pressure, "sar_psi_mem").len(), 3);
     assert_eq!(rows(&pressure, "sar_queue").len(), 3);
 
+    let all = load("sar/12.6.1-iso/sar-A.txt", Format::Sar);
+    let io = [
+        "tps", "rtps", "wtps", "dtps", "bread_s", "bwrtn_s", "bdscd_s",
+    ];
+    assert_fields(&all, "sar_io", &all_in(PerSecond, &io));
+    assert_fields(&all, "sar_task", &all_in(PerSecond, &["proc_s", "cswch_s"]));
+    let udp = ["idgm_s", "odgm_s", "noport_s", "idgmerr_s"];
+    assert_fields(&all, "sar_udp", &all_in(PerSecond, &udp));
+    let kernel = ["dentunusd", "file_nr", "inode_nr", "pty_nr"];
+    assert_fields(&all, "sar_kernel", &all_in(Count, &kernel));
+    let mut swap_space = all_in(KiB, &["kbswpfree", "kbswpused", "kbswpcad"]);
+    swap_space.extend([("swpused", Percent), ("swpcad", Percent)]);
+    assert_fields(&all, "sar_swap_space", &swap_space);
+    let softnet = ["total_s", "dropd_s", "squeezd_s", "rx_rps_s", "flw_lim_s"];
+    let mut softnet = all_in(PerSecond, &softnet);
+    softnet.push(("blg_len", Count));
+    assert_fields(&all, "sar_softnet", &softnet);
+
     let huge = load("sar/12.6.1-iso/sar-H.txt", Format::Sar);
     let mut fields = all_in(KiB, &["kbhugfree", "kbhugused", "kbhugrsvd", "kbhugsurp"]);
     fields.push(("hugused", Percent));
