@@ -715,7 +715,10 @@ fn throughput_of_each_parser() {
         ("vmstat/procps-ng-4.0.2/vmstat-w-t.txt", Format::Vmstat),
         ("iostat/12.6.1-iso/iostat-x-d-y-t.txt", Format::Iostat),
         ("sar/12.6.1-iso/sar-n-DEV.txt", Format::Sar),
+        ("sar/12.6.1-iso/sar-A.txt", Format::Sar),
         ("pidstat/12.6.1-iso/pidstat-u-w-h.txt", Format::Pidstat),
+        ("pidstat/12.6.1-iso/pidstat-u-r-d-w-h.txt", Format::Pidstat),
+        ("mpstat/12.6.1-iso/mpstat-I-CPU.txt", Format::Mpstat),
     ] {
         let one = fs::read_to_string(Path::new(DATA).join(relative)).unwrap();
         let text = one.repeat(TARGET / one.len() + 1);
