@@ -24,7 +24,9 @@ pub enum Format {
     Iostat,
     /// Any sar output: one report or many (`sar -A`), each header read on its own.
     Sar,
-    /// `sar -n DEV`, as perf_manual's `sar-dev` collector writes it; read exactly like `Sar`.
+    /// `sar -n DEV`, the name this format had before sar's other reports were read. Kept so
+    /// callers and stored reports that name it still work; read exactly like `Sar`, which is
+    /// what sniffing gives for any sar output now.
     SarDev,
     Pidstat,
     /// One or more snapshots of a /proc file (perf_manual's sampler or a plain `cat`).

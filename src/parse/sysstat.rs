@@ -290,7 +290,7 @@ pub struct Instances {
 
 impl TableSpec {
     /// Whether `header` (the cells after the time) is this report's header.
-    pub fn matches(&self, header: &[&str]) -> bool {
+    fn matches(&self, header: &[&str]) -> bool {
         header
             .first()
             .is_some_and(|first| self.first.contains(first))
