@@ -546,6 +546,18 @@ fn pidstat_memory_and_disk_reports_and_the_one_line_form_of_all() {
         ("nvcswch_s", PerSecond),
     ]);
     assert_fields(&every, "pidstat", &fields);
+    let scheduling = load(
+        "pidstat/12.6.1-iso/pidstat-R-s-v-h-p-ALL.txt",
+        Format::Pidstat,
+    );
+    let fields = [
+        ("stksize", KiB),
+        ("stkref", KiB),
+        ("threads", Count),
+        ("fd_nr", Count),
+        ("prio", Count),
+    ];
+    assert_fields(&scheduling, "pidstat", &fields);
     assert!(every.records.iter().all(|r| {
         let names: Vec<&str> = r.labels.keys().map(String::as_str).collect();
         names == ["comm", "pid"]

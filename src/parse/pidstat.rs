@@ -11,6 +11,9 @@
 //! | `-r` | `minflt_s majflt_s vsz rss mem` (`VSZ`, `RSS` in KiB; `%MEM` → `mem`) |
 //! | `-d` | `kb_rd_s kb_wr_s kb_ccwr_s iodelay` (`iodelay` in clock ticks) |
 //! | `-w` | `cswch_s nvcswch_s` |
+//! | `-s` | `stksize stkref` (KiB) |
+//! | `-v` | `threads fd_nr` |
+//! | `-R` | `prio` (the `policy` word is left out) |
 //!
 //! The `CPU` column (the processor the task last ran on) becomes `last_cpu`, since `cpu` is
 //! taken by `%CPU`. Without `-h`, the blocks of one interval give one record each, with the
@@ -31,7 +34,8 @@ const TASKS: TableSpec = TableSpec {
         ("Command", "comm"),
     ],
     renames: &[("CPU", "last_cpu")],
-    skip: &["UID", "USER"],
+    // The scheduling policy (`NORMAL`, `FIFO`) is a word, not a measure.
+    skip: &["UID", "USER", "policy"],
     instances: None,
 };
 

@@ -105,7 +105,7 @@ pub fn unit_of(table: &str, field: &str) -> Unit {
         ("sar_paging", "pgpgin_s" | "pgpgout_s") => Unit::KiBPerSecond,
         ("sar_paging", "vmeff") => Unit::Percent,
         ("sar_io", "rtps" | "wtps" | "dtps") => Unit::PerSecond,
-        ("pidstat", "vsz" | "rss") => Unit::KiB,
+        ("pidstat", "vsz" | "rss" | "stksize" | "stkref") => Unit::KiB,
         ("pidstat", "kb_rd_s" | "kb_wr_s" | "kb_ccwr_s") => Unit::KiBPerSecond,
         (_, f) if f.ends_with("await") || f == "svctm" || f.ends_with("_ms") => Unit::Milliseconds,
         (_, f) if f.ends_with("_pct") => Unit::Percent,
