@@ -681,6 +681,25 @@ fn broken_files_warn_with_file_and_line_and_keep_the_rest() {
     let lines: Vec<usize> = pidstat.warnings.iter().map(|w| w.line).collect();
     assert_eq!(lines, [23]);
 
+    let sar = load("sar/broken/truncated-A.txt", Format::Sar);
+    let tables: Vec<&str> = sar.records.iter().map(|r| r.table.as_str()).collect();
+    assert_eq!(
+        tables,
+        [
+            "sar_cpu",
+            "sar_cpu",
+            "sar_task",
+            "sar_irq",
+            "sar_irq",
+            "sar_irq",
+            "sar_swap",
+            "sar_paging"
+        ],
+        "each report after a bad row is still read"
+    );
+    let lines: Vec<usize> = sar.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(lines, [6, 21, 24]);
+
     let iostat = load("iostat/broken/garbled.txt", Format::Iostat);
     assert_eq!(iostat.records.len(), 3);
     let lines: Vec<usize> = iostat.warnings.iter().map(|w| w.line).collect();
