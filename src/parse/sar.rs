@@ -17,7 +17,7 @@
 //! | `-w` | `sar_task` | | `proc_s cswch_s` |
 //! | `-v` | `sar_kernel` | | `dentunusd file_nr inode_nr pty_nr` |
 //! | `-b` | `sar_io` | | `tps rtps wtps dtps bread_s bwrtn_s bdscd_s` |
-//! | `-d` (`-p`) | `sar_disk` | `device` | `tps rkb_s wkb_s dkb_s areq_sz aqu_sz await util`; before 11.5: `tps rd_sec_s wr_sec_s avgrq_sz aqu_sz await svctm util` (sectors, not KiB) |
+//! | `-d` (`-p`) | `sar_disk` | `device` | `tps rkb_s wkb_s dkb_s areq_sz aqu_sz await util`; older sysstat (10.x): `tps rd_sec_s wr_sec_s avgrq_sz aqu_sz await svctm util` (sectors, not KiB) |
 //! | `-n DEV` | `sar_dev` | `iface` | `rxpck_s txpck_s rxkb_s txkb_s rxcmp_s txcmp_s rxmcst_s ifutil` |
 //! | `-n EDEV` | `sar_edev` | `iface` | `rxerr_s txerr_s coll_s rxdrop_s txdrop_s txcarr_s rxfram_s rxfifo_s txfifo_s` |
 //! | `-n TCP` | `sar_tcp` | | `active_s passive_s iseg_s oseg_s` |
@@ -99,7 +99,7 @@ pub const REPORTS: &[TableSpec] = &[
     plain("sar_kernel", &["dentunusd"]),
     marked("sar_io", &["tps"], "rtps"),
     TableSpec {
-        // sysstat before 11.5 says `avgqu-sz` for the same queue length.
+        // Older sysstat (10.x) says `avgqu-sz` for the same queue length.
         renames: &[("avgqu-sz", "aqu_sz")],
         ..per("sar_disk", DEVICE, &["DEV", "tps"], "%util")
     },
