@@ -8,8 +8,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use perf_manual::parse::{self, Format, sniff::sniff, vmstat};
-use perf_manual::record::Parsed;
+use std::collections::{BTreeMap, BTreeSet};
+
+use perf_manual::parse::{self, Format, sar, sniff::sniff, vmstat};
+use perf_manual::record::units::{Unit, unit_of};
+use perf_manual::record::{Parsed, Record};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
@@ -17,7 +20,7 @@ const TOOLS: &[(&str, Format)] = &[
     ("mpstat", Format::Mpstat),
     ("vmstat", Format::Vmstat),
     ("iostat", Format::Iostat),
-    ("sar", Format::SarDev),
+    ("sar", Format::Sar),
     ("pidstat", Format::Pidstat),
 ];
 
@@ -92,7 +95,8 @@ fn every_fixture_matches_its_golden() {
 fn real_captures_parse_without_warnings() {
     for &(tool, format) in TOOLS {
         for path in fixtures(tool) {
-            if path.to_string_lossy().contains("/broken/") {
+            // `sar -A` also prints reports no parser reads: see `sar_all_...` below.
+            if path.to_string_lossy().contains("/broken/") || path.ends_with("sar-A.txt") {
                 continue;
             }
             let parsed = parse_fixture(&path, format);
@@ -230,7 +234,7 @@ fn vmstat_drops_the_since_boot_row_and_stores_memory_in_kib() {
 
 #[test]
 fn sar_dev_reads_interfaces_and_decimal_commas() {
-    let parsed = load("sar/12.6.1-iso/sar-n-DEV.txt", Format::SarDev);
+    let parsed = load("sar/12.6.1-iso/sar-n-DEV.txt", Format::Sar);
     assert_eq!(parsed.records.len(), 12, "3 reports x 4 interfaces");
     let fields: Vec<&str> = parsed.records[0]
         .fields
@@ -243,7 +247,7 @@ fn sar_dev_reads_interfaces_and_decimal_commas() {
             "ifutil", "rxcmp_s", "rxkb_s", "rxmcst_s", "rxpck_s", "txcmp_s", "txkb_s", "txpck_s"
         ]
     );
-    let german = load("sar/12.6.1-de_DE-comma/sar-n-DEV.txt", Format::SarDev);
+    let german = load("sar/12.6.1-de_DE-comma/sar-n-DEV.txt", Format::Sar);
     let eth0 = german
         .records
         .iter()
@@ -251,6 +255,353 @@ fn sar_dev_reads_interfaces_and_decimal_commas() {
         .unwrap();
     assert_eq!(eth0.fields["rxkb_s"], 2210.5);
     assert_eq!(eth0.time, DAY + 19.0 * 3600.0 + 20.0 * 60.0 + 1.0);
+}
+
+/// The records of `table` in `parsed`.
+fn rows<'a>(parsed: &'a Parsed, table: &str) -> Vec<&'a Record> {
+    parsed.records.iter().filter(|r| r.table == table).collect()
+}
+
+/// Every record of `table` has exactly these fields, and each field has its unit.
+fn assert_fields(parsed: &Parsed, table: &str, fields: &[(&str, Unit)]) {
+    let records = rows(parsed, table);
+    assert!(!records.is_empty(), "no {table} records");
+    let expected: BTreeSet<&str> = fields.iter().map(|&(name, _)| name).collect();
+    for record in records {
+        let names: BTreeSet<&str> = record.fields.keys().map(String::as_str).collect();
+        assert_eq!(names, expected, "{table} line {}", record.source.line);
+    }
+    for &(field, unit) in fields {
+        assert_eq!(unit_of(table, field), unit, "{table}.{field}");
+    }
+}
+
+/// `fields`, all in `unit`.
+fn all_in<'a>(unit: Unit, fields: &[&'a str]) -> Vec<(&'a str, Unit)> {
+    fields.iter().map(|&field| (field, unit)).collect()
+}
+
+#[test]
+fn sar_reports_become_tables_with_units() {
+    use Unit::*;
+    let cpu = load("sar/12.6.1-iso/sar-u.txt", Format::Sar);
+    let fields = ["user", "nice", "system", "iowait", "steal", "idle", "busy"];
+    assert_fields(&cpu, "sar_cpu", &all_in(Percent, &fields));
+    assert!(cpu.records.iter().all(|r| r.labels["cpu"] == "all"));
+    let first = &cpu.records[0];
+    assert_eq!(first.fields["busy"], 100.0 - first.fields["idle"]);
+    let all = load("sar/12.6.1-iso/sar-u-ALL-P-ALL.txt", Format::Sar);
+    let fields = [
+        "usr", "nice", "sys", "iowait", "steal", "irq", "soft", "guest", "gnice", "idle", "busy",
+    ];
+    assert_fields(&all, "sar_cpu", &all_in(Percent, &fields));
+    let cpus: BTreeSet<&str> = all
+        .records
+        .iter()
+        .map(|r| r.labels["cpu"].as_str())
+        .collect();
+    assert_eq!(cpus, BTreeSet::from(["all", "0", "1"]));
+
+    let queue = load("sar/12.6.1-iso/sar-q.txt", Format::Sar);
+    let fields = [
+        "runq_sz", "plist_sz", "ldavg_1", "ldavg_5", "ldavg_15", "blocked",
+    ];
+    assert_fields(&queue, "sar_queue", &all_in(Count, &fields));
+
+    let memory = load("sar/12.6.1-iso/sar-r.txt", Format::Sar);
+    let sizes = [
+        "kbmemfree",
+        "kbavail",
+        "kbmemused",
+        "kbbuffers",
+        "kbcached",
+        "kbcommit",
+        "kbactive",
+        "kbinact",
+        "kbdirty",
+    ];
+    let mut fields = all_in(KiB, &sizes);
+    fields.extend([("memused", Percent), ("commit", Percent)]);
+    assert_fields(&memory, "sar_memory", &fields);
+    let memory_all = load("sar/12.6.1-iso/sar-r-ALL.txt", Format::Sar);
+    fields.extend(all_in(
+        KiB,
+        &["kbanonpg", "kbslab", "kbkstack", "kbpgtbl", "kbvmused"],
+    ));
+    assert_fields(&memory_all, "sar_memory", &fields);
+
+    let paging = load("sar/12.6.1-iso/sar-B.txt", Format::Sar);
+    let rates = [
+        "fault_s",
+        "majflt_s",
+        "pgfree_s",
+        "pgscank_s",
+        "pgscand_s",
+        "pgsteal_s",
+    ];
+    let mut fields = all_in(PerSecond, &rates);
+    fields.extend([
+        ("pgpgin_s", KiBPerSecond),
+        ("pgpgout_s", KiBPerSecond),
+        ("vmeff", Percent),
+    ]);
+    assert_fields(&paging, "sar_paging", &fields);
+
+    let swap = load("sar/12.6.1-iso/sar-W.txt", Format::Sar);
+    assert_fields(
+        &swap,
+        "sar_swap",
+        &all_in(PerSecond, &["pswpin_s", "pswpout_s"]),
+    );
+
+    let disk = load("sar/12.6.1-iso/sar-d.txt", Format::Sar);
+    let pretty = load("sar/12.6.1-iso/sar-d-p.txt", Format::Sar);
+    let mut fields = all_in(KiBPerSecond, &["rkb_s", "wkb_s", "dkb_s"]);
+    fields.extend([
+        ("tps", PerSecond),
+        ("areq_sz", KiB),
+        ("aqu_sz", Count),
+        ("await", Milliseconds),
+        ("util", Percent),
+    ]);
+    for parsed in [&disk, &pretty] {
+        assert_fields(parsed, "sar_disk", &fields);
+        assert!(parsed.records.iter().all(|r| r.labels["device"] == "vda"));
+    }
+    let pressure = load("sar/12.6.1-iso/sar-q-ALL.txt", Format::Sar);
+    let cpu = ["scpu_10", "scpu_60", "scpu_300", "scpu"];
+    assert_fields(&pressure, "sar_psi_cpu", &all_in(Percent, &cpu));
+    let io = [
+        "sio_10", "sio_60", "sio_300", "sio", "fio_10", "fio_60", "fio_300", "fio",
+    ];
+    assert_fields(&pressure, "sar_psi_io", &all_in(Percent, &io));
+    assert_eq!(rows(&pressure, "sar_psi_mem").len(), 3);
+    assert_eq!(rows(&pressure, "sar_queue").len(), 3);
+
+    let all = load("sar/12.6.1-iso/sar-A.txt", Format::Sar);
+    let io = [
+        "tps", "rtps", "wtps", "dtps", "bread_s", "bwrtn_s", "bdscd_s",
+    ];
+    assert_fields(&all, "sar_io", &all_in(PerSecond, &io));
+    assert_fields(&all, "sar_task", &all_in(PerSecond, &["proc_s", "cswch_s"]));
+    let udp = ["idgm_s", "odgm_s", "noport_s", "idgmerr_s"];
+    assert_fields(&all, "sar_udp", &all_in(PerSecond, &udp));
+    let kernel = ["dentunusd", "file_nr", "inode_nr", "pty_nr"];
+    assert_fields(&all, "sar_kernel", &all_in(Count, &kernel));
+    let mut swap_space = all_in(KiB, &["kbswpfree", "kbswpused", "kbswpcad"]);
+    swap_space.extend([("swpused", Percent), ("swpcad", Percent)]);
+    assert_fields(&all, "sar_swap_space", &swap_space);
+    let softnet = ["total_s", "dropd_s", "squeezd_s", "rx_rps_s", "flw_lim_s"];
+    let mut softnet = all_in(PerSecond, &softnet);
+    softnet.push(("blg_len", Count));
+    assert_fields(&all, "sar_softnet", &softnet);
+
+    let huge = load("sar/12.6.1-iso/sar-H.txt", Format::Sar);
+    let mut fields = all_in(KiB, &["kbhugfree", "kbhugused", "kbhugrsvd", "kbhugsurp"]);
+    fields.push(("hugused", Percent));
+    assert_fields(&huge, "sar_hugepages", &fields);
+
+    let old = load("sar/10.1.5-en_US-12h/sar-u-q-d.txt", Format::Sar);
+    let sda = rows(&old, "sar_disk")[2];
+    assert_eq!(sda.labels["device"], "dev8-0");
+    assert_eq!(sda.fields["aqu_sz"], 12.75, "avgqu-sz meets aqu-sz");
+    assert_eq!(sda.time, DAY + 19.0 * 3600.0 + 20.0 * 60.0 + 3.0);
+}
+
+#[test]
+fn one_sar_file_holds_many_network_reports() {
+    use Unit::*;
+    let parsed = load(
+        "sar/12.6.1-iso/sar-n-DEV,EDEV,TCP,ETCP,SOCK.txt",
+        Format::Sar,
+    );
+    let per_table = parsed.records.iter().fold(BTreeMap::new(), |mut n, r| {
+        *n.entry(r.table.as_str()).or_insert(0) += 1;
+        n
+    });
+    assert_eq!(
+        per_table,
+        BTreeMap::from([
+            ("sar_dev", 12),
+            ("sar_edev", 12),
+            ("sar_etcp", 3),
+            ("sar_sock", 3),
+            ("sar_tcp", 3)
+        ]),
+        "3 samples, 4 interfaces"
+    );
+    let errors = [
+        "rxerr_s", "txerr_s", "coll_s", "rxdrop_s", "txdrop_s", "txcarr_s", "rxfram_s", "rxfifo_s",
+        "txfifo_s",
+    ];
+    assert_fields(&parsed, "sar_edev", &all_in(PerSecond, &errors));
+    let tcp = ["active_s", "passive_s", "iseg_s", "oseg_s"];
+    assert_fields(&parsed, "sar_tcp", &all_in(PerSecond, &tcp));
+    let etcp = ["atmptf_s", "estres_s", "retrans_s", "isegerr_s", "orsts_s"];
+    assert_fields(&parsed, "sar_etcp", &all_in(PerSecond, &etcp));
+    let sock = ["totsck", "tcpsck", "udpsck", "rawsck", "ip_frag", "tcp_tw"];
+    assert_fields(&parsed, "sar_sock", &all_in(Count, &sock));
+    assert!(
+        rows(&parsed, "sar_tcp")
+            .iter()
+            .any(|r| r.fields["active_s"] > 0.0),
+        "the capture opened connections"
+    );
+}
+
+/// `sar -A` prints every report sysstat has: each known one becomes its table, each other
+/// one is warned about once (at its first header), never per row or per sample.
+#[test]
+fn sar_all_reads_every_known_report_and_warns_once_per_unknown_one() {
+    for relative in ["sar/12.6.1-iso/sar-A.txt", "sar/12.6.1-c/sar-A.txt"] {
+        let parsed = load(relative, Format::Sar);
+        let tables: BTreeSet<&str> = parsed.records.iter().map(|r| r.table.as_str()).collect();
+        let known: BTreeSet<&str> = sar::REPORTS.iter().map(|report| report.table).collect();
+        assert_eq!(tables, known, "{relative}");
+        for table in known {
+            let times: BTreeSet<u64> = rows(&parsed, table).iter().map(|r| r.time as u64).collect();
+            assert_eq!(times.len(), 2, "{relative}: {table} has both samples");
+        }
+        let text = fs::read_to_string(Path::new(DATA).join(relative)).unwrap();
+        let second_sample = text
+            .lines()
+            .skip(3)
+            .position(|line| line.contains("%usr") && line.contains("%idle"))
+            .unwrap()
+            + 4;
+        let messages: BTreeSet<&str> = parsed.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            messages.len(),
+            parsed.warnings.len(),
+            "{relative}: one each"
+        );
+        // TTY, NFS, NFSD, IP, EIP, ICMP, EICMP, SOCK6, IP6, EIP6, ICMP6, EICMP6, UDP6, the CPU
+        // clock (-m CPU) and file systems (-F).
+        assert_eq!(parsed.warnings.len(), 15, "{relative}");
+        for warning in &parsed.warnings {
+            assert!(warning.message.contains("is not understood"), "{warning}");
+            assert!(warning.line < second_sample, "{warning}");
+        }
+    }
+}
+
+/// `sar -I` prints a column per CPU: each cell is a record labelled with its CPU and interrupt.
+#[test]
+fn sar_interrupts_are_per_interrupt_per_cpu_records() {
+    let relative = "sar/12.6.1-iso/sar-I-ALL-P-ALL.txt";
+    let parsed = load(relative, Format::Sar);
+    assert_fields(&parsed, "sar_irq", &[("intr_s", Unit::PerSecond)]);
+    let text = fs::read_to_string(Path::new(DATA).join(relative)).unwrap();
+    let sum: Vec<&str> = text.lines().nth(3).unwrap().split_whitespace().collect();
+    assert_eq!(sum[1], "sum");
+    for (cpu, cell) in [("all", sum[2]), ("0", sum[3]), ("1", sum[4])] {
+        let record = parsed
+            .records
+            .iter()
+            .find(|r| r.labels["irq"] == "sum" && r.labels["cpu"] == cpu)
+            .unwrap();
+        assert_eq!(
+            record.fields["intr_s"],
+            cell.parse::<f64>().unwrap(),
+            "{cpu}"
+        );
+    }
+    assert!(parsed.records.iter().any(|r| r.labels["irq"] == "LOC"));
+}
+
+#[test]
+fn pidstat_memory_and_disk_reports_and_the_one_line_form_of_all() {
+    use Unit::*;
+    let memory_fields = [
+        ("minflt_s", PerSecond),
+        ("majflt_s", PerSecond),
+        ("vsz", KiB),
+        ("rss", KiB),
+        ("mem", Percent),
+    ];
+    let memory = load("pidstat/12.6.1-iso/pidstat-r.txt", Format::Pidstat);
+    assert_fields(&memory, "pidstat", &memory_fields);
+    let disk_fields = [
+        ("kb_rd_s", KiBPerSecond),
+        ("kb_wr_s", KiBPerSecond),
+        ("kb_ccwr_s", KiBPerSecond),
+        ("iodelay", Count),
+    ];
+    let disk = load("pidstat/12.6.1-iso/pidstat-d.txt", Format::Pidstat);
+    assert_fields(&disk, "pidstat", &disk_fields);
+    let hdd = disk
+        .records
+        .iter()
+        .find(|r| r.labels["comm"] == "stress-ng-hdd")
+        .unwrap();
+    assert!(hdd.fields["kb_wr_s"] > 0.0);
+
+    let every = load("pidstat/12.6.1-iso/pidstat-u-r-d-w-h.txt", Format::Pidstat);
+    let mut fields = all_in(Percent, &["usr", "system", "guest", "wait", "cpu"]);
+    fields.extend(memory_fields);
+    fields.extend(disk_fields);
+    fields.extend([
+        ("last_cpu", Count),
+        ("cswch_s", PerSecond),
+        ("nvcswch_s", PerSecond),
+    ]);
+    assert_fields(&every, "pidstat", &fields);
+    let scheduling = load(
+        "pidstat/12.6.1-iso/pidstat-R-s-v-h-p-ALL.txt",
+        Format::Pidstat,
+    );
+    let fields = [
+        ("stksize", KiB),
+        ("stkref", KiB),
+        ("threads", Count),
+        ("fd_nr", Count),
+        ("prio", Count),
+    ];
+    assert_fields(&scheduling, "pidstat", &fields);
+    assert!(every.records.iter().all(|r| {
+        let names: Vec<&str> = r.labels.keys().map(String::as_str).collect();
+        names == ["comm", "pid"]
+    }));
+}
+
+#[test]
+fn mpstat_interrupts_are_per_cpu_totals_and_per_cpu_per_interrupt_rates() {
+    let sum = load("mpstat/12.6.1-iso/mpstat-I-SUM.txt", Format::Mpstat);
+    assert_fields(&sum, "mpstat_irq", &[("intr_s", Unit::PerSecond)]);
+    assert!(sum.records.iter().all(|r| r.labels.len() == 1));
+    assert_eq!(sum.records[0].labels["cpu"], "all");
+
+    let per_irq = load("mpstat/12.6.1-iso/mpstat-I-CPU.txt", Format::Mpstat);
+    assert_fields(&per_irq, "mpstat_irq", &[("intr_s", Unit::PerSecond)]);
+    let text = fs::read_to_string(Path::new(DATA).join("mpstat/12.6.1-iso/mpstat-I-CPU.txt"));
+    let text = text.unwrap();
+    let mut lines = text.lines().skip(2);
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    let column = header.iter().position(|&c| c == "LOC/s").unwrap();
+    let loc = per_irq
+        .records
+        .iter()
+        .find(|r| r.labels["cpu"] == row[1] && r.labels["irq"] == "LOC")
+        .unwrap();
+    assert_eq!(loc.fields["intr_s"], row[column].parse::<f64>().unwrap());
+    assert_eq!(per_irq.records.len(), 3 * 2 * (header.len() - 2));
+
+    let all = load("mpstat/12.6.1-iso/mpstat-I-ALL-P-ALL.txt", Format::Mpstat);
+    let tables: BTreeSet<&str> = all.records.iter().map(|r| r.table.as_str()).collect();
+    assert_eq!(tables, BTreeSet::from(["mpstat_irq", "mpstat_softirq"]));
+    let softirqs: BTreeSet<&str> = rows(&all, "mpstat_softirq")
+        .iter()
+        .map(|r| r.labels["irq"].as_str())
+        .collect();
+    assert!(softirqs.contains("NET_RX") && softirqs.contains("TIMER"));
+
+    let default = load("mpstat/12.6.1-iso/mpstat-P-ALL.txt", Format::Mpstat);
+    let explicit = load("mpstat/12.6.1-iso/mpstat-u.txt", Format::Mpstat);
+    let names = |p: &Parsed| p.records[0].fields.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&default), names(&explicit));
+    let every = load("mpstat/12.6.1-iso/mpstat-A.txt", Format::Mpstat);
+    assert_eq!(rows(&every, "mpstat_node")[0].labels["node"], "all");
 }
 
 #[test]
@@ -330,6 +681,25 @@ fn broken_files_warn_with_file_and_line_and_keep_the_rest() {
     let lines: Vec<usize> = pidstat.warnings.iter().map(|w| w.line).collect();
     assert_eq!(lines, [23]);
 
+    let sar = load("sar/broken/truncated-A.txt", Format::Sar);
+    let tables: Vec<&str> = sar.records.iter().map(|r| r.table.as_str()).collect();
+    assert_eq!(
+        tables,
+        [
+            "sar_cpu",
+            "sar_cpu",
+            "sar_task",
+            "sar_irq",
+            "sar_irq",
+            "sar_irq",
+            "sar_swap",
+            "sar_paging"
+        ],
+        "each report after a bad row is still read"
+    );
+    let lines: Vec<usize> = sar.warnings.iter().map(|w| w.line).collect();
+    assert_eq!(lines, [6, 21, 24]);
+
     let iostat = load("iostat/broken/garbled.txt", Format::Iostat);
     assert_eq!(iostat.records.len(), 3);
     let lines: Vec<usize> = iostat.warnings.iter().map(|w| w.line).collect();
@@ -375,8 +745,11 @@ fn throughput_of_each_parser() {
         ("mpstat/12.6.1-iso/mpstat-P-ALL.txt", Format::Mpstat),
         ("vmstat/procps-ng-4.0.2/vmstat-w-t.txt", Format::Vmstat),
         ("iostat/12.6.1-iso/iostat-x-d-y-t.txt", Format::Iostat),
-        ("sar/12.6.1-iso/sar-n-DEV.txt", Format::SarDev),
+        ("sar/12.6.1-iso/sar-n-DEV.txt", Format::Sar),
+        ("sar/12.6.1-iso/sar-A.txt", Format::Sar),
         ("pidstat/12.6.1-iso/pidstat-u-w-h.txt", Format::Pidstat),
+        ("pidstat/12.6.1-iso/pidstat-u-r-d-w-h.txt", Format::Pidstat),
+        ("mpstat/12.6.1-iso/mpstat-I-CPU.txt", Format::Mpstat),
     ] {
         let one = fs::read_to_string(Path::new(DATA).join(relative)).unwrap();
         let text = one.repeat(TARGET / one.len() + 1);

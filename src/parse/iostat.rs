@@ -25,6 +25,7 @@ const DEVICE: TableSpec = TableSpec {
     labels: &[("Device", "device"), ("Device:", "device")],
     renames: &[("avgqu-sz", "aqu_sz"), ("avgrq-sz", "areq_sz")],
     skip: &[],
+    instances: None,
 };
 
 const CPU: TableSpec = TableSpec {
@@ -34,6 +35,7 @@ const CPU: TableSpec = TableSpec {
     labels: &[],
     renames: &[],
     skip: &[],
+    instances: None,
 };
 
 /// Which block of a report the previous lines opened.

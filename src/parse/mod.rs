@@ -23,6 +23,11 @@ pub enum Format {
     Mpstat,
     Vmstat,
     Iostat,
+    /// Any sar output: one report or many (`sar -A`), each header read on its own.
+    Sar,
+    /// `sar -n DEV`, the name this format had before sar's other reports were read. Kept so
+    /// callers and stored reports that name it still work; read exactly like `Sar`, which is
+    /// what sniffing gives for any sar output now.
     SarDev,
     Pidstat,
     /// One or more snapshots of a /proc file (perf_manual's sampler or a plain `cat`).
@@ -39,6 +44,7 @@ impl Format {
             Format::Mpstat => "mpstat",
             Format::Vmstat => "vmstat",
             Format::Iostat => "iostat",
+            Format::Sar => "sar",
             Format::SarDev => "sar-dev",
             Format::Pidstat => "pidstat",
             Format::Procfs => "procfs",
@@ -55,7 +61,7 @@ pub fn parse(format: Format, file: &str, text: &str) -> Parsed {
         Format::Mpstat => mpstat::parse(file, text),
         Format::Vmstat => vmstat::parse(file, text),
         Format::Iostat => iostat::parse(file, text),
-        Format::SarDev => sar::parse(file, text),
+        Format::Sar | Format::SarDev => sar::parse(file, text),
         Format::Pidstat => pidstat::parse(file, text),
         Format::Procfs => procfs::parse(file, text),
         Format::PerfTraceSummary => perf_trace::parse(file, text),

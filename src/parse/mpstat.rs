@@ -1,10 +1,20 @@
-//! Parser for `mpstat -P ALL 1 N` (and plain `mpstat 1 N`, which prints only `all`).
+//! Parser for mpstat: `mpstat -P ALL 1 N` (and plain `mpstat` or `mpstat -u`, which print
+//! only `all`), `mpstat -I SUM|CPU|SCPU|ALL` and `mpstat -A`.
 //!
-//! Table `mpstat`, label `cpu` (`all`, `0`, `1`, ...), fields `usr nice sys iowait irq soft
-//! steal guest gnice idle` as the header names them, plus `busy` = 100 − `idle`, the one
-//! number a utilization rule wants.
+//! | report | table | labels | fields |
+//! |---|---|---|---|
+//! | `-u` (default) | `mpstat` | `cpu` (`all`, `0`, ...) | `usr nice sys iowait irq soft steal guest gnice idle busy` |
+//! | `-N` (in `-A`) | `mpstat_node` | `node` | the same as `mpstat` |
+//! | `-I SUM` | `mpstat_irq` | `cpu` | `intr_s` |
+//! | `-I CPU` | `mpstat_irq` | `cpu`, `irq` (`24`, `LOC`, `NMI`) | `intr_s` |
+//! | `-I SCPU` | `mpstat_softirq` | `cpu`, `irq` (`TIMER`, `NET_RX`) | `intr_s` |
+//!
+//! `busy` = 100 − `idle`, the one number a utilization rule wants. `-I CPU` prints one column
+//! per interrupt line, which differ from host to host, so each cell becomes a record labelled
+//! with its interrupt (as printed, without `/s`) instead of a field named after it. The
+//! `-I SUM` rows have no `irq` label: they are the per-CPU totals.
 
-use super::sysstat::{TableSpec, read_tables};
+use super::sysstat::{Instances, TableSpec, add_busy, read_tables};
 use crate::record::Parsed;
 
 const CPU: TableSpec = TableSpec {
@@ -14,15 +24,66 @@ const CPU: TableSpec = TableSpec {
     labels: &[("CPU", "cpu")],
     renames: &[],
     skip: &[],
+    instances: None,
 };
 
+const NODE: TableSpec = TableSpec {
+    table: "mpstat_node",
+    first: &["NODE"],
+    marker: Some("%idle"),
+    labels: &[("NODE", "node")],
+    renames: &[],
+    skip: &[],
+    instances: None,
+};
+
+const INTERRUPTS_SUM: TableSpec = TableSpec {
+    table: "mpstat_irq",
+    first: &["CPU"],
+    marker: Some("intr/s"),
+    labels: &[("CPU", "cpu")],
+    renames: &[],
+    skip: &[],
+    instances: None,
+};
+
+/// Each interrupt's rate becomes `intr_s` of its own record.
+const PER_INTERRUPT: Instances = Instances {
+    label: "irq",
+    prefix: "",
+    suffix: "/s",
+    field: "intr_s",
+};
+
+/// `TIMER/s` is the one softirq every kernel has; hard interrupts are numbers or
+/// three-letter names (`LOC`, `NMI`), never `TIMER`.
+const SOFTIRQS: TableSpec = TableSpec {
+    table: "mpstat_softirq",
+    first: &["CPU"],
+    marker: Some("TIMER/s"),
+    labels: &[("CPU", "cpu")],
+    renames: &[],
+    skip: &[],
+    instances: Some(PER_INTERRUPT),
+};
+
+/// Last of the `CPU` reports: any header of `CPU` and `…/s` columns left is per-interrupt.
+const INTERRUPTS: TableSpec = TableSpec {
+    table: "mpstat_irq",
+    first: &["CPU"],
+    marker: None,
+    labels: &[("CPU", "cpu")],
+    renames: &[],
+    skip: &[],
+    instances: Some(PER_INTERRUPT),
+};
+
+/// The reports mpstat prints, in the order a header is tried against them.
+pub const REPORTS: &[TableSpec] = &[CPU, NODE, INTERRUPTS_SUM, SOFTIRQS, INTERRUPTS];
+
 pub fn parse(file: &str, text: &str) -> Parsed {
-    let mut parsed = read_tables(file, text, &[CPU]);
-    for record in &mut parsed.records {
-        if let Some(idle) = record.fields.get("idle").copied() {
-            record.fields.insert("busy".to_string(), 100.0 - idle);
-        }
-    }
+    let mut parsed = read_tables(file, text, REPORTS);
+    add_busy(&mut parsed.records);
     parsed
 }
 
@@ -38,5 +99,39 @@ mod tests {
         assert_eq!(parsed.records.len(), 1);
         assert_eq!(parsed.records[0].fields["busy"], 75.0);
         assert_eq!(parsed.records[0].labels["cpu"], "all");
+    }
+
+    #[test]
+    fn each_interrupt_column_is_a_record_of_its_own() {
+        let text = "Linux 6.1 (h) \t2026-11-25 \t_x86_64_\t(2 CPU)\n\n\
+                    19:11:23 CPU intr/s\n19:11:24 all 7.00\n\n\
+                    19:11:23 CPU 24/s LOC/s\n19:11:24 0 1.00 2.00\n19:11:24 1 3.00 4.00\n\n\
+                    19:11:23 CPU HI/s TIMER/s\n19:11:24 0 5.00 6.00\n";
+        let parsed = parse("m", text);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let rows: Vec<(&str, Option<&str>, &str, f64)> = parsed
+            .records
+            .iter()
+            .map(|r| {
+                (
+                    r.table.as_str(),
+                    r.labels.get("irq").map(String::as_str),
+                    r.labels["cpu"].as_str(),
+                    r.fields["intr_s"],
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("mpstat_irq", None, "all", 7.0),
+                ("mpstat_irq", Some("24"), "0", 1.0),
+                ("mpstat_irq", Some("LOC"), "0", 2.0),
+                ("mpstat_irq", Some("24"), "1", 3.0),
+                ("mpstat_irq", Some("LOC"), "1", 4.0),
+                ("mpstat_softirq", Some("HI"), "0", 5.0),
+                ("mpstat_softirq", Some("TIMER"), "0", 6.0),
+            ]
+        );
     }
 }

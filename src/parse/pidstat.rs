@@ -1,12 +1,24 @@
-//! Parser for `pidstat -u -w 1 N` (one block per report option, each with its header) and
-//! `pidstat -u -w -h 1 N` (one line per process, `# Time` header; old versions print epoch
-//! seconds there). Table `pidstat`, labels `pid`, `comm`, and `tid` with `-t`.
+//! Parser for pidstat, one block per report option each with its header (`pidstat -u -r -d
+//! -w 1 N`), or one line per process under a single `# Time` header (`pidstat -u -r -d -w -h
+//! 1 N`; old versions print epoch seconds there). Table `pidstat`, labels `pid`, `comm`, and
+//! `tid` with `-t`.
 //!
-//! Fields are named after their headers: `usr system guest wait cpu` (`%CPU` → `cpu`),
-//! `cswch_s nvcswch_s`, `minflt_s majflt_s`, `kb_rd_s kb_wr_s`, ... The `CPU` column (the
-//! processor the task last ran on) becomes `last_cpu`, since `cpu` is taken by `%CPU`.
-//! Without `-h`, the `-u` and `-w` blocks of one interval give two records with the same time
-//! and labels and different fields; series do not care which record a point came from.
+//! Fields are named after their headers:
+//!
+//! | option | fields |
+//! |---|---|
+//! | `-u` | `usr system guest wait cpu last_cpu` |
+//! | `-r` | `minflt_s majflt_s vsz rss mem` (`VSZ`, `RSS` in KiB; `%MEM` → `mem`) |
+//! | `-d` | `kb_rd_s kb_wr_s kb_ccwr_s iodelay` (`iodelay` in clock ticks) |
+//! | `-w` | `cswch_s nvcswch_s` |
+//! | `-s` | `stksize stkref` (KiB) |
+//! | `-v` | `threads fd_nr` |
+//! | `-R` | `prio` (the `policy` word is left out) |
+//!
+//! The `CPU` column (the processor the task last ran on) becomes `last_cpu`, since `cpu` is
+//! taken by `%CPU`. Without `-h`, the blocks of one interval give one record each, with the
+//! same time and labels and different fields; series do not care which record a point came
+//! from.
 
 use super::sysstat::{TableSpec, read_tables};
 use crate::record::Parsed;
@@ -22,7 +34,9 @@ const TASKS: TableSpec = TableSpec {
         ("Command", "comm"),
     ],
     renames: &[("CPU", "last_cpu")],
-    skip: &["UID", "USER"],
+    // The scheduling policy (`NORMAL`, `FIFO`) is a word, not a measure.
+    skip: &["UID", "USER", "policy"],
+    instances: None,
 };
 
 /// How `pidstat -t` marks a thread under its process in the `Command` column.

@@ -1,28 +1,133 @@
-//! Parser for sar reports. Today: `sar -n DEV` → table `sar_dev`, label `iface`.
+//! Parser for sar reports, live (`sar -n DEV 1 3`) or read back from a data file (`sar -f`).
 //!
-//! Each sar report is one header-keyed table, so adding one (`-u`, `-q`, `-r`, `-n EDEV`,
-//! `-n TCP`) is one more [`TableSpec`] in [`REPORTS`]: its first column, a marker column that
-//! tells it from reports sharing that first column, and its label columns. A file holding
-//! several reports (`sar -n DEV,EDEV`) yields each known one; unknown ones are skipped with
-//! a warning at their header.
+//! Each sar report is one header-keyed table, so adding one is one more [`TableSpec`] in
+//! [`REPORTS`]: its first column, a marker column that tells it from reports sharing that
+//! first column, and its label columns. A file holding several reports (`sar -n DEV,EDEV`,
+//! `sar -A`) yields each known one; an unknown one is skipped with one warning, at its first
+//! header.
+//!
+//! | option | table | labels | fields (as sysstat 12.6 names the columns) |
+//! |---|---|---|---|
+//! | `-u`, `-u ALL`, `-P` | `sar_cpu` | `cpu` | `user nice system iowait steal idle`; with `ALL`: `usr nice sys iowait steal irq soft guest gnice idle`; always `busy` = 100 − `idle` |
+//! | `-q` | `sar_queue` | | `runq_sz plist_sz ldavg_1 ldavg_5 ldavg_15 blocked` |
+//! | `-r`, `-r ALL` | `sar_memory` | | `kbmemfree kbavail kbmemused memused kbbuffers kbcached kbcommit commit kbactive kbinact kbdirty`; with `ALL`: `kbanonpg kbslab kbkstack kbpgtbl kbvmused` |
+//! | `-S` | `sar_swap_space` | | `kbswpfree kbswpused swpused kbswpcad swpcad` |
+//! | `-B` | `sar_paging` | | `pgpgin_s pgpgout_s fault_s majflt_s pgfree_s pgscank_s pgscand_s pgsteal_s vmeff` |
+//! | `-W` | `sar_swap` | | `pswpin_s pswpout_s` |
+//! | `-w` | `sar_task` | | `proc_s cswch_s` |
+//! | `-v` | `sar_kernel` | | `dentunusd file_nr inode_nr pty_nr` |
+//! | `-b` | `sar_io` | | `tps rtps wtps dtps bread_s bwrtn_s bdscd_s` |
+//! | `-d` (`-p`) | `sar_disk` | `device` | `tps rkb_s wkb_s dkb_s areq_sz aqu_sz await util`; older sysstat (10.x): `tps rd_sec_s wr_sec_s avgrq_sz aqu_sz await svctm util` (sectors, not KiB) |
+//! | `-n DEV` | `sar_dev` | `iface` | `rxpck_s txpck_s rxkb_s txkb_s rxcmp_s txcmp_s rxmcst_s ifutil` |
+//! | `-n EDEV` | `sar_edev` | `iface` | `rxerr_s txerr_s coll_s rxdrop_s txdrop_s txcarr_s rxfram_s rxfifo_s txfifo_s` |
+//! | `-n TCP` | `sar_tcp` | | `active_s passive_s iseg_s oseg_s` |
+//! | `-n ETCP` | `sar_etcp` | | `atmptf_s estres_s retrans_s isegerr_s orsts_s` |
+//! | `-n UDP` | `sar_udp` | | `idgm_s odgm_s noport_s idgmerr_s` |
+//! | `-n SOCK` | `sar_sock` | | `totsck tcpsck udpsck rawsck ip_frag tcp_tw` |
+//! | `-n SOFT` | `sar_softnet` | `cpu` | `total_s dropd_s squeezd_s rx_rps_s flw_lim_s blg_len` |
+//! | `-H` | `sar_hugepages` | | `kbhugfree kbhugused hugused kbhugrsvd kbhugsurp` |
+//! | `-q CPU` (in `-q ALL`) | `sar_psi_cpu` | | `scpu_10 scpu_60 scpu_300 scpu` |
+//! | `-q IO` | `sar_psi_io` | | `sio_10 sio_60 sio_300 sio fio_10 fio_60 fio_300 fio` |
+//! | `-q MEM` | `sar_psi_mem` | | `smem_10 smem_60 smem_300 smem fmem_10 fmem_60 fmem_300 fmem` |
+//! | `-I SUM`, `-I ALL` | `sar_irq` | `irq` (`sum`, `24`, `LOC`), `cpu` (`all`, `0`, ...) | `intr_s` |
+//!
+//! `sar -I` prints one column per CPU (`all CPU0 CPU1`, with `-P`): each cell becomes a
+//! record of its own, labelled with its CPU. The PSI reports (`%scpu-10` ...) are the
+//! percentages of time tasks stalled on the resource: over the last 10, 60 and 300 seconds as
+//! the kernel averages them, and over the interval.
+//!
+//! `-u` says `%user` (guest time included) and `-u ALL` says `%usr` (guest time apart): the
+//! two are different measures, so they keep different names.
 
-use super::sysstat::{TableSpec, read_tables};
+use super::sysstat::{Instances, TableSpec, add_busy, read_tables};
 use crate::record::Parsed;
 
-/// `sar -n DEV`: per-interface packets, kilobytes and utilization per second.
-const DEV: TableSpec = TableSpec {
-    table: "sar_dev",
-    first: &["IFACE"],
-    marker: Some("rxpck/s"),
-    labels: &[("IFACE", "iface")],
-    renames: &[],
-    skip: &[],
-};
+/// A report without labels, told by its first column alone.
+const fn plain(table: &'static str, first: &'static [&'static str]) -> TableSpec {
+    TableSpec {
+        table,
+        first,
+        marker: None,
+        labels: &[],
+        renames: &[],
+        skip: &[],
+        instances: None,
+    }
+}
 
-const REPORTS: &[TableSpec] = &[DEV];
+/// A report without labels that shares its first column with another.
+const fn marked(
+    table: &'static str,
+    first: &'static [&'static str],
+    marker: &'static str,
+) -> TableSpec {
+    TableSpec {
+        marker: Some(marker),
+        ..plain(table, first)
+    }
+}
+
+/// A report with one row per instance named in its `label` column, which may be printed
+/// first or (with `sar -p`, for devices) last.
+const fn per(
+    table: &'static str,
+    label: &'static [(&'static str, &'static str)],
+    first: &'static [&'static str],
+    marker: &'static str,
+) -> TableSpec {
+    TableSpec {
+        labels: label,
+        ..marked(table, first, marker)
+    }
+}
+
+const CPU: &[(&str, &str)] = &[("CPU", "cpu")];
+const IFACE: &[(&str, &str)] = &[("IFACE", "iface")];
+const DEVICE: &[(&str, &str)] = &[("DEV", "device")];
+
+/// The reports sar prints that become records. `CPU` heads three reports and `IFACE` two,
+/// `tps` heads both `-b` and `sar -d -p`: their markers tell them apart.
+pub const REPORTS: &[TableSpec] = &[
+    per("sar_cpu", CPU, &["CPU"], "%idle"),
+    per("sar_softnet", CPU, &["CPU"], "dropd/s"),
+    plain("sar_queue", &["runq-sz"]),
+    plain("sar_memory", &["kbmemfree"]),
+    plain("sar_swap_space", &["kbswpfree"]),
+    plain("sar_paging", &["pgpgin/s"]),
+    plain("sar_swap", &["pswpin/s"]),
+    plain("sar_task", &["proc/s"]),
+    plain("sar_kernel", &["dentunusd"]),
+    marked("sar_io", &["tps"], "rtps"),
+    TableSpec {
+        // Older sysstat (10.x) says `avgqu-sz` for the same queue length.
+        renames: &[("avgqu-sz", "aqu_sz")],
+        ..per("sar_disk", DEVICE, &["DEV", "tps"], "%util")
+    },
+    per("sar_dev", IFACE, &["IFACE"], "rxpck/s"),
+    per("sar_edev", IFACE, &["IFACE"], "rxerr/s"),
+    plain("sar_tcp", &["active/s"]),
+    plain("sar_etcp", &["atmptf/s"]),
+    plain("sar_udp", &["idgm/s"]),
+    plain("sar_sock", &["totsck"]),
+    plain("sar_hugepages", &["kbhugfree"]),
+    plain("sar_psi_cpu", &["%scpu-10"]),
+    plain("sar_psi_io", &["%sio-10"]),
+    plain("sar_psi_mem", &["%smem-10"]),
+    TableSpec {
+        instances: Some(Instances {
+            label: "cpu",
+            prefix: "CPU",
+            suffix: "",
+            field: "intr_s",
+        }),
+        ..per("sar_irq", &[("INTR", "irq")], &["INTR"], "all")
+    },
+];
 
 pub fn parse(file: &str, text: &str) -> Parsed {
-    read_tables(file, text, REPORTS)
+    let mut parsed = read_tables(file, text, REPORTS);
+    add_busy(&mut parsed.records);
+    parsed
 }
 
 #[cfg(test)]
@@ -33,11 +138,28 @@ mod tests {
     fn unknown_reports_are_skipped_with_one_warning() {
         let text = "Linux 6.1 (h) \t2026-11-25 \t_x86_64_\t(1 CPU)\n\n\
                     19:11:23 IFACE rxpck/s %ifutil\n19:11:24 lo 1.00 0.00\n\n\
-                    19:11:23 IFACE rxerr/s txerr/s\n19:11:24 lo 0.00 0.00\n19:11:24 eth0 0.00 0.00\n";
+                    19:11:23 IFACE rxbogus/s txbogus/s\n19:11:24 lo 0.00 0.00\n19:11:24 eth0 0.00 0.00\n\n\
+                    19:11:23 proc/x cswch/x\n19:11:24 1.00 2.00\n\n\
+                    19:11:24 IFACE rxbogus/s txbogus/s\n19:11:25 lo 0.00 0.00\n";
         let parsed = parse("s", text);
         assert_eq!(parsed.records.len(), 1);
         assert_eq!(parsed.records[0].fields["rxpck_s"], 1.0);
-        assert_eq!(parsed.warnings.len(), 1);
-        assert_eq!(parsed.warnings[0].line, 6);
+        let lines: Vec<usize> = parsed.warnings.iter().map(|w| w.line).collect();
+        assert_eq!(lines, [6, 10]);
+    }
+
+    #[test]
+    fn reports_sharing_a_first_column_are_told_apart_and_devices_may_come_last() {
+        let text = "Linux 6.1 (h) \t2026-11-25 \t_x86_64_\t(1 CPU)\n\n\
+                    19:11:23 tps rtps wtps dtps bread/s bwrtn/s bdscd/s\n\
+                    19:11:24 1.00 1.00 0.00 0.00 8.00 0.00 0.00\n\n\
+                    19:11:23 tps rkB/s %util DEV\n19:11:24 2.00 4.00 0.50 vda\n\n\
+                    19:11:23 CPU %user %idle\n19:11:24 all 10.00 85.00\n";
+        let parsed = parse("s", text);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let tables: Vec<&str> = parsed.records.iter().map(|r| r.table.as_str()).collect();
+        assert_eq!(tables, ["sar_io", "sar_disk", "sar_cpu"]);
+        assert_eq!(parsed.records[1].labels["device"], "vda");
+        assert_eq!(parsed.records[2].fields["busy"], 15.0);
     }
 }

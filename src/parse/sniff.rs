@@ -7,7 +7,8 @@
 //! title or sample lines, perf_manual's own `==> /proc/<path> @ <time> <==` snapshot titles,
 //! and the shape of the usual /proc files read with a plain `cat`.
 
-use super::Format;
+use super::sysstat::parse_stamp;
+use super::{Format, sar};
 
 /// How many lines of the head are read.
 pub const HEAD_LINES: usize = 20;
@@ -57,16 +58,72 @@ fn sysstat_header(line: &str) -> Option<Format> {
     let cells: Vec<&str> = line.split_ascii_whitespace().collect();
     let has = |name: &str| cells.contains(&name);
     if has("avg-cpu:") || ((has("Device") || has("Device:")) && (has("r/s") || has("tps"))) {
-        Some(Format::Iostat)
-    } else if has("IFACE") && has("rxpck/s") {
-        Some(Format::SarDev)
-    } else if (has("PID") || has("TGID")) && has("Command") {
-        Some(Format::Pidstat)
-    } else if has("CPU") && has("%usr") {
-        Some(Format::Mpstat)
-    } else {
-        None
+        return Some(Format::Iostat);
     }
+    if (has("PID") || has("TGID")) && has("Command") {
+        return Some(Format::Pidstat);
+    }
+    let (_, taken) = parse_stamp(&cells)?;
+    let header = cells.get(taken..)?;
+    match *header.first()? {
+        "CPU" if is_mpstat_cpu_header(header) => Some(Format::Mpstat),
+        "CPU" => Some(Format::Sar),
+        "NODE" => Some(Format::Mpstat),
+        first
+            if sar::REPORTS
+                .iter()
+                .any(|report| report.first.contains(&first)) =>
+        {
+            Some(Format::Sar)
+        }
+        first if OTHER_SAR_FIRST_COLUMNS.contains(&first) => Some(Format::Sar),
+        _ => None,
+    }
+}
+
+/// First columns of sar reports perf_manual does not read (`sar -A` prints them all), so that
+/// a file holding only those is still known as sar's, and warned about as such.
+const OTHER_SAR_FIRST_COLUMNS: &[&str] = &[
+    "TTY",
+    "MBfsfree",
+    "FCHOST",
+    "call/s",
+    "scall/s",
+    "irec/s",
+    "ihdrerr/s",
+    "imsg/s",
+    "ierr/s",
+    "tcp6sck",
+    "irec6/s",
+    "ihdrer6/s",
+    "imsg6/s",
+    "ierr6/s",
+    "idgm6/s",
+    "FAN",
+    "TEMP",
+    "IN",
+    "BUS",
+];
+
+/// mpstat and sar both head CPU reports with `CPU`: mpstat's utilization report puts `%irq`
+/// before `%steal` (sar's `-u ALL` the other way round) and never says `%system` (sar's
+/// `-u` does); its interrupt reports have only `…/s` columns named after interrupts
+/// (`intr/s`, `24/s`, `LOC/s`, `NET_RX/s`), where sar's per-CPU reports have lower-case
+/// measures (`total/s`, `MHz`).
+fn is_mpstat_cpu_header(header: &[&str]) -> bool {
+    let at = |name: &str| header.iter().position(|cell| *cell == name);
+    if at("%idle").is_some() {
+        let steal_first =
+            matches!((at("%steal"), at("%irq")), (Some(steal), Some(irq)) if steal < irq);
+        return at("%system").is_none() && !steal_first;
+    }
+    let interrupts = header.get(1..).unwrap_or_default();
+    !interrupts.is_empty()
+        && interrupts.iter().all(|cell| {
+            cell.strip_suffix("/s").is_some_and(|name| {
+                name == "intr" || !name.is_empty() && !name.bytes().any(|b| b.is_ascii_lowercase())
+            })
+        })
 }
 
 /// `perf trace -s` prints ` Summary of events:` and per-thread tables headed
@@ -188,6 +245,61 @@ mod tests {
         let with_cpu = "swapper     0 [000] 12345.678901:     10101010 cpu-clock: \n\
             \tffffffff81234567 func+0x12 ([kernel.kallsyms])\n";
         assert_eq!(sniff(with_cpu), Some(Format::PerfScript));
+    }
+
+    /// Header lines as sysstat 12.6.1 prints them here, and older ones from their sources.
+    #[test]
+    fn sar_and_mpstat_cpu_reports_are_told_apart_by_their_columns() {
+        let banner = "Linux 6.1 (h) \t2026-11-25 \t_x86_64_\t(2 CPU)\n\n";
+        for (header, format) in [
+            (
+                "CPU %usr %nice %sys %iowait %irq %soft %steal %guest %gnice %idle",
+                Format::Mpstat,
+            ),
+            (
+                "CPU %user %nice %sys %iowait %irq %soft %steal %idle intr/s",
+                Format::Mpstat,
+            ),
+            ("CPU intr/s", Format::Mpstat),
+            ("CPU 24/s 25/s NMI/s LOC/s", Format::Mpstat),
+            ("CPU HI/s TIMER/s NET_TX/s NET_RX/s BLOCK/s", Format::Mpstat),
+            (
+                "NODE %usr %nice %sys %iowait %irq %soft %steal %guest %gnice %idle",
+                Format::Mpstat,
+            ),
+            ("CPU %user %nice %system %iowait %steal %idle", Format::Sar),
+            (
+                "CPU %usr %nice %sys %iowait %steal %irq %soft %guest %gnice %idle",
+                Format::Sar,
+            ),
+            (
+                "CPU total/s dropd/s squeezd/s rx_rps/s flw_lim/s blg_len",
+                Format::Sar,
+            ),
+            ("CPU MHz", Format::Sar),
+            ("INTR intr/s", Format::Sar),
+            (
+                "runq-sz plist-sz ldavg-1 ldavg-5 ldavg-15 blocked",
+                Format::Sar,
+            ),
+            (
+                "tps rkB/s wkB/s dkB/s areq-sz aqu-sz await %util DEV",
+                Format::Sar,
+            ),
+            (
+                "kbhugfree kbhugused %hugused kbhugrsvd kbhugsurp",
+                Format::Sar,
+            ),
+            (
+                "call/s retrans/s read/s write/s access/s getatt/s",
+                Format::Sar,
+            ),
+        ] {
+            let text = format!("{banner}19:50:31 {header}\n19:50:32 all 1.00\n");
+            assert_eq!(sniff(&text), Some(format), "{header}");
+            let twelve_hour = format!("{banner}07:50:31 PM {header}\n");
+            assert_eq!(sniff(&twelve_hour), Some(format), "{header}");
+        }
     }
 
     #[test]

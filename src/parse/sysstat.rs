@@ -267,55 +267,90 @@ pub struct TableSpec {
     pub renames: &'static [(&'static str, &'static str)],
     /// Columns that are neither labels nor measurements.
     pub skip: &'static [&'static str],
+    /// Set for reports whose columns are instances rather than measurements.
+    pub instances: Option<Instances>,
+}
+
+/// A report whose every non-label column is one instance of the same measurement, as
+/// `mpstat -I CPU` prints one column per interrupt (`24/s 25/s LOC/s`) and `sar -I` one per
+/// CPU (`all CPU0 CPU1`). Each cell becomes a record of its own, so a rule can ask for one
+/// interrupt or CPU by label instead of by a field name that exists on one host only.
+#[derive(Debug)]
+pub struct Instances {
+    /// The label naming the instance: the header without `prefix` and `suffix`, as printed
+    /// (`LOC`, `0`).
+    pub label: &'static str,
+    /// Cut from the start of an instance header where present (`CPU` of `CPU0`).
+    pub prefix: &'static str,
+    /// What every instance header ends with (`/s`); a header with another column is not this report.
+    pub suffix: &'static str,
+    /// The field holding each instance's value (`intr_s`).
+    pub field: &'static str,
 }
 
 impl TableSpec {
+    /// Whether `header` (the cells after the time) is this report's header.
     fn matches(&self, header: &[&str]) -> bool {
         header
             .first()
             .is_some_and(|first| self.first.contains(first))
             && self.marker.is_none_or(|marker| header.contains(&marker))
+            && self.instances.as_ref().is_none_or(|instances| {
+                header.iter().all(|name| {
+                    self.labels.iter().any(|(label, _)| label == name)
+                        || self.skip.contains(name)
+                        || name.ends_with(instances.suffix)
+                })
+            })
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Column {
-    Label(&'static str),
-    Field(String),
-    Skip,
-}
-
-/// A header row compiled against its [`TableSpec`]: what each column becomes.
+/// A header row compiled against its [`TableSpec`]: which cells are labels and which cell
+/// each field is read from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
     table: &'static str,
-    columns: Vec<Column>,
+    /// How many cells the header has: a row must have as many.
+    width: usize,
+    /// Label name and cell index; a label in the last cell takes the rest of the line.
+    labels: Vec<(&'static str, usize)>,
+    /// Every field name (values unused). A row's fields are a clone of it: the names are
+    /// copied, not rebuilt, and no key is compared or moved, which is most of the cost of
+    /// building a record.
+    template: BTreeMap<String, f64>,
+    /// For each entry of `template`, in its order, the cell the value is read from.
+    cells: Vec<usize>,
+    /// With [`Instances`]: the label and field every instance's record gets.
+    instances: Option<(&'static str, &'static str)>,
 }
 
 impl Layout {
     pub fn new(spec: &TableSpec, header: &[&str]) -> Self {
-        let columns = header
-            .iter()
-            .map(|&name| {
-                if let Some(&(_, label)) = spec.labels.iter().find(|(h, _)| *h == name) {
-                    Column::Label(label)
-                } else if spec.skip.contains(&name) {
-                    Column::Skip
-                } else if let Some(&(_, field)) = spec.renames.iter().find(|(h, _)| *h == name) {
-                    Column::Field(field.to_string())
-                } else {
-                    Column::Field(canonical_field(name))
-                }
-            })
-            .collect();
+        let mut labels = Vec::new();
+        let mut fields: BTreeMap<String, usize> = BTreeMap::new();
+        for (index, &name) in header.iter().enumerate() {
+            if let Some(&(_, label)) = spec.labels.iter().find(|(h, _)| *h == name) {
+                labels.push((label, index));
+            } else if !spec.skip.contains(&name) {
+                fields.insert(field_name(spec, name), index);
+            }
+        }
         Layout {
             table: spec.table,
-            columns,
+            width: header.len(),
+            labels,
+            cells: fields.values().copied().collect(),
+            template: fields.into_keys().map(|name| (name, 0.0)).collect(),
+            instances: spec
+                .instances
+                .as_ref()
+                .map(|instances| (instances.label, instances.field)),
         }
     }
 
     /// The record of one data row. `cells` are the row's cells after any time stamp, all
-    /// borrowed from `line`. A label cell of `-` means "none" and is left out.
+    /// borrowed from `line`. A label cell of `-` means "none" and is left out. With
+    /// [`Instances`] the record's fields are the instances: [`Layout::push`] splits it.
     pub fn record(
         &self,
         line: &str,
@@ -323,41 +358,39 @@ impl Layout {
         time: f64,
         source: SourceRef,
     ) -> Result<Record, String> {
-        let last_takes_rest = matches!(self.columns.last(), Some(Column::Label(_)));
+        let last_takes_rest = self
+            .labels
+            .last()
+            .is_some_and(|&(_, index)| index + 1 == self.width);
         let enough = if last_takes_rest {
-            cells.len() >= self.columns.len()
+            cells.len() >= self.width
         } else {
-            cells.len() == self.columns.len()
+            cells.len() == self.width
         };
         if !enough {
             return Err(format!(
                 "expected {} columns, as the header names, found {}",
-                self.columns.len(),
+                self.width,
                 cells.len()
             ));
         }
         let mut labels = Labels::new();
-        let mut fields = BTreeMap::new();
-        for (index, (column, &cell)) in self.columns.iter().zip(cells).enumerate() {
-            match column {
-                Column::Skip => {}
-                Column::Label(name) => {
-                    let value = if index + 1 == self.columns.len() {
-                        rest_of_line(line, cell)
-                    } else {
-                        cell
-                    };
-                    if value != "-" {
-                        labels.insert((*name).to_string(), value.to_string());
-                    }
-                }
-                Column::Field(name) => match parse_number(cell) {
-                    Some(value) => {
-                        fields.insert(name.clone(), value);
-                    }
-                    None => return Err(format!("column {name}: {cell:?} is not a number")),
-                },
+        for &(name, index) in &self.labels {
+            let cell = cells.get(index).copied().unwrap_or_default();
+            let value = if index + 1 == self.width {
+                rest_of_line(line, cell)
+            } else {
+                cell
+            };
+            if value != "-" {
+                labels.insert(name.to_string(), value.to_string());
             }
+        }
+        let mut fields = self.template.clone();
+        for ((name, value), &index) in fields.iter_mut().zip(&self.cells) {
+            let cell = cells.get(index).copied().unwrap_or_default();
+            *value = parse_number(cell)
+                .ok_or_else(|| format!("column {name}: {cell:?} is not a number"))?;
         }
         Ok(Record {
             table: self.table.to_string(),
@@ -366,6 +399,48 @@ impl Layout {
             fields,
             source,
         })
+    }
+
+    /// Add `record` (made by [`Layout::record`]) to `records`: as it is, or with
+    /// [`Instances`] as one record per instance.
+    pub fn push(&self, record: Record, records: &mut Vec<Record>) {
+        let Some((label, field)) = self.instances else {
+            records.push(record);
+            return;
+        };
+        let Record {
+            table,
+            time,
+            labels,
+            fields,
+            source,
+        } = record;
+        records.extend(fields.into_iter().map(|(instance, value)| {
+            let mut labels = labels.clone();
+            labels.insert(label.to_string(), instance);
+            Record {
+                table: table.clone(),
+                time,
+                labels,
+                fields: BTreeMap::from([(field.to_string(), value)]),
+                source: source.clone(),
+            }
+        }));
+    }
+}
+
+/// What the column headed `name` is called in records: the instance's own name for
+/// [`Instances`], else a rename or the canonical field name.
+fn field_name(spec: &TableSpec, name: &str) -> String {
+    if let Some(instances) = &spec.instances {
+        let name = name.strip_prefix(instances.prefix).unwrap_or(name);
+        name.strip_suffix(instances.suffix)
+            .unwrap_or(name)
+            .to_string()
+    } else if let Some(&(_, field)) = spec.renames.iter().find(|(h, _)| *h == name) {
+        field.to_string()
+    } else {
+        canonical_field(name)
     }
 }
 
@@ -394,6 +469,16 @@ pub fn warning(file: &str, line: usize, message: impl Into<String>) -> ParseWarn
         file: file.to_string(),
         line,
         message: message.into(),
+    }
+}
+
+/// Add `busy` = 100 − `idle` to every record with an `idle` field: the one number a
+/// utilization rule wants, whichever tool measured the CPU.
+pub fn add_busy(records: &mut [Record]) {
+    for record in records {
+        if let Some(idle) = record.fields.get("idle").copied() {
+            record.fields.insert("busy".to_string(), 100.0 - idle);
+        }
     }
 }
 
@@ -431,18 +516,23 @@ impl Layouts {
 ///
 /// Rows take their time from their own stamp; `Average:` summaries and `LINUX RESTART`
 /// marks are skipped; a row that cannot be read becomes a warning and the rest goes on.
+/// Each header starts a new table, so one file may hold many reports (`sar -A`); a report
+/// no spec describes is warned about once, at its first header, and its rows are passed over.
 pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
     let mut parsed = Parsed::default();
     let mut timeline = Timeline::default();
     let mut layouts = Layouts::default();
     let mut current: Option<usize> = None;
     let mut cells: Vec<&str> = Vec::with_capacity(32);
+    let mut after_blank = true;
     for (index, line) in text.lines().enumerate() {
         let number = index + 1;
         split_cells(line, &mut cells);
         let Some(&first) = cells.first() else {
+            after_blank = true;
             continue;
         };
+        let starts_block = std::mem::replace(&mut after_blank, false);
         if first == "Linux"
             && let Some(banner) = parse_banner(line)
         {
@@ -470,7 +560,8 @@ pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
             // sar marks a reboot inside its data file; the samples around it stand as they are.
             continue;
         }
-        if looks_like_header(rest, specs, current.and_then(|i| layouts.get(i)).is_some()) {
+        let under_known_header = current.and_then(|i| layouts.get(i)).is_some();
+        if looks_like_header(rest, specs, under_known_header && !starts_block) {
             let (index, new) = layouts.intern(line, rest, || {
                 let spec = specs.iter().find(|spec| spec.matches(rest))?;
                 Some(Layout::new(spec, rest))
@@ -507,7 +598,7 @@ pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
                 line: number,
             };
             match layout.record(line, rest, timeline.resolve(stamp), source) {
-                Ok(record) => parsed.records.push(record),
+                Ok(record) => layout.push(record, &mut parsed.records),
                 Err(message) => parsed.warnings.push(warning(file, number, message)),
             }
         }
@@ -515,14 +606,15 @@ pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
     parsed
 }
 
-/// A header row has no numbers, and starts with a known first column — or comes where no
-/// header is known yet. A non-numeric row under a known header is a garbled data row.
-fn looks_like_header(rest: &[&str], specs: &[TableSpec], under_known_header: bool) -> bool {
+/// A header row has no numbers, and starts with a known first column, or opens a block (sysstat
+/// puts a blank line before every header), or comes where no header is known yet. Any other
+/// non-numeric row, in the middle of a known report, is a garbled data row.
+fn looks_like_header(rest: &[&str], specs: &[TableSpec], inside_known_report: bool) -> bool {
     let Some(first) = rest.first() else {
         return false;
     };
     rest.iter().all(|cell| parse_number(cell).is_none())
-        && (specs.iter().any(|spec| spec.first.contains(first)) || !under_known_header)
+        && (specs.iter().any(|spec| spec.first.contains(first)) || !inside_known_report)
 }
 
 #[cfg(test)]
@@ -615,6 +707,7 @@ mod tests {
         labels: &[("ID", "id"), ("Name", "name")],
         renames: &[],
         skip: &["Skip"],
+        instances: None,
     };
 
     #[test]

@@ -79,7 +79,7 @@ impl Unit {
 /// The unit of a canonical field of a table. Unknown fields are counts.
 pub fn unit_of(table: &str, field: &str) -> Unit {
     match (table, field) {
-        ("mpstat", _) => Unit::Percent,
+        ("mpstat" | "mpstat_node" | "sar_cpu", _) => Unit::Percent,
         ("iostat_cpu", _) => Unit::Percent,
         ("vmstat", "us" | "sy" | "id" | "wa" | "st" | "gu") => Unit::Percent,
         ("vmstat", "swpd" | "free" | "buff" | "cache" | "inact" | "active") => Unit::KiB,
@@ -94,7 +94,19 @@ pub fn unit_of(table: &str, field: &str) -> Unit {
             | "idle" | "busy",
         ) => Unit::Percent,
         ("diskstats" | "iostat", "rrqm" | "wrqm" | "drqm") => Unit::Percent,
-        ("diskstats" | "iostat", f) if f.ends_with("areq_sz") => Unit::KiB,
+        ("diskstats" | "iostat" | "sar_disk", f) if f.ends_with("areq_sz") => Unit::KiB,
+        (
+            "sar_memory" | "sar_swap_space" | "sar_hugepages",
+            "memused" | "commit" | "swpused" | "swpcad" | "hugused",
+        ) => Unit::Percent,
+        ("sar_memory" | "sar_swap_space" | "sar_hugepages", f) if f.starts_with("kb") => Unit::KiB,
+        ("sar_psi_cpu" | "sar_psi_io" | "sar_psi_mem", _) => Unit::Percent,
+        // sar counts paging in and out in kilobytes, not pages.
+        ("sar_paging", "pgpgin_s" | "pgpgout_s") => Unit::KiBPerSecond,
+        ("sar_paging", "vmeff") => Unit::Percent,
+        ("sar_io", "rtps" | "wtps" | "dtps") => Unit::PerSecond,
+        ("pidstat", "vsz" | "rss" | "stksize" | "stkref") => Unit::KiB,
+        ("pidstat", "kb_rd_s" | "kb_wr_s" | "kb_ccwr_s") => Unit::KiBPerSecond,
         // Socket counts and pages of socket memory, whatever a name ends with.
         ("sockstat", _) => Unit::Count,
         (_, f) if f.ends_with("await") || f == "svctm" || f.ends_with("_ms") => Unit::Milliseconds,
