@@ -127,7 +127,10 @@ fn mpstat_reads_every_cpu_with_busy_and_host_facts() {
     let first = &parsed.records[0];
     assert_eq!(first.labels["cpu"], "all");
     assert_eq!(first.time, DAY + 19.0 * 3600.0 + 11.0 * 60.0 + 24.0);
-    assert_eq!(first.fields["busy"], 100.0 - first.fields["idle"]);
+    assert_eq!(
+        first.fields["busy"],
+        100.0 - first.fields["idle"] - first.fields["iowait"]
+    );
     for field in [
         "usr", "nice", "sys", "iowait", "irq", "soft", "steal", "guest", "gnice",
     ] {

@@ -9,7 +9,7 @@
 //! | `-I CPU` | `mpstat_irq` | `cpu`, `irq` (`24`, `LOC`, `NMI`) | `intr_s` |
 //! | `-I SCPU` | `mpstat_softirq` | `cpu`, `irq` (`TIMER`, `NET_RX`) | `intr_s` |
 //!
-//! `busy` = 100 − `idle`, the one number a utilization rule wants. `-I CPU` prints one column
+//! `busy` = 100 − `idle` − `iowait`, the one number a utilization rule wants. `-I CPU` prints one column
 //! per interrupt line, which differ from host to host, so each cell becomes a record labelled
 //! with its interrupt (as printed, without `/s`) instead of a field named after it. The
 //! `-I SUM` rows have no `irq` label: they are the per-CPU totals.
@@ -92,12 +92,12 @@ mod tests {
     use super::parse;
 
     #[test]
-    fn busy_is_the_complement_of_idle() {
+    fn busy_is_what_is_neither_idle_nor_waiting_on_io() {
         let text = "Linux 6.1 (h) \t2026-11-25 \t_x86_64_\t(1 CPU)\n\n\
-                    19:11:23 CPU %usr %idle\n19:11:24 all 60,00 25.00\n";
+                    19:11:23 CPU %usr %iowait %idle\n19:11:24 all 60,00 10.00 25.00\n";
         let parsed = parse("m", text);
         assert_eq!(parsed.records.len(), 1);
-        assert_eq!(parsed.records[0].fields["busy"], 75.0);
+        assert_eq!(parsed.records[0].fields["busy"], 65.0);
         assert_eq!(parsed.records[0].labels["cpu"], "all");
     }
 

@@ -8,7 +8,7 @@
 //!
 //! | option | table | labels | fields (as sysstat 12.6 names the columns) |
 //! |---|---|---|---|
-//! | `-u`, `-u ALL`, `-P` | `sar_cpu` | `cpu` | `user nice system iowait steal idle`; with `ALL`: `usr nice sys iowait steal irq soft guest gnice idle`; always `busy` = 100 − `idle` |
+//! | `-u`, `-u ALL`, `-P` | `sar_cpu` | `cpu` | `user nice system iowait steal idle`; with `ALL`: `usr nice sys iowait steal irq soft guest gnice idle`; always `busy` = 100 − `idle` − `iowait` |
 //! | `-q` | `sar_queue` | | `runq_sz plist_sz ldavg_1 ldavg_5 ldavg_15 blocked` |
 //! | `-r`, `-r ALL` | `sar_memory` | | `kbmemfree kbavail kbmemused memused kbbuffers kbcached kbcommit commit kbactive kbinact kbdirty`; with `ALL`: `kbanonpg kbslab kbkstack kbpgtbl kbvmused` |
 //! | `-S` | `sar_swap_space` | | `kbswpfree kbswpused swpused kbswpcad swpcad` |
