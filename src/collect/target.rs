@@ -13,15 +13,35 @@ use crate::record::target::{CgroupSample, ProcessSample, TargetSample, ThreadSam
 /// Where the cgroup hierarchies are mounted.
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
+/// A cgroup's directories on the v1 memory hierarchy and on the v2 one, whichever exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CgroupDirs {
+    pub memory_v1: Option<PathBuf>,
+    pub unified: Option<PathBuf>,
+}
+
+impl CgroupDirs {
+    fn describe(&self) -> String {
+        let dirs: Vec<String> = [&self.memory_v1, &self.unified]
+            .into_iter()
+            .flatten()
+            .map(|dir| dir.display().to_string())
+            .collect();
+        format!("cgroup {}", dirs.join(" and "))
+    }
+}
+
 /// What a target names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    Pid(u32),
-    /// A cgroup: its v1 memory directory and its v2 directory, whichever exist.
+    /// A process, with the cgroup it is in unless that is a hierarchy's root: its limits and
+    /// pressure are the process's too, though it may share them with others.
+    Pid {
+        pid: u32,
+        cgroup: Option<CgroupDirs>,
+    },
     Cgroup {
-        name: String,
-        memory_v1: Option<PathBuf>,
-        unified: Option<PathBuf>,
+        dirs: CgroupDirs,
         /// The directory whose `cgroup.procs` (and its children's) list the members.
         members: PathBuf,
     },
@@ -33,8 +53,14 @@ impl Target {
     /// How the table names the target.
     pub fn describe(&self) -> String {
         match self {
-            Target::Pid(pid) => format!("pid {pid} ({})", comm(*pid).unwrap_or_default()),
-            Target::Cgroup { members, .. } => format!("cgroup {}", members.display()),
+            Target::Pid { pid, cgroup } => {
+                let name = format!("pid {pid} ({})", comm(*pid).unwrap_or_default());
+                match cgroup {
+                    Some(dirs) => format!("{name} in {}", dirs.describe()),
+                    None => name,
+                }
+            }
+            Target::Cgroup { dirs, .. } => dirs.describe(),
             Target::Command(name) => format!("processes named {name}"),
         }
     }
@@ -50,11 +76,12 @@ pub fn resolve(spec: &str) -> Result<Target, String> {
         );
     }
     if let Ok(pid) = spec.parse::<u32>() {
-        return if Path::new("/proc").join(pid.to_string()).is_dir() {
-            Ok(Target::Pid(pid))
-        } else {
-            Err(format!("--target {pid}: no process has this PID"))
-        };
+        let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+            .map_err(|_| format!("--target {pid}: no process has this PID"))?;
+        return Ok(Target::Pid {
+            pid,
+            cgroup: cgroup_of(Path::new(CGROUP_ROOT), &cgroups),
+        });
     }
     if let Some(target) = find_cgroup(Path::new(CGROUP_ROOT), spec) {
         return Ok(target);
@@ -88,22 +115,53 @@ fn find_cgroup(root: &Path, name: &str) -> Option<Target> {
             .find(|dir| dir.join("cgroup.procs").is_file())
         })
     };
-    let unified = if root.join("cgroup.controllers").is_file() {
-        find_in(root.to_path_buf())
-    } else {
-        find_in(root.join("unified"))
+    let dirs = CgroupDirs {
+        memory_v1: find_in(root.join("memory")),
+        unified: find_in(unified_root(root)),
     };
-    let memory_v1 = find_in(root.join("memory"));
-    let members = unified
+    let members = dirs
+        .unified
         .clone()
-        .or_else(|| memory_v1.clone())
+        .or_else(|| dirs.memory_v1.clone())
         .or_else(|| find_in(root.join("systemd")))?;
-    Some(Target::Cgroup {
-        name: name.to_string(),
-        memory_v1,
-        unified,
-        members,
-    })
+    Some(Target::Cgroup { dirs, members })
+}
+
+/// Where the v2 hierarchy is: the root on a pure cgroup2 host, `unified/` on a hybrid one.
+fn unified_root(root: &Path) -> PathBuf {
+    if root.join("cgroup.controllers").is_file() {
+        root.to_path_buf()
+    } else {
+        root.join("unified")
+    }
+}
+
+/// The cgroup a process is in, from its /proc/PID/cgroup (`0::/path` for v2,
+/// `4:memory:/path` for v1's memory controller); a hierarchy's root is not kept, as its files
+/// describe the whole host or are absent.
+fn cgroup_of(root: &Path, proc_cgroup: &str) -> Option<CgroupDirs> {
+    let mut dirs = CgroupDirs::default();
+    for line in proc_cgroup.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (Some(hierarchy), Some(controllers), Some(path)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let relative = path.trim_start_matches('/');
+        if relative.is_empty() || relative.split('/').any(|part| part == "..") {
+            continue;
+        }
+        let (slot, base) = if hierarchy == "0" && controllers.is_empty() {
+            (&mut dirs.unified, unified_root(root))
+        } else if controllers.split(',').any(|name| name == "memory") {
+            (&mut dirs.memory_v1, root.join("memory"))
+        } else {
+            continue;
+        };
+        *slot = Some(base.join(relative)).filter(|candidate| candidate.is_dir());
+    }
+    (dirs.memory_v1.is_some() || dirs.unified.is_some()).then_some(dirs)
 }
 
 fn comm(pid: u32) -> Option<String> {
@@ -145,17 +203,9 @@ fn cgroup_pids(dir: &Path) -> Vec<u32> {
 /// Read the target once. Processes that end while being read are left out.
 pub fn read_target(target: &Target) -> TargetSample {
     let (pids, cgroup) = match target {
-        Target::Pid(pid) => (vec![*pid], None),
+        Target::Pid { pid, cgroup } => (vec![*pid], cgroup.as_ref().map(read_cgroup)),
         Target::Command(name) => (pids_named(name), None),
-        Target::Cgroup {
-            memory_v1,
-            unified,
-            members,
-            ..
-        } => (
-            cgroup_pids(members),
-            Some(read_cgroup(memory_v1.as_deref(), unified.as_deref())),
-        ),
+        Target::Cgroup { dirs, members } => (cgroup_pids(members), Some(read_cgroup(dirs))),
     };
     let delay_accounting = std::fs::read_to_string("/proc/sys/kernel/task_delayacct")
         .map(|text| text.trim() != "0")
@@ -206,9 +256,9 @@ fn read_process(pid: u32, delay_accounting: bool) -> Option<ProcessSample> {
 }
 
 /// A cgroup's memory, OOM, throttling and pressure counters, from whichever hierarchy has each.
-fn read_cgroup(memory_v1: Option<&Path>, unified: Option<&Path>) -> CgroupSample {
+fn read_cgroup(dirs: &CgroupDirs) -> CgroupSample {
     let mut sample = CgroupSample::default();
-    if let Some(dir) = memory_v1 {
+    if let Some(dir) = &dirs.memory_v1 {
         sample.memory_bytes = read_number(&dir.join("memory.usage_in_bytes"));
         // v1 writes "no limit" as a huge number rounded down to a page.
         sample.memory_limit_bytes =
@@ -216,7 +266,7 @@ fn read_cgroup(memory_v1: Option<&Path>, unified: Option<&Path>) -> CgroupSample
         sample.failcnt = read_number(&dir.join("memory.failcnt"));
         sample.oom_kill = read_keyed(&dir.join("memory.oom_control"), "oom_kill");
     }
-    if let Some(dir) = unified {
+    if let Some(dir) = &dirs.unified {
         let events = dir.join("memory.events");
         if let Some(current) = read_number(&dir.join("memory.current")) {
             sample.memory_bytes = Some(current);
@@ -298,20 +348,14 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         cgroup_dir(root.path(), "memory/system.slice/web.service");
         cgroup_dir(root.path(), "unified/system.slice/web.service");
-        let Some(Target::Cgroup {
-            memory_v1,
-            unified,
-            members,
-            ..
-        }) = find_cgroup(root.path(), "web")
-        else {
+        let Some(Target::Cgroup { dirs, members }) = find_cgroup(root.path(), "web") else {
             panic!("web.service not found");
         };
         assert_eq!(
-            memory_v1.unwrap(),
+            dirs.memory_v1.unwrap(),
             root.path().join("memory/system.slice/web.service")
         );
-        assert_eq!(members, unified.unwrap());
+        assert_eq!(members, dirs.unified.unwrap());
     }
 
     #[test]
@@ -321,7 +365,7 @@ mod tests {
         cgroup_dir(root.path(), "batch.slice");
         let found = find_cgroup(root.path(), "batch.slice");
         assert!(
-            matches!(found, Some(Target::Cgroup { unified: Some(dir), memory_v1: None, .. }) if dir == root.path().join("batch.slice"))
+            matches!(found, Some(Target::Cgroup { dirs: CgroupDirs { unified: Some(dir), memory_v1: None }, .. }) if dir == root.path().join("batch.slice"))
         );
         assert_eq!(find_cgroup(root.path(), "../etc"), None);
         assert_eq!(find_cgroup(root.path(), "absent"), None);
@@ -331,9 +375,30 @@ mod tests {
     fn a_pid_that_does_not_exist_is_refused() {
         assert!(resolve("4294967295").is_err());
         assert!(resolve("").is_err());
-        assert_eq!(
+        assert!(matches!(
             resolve(&std::process::id().to_string()),
-            Ok(Target::Pid(std::process::id()))
+            Ok(Target::Pid { pid, .. }) if pid == std::process::id()
+        ));
+    }
+
+    #[test]
+    fn a_process_cgroup_is_found_on_each_hierarchy_but_not_at_a_root() {
+        let root = tempfile::tempdir().unwrap();
+        cgroup_dir(root.path(), "memory/system.slice/web.service");
+        cgroup_dir(root.path(), "unified/system.slice/web.service");
+        let hybrid = "12:memory:/system.slice/web.service\n\
+                      1:name=systemd:/system.slice/web.service\n\
+                      0::/system.slice/web.service\n";
+        let dirs = cgroup_of(root.path(), hybrid).unwrap();
+        assert_eq!(
+            dirs.memory_v1.unwrap(),
+            root.path().join("memory/system.slice/web.service")
         );
+        assert_eq!(
+            dirs.unified.unwrap(),
+            root.path().join("unified/system.slice/web.service")
+        );
+        assert_eq!(cgroup_of(root.path(), "12:memory:/\n0::/\n"), None);
+        assert_eq!(cgroup_of(root.path(), "0::/gone.scope\ngarbage\n"), None);
     }
 }

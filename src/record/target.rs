@@ -136,8 +136,11 @@ pub struct HostUsage {
     pub swap_out_kib_s: Option<f64>,
     pub major_faults_s: Option<f64>,
     pub oom_kills: Option<f64>,
-    /// Percent of the interval some tasks stalled (PSI `some`, from its total), by resource.
+    /// Percent of the interval some tasks stalled (PSI `some`, from its total), by resource:
+    /// what the rules judge, exact over a short interval.
     pub pressure_some_pct: BTreeMap<String, f64>,
+    /// The kernel's own 10-second average of the same, for the longer view.
+    pub pressure_some_avg10: BTreeMap<String, f64>,
     pub busiest_disk: Option<Busiest>,
     /// The longest average device queue.
     pub disk_queue: Option<f64>,
@@ -385,16 +388,18 @@ pub fn host_usage(records: &[Record], cpus: u32) -> HostUsage {
                 .sum(),
         )
     };
-    let pressure_some_pct = ["cpu", "memory", "io"]
-        .into_iter()
-        .filter_map(|resource| {
-            let value = latest("pressure", "stall", &|labels: &Labels| {
-                labels.get("resource").map(String::as_str) == Some(resource)
-                    && labels.get("kind").map(String::as_str) == Some("some")
-            })?;
-            Some((resource.to_string(), value))
-        })
-        .collect();
+    let pressure_some = |field: &str| {
+        ["cpu", "memory", "io"]
+            .into_iter()
+            .filter_map(|resource| {
+                let value = latest("pressure", field, &|labels: &Labels| {
+                    labels.get("resource").map(String::as_str) == Some(resource)
+                        && labels.get("kind").map(String::as_str) == Some("some")
+                })?;
+                Some((resource.to_string(), value))
+            })
+            .collect()
+    };
     let disk_queue = records
         .iter()
         .filter(|r| r.table == "iostat")
@@ -412,7 +417,8 @@ pub fn host_usage(records: &[Record], cpus: u32) -> HostUsage {
         swap_out_kib_s: latest("vmstat", "so", &any),
         major_faults_s: latest("proc_vmstat", "pgmajfault_s", &any),
         oom_kills: latest("proc_vmstat", "oom_kill_delta", &any),
-        pressure_some_pct,
+        pressure_some_pct: pressure_some("stall"),
+        pressure_some_avg10: pressure_some("avg10"),
         busiest_disk: busiest("iostat", "util", "device", ""),
         disk_queue,
         net_drops_s: sum_over("net_dev", &["rxdrop_s", "txdrop_s"]),
@@ -577,7 +583,7 @@ mod tests {
                 "pressure",
                 1.0,
                 &[("resource", "io"), ("kind", "some")],
-                &[("stall", 7.0)],
+                &[("stall", 7.0), ("avg10", 4.5)],
             ),
             row(
                 "pressure",
@@ -617,6 +623,7 @@ mod tests {
         assert_eq!(host.run_queue_per_cpu, Some(1.0));
         assert_eq!(host.mem_available_pct, Some(60.0));
         assert_eq!(host.pressure_some_pct["io"], 7.0);
+        assert_eq!(host.pressure_some_avg10["io"], 4.5);
         assert_eq!(host.busiest_disk.unwrap().name, "sdb");
         assert_eq!(host.disk_queue, Some(2.0));
         assert_eq!(host.net_drops_s, Some(2.0));
