@@ -263,6 +263,7 @@ fn read_cgroup(dirs: &CgroupDirs) -> CgroupSample {
         // v1 writes "no limit" as a huge number rounded down to a page.
         sample.memory_limit_bytes =
             read_number(&dir.join("memory.limit_in_bytes")).filter(|&limit| limit < 1 << 60);
+        sample.inactive_file_bytes = read_keyed(&dir.join("memory.stat"), "total_inactive_file");
         sample.failcnt = read_number(&dir.join("memory.failcnt"));
         sample.oom_kill = read_keyed(&dir.join("memory.oom_control"), "oom_kill");
     }
@@ -270,6 +271,7 @@ fn read_cgroup(dirs: &CgroupDirs) -> CgroupSample {
         let events = dir.join("memory.events");
         if let Some(current) = read_number(&dir.join("memory.current")) {
             sample.memory_bytes = Some(current);
+            sample.inactive_file_bytes = read_keyed(&dir.join("memory.stat"), "inactive_file");
             // memory.max reads "max" when there is no limit.
             sample.memory_limit_bytes = read_number(&dir.join("memory.max"));
         }

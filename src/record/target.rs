@@ -54,8 +54,11 @@ pub struct ThreadSample {
 /// One reading of a cgroup's files; what a hierarchy does not have stays `None`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CgroupSample {
-    /// v1 memory.usage_in_bytes, v2 memory.current.
+    /// v1 memory.usage_in_bytes, v2 memory.current: page cache included.
     pub memory_bytes: Option<u64>,
+    /// memory.stat's inactive file cache (v1 total_inactive_file, v2 inactive_file): the part
+    /// of `memory_bytes` the kernel reclaims first.
+    pub inactive_file_bytes: Option<u64>,
     /// v1 memory.limit_in_bytes, v2 memory.max; `None` when unlimited.
     pub memory_limit_bytes: Option<u64>,
     /// v1 memory.failcnt: times usage hit the limit.
@@ -107,14 +110,21 @@ pub struct TargetUsage {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CgroupUsage {
     pub memory_bytes: Option<u64>,
+    /// `memory_bytes` less the inactive file cache, as container runtimes count it: a cgroup
+    /// full of old cache is not short of memory.
+    pub working_set_bytes: Option<u64>,
     pub memory_limit_bytes: Option<u64>,
-    /// Memory use as a percent of the limit; `None` without a limit.
+    /// The working set (or, without memory.stat, all use) as a percent of the limit; `None`
+    /// without a limit.
     pub memory_used_pct: Option<f64>,
     /// Times the memory limit was hit during the interval (v1 failcnt, v2 memory.events max).
     pub memory_limit_hits: Option<u64>,
     /// OOM kills in the cgroup since it was made, and during the interval.
     pub oom_kill: Option<u64>,
     pub oom_kill_delta: Option<u64>,
+    /// Times the cgroup ran out of memory during the interval (v2 memory.events oom), killed
+    /// or not.
+    pub oom_delta: Option<u64>,
     /// CPU quota throttling during the interval: periods throttled, and ms throttled per second.
     pub throttled_periods: Option<u64>,
     pub throttled_ms_s: Option<f64>,
@@ -255,8 +265,12 @@ fn share(part: f64, whole: f64) -> f64 {
 }
 
 fn derive_cgroup(before: &CgroupSample, now: &CgroupSample, seconds: f64) -> CgroupUsage {
-    let memory_used_pct = now
+    let working_set_bytes = now
         .memory_bytes
+        .zip(now.inactive_file_bytes)
+        .map(|(used, inactive)| used.saturating_sub(inactive));
+    let memory_used_pct = working_set_bytes
+        .or(now.memory_bytes)
         .zip(now.memory_limit_bytes)
         .map(|(used, limit)| share(used as f64, limit as f64));
     let limit_hits = delta(before.failcnt, now.failcnt)
@@ -277,11 +291,13 @@ fn derive_cgroup(before: &CgroupSample, now: &CgroupSample, seconds: f64) -> Cgr
         .collect();
     CgroupUsage {
         memory_bytes: now.memory_bytes,
+        working_set_bytes,
         memory_limit_bytes: now.memory_limit_bytes,
         memory_used_pct,
         memory_limit_hits: limit_hits,
         oom_kill: now.oom_kill,
         oom_kill_delta: delta(before.oom_kill, now.oom_kill),
+        oom_delta: delta(before.oom, now.oom),
         throttled_periods: delta(before.nr_throttled, now.nr_throttled),
         throttled_ms_s: delta(before.throttled_usec, now.throttled_usec)
             .filter(|_| seconds > 0.0)
@@ -517,8 +533,9 @@ mod tests {
 
     #[test]
     fn cgroup_limits_kills_throttling_and_pressure() {
-        let cgroup = |memory, failcnt, kills, throttled_usec, cpu_some_us| CgroupSample {
-            memory_bytes: Some(memory),
+        let cgroup = |memory: u64, failcnt, kills, throttled_usec, cpu_some_us| CgroupSample {
+            memory_bytes: Some(memory + 500),
+            inactive_file_bytes: Some(500),
             memory_limit_bytes: Some(1000),
             failcnt: Some(failcnt),
             oom_kill: Some(kills),
@@ -537,6 +554,7 @@ mod tests {
         };
         let usage = derive(&prev, &cur, 1.0, MACHINE).cgroup.unwrap();
         assert_eq!(usage.memory_used_pct, Some(95.0));
+        assert_eq!(usage.working_set_bytes, Some(950));
         assert_eq!(usage.memory_limit_hits, Some(2));
         assert_eq!((usage.oom_kill, usage.oom_kill_delta), (Some(2), Some(1)));
         assert_eq!(usage.throttled_periods, Some(500));

@@ -283,7 +283,10 @@ fn target_value(usage: &TargetUsage, resource: &str, signal: Signal) -> String {
             ),
             cgroup
                 .and_then(|c| {
-                    let used = bytes(c.memory_bytes? as f64);
+                    let used = match c.working_set_bytes {
+                        Some(working_set) => format!("working set {}", bytes(working_set as f64)),
+                        None => bytes(c.memory_bytes? as f64),
+                    };
                     Some(match (c.memory_limit_bytes, c.memory_used_pct) {
                         (Some(limit), Some(pct)) => {
                             format!("cgroup {used} of {} ({}%)", bytes(limit as f64), num(pct))
@@ -303,6 +306,7 @@ fn target_value(usage: &TargetUsage, resource: &str, signal: Signal) -> String {
         ("memory", Signal::Errors) => vec![
             count("OOM kills", cgroup.and_then(|c| c.oom_kill)),
             count("in the interval", cgroup.and_then(|c| c.oom_kill_delta)),
+            count("out-of-memory events", cgroup.and_then(|c| c.oom_delta)),
         ],
         ("disk", Signal::Utilization) => vec![
             usage
