@@ -1,7 +1,7 @@
 use clap::Parser;
 use perf_manual::{
     cli::{Cli, Command},
-    commands::{self, analyze::AnalyzeArgs, run::CollectArgs},
+    commands::{self, analyze::AnalyzeArgs, run::CollectArgs, use_check::UseCheckArgs},
     exit,
 };
 
@@ -37,6 +37,15 @@ fn main() {
             template,
         }),
         Command::Doctor { format } => commands::doctor::doctor(format),
+        Command::UseCheck {
+            target,
+            interval,
+            format,
+        } => commands::use_check::use_check(&UseCheckArgs {
+            target,
+            interval,
+            format,
+        }),
         Command::Schema => {
             println!(
                 "{}",

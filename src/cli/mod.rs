@@ -101,6 +101,17 @@ pub enum Command {
     },
     /// Print the playbook JSON schema (generated from the playbook types).
     Schema,
+    /// Print the USE table of the host and of one target, measured over one interval.
+    UseCheck {
+        /// A PID, a systemd service or cgroup name, or a command name (all its processes).
+        #[arg(long)]
+        target: String,
+        /// Time between the two readings of /proc (`1s`, `500ms`).
+        #[arg(long, default_value = "1s")]
+        interval: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Debug, clap::Args)]

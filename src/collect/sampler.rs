@@ -40,6 +40,20 @@ pub struct SamplerReport {
     pub files: Vec<String>,
 }
 
+/// The local wall clock as sysstat prints its time; one per round, so the sources of a round
+/// (snmp and netstat both give `tcp` rows) share it.
+pub fn stamp_now() -> String {
+    jiff::ZonedDateTime::now()
+        .datetime()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6f")
+        .to_string()
+}
+
+/// The line before each copy of a source.
+pub fn snapshot_header(source: &str, stamp: &str) -> String {
+    format!("==> {source} @ {stamp} <==\n")
+}
+
 /// Sample every `interval` until `deadline` or an interrupt, starting at once.
 pub fn sample(
     proc_dir: &Path,
@@ -53,10 +67,7 @@ pub fn sample(
     // Leave time for a last snapshot before the deadline, so the interval tools and the
     // sampler cover the same window.
     while Instant::now() < deadline && !interrupted.load(Ordering::Relaxed) {
-        let stamp = jiff::ZonedDateTime::now()
-            .datetime()
-            .strftime("%Y-%m-%dT%H:%M:%S%.6f")
-            .to_string();
+        let stamp = stamp_now();
         for (source, file) in SOURCES {
             if report.unreadable.iter().any(|(s, _)| s == source) {
                 continue;
@@ -65,7 +76,7 @@ pub fn sample(
                 Ok(content) => {
                     let path = proc_dir.join(file);
                     let mut out = OpenOptions::new().create(true).append(true).open(&path)?;
-                    let header = format!("==> {source} @ {stamp} <==\n");
+                    let header = snapshot_header(source, &stamp);
                     out.write_all(header.as_bytes())?;
                     out.write_all(&content)?;
                     if !content.ends_with(b"\n") {

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod check;
 pub mod doctor;
 pub mod run;
+pub mod use_check;
 
 use std::path::{Path, PathBuf};
 

@@ -7,6 +7,7 @@
 
 pub mod fallback;
 pub mod series;
+pub mod target;
 pub mod units;
 
 use std::collections::BTreeMap;

@@ -2,6 +2,7 @@
 //! printed as JSON or rendered by a Handlebars template. Nothing here judges.
 
 pub mod terminal;
+pub mod use_check;
 
 use handlebars::Handlebars;
 use schemars::JsonSchema;
