@@ -100,7 +100,7 @@ pub fn sample(
                 return Ok(report);
             }
             std::thread::sleep(
-                Duration::from_millis(50).min(next.saturating_duration_since(Instant::now())),
+                super::process::POLL.min(next.saturating_duration_since(Instant::now())),
             );
         }
     }
