@@ -200,7 +200,7 @@ fn an_idle_machine_has_nothing_above_info() {
     if !have("mpstat") {
         return;
     }
-    let (json, out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "24s"], None);
+    let (json, out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "32s"], None);
     let loud: Vec<_> = json["findings"]
         .as_array()
         .unwrap()
@@ -459,4 +459,37 @@ fn fsync_heavy_writes_make_the_disk_the_top_finding() {
     ]);
     let (json, _out, _work) = run_playbook("playbooks/disk-io.toml", &["--duration", "12s"], None);
     assert_eq!(top_finding(&json).0, "disk", "{:#}", json["findings"]);
+}
+
+/// Eight threads fighting for one mutex (examples/contended_lock.rs, built by `cargo test`):
+/// the CPUs stay mostly idle while threads block and wake constantly, and triage must name
+/// the lock, not the CPU.
+#[test]
+fn threads_fighting_for_one_mutex_are_named_as_lock_contention() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !have("mpstat") {
+        return;
+    }
+    let example = Path::new(BIN)
+        .parent()
+        .expect("the binary's folder")
+        .join("examples/contended_lock");
+    assert!(
+        example.is_file(),
+        "cargo test builds examples/contended_lock"
+    );
+    let mut lock = Command::new(&example)
+        .args(["60", "8"])
+        .spawn()
+        .expect("the contended-lock load starts");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let (json, _out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "32s"], None);
+    let _ = lock.kill();
+    let _ = lock.wait();
+    assert_eq!(
+        top_finding(&json),
+        ("mutex", "saturation"),
+        "{:#}",
+        json["findings"]
+    );
 }

@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// The rule files shipped with perf_manual, used when a directory comes without a playbook.
-const BUILTIN_RULES: [(&str, &str); 5] = [
+const BUILTIN_RULES: [(&str, &str); 6] = [
     (
         "use-cpu.toml",
         include_str!("../../playbooks/rules/use-cpu.toml"),
@@ -37,6 +37,10 @@ const BUILTIN_RULES: [(&str, &str); 5] = [
     (
         "use-network-stack.toml",
         include_str!("../../playbooks/rules/use-network-stack.toml"),
+    ),
+    (
+        "use-mutex.toml",
+        include_str!("../../playbooks/rules/use-mutex.toml"),
     ),
 ];
 
