@@ -82,6 +82,40 @@ fn run_playbook(
     (json, out, work)
 }
 
+/// Write this scenario's row of the README's scenario table (scripts/scenario-table gathers
+/// them): the scenario, the top finding and the evidence behind it, as this run measured them.
+fn record_row(order: u32, scenario: &str, json: &serde_json::Value) {
+    let top = &json["findings"][0];
+    let (finding, evidence) = if top.is_null() {
+        (
+            "nothing above info".to_string(),
+            "every rule stayed under its threshold".to_string(),
+        )
+    } else {
+        (
+            format!(
+                "{} {} {} (`{}`)",
+                top["severity"].as_str().unwrap_or(""),
+                top["resource"].as_str().unwrap_or(""),
+                top["signal"].as_str().unwrap_or(""),
+                top["id"].as_str().unwrap_or("")
+            ),
+            format!(
+                "{} — `{}`",
+                top["message"].as_str().unwrap_or(""),
+                top["evidence"]["expression"].as_str().unwrap_or("")
+            ),
+        )
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/scenario-table");
+    std::fs::create_dir_all(&dir).unwrap();
+    let row = format!(
+        "| {scenario} | {finding} | {} |\n",
+        evidence.replace('|', "\\|")
+    );
+    std::fs::write(dir.join(format!("{order:02}.md")), row).unwrap();
+}
+
 fn top_finding(json: &serde_json::Value) -> (&str, &str) {
     let top = &json["findings"][0];
     (
@@ -107,6 +141,7 @@ fn cpu_saturation_is_the_top_finding_and_the_profile_names_stress_ng() {
         "{:#}",
         json["findings"]
     );
+    record_row(1, "`stress-ng --cpu 4` on 2 CPUs (cpu-bottleneck)", &json);
     let profile = &json["profiles"][0];
     let top = profile["top"].as_array().expect("a profile");
     assert!(
@@ -208,6 +243,7 @@ fn an_idle_machine_has_nothing_above_info() {
         .filter(|f| f["severity"] != "info")
         .collect();
     assert!(loud.is_empty(), "an idle machine raised {loud:#?}");
+    record_row(8, "idle (triage)", &json);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("raw_data/manifest.json")).unwrap())
             .unwrap();
@@ -246,6 +282,11 @@ fn without_sysstat_the_procfs_sampler_still_finds_cpu_saturation() {
         Some(&path),
     );
     assert_eq!(top_finding(&json).0, "cpu", "{:#}", json["findings"]);
+    record_row(
+        9,
+        "`stress-ng --cpu 4`, sysstat and perf hidden (cpu-bottleneck)",
+        &json,
+    );
     let stand_ins = json["stand_ins"].as_array().unwrap();
     assert!(stand_ins.iter().any(|t| t == "mpstat"), "{stand_ins:?}");
     let missing = json["not_collected"].as_array().unwrap();
@@ -322,6 +363,11 @@ fn a_listener_that_never_accepts_overflows_its_backlog() {
         json["findings"]
     );
     assert_eq!(top_finding(&json), ("network", "saturation"));
+    record_row(
+        6,
+        "a listener that never accepts, 50 clients (network)",
+        &json,
+    );
 }
 
 /// A TCP socket on 127.0.0.1 listening with a backlog of one (std's listener asks for 128).
@@ -410,6 +456,11 @@ fn a_hog_in_a_memory_limited_cgroup_is_oom_killed_and_named() {
         json["findings"]
     );
     assert_eq!(top_finding(&json), ("memory", "errors"));
+    record_row(
+        4,
+        "a 300 MiB hog in a 100 MiB cgroup (memory-pressure)",
+        &json,
+    );
 }
 
 /// A cgroup v1 memory cgroup with a limit, removed (after its tasks are gone) when dropped.
@@ -459,6 +510,11 @@ fn fsync_heavy_writes_make_the_disk_the_top_finding() {
     ]);
     let (json, _out, _work) = run_playbook("playbooks/disk-io.toml", &["--duration", "12s"], None);
     assert_eq!(top_finding(&json).0, "disk", "{:#}", json["findings"]);
+    record_row(
+        5,
+        "fsync-heavy writes, `stress-ng --hdd 2` (disk-io)",
+        &json,
+    );
 }
 
 /// Eight threads fighting for one mutex (examples/contended_lock.rs, built by `cargo test`):
@@ -491,5 +547,28 @@ fn threads_fighting_for_one_mutex_are_named_as_lock_contention() {
         ("mutex", "saturation"),
         "{:#}",
         json["findings"]
+    );
+    record_row(7, "8 threads fighting for one mutex (triage)", &json);
+}
+
+/// One busy thread on a two-CPU machine: one CPU pinned, the other idle. Triage must call it a
+/// single-threaded bottleneck, not CPU saturation.
+#[test]
+fn one_busy_thread_is_a_single_threaded_bottleneck() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !(have("stress-ng") && have("mpstat")) {
+        return;
+    }
+    let _load = Load::start(&["--cpu", "1", "--timeout", "60s"]);
+    let (json, _out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "32s"], None);
+    assert_eq!(
+        json["findings"][0]["id"], "cpu-single-thread",
+        "{:#}",
+        json["findings"]
+    );
+    record_row(
+        2,
+        "`stress-ng --cpu 1`: one busy thread on 2 CPUs (triage)",
+        &json,
     );
 }
