@@ -79,7 +79,19 @@ fn run_playbook(
     let output = command.output().unwrap();
     assert_eq!(output.status.code(), Some(0), "perf_manual run failed");
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    same_verdict_from_disk(&out, &json);
     (json, out, work)
+}
+
+/// Judged again afterwards from its directory alone, an investigation gets the same verdict.
+fn same_verdict_from_disk(out: &Path, json: &serde_json::Value) {
+    let again = analyze(out);
+    assert_eq!(
+        finding_ids(&again),
+        finding_ids(json),
+        "analyze of {} disagrees with the run",
+        out.display()
+    );
 }
 
 /// Write this scenario's row of the README's scenario table (scripts/scenario-table gathers
@@ -114,6 +126,13 @@ fn record_row(order: u32, scenario: &str, json: &serde_json::Value) {
         evidence.replace('|', "\\|")
     );
     std::fs::write(dir.join(format!("{order:02}.md")), row).unwrap();
+}
+
+/// Let what an earlier scenario left behind (dirty pages of its files, exiting processes) clear
+/// before measuring an idle machine: flush, then wait a few seconds.
+fn settle() {
+    let _ = Command::new("sync").status();
+    std::thread::sleep(std::time::Duration::from_secs(5));
 }
 
 fn top_finding(json: &serde_json::Value) -> (&str, &str) {
@@ -164,10 +183,6 @@ fn cpu_saturation_is_the_top_finding_and_the_profile_names_stress_ng() {
     assert!(svg.contains("stress-ng") && svg.contains(hottest_named));
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("## USE method") && report.contains("analysis/flamegraph.svg"));
-
-    // Judged again afterwards from the directory alone, the verdict is the same.
-    let again = analyze(&out);
-    assert_eq!(finding_ids(&again), finding_ids(&json));
 }
 
 /// `collect` writes the seed's layout; `analyze` of that directory names the loaded resource.
@@ -235,6 +250,7 @@ fn an_idle_machine_has_nothing_above_info() {
     if !have("mpstat") {
         return;
     }
+    settle();
     let (json, out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "32s"], None);
     let loud: Vec<_> = json["findings"]
         .as_array()
@@ -357,6 +373,7 @@ fn a_listener_that_never_accepts_overflows_its_backlog() {
     }
     assert_eq!(output.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    same_verdict_from_disk(&out, &json);
     assert_eq!(
         json["findings"][0]["id"], "network-listen-overflows",
         "{:#}",
@@ -450,6 +467,7 @@ fn a_hog_in_a_memory_limited_cgroup_is_oom_killed_and_named() {
     let output = run.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    same_verdict_from_disk(&out, &json);
     assert_eq!(
         json["findings"][0]["id"], "memory-oom-kill",
         "{:#}",
