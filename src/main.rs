@@ -6,6 +6,12 @@ use perf_manual::{
 };
 
 fn main() {
+    // Like other Unix filters, end quietly when the reader goes away (`perf_manual ... | head`)
+    // instead of panicking on a broken pipe.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => commands::run::run(&args),
