@@ -57,30 +57,53 @@ impl Drop for Load {
     }
 }
 
-/// Run the main job; returns the JSON it printed and the investigation directory.
+/// The main job, running in the background.
+struct Running {
+    child: Child,
+    out: PathBuf,
+    work: tempfile::TempDir,
+}
+
+/// Start the main job on `playbook` with JSON output into a fresh investigation directory;
+/// `path` replaces PATH (to hide tools).
+fn start_playbook(playbook: &str, extra: &[&str], path: Option<&str>) -> Running {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("inv");
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", playbook, "--format", "json", "--output"])
+        .arg(&out)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(path) = path {
+        command.env("PATH", path);
+    }
+    let child = command.spawn().unwrap();
+    Running { child, out, work }
+}
+
+impl Running {
+    /// Wait for the run; returns the JSON it printed, the investigation directory and the
+    /// temporary folder holding it (dropped, it is removed).
+    fn finish(self) -> (serde_json::Value, PathBuf, tempfile::TempDir) {
+        let output = self.child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "perf_manual run failed");
+        let json: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+        same_verdict_from_disk(&self.out, &json);
+        (json, self.out, self.work)
+    }
+}
+
+/// Run the main job to its end.
 fn run_playbook(
     playbook: &str,
     extra: &[&str],
     path: Option<&str>,
 ) -> (serde_json::Value, PathBuf, tempfile::TempDir) {
-    let work = tempfile::tempdir().unwrap();
-    let out = work.path().join("inv");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut command = Command::new(BIN);
-    command
-        .current_dir(root)
-        .args(["run", playbook, "--format", "json", "--output"])
-        .arg(&out)
-        .args(extra)
-        .stderr(Stdio::inherit());
-    if let Some(path) = path {
-        command.env("PATH", path);
-    }
-    let output = command.output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "perf_manual run failed");
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
-    same_verdict_from_disk(&out, &json);
-    (json, out, work)
+    start_playbook(playbook, extra, path).finish()
 }
 
 /// Judged again afterwards from its directory alone, an investigation gets the same verdict.
@@ -337,24 +360,7 @@ fn which(tool: &str) -> Option<PathBuf> {
 fn a_listener_that_never_accepts_overflows_its_backlog() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let (listener, port) = never_accepting_listener();
-    let work = tempfile::tempdir().unwrap();
-    let out = work.path().join("inv");
-    let run = Command::new(BIN)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "run",
-            "playbooks/network.toml",
-            "--duration",
-            "8s",
-            "--format",
-            "json",
-            "--output",
-        ])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let run = start_playbook("playbooks/network.toml", &["--duration", "8s"], None);
     // Connect once the sampler has its first snapshot, so the overflow falls inside the run.
     std::thread::sleep(std::time::Duration::from_secs(2));
     let clients: Vec<_> = (0..50)
@@ -365,15 +371,12 @@ fn a_listener_that_never_accepts_overflows_its_backlog() {
             )
         })
         .collect();
-    let output = run.wait_with_output().unwrap();
+    let (json, _out, _work) = run.finish();
     drop(clients);
     // SAFETY: closing the listening socket this test opened.
     unsafe {
         libc::close(listener);
     }
-    assert_eq!(output.status.code(), Some(0));
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    same_verdict_from_disk(&out, &json);
     assert_eq!(
         json["findings"][0]["id"], "network-listen-overflows",
         "{:#}",
@@ -433,24 +436,11 @@ fn a_hog_in_a_memory_limited_cgroup_is_oom_killed_and_named() {
         return;
     }
     let cgroup = Cgroup::new(memory, "100M");
-    let work = tempfile::tempdir().unwrap();
-    let out = work.path().join("inv");
-    let run = Command::new(BIN)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "run",
-            "playbooks/memory-pressure.toml",
-            "--duration",
-            "10s",
-            "--format",
-            "json",
-            "--output",
-        ])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let run = start_playbook(
+        "playbooks/memory-pressure.toml",
+        &["--duration", "10s"],
+        None,
+    );
     std::thread::sleep(std::time::Duration::from_secs(2));
     let procs = cgroup.0.join("cgroup.procs");
     let hog = Command::new("sh")
@@ -464,10 +454,7 @@ fn a_hog_in_a_memory_limited_cgroup_is_oom_killed_and_named() {
         .status()
         .unwrap();
     assert!(hog.success(), "the hog did not run");
-    let output = run.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(0));
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    same_verdict_from_disk(&out, &json);
+    let (json, _out, _work) = run.finish();
     assert_eq!(
         json["findings"][0]["id"], "memory-oom-kill",
         "{:#}",

@@ -277,53 +277,17 @@ pub fn format_value(value: f64) -> String {
     }
 }
 
-fn format_number(
-    helper: &handlebars::Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &handlebars::Context,
-    _: &mut handlebars::RenderContext<'_, '_>,
-    out: &mut dyn handlebars::Output,
-) -> handlebars::HelperResult {
-    let value = helper.param(0).map(|p| p.value());
-    let text = match value.and_then(serde_json::Value::as_f64) {
-        Some(number) => format_value(number),
-        None => value.map(|v| v.to_string()).unwrap_or_default(),
-    };
-    out.write(&text)?;
-    Ok(())
-}
+// `{{fmt value}}`: a number as `format_value` prints it; anything else as it is.
+handlebars::handlebars_helper!(format_number: |value: Json| match value.as_f64() {
+    Some(number) => format_value(number),
+    None => value.as_str().map_or_else(|| value.to_string(), String::from),
+});
 
-/// `{{inc @index}}`: numbering from one.
-fn increment(
-    helper: &handlebars::Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &handlebars::Context,
-    _: &mut handlebars::RenderContext<'_, '_>,
-    out: &mut dyn handlebars::Output,
-) -> handlebars::HelperResult {
-    let index = helper
-        .param(0)
-        .and_then(|p| p.value().as_u64())
-        .unwrap_or_default();
-    out.write(&(index + 1).to_string())?;
-    Ok(())
-}
+// `{{inc @index}}`: numbering from one.
+handlebars::handlebars_helper!(increment: |index: u64| index + 1);
 
-fn upper(
-    helper: &handlebars::Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &handlebars::Context,
-    _: &mut handlebars::RenderContext<'_, '_>,
-    out: &mut dyn handlebars::Output,
-) -> handlebars::HelperResult {
-    let text = helper
-        .param(0)
-        .and_then(|p| p.value().as_str())
-        .unwrap_or_default()
-        .to_uppercase();
-    out.write(&text)?;
-    Ok(())
-}
+// `{{upper severity}}`.
+handlebars::handlebars_helper!(upper: |text: str| text.to_uppercase());
 
 #[cfg(test)]
 mod tests {
