@@ -96,10 +96,13 @@ pub fn fold_perf_script(text: &[u8]) -> Result<Folded, ProfileError> {
     options.nthreads = 1;
     let mut folder = Folder::from(options);
     let mut collapsed = Vec::new();
-    // inferno slices symbol names by byte counts that can fall inside a multi-byte
-    // character of a garbled name; such a script is reported, not allowed to abort the run.
+    // inferno slices symbol names by byte counts that can fall inside a multi-byte character
+    // (a garbled or non-ASCII name; found by fuzzing). Symbols are ASCII in practice, so any
+    // other byte becomes `?` and the profile is kept; should inferno still panic, the script
+    // is reported, not allowed to abort the run.
+    let ascii = ascii_only(text);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        folder.collapse(SamplesOnly::new(text), &mut collapsed)
+        folder.collapse(SamplesOnly::new(&ascii), &mut collapsed)
     }));
     match outcome {
         Ok(result) => result?,
@@ -111,6 +114,19 @@ pub fn fold_perf_script(text: &[u8]) -> Result<Folded, ProfileError> {
         }
     }
     Folded::from_text(&String::from_utf8_lossy(&collapsed))
+}
+
+/// `text` with every non-ASCII byte replaced by `?`, copied only when there is one.
+fn ascii_only(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if text.is_ascii() {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(
+            text.iter()
+                .map(|&byte| if byte.is_ascii() { byte } else { b'?' })
+                .collect(),
+        )
+    }
 }
 
 /// The event name of the first event line, `None` when there is no event line at all.
@@ -508,14 +524,22 @@ mod tests {
     }
 
     #[test]
-    fn a_name_inferno_cannot_slice_is_an_error_not_an_abort() {
-        // 17 bytes from the end falls inside the `é`, where inferno looks for a Rust hash.
+    fn a_name_inferno_cannot_slice_still_folds_with_a_placeholder() {
+        // 17 bytes from the end falls inside the `é`, where inferno looks for a Rust hash and
+        // would panic: the non-ASCII bytes become `?` and the sample is kept.
         let script =
             b"app 11 [000] 1.1: 5 cpu-clock: \n\t 1 \xc3\xa9aaaaaaaaaaaaaaaa (/bin/app)\n\n";
-        assert!(matches!(
-            fold_perf_script(script),
-            Err(ProfileError::Inferno(_))
-        ));
+        let folded = fold_perf_script(script).unwrap();
+        assert_eq!(folded.total_samples, 1);
+        assert_eq!(folded.lines[0].0, "app;??aaaaaaaaaaaaaaaa");
+    }
+
+    #[test]
+    fn the_input_fuzzing_found_folds_without_a_panic() {
+        // A panic inside inferno would come back as `Err(ProfileError::Inferno)`.
+        let script = include_bytes!("../../tests/data/perf/fuzz/non-ascii-symbol.script");
+        let folded = fold_perf_script(script).unwrap();
+        assert!(folded.total_samples > 0);
     }
 
     #[test]
