@@ -449,6 +449,7 @@ fn messages_are_filled_in() {
     assert_eq!(finding.message, "run queue 2 per CPU on host, over 1");
 
     assert_eq!(format_number(1.23456), "1.23");
+    assert_eq!(format_number(2.456), "2.46");
     assert_eq!(format_number(2.0), "2");
     assert_eq!(format_number(0.5), "0.5");
     assert_eq!(format_number(-0.001), "0");

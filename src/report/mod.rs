@@ -14,7 +14,7 @@ use crate::{
     playbook::Rule,
     profile::HotFunction,
     record::HostFacts,
-    rules::{Finding, use_table::UseRow, use_table::use_table},
+    rules::{Finding, eval::format_number, use_table::UseRow, use_table::use_table},
 };
 
 /// The technical report template shipped with perf_manual (templates/technical.md.hbs).
@@ -249,7 +249,7 @@ pub fn render(template: &str, data: &ReportData) -> Result<String, String> {
     let mut handlebars = Handlebars::new();
     handlebars.register_escape_fn(handlebars::no_escape);
     handlebars.set_strict_mode(false);
-    handlebars.register_helper("fmt", Box::new(format_number));
+    handlebars.register_helper("fmt", Box::new(format_json_number));
     handlebars.register_helper("upper", Box::new(upper));
     handlebars.register_helper("inc", Box::new(increment));
     handlebars
@@ -263,23 +263,10 @@ pub fn render(template: &str, data: &ReportData) -> Result<String, String> {
         .map_err(|err| format!("cannot render the report: {err}"))
 }
 
-/// A number with at most two decimals and no trailing zeros: `{{fmt value}}`.
-pub fn format_value(value: f64) -> String {
-    if !value.is_finite() {
-        return value.to_string();
-    }
-    let text = format!("{value:.2}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text == "-0" {
-        "0".into()
-    } else {
-        text.to_string()
-    }
-}
-
-// `{{fmt value}}`: a number as `format_value` prints it; anything else as it is.
-handlebars::handlebars_helper!(format_number: |value: Json| match value.as_f64() {
-    Some(number) => format_value(number),
+// `{{fmt value}}`: a number as findings print theirs (rules::eval::format_number); anything
+// else as it is.
+handlebars::handlebars_helper!(format_json_number: |value: Json| match value.as_f64() {
+    Some(number) => format_number(number),
     None => value.as_str().map_or_else(|| value.to_string(), String::from),
 });
 
@@ -288,16 +275,3 @@ handlebars::handlebars_helper!(increment: |index: u64| index + 1);
 
 // `{{upper severity}}`.
 handlebars::handlebars_helper!(upper: |text: str| text.to_uppercase());
-
-#[cfg(test)]
-mod tests {
-    use super::format_value;
-
-    #[test]
-    fn numbers_print_without_noise() {
-        assert_eq!(format_value(2.0), "2");
-        assert_eq!(format_value(2.456), "2.46");
-        assert_eq!(format_value(0.5), "0.5");
-        assert_eq!(format_value(-0.001), "0");
-    }
-}
