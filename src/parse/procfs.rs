@@ -47,7 +47,9 @@ use nom::number::complete::double;
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
-use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef, canonical_field};
+use crate::record::{
+    Labels, ParseWarning, Parsed, Record, SourceRef, canonical_field, cpu_busy_pct,
+};
 
 /// The /proc/vmstat counters reported as per-second rates, `<name>_s`.
 pub const VMSTAT_RATES: [&str; 14] = [
@@ -869,8 +871,7 @@ fn cpu_percentages(ticks: &[f64]) -> Option<BTreeMap<String, f64>> {
         ("guest", share(guest)),
         ("gnice", share(guest_nice)),
         ("idle", share(idle)),
-        // Time waiting on I/O is idle time: the CPU could have run something else.
-        ("busy", (100.0 - share(idle) - share(iowait)).max(0.0)),
+        ("busy", cpu_busy_pct(share(idle), share(iowait))),
     ]))
 }
 

@@ -472,16 +472,16 @@ pub fn warning(file: &str, line: usize, message: impl Into<String>) -> ParseWarn
     }
 }
 
-/// Add `busy` = 100 − `idle` − `iowait` to every record with an `idle` field: the one number
-/// a utilization rule wants, whichever tool measured the CPU. Time waiting on I/O is idle
-/// time (the CPU could have run something else), as sysstat itself reports it apart.
+/// Add `busy` ([`crate::record::cpu_busy_pct`]) to every record with an `idle` field: the one
+/// number a utilization rule wants, whichever tool measured the CPU.
 pub fn add_busy(records: &mut [Record]) {
     for record in records {
         if let Some(idle) = record.fields.get("idle").copied() {
             let iowait = record.fields.get("iowait").copied().unwrap_or(0.0);
-            record
-                .fields
-                .insert("busy".to_string(), (100.0 - idle - iowait).max(0.0));
+            record.fields.insert(
+                "busy".to_string(),
+                crate::record::cpu_busy_pct(idle, iowait),
+            );
         }
     }
 }

@@ -87,6 +87,13 @@ pub struct Parsed {
     pub host: HostFacts,
 }
 
+/// CPU busy percent from idle and iowait percents: what is neither idle nor waiting on I/O.
+/// Time waiting on I/O is idle time (the CPU could have run something else), as sysstat
+/// itself reports it apart. Every parser that derives `busy` uses this one formula.
+pub fn cpu_busy_pct(idle: f64, iowait: f64) -> f64 {
+    (100.0 - idle - iowait).max(0.0)
+}
+
 /// The canonical name of a tool's column header: `%util` → `util`, `rkB/s` → `rkb_s`.
 pub fn canonical_field(header: &str) -> String {
     let trimmed = header.trim().trim_start_matches('%');
