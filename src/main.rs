@@ -1,8 +1,7 @@
 use clap::Parser;
 use perf_manual::{
     cli::{Cli, Command},
-    commands::{self, analyze::AnalyzeArgs, run::CollectArgs, use_check::UseCheckArgs},
-    exit,
+    commands, exit,
 };
 
 fn main() {
@@ -16,42 +15,10 @@ fn main() {
     let result = match cli.command {
         Command::Run(args) => commands::run::run(&args),
         Command::Check { playbook, format } => commands::check::check(&playbook, format),
-        Command::Collect {
-            suite,
-            output,
-            duration,
-            allow_commands,
-        } => commands::run::collect_only(&CollectArgs {
-            suite,
-            output,
-            duration,
-            allow_commands,
-        }),
-        Command::Analyze {
-            data,
-            output,
-            playbook,
-            format,
-            fail_on,
-            template,
-        } => commands::analyze::analyze(&AnalyzeArgs {
-            data,
-            output,
-            playbook,
-            format,
-            fail_on,
-            template,
-        }),
+        Command::Collect(args) => commands::run::collect_only(&args),
+        Command::Analyze(args) => commands::analyze::analyze(&args),
         Command::Doctor { format } => commands::doctor::doctor(format),
-        Command::UseCheck {
-            target,
-            interval,
-            format,
-        } => commands::use_check::use_check(&UseCheckArgs {
-            target,
-            interval,
-            format,
-        }),
+        Command::UseCheck(args) => commands::use_check::use_check(&args),
         Command::Schema => {
             println!(
                 "{}",

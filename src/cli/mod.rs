@@ -59,41 +59,9 @@ pub enum Command {
         format: OutputFormat,
     },
     /// Run a playbook's collection steps only, into DIR in the seed's layout.
-    Collect {
-        /// A playbook file, or the name of one in ./playbooks (`triage`).
-        #[arg(long)]
-        suite: String,
-        /// Where the raw files go (cpu/, memory/, disk/, network/, profile/, trace/, proc/).
-        #[arg(long)]
-        output: PathBuf,
-        /// Scale the time boxes so that the whole run takes this long (`30s`, `2m`).
-        #[arg(long)]
-        duration: Option<String>,
-        /// Let `collector = "command"` steps run arbitrary programs.
-        #[arg(long)]
-        allow_commands: bool,
-    },
+    Collect(CollectArgs),
     /// Judge a directory of data captured earlier, by anyone, with the same rules as `run`.
-    Analyze {
-        /// An investigation directory, a raw_data/ directory or any directory of tool output.
-        #[arg(long)]
-        data: PathBuf,
-        /// Write the report here (Markdown); stdout when absent.
-        #[arg(long)]
-        output: Option<PathBuf>,
-        /// Take the rules from this playbook (default: the one saved with the investigation,
-        /// else the built-in triage rules).
-        #[arg(long)]
-        playbook: Option<PathBuf>,
-        #[arg(long, value_enum, default_value = "text")]
-        format: OutputFormat,
-        /// Exit 1 when a finding is at or above this severity.
-        #[arg(long, value_enum)]
-        fail_on: Option<FailOn>,
-        /// A Handlebars template to render instead of the built-in technical report.
-        #[arg(long)]
-        template: Option<PathBuf>,
-    },
+    Analyze(AnalyzeArgs),
     /// List the tools and kernel features this host has.
     Doctor {
         #[arg(long, value_enum, default_value = "text")]
@@ -102,16 +70,7 @@ pub enum Command {
     /// Print the playbook JSON schema (generated from the playbook types).
     Schema,
     /// Print the USE table of the host and of one target, measured over one interval.
-    UseCheck {
-        /// A PID, a systemd service or cgroup name, or a command name (all its processes).
-        #[arg(long)]
-        target: String,
-        /// Time between the two readings of /proc (`1s`, `500ms`).
-        #[arg(long, default_value = "1s")]
-        interval: String,
-        #[arg(long, value_enum, default_value = "text")]
-        format: OutputFormat,
-    },
+    UseCheck(UseCheckArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -150,4 +109,54 @@ pub struct RunArgs {
     /// The symptom that started the investigation (goes into metadata.toml).
     #[arg(long, default_value = "")]
     pub symptom: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    /// A playbook file, or the name of one in ./playbooks (`triage`).
+    #[arg(long)]
+    pub suite: String,
+    /// Where the raw files go (cpu/, memory/, disk/, network/, profile/, trace/, proc/).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Scale the time boxes so that the whole run takes this long (`30s`, `2m`).
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Let `collector = "command"` steps run arbitrary programs.
+    #[arg(long)]
+    pub allow_commands: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// An investigation directory, a raw_data/ directory or any directory of tool output.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Write the report here (Markdown); stdout when absent.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Take the rules from this playbook (default: the one saved with the investigation,
+    /// else the built-in triage rules).
+    #[arg(long)]
+    pub playbook: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// A Handlebars template to render instead of the built-in technical report.
+    #[arg(long)]
+    pub template: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UseCheckArgs {
+    /// A PID, a systemd service or cgroup name, or a command name (all its processes).
+    #[arg(long)]
+    pub target: String,
+    /// Time between the two readings of /proc (`1s`, `500ms`).
+    #[arg(long, default_value = "1s")]
+    pub interval: String,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
 }

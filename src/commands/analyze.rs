@@ -1,11 +1,11 @@
 //! `perf_manual analyze --data DIR`: judge data captured earlier, by anyone. Also the last
 //! stage of `run`, so both give the same verdict on the same files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::{
     analysis::{self, Analysis},
-    cli::{FailOn, OutputFormat},
+    cli::{AnalyzeArgs, FailOn, OutputFormat},
     collect::manifest::Manifest,
     exit::{self, Failure},
     playbook::{Rule, RuleFile},
@@ -201,15 +201,6 @@ pub fn print_result(data: &ReportData, format: OutputFormat, report_path: Option
             }
         }
     }
-}
-
-pub struct AnalyzeArgs {
-    pub data: PathBuf,
-    pub output: Option<PathBuf>,
-    pub playbook: Option<PathBuf>,
-    pub format: OutputFormat,
-    pub fail_on: Option<FailOn>,
-    pub template: Option<PathBuf>,
 }
 
 pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {

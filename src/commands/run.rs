@@ -3,7 +3,7 @@
 //! report.
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -13,7 +13,7 @@ use std::{
 use super::analyze::{Judge, exit_code, judge_and_render, print_result};
 use crate::{
     analysis,
-    cli::{RunArgs, progress::Progress},
+    cli::{CollectArgs, RunArgs, progress::Progress},
     collect::{
         self, PhaseRun,
         host::{cpu_seconds, host_facts},
@@ -288,13 +288,6 @@ fn tool_versions() -> std::collections::BTreeMap<String, String> {
     let versions = collect::doctor::tool_versions(&scratch);
     let _ = std::fs::remove_dir_all(&scratch);
     versions
-}
-
-pub struct CollectArgs {
-    pub suite: String,
-    pub output: PathBuf,
-    pub duration: Option<String>,
-    pub allow_commands: bool,
 }
 
 /// Run every phase's steps (conditions are not judged: nothing is judged) into `output`.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::{
-    cli::OutputFormat,
+    cli::{OutputFormat, UseCheckArgs},
     collect::target::{self, Target},
     exit::{self, Failure},
     parse,
@@ -23,12 +23,6 @@ const RULES: &str = include_str!("../../playbooks/rules/use-check.toml");
 
 /// Intervals past this are refused: the check is meant to answer in about one interval.
 const LONGEST_INTERVAL_SECONDS: f64 = 60.0;
-
-pub struct UseCheckArgs {
-    pub target: String,
-    pub interval: String,
-    pub format: OutputFormat,
-}
 
 pub fn use_check(args: &UseCheckArgs) -> Result<i32, Failure> {
     let interval = parse_interval(&args.interval)?;
