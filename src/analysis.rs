@@ -61,7 +61,8 @@ pub struct Analysis {
     pub files: Vec<FileReport>,
     pub warnings: Vec<ParseWarning>,
     pub host: HostFacts,
-    /// sysstat tables that were computed from /proc snapshots because the tool's own output was absent.
+    /// sysstat tables that were computed from /proc snapshots because the tool's own output was
+    /// absent; once judged, only those the rules read.
     pub stand_ins: Vec<String>,
     pub profiles: Vec<ProfileSummary>,
     #[serde(skip)]
@@ -329,6 +330,16 @@ impl Analysis {
         facts.merge(host);
         let data = Dataset::from_records(&self.records, facts).with_units(&self.units);
         self.judgement = evaluate_all(rules, &data);
+        // A stand-in matters to the reader only where a rule judged with it.
+        let read: Vec<String> = rules
+            .iter()
+            .filter_map(|rule| crate::rules::parse_expression(&rule.when).ok())
+            .flat_map(|expr| expr.series_names())
+            .collect();
+        self.stand_ins.retain(|table| {
+            read.iter()
+                .any(|series| series.split('.').next() == Some(table.as_str()))
+        });
     }
 
     /// The processes that used the most CPU in pidstat's data, busiest first, leaving out the
