@@ -468,6 +468,105 @@ fn a_hog_in_a_memory_limited_cgroup_is_oom_killed_and_named() {
     );
 }
 
+/// The same hog in the same cgroup, but with swap: the kernel pushes the cgroup's pages out to
+/// swap instead of killing it, and the memory playbook must rank the swapping first. The
+/// machine has no swap, so the test makes a swap file and removes it afterwards.
+#[test]
+fn a_hog_in_a_memory_limited_cgroup_with_swap_is_named_as_swapping() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let memory = Path::new("/sys/fs/cgroup/memory");
+    if !memory.join("memory.limit_in_bytes").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs the cgroup v1 memory controller"
+        );
+        eprintln!("skipping: no cgroup v1 memory controller");
+        return;
+    }
+    if !(have("stress-ng") && have("vmstat") && have("mkswap") && have("swapon")) {
+        return;
+    }
+    let Some(_swap) = SwapFile::new(Path::new("/var/tmp/perf_manual_test.swap"), "1G") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs a swap file (fallocate, mkswap, swapon as root)"
+        );
+        eprintln!("skipping: cannot make a swap file here");
+        return;
+    };
+    let cgroup = Cgroup::new(memory, "100M");
+    let run = start_playbook(
+        "playbooks/memory-pressure.toml",
+        &["--duration", "12s"],
+        None,
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let procs = cgroup.0.join("cgroup.procs");
+    let hog = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo $$ > {}; exec stress-ng --vm 1 --vm-bytes 300M --timeout 8s",
+            procs.display()
+        ))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(hog.success(), "the hog did not run");
+    let (json, _out, _work) = run.finish();
+    let ids = finding_ids(&json);
+    assert_eq!(
+        json["findings"][0]["id"], "memory-swapping",
+        "{:#}",
+        json["findings"]
+    );
+    assert!(
+        !ids.iter().any(|id| id == "memory-oom-kill"),
+        "with swap nothing should be killed: {ids:?}"
+    );
+    record_row(
+        3,
+        "a 300 MiB hog in a 100 MiB cgroup, 1 GiB swap (memory-pressure)",
+        &json,
+    );
+}
+
+/// A swap file, switched on for the test and switched off and removed when dropped.
+struct SwapFile(PathBuf);
+
+impl SwapFile {
+    /// `None` where this machine cannot swap to a file (no root, a filesystem without swap
+    /// files, a container).
+    fn new(path: &Path, size: &str) -> Option<SwapFile> {
+        let _ = std::fs::remove_file(path);
+        let swap = SwapFile(path.to_path_buf());
+        let ok = |program: &str, args: &[&str]| {
+            Command::new(program)
+                .args(args)
+                .arg(path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+        };
+        let made = ok("fallocate", &["-l", size])
+            && ok("chmod", &["600"])
+            && ok("mkswap", &[])
+            && ok("swapon", &[]);
+        made.then_some(swap)
+    }
+}
+
+impl Drop for SwapFile {
+    fn drop(&mut self) {
+        let _ = Command::new("swapoff")
+            .arg(&self.0)
+            .stderr(Stdio::null())
+            .status();
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// A cgroup v1 memory cgroup with a limit, removed (after its tasks are gone) when dropped.
 struct Cgroup(PathBuf);
 
