@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::playbook::Rule;
 use crate::record::target::{HostUsage, TargetUsage};
+use crate::rules::use_table::{CellStatus, judge_cell};
 use crate::rules::{Finding, Judgement, Severity, Signal};
 
 /// Rule ids start with the side of the table they judge.
@@ -112,7 +113,8 @@ pub fn assemble(
     }
 }
 
-/// The cell's verdict (its value left empty) from the rules of one side of the table.
+/// The cell's verdict (its value left empty) from the rules of one side of the table, as
+/// rules::use_table judges a cell; here only shown as a label.
 fn verdict(
     prefix: &str,
     resource: &str,
@@ -124,29 +126,18 @@ fn verdict(
         .iter()
         .filter(|r| r.id.starts_with(prefix) && r.resource == resource && r.signal == signal)
         .collect();
-    let fired: Vec<&Finding> = judgement
-        .findings
-        .iter()
-        .filter(|f| cell_rules.iter().any(|r| r.id == f.id))
-        .collect();
-    let judged = cell_rules.iter().any(|rule| {
-        !judgement
-            .not_evaluated
-            .iter()
-            .chain(&judgement.errors)
-            .any(|(id, _)| id == &rule.id)
-    });
-    let verdict = match fired.iter().map(|f| f.severity).max() {
-        Some(Severity::High | Severity::Critical) => Verdict::High,
-        Some(_) => Verdict::Warn,
-        None if judged => Verdict::Ok,
-        None if !cell_rules.is_empty() => Verdict::NoData,
-        None => Verdict::NotJudged,
+    let judged = judge_cell(&cell_rules, judgement);
+    let verdict = match (judged.status(), judged.worst()) {
+        (CellStatus::Finding, Some(Severity::High | Severity::Critical)) => Verdict::High,
+        (CellStatus::Finding, _) => Verdict::Warn,
+        (CellStatus::Ok, _) => Verdict::Ok,
+        (CellStatus::NoData, _) => Verdict::NoData,
+        (CellStatus::NotChecked, _) => Verdict::NotJudged,
     };
     UseCheckCell {
         value: String::new(),
         verdict,
-        fired: fired.iter().map(|f| f.id.clone()).collect(),
+        fired: judged.fired.iter().map(|f| f.id.clone()).collect(),
     }
 }
 

@@ -75,61 +75,88 @@ pub fn use_table(rules: &[Rule], judgement: &Judgement) -> Vec<UseRow> {
         .collect()
 }
 
-fn cell(resource: &str, signal: Signal, rules: &[Rule], judgement: &Judgement) -> UseCell {
-    let findings: Vec<&Finding> = judgement
+/// How the rules of one USE cell were judged: what they raised and which of them had data.
+/// The run report's table and `use-check`'s table both decide their cells from this.
+#[derive(Debug)]
+pub struct CellJudgement<'a> {
+    /// The findings the cell's rules raised.
+    pub fired: Vec<&'a Finding>,
+    /// The cell's rules that were evaluated (had data and no error).
+    pub judged: Vec<&'a Rule>,
+    /// Whether any rule looks at the cell at all.
+    pub has_rules: bool,
+}
+
+impl CellJudgement<'_> {
+    pub fn status(&self) -> CellStatus {
+        if !self.fired.is_empty() {
+            CellStatus::Finding
+        } else if !self.judged.is_empty() {
+            CellStatus::Ok
+        } else if self.has_rules {
+            CellStatus::NoData
+        } else {
+            CellStatus::NotChecked
+        }
+    }
+
+    /// The worst severity among the findings, when there is one.
+    pub fn worst(&self) -> Option<super::Severity> {
+        self.fired.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Judge one cell from its rules: the findings they raised and which were evaluated.
+pub fn judge_cell<'a>(cell_rules: &[&'a Rule], judgement: &'a Judgement) -> CellJudgement<'a> {
+    let fired = judgement
         .findings
         .iter()
-        .filter(|f| f.resource == resource && f.signal == signal)
+        .filter(|f| cell_rules.iter().any(|r| r.id == f.id))
         .collect();
-    if let Some(worst) = findings.iter().max_by_key(|f| f.severity) {
-        let detail = findings
-            .iter()
-            .map(|f| f.message.clone())
-            .collect::<Vec<_>>()
-            .join("; ");
-        return UseCell {
-            status: CellStatus::Finding,
-            severity: Some(worst.severity),
-            detail,
-        };
-    }
-    let cell_rules: Vec<&Rule> = rules
-        .iter()
-        .filter(|r| r.resource == resource && r.signal == signal)
-        .collect();
-    if cell_rules.is_empty() {
-        return UseCell {
-            status: CellStatus::NotChecked,
-            severity: None,
-            detail: String::new(),
-        };
-    }
-    let unjudged = |rule: &&Rule| {
+    let unjudged = |rule: &Rule| {
         judgement
             .not_evaluated
             .iter()
             .chain(&judgement.errors)
             .any(|(id, _)| id == &rule.id)
     };
-    let judged: Vec<&Rule> = cell_rules
-        .iter()
-        .copied()
-        .filter(|r| !unjudged(r))
-        .collect();
-    if judged.is_empty() {
-        return UseCell {
-            status: CellStatus::NoData,
-            severity: None,
-            detail: "no data for its rules".into(),
-        };
+    CellJudgement {
+        fired,
+        judged: cell_rules
+            .iter()
+            .copied()
+            .filter(|r| !unjudged(r))
+            .collect(),
+        has_rules: !cell_rules.is_empty(),
     }
-    UseCell {
-        status: CellStatus::Ok,
-        severity: None,
-        detail: judged
+}
+
+fn cell(resource: &str, signal: Signal, rules: &[Rule], judgement: &Judgement) -> UseCell {
+    let cell_rules: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| r.resource == resource && r.signal == signal)
+        .collect();
+    let judged = judge_cell(&cell_rules, judgement);
+    let status = judged.status();
+    let detail = match status {
+        CellStatus::Finding => judged
+            .fired
+            .iter()
+            .map(|f| f.message.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        CellStatus::Ok => judged
+            .judged
             .iter()
             .map(|rule| format!("{}: {}", rule.id, judgement.observed(&rule.id)))
             .collect::<Vec<_>>()
             .join("; "),
+        CellStatus::NoData => "no data for its rules".into(),
+        CellStatus::NotChecked => String::new(),
+    };
+    UseCell {
+        severity: judged.worst(),
+        status,
+        detail,
     }
 }
