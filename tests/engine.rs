@@ -142,3 +142,41 @@ fn ctrl_c_ends_every_child_keeps_the_data_and_exits_130() {
     assert!(metadata.contains("status = \"interrupted\""), "{metadata}");
     assert!(out.join("report.md").exists());
 }
+
+/// A step that fails says why in the manifest (and so in the report), in the tool's own words,
+/// even when the tool wrote its complaint to its output rather than to stderr (perf trace
+/// writes errors into its `-o` file).
+#[test]
+fn a_failed_step_keeps_the_tools_complaint_as_its_note() {
+    let work = tempfile::tempdir().unwrap();
+    let playbook = work.path().join("fail.toml");
+    std::fs::write(
+        &playbook,
+        r#"name = "fail"
+interval = "1s"
+
+[[phase]]
+name = "use"
+time_box = "3s"
+steps = ["complain"]
+
+[step.complain]
+collector = "command"
+args = { argv = ["sh", "-c", "echo; echo 'Problems parsing the target'; exit 255"] }
+"#,
+    )
+    .unwrap();
+    let out = work.path().join("inv");
+    let status = Command::new(BIN)
+        .args(["run", "--allow-commands", "--output"])
+        .arg(&out)
+        .arg(&playbook)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let step = &manifest(&out)["steps"][0];
+    assert_eq!(step["status"], "failed");
+    assert_eq!(step["note"], "Problems parsing the target");
+}

@@ -163,25 +163,59 @@ fn run_step(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRe
         record.hint = install_hint(missing);
         return record;
     }
+    let alive = |pids: &[u32]| -> Vec<u32> {
+        pids.iter()
+            .copied()
+            .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
+            .collect()
+    };
     let pids: Vec<u32> = match step.args.target.as_deref() {
         // The busiest processes of the last phase may have exited since; perf refuses a list
         // with a dead PID in it, and with none left the whole system is observed.
-        Some("busiest") => run
-            .busiest
-            .iter()
-            .copied()
-            .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
-            .collect(),
+        Some("busiest") => alive(run.busiest),
         Some(pid) => pid.parse().map(|pid| vec![pid]).unwrap_or_default(),
         None => Vec::new(),
     };
+    let first = run_commands(run, step, &pids, deadline);
+    // A busy process can exit while perf attaches to it ("Problems initializing symbol
+    // libraries!", "Problems parsing the target"): once, the step tries again on the
+    // processes still there, keeping the first attempt's commands in the manifest.
+    let survivors = alive(&pids);
+    let retry = first.status == StepStatus::Failed
+        && step.args.target.as_deref() == Some("busiest")
+        && !survivors.is_empty()
+        && survivors.len() < pids.len()
+        && !run.interrupted.load(std::sync::atomic::Ordering::SeqCst)
+        && deadline.saturating_duration_since(Instant::now()) > run.phase.time_box / 2;
+    if !retry {
+        return first;
+    }
+    let mut second = run_commands(run, step, &survivors, deadline);
+    second.note = format!(
+        "retried on PIDs {survivors:?} after: {}{}{}",
+        first.note,
+        if second.note.is_empty() { "" } else { "; " },
+        second.note
+    );
+    second.start = first.start;
+    second.commands.splice(0..0, first.commands);
+    second
+}
+
+/// Run a step's commands in order, stopping at the first that fails or is interrupted.
+fn run_commands(
+    run: &PhaseRun<'_>,
+    step: &PlannedStep,
+    pids: &[u32],
+    deadline: Instant,
+) -> StepRecord {
     let context = ToolContext {
         interval: run.interval,
         time_box: run.phase.time_box,
         raw_dir: run.raw_dir,
         output: &step.output,
         args: &step.args,
-        pids: &pids,
+        pids,
     };
     let invocations = match invocations(step.collector, &context) {
         Ok(invocations) => invocations,
@@ -213,7 +247,7 @@ fn run_step(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRe
         }
     }
     if record.status == StepStatus::Failed && record.note.is_empty() {
-        record.note = first_stderr_line(run.raw_dir, &record).unwrap_or_default();
+        record.note = failure_line(run.raw_dir, &record, &step.output).unwrap_or_default();
     }
     record.end = now_stamp();
     record
@@ -303,21 +337,27 @@ pub fn private_dir(path: &Path) -> std::io::Result<()> {
         .create(path)
 }
 
-fn first_stderr_line(raw_dir: &Path, record: &StepRecord) -> Option<String> {
+/// Why a step failed, in the tool's words: the first line of the failed command's stderr or,
+/// for tools that write even their complaints to their `-o` file (perf trace), of a short
+/// output file.
+fn failure_line(raw_dir: &Path, record: &StepRecord, output: &str) -> Option<String> {
+    const SHORT: u64 = 4096;
     // The command that failed is the last one run: its complaint, not an earlier one's chatter.
-    record
-        .commands
-        .iter()
-        .rev()
-        .take(1)
-        .filter(|command| !command.stderr.is_empty())
-        .find_map(|command| {
-            let text = std::fs::read_to_string(raw_dir.join(&command.stderr)).ok()?;
-            text.lines()
-                .map(str::trim)
-                .find(|line| !line.is_empty())
-                .map(String::from)
-        })
+    let failed = record.commands.last()?;
+    let first_line = |name: &str, limit: u64| {
+        let path = raw_dir.join(name);
+        if name.is_empty() || std::fs::metadata(&path).ok()?.len() > limit {
+            return None;
+        }
+        let text = std::fs::read_to_string(path).ok()?;
+        text.lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty())
+            .map(String::from)
+    };
+    first_line(&failed.stderr, u64::MAX)
+        .or_else(|| first_line(&failed.stdout, SHORT))
+        .or_else(|| first_line(output, SHORT))
 }
 
 fn run_sampler(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRecord {
