@@ -206,6 +206,10 @@ fn cpu_saturation_is_the_top_finding_and_the_profile_names_stress_ng() {
     assert!(svg.contains("stress-ng") && svg.contains(hottest_named));
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("## USE method") && report.contains("analysis/flamegraph.svg"));
+    // The README's sample report is this report: scripts/scenario-table abridges it.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/scenario-table");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("sample-report.md"), report).unwrap();
 }
 
 /// `collect` writes the seed's layout; `analyze` of that directory names the loaded resource.
