@@ -427,15 +427,9 @@ fn never_accepting_listener() -> (libc::c_int, u16) {
 #[test]
 fn a_hog_in_a_memory_limited_cgroup_is_oom_killed_and_named() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let memory = Path::new("/sys/fs/cgroup/memory");
-    if !memory.join("memory.limit_in_bytes").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs the cgroup v1 memory controller"
-        );
-        eprintln!("skipping: no cgroup v1 memory controller");
+    let Some(memory) = memory_controller() else {
         return;
-    }
+    };
     if !have("stress-ng") {
         return;
     }
@@ -446,18 +440,15 @@ fn a_hog_in_a_memory_limited_cgroup_is_oom_killed_and_named() {
         None,
     );
     std::thread::sleep(std::time::Duration::from_secs(2));
-    let procs = cgroup.0.join("cgroup.procs");
-    let hog = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "echo $$ > {}; exec stress-ng --vm 1 --vm-bytes 300M --timeout 5s",
-            procs.display()
-        ))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(hog.success(), "the hog did not run");
+    cgroup.run(&[
+        "stress-ng",
+        "--vm",
+        "1",
+        "--vm-bytes",
+        "300M",
+        "--timeout",
+        "5s",
+    ]);
     let (json, _out, _work) = run.finish();
     assert_eq!(
         json["findings"][0]["id"], "memory-oom-kill",
@@ -472,22 +463,16 @@ fn a_hog_in_a_memory_limited_cgroup_is_oom_killed_and_named() {
     );
 }
 
-/// The same hog in the same cgroup, but with swap: the kernel pushes the cgroup's pages out to
+/// A 300 MiB hog in the same cgroup, but with swap: the kernel pushes the cgroup's pages out to
 /// swap instead of killing it, and the memory playbook must rank the swapping first. The
 /// machine has no swap, so the test makes a swap file and removes it afterwards.
 #[test]
 fn a_hog_in_a_memory_limited_cgroup_with_swap_is_named_as_swapping() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let memory = Path::new("/sys/fs/cgroup/memory");
-    if !memory.join("memory.limit_in_bytes").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI needs the cgroup v1 memory controller"
-        );
-        eprintln!("skipping: no cgroup v1 memory controller");
+    let Some(memory) = memory_controller() else {
         return;
-    }
-    if !(have("stress-ng") && have("vmstat") && have("mkswap") && have("swapon")) {
+    };
+    if !(have("vmstat") && have("mkswap") && have("swapon")) {
         return;
     }
     let Some(_swap) = SwapFile::new(Path::new("/var/tmp/perf_manual_test.swap"), "1G") else {
@@ -505,18 +490,14 @@ fn a_hog_in_a_memory_limited_cgroup_with_swap_is_named_as_swapping() {
         None,
     );
     std::thread::sleep(std::time::Duration::from_secs(2));
-    let procs = cgroup.0.join("cgroup.procs");
-    let hog = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "echo $$ > {}; exec stress-ng --vm 1 --vm-bytes 300M --timeout 8s",
-            procs.display()
-        ))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(hog.success(), "the hog did not run");
+    // stress-ng's vm stressor writes faster than this disk swaps, and the kernel OOM-kills it
+    // now and then even with swap; examples/memory_hog writes at a bounded rate.
+    let hog = Path::new(BIN)
+        .parent()
+        .expect("the binary's folder")
+        .join("examples/memory_hog");
+    assert!(hog.is_file(), "cargo test builds examples/memory_hog");
+    cgroup.run(&[hog.to_str().unwrap(), "300", "8", "100"]);
     let (json, _out, _work) = run.finish();
     let ids = finding_ids(&json);
     assert_eq!(
@@ -571,10 +552,37 @@ impl Drop for SwapFile {
     }
 }
 
+/// The cgroup v1 memory controller; `None` (a skip, or a failure in CI) without one.
+fn memory_controller() -> Option<&'static Path> {
+    let memory = Path::new("/sys/fs/cgroup/memory");
+    if memory.join("memory.limit_in_bytes").exists() {
+        return Some(memory);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI needs the cgroup v1 memory controller"
+    );
+    eprintln!("skipping: no cgroup v1 memory controller");
+    None
+}
+
 /// A cgroup v1 memory cgroup with a limit, removed (after its tasks are gone) when dropped.
 struct Cgroup(PathBuf);
 
 impl Cgroup {
+    /// Run `argv` inside the cgroup until it ends.
+    fn run(&self, argv: &[&str]) {
+        let status = Command::new("sh")
+            .args(["-c", r#"echo $$ > "$0" && exec "$@""#])
+            .arg(self.0.join("cgroup.procs"))
+            .args(argv)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{argv:?} did not run in the cgroup");
+    }
+
     fn new(memory: &Path, limit: &str) -> Cgroup {
         let path = memory.join(format!("perf_manual_test_{}", std::process::id()));
         std::fs::create_dir_all(&path).unwrap();
