@@ -701,3 +701,20 @@ fn the_virtio_link_of_this_vm_has_no_utilization() {
         "no data for sar_dev.ifutil"
     );
 }
+
+/// The sampler's /sys files are told by their first header, as its /proc files are.
+#[test]
+fn sys_snapshot_files_are_sniffed_as_procfs() {
+    for (set, file) in [
+        ("sys", "cgroup_memory.txt"),
+        ("handwritten", "cgroup_memory_v2.txt"),
+        ("handwritten", "disk_errors.txt"),
+    ] {
+        let text = fs::read_to_string(fixture_dir(set).join(file)).unwrap();
+        assert_eq!(
+            perf_manual::parse::sniff::sniff(&text),
+            Some(perf_manual::parse::Format::Procfs),
+            "{set}/{file}"
+        );
+    }
+}

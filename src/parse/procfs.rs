@@ -505,7 +505,7 @@ fn read_header(line: Line, out: &mut Output) -> Option<(usize, Source, i64)> {
     let Some(source) = source_of_path(path) else {
         out.warn(
             line.number,
-            format!("unknown /proc source {path:?}; snapshot ignored"),
+            format!("unknown /proc or /sys source {path:?}; snapshot ignored"),
         );
         return None;
     };
@@ -2145,6 +2145,78 @@ mod tests {
             (69.0, 2.0, 121.0)
         );
         assert_eq!(fields["udp_inuse"], 3.0);
+    }
+
+    #[test]
+    fn sys_paths_name_their_instance() {
+        let cgroup = |path: &str| match sys_source(path) {
+            Some(Source::Cgroup { cgroup, file }) => Some((cgroup, file)),
+            _ => None,
+        };
+        let named = |cgroup: &str, file: &str| Some((cgroup.to_string(), file.to_string()));
+        assert_eq!(
+            cgroup("/sys/fs/cgroup/memory/a/b/memory.failcnt"),
+            named("/a/b", "memory.failcnt")
+        );
+        assert_eq!(
+            cgroup("/sys/fs/cgroup/memory/memory.oom_control"),
+            named("/", "memory.oom_control")
+        );
+        assert_eq!(
+            cgroup("/sys/fs/cgroup/unified/job/memory.events"),
+            named("/job", "memory.events")
+        );
+        assert_eq!(
+            cgroup("/sys/fs/cgroup/system.slice/x.service/memory.max"),
+            named("/system.slice/x.service", "memory.max")
+        );
+        assert_eq!(cgroup("/sys/fs/cgroup/memory/a/memory.stat"), None);
+        assert_eq!(cgroup("/sys/fs/cgroup/memoryx/memory.failcnt"), None);
+        assert_eq!(
+            sys_source("/sys/class/net/eth0/speed"),
+            Some(Source::NetSpeed("eth0".into()))
+        );
+        assert_eq!(sys_source("/sys/class/net/eth0/mtu"), None);
+        assert_eq!(
+            sys_source("/sys/block/sda/device/ioerr_cnt"),
+            Some(Source::DiskCounter {
+                device: "sda".into(),
+                counter: "ioerr_cnt".into()
+            })
+        );
+        assert_eq!(sys_source("/sys/block/sda/device/iotmo_cnt"), None);
+    }
+
+    #[test]
+    fn bad_sys_values_are_warned_about_and_the_rest_is_read() {
+        let text = series("/sys/class/net/eth0/speed", &[("10:00:00", "fast")])
+            + &series(
+                "/sys/block/sda/device/ioerr_cnt",
+                &[
+                    ("10:00:00", "0x2"),
+                    ("10:00:01", "0xzz"),
+                    ("10:00:02", "0x1"),
+                ],
+            )
+            + &series(
+                "/sys/fs/cgroup/memory/a/memory.oom_control",
+                &[
+                    ("10:00:00", "oom_kill_disable 0\nunder_oom\noom_kill 1"),
+                    ("10:00:01", "oom_kill 3"),
+                ],
+            );
+        let parsed = parse("mixed.txt", &text);
+        assert_eq!(
+            warning_lines(&parsed),
+            [2, 6, 8, 11],
+            "{:?}",
+            parsed.warnings
+        );
+        assert!(parsed.warnings[2].message.contains("ioerr_cnt went down"));
+        assert!(only(&parsed, "disk_errors").is_empty(), "reset: no count");
+        let cgroup = only(&parsed, "cgroup_memory");
+        assert_eq!(cgroup.len(), 1);
+        assert_eq!(cgroup[0].fields["oom_kill_delta"], 2.0);
     }
 
     #[test]
