@@ -269,6 +269,60 @@ fn sys_sources(mem_total_bytes: Option<u64>, notes: &mut SysNotes) -> Vec<(&'sta
     sources
 }
 
+/// What the /sys sources hold on this host now, for `doctor`.
+#[derive(Debug, Clone, Default)]
+pub struct SysReach {
+    /// The memory cgroup hierarchy found (`v1 /sys/fs/cgroup/memory`), if any.
+    pub memory_hierarchy: Option<String>,
+    /// Memory cgroups whose limit is below the host's RAM.
+    pub limited_cgroups: usize,
+    /// Block devices that expose SCSI error counters.
+    pub disks_with_error_counters: Vec<String>,
+    /// Each interface but the loopback, with its speed file's content or why it reads nothing.
+    pub link_speeds: Vec<(String, Result<String, String>)>,
+}
+
+/// Look at the /sys sources as one sampling round would.
+pub fn sys_reach() -> SysReach {
+    let root = Path::new(CGROUP_ROOT);
+    let v1 = root.join("memory");
+    let v2 = [root.to_path_buf(), root.join("unified")]
+        .into_iter()
+        .find(|dir| {
+            std::fs::read_to_string(dir.join("cgroup.controllers"))
+                .is_ok_and(|controllers| controllers.split_whitespace().any(|c| c == "memory"))
+        });
+    let memory_hierarchy = if v1.join("memory.failcnt").is_file() {
+        Some(format!("v1 {}", v1.display()))
+    } else {
+        v2.map(|dir| format!("v2 {}", dir.display()))
+    };
+    let name = |path: &Path| {
+        path.file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    SysReach {
+        memory_hierarchy,
+        limited_cgroups: limited_memory_cgroups(root, mem_total_bytes()).len(),
+        disks_with_error_counters: sorted_entries(Path::new(BLOCK))
+            .into_iter()
+            .filter(|device| device.join("device/ioerr_cnt").is_file())
+            .map(|device| name(&device))
+            .collect(),
+        link_speeds: sorted_entries(Path::new(NET_CLASS))
+            .into_iter()
+            .filter(|iface| iface.file_name().is_some_and(|name| name != "lo"))
+            .map(|iface| {
+                let speed = std::fs::read_to_string(iface.join("speed"))
+                    .map(|text| text.trim().to_string())
+                    .map_err(|err| err.to_string());
+                (name(&iface), speed)
+            })
+            .collect(),
+    }
+}
+
 /// The entries of `dir`, sorted; none when it cannot be read.
 fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
