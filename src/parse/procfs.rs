@@ -1653,7 +1653,7 @@ fn disk_errors(rounds: &Rounds, out: &mut Output) {
                 if let Some((per_second, since_first)) =
                     counters.update(out, name, now, time_us, line)
                 {
-                    values.insert(rate.to_string(), per_second);
+                    values.insert(rate.into(), per_second);
                     if name == "ioerr_cnt" {
                         values.insert("ioerr_delta".into(), since_first);
                     }
@@ -1753,7 +1753,7 @@ fn cgroup_memory(rounds: &Rounds, out: &mut Output) {
                     && let Some(&number) = read.get("")
                     && (!field.ends_with("limit_bytes") || number < NO_LIMIT)
                 {
-                    values.insert(field.to_string(), number as f64);
+                    values.insert(field.into(), number as f64);
                 }
                 let line = snapshot.first_line();
                 for &(_, key, name) in CGROUP_COUNTERS.iter().filter(|(of, ..)| *of == file) {
