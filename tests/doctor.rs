@@ -16,7 +16,15 @@ fn doctor_lists_tools_and_kernel_features_as_json() {
             .find(|check| check["name"] == name)
             .unwrap_or_else(|| panic!("doctor does not check {name}"))
     };
-    for name in ["mpstat", "perf", "kernel", "pressure stall information"] {
+    for name in [
+        "mpstat",
+        "perf",
+        "kernel",
+        "pressure stall information",
+        "cgroup memory counters",
+        "disk error counters",
+        "link speeds",
+    ] {
         check(name);
     }
     // /proc/pressure is on every kernel this project runs on; a missing tool is not a failure of

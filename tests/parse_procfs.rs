@@ -265,8 +265,18 @@ fn broken_files_warn_with_file_and_line_and_parse_the_rest() {
 }
 
 #[test]
+fn sys_series_match_golden() {
+    check_golden("sys");
+}
+
+#[test]
+fn handwritten_series_match_golden() {
+    check_golden("handwritten");
+}
+
+#[test]
 fn no_prefix_of_any_fixture_panics() {
-    for set in ["loaded", "plain", "broken", "net"] {
+    for set in ["loaded", "plain", "broken", "net", "sys", "handwritten"] {
         for entry in fs::read_dir(fixture_dir(set)).unwrap() {
             let path = entry.unwrap().path();
             let text = fs::read_to_string(&path).unwrap();
@@ -429,14 +439,15 @@ fn the_net_capture_shows_the_listen_queue_overflowing() {
     assert!(sockets[2] < sockets[1], "and closed: {sockets:?}");
 }
 
-#[test]
-fn network_stack_rules_see_the_listen_overflow_and_nothing_else() {
-    let rules_file =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks/rules/use-network-stack.toml");
+/// The rules of `playbooks/rules/<file>`, loaded and checked as a playbook including it.
+fn shipped_rules(file: &str) -> Vec<perf_manual::playbook::Rule> {
+    let rules_file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("playbooks/rules")
+        .join(file);
     let dir = tempfile::tempdir().unwrap();
-    let playbook_path = dir.path().join("stack.toml");
+    let playbook_path = dir.path().join("rules.toml");
     let playbook_text = format!(
-        "name = \"stack\"\nsummary = \"TCP/IP stack\"\ninterval = \"1s\"\n\
+        "name = \"rules\"\nsummary = \"shipped rules\"\ninterval = \"1s\"\n\
          include = [{:?}]\n\n[[phase]]\nname = \"use\"\ntime_box = \"10s\"\n\
          steps = [\"procfs\"]\n",
         rules_file.to_string_lossy()
@@ -444,7 +455,12 @@ fn network_stack_rules_see_the_listen_overflow_and_nothing_else() {
     fs::write(&playbook_path, playbook_text).unwrap();
     let loaded = playbook::load(&playbook_path).expect("playbook loads");
     assert!(check(&loaded).is_empty(), "{:?}", check(&loaded));
-    let rules = &loaded.playbook.rules;
+    loaded.playbook.rules
+}
+
+#[test]
+fn network_stack_rules_see_the_listen_overflow_and_nothing_else() {
+    let rules = &shipped_rules("use-network-stack.toml");
     assert_eq!(rules.len(), 7);
     assert!(rules.iter().all(|rule| rule.resource == "network"));
 
@@ -470,4 +486,235 @@ fn network_stack_rules_see_the_listen_overflow_and_nothing_else() {
         "2 s of data cannot hold for 5 s: {:?}",
         judgement.not_evaluated
     );
+}
+
+/// The records of `file` in fixture set `set`, with the sysstat stand-ins filled, judged by
+/// the shipped rules of `rules`.
+fn judge(set: &str, file: &str, rules: &str) -> perf_manual::rules::eval::Judgement {
+    let mut records = parse_set(set).remove(file).expect("fixture file").records;
+    fill_missing(&mut records);
+    let judgement = evaluate_all(
+        &shipped_rules(rules),
+        &Dataset::from_records(&records, HostFacts::default()),
+    );
+    assert!(judgement.errors.is_empty(), "{:?}", judgement.errors);
+    judgement
+}
+
+fn finding<'j>(
+    judgement: &'j perf_manual::rules::eval::Judgement,
+    id: &str,
+) -> &'j perf_manual::rules::finding::Finding {
+    judgement
+        .findings
+        .iter()
+        .find(|finding| finding.id == id)
+        .unwrap_or_else(|| panic!("{id} did not fire: {:?}", judgement.findings))
+}
+
+fn why_not_evaluated<'j>(judgement: &'j perf_manual::rules::eval::Judgement, id: &str) -> &'j str {
+    judgement
+        .not_evaluated
+        .iter()
+        .find(|(rule, _)| rule == id)
+        .map(|(_, why)| why.as_str())
+        .unwrap_or_else(|| panic!("{id} was evaluated: {:?}", judgement.findings))
+}
+
+/// The real run of tests/data/procfs/README.md: stress-ng in a v1 cgroup limited to 50 MiB
+/// (60 MiB with swap) while another perf_manual test's 100 MiB cgroup was in use too.
+#[test]
+fn the_cgroup_capture_shows_the_limit_hit_and_the_oom_kills() {
+    let sets = parse_set("sys");
+    let parsed = &sets["cgroup_memory.txt"];
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let rows = records_of(parsed, "cgroup_memory");
+    let ours: Vec<&Record> = rows
+        .iter()
+        .filter(|r| label(r, "cgroup") == "/perf_manual_cg_fixture")
+        .collect();
+    assert_eq!(ours.len(), 9, "a row per round of the 9 s run");
+    assert!(
+        ours.iter().all(|r| r.fields["limit_bytes"] == 52428800.0
+            && r.fields["memsw_limit_bytes"] == 62914560.0)
+    );
+    let last = &ours[ours.len() - 1].fields;
+    assert_eq!(
+        (last["failcnt_delta"], last["oom_kill_delta"]),
+        (18192.0, 19.0),
+        "what the cgroup's files said after the run"
+    );
+    assert!(
+        ours.iter()
+            .any(|r| r.fields.get("failcnt_s").is_some_and(|&rate| rate > 0.0))
+    );
+    assert!(
+        ours.iter()
+            .all(|r| (0.0..=100.0).contains(&r.fields["usage_pct"]))
+    );
+    assert_eq!(
+        ours[0].fields.get("failcnt_delta"),
+        None,
+        "no count from one reading"
+    );
+
+    let judgement = judge("sys", "cgroup_memory.txt", "use-memory.toml");
+    let oom = finding(&judgement, "cgroup-oom-kill");
+    assert_eq!(oom.evidence.instance["cgroup"], "/perf_manual_cg_fixture");
+    assert_eq!(oom.value, 19.0);
+    assert_eq!(oom.evidence.files, ["cgroup_memory.txt"]);
+    let limit = finding(&judgement, "cgroup-memory-limit");
+    assert!(
+        limit.value >= 18192.0,
+        "the worst cgroup: {}",
+        limit.message
+    );
+}
+
+#[test]
+fn a_v2_cgroup_counts_max_events_as_limit_hits() {
+    let sets = parse_set("handwritten");
+    let parsed = &sets["cgroup_memory_v2.txt"];
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let rows = records_of(parsed, "cgroup_memory");
+    let db: Vec<&Record> = rows
+        .iter()
+        .filter(|r| label(r, "cgroup") == "/system.slice/db.service")
+        .collect();
+    let last = &db[2].fields;
+    assert_eq!(
+        (
+            last["failcnt_delta"],
+            last["oom_delta"],
+            last["oom_kill_delta"]
+        ),
+        (40.0, 3.0, 2.0)
+    );
+    assert_eq!(last["failcnt_s"], 28.0);
+    assert_eq!(last["limit_bytes"], 268435456.0);
+    let batch: Vec<&Record> = rows
+        .iter()
+        .filter(|r| label(r, "cgroup") == "/batch")
+        .collect();
+    assert!(
+        batch
+            .iter()
+            .all(|r| !r.fields.contains_key("limit_bytes") && !r.fields.contains_key("usage_pct")),
+        "memory.max `max` is no limit"
+    );
+    assert_eq!(unit_of("cgroup_memory", "usage_bytes"), Unit::Bytes);
+    assert_eq!(unit_of("cgroup_memory", "usage_pct"), Unit::Percent);
+    assert_eq!(unit_of("cgroup_memory", "failcnt_delta"), Unit::Count);
+
+    let judgement = judge("handwritten", "cgroup_memory_v2.txt", "use-memory.toml");
+    assert_eq!(
+        finding(&judgement, "cgroup-oom-kill").evidence.instance["cgroup"],
+        "/system.slice/db.service"
+    );
+    assert_eq!(finding(&judgement, "cgroup-memory-limit").value, 40.0);
+}
+
+#[test]
+fn scsi_error_counters_become_errors_since_the_start() {
+    let sets = parse_set("handwritten");
+    let parsed = &sets["disk_errors.txt"];
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let sda: Vec<BTreeMap<String, f64>> = records_of(parsed, "disk_errors")
+        .into_iter()
+        .filter(|r| label(r, "device") == "sda")
+        .map(|r| r.fields)
+        .collect();
+    let column = |name: &str| -> Vec<f64> { sda.iter().map(|fields| fields[name]).collect() };
+    assert_eq!(
+        column("ioerr_delta"),
+        [2.0, 2.0, 6.0],
+        "hexadecimal, counted from the first"
+    );
+    assert_eq!(column("ioerr_s"), [2.0, 0.0, 4.0]);
+    assert_eq!(column("iodone_s")[0], f64::from(0x1f00 - 0x1a2b));
+
+    let judgement = judge("handwritten", "disk_errors.txt", "use-disk.toml");
+    let errors = finding(&judgement, "disk-errors");
+    assert_eq!(
+        (errors.value, errors.evidence.instance["device"].as_str()),
+        (6.0, "sda")
+    );
+}
+
+/// This VM's virtio disk exposes no SCSI counter: the sampler writes no disk_errors.txt, and
+/// the rule says it had no data.
+#[test]
+fn without_scsi_counters_the_disk_error_rule_is_not_evaluated() {
+    let judgement = judge("sys", "net_dev.txt", "use-disk.toml");
+    assert_eq!(
+        why_not_evaluated(&judgement, "disk-errors"),
+        "no data for disk_errors.ioerr_delta"
+    );
+}
+
+#[test]
+fn a_known_link_speed_gives_utilization_and_an_unknown_one_none() {
+    let sets = parse_set("handwritten");
+    let parsed = &sets["net_dev.txt"];
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let rows = records_of(parsed, "net_dev");
+    let of = |iface: &str| -> Vec<&Record> {
+        rows.iter().filter(|r| label(r, "iface") == iface).collect()
+    };
+    assert_eq!(of("eth1").len(), 11);
+    for row in of("eth1") {
+        assert!(
+            (row.fields["ifutil"] - 85.0).abs() < 1e-9,
+            "{:?}",
+            row.fields
+        );
+        assert_eq!(row.fields["speed_mbps"], 1000.0);
+    }
+    assert!(
+        of("eth2")
+            .iter()
+            .chain(&of("lo"))
+            .all(|r| !r.fields.contains_key("ifutil") && !r.fields.contains_key("speed_mbps")),
+        "speed -1 or not read: no utilization"
+    );
+
+    let judgement = judge("handwritten", "net_dev.txt", "use-network.toml");
+    let busy = finding(&judgement, "network-utilization");
+    assert_eq!(busy.evidence.instance["iface"], "eth1");
+    assert!((busy.value - 85.0).abs() < 1e-9);
+    assert_eq!(busy.evidence.series, ["sar_dev.ifutil"]);
+}
+
+/// eth0 here is virtio: its speed reads -1, so /proc gives no utilization and the rule is not
+/// evaluated (sar, had it run, would have printed %ifutil 0.00).
+#[test]
+fn the_virtio_link_of_this_vm_has_no_utilization() {
+    let sets = parse_set("sys");
+    let parsed = &sets["net_dev.txt"];
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let rows = records_of(parsed, "net_dev");
+    assert!(rows.iter().any(|r| label(r, "iface") == "eth0"));
+    assert!(rows.iter().all(|r| !r.fields.contains_key("ifutil")));
+    let judgement = judge("sys", "net_dev.txt", "use-network.toml");
+    assert_eq!(
+        why_not_evaluated(&judgement, "network-utilization"),
+        "no data for sar_dev.ifutil"
+    );
+}
+
+/// The sampler's /sys files are told by their first header, as its /proc files are.
+#[test]
+fn sys_snapshot_files_are_sniffed_as_procfs() {
+    for (set, file) in [
+        ("sys", "cgroup_memory.txt"),
+        ("handwritten", "cgroup_memory_v2.txt"),
+        ("handwritten", "disk_errors.txt"),
+    ] {
+        let text = fs::read_to_string(fixture_dir(set).join(file)).unwrap();
+        assert_eq!(
+            perf_manual::parse::sniff::sniff(&text),
+            Some(perf_manual::parse::Format::Procfs),
+            "{set}/{file}"
+        );
+    }
 }

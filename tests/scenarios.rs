@@ -456,6 +456,18 @@ fn a_hog_in_a_memory_limited_cgroup_is_oom_killed_and_named() {
         json["findings"]
     );
     assert_eq!(top_finding(&json), ("memory", "errors"));
+    // The sampler reads the cgroup too: its limit hits or OOM kills are named by its path.
+    let ours = format!("/{}", cgroup.0.file_name().unwrap().to_string_lossy());
+    let findings = json["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|finding| {
+            ["cgroup-memory-limit", "cgroup-oom-kill"]
+                .contains(&finding["id"].as_str().unwrap_or(""))
+                && finding["evidence"]["instance"]["cgroup"] == ours.as_str()
+        }),
+        "no cgroup finding names {ours}: {:#}",
+        json["findings"]
+    );
     record_row(
         4,
         "a 300 MiB hog in a 100 MiB cgroup (memory-pressure)",

@@ -49,6 +49,7 @@ pub fn doctor(scratch: &Path) -> Vec<Check> {
         "/sys/fs/cgroup/memory/memory.limit_in_bytes",
         "",
     ));
+    checks.extend(sys_checks(&super::sampler::sys_reach()));
     checks.push(tracepoint_check());
     checks.push(paranoid_check());
     if find_program("perf").is_some() {
@@ -192,6 +193,76 @@ fn cgroup2_check() -> Check {
         detail: found.map_or("not mounted".into(), |path| format!("{path} readable")),
         hint: String::new(),
     }
+}
+
+/// Whether the sampler can read what the cgroup, disk-error and link-utilization rules need.
+fn sys_checks(reach: &super::sampler::SysReach) -> [Check; 3] {
+    let cgroups = Check {
+        name: "cgroup memory counters".into(),
+        ok: reach.memory_hierarchy.is_some(),
+        detail: reach.memory_hierarchy.as_ref().map_or_else(
+            || "no memory cgroup hierarchy".into(),
+            |hierarchy| {
+                format!(
+                    "{hierarchy}: {} cgroup(s) with a limit below the RAM now",
+                    reach.limited_cgroups
+                )
+            },
+        ),
+        hint: if reach.memory_hierarchy.is_some() {
+            String::new()
+        } else {
+            "cgroup memory limits and OOM kills are not judged".into()
+        },
+    };
+    let disks = &reach.disks_with_error_counters;
+    let disk_errors = Check {
+        name: "disk error counters".into(),
+        ok: !disks.is_empty(),
+        detail: if disks.is_empty() {
+            "no block device exposes device/ioerr_cnt".into()
+        } else {
+            disks.join(", ")
+        },
+        hint: if disks.is_empty() {
+            "only SCSI disks have them (virtio-blk and NVMe do not): disk errors are not judged"
+                .into()
+        } else {
+            String::new()
+        },
+    };
+    let known = |speed: &Result<String, String>| {
+        speed
+            .as_ref()
+            .is_ok_and(|text| text.parse::<i64>().is_ok_and(|mbps| mbps > 0))
+    };
+    let speeds: Vec<String> = reach
+        .link_speeds
+        .iter()
+        .map(|(iface, speed)| match speed {
+            Ok(text) if known(speed) => format!("{iface} {text} Mb/s"),
+            Ok(text) => format!("{iface} unknown ({text})"),
+            Err(err) => format!("{iface} unknown ({err})"),
+        })
+        .collect();
+    let all_known = reach.link_speeds.iter().all(|(_, speed)| known(speed));
+    let links = Check {
+        name: "link speeds".into(),
+        ok: reach.link_speeds.iter().any(|(_, speed)| known(speed)),
+        detail: if speeds.is_empty() {
+            "no network interface".into()
+        } else {
+            speeds.join(", ")
+        },
+        hint: if all_known {
+            String::new()
+        } else {
+            "virtual NICs report no speed: no link utilization from /proc for them (sar prints \
+             %ifutil 0.00)"
+                .into()
+        },
+    };
+    [cgroups, disk_errors, links]
 }
 
 fn kernel_check() -> Check {

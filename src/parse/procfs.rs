@@ -34,6 +34,23 @@
 //! - `sockstat` (/proc/net/sockstat): sockets_used, tcp_inuse, tcp_orphan, tcp_tw, tcp_alloc,
 //!   tcp_mem_pages (pages) and udp_inuse.
 //!
+//! The sampler also copies a few /sys files, one snapshot per file, its path in the header:
+//! - `/sys/class/net/IFACE/speed` (Mb/s; -1 when the driver does not know it) gives the
+//!   `net_dev` rows of the same file `speed_mbps` and `ifutil`, the percent of the link used,
+//!   as sar's %ifutil computes it for a full-duplex link: max(rx, tx) bytes/s × 8 over the
+//!   speed. Where the speed is unknown there is no `ifutil`, never a 0.
+//! - `disk_errors` {device} from `/sys/block/DEV/device/{iodone_cnt,ioerr_cnt}` (SCSI disks
+//!   only; hexadecimal): iodone_s, ioerr_s, and `ioerr_delta`, errors since the first snapshot.
+//! - `cgroup_memory` {cgroup: its path below the hierarchy's root, `/db.slice/db.service`} from
+//!   a memory cgroup's files, v1 (`/sys/fs/cgroup/memory/...`: memory.failcnt,
+//!   limit_in_bytes, usage_in_bytes, oom_control, memory.memsw.*) or v2
+//!   (`/sys/fs/cgroup/unified/...` or `/sys/fs/cgroup/...`: memory.events, max, current):
+//!   usage_bytes, limit_bytes and usage_pct; `failcnt_s` and `failcnt_delta` (since the first
+//!   snapshot), the times usage hit the limit (v1's failcnt, v2's `max` event);
+//!   `oom_kill_delta` (v1's oom_control, v2's events); v2's `oom_delta`, the times the OOM
+//!   killer was invoked; v1's memsw_usage_bytes, memsw_limit_bytes, memsw_failcnt_delta.
+//!   A limit of v1's "none" (a huge number) or v2's `max` is left out.
+//!
 //! Record time is the header's civil time read as UTC, as the sysstat parsers read theirs, so
 //! series from both line up.
 
@@ -72,6 +89,27 @@ pub const VMSTAT_RATES: [&str; 14] = [
 /// Counters that kernels since 4.8 split per memory zone (`allocstall_normal`, ...): summed.
 const ZONED_VMSTAT: [&str; 1] = ["allocstall"];
 
+/// A SCSI device's counters under `/sys/block/DEV/device/`, hexadecimal: commands completed,
+/// and completed with an error.
+pub const DISK_ERROR_COUNTERS: [&str; 2] = ["iodone_cnt", "ioerr_cnt"];
+
+/// A v1 memory cgroup's files read; the memsw ones exist only with swap accounting.
+pub const CGROUP_V1_FILES: [&str; 7] = [
+    "memory.failcnt",
+    "memory.limit_in_bytes",
+    "memory.usage_in_bytes",
+    "memory.oom_control",
+    "memory.memsw.failcnt",
+    "memory.memsw.limit_in_bytes",
+    "memory.memsw.usage_in_bytes",
+];
+
+/// A v2 cgroup's memory files read.
+pub const CGROUP_V2_FILES: [&str; 3] = ["memory.events", "memory.max", "memory.current"];
+
+/// v1 writes "no limit" as a huge number rounded down to a page; anything this large is none.
+const NO_LIMIT: u64 = 1 << 60;
+
 /// PSI resources the kernel has files for.
 const PSI_RESOURCES: [&str; 4] = ["cpu", "memory", "io", "irq"];
 
@@ -94,6 +132,9 @@ pub fn parse(file: &str, text: &str) -> Parsed {
             None => groups.push((snapshot.source.clone(), vec![snapshot])),
         }
     }
+    let speeds = link_speeds(&groups, &mut out);
+    let mut disk_rounds = Rounds::new();
+    let mut cgroup_rounds = Rounds::new();
     for (source, snapshots) in &groups {
         match source {
             Source::Pressure(resource) => pressure(resource, snapshots, &mut out),
@@ -102,11 +143,18 @@ pub fn parse(file: &str, text: &str) -> Parsed {
             Source::Vmstat => vmstat(snapshots, &mut out),
             Source::Stat => stat(snapshots, &mut out),
             Source::Diskstats => diskstats(snapshots, &mut out),
-            Source::NetDev => net_dev(snapshots, &mut out),
+            Source::NetDev => net_dev(snapshots, &speeds, &mut out),
+            Source::NetSpeed(_) => {}
+            Source::DiskCounter { device, counter } => {
+                gather(&mut disk_rounds, device, counter, snapshots)
+            }
+            Source::Cgroup { cgroup, file } => gather(&mut cgroup_rounds, cgroup, file, snapshots),
             Source::NetSnmp | Source::NetNetstat => mib(snapshots, &mut out),
             Source::NetSockstat => sockstat(snapshots, &mut out),
         }
     }
+    disk_errors(&disk_rounds, &mut out);
+    cgroup_memory(&cgroup_rounds, &mut out);
     out.parsed.warnings.sort_by_key(|warning| warning.line);
     out.parsed
 }
@@ -125,6 +173,18 @@ enum Source {
     NetSnmp,
     NetNetstat,
     NetSockstat,
+    /// `/sys/class/net/<iface>/speed`.
+    NetSpeed(String),
+    /// `/sys/block/<device>/device/<counter>`, one of [`DISK_ERROR_COUNTERS`].
+    DiskCounter {
+        device: String,
+        counter: String,
+    },
+    /// A memory cgroup's file: the cgroup's path below its hierarchy's root, and the file.
+    Cgroup {
+        cgroup: String,
+        file: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -445,7 +505,7 @@ fn read_header(line: Line, out: &mut Output) -> Option<(usize, Source, i64)> {
     let Some(source) = source_of_path(path) else {
         out.warn(
             line.number,
-            format!("unknown /proc source {path:?}; snapshot ignored"),
+            format!("unknown /proc or /sys source {path:?}; snapshot ignored"),
         );
         return None;
     };
@@ -473,7 +533,10 @@ fn header_line(line: &str) -> IResult<&str, (&str, &str)> {
 }
 
 fn source_of_path(path: &str) -> Option<Source> {
-    let source = match path.strip_prefix("/proc/")? {
+    let Some(proc_path) = path.strip_prefix("/proc/") else {
+        return sys_source(path);
+    };
+    let source = match proc_path {
         "stat" => Source::Stat,
         "meminfo" => Source::Meminfo,
         "vmstat" => Source::Vmstat,
@@ -489,6 +552,48 @@ fn source_of_path(path: &str) -> Option<Source> {
         }
     };
     Some(source)
+}
+
+/// The /sys file a header names: a link speed, a SCSI disk counter or a memory cgroup file.
+fn sys_source(path: &str) -> Option<Source> {
+    let one_name = |name: &str| !name.is_empty() && !name.contains('/');
+    if let Some(rest) = path.strip_prefix("/sys/class/net/") {
+        let iface = rest
+            .strip_suffix("/speed")
+            .filter(|iface| one_name(iface))?;
+        return Some(Source::NetSpeed(iface.to_string()));
+    }
+    if let Some(rest) = path.strip_prefix("/sys/block/") {
+        let (device, counter) = rest.split_once("/device/")?;
+        return (one_name(device) && DISK_ERROR_COUNTERS.contains(&counter)).then(|| {
+            Source::DiskCounter {
+                device: device.to_string(),
+                counter: counter.to_string(),
+            }
+        });
+    }
+    let (dir, file) = path.strip_prefix("/sys/fs/cgroup")?.rsplit_once('/')?;
+    // v1 files are on the memory hierarchy; v2 files on the hierarchy at `unified/` (a hybrid
+    // host) or at the root (a cgroup2-only host).
+    let roots: &[&str] = if CGROUP_V1_FILES.contains(&file) {
+        &["/memory"]
+    } else if CGROUP_V2_FILES.contains(&file) {
+        &["/unified", ""]
+    } else {
+        return None;
+    };
+    let cgroup = roots.iter().find_map(|root| {
+        let relative = dir.strip_prefix(root)?;
+        match relative {
+            "" => Some("/"),
+            _ if relative.starts_with('/') => Some(relative),
+            _ => None,
+        }
+    })?;
+    Some(Source::Cgroup {
+        cgroup: cgroup.to_string(),
+        file: file.to_string(),
+    })
 }
 
 /// Microseconds since the epoch of civil time `text` read as UTC.
@@ -1139,6 +1244,9 @@ const NET_COUNTERS: [&str; 16] = [
     "tx_compressed",
 ];
 
+const RX_BYTES: usize = 0;
+const TX_BYTES: usize = 8;
+
 /// The rate each counter of [`NET_COUNTERS`] becomes, as sar -n DEV / EDEV name it.
 const NET_RATES: [&str; 16] = [
     "rxkb_s", "rxpck_s", "rxerr_s", "rxdrop_s", "rxfifo_s", "rxfram_s", "rxcmp_s", "rxmcst_s",
@@ -1155,7 +1263,57 @@ fn net_line(line: &str) -> Option<(&str, Vec<u64>)> {
     (numbers.len() == NET_COUNTERS.len()).then_some((name.trim(), numbers))
 }
 
-fn net_dev(snapshots: &[Snapshot], out: &mut Output) {
+/// Each interface's link speeds in Mb/s, in time order; `None` where the driver did not know it.
+type LinkSpeeds = BTreeMap<String, Vec<Reading<Option<f64>>>>;
+
+fn link_speeds(groups: &[(Source, Vec<Snapshot>)], out: &mut Output) -> LinkSpeeds {
+    let mut speeds = LinkSpeeds::new();
+    for (source, snapshots) in groups {
+        let Source::NetSpeed(iface) = source else {
+            continue;
+        };
+        for snapshot in snapshots {
+            let Some(value) = single_value(snapshot, out, "a link speed in Mb/s") else {
+                continue;
+            };
+            let Ok(mbps) = value.parse::<i64>() else {
+                out.warn(snapshot.first_line(), "expected a link speed in Mb/s");
+                continue;
+            };
+            speeds.entry(iface.clone()).or_default().push(Reading {
+                time_us: snapshot.time_us,
+                value: (mbps > 0).then_some(mbps as f64),
+            });
+        }
+    }
+    speeds
+}
+
+/// The link speed of `iface` last read at or before `time_us`.
+fn speed_at(speeds: &LinkSpeeds, iface: &str, time_us: i64) -> Option<f64> {
+    speeds
+        .get(iface)?
+        .iter()
+        .rev()
+        .find(|reading| reading.time_us <= time_us)?
+        .value
+}
+
+/// The one line of a one-value file (a link speed, a counter), or `None` after a warning.
+fn single_value<'a>(snapshot: &Snapshot<'a>, out: &mut Output, expected: &str) -> Option<&'a str> {
+    match snapshot.lines.as_slice() {
+        [line] => Some(line.text.trim()),
+        _ => {
+            out.warn(
+                snapshot.first_line(),
+                format!("expected one line holding {expected}"),
+            );
+            None
+        }
+    }
+}
+
+fn net_dev(snapshots: &[Snapshot], speeds: &LinkSpeeds, out: &mut Output) {
     let mut last: BTreeMap<String, Reading<Vec<u64>>> = BTreeMap::new();
     for snapshot in snapshots {
         for line in &snapshot.lines {
@@ -1171,7 +1329,7 @@ fn net_dev(snapshots: &[Snapshot], out: &mut Output) {
                     out.deltas(&NET_COUNTERS, &previous.value, &counters, line.number)
             {
                 let seconds = seconds_between(previous.time_us, snapshot.time_us);
-                let values = NET_RATES
+                let mut values: BTreeMap<String, f64> = NET_RATES
                     .iter()
                     .zip(&deltas)
                     .map(|(&rate, &delta)| {
@@ -1184,6 +1342,13 @@ fn net_dev(snapshots: &[Snapshot], out: &mut Output) {
                         (rate.to_string(), value)
                     })
                     .collect();
+                if let Some(mbps) = speed_at(speeds, iface, snapshot.time_us)
+                    && let (Some(rx), Some(tx)) = (deltas.get(RX_BYTES), deltas.get(TX_BYTES))
+                {
+                    let busiest_bytes = rx.max(*tx) / seconds;
+                    values.insert("speed_mbps".into(), mbps);
+                    values.insert("ifutil".into(), busiest_bytes * 8.0 / (mbps * 1e6) * 100.0);
+                }
                 let row_labels = labels(&[("iface", iface)]);
                 out.push("net_dev", snapshot.time_us, line.number, row_labels, values);
             }
@@ -1398,6 +1563,223 @@ fn mib(snapshots: &[Snapshot], out: &mut Output) {
         for (table, row) in rows {
             let line = row.line.unwrap_or(snapshot.first_line());
             out.push(table, snapshot.time_us, line, Labels::new(), row.values);
+        }
+    }
+}
+
+// ---- /sys files copied one per snapshot: SCSI disk counters, memory cgroups ----
+
+/// Snapshots of sources that give one file per snapshot, gathered by instance (a device, a
+/// cgroup) and time: the files of one instance read in one round make one row.
+type Rounds<'s, 'a> = BTreeMap<String, BTreeMap<i64, Vec<(&'s str, &'s Snapshot<'a>)>>>;
+
+fn gather<'s, 'a>(
+    rounds: &mut Rounds<'s, 'a>,
+    instance: &str,
+    file: &'s str,
+    snapshots: &'s [Snapshot<'a>],
+) {
+    let times = rounds.entry(instance.to_string()).or_default();
+    for snapshot in snapshots {
+        times
+            .entry(snapshot.time_us)
+            .or_default()
+            .push((file, snapshot));
+    }
+}
+
+/// One instance's counters over its rounds: the rate over the last interval and the count
+/// since the first reading. A counter that went down (reset, or the instance made again)
+/// skips that interval in both, after a warning.
+#[derive(Default)]
+struct Counters {
+    last: BTreeMap<&'static str, Reading<u64>>,
+    since_first: BTreeMap<&'static str, f64>,
+}
+
+impl Counters {
+    /// `(per second, since the first reading)`, or `None` on the first reading or a reset.
+    fn update(
+        &mut self,
+        out: &mut Output,
+        name: &'static str,
+        now: u64,
+        time_us: i64,
+        line: usize,
+    ) -> Option<(f64, f64)> {
+        let previous = self.last.insert(
+            name,
+            Reading {
+                time_us,
+                value: now,
+            },
+        )?;
+        let delta = *out
+            .deltas(&[name], &[previous.value], &[now], line)?
+            .first()?;
+        let total = self.since_first.entry(name).or_default();
+        *total += delta;
+        Some((delta / seconds_between(previous.time_us, time_us), *total))
+    }
+}
+
+/// `0x1f` (the SCSI counters) or `31`.
+fn hex_or_decimal(text: &str) -> Option<u64> {
+    match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
+    }
+}
+
+fn disk_errors(rounds: &Rounds, out: &mut Output) {
+    for (device, times) in rounds {
+        let mut counters = Counters::default();
+        for (&time_us, files) in times {
+            let mut values = BTreeMap::new();
+            for &(file, snapshot) in files {
+                let Some(text) = single_value(snapshot, out, "a counter") else {
+                    continue;
+                };
+                let line = snapshot.first_line();
+                let Some(now) = hex_or_decimal(text) else {
+                    out.warn(line, "expected a counter such as 0x1f");
+                    continue;
+                };
+                let (name, rate) = if file == "ioerr_cnt" {
+                    ("ioerr_cnt", "ioerr_s")
+                } else {
+                    ("iodone_cnt", "iodone_s")
+                };
+                if let Some((per_second, since_first)) =
+                    counters.update(out, name, now, time_us, line)
+                {
+                    values.insert(rate.into(), per_second);
+                    if name == "ioerr_cnt" {
+                        values.insert("ioerr_delta".into(), since_first);
+                    }
+                }
+            }
+            let line = files
+                .first()
+                .map_or(1, |(_, snapshot)| snapshot.first_line());
+            out.push(
+                "disk_errors",
+                time_us,
+                line,
+                labels(&[("device", device)]),
+                values,
+            );
+        }
+    }
+}
+
+/// `key value` lines (memory.oom_control, memory.events); a bad line is warned about and left
+/// out.
+fn keyed_values<'a>(snapshot: &Snapshot<'a>, out: &mut Output) -> BTreeMap<&'a str, u64> {
+    let mut values = BTreeMap::new();
+    for line in &snapshot.lines {
+        match line
+            .text
+            .split_once(' ')
+            .and_then(|(key, value)| Some((key, value.trim().parse().ok()?)))
+        {
+            Some((key, value)) => {
+                values.insert(key, value);
+            }
+            None => out.warn(line.number, "expected `name value`"),
+        }
+    }
+    values
+}
+
+/// A memory cgroup's counters: (file, key in a `key value` file or "" for a one-value file,
+/// name). v2's `max` event is v1's failcnt: usage reached the limit.
+const CGROUP_COUNTERS: [(&str, &str, &str); 6] = [
+    ("memory.failcnt", "", "failcnt"),
+    ("memory.memsw.failcnt", "", "memsw_failcnt"),
+    ("memory.events", "max", "failcnt"),
+    ("memory.oom_control", "oom_kill", "oom_kill"),
+    ("memory.events", "oom_kill", "oom_kill"),
+    ("memory.events", "oom", "oom"),
+];
+
+/// A memory cgroup's gauges: (file, field). Limits are left out when there is none.
+const CGROUP_GAUGES: [(&str, &str); 6] = [
+    ("memory.usage_in_bytes", "usage_bytes"),
+    ("memory.current", "usage_bytes"),
+    ("memory.limit_in_bytes", "limit_bytes"),
+    ("memory.max", "limit_bytes"),
+    ("memory.memsw.usage_in_bytes", "memsw_usage_bytes"),
+    ("memory.memsw.limit_in_bytes", "memsw_limit_bytes"),
+];
+
+/// The values of one cgroup file by key ("" for a one-value file), or `None` after a warning;
+/// an empty map for a limit of `max`.
+fn cgroup_file<'a>(
+    file: &str,
+    snapshot: &Snapshot<'a>,
+    out: &mut Output,
+) -> Option<BTreeMap<&'a str, u64>> {
+    let keyed = CGROUP_COUNTERS
+        .iter()
+        .any(|(of, key, _)| *of == file && !key.is_empty());
+    if keyed {
+        return Some(keyed_values(snapshot, out));
+    }
+    let text = single_value(snapshot, out, "a number of bytes or events")?;
+    if text == "max" {
+        return Some(BTreeMap::new());
+    }
+    let Ok(number) = text.parse() else {
+        out.warn(
+            snapshot.first_line(),
+            "expected a number of bytes or events, or `max`",
+        );
+        return None;
+    };
+    Some(BTreeMap::from([("", number)]))
+}
+
+fn cgroup_memory(rounds: &Rounds, out: &mut Output) {
+    for (cgroup, times) in rounds {
+        let mut counters = Counters::default();
+        for (&time_us, files) in times {
+            let mut values = BTreeMap::new();
+            for &(file, snapshot) in files {
+                let Some(read) = cgroup_file(file, snapshot, out) else {
+                    continue;
+                };
+                if let Some(&(_, field)) = CGROUP_GAUGES.iter().find(|(of, _)| *of == file)
+                    && let Some(&number) = read.get("")
+                    && (!field.ends_with("limit_bytes") || number < NO_LIMIT)
+                {
+                    values.insert(field.into(), number as f64);
+                }
+                let line = snapshot.first_line();
+                for &(_, key, name) in CGROUP_COUNTERS.iter().filter(|(of, ..)| *of == file) {
+                    let Some(&now) = read.get(key) else {
+                        continue;
+                    };
+                    if let Some((per_second, since_first)) =
+                        counters.update(out, name, now, time_us, line)
+                    {
+                        if name == "failcnt" {
+                            values.insert("failcnt_s".into(), per_second);
+                        }
+                        values.insert(format!("{name}_delta"), since_first);
+                    }
+                }
+            }
+            if let (Some(&usage), Some(&limit)) =
+                (values.get("usage_bytes"), values.get("limit_bytes"))
+            {
+                values.insert("usage_pct".into(), percent(usage, limit));
+            }
+            let line = files
+                .first()
+                .map_or(1, |(_, snapshot)| snapshot.first_line());
+            let row_labels = labels(&[("cgroup", cgroup)]);
+            out.push("cgroup_memory", time_us, line, row_labels, values);
         }
     }
 }
@@ -1763,6 +2145,78 @@ mod tests {
             (69.0, 2.0, 121.0)
         );
         assert_eq!(fields["udp_inuse"], 3.0);
+    }
+
+    #[test]
+    fn sys_paths_name_their_instance() {
+        let cgroup = |path: &str| match sys_source(path) {
+            Some(Source::Cgroup { cgroup, file }) => Some((cgroup, file)),
+            _ => None,
+        };
+        let named = |cgroup: &str, file: &str| Some((cgroup.to_string(), file.to_string()));
+        assert_eq!(
+            cgroup("/sys/fs/cgroup/memory/a/b/memory.failcnt"),
+            named("/a/b", "memory.failcnt")
+        );
+        assert_eq!(
+            cgroup("/sys/fs/cgroup/memory/memory.oom_control"),
+            named("/", "memory.oom_control")
+        );
+        assert_eq!(
+            cgroup("/sys/fs/cgroup/unified/job/memory.events"),
+            named("/job", "memory.events")
+        );
+        assert_eq!(
+            cgroup("/sys/fs/cgroup/system.slice/x.service/memory.max"),
+            named("/system.slice/x.service", "memory.max")
+        );
+        assert_eq!(cgroup("/sys/fs/cgroup/memory/a/memory.stat"), None);
+        assert_eq!(cgroup("/sys/fs/cgroup/memoryx/memory.failcnt"), None);
+        assert_eq!(
+            sys_source("/sys/class/net/eth0/speed"),
+            Some(Source::NetSpeed("eth0".into()))
+        );
+        assert_eq!(sys_source("/sys/class/net/eth0/mtu"), None);
+        assert_eq!(
+            sys_source("/sys/block/sda/device/ioerr_cnt"),
+            Some(Source::DiskCounter {
+                device: "sda".into(),
+                counter: "ioerr_cnt".into()
+            })
+        );
+        assert_eq!(sys_source("/sys/block/sda/device/iotmo_cnt"), None);
+    }
+
+    #[test]
+    fn bad_sys_values_are_warned_about_and_the_rest_is_read() {
+        let text = series("/sys/class/net/eth0/speed", &[("10:00:00", "fast")])
+            + &series(
+                "/sys/block/sda/device/ioerr_cnt",
+                &[
+                    ("10:00:00", "0x2"),
+                    ("10:00:01", "0xzz"),
+                    ("10:00:02", "0x1"),
+                ],
+            )
+            + &series(
+                "/sys/fs/cgroup/memory/a/memory.oom_control",
+                &[
+                    ("10:00:00", "oom_kill_disable 0\nunder_oom\noom_kill 1"),
+                    ("10:00:01", "oom_kill 3"),
+                ],
+            );
+        let parsed = parse("mixed.txt", &text);
+        assert_eq!(
+            warning_lines(&parsed),
+            [2, 6, 8, 11],
+            "{:?}",
+            parsed.warnings
+        );
+        assert!(parsed.warnings[2].message.contains("ioerr_cnt went down"));
+        assert!(only(&parsed, "disk_errors").is_empty(), "reset: no count");
+        let cgroup = only(&parsed, "cgroup_memory");
+        assert_eq!(cgroup.len(), 1);
+        assert_eq!(cgroup[0].fields["oom_kill_delta"], 2.0);
     }
 
     #[test]

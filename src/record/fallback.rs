@@ -15,7 +15,7 @@
 //! | `vmstat` | `proc_vmstat` | si so bi bo |
 //! | `vmstat` | `meminfo` | swpd free buff cache |
 //! | `iostat` {device} | `diskstats` | every field (they are iostat -x's already) |
-//! | `sar_dev` {iface} | `net_dev` | rxpck_s txpck_s rxkb_s txkb_s rxcmp_s txcmp_s rxmcst_s |
+//! | `sar_dev` {iface} | `net_dev` | rxpck_s txpck_s rxkb_s txkb_s rxcmp_s txcmp_s rxmcst_s ifutil |
 //!
 //! vmstat's numbers as procps-ng 4 computes them: `r` is /proc/stat's procs_running (running
 //! and runnable); `us` = user + nice (guest time included, as /proc/stat counts it), `sy` =
@@ -23,7 +23,9 @@
 //! page size of 4 KiB (x86-64 and most arm64 kernels; a 16 or 64 KiB arm64 or ppc64 kernel
 //! would under-report them); `bi`/`bo` are pgpgin/pgpgout, already KiB; `cache` = Cached +
 //! SReclaimable. vmstat's one row per interval becomes one row per /proc source here, each at
-//! its own snapshot's time: a series only ever takes points from one source.
+//! its own snapshot's time: a series only ever takes points from one source. `ifutil` is there
+//! only for interfaces whose link speed the sampler read (sar prints 0.00 where it is unknown;
+//! the stand-in leaves it out, so a rule on it is not evaluated rather than judged on a 0).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,8 +38,8 @@ const MPSTAT_FIELDS: [&str; 11] = [
     "usr", "nice", "sys", "iowait", "irq", "soft", "steal", "guest", "gnice", "idle", "busy",
 ];
 
-const SAR_DEV_FIELDS: [&str; 7] = [
-    "rxpck_s", "txpck_s", "rxkb_s", "txkb_s", "rxcmp_s", "txcmp_s", "rxmcst_s",
+const SAR_DEV_FIELDS: [&str; 8] = [
+    "rxpck_s", "txpck_s", "rxkb_s", "txkb_s", "rxcmp_s", "txcmp_s", "rxmcst_s", "ifutil",
 ];
 
 /// One way of making a sysstat row from a /proc row: the row's fields, none to skip it.

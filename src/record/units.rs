@@ -88,6 +88,7 @@ pub fn unit_of(table: &str, field: &str) -> Unit {
         ("meminfo", f) if f.starts_with("hugepages_") => Unit::Count,
         ("meminfo", _) => Unit::KiB,
         ("memory", "used_pct" | "swap_used_pct") => Unit::Percent,
+        ("cgroup_memory", f) if f.ends_with("_bytes") => Unit::Bytes,
         (
             "proc_stat",
             "usr" | "nice" | "sys" | "iowait" | "irq" | "soft" | "steal" | "guest" | "gnice"
