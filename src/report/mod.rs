@@ -13,7 +13,7 @@ use crate::{
     collect::manifest::{Manifest, StepStatus},
     playbook::Rule,
     profile::HotFunction,
-    record::HostFacts,
+    record::{HostFacts, Record},
     rules::{Finding, eval::format_number, use_table::UseRow, use_table::use_table},
 };
 
@@ -44,6 +44,9 @@ pub struct ReportData {
     pub use_table: Vec<UseRow>,
     pub not_collected: Vec<NotCollected>,
     pub not_evaluated: Vec<NotEvaluated>,
+    /// Files found but not judged (a perf.data without perf to read it), and how to fix that.
+    #[serde(default)]
+    pub not_analysed: Vec<crate::analysis::NotAnalysed>,
     /// sysstat tables computed from /proc because the tool's output was missing.
     pub stand_ins: Vec<String>,
     pub profiles: Vec<ProfileData>,
@@ -52,6 +55,19 @@ pub struct ReportData {
     pub syscalls: Vec<crate::analysis::SyscallRow>,
     pub files: Vec<FileData>,
     pub warnings: Vec<String>,
+}
+
+/// What `--format json` prints: the report's fields and, with `analyze`, every record read
+/// (`records`, streamed from the analysis without a copy). `run` prints the report alone: its
+/// records are in analysis/records.json. Published in schemas/report.schema.json.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ReportData")]
+pub struct ReportJson<'a> {
+    #[serde(flatten)]
+    pub report: &'a ReportData,
+    /// Every record read, file by file, each naming its source file and line (`analyze`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<&'a [Record]>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -207,6 +223,7 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
                 why: why.clone(),
             })
             .collect(),
+        not_analysed: inputs.analysis.not_analysed.clone(),
         stand_ins: inputs.analysis.stand_ins.clone(),
         profiles: inputs
             .analysis
