@@ -401,17 +401,18 @@ fn read_tar(
         Ok(())
     };
     let result = each();
+    let files = if members == 1 { "file" } else { "files" };
     let note = match result {
-        Ok(()) => format!("tar archive ({members} files)"),
+        Ok(()) => format!("tar archive ({members} {files})"),
         Err(err) => {
             summary.warn(
                 label,
                 format!(
-                    "archive corrupt or truncated after {members} files, the rest not read: \
+                    "archive corrupt or truncated after {members} {files}, the rest not read: \
                      {err}"
                 ),
             );
-            format!("tar archive ({members} files, truncated)")
+            format!("tar archive ({members} {files}, truncated)")
         }
     };
     summary.report.note = Some(note);

@@ -409,3 +409,62 @@ fn without_perf_the_perf_data_is_not_analysed_and_says_how_to_install_perf() {
         "{report}"
     );
 }
+
+/// A tar holding `name` with `bytes`, in memory.
+fn tar_of(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(bytes.len() as u64);
+    header.set_mode(0o644);
+    builder.append_data(&mut header, name, bytes).unwrap();
+    builder.into_inner().unwrap()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A rotated `.gz` log is read like the file it compresses, also inside a tarball; archives
+/// are opened a few levels deep, and no deeper (an archive can contain itself).
+#[test]
+fn compressed_files_and_nested_archives_are_opened_a_few_levels_deep() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let sar = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sar/12.6.1-iso/sar-n-DEV.txt"),
+    )
+    .unwrap();
+    std::fs::write(data.join("sar_dev.txt.gz"), gzip(&sar)).unwrap();
+    let inner = gzip(&tar_of("logs/sar.gz", &gzip(&sar)));
+    std::fs::write(data.join("outer.tar"), tar_of("inner.tgz", &inner)).unwrap();
+    let mut deep = sar.clone();
+    for level in 0..4 {
+        deep = tar_of(&format!("level{level}.tar"), &deep);
+    }
+    std::fs::write(data.join("deep.tar"), tar_of("level4.tar", &deep)).unwrap();
+
+    let (code, json) = analyze(&data, None);
+    assert_eq!(code, 0);
+    let listed = files(&json);
+    for (path, format) in [
+        ("sar_dev.txt.gz", "sar"),
+        ("outer.tar", "tar archive (1 file)"),
+        ("outer.tar!/inner.tgz", "tar archive (1 file)"),
+        ("outer.tar!/inner.tgz!/logs/sar.gz", "sar"),
+        (
+            "deep.tar!/level4.tar!/level3.tar!/level2.tar!/level1.tar",
+            "archive nested more than 4 deep: not opened",
+        ),
+    ] {
+        assert!(
+            listed.contains(&(path.into(), format.into())),
+            "{path}: {listed:#?}"
+        );
+    }
+    let sources = record_sources(&json);
+    assert!(sources.contains(&"outer.tar!/inner.tgz!/logs/sar.gz".to_string()));
+}
