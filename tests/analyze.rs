@@ -468,3 +468,56 @@ fn compressed_files_and_nested_archives_are_opened_a_few_levels_deep() {
     let sources = record_sources(&json);
     assert!(sources.contains(&"outer.tar!/inner.tgz!/logs/sar.gz".to_string()));
 }
+
+/// Ctrl-C while perf script runs ends it (its whole process group) and analyze, with 130.
+/// perf here is a stand-in that hangs, as perf script can on a large perf.data.
+#[test]
+fn ctrl_c_during_perf_script_ends_it_and_analyze() {
+    use std::os::unix::fs::PermissionsExt;
+    let work = tempfile::tempdir().unwrap();
+    let capture = seed_layout(work.path());
+    std::fs::create_dir(capture.join("profile")).unwrap();
+    std::fs::write(capture.join("profile/perf.data"), b"PERFILE2 stand-in").unwrap();
+    let bin = work.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let pid_file = work.path().join("perf.pid");
+    std::fs::write(
+        bin.join("perf"),
+        format!(
+            "#!/bin/sh\necho $$ > {}\nexec sleep 60\n",
+            pid_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("perf"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let child = Command::new(BIN)
+        .args(["analyze", "--format", "json", "--data"])
+        .arg(&capture)
+        .env("PATH", path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !pid_file.exists() {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "perf script never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    assert!(started.elapsed().as_secs() < 10);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["not_analysed"][0]["file"], "profile/perf.data");
+    let perf: String = std::fs::read_to_string(&pid_file).unwrap();
+    assert!(
+        !Path::new(&format!("/proc/{}", perf.trim())).exists(),
+        "perf script outlived analyze"
+    );
+}

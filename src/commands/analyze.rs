@@ -149,10 +149,10 @@ fn script_perf_data(analysis: &mut Analysis, request: &Judge<'_>) -> Result<bool
         }
     };
     let folder = match request.analysis_dir {
-        Some(dir) => dir.to_path_buf(),
-        None => std::env::temp_dir().join(format!("perf_manual-script-{}", std::process::id())),
-    };
-    store::private_dir(&folder).map_err(write_error)?;
+        Some(dir) => store::private_dir(dir).map(|()| dir.to_path_buf()),
+        None => scratch_dir(),
+    }
+    .map_err(write_error)?;
     let base = if request.raw_dir.is_dir() {
         request.raw_dir
     } else {
@@ -228,6 +228,19 @@ fn write_analysis(
         }
     }
     Ok(flamegraphs)
+}
+
+/// A new private folder in the temporary directory. Not `private_dir`: `mkdir` alone refuses a
+/// folder that exists (or a symlink planted at its name), so nobody else's is written into.
+fn scratch_dir() -> std::io::Result<std::path::PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_nanos());
+    let path =
+        std::env::temp_dir().join(format!("perf_manual-script-{}-{nanos}", std::process::id()));
+    std::fs::DirBuilder::new().mode(0o700).create(&path)?;
+    Ok(path)
 }
 
 /// The exit code for a set of ranked findings.
