@@ -392,11 +392,24 @@ fn read_tar(
             }
             let first = members_out.len();
             let result = read_input(&member, &mut entry, place, specs, &mut members_out);
+            if let Err(err) = result {
+                // Its own content broke (a corrupt .gz inside) when the rest of it can still be
+                // read from the archive: the archive goes on.
+                std::io::copy(&mut entry, &mut std::io::sink())?;
+                if members_out.len() == first {
+                    members_out.push(FileOutcome::noted(&member, "not readable"));
+                }
+                if let Some(outcome) = members_out.get_mut(first) {
+                    outcome.warn(
+                        &member,
+                        format!("not read to its end (corrupt or truncated?): {err}"),
+                    );
+                }
+            }
             // What was not read whole (a perf.data) still shows its size.
             if let Some(outcome) = members_out.get_mut(first) {
                 outcome.report.bytes = outcome.report.bytes.max(entry.size());
             }
-            result?;
         }
         Ok(())
     };

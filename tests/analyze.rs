@@ -467,6 +467,32 @@ fn compressed_files_and_nested_archives_are_opened_a_few_levels_deep() {
     }
     let sources = record_sources(&json);
     assert!(sources.contains(&"outer.tar!/inner.tgz!/logs/sar.gz".to_string()));
+
+    // A corrupt .gz member is warned about by its name; the archive goes on past it.
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut corrupt = gzip(&sar);
+    corrupt.truncate(corrupt.len() / 2);
+    for (name, bytes) in [("broken.gz", &corrupt), ("sar.txt", &sar)] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        builder
+            .append_data(&mut header, name, bytes.as_slice())
+            .unwrap();
+    }
+    let mixed = work.path().join("mixed.tar");
+    std::fs::write(&mixed, builder.into_inner().unwrap()).unwrap();
+    let (code, json) = analyze(&mixed, None);
+    assert_eq!(code, 0);
+    let listed = files(&json);
+    assert!(listed.contains(&("mixed.tar".into(), "tar archive (2 files)".into())));
+    assert!(listed.contains(&("mixed.tar!/sar.txt".into(), "sar".into())));
+    assert!(listed.contains(&("mixed.tar!/broken.gz".into(), "not readable".into())));
+    let warnings = json["warnings"].to_string();
+    assert!(
+        warnings.contains("mixed.tar!/broken.gz:0: not read to its end"),
+        "{warnings}"
+    );
 }
 
 /// Ctrl-C while perf script runs ends it (its whole process group) and analyze, with 130.
