@@ -20,8 +20,8 @@ use crate::{
 /// The technical report template shipped with perf_manual (templates/technical.md.hbs).
 pub const TECHNICAL_TEMPLATE: &str = include_str!("../../templates/technical.md.hbs");
 
-/// Everything a report shows. Printed as-is by `--format json`; its shape is published in
-/// schemas/report.schema.json: extend it, never break it.
+/// Everything a report shows. Printed by `--format json` (as [`ReportJson`]); its shape is
+/// published in schemas/report.schema.json: extend it, never break it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReportData {
     pub playbook: String,
@@ -119,7 +119,8 @@ impl From<&HotFunction> for HotFunctionData {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FileData {
     pub path: String,
-    /// The format it was recognized as, or `not recognized` / `empty` / `binary`.
+    /// The format it was recognized as, or what it is instead: `not recognized`, `empty`,
+    /// `binary`, `tar archive (N files)`, `perf-data (...)`, `too large: skipped`.
     pub format: String,
     pub records: usize,
     pub warnings: usize,
