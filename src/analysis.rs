@@ -6,15 +6,17 @@
 //! same verdict.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use flate2::read::GzDecoder;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::{
     parse::{
         self, Format,
-        sniff::sniff,
+        sniff::{CONTAINER_HEAD, Container, sniff, sniff_container},
         spec::{self, ParserSpec},
     },
     playbook::Rule,
@@ -23,27 +25,45 @@ use crate::{
     rules::eval::{Judgement, evaluate_all},
 };
 
-/// Files never judged: the engine's own bookkeeping and binary perf data.
+/// Files never judged: the engine's own bookkeeping, and the previous perf.data perf keeps.
 fn is_bookkeeping(relative: &str) -> bool {
     let name = relative.rsplit('/').next().unwrap_or(relative);
     name == "manifest.json"
         || name.ends_with(".stderr")
         || name.ends_with(".log")
-        || name.ends_with(".data")
         || name.ends_with(".data.old")
 }
 
+/// The most read from one archive member or one gzip-compressed file; larger ones are skipped
+/// with a warning, so a core dump someone swept into a tarball cannot exhaust memory.
+pub const MEMBER_LIMIT: u64 = 256 << 20;
+
+/// How deep archives inside archives are opened (a .tgz of rotated .gz logs is two levels).
+/// A limit, because an archive can contain itself.
+const ARCHIVE_DEPTH: usize = 4;
+
 /// How one file was read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct FileReport {
+    /// Relative to the data directory; an archive member is `archive.tgz!/path/in/archive`.
     pub path: String,
     pub format: Option<Format>,
     pub records: usize,
     pub warnings: usize,
     pub bytes: u64,
-    /// Why it was not recognized, when it was not; `spec:<name>` when a parser spec read it.
+    /// Why it was not recognized, when it was not; `spec:<name>` when a parser spec read it;
+    /// what kind of container it is (`tar archive`, `perf-data`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// A file that was found but could not be judged, and how to fix that.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct NotAnalysed {
+    pub file: String,
+    pub why: String,
+    /// What to install or do so that it can be judged; empty when nothing would help.
+    pub hint: String,
 }
 
 /// A profile built from `perf script` output.
@@ -56,6 +76,20 @@ pub struct ProfileSummary {
     pub folded: Folded,
 }
 
+impl ProfileSummary {
+    /// Fold `perf script` text read from `source`.
+    fn fold(source: &str, script: &[u8]) -> Result<ProfileSummary, String> {
+        let folded = profile::fold_perf_script(script)
+            .map_err(|err| format!("perf script could not be folded: {err}"))?;
+        Ok(ProfileSummary {
+            source: source.to_string(),
+            total_samples: folded.total_samples,
+            top: profile::top_functions(&folded, 15),
+            folded,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Analysis {
     pub files: Vec<FileReport>,
@@ -65,6 +99,12 @@ pub struct Analysis {
     /// absent; once judged, only those the rules read.
     pub stand_ins: Vec<String>,
     pub profiles: Vec<ProfileSummary>,
+    pub not_analysed: Vec<NotAnalysed>,
+    /// perf.data files on disk with no perf script beside them, relative to the data
+    /// directory: the caller has `perf script` read them (only `collect/` spawns) and hands
+    /// the text to [`Analysis::add_perf_script`].
+    #[serde(skip)]
+    pub perf_data: Vec<String>,
     #[serde(skip)]
     pub records: Vec<Record>,
     /// Units of the series of tables read by parser specs (`free.total` → KiB).
@@ -149,108 +189,324 @@ pub fn load_specs(dir: &Path) -> (Vec<ParserSpec>, Vec<ParseWarning>) {
     (specs, warnings)
 }
 
-/// What one file yielded.
+/// What one file (or archive member) yielded.
+#[derive(Default)]
 struct FileOutcome {
     report: FileReport,
     parsed: crate::record::Parsed,
     profile: Option<ProfileSummary>,
     units: BTreeMap<String, Unit>,
+    not_analysed: Option<NotAnalysed>,
+    /// A perf.data file on disk, for `perf script` to read.
+    perf_data: bool,
 }
 
-fn read_one(dir: &Path, relative: &str, specs: &[ParserSpec]) -> FileOutcome {
-    let path: PathBuf = dir.join(relative);
-    let mut report = FileReport {
-        path: relative.to_string(),
-        format: None,
-        records: 0,
-        warnings: 0,
-        bytes: 0,
-        note: None,
-    };
-    let empty = |report: FileReport| FileOutcome {
-        report,
-        parsed: Default::default(),
-        profile: None,
-        units: BTreeMap::new(),
-    };
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            report.note = Some(format!("cannot read: {err}"));
-            return empty(report);
+impl FileOutcome {
+    fn new(path: &str) -> FileOutcome {
+        FileOutcome {
+            report: FileReport {
+                path: path.to_string(),
+                ..FileReport::default()
+            },
+            ..FileOutcome::default()
         }
-    };
-    report.bytes = bytes.len() as u64;
-    if bytes.is_empty() {
-        report.note = Some("empty".into());
-        return empty(report);
     }
-    let text = String::from_utf8_lossy(&bytes);
+
+    fn noted(path: &str, note: impl Into<String>) -> FileOutcome {
+        let mut outcome = FileOutcome::new(path);
+        outcome.report.note = Some(note.into());
+        outcome
+    }
+
+    fn warn(&mut self, file: &str, message: String) {
+        self.parsed.warnings.push(ParseWarning {
+            file: file.to_string(),
+            line: 0,
+            message,
+        });
+        self.report.warnings += 1;
+    }
+}
+
+/// Recognize the text of one file by content and parse it. `label` names it in the report and
+/// in the records' source.
+fn read_text(label: &str, bytes: &[u8], specs: &[ParserSpec]) -> FileOutcome {
+    let mut outcome = FileOutcome::new(label);
+    outcome.report.bytes = bytes.len() as u64;
+    if bytes.is_empty() {
+        outcome.report.note = Some("empty".into());
+        return outcome;
+    }
+    let text = String::from_utf8_lossy(bytes);
     if text.contains('\0') {
-        report.note = Some("binary".into());
-        return empty(report);
+        outcome.report.note = Some("binary".into());
+        return outcome;
     }
     let Some(format) = sniff(&text) else {
-        return match spec::sniff(specs, &text).map(|index| &specs[index]) {
+        match spec::sniff(specs, &text).map(|index| &specs[index]) {
             Some(spec) => {
-                let parsed = spec::parse(spec, relative, &text);
-                report.note = Some(format!("spec:{}", spec.name()));
-                report.records = parsed.records.len();
-                report.warnings = parsed.warnings.len();
-                FileOutcome {
-                    report,
-                    units: spec.units(&parsed),
-                    parsed,
-                    profile: None,
-                }
+                let parsed = spec::parse(spec, label, &text);
+                outcome.report.note = Some(format!("spec:{}", spec.name()));
+                outcome.report.records = parsed.records.len();
+                outcome.report.warnings = parsed.warnings.len();
+                outcome.units = spec.units(&parsed);
+                outcome.parsed = parsed;
             }
-            None => {
-                report.note = Some("not recognized".into());
-                empty(report)
-            }
-        };
+            None => outcome.report.note = Some("not recognized".into()),
+        }
+        return outcome;
     };
-    report.format = Some(format);
+    outcome.report.format = Some(format);
     if format == Format::PerfScript {
-        return match profile::fold_perf_script(&bytes) {
-            Ok(folded) => FileOutcome {
-                profile: Some(ProfileSummary {
-                    source: relative.to_string(),
-                    total_samples: folded.total_samples,
-                    top: profile::top_functions(&folded, 15),
-                    folded,
-                }),
-                report,
-                parsed: Default::default(),
-                units: BTreeMap::new(),
-            },
-            Err(err) => {
-                report.note = Some(format!("perf script could not be folded: {err}"));
-                empty(report)
-            }
-        };
+        match ProfileSummary::fold(label, bytes) {
+            Ok(profile) => outcome.profile = Some(profile),
+            Err(why) => outcome.report.note = Some(why),
+        }
+        return outcome;
     }
-    let parsed = parse::parse(format, relative, &text);
-    report.records = parsed.records.len();
-    report.warnings = parsed.warnings.len();
-    FileOutcome {
-        report,
-        parsed,
-        profile: None,
-        units: BTreeMap::new(),
+    let parsed = parse::parse(format, label, &text);
+    outcome.report.records = parsed.records.len();
+    outcome.report.warnings = parsed.warnings.len();
+    outcome.parsed = parsed;
+    outcome
+}
+
+/// Where an input was found, which decides what can be done with it.
+#[derive(Clone, Copy)]
+struct Place {
+    /// A file of its own on disk (not a member of an archive nor a decompressed stream):
+    /// only such a perf.data can be given to `perf script`.
+    on_disk: bool,
+    /// How many archives (or gzip streams) it is inside.
+    depth: usize,
+}
+
+/// Read one input from `reader`: a perf.data, a tar archive (each member read in turn), a
+/// gzip stream, or text. Pushes what it yielded to `out`. `Err` means `reader` failed before
+/// its end: what was read is in `out`, and the caller says which container broke.
+fn read_input(
+    label: &str,
+    reader: &mut dyn Read,
+    place: Place,
+    specs: &[ParserSpec],
+    out: &mut Vec<FileOutcome>,
+) -> std::io::Result<()> {
+    let mut head = Vec::with_capacity(CONTAINER_HEAD);
+    reader.take(CONTAINER_HEAD as u64).read_to_end(&mut head)?;
+    let container = sniff_container(&head);
+    if container.is_some_and(|kind| kind != Container::PerfData) && place.depth >= ARCHIVE_DEPTH {
+        out.push(FileOutcome::noted(
+            label,
+            format!("archive nested more than {ARCHIVE_DEPTH} deep: not opened"),
+        ));
+        return Ok(());
+    }
+    let mut whole = head.as_slice().chain(reader);
+    let inner = Place {
+        on_disk: false,
+        depth: place.depth + 1,
+    };
+    match container {
+        Some(Container::PerfData) => {
+            let mut outcome = FileOutcome::noted(label, "perf-data");
+            if place.on_disk {
+                outcome.perf_data = true;
+            } else {
+                outcome.report.note = Some("perf-data: not analysed".into());
+                outcome.not_analysed = Some(NotAnalysed {
+                    file: label.to_string(),
+                    why: "perf.data inside an archive or compressed: perf script reads only a \
+                          file on disk"
+                        .into(),
+                    hint: "extract it and analyze the directory".into(),
+                });
+            }
+            out.push(outcome);
+            Ok(())
+        }
+        Some(Container::Tar) => {
+            read_tar(label, &mut whole, inner, specs, out);
+            Ok(())
+        }
+        Some(Container::Gzip) => read_input(label, &mut GzDecoder::new(whole), inner, specs, out),
+        None => {
+            let mut bytes = Vec::new();
+            let limit = if place.on_disk {
+                u64::MAX
+            } else {
+                MEMBER_LIMIT + 1
+            };
+            let read = whole.take(limit).read_to_end(&mut bytes);
+            if bytes.len() as u64 > MEMBER_LIMIT && !place.on_disk {
+                out.push(too_large(label));
+                return Ok(());
+            }
+            out.push(read_text(label, &bytes, specs));
+            read.map(drop)
+        }
     }
 }
 
-/// Read, recognize and parse every file below `dir`; nothing is judged yet. `specs` are tried
-/// on the files no built-in parser recognizes.
+fn too_large(label: &str) -> FileOutcome {
+    let mut outcome = FileOutcome::noted(label, "too large: skipped");
+    outcome.warn(
+        label,
+        format!(
+            "more than {} MiB, the most read from an archive member or a compressed file: \
+             skipped",
+            MEMBER_LIMIT >> 20
+        ),
+    );
+    outcome
+}
+
+/// Each regular file of a tar archive, read like a file of its own and named
+/// `label!/member`. Member names are only labels: nothing is written. A corrupt or truncated
+/// archive is warned about, naming it, and what was read before is kept.
+fn read_tar(
+    label: &str,
+    reader: &mut dyn Read,
+    place: Place,
+    specs: &[ParserSpec],
+    out: &mut Vec<FileOutcome>,
+) {
+    let mut archive = tar::Archive::new(reader);
+    let mut summary = FileOutcome::new(label);
+    let mut members = 0;
+    let mut members_out = Vec::new();
+    let mut each = || -> std::io::Result<()> {
+        for entry in archive.entries()? {
+            let mut entry = entry?;
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let name = member_name(&entry.path_bytes());
+            if name.is_empty() || is_bookkeeping(&name) {
+                continue;
+            }
+            members += 1;
+            let member = format!("{label}!/{name}");
+            if entry.size() > MEMBER_LIMIT {
+                members_out.push(too_large(&member));
+                continue;
+            }
+            let first = members_out.len();
+            let result = read_input(&member, &mut entry, place, specs, &mut members_out);
+            if let Err(err) = result {
+                // Its own content broke (a corrupt .gz inside) when the rest of it can still be
+                // read from the archive: the archive goes on.
+                std::io::copy(&mut entry, &mut std::io::sink())?;
+                if members_out.len() == first {
+                    members_out.push(FileOutcome::noted(&member, "not readable"));
+                }
+                if let Some(outcome) = members_out.get_mut(first) {
+                    outcome.warn(
+                        &member,
+                        format!("not read to its end (corrupt or truncated?): {err}"),
+                    );
+                }
+            }
+            // What was not read whole (a perf.data) still shows its size.
+            if let Some(outcome) = members_out.get_mut(first) {
+                outcome.report.bytes = outcome.report.bytes.max(entry.size());
+            }
+        }
+        Ok(())
+    };
+    let result = each();
+    let files = if members == 1 { "file" } else { "files" };
+    let note = match result {
+        Ok(()) => format!("tar archive ({members} {files})"),
+        Err(err) => {
+            summary.warn(
+                label,
+                format!(
+                    "archive corrupt or truncated after {members} {files}, the rest not read: \
+                     {err}"
+                ),
+            );
+            format!("tar archive ({members} {files}, truncated)")
+        }
+    };
+    summary.report.note = Some(note);
+    out.push(summary);
+    out.extend(members_out);
+}
+
+/// A member's name as a label: lossy UTF-8, without `./` and empty parts, control characters
+/// shown as `?` so a name cannot rewrite the terminal that prints it.
+fn member_name(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw)
+        .split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// Everything one file below the data directory yielded (many outcomes for an archive).
+fn read_file(dir: &Path, relative: &str, specs: &[ParserSpec]) -> Vec<FileOutcome> {
+    let path = dir.join(relative);
+    let file = match std::fs::File::open(&path) {
+        Ok(file) => file,
+        Err(err) => return vec![FileOutcome::noted(relative, format!("cannot read: {err}"))],
+    };
+    let size = file.metadata().map_or(0, |meta| meta.len());
+    let mut out = Vec::new();
+    let place = Place {
+        on_disk: true,
+        depth: 0,
+    };
+    let mut reader = std::io::BufReader::new(file);
+    let result = read_input(relative, &mut reader, place, specs, &mut out);
+    match (out.first_mut(), result) {
+        (Some(first), result) => {
+            first.report.bytes = size;
+            if let Err(err) = result {
+                first.warn(
+                    relative,
+                    format!("not read to its end (corrupt or truncated?): {err}"),
+                );
+            }
+        }
+        (None, Err(err)) => out.push(FileOutcome::noted(relative, format!("cannot read: {err}"))),
+        (None, Ok(())) => {}
+    }
+    out
+}
+
+/// Read, recognize and parse every file below `dir`, opening archives; nothing is judged yet.
+/// `specs` are tried on the files no built-in parser recognizes.
 pub fn read_dir(dir: &Path, specs: &[ParserSpec]) -> std::io::Result<Analysis> {
     let files: Vec<String> = list_files(dir)?
         .into_iter()
         .filter(|file| !is_bookkeeping(file))
         .collect();
-    let outcomes: Vec<FileOutcome> = files
+    Ok(read_files(dir, &files, specs))
+}
+
+/// [`read_dir`] of a directory, or of one file (an archive someone sent, say), named by its
+/// file name.
+pub fn read_data(path: &Path, specs: &[ParserSpec]) -> std::io::Result<Analysis> {
+    if path.is_dir() {
+        return read_dir(path, specs);
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?
+        .to_string_lossy()
+        .into_owned();
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::metadata(path)?;
+    Ok(read_files(dir, &[name], specs))
+}
+
+fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
+    let outcomes: Vec<Vec<FileOutcome>> = files
         .par_iter()
-        .map(|file| read_one(dir, file, specs))
+        .map(|file| read_file(dir, file, specs))
         .collect();
     let mut analysis = Analysis {
         files: Vec::new(),
@@ -258,17 +514,39 @@ pub fn read_dir(dir: &Path, specs: &[ParserSpec]) -> std::io::Result<Analysis> {
         host: HostFacts::default(),
         stand_ins: Vec::new(),
         profiles: Vec::new(),
+        not_analysed: Vec::new(),
+        perf_data: Vec::new(),
         records: Vec::new(),
         units: BTreeMap::new(),
         judgement: Judgement::default(),
     };
-    for outcome in outcomes {
+    for outcome in outcomes.into_iter().flatten() {
+        if outcome.perf_data {
+            analysis.perf_data.push(outcome.report.path.clone());
+        }
         analysis.files.push(outcome.report);
         analysis.host.merge(&outcome.parsed.host);
         analysis.records.extend(outcome.parsed.records);
         analysis.warnings.extend(outcome.parsed.warnings);
         analysis.profiles.extend(outcome.profile);
+        analysis.not_analysed.extend(outcome.not_analysed);
         analysis.units.extend(outcome.units);
+    }
+    // `run` keeps perf.data beside the script it printed from it: one profile is enough.
+    let profiles = &analysis.profiles;
+    let (scripted, unscripted): (Vec<String>, Vec<String>) =
+        std::mem::take(&mut analysis.perf_data)
+            .into_iter()
+            .partition(|data| {
+                profiles
+                    .iter()
+                    .any(|profile| parent(&profile.source) == parent(data))
+            });
+    analysis.perf_data = unscripted;
+    for file in analysis.files.iter_mut() {
+        if scripted.contains(&file.path) {
+            file.note = Some("perf-data (profiled from the perf script beside it)".into());
+        }
     }
     let before: Vec<String> = tables(&analysis.records);
     fallback::fill_missing(&mut analysis.records);
@@ -277,7 +555,12 @@ pub fn read_dir(dir: &Path, specs: &[ParserSpec]) -> std::io::Result<Analysis> {
         .filter(|table| !before.contains(table))
         .filter(|table| ["mpstat", "vmstat", "iostat", "sar_dev"].contains(&table.as_str()))
         .collect();
-    Ok(analysis)
+    analysis
+}
+
+/// The folder part of a relative path (`profile` of `profile/perf.data`).
+fn parent(relative: &str) -> &str {
+    relative.rsplit_once('/').map_or("", |(folder, _)| folder)
 }
 
 fn tables(records: &[Record]) -> Vec<String> {
@@ -300,6 +583,42 @@ pub struct SyscallRow {
 }
 
 impl Analysis {
+    /// Fold what `perf script` printed for the perf.data `file` into a profile, as a captured
+    /// script would be. `partial` says why the text may be incomplete (perf was ended at its
+    /// time box, say): a warning, and the profile is kept.
+    pub fn add_perf_script(&mut self, file: &str, script: &[u8], partial: Option<String>) {
+        if let Some(why) = partial {
+            self.warnings.push(ParseWarning {
+                file: file.to_string(),
+                line: 0,
+                message: format!("perf script may be incomplete: {why}"),
+            });
+        }
+        match ProfileSummary::fold(file, script) {
+            Ok(profile) if profile.total_samples > 0 => {
+                if let Some(report) = self.files.iter_mut().find(|report| report.path == file) {
+                    report.note = Some("perf-data (profiled with perf script)".into());
+                }
+                self.profiles.push(profile);
+            }
+            Ok(_) => self.add_not_analysed(file, "perf script printed no samples".into(), ""),
+            Err(why) => self.add_not_analysed(file, why, ""),
+        }
+    }
+
+    /// `file` could not be judged: the report says why, and `hint` how to fix that.
+    pub fn add_not_analysed(&mut self, file: &str, why: String, hint: &str) {
+        if let Some(report) = self.files.iter_mut().find(|report| report.path == file) {
+            let kind = report.note.take().unwrap_or_else(|| "file".into());
+            report.note = Some(format!("{kind}: not analysed"));
+        }
+        self.not_analysed.push(NotAnalysed {
+            file: file.to_string(),
+            why,
+            hint: hint.to_string(),
+        });
+    }
+
     /// The syscalls that took the most time in `perf trace -s` summaries, most first.
     pub fn top_syscalls(&self, top: usize) -> Vec<SyscallRow> {
         let label =

@@ -216,7 +216,7 @@ fn cpu_saturation_is_the_top_finding_and_the_profile_names_stress_ng() {
 #[test]
 fn collect_then_analyze_names_the_loaded_resource() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    if !(have("stress-ng") && have("mpstat")) {
+    if !(have("stress-ng") && have("mpstat") && have("perf")) {
         return;
     }
     let work = tempfile::tempdir().unwrap();
@@ -242,14 +242,26 @@ fn collect_then_analyze_names_the_loaded_resource() {
         "memory/vmstat.txt",
         "disk/iostat.txt",
         "network/sar_dev.txt",
+        "profile/perf.data",
     ] {
         assert!(
             data.join(file).is_file(),
             "{file} missing from the seed's layout"
         );
     }
+    // The seed's collect_all.sh keeps perf.data without its script: analyze must read it.
+    std::fs::remove_file(data.join("profile/perf.script")).unwrap();
     let json = analyze(&data);
     assert_eq!(top_finding(&json).0, "cpu", "{:#}", json["findings"]);
+    let profile = &json["profiles"][0];
+    assert_eq!(profile["source"], "profile/perf.data", "{profile:#}");
+    assert!(
+        profile["top"][0]["process"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("stress-ng"),
+        "the hottest function is not the load's: {profile:#}"
+    );
 }
 
 fn analyze(dir: &Path) -> serde_json::Value {

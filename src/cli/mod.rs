@@ -129,7 +129,8 @@ pub struct CollectArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
-    /// An investigation directory, a raw_data/ directory or any directory of tool output.
+    /// An investigation directory, a raw_data/ directory, any directory of tool output, or one
+    /// file (a .tar, .tar.gz or .tgz); tarballs inside a directory are opened too.
     #[arg(long)]
     pub data: PathBuf,
     /// Write the report here (Markdown); stdout when absent.

@@ -7,6 +7,7 @@ pub mod host;
 pub mod manifest;
 pub mod process;
 pub mod sampler;
+pub mod script;
 pub mod target;
 pub mod tools;
 

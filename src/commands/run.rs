@@ -28,7 +28,7 @@ use crate::{
 };
 
 /// Ctrl-C and SIGTERM set this flag; the engine then ends every child and keeps what it has.
-fn interrupt_flag() -> Result<Arc<AtomicBool>, Failure> {
+pub(super) fn interrupt_flag() -> Result<Arc<AtomicBool>, Failure> {
     let flag = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&flag))
@@ -245,7 +245,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     } else {
         "complete"
     };
-    let (data, markdown) = judge_and_render(&Judge {
+    let judged = judge_and_render(&Judge {
         raw_dir: &raw_dir,
         analysis_dir: Some(&investigation.analysis_dir()),
         root: &investigation.root,
@@ -256,7 +256,9 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         manifest: Some(&manifest),
         host: &host,
         template: args.template.as_deref(),
+        interrupted: Some(&interrupted),
     })?;
+    let (data, markdown) = (judged.data, judged.markdown);
     let report_path = investigation.root.join("report.md");
     store::write_atomic(&report_path, markdown.as_bytes()).map_err(write_error)?;
     let (engine, collectors) = cpu_seconds();
@@ -272,7 +274,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         what: format!("judged: {}", data.verdict),
     });
     store::write_toml(&investigation.metadata_path(), &metadata).map_err(write_error)?;
-    print_result(&data, args.format, Some(&report_path));
+    print_result(&data, None, args.format, Some(&report_path));
     if manifest.interrupted {
         return Ok(exit::INTERRUPTED);
     }

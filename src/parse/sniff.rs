@@ -44,6 +44,34 @@ pub fn sniff(text: &str) -> Option<Format> {
     None
 }
 
+/// Binary inputs told by their first bytes: what holds other files, or needs a tool to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// `perf record`'s data file (`PERFILE2` at offset 0): `perf script` turns it into text.
+    PerfData,
+    /// A tar archive: `ustar` at offset 257, as POSIX and GNU tar write it.
+    Tar,
+    /// gzip (`1f 8b`): a compressed tar (`.tgz`) or one compressed file.
+    Gzip,
+}
+
+/// How many leading bytes [`sniff_container`] needs to tell every [`Container`].
+pub const CONTAINER_HEAD: usize = 512;
+
+/// The container `head` (the first [`CONTAINER_HEAD`] bytes of a file, or all of a shorter
+/// one) starts, or `None` for anything else.
+pub fn sniff_container(head: &[u8]) -> Option<Container> {
+    if head.starts_with(b"PERFILE2") {
+        Some(Container::PerfData)
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        Some(Container::Gzip)
+    } else if head.get(257..262) == Some(b"ustar".as_slice()) {
+        Some(Container::Tar)
+    } else {
+        None
+    }
+}
+
 /// At most [`HEAD_BYTES`] of `text`, cut at a character boundary.
 fn head(text: &str) -> &str {
     let mut end = text.len().min(HEAD_BYTES);
@@ -299,6 +327,23 @@ mod tests {
             assert_eq!(sniff(&text), Some(format), "{header}");
             let twelve_hour = format!("{banner}07:50:31 PM {header}\n");
             assert_eq!(sniff(&twelve_hour), Some(format), "{header}");
+        }
+    }
+
+    #[test]
+    fn containers_are_told_by_their_magic_bytes() {
+        let mut tar = vec![0u8; CONTAINER_HEAD];
+        tar[257..265].copy_from_slice(b"ustar\x0000");
+        assert_eq!(sniff_container(&tar), Some(Container::Tar));
+        tar[257..265].copy_from_slice(b"ustar  \0");
+        assert_eq!(sniff_container(&tar), Some(Container::Tar));
+        assert_eq!(
+            sniff_container(b"PERFILE2h\0\0\0"),
+            Some(Container::PerfData)
+        );
+        assert_eq!(sniff_container(&[0x1f, 0x8b, 8, 0]), Some(Container::Gzip));
+        for other in [&b""[..], b"PERFILE", b"Linux 6.1", &[0u8; 300]] {
+            assert_eq!(sniff_container(other), None);
         }
     }
 

@@ -16,7 +16,8 @@ pub fn schema() -> serde_json::Value {
 
 /// The JSON schema of what `--format json` prints for `run` and `analyze`.
 pub fn report_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(crate::report::ReportData)).unwrap_or_default()
+    serde_json::to_value(schemars::schema_for!(crate::report::ReportJson<'static>))
+        .unwrap_or_default()
 }
 
 /// Every problem found, each located in its file. Empty means the playbook is good.

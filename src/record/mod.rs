@@ -21,7 +21,7 @@ pub use units::Unit;
 pub type Labels = BTreeMap<String, String>;
 
 /// One row of one tool's output.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Record {
     /// The table the row belongs to; with a field name it makes a series name (`mpstat.usr`).
     pub table: String,
@@ -35,8 +35,11 @@ pub struct Record {
     pub source: SourceRef,
 }
 
-/// Where a record came from: a raw file (relative to the data directory) and a 1-based line.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// Where a record came from: a raw file (relative to the data directory; an archive member is
+/// `archive.tgz!/path/in/archive`) and a 1-based line.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct SourceRef {
     pub file: String,
     pub line: usize,

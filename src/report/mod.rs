@@ -13,15 +13,15 @@ use crate::{
     collect::manifest::{Manifest, StepStatus},
     playbook::Rule,
     profile::HotFunction,
-    record::HostFacts,
+    record::{HostFacts, Record},
     rules::{Finding, eval::format_number, use_table::UseRow, use_table::use_table},
 };
 
 /// The technical report template shipped with perf_manual (templates/technical.md.hbs).
 pub const TECHNICAL_TEMPLATE: &str = include_str!("../../templates/technical.md.hbs");
 
-/// Everything a report shows. Printed as-is by `--format json`; its shape is published in
-/// schemas/report.schema.json: extend it, never break it.
+/// Everything a report shows. Printed by `--format json` (as [`ReportJson`]); its shape is
+/// published in schemas/report.schema.json: extend it, never break it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReportData {
     pub playbook: String,
@@ -44,6 +44,9 @@ pub struct ReportData {
     pub use_table: Vec<UseRow>,
     pub not_collected: Vec<NotCollected>,
     pub not_evaluated: Vec<NotEvaluated>,
+    /// Files found but not judged (a perf.data without perf to read it), and how to fix that.
+    #[serde(default)]
+    pub not_analysed: Vec<crate::analysis::NotAnalysed>,
     /// sysstat tables computed from /proc because the tool's output was missing.
     pub stand_ins: Vec<String>,
     pub profiles: Vec<ProfileData>,
@@ -52,6 +55,19 @@ pub struct ReportData {
     pub syscalls: Vec<crate::analysis::SyscallRow>,
     pub files: Vec<FileData>,
     pub warnings: Vec<String>,
+}
+
+/// What `--format json` prints: the report's fields and, with `analyze`, every record read
+/// (`records`, streamed from the analysis without a copy). `run` prints the report alone: its
+/// records are in analysis/records.json. Published in schemas/report.schema.json.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ReportData")]
+pub struct ReportJson<'a> {
+    #[serde(flatten)]
+    pub report: &'a ReportData,
+    /// Every record read, file by file, each naming its source file and line (`analyze`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<&'a [Record]>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -103,7 +119,8 @@ impl From<&HotFunction> for HotFunctionData {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FileData {
     pub path: String,
-    /// The format it was recognized as, or `not recognized` / `empty` / `binary`.
+    /// The format it was recognized as, or what it is instead: `not recognized`, `empty`,
+    /// `binary`, `tar archive (N files)`, `perf-data (...)`, `too large: skipped`.
     pub format: String,
     pub records: usize,
     pub warnings: usize,
@@ -207,6 +224,7 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
                 why: why.clone(),
             })
             .collect(),
+        not_analysed: inputs.analysis.not_analysed.clone(),
         stand_ins: inputs.analysis.stand_ins.clone(),
         profiles: inputs
             .analysis
