@@ -13,21 +13,31 @@ const BIN: &str = env!("CARGO_BIN_EXE_perf_manual");
 /// A playbook whose only step prints a line, then sleeps for `marker` seconds: a sleep with an
 /// odd length nobody else runs, so the test can look for leftovers by command line.
 fn hanging_playbook(dir: &Path, marker: &str, time_box: &str) -> std::path::PathBuf {
-    let path = dir.join("hang.toml");
+    command_playbook(
+        dir,
+        "hang",
+        time_box,
+        &format!("echo started; exec sleep {marker}"),
+    )
+}
+
+/// A playbook of one `command` step named `name` that runs `sh -c SCRIPT`.
+fn command_playbook(dir: &Path, name: &str, time_box: &str, script: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("{name}.toml"));
     std::fs::write(
         &path,
         format!(
-            r#"name = "hang"
+            r#"name = "{name}"
 interval = "1s"
 
 [[phase]]
 name = "use"
 time_box = "{time_box}"
-steps = ["hang"]
+steps = ["{name}"]
 
-[step.hang]
+[step.{name}]
 collector = "command"
-args = {{ argv = ["sh", "-c", "echo started; exec sleep {marker}"] }}
+args = {{ argv = ["sh", "-c", "{script}"] }}
 "#
         ),
     )
@@ -149,23 +159,12 @@ fn ctrl_c_ends_every_child_keeps_the_data_and_exits_130() {
 #[test]
 fn a_failed_step_keeps_the_tools_complaint_as_its_note() {
     let work = tempfile::tempdir().unwrap();
-    let playbook = work.path().join("fail.toml");
-    std::fs::write(
-        &playbook,
-        r#"name = "fail"
-interval = "1s"
-
-[[phase]]
-name = "use"
-time_box = "3s"
-steps = ["complain"]
-
-[step.complain]
-collector = "command"
-args = { argv = ["sh", "-c", "echo; echo 'Problems parsing the target'; exit 255"] }
-"#,
-    )
-    .unwrap();
+    let playbook = command_playbook(
+        work.path(),
+        "complain",
+        "3s",
+        "echo; echo 'Problems parsing the target'; exit 255",
+    );
     let out = work.path().join("inv");
     let status = Command::new(BIN)
         .args(["run", "--allow-commands", "--output"])
