@@ -549,6 +549,7 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
         }
     }
     let before: Vec<String> = tables(&analysis.records);
+    fallback::drop_unknown_link_utilization(&mut analysis.records);
     fallback::fill_missing(&mut analysis.records);
     analysis.stand_ins = tables(&analysis.records)
         .into_iter()

@@ -38,7 +38,9 @@
 //! - `/sys/class/net/IFACE/speed` (Mb/s; -1 when the driver does not know it) gives the
 //!   `net_dev` rows of the same file `speed_mbps` and `ifutil`, the percent of the link used,
 //!   as sar's %ifutil computes it for a full-duplex link: max(rx, tx) bytes/s × 8 over the
-//!   speed. Where the speed is unknown there is no `ifutil`, never a 0.
+//!   speed. Where the speed is unknown there is no `ifutil`, never a 0. Wherever the speed
+//!   file was read, `speed_known` is 1 or 0 (so sar's 0.00 for an unknown speed can be told
+//!   from an idle link).
 //! - `disk_errors` {device} from `/sys/block/DEV/device/{iodone_cnt,ioerr_cnt}` (SCSI disks
 //!   only; hexadecimal): iodone_s, ioerr_s, and `ioerr_delta`, errors since the first snapshot.
 //! - `cgroup_memory` {cgroup: its path below the hierarchy's root, `/db.slice/db.service`} from
@@ -1289,14 +1291,17 @@ fn link_speeds(groups: &[(Source, Vec<Snapshot>)], out: &mut Output) -> LinkSpee
     speeds
 }
 
-/// The link speed of `iface` last read at or before `time_us`.
-fn speed_at(speeds: &LinkSpeeds, iface: &str, time_us: i64) -> Option<f64> {
-    speeds
-        .get(iface)?
-        .iter()
-        .rev()
-        .find(|reading| reading.time_us <= time_us)?
-        .value
+/// The link speed of `iface` last read at or before `time_us`: `None` where it was not read,
+/// `Some(None)` where the driver did not know it.
+fn speed_at(speeds: &LinkSpeeds, iface: &str, time_us: i64) -> Option<Option<f64>> {
+    Some(
+        speeds
+            .get(iface)?
+            .iter()
+            .rev()
+            .find(|reading| reading.time_us <= time_us)?
+            .value,
+    )
 }
 
 /// The one line of a one-value file (a link speed, a counter), or `None` after a warning.
@@ -1342,7 +1347,12 @@ fn net_dev(snapshots: &[Snapshot], speeds: &LinkSpeeds, out: &mut Output) {
                         (rate.to_string(), value)
                     })
                     .collect();
-                if let Some(mbps) = speed_at(speeds, iface, snapshot.time_us)
+                let speed = speed_at(speeds, iface, snapshot.time_us);
+                if let Some(speed) = speed {
+                    let known = if speed.is_some() { 1.0 } else { 0.0 };
+                    values.insert("speed_known".into(), known);
+                }
+                if let Some(Some(mbps)) = speed
                     && let (Some(rx), Some(tx)) = (deltas.get(RX_BYTES), deltas.get(TX_BYTES))
                 {
                     let busiest_bytes = rx.max(*tx) / seconds;

@@ -81,6 +81,34 @@ pub fn fill_missing(records: &mut Vec<Record>) {
     records.extend(added);
 }
 
+/// sar prints %ifutil 0.00 for an interface whose link speed the kernel does not know (as for
+/// virtio): a 0 a rule would read as an idle link. Where the sampler read that interface's
+/// speed file and found no speed, sar's `ifutil` is taken out, so the rule is not evaluated.
+pub fn drop_unknown_link_utilization(records: &mut [Record]) {
+    let mut known: BTreeMap<&str, bool> = BTreeMap::new();
+    for record in records.iter().filter(|r| r.table == "net_dev") {
+        if let (Some(iface), Some(&flag)) =
+            (record.labels.get("iface"), record.fields.get("speed_known"))
+        {
+            *known.entry(iface.as_str()).or_insert(false) |= flag > 0.0;
+        }
+    }
+    let unknown: BTreeSet<String> = known
+        .into_iter()
+        .filter(|(_, known)| !known)
+        .map(|(iface, _)| iface.to_string())
+        .collect();
+    for record in records.iter_mut().filter(|r| r.table == "sar_dev") {
+        if record
+            .labels
+            .get("iface")
+            .is_some_and(|iface| unknown.contains(iface))
+        {
+            record.fields.remove("ifutil");
+        }
+    }
+}
+
 /// vmstat describes the whole system, so its rows have no labels (its /proc/stat source is the
 /// `cpu="all"` row); every other stand-in keeps its instance (cpu, device, iface).
 fn system_wide_or(table: &str, labels: &Labels) -> Labels {
@@ -178,6 +206,26 @@ mod tests {
                 line: 7,
             },
         }
+    }
+
+    #[test]
+    fn sar_ifutil_is_dropped_only_where_the_link_speed_was_read_and_unknown() {
+        let mut records = vec![
+            record("net_dev", &[("iface", "eth0")], &[("speed_known", 0.0)]),
+            record("net_dev", &[("iface", "eth1")], &[("speed_known", 1.0)]),
+            record("net_dev", &[("iface", "eth2")], &[("rxkb_s", 1.0)]),
+            record("sar_dev", &[("iface", "eth0")], &[("ifutil", 0.0)]),
+            record("sar_dev", &[("iface", "eth1")], &[("ifutil", 0.0)]),
+            record("sar_dev", &[("iface", "eth2")], &[("ifutil", 0.0)]),
+        ];
+        drop_unknown_link_utilization(&mut records);
+        let ifutil: Vec<bool> = records
+            .iter()
+            .filter(|r| r.table == "sar_dev")
+            .map(|r| r.fields.contains_key("ifutil"))
+            .collect();
+        // eth0: read, unknown; eth1: known; eth2: never read, so sar's number stands.
+        assert_eq!(ifutil, [false, true, true]);
     }
 
     fn vmstat_fields(records: &[Record]) -> BTreeMap<String, f64> {
