@@ -1291,16 +1291,23 @@ fn link_speeds(groups: &[(Source, Vec<Snapshot>)], out: &mut Output) -> LinkSpee
     speeds
 }
 
-/// The link speed of `iface` last read at or before `time_us`: `None` where it was not read,
-/// `Some(None)` where the driver did not know it.
+/// The link speed of `iface` last read at or before `time_us`: `None` where no speed was read,
+/// `Some(None)` where the driver did not know it. The sampler copies every speed file it can
+/// read; where it read some but not this interface's (`lo`, `ifb*`: EINVAL), it is unknown.
 fn speed_at(speeds: &LinkSpeeds, iface: &str, time_us: i64) -> Option<Option<f64>> {
+    if speeds.is_empty() {
+        return None;
+    }
     Some(
         speeds
-            .get(iface)?
-            .iter()
-            .rev()
-            .find(|reading| reading.time_us <= time_us)?
-            .value,
+            .get(iface)
+            .and_then(|readings| {
+                readings
+                    .iter()
+                    .rev()
+                    .find(|reading| reading.time_us <= time_us)
+            })
+            .and_then(|reading| reading.value),
     )
 }
 
