@@ -648,7 +648,9 @@ fn without_scsi_counters_the_disk_error_rule_is_not_evaluated() {
     let judgement = judge("sys", "net_dev.txt", "use-disk.toml");
     assert_eq!(
         why_not_evaluated(&judgement, "disk-errors"),
-        "no data for disk_errors.ioerr_delta"
+        "no data for disk_errors.ioerr_delta: no block device here exposes error counters (SCSI \
+         disks do in /sys/block/DEV/device/ioerr_cnt; virtio-blk and NVMe do not: see dmesg or \
+         smartctl)"
     );
 }
 
@@ -698,7 +700,8 @@ fn the_virtio_link_of_this_vm_has_no_utilization() {
     let judgement = judge("sys", "net_dev.txt", "use-network.toml");
     assert_eq!(
         why_not_evaluated(&judgement, "network-utilization"),
-        "no data for sar_dev.ifutil"
+        "no data for sar_dev.ifutil: the link speed is unknown (virtual NICs report none in \
+         /sys/class/net/IFACE/speed), so throughput cannot be set against it"
     );
 }
 

@@ -313,6 +313,7 @@ unit = "percent"
         meaning: String::new(),
         next: String::new(),
         source: String::new(),
+        no_data: String::new(),
     };
     match evaluate(&rule("max(ps.rss) > 1MiB and ps.virtual > ps.rss"), &data) {
         Outcome::Fired(finding) => assert!(finding.message.contains("holds"), "{finding:?}"),

@@ -50,6 +50,7 @@ fn rule(id: &str, when: &str) -> Rule {
         meaning: String::new(),
         next: String::new(),
         source: String::new(),
+        no_data: String::new(),
     }
 }
 

@@ -170,6 +170,10 @@ pub struct Rule {
     /// Where the threshold comes from (a book, a page).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub source: String,
+    /// Said, after the series it lacks, when the rule has no data to judge: why a host may not
+    /// expose it and how to get it (`virtual NICs report no link speed`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub no_data: String,
 }
 
 /// A rule file named by `include`: only rules.

@@ -89,6 +89,11 @@ fn judge_rule(rule: &Rule, data: &Dataset) -> (Outcome, Option<String>) {
         }
     };
     if let Some(why) = missing_data(&expr, data) {
+        let why = if rule.no_data.is_empty() {
+            why
+        } else {
+            format!("{why}: {}", rule.no_data)
+        };
         return (Outcome::NotEvaluated(why), None);
     }
     let mut judge = Judge {
