@@ -1,0 +1,338 @@
+//! Parser for `perf script` over `sched:sched_switch` events (perf 6.1): off-CPU time per
+//! thread and what it blocked in.
+//!
+//! ```text
+//!   contended_lock 14060/14064 11348.483396: sched:sched_switch: prev_comm=contended_lock prev_pid=14064 prev_prio=120 prev_state=S ==> next_comm=perf next_pid=14094 next_prio=120
+//!         ffffffff821f8b58 __schedule
+//!         ffffffff8143f416 futex_do_wait
+//!         ffffffff8143b6a2 __x64_sys_futex
+//!   contended_lock 14060/14064 11348.483591: PERF_RECORD_SWITCH IN
+//! ```
+//!
+//! The collector records `sched:sched_switch -g --switch-events` and prints it with
+//! `perf script --show-switch-events -F comm,pid,tid,time,event,trace,ip,sym`. A thread goes
+//! off-CPU at its `sched_switch` (where its kernel stack says why) and comes back at the next
+//! `PERF_RECORD_SWITCH IN` of that thread, or at a `sched_switch` naming it as `next_pid`
+//! (the only switch-in a system-wide recording has). Other lines (wakeups, switch-outs, which
+//! `sched_switch` already gave) are skipped.
+//!
+//! - `offcpu` {comm, pid, process, wait, frame}: `offcpu_ms` (time off-CPU), `offcpu_pct`
+//!   (of the window: the first to the last event of the file), `blocks`, `blocks_s`,
+//!   `avg_ms`, `max_ms`. `pid` is the thread id, as in `perf trace`'s tables; `process` is
+//!   the thread group. `wait` is the system call the thread blocked in (`futex`,
+//!   `clock_nanosleep`, from its `__x64_sys_*` frame), `preempted` when it left the CPU
+//!   runnable (`prev_state=R`: CPU contention, not blocking), or `kernel` when no system call
+//!   frame shows; `frame` is the first frame below the scheduler's own (`futex_do_wait`).
+//!
+//! A thread still off-CPU at the end counts its time up to the last event, not as a block.
+//! A thread blocked for the whole window never switches and does not appear: it is idle,
+//! not contended. Every record has time 0.0: the numbers cover the whole window, and perf's
+//! clock is not wall-clock time.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef};
+
+const SWITCH_EVENT: &str = " sched:sched_switch: ";
+const SWITCH_IN: &str = " PERF_RECORD_SWITCH IN";
+
+/// What a group of off-CPU intervals is keyed by: the labels of its record.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Key {
+    process: String,
+    pid: String,
+    comm: String,
+    wait: String,
+    frame: String,
+}
+
+#[derive(Debug, Default)]
+struct Totals {
+    ms: f64,
+    blocks: u64,
+    max_ms: f64,
+    line: usize,
+}
+
+/// A thread that left the CPU and has not come back yet.
+struct Away {
+    since: f64,
+    key: Key,
+    /// The `sched_switch` it left at: the first of a group's is its record's source.
+    line: usize,
+}
+
+/// The `sched_switch` whose stack lines are being read.
+struct Pending {
+    tid: String,
+    since: f64,
+    key: Key,
+    preempted: bool,
+    line: usize,
+}
+
+/// One event line's header: `comm pid/tid time` before `: event: rest`.
+struct Header<'a> {
+    comm: &'a str,
+    process: &'a str,
+    tid: &'a str,
+    time: f64,
+}
+
+pub fn parse(file: &str, text: &str) -> Parsed {
+    let mut parsed = Parsed::default();
+    let mut away: HashMap<String, Away> = HashMap::new();
+    let mut totals: BTreeMap<Key, Totals> = BTreeMap::new();
+    let mut pending: Option<Pending> = None;
+    let mut first: Option<f64> = None;
+    let mut last = f64::NEG_INFINITY;
+
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if line.starts_with('\t') {
+            match pending.as_mut() {
+                Some(open) => read_frame(open, line.trim()),
+                None => parsed.warnings.push(warning(
+                    file,
+                    number,
+                    format!(
+                        "a stack frame outside a sched_switch event: {:?}",
+                        line.trim()
+                    ),
+                )),
+            }
+            continue;
+        }
+        if let Some(done) = pending.take() {
+            leave(&mut away, done);
+        }
+        let Some(header) = line.split(": ").next().and_then(event_header) else {
+            parsed.warnings.push(warning(
+                file,
+                number,
+                format!(
+                    "expected a perf script event line `comm pid/tid time: event:`, found {line:?}"
+                ),
+            ));
+            continue;
+        };
+        first.get_or_insert(header.time);
+        last = last.max(header.time);
+        let Some(at) = line.find(SWITCH_EVENT) else {
+            if line.contains(SWITCH_IN) {
+                come_back(&mut away, &mut totals, header.tid, header.time);
+            }
+            continue;
+        };
+        let trace = line.get(at + SWITCH_EVENT.len()..).unwrap_or_default();
+        let Some(fields) = switch_fields(trace) else {
+            parsed.warnings.push(warning(
+                file,
+                number,
+                format!("a sched_switch without prev_pid, prev_state and next_pid: {trace:?}"),
+            ));
+            continue;
+        };
+        if fields.next_pid != "0" {
+            come_back(&mut away, &mut totals, fields.next_pid, header.time);
+        }
+        if fields.prev_pid == "0" {
+            continue;
+        }
+        let preempted = fields.prev_state.starts_with('R');
+        pending = Some(Pending {
+            tid: fields.prev_pid.to_owned(),
+            since: header.time,
+            key: Key {
+                process: header.process.to_owned(),
+                pid: fields.prev_pid.to_owned(),
+                comm: header.comm.to_owned(),
+                wait: if preempted { "preempted" } else { "kernel" }.to_owned(),
+                frame: String::new(),
+            },
+            preempted,
+            line: number,
+        });
+    }
+    if let Some(done) = pending.take() {
+        leave(&mut away, done);
+    }
+    let Some(first) = first else {
+        if !text.trim().is_empty() {
+            parsed.warnings.push(warning(
+                file,
+                1,
+                "no sched_switch events: not `perf script` over sched:sched_switch".into(),
+            ));
+        }
+        return parsed;
+    };
+    for (_, open) in away {
+        let entry = totals.entry(open.key).or_default();
+        entry.ms += (last - open.since).max(0.0) * 1000.0;
+        if entry.line == 0 {
+            entry.line = open.line;
+        }
+    }
+    let window_s = last - first;
+    for (key, total) in totals {
+        parsed.records.push(record(file, key, &total, window_s));
+    }
+    parsed
+}
+
+/// `comm pid/tid time` (the part of an event line before `: event:`).
+fn event_header(head: &str) -> Option<Header<'_>> {
+    let head = head.trim_end().trim_end_matches(':');
+    let (rest, time) = head.rsplit_once(' ')?;
+    let time = time.parse::<f64>().ok().filter(|t| t.is_finite())?;
+    let (comm, ids) = rest.trim_end().rsplit_once(' ')?;
+    let (process, tid) = ids.split_once('/')?;
+    let is_id = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (is_id(process) && is_id(tid)).then_some(Header {
+        comm: comm.trim(),
+        process,
+        tid,
+        time,
+    })
+}
+
+struct SwitchFields<'a> {
+    prev_pid: &'a str,
+    prev_state: &'a str,
+    next_pid: &'a str,
+}
+
+/// `prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 ...`.
+/// Comms may hold spaces, so fields are found by their `name=` after a space.
+fn switch_fields(trace: &str) -> Option<SwitchFields<'_>> {
+    let value = |name: &str| {
+        let start = trace.find(&format!(" {name}="))? + name.len() + 2;
+        let rest = trace.get(start..)?;
+        Some(rest.split_whitespace().next().unwrap_or_default())
+    };
+    let prev_pid = value("prev_pid")?;
+    let next_pid = value("next_pid")?;
+    let is_id = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (is_id(prev_pid) && is_id(next_pid)).then_some(SwitchFields {
+        prev_pid,
+        prev_state: value("prev_state")?,
+        next_pid,
+    })
+}
+
+/// One stack frame `ip symbol` of the pending switch: the first frame below the scheduler
+/// names where it blocked, a `sys_*` entry point which system call.
+fn read_frame(open: &mut Pending, frame: &str) {
+    let symbol = frame
+        .split_once(' ')
+        .map_or(frame, |(_, symbol)| symbol)
+        .trim();
+    let symbol = symbol.split('+').next().unwrap_or(symbol);
+    if open.key.frame.is_empty() && !is_scheduler(symbol) {
+        open.key.frame = symbol.to_owned();
+    }
+    if open.preempted || open.key.wait != "kernel" {
+        return;
+    }
+    let syscall = [
+        "__x64_sys_",
+        "__arm64_sys_",
+        "__ia32_sys_",
+        "__se_sys_",
+        "__do_sys_",
+    ]
+    .iter()
+    .find_map(|prefix| symbol.strip_prefix(prefix));
+    if let Some(syscall) = syscall.filter(|name| !name.is_empty()) {
+        open.key.wait = syscall.to_owned();
+    }
+}
+
+/// The scheduler's own frames, above the one that says why a thread left the CPU.
+fn is_scheduler(symbol: &str) -> bool {
+    matches!(
+        symbol,
+        "__schedule" | "schedule" | "__traceiter_sched_switch"
+    ) || symbol.starts_with("schedule_")
+        || symbol.starts_with("preempt_schedule")
+}
+
+fn leave(away: &mut HashMap<String, Away>, done: Pending) {
+    away.insert(
+        done.tid,
+        Away {
+            since: done.since,
+            key: done.key,
+            line: done.line,
+        },
+    );
+}
+
+fn come_back(
+    away: &mut HashMap<String, Away>,
+    totals: &mut BTreeMap<Key, Totals>,
+    tid: &str,
+    time: f64,
+) {
+    let Some(open) = away.remove(tid) else {
+        return;
+    };
+    let ms = (time - open.since).max(0.0) * 1000.0;
+    let entry = totals.entry(open.key).or_default();
+    entry.ms += ms;
+    entry.blocks += 1;
+    entry.max_ms = entry.max_ms.max(ms);
+    if entry.line == 0 {
+        entry.line = open.line;
+    }
+}
+
+fn record(file: &str, key: Key, total: &Totals, window_s: f64) -> Record {
+    let mut fields = BTreeMap::new();
+    fields.insert("offcpu_ms".into(), round(total.ms));
+    fields.insert("blocks".into(), total.blocks as f64);
+    fields.insert("max_ms".into(), round(total.max_ms));
+    if total.blocks > 0 {
+        fields.insert("avg_ms".into(), round(total.ms / total.blocks as f64));
+    }
+    if window_s > 0.0 {
+        fields.insert(
+            "offcpu_pct".into(),
+            round(total.ms / (window_s * 1000.0) * 100.0),
+        );
+        fields.insert("blocks_s".into(), round(total.blocks as f64 / window_s));
+    }
+    let mut labels = Labels::new();
+    labels.insert("comm".into(), key.comm);
+    labels.insert("pid".into(), key.pid);
+    labels.insert("process".into(), key.process);
+    labels.insert("wait".into(), key.wait);
+    labels.insert("frame".into(), key.frame);
+    Record {
+        table: "offcpu".into(),
+        time: 0.0,
+        labels,
+        fields,
+        source: SourceRef {
+            file: file.to_owned(),
+            line: total.line.max(1),
+        },
+    }
+}
+
+/// Three decimals: perf's microsecond stamps hold no more, and goldens stay stable.
+fn round(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+fn warning(file: &str, line: usize, message: String) -> ParseWarning {
+    ParseWarning {
+        file: file.to_owned(),
+        line,
+        message,
+    }
+}
