@@ -121,6 +121,16 @@ fn trace_summary_with_faults_and_empty_tables_parses_to_its_golden() {
     check_trace("pid-faults-sched");
 }
 
+#[test]
+fn contended_lock_trace_has_woken_futex_waits() {
+    check_trace("contended-lock");
+}
+
+#[test]
+fn idle_pool_trace_has_timed_out_futex_waits() {
+    check_trace("idle-pool-1ms");
+}
+
 /// Cut and mangled copies of real output: the fold and the parser must neither panic nor
 /// (for ASCII damage, which inferno slices safely) report inferno failing, which would hide
 /// a panic of our own under `catch_unwind`.

@@ -336,3 +336,107 @@ fn warning(file: &str, line: usize, message: String) -> ParseWarning {
         message,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "  lock 10/11 1.000000: PERF_RECORD_SWITCH IN
+  lock 10/11 1.000100: sched:sched_switch: prev_comm=lock prev_pid=11 prev_prio=120 prev_state=S ==> next_comm=lock next_pid=12 next_prio=120
+\tffffffff821f8b58 __schedule
+\tffffffff821f94c3 schedule
+\tffffffff8143f416 futex_do_wait
+\tffffffff8143b6a2 __x64_sys_futex
+
+  lock 10/11 1.000110: PERF_RECORD_SWITCH OUT
+  lock 10/12 1.000120: PERF_RECORD_SWITCH IN
+  lock 10/12 1.000500: sched:sched_switch: prev_comm=lock prev_pid=12 prev_prio=120 prev_state=R ==> next_comm=x next_pid=99 next_prio=120
+\tffffffff821f8b58 __schedule
+\tffffffff81415441 exit_to_user_mode_loop
+
+  lock 10/11 1.001100: PERF_RECORD_SWITCH IN
+  lock 10/12 1.002100: PERF_RECORD_SWITCH IN
+";
+
+    fn find<'a>(parsed: &'a Parsed, pid: &str, wait: &str) -> &'a Record {
+        parsed
+            .records
+            .iter()
+            .find(|r| r.labels["pid"] == pid && r.labels["wait"] == wait)
+            .unwrap_or_else(|| panic!("no {pid} {wait} in {:?}", parsed.records))
+    }
+
+    #[test]
+    fn a_block_lasts_from_its_switch_out_to_the_next_switch_in() {
+        let parsed = parse("offcpu/switches.txt", SAMPLE);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        assert_eq!(parsed.records.len(), 2);
+        let futex = find(&parsed, "11", "futex");
+        assert_eq!(futex.labels["frame"], "futex_do_wait");
+        assert_eq!(futex.labels["process"], "10");
+        assert_eq!(futex.fields["offcpu_ms"], 1.0);
+        assert_eq!(futex.fields["blocks"], 1.0);
+        // The window is 1.000000 to 1.002100: 2.1 ms.
+        assert_eq!(futex.fields["offcpu_pct"], 47.619);
+        assert_eq!(futex.source.line, 2);
+        let preempted = find(&parsed, "12", "preempted");
+        assert_eq!(preempted.labels["frame"], "exit_to_user_mode_loop");
+        assert_eq!(preempted.fields["offcpu_ms"], 1.6);
+    }
+
+    #[test]
+    fn next_pid_brings_a_thread_back_and_the_end_closes_what_is_open() {
+        let text = "swapper     0/0     5.0: sched:sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=a b next_pid=7 next_prio=120
+a b     7/7     5.5: sched:sched_switch: prev_comm=a b prev_pid=7 prev_prio=120 prev_state=D ==> next_comm=swapper/0 next_pid=0 next_prio=120
+\tffffffff1 __schedule
+\tffffffff2 io_schedule
+  c 8/8 6.0: sched:sched_switch: prev_comm=c prev_pid=8 prev_prio=120 prev_state=S ==> next_comm=a b next_pid=7 next_prio=120
+  c 8/8 7.0: sched:sched_wakeup: comm=c pid=8 prio=120 target_cpu=000
+";
+        let parsed = parse("t", text);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let io = find(&parsed, "7", "kernel");
+        assert_eq!(io.labels["comm"], "a b");
+        assert_eq!(io.labels["frame"], "io_schedule");
+        assert_eq!(io.fields["offcpu_ms"], 500.0);
+        let open = find(&parsed, "8", "kernel");
+        assert_eq!(open.fields["offcpu_ms"], 1000.0);
+        assert_eq!(open.fields["blocks"], 0.0);
+        assert!(!open.fields.contains_key("avg_ms"));
+        assert!(parsed.records.iter().all(|r| r.labels["pid"] != "0"));
+    }
+
+    #[test]
+    fn lines_that_do_not_fit_are_warned_about_by_line() {
+        let text = "\tffff __schedule\n  a 1/1 1.0: sched:sched_switch: prev_pid=x\nnonsense\n  a 1/1 2.0: PERF_RECORD_SWITCH IN\n";
+        let parsed = parse("raw/s.txt", text);
+        let lines: Vec<usize> = parsed.warnings.iter().map(|w| w.line).collect();
+        assert_eq!(lines, vec![1, 2, 3]);
+        assert!(parsed.warnings.iter().all(|w| w.file == "raw/s.txt"));
+        assert!(parsed.warnings[1].message.contains("prev_pid"));
+        let garbage = parse("t", "hello\n").warnings;
+        assert!(
+            garbage
+                .last()
+                .is_some_and(|w| w.message.contains("no sched_switch"))
+        );
+        assert!(parse("t", "").warnings.is_empty());
+    }
+
+    #[test]
+    fn any_input_parses_without_panicking() {
+        let mut text = String::new();
+        for piece in [
+            "  a 1/1 1.0: sched:sched_switch: prev_pid=1 prev_state= next_pid=2\n",
+            "\t\u{e9}\n",
+            "  a 1/1 NaN: PERF_RECORD_SWITCH IN\n",
+            "  a 1/1 inf: sched:sched_switch:  prev_pid=1 next_pid=1 prev_state=S\n",
+            " 1/ 0.5: \n",
+            "\tffff __x64_sys_\n",
+            "  a 2/2 -1.0: PERF_RECORD_SWITCH IN\n",
+        ] {
+            text.push_str(piece);
+            let _ = parse("t", &text);
+        }
+    }
+}

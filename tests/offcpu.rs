@@ -1,0 +1,169 @@
+//! Off-CPU time from sched:sched_switch: the parser against real perf 6.1 output and goldens
+//! beside it (rewritten only on purpose: `SNAPSHOTS=overwrite cargo test --test offcpu`), and
+//! the off-cpu collector run for real on examples/contended_lock.
+//!
+//! perf missing skips the real run on a developer's machine and fails it in CI (when `CI` is
+//! set): CI must never pass by not testing.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use perf_manual::parse::{Format, perf_sched, sniff::sniff};
+
+const BIN: &str = env!("CARGO_BIN_EXE_perf_manual");
+
+fn data_dir(variant: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/perf_sched/6.1")
+        .join(variant)
+}
+
+/// Compare `actual` with the golden at `path`, or write it when SNAPSHOTS=overwrite.
+fn golden(path: &Path, actual: &str) {
+    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+        fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = fs::read_to_string(path).unwrap_or_else(|error| {
+        panic!(
+            "{}: {error}; create it with SNAPSHOTS=overwrite",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs from what the code produces now; if the change is meant, \
+         regenerate with SNAPSHOTS=overwrite and review the diff",
+        path.display()
+    );
+}
+
+fn check(variant: &str) -> perf_manual::record::Parsed {
+    let dir = data_dir(variant);
+    let text = fs::read_to_string(dir.join("switches.txt")).unwrap();
+    assert_eq!(sniff(&text), Some(Format::PerfSchedSwitch));
+    let parsed = perf_sched::parse("offcpu/switches.txt", &text);
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let json = serde_json::to_string_pretty(&parsed).unwrap() + "\n";
+    golden(&dir.join("expected.json"), &json);
+    parsed
+}
+
+fn field(parsed: &perf_manual::record::Parsed, wait: &str, name: &str) -> Vec<f64> {
+    parsed
+        .records
+        .iter()
+        .filter(|record| record.labels.get("wait").map(String::as_str) == Some(wait))
+        .filter_map(|record| record.fields.get(name).copied())
+        .collect()
+}
+
+#[test]
+fn contended_lock_threads_block_in_futex() {
+    let parsed = check("contended-lock");
+    let futex = field(&parsed, "futex", "blocks");
+    assert_eq!(futex.len(), 8, "one futex group per thread");
+    assert!(futex.iter().all(|&blocks| blocks > 0.0));
+    assert!(
+        parsed
+            .records
+            .iter()
+            .filter(|record| record.labels.get("wait").map(String::as_str) == Some("futex"))
+            .all(|record| record.labels.get("frame").map(String::as_str) == Some("futex_do_wait"))
+    );
+    assert!(!field(&parsed, "clock_nanosleep", "blocks").is_empty());
+    assert!(!field(&parsed, "preempted", "blocks").is_empty());
+}
+
+#[test]
+fn idle_pool_threads_block_in_futex_ten_times_a_second() {
+    let parsed = check("idle-pool-100ms");
+    let rates = field(&parsed, "futex", "blocks_s");
+    assert_eq!(rates.len(), 8);
+    assert!(rates.iter().all(|&rate| rate < 20.0), "{rates:?}");
+}
+
+#[test]
+fn system_wide_switch_ins_come_from_next_pid() {
+    let parsed = check("system-wide");
+    assert!(
+        parsed
+            .records
+            .iter()
+            .any(|record| record.labels.get("comm").map(String::as_str) == Some("migration/0"))
+    );
+    assert!(
+        parsed
+            .records
+            .iter()
+            .all(|record| record.labels.get("pid").map(String::as_str) != Some("0"))
+    );
+    assert!(!field(&parsed, "futex", "blocks").is_empty());
+}
+
+fn have_perf() -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("perf").is_file()));
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "perf is required in CI: .ci/run must install it"
+        );
+        eprintln!("skipping: perf is not installed");
+    }
+    found
+}
+
+/// The off-cpu collector, run by `perf_manual run` on eight threads fighting for one mutex
+/// (4 s in all, 1 s of it recorded): every thread of the lock is blocked in futex most of the
+/// window, and the rule says so.
+#[test]
+fn the_off_cpu_collector_finds_the_lock_threads_blocked_in_futex() {
+    if !have_perf() {
+        return;
+    }
+    let example = Path::new(BIN)
+        .parent()
+        .expect("the binary's folder")
+        .join("examples/contended_lock");
+    assert!(
+        example.is_file(),
+        "cargo test builds examples/contended_lock"
+    );
+    let mut lock = Command::new(&example)
+        .args(["8", "8"])
+        .spawn()
+        .expect("the contended-lock load starts");
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("inv");
+    let output = Command::new(BIN)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "tests/data/playbooks/off-cpu.toml",
+            "--format",
+            "json",
+        ])
+        .args(["--pid", &lock.id().to_string(), "--output"])
+        .arg(&out)
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    let _ = lock.kill();
+    let _ = lock.wait();
+    assert_eq!(output.status.code(), Some(0), "perf_manual run failed");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let text = fs::read_to_string(out.join("raw_data/offcpu/switches.txt")).unwrap();
+    let parsed = perf_sched::parse("offcpu/switches.txt", &text);
+    let shares = field(&parsed, "futex", "offcpu_pct");
+    assert!(shares.len() >= 6, "threads blocked in futex: {shares:?}");
+    assert!(
+        shares.iter().filter(|&&share| share > 50.0).count() >= 6,
+        "{shares:?}"
+    );
+    let fired = json["findings"]
+        .as_array()
+        .is_some_and(|all| all.iter().any(|f| f["id"] == "mutex-offcpu-futex"));
+    assert!(fired, "{:#}", json["findings"]);
+}
