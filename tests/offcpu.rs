@@ -9,7 +9,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use perf_manual::parse::{Format, perf_sched, sniff::sniff};
+use perf_manual::parse::{Format, perf_sched, perf_trace, sniff::sniff};
+use perf_manual::playbook;
+use perf_manual::record::{Dataset, HostFacts, Record};
+use perf_manual::rules::evaluate_all;
 
 const BIN: &str = env!("CARGO_BIN_EXE_perf_manual");
 
@@ -54,6 +57,7 @@ fn field(parsed: &perf_manual::record::Parsed, wait: &str, name: &str) -> Vec<f6
     parsed
         .records
         .iter()
+        .filter(|record| record.table == "offcpu")
         .filter(|record| record.labels.get("wait").map(String::as_str) == Some(wait))
         .filter_map(|record| record.fields.get(name).copied())
         .collect()
@@ -69,6 +73,7 @@ fn contended_lock_threads_block_in_futex() {
         parsed
             .records
             .iter()
+            .filter(|record| record.table == "offcpu")
             .filter(|record| record.labels.get("wait").map(String::as_str) == Some("futex"))
             .all(|record| record.labels.get("frame").map(String::as_str) == Some("futex_do_wait"))
     );
@@ -100,6 +105,54 @@ fn system_wide_switch_ins_come_from_next_pid() {
             .all(|record| record.labels.get("pid").map(String::as_str) != Some("0"))
     );
     assert!(!field(&parsed, "futex", "blocks").is_empty());
+}
+
+/// The mutex rules on real captures: which of the futex rules each load fires.
+fn mutex_findings(trace: Option<&str>, switches: Option<&str>) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let loaded = playbook::load(&root.join("tests/data/playbooks/off-cpu.toml")).unwrap();
+    let mut records: Vec<Record> = Vec::new();
+    if let Some(variant) = trace {
+        let path = root.join("tests/data/perf_trace/6.1").join(variant);
+        let text = fs::read_to_string(path.join("trace.txt")).unwrap();
+        records.extend(perf_trace::parse("trace/syscalls.txt", &text).records);
+    }
+    if let Some(variant) = switches {
+        let text = fs::read_to_string(data_dir(variant).join("switches.txt")).unwrap();
+        records.extend(perf_sched::parse("offcpu/switches.txt", &text).records);
+    }
+    let judgement = evaluate_all(
+        &loaded.playbook.rules,
+        &Dataset::from_records(&records, HostFacts::default()),
+    );
+    assert!(judgement.errors.is_empty(), "{:?}", judgement.errors);
+    let mut fired: Vec<String> = judgement.findings.iter().map(|f| f.id.clone()).collect();
+    fired.sort();
+    fired
+}
+
+#[test]
+fn a_contended_lock_fires_both_futex_rules() {
+    assert_eq!(
+        mutex_findings(Some("contended-lock"), Some("contended-lock")),
+        ["mutex-futex-woken-waits", "mutex-offcpu-futex"]
+    );
+}
+
+#[test]
+fn idle_pools_and_a_busy_syscall_loop_fire_no_futex_rule() {
+    assert!(mutex_findings(Some("idle-pool-1ms"), Some("idle-pool-100ms")).is_empty());
+    assert!(mutex_findings(Some("pid"), None).is_empty());
+}
+
+/// rustc's codegen coordinator, woken 343 times a second by its workers' messages, is a
+/// hand-off hot spot by the same measure (use-mutex.toml says so).
+#[test]
+fn a_busy_channel_consumer_fires_the_woken_waits_rule() {
+    assert_eq!(
+        mutex_findings(Some("system-wide"), None),
+        ["mutex-futex-woken-waits"]
+    );
 }
 
 fn have_perf() -> bool {

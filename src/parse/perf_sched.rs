@@ -24,6 +24,13 @@
 //!   runnable (`prev_state=R`: CPU contention, not blocking), or `kernel` when no system call
 //!   frame shows; `frame` is the first frame below the scheduler's own (`futex_do_wait`).
 //!
+//! - `offcpu_process` {comm, process, wait}: `threads` (how many of the process's threads
+//!   left the CPU for this reason), `offcpu_pct` (their average share of the window),
+//!   `offcpu_ms`, `blocks` and `blocks_s` (all of them together); `comm` is that of the
+//!   first of them by thread id. Eight threads each blocked in futex 85 % of the window is a
+//!   contended lock; one is a consumer waiting for its producers. The switches do not say
+//!   which futex (the lock's address): that takes perf trace's event log.
+//!
 //! A thread still off-CPU at the end counts its time up to the last event, not as a block.
 //! A thread blocked for the whole window never switches and does not appear: it is idle,
 //! not contended. Every record has time 0.0: the numbers cover the whole window, and perf's
@@ -178,10 +185,69 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         }
     }
     let window_s = last - first;
+    let mut processes: BTreeMap<(String, String), Process> = BTreeMap::new();
     for (key, total) in totals {
+        let process = processes
+            .entry((key.process.clone(), key.wait.clone()))
+            .or_insert_with(|| Process {
+                comm: key.comm.clone(),
+                line: total.line,
+                ..Process::default()
+            });
+        if process.last_tid != key.pid {
+            process.threads += 1;
+            process.last_tid.clone_from(&key.pid);
+        }
+        process.ms += total.ms;
+        process.blocks += total.blocks;
         parsed.records.push(record(file, key, &total, window_s));
     }
+    for ((id, wait), process) in processes {
+        parsed
+            .records
+            .push(process_record(file, &id, &wait, &process, window_s));
+    }
     parsed
+}
+
+/// The threads of one process that left the CPU for one reason, together.
+#[derive(Default)]
+struct Process {
+    comm: String,
+    threads: u32,
+    /// Keys come sorted by process then thread, so a new thread shows as a new id.
+    last_tid: String,
+    ms: f64,
+    blocks: u64,
+    line: usize,
+}
+
+/// `offcpu_process` {comm, process, wait}: `threads`, and their `offcpu_pct` (the average
+/// thread's share of the window) and `blocks_s` (all of them together).
+fn process_record(file: &str, id: &str, wait: &str, process: &Process, window_s: f64) -> Record {
+    let mut fields = BTreeMap::new();
+    fields.insert("threads".into(), f64::from(process.threads));
+    fields.insert("offcpu_ms".into(), round(process.ms));
+    fields.insert("blocks".into(), process.blocks as f64);
+    if window_s > 0.0 {
+        let share = process.ms / f64::from(process.threads.max(1)) / (window_s * 1000.0);
+        fields.insert("offcpu_pct".into(), round(share * 100.0));
+        fields.insert("blocks_s".into(), round(process.blocks as f64 / window_s));
+    }
+    let mut labels = Labels::new();
+    labels.insert("comm".into(), process.comm.clone());
+    labels.insert("process".into(), id.to_owned());
+    labels.insert("wait".into(), wait.to_owned());
+    Record {
+        table: "offcpu_process".into(),
+        time: 0.0,
+        labels,
+        fields,
+        source: SourceRef {
+            file: file.to_owned(),
+            line: process.line.max(1),
+        },
+    }
 }
 
 /// `comm pid/tid time` (the part of an event line before `: event:`).
@@ -362,7 +428,7 @@ mod tests {
         parsed
             .records
             .iter()
-            .find(|r| r.labels["pid"] == pid && r.labels["wait"] == wait)
+            .find(|r| r.table == "offcpu" && r.labels["pid"] == pid && r.labels["wait"] == wait)
             .unwrap_or_else(|| panic!("no {pid} {wait} in {:?}", parsed.records))
     }
 
@@ -370,7 +436,7 @@ mod tests {
     fn a_block_lasts_from_its_switch_out_to_the_next_switch_in() {
         let parsed = parse("offcpu/switches.txt", SAMPLE);
         assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
-        assert_eq!(parsed.records.len(), 2);
+        assert_eq!(parsed.records.len(), 4);
         let futex = find(&parsed, "11", "futex");
         assert_eq!(futex.labels["frame"], "futex_do_wait");
         assert_eq!(futex.labels["process"], "10");
@@ -382,6 +448,40 @@ mod tests {
         let preempted = find(&parsed, "12", "preempted");
         assert_eq!(preempted.labels["frame"], "exit_to_user_mode_loop");
         assert_eq!(preempted.fields["offcpu_ms"], 1.6);
+        let process = parsed
+            .records
+            .iter()
+            .find(|r| r.table == "offcpu_process" && r.labels["wait"] == "futex")
+            .expect("a per-process record");
+        assert_eq!(process.labels["process"], "10");
+        assert_eq!(process.fields["threads"], 1.0);
+        assert_eq!(process.fields["offcpu_pct"], 47.619);
+    }
+
+    #[test]
+    fn a_process_counts_each_thread_once_and_averages_their_shares() {
+        let text = "  p 1/2 0.0: sched:sched_switch: prev_comm=p prev_pid=2 prev_prio=1 prev_state=S ==> next_comm=q next_pid=9 next_prio=1
+\tf __x64_sys_futex
+  p 1/3 0.0: sched:sched_switch: prev_comm=p prev_pid=3 prev_prio=1 prev_state=S ==> next_comm=q next_pid=9 next_prio=1
+\tf __x64_sys_futex
+  p 1/2 0.5: PERF_RECORD_SWITCH IN
+  p 1/2 0.5: sched:sched_switch: prev_comm=p prev_pid=2 prev_prio=1 prev_state=S ==> next_comm=q next_pid=9 next_prio=1
+\tf futex_wait_queue
+\tf __x64_sys_futex
+  p 1/2 1.0: PERF_RECORD_SWITCH IN
+  p 1/3 1.0: PERF_RECORD_SWITCH IN
+";
+        let parsed = parse("t", text);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let process: Vec<&Record> = parsed
+            .records
+            .iter()
+            .filter(|r| r.table == "offcpu_process")
+            .collect();
+        assert_eq!(process.len(), 1);
+        assert_eq!(process[0].fields["threads"], 2.0);
+        assert_eq!(process[0].fields["offcpu_pct"], 100.0);
+        assert_eq!(process[0].fields["blocks_s"], 3.0);
     }
 
     #[test]
@@ -403,7 +503,12 @@ a b     7/7     5.5: sched:sched_switch: prev_comm=a b prev_pid=7 prev_prio=120 
         assert_eq!(open.fields["offcpu_ms"], 1000.0);
         assert_eq!(open.fields["blocks"], 0.0);
         assert!(!open.fields.contains_key("avg_ms"));
-        assert!(parsed.records.iter().all(|r| r.labels["pid"] != "0"));
+        assert!(
+            parsed
+                .records
+                .iter()
+                .all(|r| r.labels.get("pid").is_none_or(|pid| pid != "0"))
+        );
     }
 
     #[test]
