@@ -155,6 +155,34 @@ fn a_busy_channel_consumer_fires_the_woken_waits_rule() {
     );
 }
 
+/// Cut and mangled copies of real output parse without panicking.
+#[test]
+fn cut_and_mangled_output_never_panics() {
+    let original = fs::read(data_dir("system-wide").join("switches.txt")).unwrap();
+    let alphabet = b" \t\n:=/>[]0123456789.abcRSDPERF_RECORD_SWITCH";
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut random = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below.max(1) as u64) as usize
+    };
+    for round in 0..60 {
+        let mut bytes = original.clone();
+        if round % 3 == 0 {
+            bytes.truncate(random(bytes.len()));
+        } else {
+            for _ in 0..round * 4 {
+                let at = random(bytes.len());
+                if let Some(byte) = bytes.get_mut(at) {
+                    *byte = alphabet[random(alphabet.len())];
+                }
+            }
+        }
+        perf_sched::parse("t", &String::from_utf8_lossy(&bytes));
+    }
+}
+
 fn have_perf() -> bool {
     let found = std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("perf").is_file()));
