@@ -44,7 +44,7 @@ const SWITCH_EVENT: &str = " sched:sched_switch: ";
 const SWITCH_IN: &str = " PERF_RECORD_SWITCH IN";
 
 /// What a group of off-CPU intervals is keyed by: the labels of its record.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Key {
     process: String,
     pid: String,
@@ -71,7 +71,6 @@ struct Away {
 
 /// The `sched_switch` whose stack lines are being read.
 struct Pending {
-    tid: String,
     since: f64,
     key: Key,
     preempted: bool,
@@ -151,7 +150,6 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         }
         let preempted = fields.prev_state.starts_with('R');
         pending = Some(Pending {
-            tid: fields.prev_pid.to_owned(),
             since: header.time,
             key: Key {
                 process: header.process.to_owned(),
@@ -275,17 +273,22 @@ struct SwitchFields<'a> {
 /// `prev_comm=a prev_pid=1 prev_prio=120 prev_state=S ==> next_comm=b next_pid=2 ...`.
 /// Comms may hold spaces, so fields are found by their `name=` after a space.
 fn switch_fields(trace: &str) -> Option<SwitchFields<'_>> {
-    let value = |name: &str| {
-        let start = trace.find(&format!(" {name}="))? + name.len() + 2;
-        let rest = trace.get(start..)?;
-        Some(rest.split_whitespace().next().unwrap_or_default())
+    let value = |pattern: &str| {
+        let start = trace.find(pattern)? + pattern.len();
+        Some(
+            trace
+                .get(start..)?
+                .split_whitespace()
+                .next()
+                .unwrap_or_default(),
+        )
     };
-    let prev_pid = value("prev_pid")?;
-    let next_pid = value("next_pid")?;
+    let prev_pid = value(" prev_pid=")?;
+    let next_pid = value(" next_pid=")?;
     let is_id = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     (is_id(prev_pid) && is_id(next_pid)).then_some(SwitchFields {
         prev_pid,
-        prev_state: value("prev_state")?,
+        prev_state: value(" prev_state=")?,
         next_pid,
     })
 }
@@ -329,7 +332,7 @@ fn is_scheduler(symbol: &str) -> bool {
 
 fn leave(away: &mut HashMap<String, Away>, done: Pending) {
     away.insert(
-        done.tid,
+        done.key.pid.clone(),
         Away {
             since: done.since,
             key: done.key,
