@@ -43,7 +43,10 @@ impl Plan {
     /// Aim every perf step at one process (`run --pid`).
     pub fn target_pid(&mut self, pid: u32) {
         for step in self.phases.iter_mut().flat_map(|phase| &mut phase.steps) {
-            if matches!(step.collector, Collector::PerfRecord | Collector::PerfTrace) {
+            if matches!(
+                step.collector,
+                Collector::PerfRecord | Collector::PerfTrace | Collector::OffCpu
+            ) {
                 step.args.target = Some(pid.to_string());
             }
         }
@@ -61,6 +64,7 @@ pub fn default_output(collector: Collector, step_name: &str) -> String {
         Collector::Procfs => "proc".into(),
         Collector::PerfRecord => "profile/perf.script".into(),
         Collector::PerfTrace => "trace/syscalls.txt".into(),
+        Collector::OffCpu => "offcpu/switches.txt".into(),
         Collector::Command => format!("custom/{step_name}.txt"),
     }
 }

@@ -27,6 +27,11 @@ fn doctor_lists_tools_and_kernel_features_as_json() {
     ] {
         check(name);
     }
+    // Off-CPU evidence and kernel lock contention are probed by trying them, where perf is.
+    if check("perf")["ok"] == true {
+        check("perf record -e sched:sched_switch (off-CPU)");
+        check("perf lock record (kernel lock contention)");
+    }
     // /proc/pressure is on every kernel this project runs on; a missing tool is not a failure of
     // doctor, but in CI the tools are installed and must be found.
     assert_eq!(check("pressure stall information")["ok"], true);

@@ -4,8 +4,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use perf_manual::parse::perf_trace;
+use perf_manual::parse::{Format, perf_sched, perf_trace, sniff::sniff};
 use perf_manual::profile::{ProfileError, flamegraph_svg, fold_perf_script, top_functions};
+use perf_manual::record::Parsed;
 
 fn data_dir(tool: &str, variant: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -121,6 +122,16 @@ fn trace_summary_with_faults_and_empty_tables_parses_to_its_golden() {
     check_trace("pid-faults-sched");
 }
 
+#[test]
+fn contended_lock_trace_has_woken_futex_waits() {
+    check_trace("contended-lock");
+}
+
+#[test]
+fn idle_pool_trace_has_timed_out_futex_waits() {
+    check_trace("idle-pool-1ms");
+}
+
 /// Cut and mangled copies of real output: the fold and the parser must neither panic nor
 /// (for ASCII damage, which inferno slices safely) report inferno failing, which would hide
 /// a panic of our own under `catch_unwind`.
@@ -154,5 +165,98 @@ fn cut_and_mangled_output_never_panics() {
             }
             perf_trace::parse("t", &String::from_utf8_lossy(&bytes));
         }
+    }
+}
+
+fn check_switches(variant: &str) -> Parsed {
+    let dir = data_dir("perf_sched", variant);
+    let text = fs::read_to_string(dir.join("switches.txt")).unwrap();
+    assert_eq!(sniff(&text), Some(Format::PerfSchedSwitch));
+    let parsed = perf_sched::parse("offcpu/switches.txt", &text);
+    assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+    let json = serde_json::to_string_pretty(&parsed).unwrap() + "\n";
+    golden(&dir.join("expected.json"), &json);
+    parsed
+}
+
+fn field(parsed: &Parsed, wait: &str, name: &str) -> Vec<f64> {
+    parsed
+        .records
+        .iter()
+        .filter(|record| record.table == "offcpu")
+        .filter(|record| record.labels.get("wait").map(String::as_str) == Some(wait))
+        .filter_map(|record| record.fields.get(name).copied())
+        .collect()
+}
+
+#[test]
+fn contended_lock_threads_block_in_futex() {
+    let parsed = check_switches("contended-lock");
+    let futex = field(&parsed, "futex", "blocks");
+    assert_eq!(futex.len(), 8, "one futex group per thread");
+    assert!(futex.iter().all(|&blocks| blocks > 0.0));
+    assert!(
+        parsed
+            .records
+            .iter()
+            .filter(|record| record.table == "offcpu")
+            .filter(|record| record.labels.get("wait").map(String::as_str) == Some("futex"))
+            .all(|record| record.labels.get("frame").map(String::as_str) == Some("futex_do_wait"))
+    );
+    assert!(!field(&parsed, "clock_nanosleep", "blocks").is_empty());
+    assert!(!field(&parsed, "preempted", "blocks").is_empty());
+}
+
+#[test]
+fn idle_pool_threads_block_in_futex_ten_times_a_second() {
+    let parsed = check_switches("idle-pool-100ms");
+    let rates = field(&parsed, "futex", "blocks_s");
+    assert_eq!(rates.len(), 8);
+    assert!(rates.iter().all(|&rate| rate < 20.0), "{rates:?}");
+}
+
+#[test]
+fn system_wide_switch_ins_come_from_next_pid() {
+    let parsed = check_switches("system-wide");
+    assert!(
+        parsed
+            .records
+            .iter()
+            .any(|record| record.labels.get("comm").map(String::as_str) == Some("migration/0"))
+    );
+    assert!(
+        parsed
+            .records
+            .iter()
+            .all(|record| record.labels.get("pid").map(String::as_str) != Some("0"))
+    );
+    assert!(!field(&parsed, "futex", "blocks").is_empty());
+}
+
+/// Cut and mangled copies of real output parse without panicking.
+#[test]
+fn cut_and_mangled_switches_never_panic() {
+    let original = fs::read(data_dir("perf_sched", "system-wide").join("switches.txt")).unwrap();
+    let alphabet = b" \t\n:=/>[]0123456789.abcRSDPERF_RECORD_SWITCH";
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut random = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below.max(1) as u64) as usize
+    };
+    for round in 0..60 {
+        let mut bytes = original.clone();
+        if round % 3 == 0 {
+            bytes.truncate(random(bytes.len()));
+        } else {
+            for _ in 0..round * 4 {
+                let at = random(bytes.len());
+                if let Some(byte) = bytes.get_mut(at) {
+                    *byte = alphabet[random(alphabet.len())];
+                }
+            }
+        }
+        perf_sched::parse("t", &String::from_utf8_lossy(&bytes));
     }
 }

@@ -688,6 +688,17 @@ fn threads_fighting_for_one_mutex_are_named_as_lock_contention() {
         "{:#}",
         json["findings"]
     );
+    // The drill-down's evidence: woken futex waits (perf trace) and off-CPU time in futex
+    // (sched_switch), both from the lock's threads.
+    for rule in ["mutex-futex-woken-waits", "mutex-offcpu-futex"] {
+        assert!(
+            json["findings"]
+                .as_array()
+                .is_some_and(|all| all.iter().any(|finding| finding["id"] == rule)),
+            "{rule} did not fire: {:#}",
+            json["findings"]
+        );
+    }
     record_row(7, "8 threads fighting for one mutex (triage)", &json);
 }
 

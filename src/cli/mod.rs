@@ -97,7 +97,7 @@ pub struct RunArgs {
     /// Let `collector = "command"` steps run arbitrary programs.
     #[arg(long)]
     pub allow_commands: bool,
-    /// Point the perf steps (profile, syscall trace) at this process instead of their target.
+    /// Point the perf steps (profile, syscall trace, off-CPU) at this process instead of their target.
     #[arg(long)]
     pub pid: Option<u32>,
     /// A Handlebars template to render instead of the built-in technical report.

@@ -60,6 +60,29 @@ pub fn doctor(scratch: &Path) -> Vec<Check> {
             "on-CPU profiles will be missing",
         ));
         checks.push(hardware_counters(scratch));
+        checks.push(probe(
+            scratch,
+            "perf record -e sched:sched_switch (off-CPU)",
+            &[
+                "perf",
+                "record",
+                "-e",
+                "sched:sched_switch",
+                "-g",
+                "--kernel-callchains",
+                "--switch-events",
+                "-o",
+            ],
+            "the off-cpu collector cannot run: no per-thread blocked time or blocking stacks",
+        ));
+        // Kernel lock tracepoints (lock:contention_begin) see the kernel's own locks only; a
+        // user-space mutex waits in futex, which perf trace and the off-cpu collector see.
+        checks.push(probe(
+            scratch,
+            "perf lock record (kernel lock contention)",
+            &["perf", "lock", "record", "-o"],
+            "kernel lock contention cannot be recorded; user-space mutexes are judged by futex waits all the same",
+        ));
     }
     checks
 }

@@ -3,6 +3,7 @@
 
 pub mod iostat;
 pub mod mpstat;
+pub mod perf_sched;
 pub mod perf_trace;
 pub mod pidstat;
 pub mod procfs;
@@ -34,6 +35,8 @@ pub enum Format {
     Procfs,
     /// `perf trace -s` summary.
     PerfTraceSummary,
+    /// `perf script` over sched:sched_switch: off-CPU time per thread and what it blocked in.
+    PerfSchedSwitch,
     /// `perf script` output: stacks, turned into a profile rather than records.
     PerfScript,
 }
@@ -49,6 +52,7 @@ impl Format {
             Format::Pidstat => "pidstat",
             Format::Procfs => "procfs",
             Format::PerfTraceSummary => "perf-trace-summary",
+            Format::PerfSchedSwitch => "perf-sched-switch",
             Format::PerfScript => "perf-script",
         }
     }
@@ -65,6 +69,7 @@ pub fn parse(format: Format, file: &str, text: &str) -> Parsed {
         Format::Pidstat => pidstat::parse(file, text),
         Format::Procfs => procfs::parse(file, text),
         Format::PerfTraceSummary => perf_trace::parse(file, text),
+        Format::PerfSchedSwitch => perf_sched::parse(file, text),
         Format::PerfScript => Parsed::default(),
     }
 }

@@ -38,6 +38,9 @@ pub fn sniff(text: &str) -> Option<Format> {
     if any(&is_procfs_line) {
         return Some(Format::Procfs);
     }
+    if any(&|line| line.contains(" sched:sched_switch: ") || line.contains(" PERF_RECORD_SWITCH")) {
+        return Some(Format::PerfSchedSwitch);
+    }
     if any(&is_perf_script_sample) {
         return Some(Format::PerfScript);
     }

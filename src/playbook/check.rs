@@ -145,7 +145,11 @@ fn check_args(step: &Step) -> Vec<String> {
             problems.push(format!("collector {name} does not take `{arg}`"));
         }
     };
-    let perf = [Collector::PerfRecord, Collector::PerfTrace];
+    let perf = [
+        Collector::PerfRecord,
+        Collector::PerfTrace,
+        Collector::OffCpu,
+    ];
     not_for(
         args.frequency.is_some(),
         "frequency",

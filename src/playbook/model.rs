@@ -87,12 +87,14 @@ pub enum Collector {
     PerfRecord,
     /// `perf trace -s`: per-process syscall summary.
     PerfTrace,
+    /// `perf record -e sched:sched_switch -g`: per-thread off-CPU time and what it blocked in.
+    OffCpu,
     /// Any program, argv only (never a shell string). Needs `--allow-commands`.
     Command,
 }
 
 impl Collector {
-    pub const ALL: [Collector; 9] = [
+    pub const ALL: [Collector; 10] = [
         Collector::Mpstat,
         Collector::Vmstat,
         Collector::Iostat,
@@ -101,6 +103,7 @@ impl Collector {
         Collector::Procfs,
         Collector::PerfRecord,
         Collector::PerfTrace,
+        Collector::OffCpu,
         Collector::Command,
     ];
 
@@ -115,6 +118,7 @@ impl Collector {
             Collector::Procfs => "procfs",
             Collector::PerfRecord => "perf-record",
             Collector::PerfTrace => "perf-trace",
+            Collector::OffCpu => "off-cpu",
             Collector::Command => "command",
         }
     }
@@ -133,7 +137,7 @@ pub struct StepArgs {
     pub frequency: Option<u32>,
     /// perf-record: record call graphs, unwound with DWARF (default true).
     pub call_graph: Option<bool>,
-    /// perf-record, perf-trace: whom to observe: `all` (default, the whole system), `busiest`
+    /// perf-record, perf-trace, off-cpu: whom to observe: `all` (default, the whole system), `busiest`
     /// (the processes using the most CPU in earlier phases' pidstat data), or a PID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,

@@ -39,7 +39,7 @@ pub fn programs(collector: Collector) -> &'static [&'static str] {
         Collector::SarDev => &["sar"],
         Collector::Pidstat => &["pidstat"],
         Collector::PerfRecord => &["perf"],
-        Collector::PerfTrace => &["perf"],
+        Collector::PerfTrace | Collector::OffCpu => &["perf"],
         Collector::Procfs | Collector::Command => &[],
     }
 }
@@ -69,6 +69,7 @@ pub fn invocations(
         Collector::Pidstat => Ok(vec![sysstat::pidstat(context)]),
         Collector::PerfRecord => Ok(perf::record(context)),
         Collector::PerfTrace => Ok(vec![perf::trace(context)]),
+        Collector::OffCpu => Ok(perf::off_cpu(context)),
         Collector::Command => command::command(context),
         Collector::Procfs => Err("procfs is sampled in-process, not spawned".into()),
     }

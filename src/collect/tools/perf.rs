@@ -1,4 +1,4 @@
-//! perf: on-CPU profiles and syscall summaries.
+//! perf: on-CPU profiles, syscall summaries and off-CPU (sched_switch) time.
 //!
 //! This runs on VMs without hardware counters, so profiles use the cpu-clock software event,
 //! which works everywhere perf does.
@@ -83,4 +83,62 @@ pub fn trace(context: &ToolContext<'_>) -> Invocation {
         argv,
         stdout: format!("{}.log", context.output),
     }
+}
+
+/// The longest off-CPU recording. A lock storm switches about 12,000 times a second here;
+/// each switch with its kernel stack costs about 250 bytes of perf.data and 400 of script
+/// text, so 2 s stay near 25 MB in all, and per-thread shares are steady after a second.
+const OFF_CPU_SECONDS: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `perf record` of sched:sched_switch with kernel stacks, then `perf script`: when each
+/// thread left the CPU, in what (`futex_wait`), and when it came back. Traced processes get
+/// `--switch-events` for their switch-ins (a per-process trace sees only its own switch-outs);
+/// a system-wide trace has them in every sched_switch's `next_pid`.
+pub fn off_cpu(context: &ToolContext<'_>) -> Vec<Invocation> {
+    let data = context.raw_dir.join("offcpu/perf.data");
+    let data = data.to_string_lossy().into_owned();
+    let mut argv: Vec<String> = [
+        "perf",
+        "record",
+        "-e",
+        "sched:sched_switch",
+        "-g",
+        "--kernel-callchains",
+    ]
+    .map(String::from)
+    .to_vec();
+    if !context.pids.is_empty() {
+        argv.push("--switch-events".into());
+    }
+    argv.extend(target_args(context.pids));
+    let window = context
+        .time_box
+        .saturating_sub(std::time::Duration::from_secs(3))
+        .clamp(std::time::Duration::from_secs(1), OFF_CPU_SECONDS);
+    argv.extend(["-o".into(), data.clone(), "--".into(), "sleep".into()]);
+    argv.push(seconds(window));
+    // Eight frames reach the system call's entry (`__x64_sys_futex`) below the scheduler's.
+    let script = [
+        "perf",
+        "script",
+        "--show-switch-events",
+        "--max-stack",
+        "8",
+        "-F",
+        "comm,pid,tid,time,event,trace,ip,sym",
+        "-i",
+        &data,
+    ]
+    .map(String::from)
+    .to_vec();
+    vec![
+        Invocation {
+            argv,
+            stdout: "offcpu/perf.record.log".into(),
+        },
+        Invocation {
+            argv: script,
+            stdout: context.output.to_string(),
+        },
+    ]
 }
