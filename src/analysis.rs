@@ -583,6 +583,23 @@ pub struct SyscallRow {
     pub max_ms: f64,
 }
 
+/// One row of the off-CPU table: a thread's time blocked in one kind of wait (sched_switch).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct OffCpuRow {
+    pub process: String,
+    /// The thread id.
+    pub pid: String,
+    /// Where it blocked: the system call (`futex`), `preempted` or `kernel`.
+    pub wait: String,
+    /// The kernel function it slept in (`futex_do_wait`).
+    pub frame: String,
+    pub offcpu_ms: f64,
+    /// Percent of the traced window the thread spent off CPU in this wait.
+    pub offcpu_pct: f64,
+    pub blocks_s: f64,
+    pub avg_ms: f64,
+}
+
 impl Analysis {
     /// Fold what `perf script` printed for the perf.data `file` into a profile, as a captured
     /// script would be. `partial` says why the text may be incomplete (perf was ended at its
@@ -640,6 +657,33 @@ impl Analysis {
             })
             .collect();
         rows.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
+        rows.truncate(top);
+        rows
+    }
+
+    /// The threads that spent the most time off CPU (blocked, not preempted) in sched_switch
+    /// traces, most first.
+    pub fn top_off_cpu(&self, top: usize) -> Vec<OffCpuRow> {
+        let label =
+            |record: &Record, name: &str| record.labels.get(name).cloned().unwrap_or_default();
+        let field = |record: &Record, name: &str| record.fields.get(name).copied().unwrap_or(0.0);
+        let mut rows: Vec<OffCpuRow> = self
+            .records
+            .iter()
+            .filter(|record| record.table == "offcpu")
+            .map(|record| OffCpuRow {
+                process: label(record, "comm"),
+                pid: label(record, "pid"),
+                wait: label(record, "wait"),
+                frame: label(record, "frame"),
+                offcpu_ms: field(record, "offcpu_ms"),
+                offcpu_pct: field(record, "offcpu_pct"),
+                blocks_s: field(record, "blocks_s"),
+                avg_ms: field(record, "avg_ms"),
+            })
+            .filter(|row| row.wait != "preempted")
+            .collect();
+        rows.sort_by(|a, b| b.offcpu_ms.total_cmp(&a.offcpu_ms));
         rows.truncate(top);
         rows
     }

@@ -140,3 +140,38 @@ fn the_off_cpu_collector_finds_the_lock_threads_blocked_in_futex() {
         .is_some_and(|all| all.iter().any(|f| f["id"] == "mutex-offcpu-futex"));
     assert!(fired, "{:#}", json["findings"]);
 }
+
+/// `analyze` of a captured sched_switch trace shows the blocked threads in the report's
+/// off-CPU table, futex waits first, preemption left out.
+#[test]
+fn the_report_lists_the_blocked_threads() {
+    let data =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/perf_sched/6.1/contended-lock");
+    let output = Command::new(BIN)
+        .args(["analyze", "--format", "json", "--data"])
+        .arg(&data)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rows = json["off_cpu"].as_array().expect("an off-CPU table");
+    assert!(!rows.is_empty());
+    assert_eq!(rows[0]["process"], "contended_lock");
+    assert_eq!(rows[0]["wait"], "futex");
+    assert!(rows.iter().all(|row| row["wait"] != "preempted"));
+    let work = tempfile::tempdir().unwrap();
+    let report = work.path().join("report.md");
+    let status = Command::new(BIN)
+        .args(["analyze", "--data"])
+        .arg(&data)
+        .arg("--output")
+        .arg(&report)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.code().is_some_and(|code| code <= 1), "{status:?}");
+    let text = fs::read_to_string(report).unwrap();
+    assert!(text.contains("## Off-CPU time (sched_switch)"), "{text}");
+    assert!(text.contains("| contended_lock |"), "{text}");
+}

@@ -53,6 +53,9 @@ pub struct ReportData {
     /// The syscalls that took the most time (perf trace -s), most first.
     #[serde(default)]
     pub syscalls: Vec<crate::analysis::SyscallRow>,
+    /// The threads that spent the most time blocked (sched_switch), most first.
+    #[serde(default)]
+    pub off_cpu: Vec<crate::analysis::OffCpuRow>,
     pub files: Vec<FileData>,
     pub warnings: Vec<String>,
 }
@@ -146,8 +149,8 @@ pub struct Inputs<'a> {
 /// One USE table cell: `{{> cell utilization}}`.
 const CELL_PARTIAL: &str = "{{#if (eq status \"finding\")}}**{{upper severity}}** {{detail}}{{else if (eq status \"ok\")}}ok{{#if detail}} ({{detail}}){{/if}}{{else if (eq status \"no_data\")}}no data{{else}}–{{/if}}";
 
-/// How many syscall rows a report lists.
-const SYSCALLS_SHOWN: usize = 15;
+/// How many rows the syscall and off-CPU tables list.
+const TRACE_ROWS_SHOWN: usize = 15;
 
 /// How many parse warnings a report lists before it says "and N more".
 const WARNINGS_SHOWN: usize = 20;
@@ -241,7 +244,8 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
                 top: profile.top.iter().map(HotFunctionData::from).collect(),
             })
             .collect(),
-        syscalls: inputs.analysis.top_syscalls(SYSCALLS_SHOWN),
+        syscalls: inputs.analysis.top_syscalls(TRACE_ROWS_SHOWN),
+        off_cpu: inputs.analysis.top_off_cpu(TRACE_ROWS_SHOWN),
         files: inputs
             .analysis
             .files
