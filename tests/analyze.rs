@@ -5,6 +5,10 @@
 //! A test that needs perf or stress-ng skips on a developer's machine without them, and fails
 //! in CI (when `CI` is set): CI must never pass by not testing.
 
+mod common;
+
+use common::have;
+
 use std::{
     path::{Path, PathBuf},
     process::{Command, Stdio},
@@ -20,19 +24,6 @@ const LAYOUT: [(&str, &str); 5] = [
     ("network/sar_dev.txt", "sar/12.6.1-iso/sar-n-DEV.txt"),
     ("trace/syscalls.txt", "perf_trace/6.1/pid/trace.txt"),
 ];
-
-fn have(tool: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()));
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is required in CI: .ci/run must install it"
-        );
-        eprintln!("skipping: {tool} is not installed");
-    }
-    found
-}
 
 /// `dir/capture` in the seed's layout, from the fixtures (no profile).
 fn seed_layout(dir: &Path) -> PathBuf {

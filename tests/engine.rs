@@ -64,6 +64,21 @@ fn unique_marker() -> String {
     format!("600.{}{}", std::process::id(), nanos % 100_000)
 }
 
+/// `perf_manual run EXTRA --output OUT PLAYBOOK` to its end, which must be a success.
+fn run_quietly(extra: &[&str], out: &Path, playbook: &Path) {
+    let status = Command::new(BIN)
+        .arg("run")
+        .args(extra)
+        .arg("--output")
+        .arg(out)
+        .arg(playbook)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
 fn manifest(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("raw_data/manifest.json")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -76,15 +91,7 @@ fn a_hanging_step_is_ended_at_its_time_box_and_its_output_kept() {
     let playbook = hanging_playbook(work.path(), &marker, "3s");
     let out = work.path().join("inv");
     let started = Instant::now();
-    let status = Command::new(BIN)
-        .args(["run", "--allow-commands", "--output"])
-        .arg(&out)
-        .arg(&playbook)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    run_quietly(&["--allow-commands"], &out, &playbook);
     assert!(
         started.elapsed() < Duration::from_secs(30),
         "the time box did not hold"
@@ -104,15 +111,7 @@ fn commands_do_not_run_without_allow_commands() {
     let marker = unique_marker();
     let playbook = hanging_playbook(work.path(), &marker, "2s");
     let out = work.path().join("inv");
-    let status = Command::new(BIN)
-        .args(["run", "--output"])
-        .arg(&out)
-        .arg(&playbook)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    run_quietly(&[], &out, &playbook);
     assert_eq!(manifest(&out)["steps"][0]["status"], "skipped");
     assert!(!out.join("raw_data/custom/hang.txt").exists());
 }
@@ -166,15 +165,7 @@ fn a_failed_step_keeps_the_tools_complaint_as_its_note() {
         "echo; echo 'Problems parsing the target'; exit 255",
     );
     let out = work.path().join("inv");
-    let status = Command::new(BIN)
-        .args(["run", "--allow-commands", "--output"])
-        .arg(&out)
-        .arg(&playbook)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    run_quietly(&["--allow-commands"], &out, &playbook);
     let step = &manifest(&out)["steps"][0];
     assert_eq!(step["status"], "failed");
     assert_eq!(step["note"], "Problems parsing the target");

@@ -5,6 +5,10 @@
 //! perf missing skips the real run on a developer's machine and fails it in CI (when `CI` is
 //! set): CI must never pass by not testing.
 
+mod common;
+
+use common::{example, have};
+
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -65,36 +69,16 @@ fn a_busy_channel_consumer_fires_the_woken_waits_rule() {
     );
 }
 
-fn have_perf() -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("perf").is_file()));
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "perf is required in CI: .ci/run must install it"
-        );
-        eprintln!("skipping: perf is not installed");
-    }
-    found
-}
-
 /// The off-cpu collector, run by `perf_manual run` on eight threads fighting for one mutex
 /// (4 s in all, 1 s of it recorded): every thread of the lock is blocked in futex most of the
 /// window, and the rule says so.
 #[test]
 fn the_off_cpu_collector_finds_the_lock_threads_blocked_in_futex() {
-    if !have_perf() {
+    if !have("perf") {
         return;
     }
-    let example = Path::new(BIN)
-        .parent()
-        .expect("the binary's folder")
-        .join("examples/contended_lock");
-    assert!(
-        example.is_file(),
-        "cargo test builds examples/contended_lock"
-    );
-    let mut lock = Command::new(&example)
+    let program = example("contended_lock");
+    let mut lock = Command::new(&program)
         .args(["8", "8"])
         .spawn()
         .expect("the contended-lock load starts");

@@ -5,6 +5,10 @@
 //! A tool that is missing skips a scenario on a developer's machine, and fails it in CI
 //! (when `CI` is set): CI must never pass by not testing.
 
+mod common;
+
+use common::{example, have};
+
 use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -14,19 +18,6 @@ use std::{
 const BIN: &str = env!("CARGO_BIN_EXE_perf_manual");
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn have(tool: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()));
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is required in CI: .ci/run must install it"
-        );
-        eprintln!("skipping: {tool} is not installed");
-    }
-    found
-}
 
 /// A background load, ended (with its whole process group) when dropped.
 struct Load(Child);
@@ -516,11 +507,7 @@ fn a_hog_in_a_memory_limited_cgroup_with_swap_is_named_as_swapping() {
     std::thread::sleep(std::time::Duration::from_secs(2));
     // stress-ng's vm stressor writes faster than this disk swaps, and the kernel OOM-kills it
     // now and then even with swap; examples/memory_hog writes at a bounded rate.
-    let hog = Path::new(BIN)
-        .parent()
-        .expect("the binary's folder")
-        .join("examples/memory_hog");
-    assert!(hog.is_file(), "cargo test builds examples/memory_hog");
+    let hog = example("memory_hog");
     cgroup.run(&[hog.to_str().unwrap(), "300", "8", "100"]);
     let (json, _out, _work) = run.finish();
     let ids = finding_ids(&json);
@@ -666,15 +653,8 @@ fn threads_fighting_for_one_mutex_are_named_as_lock_contention() {
     if !have("mpstat") {
         return;
     }
-    let example = Path::new(BIN)
-        .parent()
-        .expect("the binary's folder")
-        .join("examples/contended_lock");
-    assert!(
-        example.is_file(),
-        "cargo test builds examples/contended_lock"
-    );
-    let mut lock = Command::new(&example)
+    let program = example("contended_lock");
+    let mut lock = Command::new(&program)
         .args(["60", "8"])
         .spawn()
         .expect("the contended-lock load starts");

@@ -1,0 +1,33 @@
+//! What the integration tests that run real tools share. Each test binary uses part of it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// Whether `tool` is on PATH. A missing tool skips the caller's test on a developer's machine
+/// and fails it in CI (when `CI` is set): CI must never pass by not testing.
+pub fn have(tool: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()));
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is required in CI: .ci/run must install it"
+        );
+        eprintln!("skipping: {tool} is not installed");
+    }
+    found
+}
+
+/// The path of `examples/NAME`, which `cargo test` builds beside the binary under test.
+pub fn example(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_perf_manual"))
+        .parent()
+        .expect("the binary's folder")
+        .join("examples")
+        .join(name);
+    assert!(
+        path.is_file(),
+        "cargo test builds examples/{name} (cargo build --examples, when running one test binary)"
+    );
+    path
+}
