@@ -383,7 +383,6 @@ pub fn render_text(report: &UseCheckReport) -> String {
 mod tests {
     use super::*;
     use crate::playbook::RuleFile;
-    use crate::rules::{Evidence, Finding};
 
     fn rules() -> Vec<Rule> {
         let file: RuleFile =
@@ -391,40 +390,17 @@ mod tests {
         file.rules
     }
 
-    fn finding(id: &str, resource: &str, signal: Signal, severity: Severity) -> Finding {
-        Finding {
-            id: id.into(),
-            resource: resource.into(),
-            signal,
-            severity,
-            value: 100.0,
-            threshold: Some(90.0),
-            unit: "%".into(),
-            message: "m".into(),
-            meaning: String::new(),
-            next: String::new(),
-            evidence: Evidence {
-                expression: String::new(),
-                series: Vec::new(),
-                instance: Default::default(),
-                files: Vec::new(),
-                window: None,
-                held_seconds: 0.0,
-            },
-        }
-    }
-
     #[test]
     fn every_resource_has_three_signals_and_verdicts_come_from_their_side() {
         let judgement = Judgement {
             findings: vec![
-                finding(
+                Finding::bare(
                     "target-cpu-single-thread",
                     "cpu",
                     Signal::Utilization,
                     Severity::Medium,
                 ),
-                finding(
+                Finding::bare(
                     "host-memory-oom-kill",
                     "memory",
                     Signal::Errors,

@@ -224,29 +224,10 @@ fn parse_signal(name: &str) -> Option<Signal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::finding::Evidence;
 
     fn finding(resource: &str, signal: Signal, severity: Severity) -> Finding {
-        Finding {
-            id: format!("{resource}-{}", signal.as_str()),
-            resource: resource.into(),
-            signal,
-            severity,
-            value: 1.0,
-            threshold: None,
-            unit: String::new(),
-            message: String::new(),
-            meaning: String::new(),
-            next: String::new(),
-            evidence: Evidence {
-                expression: String::new(),
-                series: Vec::new(),
-                instance: Default::default(),
-                files: Vec::new(),
-                window: None,
-                held_seconds: 0.0,
-            },
-        }
+        let id = format!("{resource}-{}", signal.as_str());
+        Finding::bare(&id, resource, signal, severity)
     }
 
     fn holds(text: &str, findings: &[Finding]) -> bool {

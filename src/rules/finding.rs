@@ -136,6 +136,34 @@ pub struct Finding {
     pub evidence: Evidence,
 }
 
+#[cfg(test)]
+impl Finding {
+    /// A finding with its identity and severity and nothing else: what tests of code that
+    /// only sorts or selects findings need.
+    pub(crate) fn bare(id: &str, resource: &str, signal: Signal, severity: Severity) -> Finding {
+        Finding {
+            id: id.into(),
+            resource: resource.into(),
+            signal,
+            severity,
+            value: 1.0,
+            threshold: None,
+            unit: String::new(),
+            message: String::new(),
+            meaning: String::new(),
+            next: String::new(),
+            evidence: Evidence {
+                expression: String::new(),
+                series: Vec::new(),
+                instance: Default::default(),
+                files: Vec::new(),
+                window: None,
+                held_seconds: 0.0,
+            },
+        }
+    }
+}
+
 /// Most important first: severity, then how far past the threshold, then how long it held.
 pub fn rank(findings: &mut [Finding]) {
     fn excess(finding: &Finding) -> f64 {
