@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use perf_manual::parse::{self, Format, sar, sniff::sniff, vmstat};
 use perf_manual::record::units::{Unit, unit_of};
-use perf_manual::record::{Parsed, Record};
+use perf_manual::record::{Name, Parsed, Record};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
@@ -239,11 +239,7 @@ fn vmstat_drops_the_since_boot_row_and_stores_memory_in_kib() {
 fn sar_dev_reads_interfaces_and_decimal_commas() {
     let parsed = load("sar/12.6.1-iso/sar-n-DEV.txt", Format::Sar);
     assert_eq!(parsed.records.len(), 12, "3 reports x 4 interfaces");
-    let fields: Vec<&str> = parsed.records[0]
-        .fields
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let fields: Vec<&str> = parsed.records[0].fields.keys().map(Name::as_str).collect();
     assert_eq!(
         fields,
         [
@@ -271,7 +267,7 @@ fn assert_fields(parsed: &Parsed, table: &str, fields: &[(&str, Unit)]) {
     assert!(!records.is_empty(), "no {table} records");
     let expected: BTreeSet<&str> = fields.iter().map(|&(name, _)| name).collect();
     for record in records {
-        let names: BTreeSet<&str> = record.fields.keys().map(String::as_str).collect();
+        let names: BTreeSet<&str> = record.fields.keys().map(Name::as_str).collect();
         assert_eq!(names, expected, "{table} line {}", record.source.line);
     }
     for &(field, unit) in fields {
@@ -562,7 +558,7 @@ fn pidstat_memory_and_disk_reports_and_the_one_line_form_of_all() {
     ];
     assert_fields(&scheduling, "pidstat", &fields);
     assert!(every.records.iter().all(|r| {
-        let names: Vec<&str> = r.labels.keys().map(String::as_str).collect();
+        let names: Vec<&str> = r.labels.keys().map(Name::as_str).collect();
         names == ["comm", "pid"]
     }));
 }

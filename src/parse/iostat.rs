@@ -16,7 +16,7 @@
 use super::sysstat::{
     Layout, Layouts, TableSpec, parse_banner, parse_date_time, parse_number, split_cells, warning,
 };
-use crate::record::{Parsed, SourceRef};
+use crate::record::{Name, Parsed, SourceRef};
 
 const DEVICE: TableSpec = TableSpec {
     table: "iostat",
@@ -73,6 +73,7 @@ impl ReportClock {
 
 pub fn parse(file: &str, text: &str) -> Parsed {
     let mut parsed = Parsed::default();
+    let file_name = Name::from(file);
     let mut phase = Phase::Start;
     let mut expect = Expect::Nothing;
     let mut layouts = Layouts::default();
@@ -127,7 +128,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         let result = match layout {
             Some(layout) => {
                 let source = SourceRef {
-                    file: file.to_string(),
+                    file: file_name.clone(),
                     line: number,
                 };
                 layout.record(line, &cells, clock.time, source)

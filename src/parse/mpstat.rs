@@ -90,6 +90,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
 #[cfg(test)]
 mod tests {
     use super::parse;
+    use crate::record::Name;
 
     #[test]
     fn busy_is_what_is_neither_idle_nor_waiting_on_io() {
@@ -115,7 +116,7 @@ mod tests {
             .map(|r| {
                 (
                     r.table.as_str(),
-                    r.labels.get("irq").map(String::as_str),
+                    r.labels.get("irq").map(Name::as_str),
                     r.labels["cpu"].as_str(),
                     r.fields["intr_s"],
                 )

@@ -22,7 +22,9 @@ use nom::{
     combinator::{all_consuming, map_res, opt},
 };
 
-use crate::record::{HostFacts, Labels, ParseWarning, Parsed, Record, SourceRef, canonical_field};
+use crate::record::{
+    Fields, HostFacts, Labels, Name, ParseWarning, Parsed, Record, SourceRef, canonical_field,
+};
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
@@ -309,19 +311,17 @@ impl TableSpec {
 /// each field is read from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
-    table: &'static str,
+    table: Name,
     /// How many cells the header has: a row must have as many.
     width: usize,
     /// Label name and cell index; a label in the last cell takes the rest of the line.
-    labels: Vec<(&'static str, usize)>,
-    /// Every field name (values unused). A row's fields are a clone of it: the names are
-    /// copied, not rebuilt, and no key is compared or moved, which is most of the cost of
-    /// building a record.
-    template: BTreeMap<String, f64>,
-    /// For each entry of `template`, in its order, the cell the value is read from.
-    cells: Vec<usize>,
+    labels: Vec<(Name, usize)>,
+    /// Field name and cell index, sorted by name: a row's fields are made in this order,
+    /// with the names shared rather than rebuilt and no key compared or moved, which was
+    /// most of the cost of building a record.
+    fields: Vec<(Name, usize)>,
     /// With [`Instances`]: the label and field every instance's record gets.
-    instances: Option<(&'static str, &'static str)>,
+    instances: Option<(Name, Name)>,
 }
 
 impl Layout {
@@ -330,21 +330,23 @@ impl Layout {
         let mut fields: BTreeMap<String, usize> = BTreeMap::new();
         for (index, &name) in header.iter().enumerate() {
             if let Some(&(_, label)) = spec.labels.iter().find(|(h, _)| *h == name) {
-                labels.push((label, index));
+                labels.push((label.into(), index));
             } else if !spec.skip.contains(&name) {
                 fields.insert(field_name(spec, name), index);
             }
         }
         Layout {
-            table: spec.table,
+            table: spec.table.into(),
             width: header.len(),
             labels,
-            cells: fields.values().copied().collect(),
-            template: fields.into_keys().map(|name| (name, 0.0)).collect(),
+            fields: fields
+                .into_iter()
+                .map(|(name, index)| (name.into(), index))
+                .collect(),
             instances: spec
                 .instances
                 .as_ref()
-                .map(|instances| (instances.label, instances.field)),
+                .map(|instances| (instances.label.into(), instances.field.into())),
         }
     }
 
@@ -374,8 +376,9 @@ impl Layout {
                 cells.len()
             ));
         }
-        let mut labels = Labels::new();
-        for &(name, index) in &self.labels {
+        let mut labels = Labels::with_capacity(self.labels.len() + 1);
+        for (name, index) in &self.labels {
+            let index = *index;
             let cell = cells.get(index).copied().unwrap_or_default();
             let value = if index + 1 == self.width {
                 rest_of_line(line, cell)
@@ -383,20 +386,22 @@ impl Layout {
                 cell
             };
             if value != "-" {
-                labels.insert(name.to_string(), value.to_string());
+                labels.insert(name.clone(), value.into());
             }
         }
-        let mut fields = self.template.clone();
-        for ((name, value), &index) in fields.iter_mut().zip(&self.cells) {
-            let cell = cells.get(index).copied().unwrap_or_default();
-            *value = parse_number(cell)
+        // One slot to spare: `add_busy` adds a field to CPU tables, without a reallocation.
+        let mut fields = Vec::with_capacity(self.fields.len() + 1);
+        for (name, index) in &self.fields {
+            let cell = cells.get(*index).copied().unwrap_or_default();
+            let value = parse_number(cell)
                 .ok_or_else(|| format!("column {name}: {cell:?} is not a number"))?;
+            fields.push((name.clone(), value));
         }
         Ok(Record {
-            table: self.table.to_string(),
+            table: self.table.clone(),
             time,
             labels,
-            fields,
+            fields: Fields::from_sorted(fields),
             source,
         })
     }
@@ -404,7 +409,7 @@ impl Layout {
     /// Add `record` (made by [`Layout::record`]) to `records`: as it is, or with
     /// [`Instances`] as one record per instance.
     pub fn push(&self, record: Record, records: &mut Vec<Record>) {
-        let Some((label, field)) = self.instances else {
+        let Some((label, field)) = &self.instances else {
             records.push(record);
             return;
         };
@@ -417,12 +422,12 @@ impl Layout {
         } = record;
         records.extend(fields.into_iter().map(|(instance, value)| {
             let mut labels = labels.clone();
-            labels.insert(label.to_string(), instance);
+            labels.insert(label.clone(), instance);
             Record {
                 table: table.clone(),
                 time,
                 labels,
-                fields: BTreeMap::from([(field.to_string(), value)]),
+                fields: Fields::from_sorted(vec![(field.clone(), value)]),
                 source: source.clone(),
             }
         }));
@@ -475,13 +480,13 @@ pub fn warning(file: &str, line: usize, message: impl Into<String>) -> ParseWarn
 /// Add `busy` ([`crate::record::cpu_busy_pct`]) to every record with an `idle` field: the one
 /// number a utilization rule wants, whichever tool measured the CPU.
 pub fn add_busy(records: &mut [Record]) {
+    let busy = Name::from("busy");
     for record in records {
         if let Some(idle) = record.fields.get("idle").copied() {
             let iowait = record.fields.get("iowait").copied().unwrap_or(0.0);
-            record.fields.insert(
-                "busy".to_string(),
-                crate::record::cpu_busy_pct(idle, iowait),
-            );
+            record
+                .fields
+                .insert(busy.clone(), crate::record::cpu_busy_pct(idle, iowait));
         }
     }
 }
@@ -524,6 +529,7 @@ impl Layouts {
 /// no spec describes is warned about once, at its first header, and its rows are passed over.
 pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
     let mut parsed = Parsed::default();
+    let file_name = Name::from(file);
     let mut timeline = Timeline::default();
     let mut layouts = Layouts::default();
     let mut current: Option<usize> = None;
@@ -598,7 +604,7 @@ pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
         // Rows under a header no spec describes are passed over: it was warned about once.
         if let Some(layout) = layouts.get(index) {
             let source = SourceRef {
-                file: file.to_string(),
+                file: file_name.clone(),
                 line: number,
             };
             match layout.record(line, rest, timeline.resolve(stamp), source) {

@@ -25,9 +25,9 @@
 //! SReclaimable. vmstat's one row per interval becomes one row per /proc source here, each at
 //! its own snapshot's time: a series only ever takes points from one source.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use super::{Labels, Record};
+use super::{Fields, Labels, Name, Record};
 
 /// Kernel page size assumed when turning /proc/vmstat's swap pages into vmstat's KiB.
 const PAGE_KIB: f64 = 4.0;
@@ -41,7 +41,7 @@ const SAR_DEV_FIELDS: [&str; 7] = [
 ];
 
 /// One way of making a sysstat row from a /proc row: the row's fields, none to skip it.
-type StandIn = fn(&Record) -> BTreeMap<String, f64>;
+type StandIn = fn(&Record) -> Fields;
 
 /// (sysstat table, /proc table, how). One sysstat table may come from several /proc tables.
 const STAND_INS: [(&str, &str, StandIn); 6] = [
@@ -68,7 +68,7 @@ pub fn fill_missing(records: &mut Vec<Record>) {
                 continue;
             }
             added.push(Record {
-                table: table.to_string(),
+                table: table.into(),
                 time: record.time,
                 labels: system_wide_or(table, &record.labels),
                 fields,
@@ -89,20 +89,20 @@ fn system_wide_or(table: &str, labels: &Labels) -> Labels {
     }
 }
 
-fn copy(record: &Record, names: &[&str]) -> BTreeMap<String, f64> {
+fn copy(record: &Record, names: &[&str]) -> Fields {
     names
         .iter()
-        .filter_map(|&name| Some((name.to_string(), *record.fields.get(name)?)))
+        .filter_map(|&name| Some((name.into(), *record.fields.get(name)?)))
         .collect()
 }
 
-fn mpstat_from_stat(record: &Record) -> BTreeMap<String, f64> {
+fn mpstat_from_stat(record: &Record) -> Fields {
     copy(record, &MPSTAT_FIELDS)
 }
 
-fn vmstat_from_stat(record: &Record) -> BTreeMap<String, f64> {
-    if record.labels.get("cpu").map(String::as_str) != Some("all") {
-        return BTreeMap::new();
+fn vmstat_from_stat(record: &Record) -> Fields {
+    if record.labels.get("cpu").map(Name::as_str) != Some("all") {
+        return Fields::new();
     }
     let field = |name: &str| record.fields.get(name).copied();
     let sum = |names: &[&str]| -> Option<f64> { names.iter().map(|&name| field(name)).sum() };
@@ -120,7 +120,7 @@ fn vmstat_from_stat(record: &Record) -> BTreeMap<String, f64> {
     present(derived)
 }
 
-fn vmstat_from_vmstat(record: &Record) -> BTreeMap<String, f64> {
+fn vmstat_from_vmstat(record: &Record) -> Fields {
     let field = |name: &str| record.fields.get(name).copied();
     let derived = [
         ("si", field("pswpin_s").map(|pages| pages * PAGE_KIB)),
@@ -131,7 +131,7 @@ fn vmstat_from_vmstat(record: &Record) -> BTreeMap<String, f64> {
     present(derived)
 }
 
-fn vmstat_from_meminfo(record: &Record) -> BTreeMap<String, f64> {
+fn vmstat_from_meminfo(record: &Record) -> Fields {
     let field = |name: &str| record.fields.get(name).copied();
     let swap_used = field("swaptotal").zip(field("swapfree"));
     let derived = [
@@ -146,14 +146,14 @@ fn vmstat_from_meminfo(record: &Record) -> BTreeMap<String, f64> {
     present(derived)
 }
 
-fn sar_dev_from_net_dev(record: &Record) -> BTreeMap<String, f64> {
+fn sar_dev_from_net_dev(record: &Record) -> Fields {
     copy(record, &SAR_DEV_FIELDS)
 }
 
-fn present<const N: usize>(derived: [(&str, Option<f64>); N]) -> BTreeMap<String, f64> {
+fn present<const N: usize>(derived: [(&str, Option<f64>); N]) -> Fields {
     derived
         .into_iter()
-        .filter_map(|(name, value)| Some((name.to_string(), value?)))
+        .filter_map(|(name, value)| Some((name.into(), value?)))
         .collect()
 }
 
@@ -166,19 +166,16 @@ mod tests {
         Record {
             table: table.into(),
             time: 1.0,
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            fields: fields.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            labels: labels.iter().map(|&(k, v)| (k.into(), v.into())).collect(),
+            fields: fields.iter().map(|&(k, v)| (k.into(), v)).collect(),
             source: SourceRef {
-                file: format!("proc/{table}.txt"),
+                file: format!("proc/{table}.txt").into(),
                 line: 7,
             },
         }
     }
 
-    fn vmstat_fields(records: &[Record]) -> BTreeMap<String, f64> {
+    fn vmstat_fields(records: &[Record]) -> Fields {
         records
             .iter()
             .filter(|r| r.table == "vmstat")
@@ -234,7 +231,7 @@ mod tests {
             ),
         ];
         fill_missing(&mut records);
-        let expected: BTreeMap<String, f64> = [
+        let expected: Fields = [
             ("r", 4.0),
             ("b", 1.0),
             ("cs", 900.0),
@@ -254,7 +251,7 @@ mod tests {
             ("cache", 55.0),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
+        .map(|(k, v)| (k.into(), v))
         .collect();
         assert_eq!(vmstat_fields(&records), expected);
         let vmstat: Vec<&Record> = records.iter().filter(|r| r.table == "vmstat").collect();
