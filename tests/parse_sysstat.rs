@@ -733,32 +733,3 @@ fn any_cut_of_any_fixture_through_any_parser_is_survived() {
         }
     }
 }
-
-/// The speed target is 100 MB/s of sysstat text on one core. Run on purpose, optimized:
-/// `cargo test --release --test parse_sysstat -- --ignored --nocapture`.
-#[test]
-#[ignore = "a measurement, meaningful only in a release build"]
-fn throughput_of_each_parser() {
-    const TARGET: usize = 64 << 20;
-    for (relative, format) in [
-        ("mpstat/12.6.1-iso/mpstat-P-ALL.txt", Format::Mpstat),
-        ("vmstat/procps-ng-4.0.2/vmstat-w-t.txt", Format::Vmstat),
-        ("iostat/12.6.1-iso/iostat-x-d-y-t.txt", Format::Iostat),
-        ("sar/12.6.1-iso/sar-n-DEV.txt", Format::Sar),
-        ("sar/12.6.1-iso/sar-A.txt", Format::Sar),
-        ("pidstat/12.6.1-iso/pidstat-u-w-h.txt", Format::Pidstat),
-        ("pidstat/12.6.1-iso/pidstat-u-r-d-w-h.txt", Format::Pidstat),
-        ("mpstat/12.6.1-iso/mpstat-I-CPU.txt", Format::Mpstat),
-    ] {
-        let one = fs::read_to_string(Path::new(DATA).join(relative)).unwrap();
-        let text = one.repeat(TARGET / one.len() + 1);
-        let start = std::time::Instant::now();
-        let parsed = parse::parse(format, relative, &text);
-        let seconds = start.elapsed().as_secs_f64();
-        println!(
-            "{relative}: {:.0} MB/s, {} records",
-            text.len() as f64 / seconds / 1e6,
-            parsed.records.len()
-        );
-    }
-}

@@ -351,8 +351,8 @@ impl Layout {
     }
 
     /// The record of one data row. `cells` are the row's cells after any time stamp, all
-    /// borrowed from `line`. A label cell of `-` means "none" and is left out. With
-    /// [`Instances`] the record's fields are the instances: [`Layout::push`] splits it.
+    /// borrowed from `line`. A label cell of `-` means "none" and is left out. For a report
+    /// of [`Instances`], [`Layout::read_row`] makes one record per instance instead.
     pub fn record(
         &self,
         line: &str,
@@ -360,6 +360,67 @@ impl Layout {
         time: f64,
         source: SourceRef,
     ) -> Result<Record, String> {
+        let labels = self.labels_of(line, cells)?;
+        // One slot to spare: `add_busy` adds a field to CPU tables, without a reallocation.
+        let mut fields = Vec::with_capacity(self.fields.len() + 1);
+        for (name, index) in &self.fields {
+            fields.push((name.clone(), value_of(name, cells, *index)?));
+        }
+        Ok(Record {
+            table: self.table.clone(),
+            time,
+            labels,
+            fields: Fields::from_sorted(fields),
+            source,
+        })
+    }
+
+    /// Add the records of one data row to `records`: its record, or with [`Instances`] one
+    /// per instance, labelled with it. A row with a bad cell adds nothing.
+    pub fn read_row(
+        &self,
+        line: &str,
+        cells: &[&str],
+        time: f64,
+        source: SourceRef,
+        records: &mut Vec<Record>,
+    ) -> Result<(), String> {
+        let Some((label, field)) = &self.instances else {
+            records.push(self.record(line, cells, time, source)?);
+            return Ok(());
+        };
+        let row_labels = self.labels_of(line, cells)?;
+        let values = self
+            .fields
+            .iter()
+            .map(|(name, index)| value_of(name, cells, *index))
+            .collect::<Result<Vec<f64>, String>>()?;
+        // Every instance's labels are the row's with the instance's label put in its place,
+        // found once per row rather than searched for per instance.
+        let row_labels: Vec<(&Name, &Name)> =
+            row_labels.iter().filter(|(k, _)| *k != label).collect();
+        let place = row_labels.partition_point(|(k, _)| *k < label);
+        records.reserve(values.len());
+        for ((instance, _), value) in self.fields.iter().zip(values) {
+            let mut entries = Vec::with_capacity(row_labels.len() + 1);
+            let copy = |(k, v): &(&Name, &Name)| ((*k).clone(), (*v).clone());
+            entries.extend(row_labels[..place].iter().map(copy));
+            entries.push((label.clone(), instance.clone()));
+            entries.extend(row_labels[place..].iter().map(copy));
+            let labels = Labels::from_sorted(entries);
+            records.push(Record {
+                table: self.table.clone(),
+                time,
+                labels,
+                fields: Fields::from_sorted(vec![(field.clone(), value)]),
+                source: source.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The labels of a row, once it is known to have the header's columns.
+    fn labels_of(&self, line: &str, cells: &[&str]) -> Result<Labels, String> {
         let last_takes_rest = self
             .labels
             .last()
@@ -376,7 +437,7 @@ impl Layout {
                 cells.len()
             ));
         }
-        let mut labels = Labels::with_capacity(self.labels.len() + 1);
+        let mut labels = Labels::with_capacity(self.labels.len());
         for (name, index) in &self.labels {
             let index = *index;
             let cell = cells.get(index).copied().unwrap_or_default();
@@ -389,49 +450,14 @@ impl Layout {
                 labels.insert(name.clone(), value.into());
             }
         }
-        // One slot to spare: `add_busy` adds a field to CPU tables, without a reallocation.
-        let mut fields = Vec::with_capacity(self.fields.len() + 1);
-        for (name, index) in &self.fields {
-            let cell = cells.get(*index).copied().unwrap_or_default();
-            let value = parse_number(cell)
-                .ok_or_else(|| format!("column {name}: {cell:?} is not a number"))?;
-            fields.push((name.clone(), value));
-        }
-        Ok(Record {
-            table: self.table.clone(),
-            time,
-            labels,
-            fields: Fields::from_sorted(fields),
-            source,
-        })
+        Ok(labels)
     }
+}
 
-    /// Add `record` (made by [`Layout::record`]) to `records`: as it is, or with
-    /// [`Instances`] as one record per instance.
-    pub fn push(&self, record: Record, records: &mut Vec<Record>) {
-        let Some((label, field)) = &self.instances else {
-            records.push(record);
-            return;
-        };
-        let Record {
-            table,
-            time,
-            labels,
-            fields,
-            source,
-        } = record;
-        records.extend(fields.into_iter().map(|(instance, value)| {
-            let mut labels = labels.clone();
-            labels.insert(label.clone(), instance);
-            Record {
-                table: table.clone(),
-                time,
-                labels,
-                fields: Fields::from_sorted(vec![(field.clone(), value)]),
-                source: source.clone(),
-            }
-        }));
-    }
+/// The number in cell `index` of a row, for the column `name`.
+fn value_of(name: &str, cells: &[&str], index: usize) -> Result<f64, String> {
+    let cell = cells.get(index).copied().unwrap_or_default();
+    parse_number(cell).ok_or_else(|| format!("column {name}: {cell:?} is not a number"))
 }
 
 /// What the column headed `name` is called in records: the instance's own name for
@@ -607,9 +633,14 @@ pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
                 file: file_name.clone(),
                 line: number,
             };
-            match layout.record(line, rest, timeline.resolve(stamp), source) {
-                Ok(record) => layout.push(record, &mut parsed.records),
-                Err(message) => parsed.warnings.push(warning(file, number, message)),
+            if let Err(message) = layout.read_row(
+                line,
+                rest,
+                timeline.resolve(stamp),
+                source,
+                &mut parsed.records,
+            ) {
+                parsed.warnings.push(warning(file, number, message));
             }
         }
     }

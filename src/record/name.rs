@@ -164,16 +164,28 @@ impl<V> NameMap<V> {
             .binary_search_by(|(name, _)| name.as_str().cmp(key))
     }
 
+    /// Where `key` is, if present. Most maps hold a few entries, where comparing for
+    /// equality (lengths first) beats ordering each probe.
+    fn position(&self, key: &str) -> Option<usize> {
+        if self.entries.len() <= 8 {
+            self.entries
+                .iter()
+                .position(|(name, _)| name.as_str() == key)
+        } else {
+            self.find(key).ok()
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&V> {
-        self.find(key).ok().map(|index| &self.entries[index].1)
+        self.position(key).map(|index| &self.entries[index].1)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
-        self.find(key).ok().map(|index| &mut self.entries[index].1)
+        self.position(key).map(|index| &mut self.entries[index].1)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
-        self.find(key).is_ok()
+        self.position(key).is_some()
     }
 
     /// Insert or replace; the old value, if there was one.
@@ -188,9 +200,7 @@ impl<V> NameMap<V> {
     }
 
     pub fn remove(&mut self, key: &str) -> Option<V> {
-        self.find(key)
-            .ok()
-            .map(|index| self.entries.remove(index).1)
+        self.position(key).map(|index| self.entries.remove(index).1)
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&Name, &mut V) -> bool) {
@@ -264,16 +274,13 @@ impl<V> Extend<(Name, V)> for NameMap<V> {
 impl<V> FromIterator<(Name, V)> for NameMap<V> {
     fn from_iter<I: IntoIterator<Item = (Name, V)>>(items: I) -> Self {
         let mut entries: Vec<(Name, V)> = items.into_iter().collect();
-        // Stable, then keep the last of equal keys, as repeated inserts would.
+        // Keep the last of equal keys, as repeated inserts would: a stable sort keeps them in
+        // order, reversed `dedup_by` keeps the first it sees of each run.
         entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut map = NameMap::with_capacity(entries.len());
-        for (name, value) in entries {
-            match map.entries.last_mut() {
-                Some(last) if last.0 == name => last.1 = value,
-                _ => map.entries.push((name, value)),
-            }
-        }
-        map
+        entries.reverse();
+        entries.dedup_by(|later, earlier| later.0 == earlier.0);
+        entries.reverse();
+        NameMap { entries }
     }
 }
 
