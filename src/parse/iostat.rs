@@ -26,6 +26,7 @@ const DEVICE: TableSpec = TableSpec {
     renames: &[("avgqu-sz", "aqu_sz"), ("avgrq-sz", "areq_sz")],
     skip: &[],
     instances: None,
+    busy: false,
 };
 
 const CPU: TableSpec = TableSpec {
@@ -36,6 +37,7 @@ const CPU: TableSpec = TableSpec {
     renames: &[],
     skip: &[],
     instances: None,
+    busy: false,
 };
 
 /// Which block of a report the previous lines opened.

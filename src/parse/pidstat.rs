@@ -37,6 +37,7 @@ const TASKS: TableSpec = TableSpec {
     // The scheduling policy (`NORMAL`, `FIFO`) is a word, not a measure.
     skip: &["UID", "USER", "policy"],
     instances: None,
+    busy: false,
 };
 
 /// How `pidstat -t` marks a thread under its process in the `Command` column.

@@ -271,6 +271,9 @@ pub struct TableSpec {
     pub skip: &'static [&'static str],
     /// Set for reports whose columns are instances rather than measurements.
     pub instances: Option<Instances>,
+    /// Whether rows with an `idle` field get `busy` ([`crate::record::cpu_busy_pct`]), the
+    /// one number a utilization rule wants, whichever tool measured the CPU.
+    pub busy: bool,
 }
 
 /// A report whose every non-label column is one instance of the same measurement, as
@@ -322,6 +325,8 @@ pub struct Layout {
     fields: Vec<(Name, usize)>,
     /// With [`Instances`]: the label and field every instance's record gets.
     instances: Option<(Name, Name)>,
+    /// `busy`, when the spec derives it and the header has `%idle`.
+    busy: Option<Name>,
 }
 
 impl Layout {
@@ -335,7 +340,9 @@ impl Layout {
                 fields.insert(field_name(spec, name), index);
             }
         }
+        let busy = (spec.busy && fields.contains_key("idle")).then(|| Name::from("busy"));
         Layout {
+            busy,
             table: spec.table.into(),
             width: header.len(),
             labels,
@@ -361,16 +368,22 @@ impl Layout {
         source: SourceRef,
     ) -> Result<Record, String> {
         let labels = self.labels_of(line, cells)?;
-        // One slot to spare: `add_busy` adds a field to CPU tables, without a reallocation.
+        // One slot to spare for `busy`, so adding it does not reallocate.
         let mut fields = Vec::with_capacity(self.fields.len() + 1);
         for (name, index) in &self.fields {
             fields.push((name.clone(), value_of(name, cells, *index)?));
+        }
+        let mut fields = Fields::from_sorted(fields);
+        if let Some(busy) = &self.busy {
+            let idle = fields.get("idle").copied().unwrap_or_default();
+            let iowait = fields.get("iowait").copied().unwrap_or(0.0);
+            fields.insert(busy.clone(), crate::record::cpu_busy_pct(idle, iowait));
         }
         Ok(Record {
             table: self.table.clone(),
             time,
             labels,
-            fields: Fields::from_sorted(fields),
+            fields,
             source,
         })
     }
@@ -390,28 +403,26 @@ impl Layout {
             return Ok(());
         };
         let row_labels = self.labels_of(line, cells)?;
-        let values = self
-            .fields
-            .iter()
-            .map(|(name, index)| value_of(name, cells, *index))
-            .collect::<Result<Vec<f64>, String>>()?;
-        // Every instance's labels are the row's with the instance's label put in its place,
-        // found once per row rather than searched for per instance.
-        let row_labels: Vec<(&Name, &Name)> =
-            row_labels.iter().filter(|(k, _)| *k != label).collect();
-        let place = row_labels.partition_point(|(k, _)| *k < label);
-        records.reserve(values.len());
-        for ((instance, _), value) in self.fields.iter().zip(values) {
-            let mut entries = Vec::with_capacity(row_labels.len() + 1);
-            let copy = |(k, v): &(&Name, &Name)| ((*k).clone(), (*v).clone());
-            entries.extend(row_labels[..place].iter().map(copy));
-            entries.push((label.clone(), instance.clone()));
-            entries.extend(row_labels[place..].iter().map(copy));
-            let labels = Labels::from_sorted(entries);
+        // Every instance's labels are the row's with the instance's label put in its place:
+        // made once per row, copied and filled in per instance.
+        let mut template: Vec<(Name, Name)> =
+            row_labels.into_iter().filter(|(k, _)| k != label).collect();
+        let place = template.partition_point(|(k, _)| k < label);
+        template.insert(place, (label.clone(), Name::default()));
+        let first = records.len();
+        records.reserve(self.fields.len());
+        for (instance, index) in &self.fields {
+            // A bad cell takes back the row's records made so far: the row is one warning.
+            let value =
+                value_of(instance, cells, *index).inspect_err(|_| records.truncate(first))?;
+            let mut entries = template.clone();
+            if let Some(slot) = entries.get_mut(place) {
+                slot.1 = instance.clone();
+            }
             records.push(Record {
                 table: self.table.clone(),
                 time,
-                labels,
+                labels: Labels::from_sorted(entries),
                 fields: Fields::from_sorted(vec![(field.clone(), value)]),
                 source: source.clone(),
             });
@@ -500,20 +511,6 @@ pub fn warning(file: &str, line: usize, message: impl Into<String>) -> ParseWarn
         file: file.to_string(),
         line,
         message: message.into(),
-    }
-}
-
-/// Add `busy` ([`crate::record::cpu_busy_pct`]) to every record with an `idle` field: the one
-/// number a utilization rule wants, whichever tool measured the CPU.
-pub fn add_busy(records: &mut [Record]) {
-    let busy = Name::from("busy");
-    for record in records {
-        if let Some(idle) = record.fields.get("idle").copied() {
-            let iowait = record.fields.get("iowait").copied().unwrap_or(0.0);
-            record
-                .fields
-                .insert(busy.clone(), crate::record::cpu_busy_pct(idle, iowait));
-        }
     }
 }
 
@@ -749,6 +746,7 @@ mod tests {
         renames: &[],
         skip: &["Skip"],
         instances: None,
+        busy: false,
     };
 
     #[test]
