@@ -380,6 +380,15 @@ impl<'a> SamplesOnly<'a> {
                     None => (line, b""),
                 }
             }
+            // The rest of the sample is lent with this line: inside a sample after its first
+            // stack line, every line up to the blank one is given to inferno as it is, and
+            // lending them at once spares a hand-over per line.
+            LineKind::Stack if newline.is_empty() => {
+                self.awaiting_stack = false;
+                return Current::Lent {
+                    len: len + rest_of_sample(after),
+                };
+            }
             LineKind::Stack => {
                 self.awaiting_stack = false;
                 (line, b"")
@@ -423,6 +432,22 @@ impl<'a> SamplesOnly<'a> {
             self.rewritten.extend_from_slice(piece);
         }
         Current::Rewritten { pos: 0 }
+    }
+}
+
+/// How many bytes of `text` are whole lines that are not blank, from its start: the stack
+/// lines left in a sample, up to the blank line that ends it (a last line without a newline
+/// is left out, as it needs one added).
+fn rest_of_sample(text: &[u8]) -> usize {
+    let mut end = 0;
+    loop {
+        let mut probe = text.get(end..).unwrap_or_default();
+        let len = probe.skip_until(b'\n').unwrap_or_default();
+        let line = text.get(end..end + len).unwrap_or_default();
+        if !line.ends_with(b"\n") || line.iter().all(u8::is_ascii_whitespace) {
+            return end;
+        }
+        end += len;
     }
 }
 
