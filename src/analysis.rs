@@ -565,7 +565,7 @@ fn parent(relative: &str) -> &str {
 }
 
 fn tables(records: &[Record]) -> Vec<String> {
-    let mut tables: Vec<String> = records.iter().map(|r| r.table.clone()).collect();
+    let mut tables: Vec<String> = records.iter().map(|r| r.table.to_string()).collect();
     tables.sort();
     tables.dedup();
     tables
@@ -639,8 +639,12 @@ impl Analysis {
 
     /// The syscalls that took the most time in `perf trace -s` summaries, most first.
     pub fn top_syscalls(&self, top: usize) -> Vec<SyscallRow> {
-        let label =
-            |record: &Record, name: &str| record.labels.get(name).cloned().unwrap_or_default();
+        let label = |record: &Record, name: &str| {
+            record
+                .labels
+                .get(name)
+                .map_or_else(String::new, |v| v.to_string())
+        };
         let field = |record: &Record, name: &str| record.fields.get(name).copied().unwrap_or(0.0);
         let mut rows: Vec<SyscallRow> = self
             .records
@@ -664,8 +668,13 @@ impl Analysis {
     /// The threads that spent the most time off CPU (blocked, not preempted) in sched_switch
     /// traces, most first.
     pub fn top_off_cpu(&self, top: usize) -> Vec<OffCpuRow> {
-        let label =
-            |record: &Record, name: &str| record.labels.get(name).cloned().unwrap_or_default();
+        let label = |record: &Record, name: &str| {
+            record
+                .labels
+                .get(name)
+                .map(|value| value.to_string())
+                .unwrap_or_default()
+        };
         let field = |record: &Record, name: &str| record.fields.get(name).copied().unwrap_or(0.0);
         let mut rows: Vec<OffCpuRow> = self
             .records
@@ -720,7 +729,7 @@ impl Analysis {
         ];
         let mut usage: std::collections::BTreeMap<u32, (f64, usize)> = Default::default();
         for record in self.records.iter().filter(|r| r.table == "pidstat") {
-            let comm = record.labels.get("comm").map(String::as_str).unwrap_or("");
+            let comm = record.labels.get("comm").map_or("", |comm| comm.as_str());
             let Some(pid) = record
                 .labels
                 .get("pid")

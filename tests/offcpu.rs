@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 
 use perf_manual::parse::{perf_sched, perf_trace};
 use perf_manual::playbook;
-use perf_manual::record::{Dataset, HostFacts, Record};
+use perf_manual::record::{Dataset, HostFacts, Name, Record};
 use perf_manual::rules::evaluate_all;
 
 const BIN: &str = env!("CARGO_BIN_EXE_perf_manual");
@@ -108,8 +108,8 @@ fn the_off_cpu_collector_finds_the_lock_threads_blocked_in_futex() {
         .iter()
         .find(|record| {
             record.table == "offcpu_process"
-                && record.labels.get("comm").map(String::as_str) == Some("contended_lock")
-                && record.labels.get("wait").map(String::as_str) == Some("futex")
+                && record.labels.get("comm").map(Name::as_str) == Some("contended_lock")
+                && record.labels.get("wait").map(Name::as_str) == Some("futex")
         })
         .unwrap_or_else(|| panic!("no futex waits of contended_lock: {:?}", parsed.records));
     assert_eq!(lock.fields.get("threads"), Some(&8.0), "{lock:?}");

@@ -10,7 +10,7 @@ use perf_manual::parse::procfs;
 use perf_manual::playbook::{self, check::check};
 use perf_manual::record::fallback::fill_missing;
 use perf_manual::record::units::unit_of;
-use perf_manual::record::{Dataset, HostFacts, Parsed, Record, Unit};
+use perf_manual::record::{Dataset, Fields, HostFacts, Name, Parsed, Record, Unit};
 use perf_manual::rules::evaluate_all;
 
 fn fixture_dir(set: &str) -> PathBuf {
@@ -59,7 +59,7 @@ fn records_of(parsed: &Parsed, table: &str) -> Vec<Record> {
 }
 
 fn label<'r>(record: &'r Record, key: &str) -> &'r str {
-    record.labels.get(key).map_or("", String::as_str)
+    record.labels.get(key).map_or("", Name::as_str)
 }
 
 #[test]
@@ -389,7 +389,7 @@ fn procfs_tables_have_their_units() {
 }
 
 /// The `tcp` fields of the rows of `file` in the `net` capture, in time order.
-fn tcp_rows(sets: &BTreeMap<String, Parsed>, file: &str) -> Vec<BTreeMap<String, f64>> {
+fn tcp_rows(sets: &BTreeMap<String, Parsed>, file: &str) -> Vec<Fields> {
     records_of(&sets[file], "tcp")
         .into_iter()
         .map(|r| r.fields)
@@ -619,7 +619,7 @@ fn scsi_error_counters_become_errors_since_the_start() {
     let sets = parse_set("handwritten");
     let parsed = &sets["disk_errors.txt"];
     assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
-    let sda: Vec<BTreeMap<String, f64>> = records_of(parsed, "disk_errors")
+    let sda: Vec<Fields> = records_of(parsed, "disk_errors")
         .into_iter()
         .filter(|r| label(r, "device") == "sda")
         .map(|r| r.fields)

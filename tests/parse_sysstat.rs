@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use perf_manual::parse::{self, Format, sar, sniff::sniff, vmstat};
 use perf_manual::record::units::{Unit, unit_of};
-use perf_manual::record::{Parsed, Record};
+use perf_manual::record::{Name, Parsed, Record};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
@@ -239,11 +239,7 @@ fn vmstat_drops_the_since_boot_row_and_stores_memory_in_kib() {
 fn sar_dev_reads_interfaces_and_decimal_commas() {
     let parsed = load("sar/12.6.1-iso/sar-n-DEV.txt", Format::Sar);
     assert_eq!(parsed.records.len(), 12, "3 reports x 4 interfaces");
-    let fields: Vec<&str> = parsed.records[0]
-        .fields
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let fields: Vec<&str> = parsed.records[0].fields.keys().map(Name::as_str).collect();
     assert_eq!(
         fields,
         [
@@ -271,7 +267,7 @@ fn assert_fields(parsed: &Parsed, table: &str, fields: &[(&str, Unit)]) {
     assert!(!records.is_empty(), "no {table} records");
     let expected: BTreeSet<&str> = fields.iter().map(|&(name, _)| name).collect();
     for record in records {
-        let names: BTreeSet<&str> = record.fields.keys().map(String::as_str).collect();
+        let names: BTreeSet<&str> = record.fields.keys().map(Name::as_str).collect();
         assert_eq!(names, expected, "{table} line {}", record.source.line);
     }
     for &(field, unit) in fields {
@@ -562,7 +558,7 @@ fn pidstat_memory_and_disk_reports_and_the_one_line_form_of_all() {
     ];
     assert_fields(&scheduling, "pidstat", &fields);
     assert!(every.records.iter().all(|r| {
-        let names: Vec<&str> = r.labels.keys().map(String::as_str).collect();
+        let names: Vec<&str> = r.labels.keys().map(Name::as_str).collect();
         names == ["comm", "pid"]
     }));
 }
@@ -735,34 +731,5 @@ fn any_cut_of_any_fixture_through_any_parser_is_survived() {
                 }
             }
         }
-    }
-}
-
-/// The speed target is 100 MB/s of sysstat text on one core. Run on purpose, optimized:
-/// `cargo test --release --test parse_sysstat -- --ignored --nocapture`.
-#[test]
-#[ignore = "a measurement, meaningful only in a release build"]
-fn throughput_of_each_parser() {
-    const TARGET: usize = 64 << 20;
-    for (relative, format) in [
-        ("mpstat/12.6.1-iso/mpstat-P-ALL.txt", Format::Mpstat),
-        ("vmstat/procps-ng-4.0.2/vmstat-w-t.txt", Format::Vmstat),
-        ("iostat/12.6.1-iso/iostat-x-d-y-t.txt", Format::Iostat),
-        ("sar/12.6.1-iso/sar-n-DEV.txt", Format::Sar),
-        ("sar/12.6.1-iso/sar-A.txt", Format::Sar),
-        ("pidstat/12.6.1-iso/pidstat-u-w-h.txt", Format::Pidstat),
-        ("pidstat/12.6.1-iso/pidstat-u-r-d-w-h.txt", Format::Pidstat),
-        ("mpstat/12.6.1-iso/mpstat-I-CPU.txt", Format::Mpstat),
-    ] {
-        let one = fs::read_to_string(Path::new(DATA).join(relative)).unwrap();
-        let text = one.repeat(TARGET / one.len() + 1);
-        let start = std::time::Instant::now();
-        let parsed = parse::parse(format, relative, &text);
-        let seconds = start.elapsed().as_secs_f64();
-        println!(
-            "{relative}: {:.0} MB/s, {} records",
-            text.len() as f64 / seconds / 1e6,
-            parsed.records.len()
-        );
     }
 }

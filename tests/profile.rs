@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use perf_manual::parse::{Format, perf_sched, perf_trace, sniff::sniff};
 use perf_manual::profile::{ProfileError, flamegraph_svg, fold_perf_script, top_functions};
-use perf_manual::record::Parsed;
+use perf_manual::record::{Name, Parsed};
 
 fn data_dir(tool: &str, variant: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -184,7 +184,7 @@ fn field(parsed: &Parsed, wait: &str, name: &str) -> Vec<f64> {
         .records
         .iter()
         .filter(|record| record.table == "offcpu")
-        .filter(|record| record.labels.get("wait").map(String::as_str) == Some(wait))
+        .filter(|record| record.labels.get("wait").map(Name::as_str) == Some(wait))
         .filter_map(|record| record.fields.get(name).copied())
         .collect()
 }
@@ -200,8 +200,8 @@ fn contended_lock_threads_block_in_futex() {
             .records
             .iter()
             .filter(|record| record.table == "offcpu")
-            .filter(|record| record.labels.get("wait").map(String::as_str) == Some("futex"))
-            .all(|record| record.labels.get("frame").map(String::as_str) == Some("futex_do_wait"))
+            .filter(|record| record.labels.get("wait").map(Name::as_str) == Some("futex"))
+            .all(|record| record.labels.get("frame").map(Name::as_str) == Some("futex_do_wait"))
     );
     assert!(!field(&parsed, "clock_nanosleep", "blocks").is_empty());
     assert!(!field(&parsed, "preempted", "blocks").is_empty());
@@ -222,13 +222,13 @@ fn system_wide_switch_ins_come_from_next_pid() {
         parsed
             .records
             .iter()
-            .any(|record| record.labels.get("comm").map(String::as_str) == Some("migration/0"))
+            .any(|record| record.labels.get("comm").map(Name::as_str) == Some("migration/0"))
     );
     assert!(
         parsed
             .records
             .iter()
-            .all(|record| record.labels.get("pid").map(String::as_str) != Some("0"))
+            .all(|record| record.labels.get("pid").map(Name::as_str) != Some("0"))
     );
     assert!(!field(&parsed, "futex", "blocks").is_empty());
 }

@@ -10,13 +10,10 @@ fn record(table: &str, time: f64, labels: &[(&str, &str)], fields: &[(&str, f64)
     Record {
         table: table.into(),
         time,
-        labels: labels
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        fields: fields.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        labels: labels.iter().map(|&(k, v)| (k.into(), v.into())).collect(),
+        fields: fields.iter().map(|&(k, v)| (k.into(), v)).collect(),
         source: SourceRef {
-            file: format!("raw/{table}.txt"),
+            file: format!("raw/{table}.txt").into(),
             line: 1,
         },
     }

@@ -143,8 +143,8 @@ fn the_builtin_rules_judge_one_interval_of_target_values() {
     records.push(Record {
         table: "mpstat".into(),
         time: 1.0,
-        labels: [("cpu".to_string(), "all".to_string())].into(),
-        fields: [("busy".to_string(), 50.0)].into(),
+        labels: [("cpu".into(), "all".into())].into(),
+        fields: [("busy".into(), 50.0)].into(),
         source: SourceRef {
             file: "proc/stat.txt".into(),
             line: 1,

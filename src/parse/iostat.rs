@@ -16,7 +16,7 @@
 use super::sysstat::{
     Layout, Layouts, TableSpec, parse_banner, parse_date_time, parse_number, split_cells, warning,
 };
-use crate::record::{Parsed, SourceRef};
+use crate::record::{Name, Parsed, SourceRef};
 
 const DEVICE: TableSpec = TableSpec {
     table: "iostat",
@@ -26,6 +26,7 @@ const DEVICE: TableSpec = TableSpec {
     renames: &[("avgqu-sz", "aqu_sz"), ("avgrq-sz", "areq_sz")],
     skip: &[],
     instances: None,
+    busy: false,
 };
 
 const CPU: TableSpec = TableSpec {
@@ -36,6 +37,7 @@ const CPU: TableSpec = TableSpec {
     renames: &[],
     skip: &[],
     instances: None,
+    busy: false,
 };
 
 /// Which block of a report the previous lines opened.
@@ -73,6 +75,7 @@ impl ReportClock {
 
 pub fn parse(file: &str, text: &str) -> Parsed {
     let mut parsed = Parsed::default();
+    let file_name = Name::from(file);
     let mut phase = Phase::Start;
     let mut expect = Expect::Nothing;
     let mut layouts = Layouts::default();
@@ -127,7 +130,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         let result = match layout {
             Some(layout) => {
                 let source = SourceRef {
-                    file: file.to_string(),
+                    file: file_name.clone(),
                     line: number,
                 };
                 layout.record(line, &cells, clock.time, source)

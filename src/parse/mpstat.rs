@@ -14,7 +14,7 @@
 //! with its interrupt (as printed, without `/s`) instead of a field named after it. The
 //! `-I SUM` rows have no `irq` label: they are the per-CPU totals.
 
-use super::sysstat::{Instances, TableSpec, add_busy, read_tables};
+use super::sysstat::{Instances, TableSpec, read_tables};
 use crate::record::Parsed;
 
 const CPU: TableSpec = TableSpec {
@@ -25,6 +25,7 @@ const CPU: TableSpec = TableSpec {
     renames: &[],
     skip: &[],
     instances: None,
+    busy: true,
 };
 
 const NODE: TableSpec = TableSpec {
@@ -35,6 +36,7 @@ const NODE: TableSpec = TableSpec {
     renames: &[],
     skip: &[],
     instances: None,
+    busy: true,
 };
 
 const INTERRUPTS_SUM: TableSpec = TableSpec {
@@ -45,6 +47,7 @@ const INTERRUPTS_SUM: TableSpec = TableSpec {
     renames: &[],
     skip: &[],
     instances: None,
+    busy: true,
 };
 
 /// Each interrupt's rate becomes `intr_s` of its own record.
@@ -65,6 +68,7 @@ const SOFTIRQS: TableSpec = TableSpec {
     renames: &[],
     skip: &[],
     instances: Some(PER_INTERRUPT),
+    busy: true,
 };
 
 /// Last of the `CPU` reports: any header of `CPU` and `…/s` columns left is per-interrupt.
@@ -76,20 +80,20 @@ const INTERRUPTS: TableSpec = TableSpec {
     renames: &[],
     skip: &[],
     instances: Some(PER_INTERRUPT),
+    busy: true,
 };
 
 /// The reports mpstat prints, in the order a header is tried against them.
 pub const REPORTS: &[TableSpec] = &[CPU, NODE, INTERRUPTS_SUM, SOFTIRQS, INTERRUPTS];
 
 pub fn parse(file: &str, text: &str) -> Parsed {
-    let mut parsed = read_tables(file, text, REPORTS);
-    add_busy(&mut parsed.records);
-    parsed
+    read_tables(file, text, REPORTS)
 }
 
 #[cfg(test)]
 mod tests {
     use super::parse;
+    use crate::record::Name;
 
     #[test]
     fn busy_is_what_is_neither_idle_nor_waiting_on_io() {
@@ -115,7 +119,7 @@ mod tests {
             .map(|r| {
                 (
                     r.table.as_str(),
-                    r.labels.get("irq").map(String::as_str),
+                    r.labels.get("irq").map(Name::as_str),
                     r.labels["cpu"].as_str(),
                     r.fields["intr_s"],
                 )

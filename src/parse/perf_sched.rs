@@ -38,7 +38,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef};
+use crate::record::{Fields, Labels, ParseWarning, Parsed, Record, SourceRef};
 
 const SWITCH_EVENT: &str = " sched:sched_switch: ";
 const SWITCH_IN: &str = " PERF_RECORD_SWITCH IN";
@@ -223,7 +223,7 @@ struct Process {
 /// `offcpu_process` {comm, process, wait}: `threads`, and their `offcpu_pct` (the average
 /// thread's share of the window) and `blocks_s` (all of them together).
 fn process_record(file: &str, id: &str, wait: &str, process: &Process, window_s: f64) -> Record {
-    let mut fields = BTreeMap::new();
+    let mut fields = Fields::new();
     fields.insert("threads".into(), f64::from(process.threads));
     fields.insert("offcpu_ms".into(), round(process.ms));
     fields.insert("blocks".into(), process.blocks as f64);
@@ -233,16 +233,16 @@ fn process_record(file: &str, id: &str, wait: &str, process: &Process, window_s:
         fields.insert("blocks_s".into(), round(process.blocks as f64 / window_s));
     }
     let mut labels = Labels::new();
-    labels.insert("comm".into(), process.comm.clone());
-    labels.insert("process".into(), id.to_owned());
-    labels.insert("wait".into(), wait.to_owned());
+    labels.insert("comm".into(), process.comm.as_str().into());
+    labels.insert("process".into(), id.into());
+    labels.insert("wait".into(), wait.into());
     Record {
         table: "offcpu_process".into(),
         time: 0.0,
         labels,
         fields,
         source: SourceRef {
-            file: file.to_owned(),
+            file: file.into(),
             line: process.line.max(1),
         },
     }
@@ -361,7 +361,7 @@ fn come_back(
 }
 
 fn record(file: &str, key: Key, total: &Totals, window_s: f64) -> Record {
-    let mut fields = BTreeMap::new();
+    let mut fields = Fields::new();
     fields.insert("offcpu_ms".into(), round(total.ms));
     fields.insert("blocks".into(), total.blocks as f64);
     fields.insert("max_ms".into(), round(total.max_ms));
@@ -376,18 +376,18 @@ fn record(file: &str, key: Key, total: &Totals, window_s: f64) -> Record {
         fields.insert("blocks_s".into(), round(total.blocks as f64 / window_s));
     }
     let mut labels = Labels::new();
-    labels.insert("comm".into(), key.comm);
-    labels.insert("pid".into(), key.pid);
-    labels.insert("process".into(), key.process);
-    labels.insert("wait".into(), key.wait);
-    labels.insert("frame".into(), key.frame);
+    labels.insert("comm".into(), key.comm.into());
+    labels.insert("pid".into(), key.pid.into());
+    labels.insert("process".into(), key.process.into());
+    labels.insert("wait".into(), key.wait.into());
+    labels.insert("frame".into(), key.frame.into());
     Record {
         table: "offcpu".into(),
         time: 0.0,
         labels,
         fields,
         source: SourceRef {
-            file: file.to_owned(),
+            file: file.into(),
             line: total.line.max(1),
         },
     }

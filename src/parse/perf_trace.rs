@@ -97,10 +97,10 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         };
         match syscall_row(&words, columns) {
             Ok((syscall, fields)) => parsed.records.push(Record {
-                table: "syscalls".to_owned(),
+                table: "syscalls".into(),
                 time: 0.0,
                 labels: labels(current, Some(syscall)),
-                fields,
+                fields: fields.into(),
                 source: source(file, number),
             }),
             Err(message) => warn(&mut parsed, number, message),
@@ -170,10 +170,13 @@ fn thread_header(file: &str, number: usize, line: &str) -> Option<(Thread, Recor
             pid: pid.to_owned(),
         };
         let record = Record {
-            table: "syscall_process".to_owned(),
+            table: "syscall_process".into(),
             time: 0.0,
             labels: labels(&thread, None),
-            fields: fields.into_iter().collect(),
+            fields: fields
+                .into_iter()
+                .map(|(name, value)| (name.into(), value))
+                .collect(),
             source: source(file, number),
         };
         Some((thread, record))
@@ -208,17 +211,17 @@ fn header_counts(input: &str) -> IResult<&str, Vec<(String, f64)>> {
 
 fn labels(thread: &Thread, syscall: Option<&str>) -> Labels {
     let mut labels = Labels::new();
-    labels.insert("comm".to_owned(), thread.comm.clone());
-    labels.insert("pid".to_owned(), thread.pid.clone());
+    labels.insert("comm".into(), thread.comm.as_str().into());
+    labels.insert("pid".into(), thread.pid.as_str().into());
     if let Some(syscall) = syscall {
-        labels.insert("syscall".to_owned(), syscall.to_owned());
+        labels.insert("syscall".into(), syscall.into());
     }
     labels
 }
 
 fn source(file: &str, line: usize) -> SourceRef {
     SourceRef {
-        file: file.to_owned(),
+        file: file.into(),
         line,
     }
 }

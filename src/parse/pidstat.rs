@@ -21,7 +21,7 @@
 //! from.
 
 use super::sysstat::{TableSpec, read_tables};
-use crate::record::Parsed;
+use crate::record::{Name, Parsed};
 
 const TASKS: TableSpec = TableSpec {
     table: "pidstat",
@@ -37,6 +37,7 @@ const TASKS: TableSpec = TableSpec {
     // The scheduling policy (`NORMAL`, `FIFO`) is a word, not a measure.
     skip: &["UID", "USER", "policy"],
     instances: None,
+    busy: false,
 };
 
 /// How `pidstat -t` marks a thread under its process in the `Command` column.
@@ -45,18 +46,18 @@ const THREAD_MARK: &str = "|__";
 pub fn parse(file: &str, text: &str) -> Parsed {
     let mut parsed = read_tables(file, text, &[TASKS]);
     // With -t, a thread row prints `-` for TGID: it belongs to the process row above it.
-    let mut process: Option<String> = None;
+    let mut process: Option<Name> = None;
     for record in &mut parsed.records {
         if let Some(comm) = record.labels.get_mut("comm")
             && let Some(name) = comm.strip_prefix(THREAD_MARK)
         {
-            *comm = name.to_string();
+            *comm = name.into();
         }
         match (record.labels.get("pid"), record.labels.contains_key("tid")) {
             (Some(pid), false) => process = Some(pid.clone()),
             (None, true) => {
                 if let Some(pid) = &process {
-                    record.labels.insert("pid".to_string(), pid.clone());
+                    record.labels.insert("pid".into(), pid.clone());
                 }
             }
             _ => {}

@@ -240,12 +240,12 @@ impl Output<'_> {
             return;
         }
         self.parsed.records.push(Record {
-            table: table.to_string(),
+            table: table.into(),
             time: time_us as f64 / 1e6,
             labels,
-            fields,
+            fields: fields.into(),
             source: SourceRef {
-                file: self.file.to_string(),
+                file: self.file.into(),
                 line,
             },
         });
@@ -291,7 +291,7 @@ fn seconds_between(earlier_us: i64, later_us: i64) -> f64 {
 fn labels(pairs: &[(&str, &str)]) -> Labels {
     pairs
         .iter()
-        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .map(|(key, value)| ((*key).into(), (*value).into()))
         .collect()
 }
 

@@ -39,7 +39,7 @@
 //! `-u` says `%user` (guest time included) and `-u ALL` says `%usr` (guest time apart): the
 //! two are different measures, so they keep different names.
 
-use super::sysstat::{Instances, TableSpec, add_busy, read_tables};
+use super::sysstat::{Instances, TableSpec, read_tables};
 use crate::record::Parsed;
 
 /// A report without labels, told by its first column alone.
@@ -52,6 +52,7 @@ const fn plain(table: &'static str, first: &'static [&'static str]) -> TableSpec
         renames: &[],
         skip: &[],
         instances: None,
+        busy: true,
     }
 }
 
@@ -125,9 +126,7 @@ pub const REPORTS: &[TableSpec] = &[
 ];
 
 pub fn parse(file: &str, text: &str) -> Parsed {
-    let mut parsed = read_tables(file, text, REPORTS);
-    add_busy(&mut parsed.records);
-    parsed
+    read_tables(file, text, REPORTS)
 }
 
 #[cfg(test)]

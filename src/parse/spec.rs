@@ -480,7 +480,7 @@ fn read_row(spec: &ParserSpec, header: &mut Header, text: &str) -> Result<Row, S
                     None => format!("label_{}", index + 1),
                 }
             });
-            (name, label_value(value).to_string())
+            (name.into(), label_value(value).into())
         })
         .collect();
     let first_column = if names_labels { label_count } else { 0 };
@@ -571,7 +571,7 @@ pub fn parse(spec: &ParserSpec, file: &str, text: &str) -> Parsed {
             Ok(row) => row,
             Err(message) => {
                 parsed.warnings.push(ParseWarning {
-                    file: file.to_string(),
+                    file: file.into(),
                     line: number,
                     message,
                 });
@@ -592,12 +592,12 @@ pub fn parse(spec: &ParserSpec, file: &str, text: &str) -> Parsed {
             None => occurrence as f64 * interval,
         };
         parsed.records.push(Record {
-            table: spec.name().to_string(),
+            table: spec.name().into(),
             time,
             labels: row.labels,
-            fields: row.fields,
+            fields: row.fields.into(),
             source: SourceRef {
-                file: file.to_string(),
+                file: file.into(),
                 line: number,
             },
         });

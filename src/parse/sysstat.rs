@@ -22,7 +22,9 @@ use nom::{
     combinator::{all_consuming, map_res, opt},
 };
 
-use crate::record::{HostFacts, Labels, ParseWarning, Parsed, Record, SourceRef, canonical_field};
+use crate::record::{
+    Fields, HostFacts, Labels, Name, ParseWarning, Parsed, Record, SourceRef, canonical_field,
+};
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
@@ -269,6 +271,9 @@ pub struct TableSpec {
     pub skip: &'static [&'static str],
     /// Set for reports whose columns are instances rather than measurements.
     pub instances: Option<Instances>,
+    /// Whether rows with an `idle` field get `busy` ([`crate::record::cpu_busy_pct`]), the
+    /// one number a utilization rule wants, whichever tool measured the CPU.
+    pub busy: bool,
 }
 
 /// A report whose every non-label column is one instance of the same measurement, as
@@ -309,19 +314,19 @@ impl TableSpec {
 /// each field is read from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
-    table: &'static str,
+    table: Name,
     /// How many cells the header has: a row must have as many.
     width: usize,
     /// Label name and cell index; a label in the last cell takes the rest of the line.
-    labels: Vec<(&'static str, usize)>,
-    /// Every field name (values unused). A row's fields are a clone of it: the names are
-    /// copied, not rebuilt, and no key is compared or moved, which is most of the cost of
-    /// building a record.
-    template: BTreeMap<String, f64>,
-    /// For each entry of `template`, in its order, the cell the value is read from.
-    cells: Vec<usize>,
+    labels: Vec<(Name, usize)>,
+    /// Field name and cell index, sorted by name: a row's fields are made in this order,
+    /// with the names shared rather than rebuilt and no key compared or moved, which was
+    /// most of the cost of building a record.
+    fields: Vec<(Name, usize)>,
     /// With [`Instances`]: the label and field every instance's record gets.
-    instances: Option<(&'static str, &'static str)>,
+    instances: Option<(Name, Name)>,
+    /// `busy`, when the spec derives it and the header has `%idle`.
+    busy: Option<Name>,
 }
 
 impl Layout {
@@ -330,27 +335,31 @@ impl Layout {
         let mut fields: BTreeMap<String, usize> = BTreeMap::new();
         for (index, &name) in header.iter().enumerate() {
             if let Some(&(_, label)) = spec.labels.iter().find(|(h, _)| *h == name) {
-                labels.push((label, index));
+                labels.push((label.into(), index));
             } else if !spec.skip.contains(&name) {
                 fields.insert(field_name(spec, name), index);
             }
         }
+        let busy = (spec.busy && fields.contains_key("idle")).then(|| Name::from("busy"));
         Layout {
-            table: spec.table,
+            busy,
+            table: spec.table.into(),
             width: header.len(),
             labels,
-            cells: fields.values().copied().collect(),
-            template: fields.into_keys().map(|name| (name, 0.0)).collect(),
+            fields: fields
+                .into_iter()
+                .map(|(name, index)| (name.into(), index))
+                .collect(),
             instances: spec
                 .instances
                 .as_ref()
-                .map(|instances| (instances.label, instances.field)),
+                .map(|instances| (instances.label.into(), instances.field.into())),
         }
     }
 
     /// The record of one data row. `cells` are the row's cells after any time stamp, all
-    /// borrowed from `line`. A label cell of `-` means "none" and is left out. With
-    /// [`Instances`] the record's fields are the instances: [`Layout::push`] splits it.
+    /// borrowed from `line`. A label cell of `-` means "none" and is left out. For a report
+    /// of [`Instances`], [`Layout::read_row`] makes one record per instance instead.
     pub fn record(
         &self,
         line: &str,
@@ -358,6 +367,71 @@ impl Layout {
         time: f64,
         source: SourceRef,
     ) -> Result<Record, String> {
+        let labels = self.labels_of(line, cells)?;
+        // One slot to spare for `busy`, so adding it does not reallocate.
+        let mut fields = Vec::with_capacity(self.fields.len() + 1);
+        for (name, index) in &self.fields {
+            fields.push((name.clone(), value_of(name, cells, *index)?));
+        }
+        let mut fields = Fields::from_sorted(fields);
+        if let Some(busy) = &self.busy {
+            let idle = fields.get("idle").copied().unwrap_or_default();
+            let iowait = fields.get("iowait").copied().unwrap_or(0.0);
+            fields.insert(busy.clone(), crate::record::cpu_busy_pct(idle, iowait));
+        }
+        Ok(Record {
+            table: self.table.clone(),
+            time,
+            labels,
+            fields,
+            source,
+        })
+    }
+
+    /// Add the records of one data row to `records`: its record, or with [`Instances`] one
+    /// per instance, labelled with it. A row with a bad cell adds nothing.
+    pub fn read_row(
+        &self,
+        line: &str,
+        cells: &[&str],
+        time: f64,
+        source: SourceRef,
+        records: &mut Vec<Record>,
+    ) -> Result<(), String> {
+        let Some((label, field)) = &self.instances else {
+            records.push(self.record(line, cells, time, source)?);
+            return Ok(());
+        };
+        let row_labels = self.labels_of(line, cells)?;
+        // Every instance's labels are the row's with the instance's label put in its place:
+        // made once per row, copied and filled in per instance.
+        let mut template: Vec<(Name, Name)> =
+            row_labels.into_iter().filter(|(k, _)| k != label).collect();
+        let place = template.partition_point(|(k, _)| k < label);
+        template.insert(place, (label.clone(), Name::default()));
+        let first = records.len();
+        records.reserve(self.fields.len());
+        for (instance, index) in &self.fields {
+            // A bad cell takes back the row's records made so far: the row is one warning.
+            let value =
+                value_of(instance, cells, *index).inspect_err(|_| records.truncate(first))?;
+            let mut entries = template.clone();
+            if let Some(slot) = entries.get_mut(place) {
+                slot.1 = instance.clone();
+            }
+            records.push(Record {
+                table: self.table.clone(),
+                time,
+                labels: Labels::from_sorted(entries),
+                fields: Fields::from_sorted(vec![(field.clone(), value)]),
+                source: source.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The labels of a row, once it is known to have the header's columns.
+    fn labels_of(&self, line: &str, cells: &[&str]) -> Result<Labels, String> {
         let last_takes_rest = self
             .labels
             .last()
@@ -374,8 +448,9 @@ impl Layout {
                 cells.len()
             ));
         }
-        let mut labels = Labels::new();
-        for &(name, index) in &self.labels {
+        let mut labels = Labels::with_capacity(self.labels.len());
+        for (name, index) in &self.labels {
+            let index = *index;
             let cell = cells.get(index).copied().unwrap_or_default();
             let value = if index + 1 == self.width {
                 rest_of_line(line, cell)
@@ -383,50 +458,17 @@ impl Layout {
                 cell
             };
             if value != "-" {
-                labels.insert(name.to_string(), value.to_string());
+                labels.insert(name.clone(), value.into());
             }
         }
-        let mut fields = self.template.clone();
-        for ((name, value), &index) in fields.iter_mut().zip(&self.cells) {
-            let cell = cells.get(index).copied().unwrap_or_default();
-            *value = parse_number(cell)
-                .ok_or_else(|| format!("column {name}: {cell:?} is not a number"))?;
-        }
-        Ok(Record {
-            table: self.table.to_string(),
-            time,
-            labels,
-            fields,
-            source,
-        })
+        Ok(labels)
     }
+}
 
-    /// Add `record` (made by [`Layout::record`]) to `records`: as it is, or with
-    /// [`Instances`] as one record per instance.
-    pub fn push(&self, record: Record, records: &mut Vec<Record>) {
-        let Some((label, field)) = self.instances else {
-            records.push(record);
-            return;
-        };
-        let Record {
-            table,
-            time,
-            labels,
-            fields,
-            source,
-        } = record;
-        records.extend(fields.into_iter().map(|(instance, value)| {
-            let mut labels = labels.clone();
-            labels.insert(label.to_string(), instance);
-            Record {
-                table: table.clone(),
-                time,
-                labels,
-                fields: BTreeMap::from([(field.to_string(), value)]),
-                source: source.clone(),
-            }
-        }));
-    }
+/// The number in cell `index` of a row, for the column `name`.
+fn value_of(name: &str, cells: &[&str], index: usize) -> Result<f64, String> {
+    let cell = cells.get(index).copied().unwrap_or_default();
+    parse_number(cell).ok_or_else(|| format!("column {name}: {cell:?} is not a number"))
 }
 
 /// What the column headed `name` is called in records: the instance's own name for
@@ -472,20 +514,6 @@ pub fn warning(file: &str, line: usize, message: impl Into<String>) -> ParseWarn
     }
 }
 
-/// Add `busy` ([`crate::record::cpu_busy_pct`]) to every record with an `idle` field: the one
-/// number a utilization rule wants, whichever tool measured the CPU.
-pub fn add_busy(records: &mut [Record]) {
-    for record in records {
-        if let Some(idle) = record.fields.get("idle").copied() {
-            let iowait = record.fields.get("iowait").copied().unwrap_or(0.0);
-            record.fields.insert(
-                "busy".to_string(),
-                crate::record::cpu_busy_pct(idle, iowait),
-            );
-        }
-    }
-}
-
 /// Compiled headers, kept by their text: sysstat repeats each header in every report, and
 /// compiling one (canonical names, lookups in the spec) costs more than reading a row.
 #[derive(Debug, Default)]
@@ -524,6 +552,7 @@ impl Layouts {
 /// no spec describes is warned about once, at its first header, and its rows are passed over.
 pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
     let mut parsed = Parsed::default();
+    let file_name = Name::from(file);
     let mut timeline = Timeline::default();
     let mut layouts = Layouts::default();
     let mut current: Option<usize> = None;
@@ -598,12 +627,17 @@ pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
         // Rows under a header no spec describes are passed over: it was warned about once.
         if let Some(layout) = layouts.get(index) {
             let source = SourceRef {
-                file: file.to_string(),
+                file: file_name.clone(),
                 line: number,
             };
-            match layout.record(line, rest, timeline.resolve(stamp), source) {
-                Ok(record) => layout.push(record, &mut parsed.records),
-                Err(message) => parsed.warnings.push(warning(file, number, message)),
+            if let Err(message) = layout.read_row(
+                line,
+                rest,
+                timeline.resolve(stamp),
+                source,
+                &mut parsed.records,
+            ) {
+                parsed.warnings.push(warning(file, number, message));
             }
         }
     }
@@ -712,6 +746,7 @@ mod tests {
         renames: &[],
         skip: &["Skip"],
         instances: None,
+        busy: false,
     };
 
     #[test]

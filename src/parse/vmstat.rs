@@ -13,10 +13,8 @@
 //! Memory columns are always stored in KiB. vmstat's text does not say which `-S` unit it
 //! was run with, so a caller that passed `-S` says so with [`parse_with_unit`].
 
-use std::collections::BTreeMap;
-
 use super::sysstat::{Stamp, parse_date, parse_number, parse_stamp, split_cells, warning};
-use crate::record::{Labels, Parsed, Record, SourceRef, canonical_field};
+use crate::record::{Fields, Labels, Name, Parsed, Record, SourceRef, canonical_field};
 
 /// vmstat's `-S` unit for its memory columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,7 +63,9 @@ pub fn parse(file: &str, text: &str) -> Parsed {
 /// Parse vmstat run with `-S <unit>`.
 pub fn parse_with_unit(file: &str, text: &str, unit: MemoryUnit) -> Parsed {
     let mut parsed = Parsed::default();
-    let mut header: Option<Vec<(String, f64)>> = None;
+    let table = Name::from("vmstat");
+    let file_name = Name::from(file);
+    let mut header: Option<Vec<(Name, f64)>> = None;
     let mut since_boot_dropped = false;
     let mut samples = 0u32;
     let mut cells: Vec<&str> = Vec::with_capacity(24);
@@ -87,7 +87,7 @@ pub fn parse_with_unit(file: &str, text: &str, unit: MemoryUnit) -> Parsed {
                     } else {
                         1.0
                     };
-                    (canonical_field(name), scale)
+                    (canonical_field(name).into(), scale)
                 })
                 .collect();
             header = Some(columns);
@@ -114,12 +114,12 @@ pub fn parse_with_unit(file: &str, text: &str, unit: MemoryUnit) -> Parsed {
             }
         };
         parsed.records.push(Record {
-            table: "vmstat".to_string(),
+            table: table.clone(),
             time: stamp.unwrap_or(f64::from(samples)),
             labels: Labels::new(),
             fields,
             source: SourceRef {
-                file: file.to_string(),
+                file: file_name.clone(),
                 line: number,
             },
         });
@@ -130,10 +130,7 @@ pub fn parse_with_unit(file: &str, text: &str, unit: MemoryUnit) -> Parsed {
 
 /// The fields of a data row and, with `-t`, its naive epoch time. With `-t` the header ends
 /// in the zone name (`UTC`) over a row that ends in a date and a time: one cell more.
-fn read_row(
-    columns: &[(String, f64)],
-    cells: &[&str],
-) -> Result<(BTreeMap<String, f64>, Option<f64>), String> {
+fn read_row(columns: &[(Name, f64)], cells: &[&str]) -> Result<(Fields, Option<f64>), String> {
     let (measured, stamp) = if cells.len() == columns.len() {
         (columns, None)
     } else if cells.len() == columns.len() + 1
@@ -150,16 +147,14 @@ fn read_row(
             cells.len()
         ));
     };
-    let mut fields = BTreeMap::new();
+    let mut fields = Vec::with_capacity(measured.len());
     for ((name, scale), cell) in measured.iter().zip(cells) {
         match parse_number(cell) {
-            Some(value) => {
-                fields.insert(name.clone(), value * scale);
-            }
+            Some(value) => fields.push((name.clone(), value * scale)),
             None => return Err(format!("column {name}: {cell:?} is not a number")),
         }
     }
-    Ok((fields, stamp))
+    Ok((fields.into_iter().collect(), stamp))
 }
 
 #[cfg(test)]

@@ -3,14 +3,17 @@
 //! inferno does the folding; this module decides what inferno is given. It reads the
 //! script in place (a `BufRead` over the caller's bytes: stack lines are lent to inferno as
 //! they are, only event lines that carry a period are copied, without it), so folding a
-//! large script costs no copy of it.
+//! large script costs no copy of it. A large script is cut at sample boundaries and its
+//! parts folded on rayon's threads, as inferno's own `inferno-collapse-perf` uses every CPU.
 
+use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read};
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use inferno::collapse::Collapse;
 use inferno::collapse::perf::{Folder, Options};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::ProfileError;
@@ -86,23 +89,77 @@ impl Folded {
 ///   skipped by inferno.
 /// - Timestamps must be in the script (perf script prints them by default): inferno finds
 ///   the event name after the time's colon.
+/// - A script of several MB is folded in parts on rayon's threads (the current pool: a
+///   one-thread pool folds on one thread); the result is the same.
 pub fn fold_perf_script(text: &[u8]) -> Result<Folded, ProfileError> {
     let Some(event) = first_event(text)? else {
         return Ok(Folded::default());
     };
+    // inferno slices symbol names by byte counts that can fall inside a multi-byte character
+    // (a garbled or non-ASCII name; found by fuzzing). Symbols are ASCII in practice, so any
+    // other byte becomes `?` and the profile is kept.
+    let ascii = ascii_only(text);
+    let count = rayon::current_num_threads().min(ascii.len() / MIN_PART_BYTES);
+    let folded = sample_aligned_parts(&ascii, count)
+        .par_iter()
+        .map(|part| collapse(part, &event))
+        .collect::<Result<Vec<Folded>, ProfileError>>()?;
+    Ok(merge(folded))
+}
+
+/// The profiles of a script's parts as one: each stack's samples added up, sorted by stack.
+fn merge(mut parts: Vec<Folded>) -> Folded {
+    if parts.len() == 1 {
+        return parts.remove(0);
+    }
+    let mut merged: BTreeMap<String, u64> = BTreeMap::new();
+    for (stack, samples) in parts.into_iter().flat_map(|part| part.lines) {
+        *merged.entry(stack).or_default() += samples;
+    }
+    Folded {
+        total_samples: merged.values().sum(),
+        lines: merged.into_iter().collect(),
+    }
+}
+
+/// Below this many bytes a part is not split off: a thread would cost more than it saves.
+const MIN_PART_BYTES: usize = 4 << 20;
+
+/// `text` cut into at most `count` parts of about equal size, each cut just after a blank
+/// line. A blank line ends a sample, and after one inferno and [`SamplesOnly`] are in the
+/// state they start in, so the parts fold apart to what the whole folds to, once their
+/// counts are added up (a stack's samples may fall in several parts).
+fn sample_aligned_parts(text: &[u8], count: usize) -> Vec<&[u8]> {
+    let count = count.max(1);
+    let mut parts = Vec::with_capacity(count);
+    let mut start = 0;
+    for part in 1..count {
+        let aim = (text.len() / count * part).max(start);
+        let Some(blank) = text
+            .get(aim..)
+            .and_then(|rest| rest.windows(2).position(|pair| pair == b"\n\n"))
+        else {
+            break;
+        };
+        let cut = aim + blank + 2;
+        parts.push(text.get(start..cut).unwrap_or_default());
+        start = cut;
+    }
+    parts.push(text.get(start..).unwrap_or_default());
+    parts
+}
+
+/// Fold one part of a script with inferno, on this thread. Should inferno panic, the script
+/// is reported, not allowed to abort the run.
+fn collapse(part: &[u8], event: &str) -> Result<Folded, ProfileError> {
     let mut options = Options::default();
     // Named up front so inferno need not guess it from the first stack, which it asserts on.
-    options.event_filter = Some(event);
+    options.event_filter = Some(event.to_owned());
     options.nthreads = 1;
     let mut folder = Folder::from(options);
     let mut collapsed = Vec::new();
-    // inferno slices symbol names by byte counts that can fall inside a multi-byte character
-    // (a garbled or non-ASCII name; found by fuzzing). Symbols are ASCII in practice, so any
-    // other byte becomes `?` and the profile is kept; should inferno still panic, the script
-    // is reported, not allowed to abort the run.
-    let ascii = ascii_only(text);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        folder.collapse(SamplesOnly::new(&ascii), &mut collapsed)
+        folder.collapse(SamplesOnly::new(part), &mut collapsed)
     }));
     match outcome {
         Ok(result) => result?,
@@ -323,6 +380,15 @@ impl<'a> SamplesOnly<'a> {
                     None => (line, b""),
                 }
             }
+            // The rest of the sample is lent with this line: inside a sample after its first
+            // stack line, every line up to the blank one is given to inferno as it is, and
+            // lending them at once spares a hand-over per line.
+            LineKind::Stack if newline.is_empty() => {
+                self.awaiting_stack = false;
+                return Current::Lent {
+                    len: len + rest_of_sample(after),
+                };
+            }
             LineKind::Stack => {
                 self.awaiting_stack = false;
                 (line, b"")
@@ -366,6 +432,22 @@ impl<'a> SamplesOnly<'a> {
             self.rewritten.extend_from_slice(piece);
         }
         Current::Rewritten { pos: 0 }
+    }
+}
+
+/// How many bytes of `text` are whole lines that are not blank, from its start: the stack
+/// lines left in a sample, up to the blank line that ends it (a last line without a newline
+/// is left out, as it needs one added).
+fn rest_of_sample(text: &[u8]) -> usize {
+    let mut end = 0;
+    loop {
+        let mut probe = text.get(end..).unwrap_or_default();
+        let len = probe.skip_until(b'\n').unwrap_or_default();
+        let line = text.get(end..end + len).unwrap_or_default();
+        if !line.ends_with(b"\n") || line.iter().all(u8::is_ascii_whitespace) {
+            return end;
+        }
+        end += len;
     }
 }
 
@@ -452,6 +534,27 @@ mod tests {
         let folded = fold_perf_script(script).unwrap();
         assert_eq!(folded.lines, vec![("app;main;leaf".to_owned(), 2)]);
         assert_eq!(folded.total_samples, 2);
+    }
+
+    #[test]
+    fn parts_cut_at_blank_lines_fold_to_what_the_whole_folds_to() {
+        let script = b"app 10 1.0: cpu-clock: \n\t 1 leaf (/bin/app)\n\t 2 main (/bin/app)\n\n\
+            app 10 1.1: cpu-clock: \n\n\
+            db 11 1.2: cpu-clock: \n\t 3 scan (/bin/db)\n\n\n\
+            app 10 1.3: cpu-clock: \n\t 1 leaf (/bin/app)\n\t 2 main (/bin/app)\n\n\
+            db 11 1.4: cpu-clock: \n\t 3 scan (/bin/db)\n\n"
+            .repeat(5);
+        let whole = collapse(&script, "cpu-clock").unwrap();
+        assert_eq!(whole.total_samples, 25);
+        for count in 2..=7 {
+            let parts = sample_aligned_parts(&script, count);
+            assert!(parts.len() > 1);
+            assert_eq!(parts.concat(), script);
+            let folded = parts
+                .iter()
+                .map(|part| collapse(part, "cpu-clock").unwrap());
+            assert_eq!(merge(folded.collect()), whole, "{count} parts");
+        }
     }
 
     #[test]

@@ -27,9 +27,9 @@
 //! only for interfaces whose link speed the sampler read (sar prints 0.00 where it is unknown;
 //! the stand-in leaves it out, so a rule on it is not evaluated rather than judged on a 0).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use super::{Labels, Record};
+use super::{Fields, Labels, Name, Record};
 
 /// Kernel page size assumed when turning /proc/vmstat's swap pages into vmstat's KiB.
 const PAGE_KIB: f64 = 4.0;
@@ -43,7 +43,7 @@ const SAR_DEV_FIELDS: [&str; 8] = [
 ];
 
 /// One way of making a sysstat row from a /proc row: the row's fields, none to skip it.
-type StandIn = fn(&Record) -> BTreeMap<String, f64>;
+type StandIn = fn(&Record) -> Fields;
 
 /// (sysstat table, /proc table, how). One sysstat table may come from several /proc tables.
 const STAND_INS: [(&str, &str, StandIn); 6] = [
@@ -70,7 +70,7 @@ pub fn fill_missing(records: &mut Vec<Record>) {
                 continue;
             }
             added.push(Record {
-                table: table.to_string(),
+                table: table.into(),
                 time: record.time,
                 labels: system_wide_or(table, &record.labels),
                 fields,
@@ -85,7 +85,7 @@ pub fn fill_missing(records: &mut Vec<Record>) {
 /// virtio): a 0 a rule would read as an idle link. Where the sampler read that interface's
 /// speed file and found no speed, sar's `ifutil` is taken out, so the rule is not evaluated.
 pub fn drop_unknown_link_utilization(records: &mut [Record]) {
-    let mut known: BTreeMap<&str, bool> = BTreeMap::new();
+    let mut known: std::collections::BTreeMap<&str, bool> = Default::default();
     for record in records.iter().filter(|r| r.table == "net_dev") {
         if let (Some(iface), Some(&flag)) =
             (record.labels.get("iface"), record.fields.get("speed_known"))
@@ -102,7 +102,7 @@ pub fn drop_unknown_link_utilization(records: &mut [Record]) {
         if record
             .labels
             .get("iface")
-            .is_some_and(|iface| unknown.contains(iface))
+            .is_some_and(|iface| unknown.contains(iface.as_str()))
         {
             record.fields.remove("ifutil");
         }
@@ -119,20 +119,20 @@ fn system_wide_or(table: &str, labels: &Labels) -> Labels {
     }
 }
 
-fn copy(record: &Record, names: &[&str]) -> BTreeMap<String, f64> {
+fn copy(record: &Record, names: &[&str]) -> Fields {
     names
         .iter()
-        .filter_map(|&name| Some((name.to_string(), *record.fields.get(name)?)))
+        .filter_map(|&name| Some((name.into(), *record.fields.get(name)?)))
         .collect()
 }
 
-fn mpstat_from_stat(record: &Record) -> BTreeMap<String, f64> {
+fn mpstat_from_stat(record: &Record) -> Fields {
     copy(record, &MPSTAT_FIELDS)
 }
 
-fn vmstat_from_stat(record: &Record) -> BTreeMap<String, f64> {
-    if record.labels.get("cpu").map(String::as_str) != Some("all") {
-        return BTreeMap::new();
+fn vmstat_from_stat(record: &Record) -> Fields {
+    if record.labels.get("cpu").map(Name::as_str) != Some("all") {
+        return Fields::new();
     }
     let field = |name: &str| record.fields.get(name).copied();
     let sum = |names: &[&str]| -> Option<f64> { names.iter().map(|&name| field(name)).sum() };
@@ -150,7 +150,7 @@ fn vmstat_from_stat(record: &Record) -> BTreeMap<String, f64> {
     present(derived)
 }
 
-fn vmstat_from_vmstat(record: &Record) -> BTreeMap<String, f64> {
+fn vmstat_from_vmstat(record: &Record) -> Fields {
     let field = |name: &str| record.fields.get(name).copied();
     let derived = [
         ("si", field("pswpin_s").map(|pages| pages * PAGE_KIB)),
@@ -161,7 +161,7 @@ fn vmstat_from_vmstat(record: &Record) -> BTreeMap<String, f64> {
     present(derived)
 }
 
-fn vmstat_from_meminfo(record: &Record) -> BTreeMap<String, f64> {
+fn vmstat_from_meminfo(record: &Record) -> Fields {
     let field = |name: &str| record.fields.get(name).copied();
     let swap_used = field("swaptotal").zip(field("swapfree"));
     let derived = [
@@ -176,14 +176,14 @@ fn vmstat_from_meminfo(record: &Record) -> BTreeMap<String, f64> {
     present(derived)
 }
 
-fn sar_dev_from_net_dev(record: &Record) -> BTreeMap<String, f64> {
+fn sar_dev_from_net_dev(record: &Record) -> Fields {
     copy(record, &SAR_DEV_FIELDS)
 }
 
-fn present<const N: usize>(derived: [(&str, Option<f64>); N]) -> BTreeMap<String, f64> {
+fn present<const N: usize>(derived: [(&str, Option<f64>); N]) -> Fields {
     derived
         .into_iter()
-        .filter_map(|(name, value)| Some((name.to_string(), value?)))
+        .filter_map(|(name, value)| Some((name.into(), value?)))
         .collect()
 }
 
@@ -196,13 +196,10 @@ mod tests {
         Record {
             table: table.into(),
             time: 1.0,
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            fields: fields.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            labels: labels.iter().map(|&(k, v)| (k.into(), v.into())).collect(),
+            fields: fields.iter().map(|&(k, v)| (k.into(), v)).collect(),
             source: SourceRef {
-                file: format!("proc/{table}.txt"),
+                file: format!("proc/{table}.txt").into(),
                 line: 7,
             },
         }
@@ -228,7 +225,7 @@ mod tests {
         assert_eq!(ifutil, [false, true, true]);
     }
 
-    fn vmstat_fields(records: &[Record]) -> BTreeMap<String, f64> {
+    fn vmstat_fields(records: &[Record]) -> Fields {
         records
             .iter()
             .filter(|r| r.table == "vmstat")
@@ -284,7 +281,7 @@ mod tests {
             ),
         ];
         fill_missing(&mut records);
-        let expected: BTreeMap<String, f64> = [
+        let expected: Fields = [
             ("r", 4.0),
             ("b", 1.0),
             ("cs", 900.0),
@@ -304,7 +301,7 @@ mod tests {
             ("cache", 55.0),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
+        .map(|(k, v)| (k.into(), v))
         .collect();
         assert_eq!(vmstat_fields(&records), expected);
         let vmstat: Vec<&Record> = records.iter().filter(|r| r.table == "vmstat").collect();

@@ -6,32 +6,35 @@
 //! Nothing above `parse/` looks at tool text again.
 
 pub mod fallback;
+pub mod name;
 pub mod series;
 pub mod target;
 pub mod units;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
+pub use name::{Name, NameMap};
 pub use series::{Dataset, Series};
 pub use units::Unit;
 
 /// Which instance a row describes: `cpu="0"`, `device="sda"`, `pid="123"`, `comm="nginx"`.
-pub type Labels = BTreeMap<String, String>;
+pub type Labels = NameMap<Name>;
+
+/// A row's measurements by canonical field name.
+pub type Fields = NameMap<f64>;
 
 /// One row of one tool's output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Record {
     /// The table the row belongs to; with a field name it makes a series name (`mpstat.usr`).
-    pub table: String,
+    pub table: Name,
     /// Seconds since the Unix epoch when the tool printed a date or the collector knew it;
     /// otherwise seconds since the first sample of the file.
     pub time: f64,
     pub labels: Labels,
     /// Field values under canonical names: lower case, leading `%` dropped, `/` and `-` as `_`
     /// (`%util` → `util`, `rkB/s` → `rkb_s`, `aqu-sz` → `aqu_sz`). Units: see [`units::unit_of`].
-    pub fields: BTreeMap<String, f64>,
+    pub fields: Fields,
     pub source: SourceRef,
 }
 
@@ -41,7 +44,8 @@ pub struct Record {
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
 )]
 pub struct SourceRef {
-    pub file: String,
+    /// Shared by every record of the file: cloning it costs no allocation.
+    pub file: Name,
     pub line: usize,
 }
 

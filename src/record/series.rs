@@ -45,8 +45,8 @@ impl Dataset {
                         files: BTreeSet::new(),
                     });
                 series.points.push((record.time, value));
-                if !series.files.contains(&record.source.file) {
-                    series.files.insert(record.source.file.clone());
+                if !series.files.contains(record.source.file.as_str()) {
+                    series.files.insert(record.source.file.to_string());
                 }
             }
         }
@@ -107,8 +107,8 @@ mod tests {
         Record {
             table: table.into(),
             time,
-            labels: [("cpu".to_string(), cpu.to_string())].into(),
-            fields: [("busy".to_string(), busy)].into(),
+            labels: [("cpu".into(), cpu.into())].into(),
+            fields: [("busy".into(), busy)].into(),
             source: SourceRef {
                 file: "cpu/mpstat.txt".into(),
                 line: 1,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Labels, Record, SourceRef};
+use super::{Labels, Name, Record, SourceRef};
 
 /// One reading of a target's processes, and of its cgroup when it is one.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -311,12 +311,12 @@ impl TargetUsage {
     /// one row each at `time`. Absent values are left out, so rules on them are not judged.
     pub fn records(&self, time: f64) -> Vec<Record> {
         let row = |table: &str, fields: Vec<(&str, Option<f64>)>| Record {
-            table: table.to_string(),
+            table: table.into(),
             time,
             labels: Labels::new(),
             fields: fields
                 .into_iter()
-                .filter_map(|(name, value)| Some((name.to_string(), value?)))
+                .filter_map(|(name, value)| Some((name.into(), value?)))
                 .collect(),
             source: SourceRef {
                 file: "/proc".into(),
@@ -370,10 +370,10 @@ pub fn host_usage(records: &[Record], cpus: u32) -> HostUsage {
     };
     let any = |_: &Labels| true;
     let label_is = |key: &'static str, value: &'static str| {
-        move |labels: &Labels| labels.get(key).map(String::as_str) == Some(value)
+        move |labels: &Labels| labels.get(key).map(Name::as_str) == Some(value)
     };
     let busiest = |table: &str, field: &str, key: &str, skip: &str| {
-        let mut names: Vec<&String> = records
+        let mut names: Vec<&Name> = records
             .iter()
             .filter(|r| r.table == table)
             .filter_map(|r| r.labels.get(key))
@@ -388,7 +388,7 @@ pub fn host_usage(records: &[Record], cpus: u32) -> HostUsage {
                     labels.get(key) == Some(name)
                 })?;
                 Some(Busiest {
-                    name: name.clone(),
+                    name: name.to_string(),
                     pct,
                 })
             })
@@ -400,7 +400,7 @@ pub fn host_usage(records: &[Record], cpus: u32) -> HostUsage {
         Some(
             rows.iter()
                 .filter(|r| r.time == last)
-                .flat_map(|r| fields.iter().filter_map(|f| r.fields.get(*f)))
+                .flat_map(|r| fields.iter().filter_map(|f| r.fields.get(f)))
                 .sum(),
         )
     };
@@ -409,8 +409,8 @@ pub fn host_usage(records: &[Record], cpus: u32) -> HostUsage {
             .into_iter()
             .filter_map(|resource| {
                 let value = latest("pressure", field, &|labels: &Labels| {
-                    labels.get("resource").map(String::as_str) == Some(resource)
-                        && labels.get("kind").map(String::as_str) == Some("some")
+                    labels.get("resource").map(Name::as_str) == Some(resource)
+                        && labels.get("kind").map(Name::as_str) == Some("some")
                 })?;
                 Some((resource.to_string(), value))
             })
@@ -580,11 +580,8 @@ mod tests {
             |table: &str, time: f64, labels: &[(&str, &str)], fields: &[(&str, f64)]| Record {
                 table: table.into(),
                 time,
-                labels: labels
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                fields: fields.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                labels: labels.iter().map(|&(k, v)| (k.into(), v.into())).collect(),
+                fields: fields.iter().map(|&(k, v)| (k.into(), v)).collect(),
                 source: SourceRef {
                     file: "proc/stat.txt".into(),
                     line: 1,

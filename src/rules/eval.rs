@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::collections::BTreeSet;
 
 use crate::playbook::Rule;
-use crate::record::{Dataset, Labels, Series, Unit};
+use crate::record::{Dataset, Labels, Name, Series, Unit};
 
 use super::expr::parse_expression;
 use super::expr::{Aggregate, ArithOp, CmpOp, Comparison, Cond, Expr, Selector, Value};
@@ -1211,7 +1211,11 @@ pub fn format_number(number: f64) -> String {
 fn instance_text(labels: &Labels) -> String {
     match labels.len() {
         0 => "host".to_string(),
-        1 => labels.values().next().cloned().unwrap_or_default(),
+        1 => labels
+            .values()
+            .next()
+            .map(Name::to_string)
+            .unwrap_or_default(),
         _ => labels_text(labels),
     }
 }

@@ -113,7 +113,7 @@ use nom::{
 use regex::Regex;
 
 use crate::playbook::duration::parse_duration;
-use crate::record::{Labels, Unit};
+use crate::record::{Labels, Name, Unit};
 
 /// A syntax error in an expression, pointing into the text. Displays as its message alone: the
 /// caller knows where the expression sits in its file and turns `offset` into a position.
@@ -477,7 +477,7 @@ pub enum MatchOp {
 
 impl LabelMatcher {
     pub fn matches(&self, labels: &Labels) -> bool {
-        let actual = labels.get(&self.label).map_or("", String::as_str);
+        let actual = labels.get(&self.label).map_or("", Name::as_str);
         match &self.op {
             MatchOp::Equal => actual == self.value,
             MatchOp::NotEqual => actual != self.value,
@@ -1337,10 +1337,7 @@ mod tests {
             r#"t.a{cpu="0",dev!="x",name=~"sd.*",other!~"a'b"}"#
         );
         let labels = |pairs: &[(&str, &str)]| -> Labels {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
+            pairs.iter().map(|&(k, v)| (k.into(), v.into())).collect()
         };
         assert!(selector.matches(&labels(&[("cpu", "0"), ("name", "sda")])));
         assert!(!selector.matches(&labels(&[("cpu", "0"), ("name", "nvme0")])));

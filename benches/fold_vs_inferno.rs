@@ -1,0 +1,154 @@
+//! perf script → folded stacks: perf_manual's fold against inferno's own
+//! `inferno-collapse-perf`, on the same input in the same run.
+//!
+//! Run through `bench/fold-vs-inferno`, which records a real profile first; or directly:
+//! `cargo bench --bench fold_vs_inferno -- SCRIPT [REPETITIONS] [MIN_MB]`. The script is
+//! repeated in memory to at least MIN_MB (default 50) and written to a temporary file that
+//! inferno-collapse-perf reads. Each repetition times, by the wall clock, ours and
+//! inferno-collapse-perf, each as it runs by default (one thread per CPU) and on one thread
+//! (ours in a one-thread rayon pool, inferno with `--nthreads 1`); the best of each is
+//! compared. Ours folds the bytes in memory, as perf_manual has them (it reads every raw file
+//! to sniff its format before it knows it is a perf script); ours reading the file first is
+//! timed too. Both fold with the same options (inferno's
+//! defaults: no pid, tid, addresses or annotations) and their outputs are compared first.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use perf_manual::profile::fold_perf_script;
+
+fn main() {
+    // `cargo bench` passes `--bench`; the rest are ours.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let Some(script) = args.first() else {
+        eprintln!("usage: fold_vs_inferno SCRIPT [REPETITIONS] [MIN_MB]");
+        std::process::exit(2);
+    };
+    let repetitions: usize = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(5).max(1);
+    let min_bytes = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(50usize) << 20;
+    let inferno = std::env::var("INFERNO_COLLAPSE_PERF")
+        .unwrap_or_else(|_| "inferno-collapse-perf".to_string());
+
+    let one = std::fs::read(script).unwrap_or_else(|error| panic!("{script}: {error}"));
+    let mut one = one;
+    // Copies must stay apart as samples: a blank line ends the last sample of each.
+    while !one.ends_with(b"\n\n") {
+        one.push(b'\n');
+    }
+    let text = one.repeat(min_bytes.div_ceil(one.len()));
+    let input = std::env::temp_dir().join(format!("perf_manual-fold-{}.txt", std::process::id()));
+    std::fs::write(&input, &text).expect("write the input for inferno-collapse-perf");
+    let mb = text.len() as f64 / 1e6;
+    println!(
+        "input: {script} repeated to {mb:.1} MB ({} copies); {inferno}; best of {repetitions}",
+        text.len() / one.len()
+    );
+
+    let ours = fold_file(&input);
+    let theirs = run_inferno(&inferno, &input, None, true);
+    compare(&ours, &theirs);
+
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool");
+    // Best times: ours on bytes in memory (every CPU, one thread), ours reading the file
+    // first, inferno-collapse-perf (every CPU, one thread).
+    let mut best = [Duration::MAX; 5];
+    for _ in 0..repetitions {
+        let runs: [&dyn Fn(); 5] = [
+            &|| drop(fold_perf_script(&text).expect("fold")),
+            &|| one_thread.install(|| drop(fold_perf_script(&text).expect("fold"))),
+            &|| drop(fold_file(&input)),
+            &|| drop(run_inferno(&inferno, &input, None, false)),
+            &|| drop(run_inferno(&inferno, &input, Some(1), false)),
+        ];
+        for (run, best) in runs.iter().zip(&mut best) {
+            let start = Instant::now();
+            run();
+            *best = (*best).min(start.elapsed());
+        }
+    }
+    let _ = std::fs::remove_file(&input);
+    let threads = rayon::current_num_threads();
+    let names = [
+        format!("ours, bytes in memory ({threads} threads)"),
+        "ours, bytes in memory (1 thread)".to_string(),
+        format!("ours, reading the file ({threads} threads)"),
+        "inferno-collapse-perf".to_string(),
+        "inferno-collapse-perf --nthreads 1".to_string(),
+    ];
+    for (name, time) in names.iter().zip(best) {
+        println!(
+            "{name:<40} {:>7.3} s {:>6.0} MB/s",
+            time.as_secs_f64(),
+            mb / time.as_secs_f64()
+        );
+    }
+    let ratio = |ours: Duration, theirs: Duration| theirs.as_secs_f64() / ours.as_secs_f64();
+    let [ours, ours_single, ours_reading, theirs, theirs_single] = best;
+    println!(
+        "fold: ours {:.2}x inferno-collapse-perf (above 1: ours is faster; both on every CPU)",
+        ratio(ours, theirs)
+    );
+    println!(
+        "      ours reading the file too {:.2}x; one thread each {:.2}x",
+        ratio(ours_reading, theirs),
+        ratio(ours_single, theirs_single)
+    );
+}
+
+/// What perf_manual does with a script on disk: read it, fold it, write the folded text.
+fn fold_file(path: &Path) -> String {
+    let bytes = std::fs::read(path).expect("read the script");
+    let text = fold_perf_script(&bytes).expect("fold").to_text();
+    std::io::sink().write_all(text.as_bytes()).expect("write");
+    text
+}
+
+/// Run inferno-collapse-perf on `path`; its output when `keep` is set.
+fn run_inferno(program: &str, path: &Path, nthreads: Option<usize>, keep: bool) -> String {
+    let mut command = Command::new(program);
+    if let Some(n) = nthreads {
+        command.arg("--nthreads").arg(n.to_string());
+    }
+    command
+        .arg(path)
+        .stdout(if keep { Stdio::piped() } else { Stdio::null() });
+    let output = command
+        .output()
+        .unwrap_or_else(|error| panic!("{program}: {error} (cargo install inferno --locked)"));
+    assert!(
+        output.status.success(),
+        "{program} failed: {:?}",
+        output.status
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Say whether both folded the input alike, and how they differ if not.
+fn compare(ours: &str, theirs: &str) {
+    if ours == theirs {
+        println!(
+            "folded outputs are identical ({} stacks)",
+            ours.lines().count()
+        );
+        return;
+    }
+    let ours_lines: std::collections::BTreeSet<&str> = ours.lines().collect();
+    let theirs_lines: std::collections::BTreeSet<&str> = theirs.lines().collect();
+    let only_ours: Vec<&&str> = ours_lines.difference(&theirs_lines).collect();
+    let only_theirs: Vec<&&str> = theirs_lines.difference(&ours_lines).collect();
+    println!(
+        "folded outputs differ: {} stacks only in ours, {} only in inferno's; first of each:",
+        only_ours.len(),
+        only_theirs.len()
+    );
+    println!("  ours:    {:?}", only_ours.first());
+    println!("  inferno: {:?}", only_theirs.first());
+}
