@@ -2,21 +2,12 @@
 //! units, no-data outcomes, messages, evidence and ranking.
 
 use perf_manual::playbook::Rule;
-use perf_manual::record::{Dataset, HostFacts, Record, SourceRef};
+use perf_manual::record::{Dataset, HostFacts, Record};
 use perf_manual::rules::eval::format_number;
 use perf_manual::rules::{Finding, Outcome, Severity, Signal, Window, evaluate, evaluate_all};
 
 fn record(table: &str, time: f64, labels: &[(&str, &str)], fields: &[(&str, f64)]) -> Record {
-    Record {
-        table: table.into(),
-        time,
-        labels: labels.iter().map(|&(k, v)| (k.into(), v.into())).collect(),
-        fields: fields.iter().map(|&(k, v)| (k.into(), v)).collect(),
-        source: SourceRef {
-            file: format!("raw/{table}.txt").into(),
-            line: 1,
-        },
-    }
+    Record::from_pairs(table, time, labels, fields, &format!("raw/{table}.txt"), 1)
 }
 
 /// One field of one table for one instance, one sample per second starting at t = 1.

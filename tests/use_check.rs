@@ -5,7 +5,7 @@ use std::process::{Child, Command, Output};
 
 use perf_manual::{
     commands::use_check::builtin_rules,
-    record::{Dataset, HostFacts, Record, SourceRef, target::TargetUsage},
+    record::{Dataset, HostFacts, Record, target::TargetUsage},
     report::use_check::UseCheckReport,
     rules::evaluate_all,
 };
@@ -140,16 +140,14 @@ fn the_builtin_rules_judge_one_interval_of_target_values() {
         ..TargetUsage::default()
     };
     let mut records = busy.records(1.0);
-    records.push(Record {
-        table: "mpstat".into(),
-        time: 1.0,
-        labels: [("cpu".into(), "all".into())].into(),
-        fields: [("busy".into(), 50.0)].into(),
-        source: SourceRef {
-            file: "proc/stat.txt".into(),
-            line: 1,
-        },
-    });
+    records.push(Record::from_pairs(
+        "mpstat",
+        1.0,
+        &[("cpu", "all")],
+        &[("busy", 50.0)],
+        "proc/stat.txt",
+        1,
+    ));
     let host = HostFacts {
         cpus: Some(2),
         ..HostFacts::default()

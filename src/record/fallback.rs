@@ -190,19 +190,9 @@ fn present<const N: usize>(derived: [(&str, Option<f64>); N]) -> Fields {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::SourceRef;
 
     fn record(table: &str, labels: &[(&str, &str)], fields: &[(&str, f64)]) -> Record {
-        Record {
-            table: table.into(),
-            time: 1.0,
-            labels: labels.iter().map(|&(k, v)| (k.into(), v.into())).collect(),
-            fields: fields.iter().map(|&(k, v)| (k.into(), v)).collect(),
-            source: SourceRef {
-                file: format!("proc/{table}.txt").into(),
-                line: 7,
-            },
-        }
+        Record::from_pairs(table, 1.0, labels, fields, &format!("proc/{table}.txt"), 7)
     }
 
     #[test]

@@ -38,6 +38,30 @@ pub struct Record {
     pub source: SourceRef,
 }
 
+impl Record {
+    /// A record from plain name/value pairs, read from line `line` of `file`: for code that
+    /// makes a record or two rather than parsing a table (tests, derived rows).
+    pub fn from_pairs(
+        table: &str,
+        time: f64,
+        labels: &[(&str, &str)],
+        fields: &[(&str, f64)],
+        file: &str,
+        line: usize,
+    ) -> Record {
+        Record {
+            table: table.into(),
+            time,
+            labels: labels.iter().map(|&(k, v)| (k.into(), v.into())).collect(),
+            fields: fields.iter().map(|&(k, v)| (k.into(), v)).collect(),
+            source: SourceRef {
+                file: file.into(),
+                line,
+            },
+        }
+    }
+}
+
 /// Where a record came from: a raw file (relative to the data directory; an archive member is
 /// `archive.tgz!/path/in/archive`) and a 1-based line.
 #[derive(

@@ -101,19 +101,16 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::SourceRef;
 
     fn record(table: &str, time: f64, cpu: &str, busy: f64) -> Record {
-        Record {
-            table: table.into(),
+        Record::from_pairs(
+            table,
             time,
-            labels: [("cpu".into(), cpu.into())].into(),
-            fields: [("busy".into(), busy)].into(),
-            source: SourceRef {
-                file: "cpu/mpstat.txt".into(),
-                line: 1,
-            },
-        }
+            &[("cpu", cpu)],
+            &[("busy", busy)],
+            "cpu/mpstat.txt",
+            1,
+        )
     }
 
     #[test]

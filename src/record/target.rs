@@ -576,17 +576,9 @@ mod tests {
 
     #[test]
     fn host_usage_reads_the_latest_rows() {
-        let row =
-            |table: &str, time: f64, labels: &[(&str, &str)], fields: &[(&str, f64)]| Record {
-                table: table.into(),
-                time,
-                labels: labels.iter().map(|&(k, v)| (k.into(), v.into())).collect(),
-                fields: fields.iter().map(|&(k, v)| (k.into(), v)).collect(),
-                source: SourceRef {
-                    file: "proc/stat.txt".into(),
-                    line: 1,
-                },
-            };
+        let row = |table: &str, time: f64, labels: &[(&str, &str)], fields: &[(&str, f64)]| {
+            Record::from_pairs(table, time, labels, fields, "proc/stat.txt", 1)
+        };
         let records = vec![
             row("mpstat", 1.0, &[("cpu", "all")], &[("busy", 55.0)]),
             row("mpstat", 1.0, &[("cpu", "0")], &[("busy", 100.0)]),
