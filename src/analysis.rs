@@ -90,7 +90,7 @@ impl ProfileSummary {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Analysis {
     pub files: Vec<FileReport>,
     pub warnings: Vec<ParseWarning>,
@@ -716,7 +716,10 @@ impl Analysis {
     }
 
     /// The processes that used the most CPU in pidstat's data, busiest first, leaving out the
-    /// observers themselves.
+    /// observers themselves. A process's use is averaged over every interval pidstat printed
+    /// (it prints nothing for an idle one), and only those that used at least a tenth of what
+    /// the busiest used, and 1 % of a CPU, count: a drill-down aimed at a daemon that woke
+    /// once is wasted, and perf refuses the whole list for one process it cannot read.
     pub fn busiest_processes(&self, top: usize) -> Vec<u32> {
         const OBSERVERS: [&str; 7] = [
             "perf_manual",
@@ -727,8 +730,10 @@ impl Analysis {
             "sadc",
             "perf",
         ];
-        let mut usage: std::collections::BTreeMap<u32, (f64, usize)> = Default::default();
+        let mut usage: std::collections::BTreeMap<u32, f64> = Default::default();
+        let mut intervals: std::collections::BTreeSet<u64> = Default::default();
         for record in self.records.iter().filter(|r| r.table == "pidstat") {
+            intervals.insert(record.time.to_bits());
             let comm = record.labels.get("comm").map_or("", |comm| comm.as_str());
             let Some(pid) = record
                 .labels
@@ -741,17 +746,60 @@ impl Analysis {
                 continue;
             }
             if let Some(&cpu) = record.fields.get("cpu") {
-                let entry = usage.entry(pid).or_default();
-                entry.0 += cpu;
-                entry.1 += 1;
+                *usage.entry(pid).or_default() += cpu;
             }
         }
+        let intervals = intervals.len().max(1) as f64;
         let mut ranked: Vec<(u32, f64)> = usage
             .into_iter()
-            .map(|(pid, (sum, count))| (pid, sum / count.max(1) as f64))
-            .filter(|&(_, avg)| avg > 0.0)
+            .map(|(pid, sum)| (pid, sum / intervals))
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        ranked.into_iter().take(top).map(|(pid, _)| pid).collect()
+        let floor = ranked
+            .first()
+            .map_or(0.0, |&(_, busiest)| busiest / 10.0)
+            .max(1.0);
+        ranked
+            .into_iter()
+            .filter(|&(_, average)| average >= floor)
+            .take(top)
+            .map(|(pid, _)| pid)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pidstat(time: f64, pid: &str, comm: &str, cpu: f64) -> Record {
+        Record::from_pairs(
+            "pidstat",
+            time,
+            &[("pid", pid), ("comm", comm)],
+            &[("cpu", cpu)],
+            "cpu/pidstat.txt",
+            1,
+        )
+    }
+
+    #[test]
+    fn the_busiest_are_averaged_over_every_interval_and_the_idle_left_out() {
+        let mut records = Vec::new();
+        for time in 1..=5 {
+            let time = f64::from(time);
+            records.push(pidstat(time, "100", "lock", 80.0));
+            records.push(pidstat(time, "200", "worker", 20.0));
+            records.push(pidstat(time, "300", "perf", 90.0));
+        }
+        // Woke once: 30 % in one interval of five is 6 % on average, under a tenth of 80 %.
+        records.push(pidstat(3.0, "78", "kdamond", 30.0));
+        records.push(pidstat(4.0, "1", "init", 0.5));
+        let analysis = Analysis {
+            records,
+            ..Analysis::default()
+        };
+        assert_eq!(analysis.busiest_processes(5), [100, 200]);
+        assert_eq!(analysis.busiest_processes(1), [100]);
     }
 }

@@ -164,15 +164,22 @@ fn run_step(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRe
         record.hint = install_hint(missing);
         return record;
     }
+    // perf attaches only to a live user process whose memory map it can read: it refuses the
+    // whole PID list for one that exited, a kernel thread or one it may not read (PID 1 in a
+    // sandbox).
     let alive = |pids: &[u32]| -> Vec<u32> {
         pids.iter()
             .copied()
-            .filter(|pid| Path::new(&format!("/proc/{pid}")).exists())
+            .filter(|pid| {
+                let proc = Path::new("/proc").join(pid.to_string());
+                std::fs::read(proc.join("cmdline")).is_ok_and(|cmdline| !cmdline.is_empty())
+                    && std::fs::File::open(proc.join("maps")).is_ok()
+            })
             .collect()
     };
     let pids: Vec<u32> = match step.args.target.as_deref() {
-        // The busiest processes of the last phase may have exited since; perf refuses a list
-        // with a dead PID in it, and with none left the whole system is observed.
+        // The busiest processes of the last phase may have exited since; with none left the
+        // whole system is observed.
         Some("busiest") => alive(run.busiest),
         Some(pid) => pid.parse().map(|pid| vec![pid]).unwrap_or_default(),
         None => Vec::new(),
