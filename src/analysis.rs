@@ -347,6 +347,22 @@ fn read_input(
     }
 }
 
+/// Read one input held in memory as `analyze` reads a member of an archive: a tar or gzip
+/// stream is opened (members capped, nesting bounded), text is sniffed and parsed. Returns
+/// how many files it yielded and how many records they gave. For fuzzing the archive readers
+/// on any bytes; `analyze` itself reads from disk.
+pub fn read_bytes(label: &str, bytes: &[u8], specs: &[ParserSpec]) -> (usize, usize) {
+    let mut out = Vec::new();
+    let place = Place {
+        on_disk: false,
+        depth: 0,
+    };
+    let result = read_input(label, &mut &bytes[..], place, specs, &mut out);
+    finish_input(label, bytes.len() as u64, result, &mut out);
+    let records = out.iter().map(|outcome| outcome.parsed.records.len()).sum();
+    (out.len(), records)
+}
+
 fn too_large(label: &str) -> FileOutcome {
     let mut outcome = FileOutcome::noted(label, "too large: skipped");
     outcome.warn(
@@ -461,20 +477,26 @@ fn read_file(dir: &Path, relative: &str, specs: &[ParserSpec]) -> Vec<FileOutcom
     };
     let mut reader = std::io::BufReader::new(file);
     let result = read_input(relative, &mut reader, place, specs, &mut out);
+    finish_input(relative, size, result, &mut out);
+    out
+}
+
+/// Say on the input's first outcome how big it was and whether it broke before its end; one
+/// that yielded nothing before breaking is listed as unreadable.
+fn finish_input(label: &str, size: u64, result: std::io::Result<()>, out: &mut Vec<FileOutcome>) {
     match (out.first_mut(), result) {
         (Some(first), result) => {
             first.report.bytes = size;
             if let Err(err) = result {
                 first.warn(
-                    relative,
+                    label,
                     format!("not read to its end (corrupt or truncated?): {err}"),
                 );
             }
         }
-        (None, Err(err)) => out.push(FileOutcome::noted(relative, format!("cannot read: {err}"))),
+        (None, Err(err)) => out.push(FileOutcome::noted(label, format!("cannot read: {err}"))),
         (None, Ok(())) => {}
     }
-    out
 }
 
 /// Read, recognize and parse every file below `dir`, opening archives; nothing is judged yet.
@@ -781,6 +803,22 @@ mod tests {
             "cpu/pidstat.txt",
             1,
         )
+    }
+
+    #[test]
+    fn bytes_in_memory_are_read_as_an_archive_member_is() {
+        use std::io::Write;
+        let text = include_str!("../tests/data/vmstat/procps-ng-4.0.2/vmstat-t.txt");
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(text.as_bytes()).unwrap();
+        let gzip = gzip.finish().unwrap();
+        let (files, records) = read_bytes("vmstat.txt.gz", &gzip, &[]);
+        assert_eq!(files, 1);
+        assert!(records > 0);
+        // Cut anywhere, the stream still yields its one file and never panics.
+        for cut in [0, 10, gzip.len() / 2, gzip.len() - 1] {
+            assert_eq!(read_bytes("cut.gz", &gzip[..cut], &[]).0, 1, "cut at {cut}");
+        }
     }
 
     #[test]
