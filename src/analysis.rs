@@ -622,6 +622,19 @@ pub struct OffCpuRow {
     pub avg_ms: f64,
 }
 
+/// A label of a row of the syscall or off-CPU table, empty where the parser had none.
+fn label_of(record: &Record, name: &str) -> String {
+    record
+        .labels
+        .get(name)
+        .map_or_else(String::new, |value| value.to_string())
+}
+
+/// A field of a row of the syscall or off-CPU table, 0 where the parser had none.
+fn field_of(record: &Record, name: &str) -> f64 {
+    record.fields.get(name).copied().unwrap_or(0.0)
+}
+
 impl Analysis {
     /// Fold what `perf script` printed for the perf.data `file` into a profile, as a captured
     /// script would be. `partial` says why the text may be incomplete (perf was ended at its
@@ -661,25 +674,18 @@ impl Analysis {
 
     /// The syscalls that took the most time in `perf trace -s` summaries, most first.
     pub fn top_syscalls(&self, top: usize) -> Vec<SyscallRow> {
-        let label = |record: &Record, name: &str| {
-            record
-                .labels
-                .get(name)
-                .map_or_else(String::new, |v| v.to_string())
-        };
-        let field = |record: &Record, name: &str| record.fields.get(name).copied().unwrap_or(0.0);
         let mut rows: Vec<SyscallRow> = self
             .records
             .iter()
             .filter(|record| record.table == "syscalls")
             .map(|record| SyscallRow {
-                process: label(record, "comm"),
-                pid: label(record, "pid"),
-                syscall: label(record, "syscall"),
-                calls: field(record, "calls"),
-                errors: field(record, "errors"),
-                total_ms: field(record, "total_ms"),
-                max_ms: field(record, "max_ms"),
+                process: label_of(record, "comm"),
+                pid: label_of(record, "pid"),
+                syscall: label_of(record, "syscall"),
+                calls: field_of(record, "calls"),
+                errors: field_of(record, "errors"),
+                total_ms: field_of(record, "total_ms"),
+                max_ms: field_of(record, "max_ms"),
             })
             .collect();
         rows.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
@@ -690,27 +696,19 @@ impl Analysis {
     /// The threads that spent the most time off CPU (blocked, not preempted) in sched_switch
     /// traces, most first.
     pub fn top_off_cpu(&self, top: usize) -> Vec<OffCpuRow> {
-        let label = |record: &Record, name: &str| {
-            record
-                .labels
-                .get(name)
-                .map(|value| value.to_string())
-                .unwrap_or_default()
-        };
-        let field = |record: &Record, name: &str| record.fields.get(name).copied().unwrap_or(0.0);
         let mut rows: Vec<OffCpuRow> = self
             .records
             .iter()
             .filter(|record| record.table == "offcpu")
             .map(|record| OffCpuRow {
-                process: label(record, "comm"),
-                pid: label(record, "pid"),
-                wait: label(record, "wait"),
-                frame: label(record, "frame"),
-                offcpu_ms: field(record, "offcpu_ms"),
-                offcpu_pct: field(record, "offcpu_pct"),
-                blocks_s: field(record, "blocks_s"),
-                avg_ms: field(record, "avg_ms"),
+                process: label_of(record, "comm"),
+                pid: label_of(record, "pid"),
+                wait: label_of(record, "wait"),
+                frame: label_of(record, "frame"),
+                offcpu_ms: field_of(record, "offcpu_ms"),
+                offcpu_pct: field_of(record, "offcpu_pct"),
+                blocks_s: field_of(record, "blocks_s"),
+                avg_ms: field_of(record, "avg_ms"),
             })
             .filter(|row| row.wait != "preempted")
             .collect();
