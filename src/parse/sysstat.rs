@@ -402,28 +402,22 @@ impl Layout {
             records.push(self.record(line, cells, time, source)?);
             return Ok(());
         };
+        // Every instance's labels are the row's with the instance's label set: made once
+        // per row, copied per instance (two labels are copied inline, not allocated).
         let row_labels = self.labels_of(line, cells)?;
-        // Every instance's labels are the row's with the instance's label put in its place:
-        // made once per row, copied and filled in per instance.
-        let mut template: Vec<(Name, Name)> =
-            row_labels.into_iter().filter(|(k, _)| k != label).collect();
-        let place = template.partition_point(|(k, _)| k < label);
-        template.insert(place, (label.clone(), Name::default()));
         let first = records.len();
         records.reserve(self.fields.len());
         for (instance, index) in &self.fields {
             // A bad cell takes back the row's records made so far: the row is one warning.
             let value =
                 value_of(instance, cells, *index).inspect_err(|_| records.truncate(first))?;
-            let mut entries = template.clone();
-            if let Some(slot) = entries.get_mut(place) {
-                slot.1 = instance.clone();
-            }
+            let mut labels = row_labels.clone();
+            labels.insert(label.clone(), instance.clone());
             records.push(Record {
                 table: self.table.clone(),
                 time,
-                labels: Labels::from_sorted(entries),
-                fields: Fields::from_sorted(vec![(field.clone(), value)]),
+                labels,
+                fields: Fields::from_sorted([(field.clone(), value)]),
                 source: source.clone(),
             });
         }

@@ -18,7 +18,8 @@ pub use series::{Dataset, Series};
 pub use units::Unit;
 
 /// Which instance a row describes: `cpu="0"`, `device="sda"`, `pid="123"`, `comm="nginx"`.
-pub type Labels = NameMap<Name>;
+/// Two kept inline: most tables label a row with one or two names (`cpu`; `pid`, `comm`).
+pub type Labels = NameMap<Name, 2>;
 
 /// A row's measurements by canonical field name.
 pub type Fields = NameMap<f64>;

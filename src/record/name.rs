@@ -10,15 +10,17 @@
 use std::borrow::{Borrow, Cow};
 use std::fmt;
 use std::ops::{Deref, Index};
-use std::sync::Arc;
 
+use arcstr::ArcStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
 
 /// An immutable, shared string: cloning it counts a reference instead of copying the text.
 /// Reads like a `&str` (`Deref`, `as_str`, `==` against `&str` and `String`); build one with
-/// `.into()`.
+/// `.into()`. One pointer wide (the length lives with the text), so a label pair is 16 bytes
+/// and a record of `mpstat -I CPU` fits its maps inline.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Name(Arc<str>);
+pub struct Name(ArcStr);
 
 impl Name {
     pub fn as_str(&self) -> &str {
@@ -53,7 +55,7 @@ impl From<&str> for Name {
 
 impl From<String> for Name {
     fn from(text: String) -> Self {
-        Name(text.into())
+        Name(text.as_str().into())
     }
 }
 
@@ -119,7 +121,7 @@ impl Serialize for Name {
 
 impl<'de> Deserialize<'de> for Name {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Cow::<str>::deserialize(deserializer).map(|text| Name(text.into()))
+        Cow::<str>::deserialize(deserializer).map(|text| Name(text.as_ref().into()))
     }
 }
 
@@ -141,21 +143,25 @@ impl schemars::JsonSchema for Name {
 /// A map from [`Name`] to `V`, sorted by name: the API of a `BTreeMap` that records use
 /// (`get("usr")`, `insert("busy".into(), v)`, `["cpu"]`, iteration in key order), held in
 /// one vector sized to its entries.
+///
+/// Up to `N` entries live inside the map itself, so a record whose map is that small costs
+/// no allocation for it: `mpstat -I CPU` makes a record per cell with two labels and one
+/// field, and allocating those was half the cost of parsing it.
 #[derive(Clone, PartialEq, Default)]
-pub struct NameMap<V> {
-    entries: Vec<(Name, V)>,
+pub struct NameMap<V, const N: usize = 1> {
+    entries: SmallVec<[(Name, V); N]>,
 }
 
-impl<V> NameMap<V> {
+impl<V, const N: usize> NameMap<V, N> {
     pub fn new() -> Self {
         NameMap {
-            entries: Vec::new(),
+            entries: SmallVec::new(),
         }
     }
 
     pub fn with_capacity(capacity: usize) -> Self {
         NameMap {
-            entries: Vec::with_capacity(capacity),
+            entries: SmallVec::with_capacity(capacity),
         }
     }
 
@@ -243,19 +249,20 @@ impl<V> NameMap<V> {
 
     /// Build from entries already sorted by name, without duplicates (a parser's compiled
     /// header); checked in debug builds.
-    pub fn from_sorted(entries: Vec<(Name, V)>) -> Self {
+    pub fn from_sorted(entries: impl Into<SmallVec<[(Name, V); N]>>) -> Self {
+        let entries = entries.into();
         debug_assert!(entries.windows(2).all(|pair| pair[0].0 < pair[1].0));
         NameMap { entries }
     }
 }
 
-impl<V: fmt::Debug> fmt::Debug for NameMap<V> {
+impl<V: fmt::Debug, const N: usize> fmt::Debug for NameMap<V, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter()).finish()
     }
 }
 
-impl<V> Index<&str> for NameMap<V> {
+impl<V, const N: usize> Index<&str> for NameMap<V, N> {
     type Output = V;
     fn index(&self, key: &str) -> &V {
         self.get(key)
@@ -263,7 +270,7 @@ impl<V> Index<&str> for NameMap<V> {
     }
 }
 
-impl<V> Extend<(Name, V)> for NameMap<V> {
+impl<V, const N: usize> Extend<(Name, V)> for NameMap<V, N> {
     fn extend<I: IntoIterator<Item = (Name, V)>>(&mut self, items: I) {
         for (name, value) in items {
             self.insert(name, value);
@@ -271,9 +278,9 @@ impl<V> Extend<(Name, V)> for NameMap<V> {
     }
 }
 
-impl<V> FromIterator<(Name, V)> for NameMap<V> {
+impl<V, const N: usize> FromIterator<(Name, V)> for NameMap<V, N> {
     fn from_iter<I: IntoIterator<Item = (Name, V)>>(items: I) -> Self {
-        let mut entries: Vec<(Name, V)> = items.into_iter().collect();
+        let mut entries: SmallVec<[(Name, V); N]> = items.into_iter().collect();
         // Keep the last of equal keys, as repeated inserts would: a stable sort keeps them in
         // order, reversed `dedup_by` keeps the first it sees of each run.
         entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -284,32 +291,32 @@ impl<V> FromIterator<(Name, V)> for NameMap<V> {
     }
 }
 
-impl<V, const N: usize> From<[(Name, V); N]> for NameMap<V> {
-    fn from(entries: [(Name, V); N]) -> Self {
+impl<V, const N: usize, const M: usize> From<[(Name, V); M]> for NameMap<V, N> {
+    fn from(entries: [(Name, V); M]) -> Self {
         entries.into_iter().collect()
     }
 }
 
 /// For parsers that gather a row in a `BTreeMap` first: its entries are already in order.
-impl<V> From<std::collections::BTreeMap<String, V>> for NameMap<V> {
+impl<V, const N: usize> From<std::collections::BTreeMap<String, V>> for NameMap<V, N> {
     fn from(map: std::collections::BTreeMap<String, V>) -> Self {
         NameMap::from_sorted(
             map.into_iter()
                 .map(|(name, value)| (name.into(), value))
-                .collect(),
+                .collect::<SmallVec<_>>(),
         )
     }
 }
 
-impl<V> IntoIterator for NameMap<V> {
+impl<V, const N: usize> IntoIterator for NameMap<V, N> {
     type Item = (Name, V);
-    type IntoIter = std::vec::IntoIter<(Name, V)>;
+    type IntoIter = smallvec::IntoIter<[(Name, V); N]>;
     fn into_iter(self) -> Self::IntoIter {
         self.entries.into_iter()
     }
 }
 
-impl<'a, V> IntoIterator for &'a NameMap<V> {
+impl<'a, V, const N: usize> IntoIterator for &'a NameMap<V, N> {
     type Item = (&'a Name, &'a V);
     type IntoIter =
         std::iter::Map<std::slice::Iter<'a, (Name, V)>, fn(&'a (Name, V)) -> Self::Item>;
@@ -318,40 +325,42 @@ impl<'a, V> IntoIterator for &'a NameMap<V> {
     }
 }
 
-impl<V: Eq> Eq for NameMap<V> {}
+impl<V: Eq, const N: usize> Eq for NameMap<V, N> {}
 
-impl<V: PartialOrd> PartialOrd for NameMap<V> {
+impl<V: PartialOrd, const N: usize> PartialOrd for NameMap<V, N> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         self.entries.partial_cmp(&other.entries)
     }
 }
 
-impl<V: Ord> Ord for NameMap<V> {
+impl<V: Ord, const N: usize> Ord for NameMap<V, N> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.entries.cmp(&other.entries)
     }
 }
 
-impl<V: std::hash::Hash> std::hash::Hash for NameMap<V> {
+impl<V: std::hash::Hash, const N: usize> std::hash::Hash for NameMap<V, N> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.entries.hash(state);
     }
 }
 
-impl<V: Serialize> Serialize for NameMap<V> {
+impl<V: Serialize, const N: usize> Serialize for NameMap<V, N> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.iter())
     }
 }
 
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for NameMap<V> {
+impl<'de, V: Deserialize<'de>, const N: usize> Deserialize<'de> for NameMap<V, N> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let map = std::collections::BTreeMap::<Name, V>::deserialize(deserializer)?;
-        Ok(NameMap::from_sorted(map.into_iter().collect()))
+        Ok(NameMap::from_sorted(
+            map.into_iter().collect::<SmallVec<_>>(),
+        ))
     }
 }
 
-impl<V: schemars::JsonSchema> schemars::JsonSchema for NameMap<V> {
+impl<V: schemars::JsonSchema, const N: usize> schemars::JsonSchema for NameMap<V, N> {
     fn inline_schema() -> bool {
         <std::collections::BTreeMap<String, V>>::inline_schema()
     }
