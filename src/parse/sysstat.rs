@@ -206,11 +206,53 @@ pub fn parse_number(cell: &str) -> Option<f64> {
     if !(first.is_ascii_digit() || first == b'-' || first == b'.') {
         return None;
     }
+    if let Some(value) = plain_decimal(cell.as_bytes()) {
+        return Some(value);
+    }
     match cell.parse::<f64>() {
         Ok(value) => Some(value),
         Err(_) if cell.contains(',') => cell.replacen(',', ".", 1).parse().ok(),
         Err(_) => None,
     }
+}
+
+/// A cell as sysstat prints nearly all of them (`0.00`, `-12.5`, `1523`), read without the
+/// general float parser, which took a third of the time of parsing `mpstat -I CPU`; `None`
+/// for anything else (exponents, commas, more than 15 digits), which that parser reads.
+///
+/// The result is the one `str::parse` gives: at most 15 digits make a mantissa below 2^53
+/// and a power of ten up to 10^15, both exact in an f64, and one division of exact values
+/// is correctly rounded.
+fn plain_decimal(cell: &[u8]) -> Option<f64> {
+    const POWERS: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (negative, text) = match cell.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, cell),
+    };
+    let mut mantissa: u64 = 0;
+    let mut digits = 0;
+    let mut point = None;
+    for (index, &byte) in text.iter().enumerate() {
+        match byte {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(byte - b'0');
+                digits += 1;
+                if digits > 15 {
+                    return None;
+                }
+            }
+            b'.' if point.is_none() => point = Some(index),
+            _ => return None,
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let decimals = point.map_or(0, |point| text.len() - point - 1);
+    let magnitude = mantissa as f64 / POWERS.get(decimals).copied()?;
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// Puts times of day on the banner date, adding a day each time the clock passes midnight.
@@ -652,6 +694,69 @@ fn looks_like_header(rest: &[&str], specs: &[TableSpec], inside_known_report: bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_decimals_read_exactly_as_the_standard_parser_reads_them() {
+        let mut cells: Vec<String> = [
+            "0",
+            "0.00",
+            "-0.00",
+            "100.00",
+            "5.",
+            ".5",
+            "-.5",
+            "99.99",
+            "0.1",
+            "0.3",
+            "123456789012345",
+            "1234567890.12345",
+            "999999999999999",
+            "0.000000000000001",
+            "18446744073.70",
+            "4294967295",
+        ]
+        .map(String::from)
+        .to_vec();
+        // A spread of values with every count of decimals sysstat prints and more.
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let digits = (state >> 33) % 10_u64.pow(1 + (state % 14) as u32);
+            let decimals = ((state >> 20) % 8) as usize;
+            let text = format!("{digits:0>width$}", width = decimals + 1);
+            let (whole, fraction) = text.split_at(text.len() - decimals);
+            let sign = if state & 1 == 1 { "-" } else { "" };
+            cells.push(format!("{sign}{whole}.{fraction}"));
+        }
+        let mut read = 0;
+        for cell in &cells {
+            let standard = cell.parse::<f64>().ok();
+            if let Some(fast) = plain_decimal(cell.as_bytes()) {
+                assert_eq!(Some(fast.to_bits()), standard.map(f64::to_bits), "{cell}");
+                read += 1;
+            }
+        }
+        // Only the cells over 15 digits are left to the standard parser.
+        assert!(read > cells.len() * 9 / 10, "{read} of {}", cells.len());
+        assert_eq!(plain_decimal(b"12.50"), Some(12.5));
+        for other in [
+            "",
+            ".",
+            "-",
+            "1e3",
+            "1,5",
+            "1.2.3",
+            "nan",
+            "inf",
+            "1234567890123456",
+        ] {
+            assert_eq!(plain_decimal(other.as_bytes()), None, "{other}");
+        }
+        assert_eq!(parse_number("1,5"), Some(1.5));
+        assert_eq!(parse_number("1e3"), Some(1000.0));
+    }
 
     #[test]
     fn banner_gives_host_facts_and_date() {
