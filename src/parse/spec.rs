@@ -210,7 +210,7 @@ impl ParserSpec {
             .map_err(|err| source.error_at(err.span(), err.message().trim().replace('\n', " ")))?;
         let at = |path: &[&str], message: String| source.error_at_path(path, None, message);
         let compile = |path: &[&str], pattern: &str| {
-            Regex::new(pattern)
+            crate::playbook::user_regex(pattern)
                 .map_err(|err| at(path, format!("bad regex: {}", regex_reason(&err))))
         };
         check(&definition, &at)?;

@@ -1199,7 +1199,7 @@ fn label_matchers(inside: &str) -> Parsed<'_, Vec<LabelMatcher>> {
         let value_at = skip_space(after_op);
         let (after_value, value) = quoted(value_at)?;
         let regex = || {
-            Regex::new(&format!("^(?:{value})$")).map_err(|error| {
+            crate::playbook::user_regex(&format!("^(?:{value})$")).map_err(|error| {
                 let reason = error.to_string().replace('\n', " ");
                 SyntaxError::at(
                     value_at,
@@ -1371,6 +1371,13 @@ mod tests {
             ("t.a > 1 for 5s )", 15, "expected `and`, `or`"),
             ("t.a > 5kb", 7, "unknown unit `kb`"),
             (r#"t.a{cpu=~"("} > 1"#, 9, "bad regular expression"),
+            // Found by fuzzing: counted repetitions nested into a huge automaton are refused
+            // at 1 MB compiled, not built up to the regex crate's 10 MB.
+            (
+                r#"t.a{cpu!~".+{544}{54}"} > 1"#,
+                9,
+                "exceeds size limit of 1048576 bytes",
+            ),
             (r#"t.a{cpu="0" > 1"#, 12, "expected `,` or `}`"),
             (
                 r#"t.a{cpu > 1"#,
