@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{
     process::{Ending, Redirect, find_program, run_owned},
-    tools::install_hint,
+    tools::{OFF_CPU_RECORD, install_hint},
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,16 +63,7 @@ pub fn doctor(scratch: &Path) -> Vec<Check> {
         checks.push(probe(
             scratch,
             "perf record -e sched:sched_switch (off-CPU)",
-            &[
-                "perf",
-                "record",
-                "-e",
-                "sched:sched_switch",
-                "-g",
-                "--kernel-callchains",
-                "--switch-events",
-                "-o",
-            ],
+            &[&OFF_CPU_RECORD[..], &["--switch-events", "-o"]].concat(),
             "the off-cpu collector cannot run: no per-thread blocked time or blocking stacks",
         ));
         // Kernel lock tracepoints (lock:contention_begin) see the kernel's own locks only; a

@@ -5,6 +5,8 @@ mod command;
 mod perf;
 mod sysstat;
 
+pub use perf::OFF_CPU_RECORD;
+
 use std::{path::Path, time::Duration};
 
 use crate::playbook::{Collector, StepArgs};

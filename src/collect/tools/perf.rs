@@ -90,6 +90,18 @@ pub fn trace(context: &ToolContext<'_>) -> Invocation {
 /// text, so 2 s stay near 25 MB in all, and per-thread shares are steady after a second.
 const OFF_CPU_SECONDS: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// How the off-cpu collector starts `perf record`: every sched_switch, with kernel stacks.
+/// `doctor` probes these same options (with `--switch-events`), so it says whether the
+/// collector itself can run.
+pub const OFF_CPU_RECORD: [&str; 6] = [
+    "perf",
+    "record",
+    "-e",
+    "sched:sched_switch",
+    "-g",
+    "--kernel-callchains",
+];
+
 /// `perf record` of sched:sched_switch with kernel stacks, then `perf script`: when each
 /// thread left the CPU, in what (`futex_wait`), and when it came back. Traced processes get
 /// `--switch-events` for their switch-ins (a per-process trace sees only its own switch-outs);
@@ -97,16 +109,7 @@ const OFF_CPU_SECONDS: std::time::Duration = std::time::Duration::from_secs(2);
 pub fn off_cpu(context: &ToolContext<'_>) -> Vec<Invocation> {
     let data = context.raw_dir.join("offcpu/perf.data");
     let data = data.to_string_lossy().into_owned();
-    let mut argv: Vec<String> = [
-        "perf",
-        "record",
-        "-e",
-        "sched:sched_switch",
-        "-g",
-        "--kernel-callchains",
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut argv: Vec<String> = OFF_CPU_RECORD.map(String::from).to_vec();
     if !context.pids.is_empty() {
         argv.push("--switch-events".into());
     }
