@@ -38,7 +38,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::record::{Fields, Labels, ParseWarning, Parsed, Record, SourceRef};
+use crate::record::{ParseWarning, Parsed, Record};
 
 const SWITCH_EVENT: &str = " sched:sched_switch: ";
 const SWITCH_IN: &str = " PERF_RECORD_SWITCH IN";
@@ -223,28 +223,31 @@ struct Process {
 /// `offcpu_process` {comm, process, wait}: `threads`, and their `offcpu_pct` (the average
 /// thread's share of the window) and `blocks_s` (all of them together).
 fn process_record(file: &str, id: &str, wait: &str, process: &Process, window_s: f64) -> Record {
-    let mut fields = Fields::new();
-    fields.insert("threads".into(), f64::from(process.threads));
-    fields.insert("offcpu_ms".into(), round(process.ms));
-    fields.insert("blocks".into(), process.blocks as f64);
+    let mut fields = vec![
+        ("threads", f64::from(process.threads)),
+        ("offcpu_ms", round(process.ms)),
+        ("blocks", process.blocks as f64),
+    ];
+    let average_ms = process.ms / f64::from(process.threads.max(1));
+    fields.extend(window_shares(average_ms, process.blocks, window_s));
+    let labels = [
+        ("comm", process.comm.as_str()),
+        ("process", id),
+        ("wait", wait),
+    ];
+    let line = process.line.max(1);
+    Record::from_pairs("offcpu_process", 0.0, &labels, &fields, file, line)
+}
+
+/// `offcpu_pct` (`ms` as a share of the window) and `blocks_s`, when the window is known.
+fn window_shares(ms: f64, blocks: u64, window_s: f64) -> Vec<(&'static str, f64)> {
     if window_s > 0.0 {
-        let share = process.ms / f64::from(process.threads.max(1)) / (window_s * 1000.0);
-        fields.insert("offcpu_pct".into(), round(share * 100.0));
-        fields.insert("blocks_s".into(), round(process.blocks as f64 / window_s));
-    }
-    let mut labels = Labels::new();
-    labels.insert("comm".into(), process.comm.as_str().into());
-    labels.insert("process".into(), id.into());
-    labels.insert("wait".into(), wait.into());
-    Record {
-        table: "offcpu_process".into(),
-        time: 0.0,
-        labels,
-        fields,
-        source: SourceRef {
-            file: file.into(),
-            line: process.line.max(1),
-        },
+        vec![
+            ("offcpu_pct", round(ms / (window_s * 1000.0) * 100.0)),
+            ("blocks_s", round(blocks as f64 / window_s)),
+        ]
+    } else {
+        Vec::new()
     }
 }
 
@@ -361,36 +364,23 @@ fn come_back(
 }
 
 fn record(file: &str, key: Key, total: &Totals, window_s: f64) -> Record {
-    let mut fields = Fields::new();
-    fields.insert("offcpu_ms".into(), round(total.ms));
-    fields.insert("blocks".into(), total.blocks as f64);
-    fields.insert("max_ms".into(), round(total.max_ms));
+    let mut fields = vec![
+        ("offcpu_ms", round(total.ms)),
+        ("blocks", total.blocks as f64),
+        ("max_ms", round(total.max_ms)),
+    ];
     if total.blocks > 0 {
-        fields.insert("avg_ms".into(), round(total.ms / total.blocks as f64));
+        fields.push(("avg_ms", round(total.ms / total.blocks as f64)));
     }
-    if window_s > 0.0 {
-        fields.insert(
-            "offcpu_pct".into(),
-            round(total.ms / (window_s * 1000.0) * 100.0),
-        );
-        fields.insert("blocks_s".into(), round(total.blocks as f64 / window_s));
-    }
-    let mut labels = Labels::new();
-    labels.insert("comm".into(), key.comm.into());
-    labels.insert("pid".into(), key.pid.into());
-    labels.insert("process".into(), key.process.into());
-    labels.insert("wait".into(), key.wait.into());
-    labels.insert("frame".into(), key.frame.into());
-    Record {
-        table: "offcpu".into(),
-        time: 0.0,
-        labels,
-        fields,
-        source: SourceRef {
-            file: file.into(),
-            line: total.line.max(1),
-        },
-    }
+    fields.extend(window_shares(total.ms, total.blocks, window_s));
+    let labels = [
+        ("comm", key.comm.as_str()),
+        ("pid", &key.pid),
+        ("process", &key.process),
+        ("wait", &key.wait),
+        ("frame", &key.frame),
+    ];
+    Record::from_pairs("offcpu", 0.0, &labels, &fields, file, total.line.max(1))
 }
 
 /// Three decimals: perf's microsecond stamps hold no more, and goldens stay stable.
