@@ -132,6 +132,35 @@ fn idle_pool_trace_has_timed_out_futex_waits() {
     check_trace("idle-pool-1ms");
 }
 
+/// Sixty damaged copies of `original`: every third cut short at a random byte, the others
+/// with `round * damage` random bytes overwritten from `alphabet` (the characters the format
+/// is made of, so the damage reaches deep into the parser). The same copies every run.
+fn mangled_copies(original: &[u8], alphabet: &[u8], damage: usize) -> Vec<Vec<u8>> {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut random = move |below: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % below.max(1) as u64) as usize
+    };
+    (0..60)
+        .map(|round| {
+            let mut bytes = original.to_vec();
+            if round % 3 == 0 {
+                bytes.truncate(random(bytes.len()));
+            } else {
+                for _ in 0..round * damage {
+                    let at = random(bytes.len());
+                    if let Some(byte) = bytes.get_mut(at) {
+                        *byte = alphabet[random(alphabet.len())];
+                    }
+                }
+            }
+            bytes
+        })
+        .collect()
+}
+
 /// Cut and mangled copies of real output: the fold and the parser must neither panic nor
 /// (for ASCII damage, which inferno slices safely) report inferno failing, which would hide
 /// a panic of our own under `catch_unwind`.
@@ -140,30 +169,12 @@ fn cut_and_mangled_output_never_panics() {
     let script = fs::read(data_dir("perf", "dwarf-inline").join("perf.script")).unwrap();
     let trace = fs::read(data_dir("perf_trace", "pid").join("trace.txt")).unwrap();
     let alphabet = b" \t\n:#()[]/;+%,.-0123456789abcxyz";
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut random = move |below: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % below.max(1) as u64) as usize
-    };
-    for round in 0..60 {
-        for original in [&script, &trace] {
-            let mut bytes = original.to_vec();
-            if round % 3 == 0 {
-                bytes.truncate(random(bytes.len()));
-            } else {
-                for _ in 0..round {
-                    let at = random(bytes.len());
-                    if let Some(byte) = bytes.get_mut(at) {
-                        *byte = alphabet[random(alphabet.len())];
-                    }
-                }
-            }
-            if let Err(ProfileError::Inferno(error)) = fold_perf_script(&bytes) {
+    for original in [&script, &trace] {
+        for (round, bytes) in mangled_copies(original, alphabet, 1).iter().enumerate() {
+            if let Err(ProfileError::Inferno(error)) = fold_perf_script(bytes) {
                 panic!("round {round}: {error}");
             }
-            perf_trace::parse("t", &String::from_utf8_lossy(&bytes));
+            perf_trace::parse("t", &String::from_utf8_lossy(bytes));
         }
     }
 }
@@ -238,25 +249,7 @@ fn system_wide_switch_ins_come_from_next_pid() {
 fn cut_and_mangled_switches_never_panic() {
     let original = fs::read(data_dir("perf_sched", "system-wide").join("switches.txt")).unwrap();
     let alphabet = b" \t\n:=/>[]0123456789.abcRSDPERF_RECORD_SWITCH";
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut random = move |below: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % below.max(1) as u64) as usize
-    };
-    for round in 0..60 {
-        let mut bytes = original.clone();
-        if round % 3 == 0 {
-            bytes.truncate(random(bytes.len()));
-        } else {
-            for _ in 0..round * 4 {
-                let at = random(bytes.len());
-                if let Some(byte) = bytes.get_mut(at) {
-                    *byte = alphabet[random(alphabet.len())];
-                }
-            }
-        }
+    for bytes in mangled_copies(&original, alphabet, 4) {
         perf_sched::parse("t", &String::from_utf8_lossy(&bytes));
     }
 }
