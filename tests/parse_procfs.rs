@@ -2,6 +2,10 @@
 //! 6.18 kernel (see tests/data/procfs/README.md). Goldens are rewritten only with
 //! `SNAPSHOTS=overwrite`.
 
+mod common;
+
+use common::golden;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -35,18 +39,7 @@ fn parse_set(set: &str) -> BTreeMap<String, Parsed> {
 
 fn check_golden(set: &str) {
     let actual = serde_json::to_string_pretty(&parse_set(set)).unwrap() + "\n";
-    let golden = fixture_dir(set).join("expected.json");
-    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
-        fs::write(&golden, &actual).unwrap();
-    }
-    let expected =
-        fs::read_to_string(&golden).expect("golden missing: run with SNAPSHOTS=overwrite");
-    assert!(
-        expected == actual,
-        "{set}: records differ from {}; if the change is intended, rerun with \
-         SNAPSHOTS=overwrite and check the diff by eye",
-        golden.display()
-    );
+    golden(&fixture_dir(set).join("expected.json"), &actual);
 }
 
 fn records_of(parsed: &Parsed, table: &str) -> Vec<Record> {

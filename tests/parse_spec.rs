@@ -3,6 +3,10 @@
 //! `SNAPSHOTS=overwrite`), recognition by content, the schema's drift, located errors, and a
 //! tool added by a spec alone going through the analysis to a rule that fires.
 
+mod common;
+
+use common::golden;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -56,18 +60,7 @@ fn variant_dir(tool: &str, variant: &str) -> PathBuf {
 fn check_golden(tool: &str, variant: &str) -> BTreeMap<String, Parsed> {
     let parsed = parse_variant(tool, variant, &shipped());
     let actual = serde_json::to_string_pretty(&parsed).unwrap() + "\n";
-    let golden = variant_dir(tool, variant).join("expected.json");
-    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
-        fs::write(&golden, &actual).unwrap();
-    }
-    let expected =
-        fs::read_to_string(&golden).expect("golden missing: run with SNAPSHOTS=overwrite");
-    assert!(
-        expected == actual,
-        "{tool}/{variant}: records differ from {}; if the change is intended, rerun with \
-         SNAPSHOTS=overwrite and check the diff by eye",
-        golden.display()
-    );
+    golden(&variant_dir(tool, variant).join("expected.json"), &actual);
     parsed
 }
 
@@ -194,16 +187,7 @@ fn spec_units_reach_the_dataset() {
 #[test]
 fn parser_spec_schema_matches_the_types() {
     let text = serde_json::to_string_pretty(&spec::schema()).unwrap() + "\n";
-    let path = root().join("schemas/parser-spec.schema.json");
-    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
-        fs::write(&path, &text).unwrap();
-    }
-    let checked_in = fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        checked_in == text,
-        "schemas/parser-spec.schema.json is out of date with the Rust types: run \
-         SNAPSHOTS=overwrite cargo test --test parse_spec"
-    );
+    golden(&root().join("schemas/parser-spec.schema.json"), &text);
 }
 
 #[test]

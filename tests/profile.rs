@@ -1,6 +1,10 @@
 //! Real perf 6.1 output captured on this project's VM, folded and parsed, against goldens
 //! beside it. A golden is rewritten only on purpose: `SNAPSHOTS=overwrite cargo test`.
 
+mod common;
+
+use common::golden;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -14,26 +18,6 @@ fn data_dir(tool: &str, variant: &str) -> PathBuf {
         .join(tool)
         .join("6.1")
         .join(variant)
-}
-
-/// Compare `actual` with the golden at `path`, or write it when SNAPSHOTS=overwrite.
-fn golden(path: &Path, actual: &str) {
-    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
-        fs::write(path, actual).unwrap();
-        return;
-    }
-    let expected = fs::read_to_string(path).unwrap_or_else(|error| {
-        panic!(
-            "{}: {error}; create it with SNAPSHOTS=overwrite",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{} differs from what the code produces now; if the change is meant, \
-         regenerate with SNAPSHOTS=overwrite and review the diff",
-        path.display()
-    );
 }
 
 /// `dropped`: samples whose every frame inferno skips (a name starting with `(`, as C++'s

@@ -31,3 +31,24 @@ pub fn example(name: &str) -> PathBuf {
     );
     path
 }
+
+/// Compare `actual` with the golden file at `path`, or write it there when
+/// `SNAPSHOTS=overwrite` is set (then read the diff before committing it).
+pub fn golden(path: &Path, actual: &str) {
+    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+        std::fs::write(path, actual).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|error| {
+        panic!(
+            "{}: {error}; create it with SNAPSHOTS=overwrite",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs from what the code produces now; if the change is meant, \
+         regenerate with SNAPSHOTS=overwrite and review the diff",
+        path.display()
+    );
+}
