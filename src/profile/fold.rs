@@ -6,10 +6,11 @@
 //! large script costs no copy of it. A large script is cut at sample boundaries and its
 //! parts folded on rayon's threads, as inferno's own `inferno-collapse-perf` uses every CPU.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::io::{self, BufRead, Read};
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
 
 use inferno::collapse::Collapse;
 use inferno::collapse::perf::{Folder, Options};
@@ -107,18 +108,181 @@ pub fn fold_perf_script(text: &[u8]) -> Result<Folded, ProfileError> {
     Ok(merge(folded))
 }
 
+/// [`fold_perf_script`] of a script read from `reader` (a file), without holding all of it.
+///
+/// The script is read in chunks of about [`CHUNK_BYTES`], each cut at a sample boundary as
+/// [`sample_aligned_parts`] cuts, and each chunk is folded on a rayon thread while the next
+/// ones are read and folded on the others; a folded chunk's buffer takes a later chunk.
+/// Reading a large file whole into a fresh buffer costs more than folding a quarter of it
+/// (the kernel zeroes and maps every page of the buffer, then copies into it), while chunks
+/// in reused buffers are only copied, which is also how `inferno-collapse-perf` reads. Folds
+/// to what [`fold_perf_script`] folds the same bytes to; a read error is
+/// [`ProfileError::Read`].
+pub fn fold_perf_script_from(reader: impl Read + Send) -> Result<Folded, ProfileError> {
+    fold_chunks(reader, CHUNK_BYTES)
+}
+
+/// [`fold_perf_script_from`] in chunks of about `chunk_bytes`.
+fn fold_chunks(reader: impl Read + Send, chunk_bytes: usize) -> Result<Folded, ProfileError> {
+    let spare = Mutex::new(Vec::new());
+    let mut chunks = Chunks {
+        reader,
+        chunk_bytes,
+        carry: Vec::new(),
+        end: false,
+        first: None,
+        spare: &spare,
+    };
+    // Lines of the chunks read before the first event line, to name a line of the script.
+    let mut lines_before = 0;
+    let event = loop {
+        if chunks.at_end() {
+            return Ok(Folded::default());
+        }
+        let chunk = chunks.read_chunk()?;
+        match first_event(&chunk) {
+            Ok(Some(event)) => {
+                chunks.first = Some(chunk);
+                break event;
+            }
+            // Only comments and blank lines so far: nothing to fold in them.
+            Ok(None) => lines_before += chunk.iter().filter(|&&byte| byte == b'\n').count(),
+            Err(ProfileError::NotPerfScript { line, found }) => {
+                return Err(ProfileError::NotPerfScript {
+                    line: line + lines_before,
+                    found,
+                });
+            }
+            Err(other) => return Err(other),
+        }
+    };
+    let folded = chunks
+        .par_bridge()
+        .map(|chunk| {
+            let chunk = chunk?;
+            let folded = collapse(&ascii_only(&chunk), &event);
+            if let Ok(mut spare) = spare.lock() {
+                spare.push(chunk);
+            }
+            folded
+        })
+        .collect::<Result<Vec<Folded>, ProfileError>>()?;
+    Ok(merge(folded))
+}
+
+/// About how many bytes of a script read from a stream are folded at a time on one thread.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// A script read from a stream in chunks that end at sample boundaries.
+struct Chunks<'a, R> {
+    reader: R,
+    chunk_bytes: usize,
+    /// What was read after the last cut, which starts the next chunk.
+    carry: Vec<u8>,
+    /// The stream has ended (or failed).
+    end: bool,
+    /// A chunk read already, handed out first.
+    first: Option<Vec<u8>>,
+    /// Buffers of chunks folded already, for the next chunks.
+    spare: &'a Mutex<Vec<Vec<u8>>>,
+}
+
+impl<R: Read> Chunks<'_, R> {
+    /// The whole stream is in the chunks handed out.
+    fn at_end(&self) -> bool {
+        self.end && self.carry.is_empty()
+    }
+
+    /// The next chunk: at least `chunk_bytes` unless the stream ends, up to just after the
+    /// last blank line read (the rest waits for the next chunk); a stream without blank lines
+    /// is one chunk.
+    fn read_chunk(&mut self) -> Result<Vec<u8>, ProfileError> {
+        let mut buffer = self
+            .spare
+            .lock()
+            .ok()
+            .and_then(|mut spare| spare.pop())
+            .unwrap_or_default();
+        buffer.clear();
+        buffer.append(&mut self.carry);
+        let mut searched: usize = 0;
+        loop {
+            if !self.end {
+                let want = (self.chunk_bytes.saturating_sub(buffer.len()))
+                    .max(self.chunk_bytes / 4)
+                    .max(1);
+                let read = (&mut self.reader)
+                    .take(want as u64)
+                    .read_to_end(&mut buffer);
+                match read {
+                    Ok(got) => self.end = got < want,
+                    Err(error) => {
+                        self.end = true;
+                        return Err(ProfileError::Read(error));
+                    }
+                }
+            }
+            if self.end {
+                return Ok(buffer);
+            }
+            let from = searched.saturating_sub(1);
+            if let Some(blank) = buffer
+                .get(from..)
+                .and_then(|rest| rest.windows(2).rposition(|pair| pair == b"\n\n"))
+            {
+                let cut = from + blank + 2;
+                self.carry
+                    .extend_from_slice(buffer.get(cut..).unwrap_or_default());
+                buffer.truncate(cut);
+                return Ok(buffer);
+            }
+            searched = buffer.len();
+        }
+    }
+}
+
+impl<R: Read> Iterator for Chunks<'_, R> {
+    type Item = Result<Vec<u8>, ProfileError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(first) = self.first.take() {
+            return Some(Ok(first));
+        }
+        (!self.at_end()).then(|| self.read_chunk())
+    }
+}
+
 /// The profiles of a script's parts as one: each stack's samples added up, sorted by stack.
 fn merge(mut parts: Vec<Folded>) -> Folded {
     if parts.len() == 1 {
         return parts.remove(0);
     }
-    let mut merged: BTreeMap<String, u64> = BTreeMap::new();
-    for (stack, samples) in parts.into_iter().flat_map(|part| part.lines) {
-        *merged.entry(stack).or_default() += samples;
+    let mut merged = Merged::default();
+    merged.add(parts);
+    merged.finish()
+}
+
+/// Stacks and their samples gathered from the parts of a script folded so far.
+#[derive(Default)]
+struct Merged(HashMap<String, u64>);
+
+impl Merged {
+    fn add(&mut self, parts: Vec<Folded>) {
+        for (stack, samples) in parts.into_iter().flat_map(|part| part.lines) {
+            let total = self.0.entry(stack).or_default();
+            *total = total.saturating_add(samples);
+        }
     }
-    Folded {
-        total_samples: merged.values().sum(),
-        lines: merged.into_iter().collect(),
+
+    fn finish(self) -> Folded {
+        let mut lines: Vec<(String, u64)> = self.0.into_iter().collect();
+        lines.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        Folded {
+            total_samples: lines
+                .iter()
+                .fold(0, |total: u64, (_, samples)| total.saturating_add(*samples)),
+            lines,
+        }
     }
 }
 
@@ -300,6 +464,9 @@ enum Current {
     Lent { len: usize },
     /// `rewritten[pos..]`; the line has already left `rest`.
     Rewritten { pos: usize },
+    /// All of `rest`, until a line inferno has read is followed by a blank one: the stack
+    /// lines of a sample, found as inferno reads them rather than looked for beforehand.
+    Sample,
 }
 
 /// What a line is to the folding.
@@ -381,17 +548,10 @@ impl<'a> SamplesOnly<'a> {
                 }
             }
             // The rest of the sample is lent with this line: inside a sample after its first
-            // stack line, every line up to the blank one is given to inferno as it is, and
-            // lending them at once spares a hand-over per line.
-            LineKind::Stack if newline.is_empty() => {
-                self.awaiting_stack = false;
-                return Current::Lent {
-                    len: len + rest_of_sample(after),
-                };
-            }
+            // stack line, every line up to the blank one is given to inferno as it is.
             LineKind::Stack => {
                 self.awaiting_stack = false;
-                (line, b"")
+                return Current::Sample;
             }
             LineKind::Other => (line, b""),
         };
@@ -435,20 +595,11 @@ impl<'a> SamplesOnly<'a> {
     }
 }
 
-/// How many bytes of `text` are whole lines that are not blank, from its start: the stack
-/// lines left in a sample, up to the blank line that ends it (a last line without a newline
-/// is left out, as it needs one added).
-fn rest_of_sample(text: &[u8]) -> usize {
-    let mut end = 0;
-    loop {
-        let mut probe = text.get(end..).unwrap_or_default();
-        let len = probe.skip_until(b'\n').unwrap_or_default();
-        let line = text.get(end..end + len).unwrap_or_default();
-        if !line.ends_with(b"\n") || line.iter().all(u8::is_ascii_whitespace) {
-            return end;
-        }
-        end += len;
-    }
+/// Whether the line `text` starts with is blank (only whitespace), or `text` is empty.
+fn starts_blank(text: &[u8]) -> bool {
+    text.iter()
+        .find(|&&byte| byte == b'\n' || !byte.is_ascii_whitespace())
+        .is_none_or(|&byte| byte == b'\n')
 }
 
 impl Read for SamplesOnly<'_> {
@@ -470,6 +621,7 @@ impl BufRead for SamplesOnly<'_> {
             Current::Nothing => &[],
             Current::Lent { len } => self.rest.get(..len).unwrap_or_default(),
             Current::Rewritten { pos } => self.rewritten.get(pos..).unwrap_or_default(),
+            Current::Sample => self.rest,
         })
     }
 
@@ -487,6 +639,15 @@ impl BufRead for SamplesOnly<'_> {
             Current::Rewritten { pos } => {
                 *pos = pos.saturating_add(amount);
                 if *pos >= self.rewritten.len() {
+                    self.current = Current::Nothing;
+                }
+            }
+            Current::Sample => {
+                let (read, rest) = self.rest.split_at(amount.min(self.rest.len()));
+                self.rest = rest;
+                // inferno reads a line at a time: the blank line that ends the sample goes
+                // through `take_line`, as does the event line after it.
+                if read.ends_with(b"\n") && starts_blank(rest) {
                     self.current = Current::Nothing;
                 }
             }
@@ -555,6 +716,70 @@ mod tests {
                 .map(|part| collapse(part, "cpu-clock").unwrap());
             assert_eq!(merge(folded.collect()), whole, "{count} parts");
         }
+    }
+
+    /// Hands out what it reads a few bytes at a time, as a pipe may.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let amount = buf.len().min(self.0.len()).min(7);
+            buf[..amount].copy_from_slice(&self.0[..amount]);
+            self.0 = &self.0[amount..];
+            Ok(amount)
+        }
+    }
+
+    #[test]
+    fn a_script_read_in_chunks_folds_to_what_it_folds_to_in_memory() {
+        let script = b"# captured on: x\n#\n\n\n\
+            app 10 1.0: 9 cpu-clock: \n\t 1 leaf (/bin/app)\n\t 2 main (/bin/app)\n\n\
+            app 10 1.1: cpu-clock: \n\n\
+            db 11 1.2: cpu-clock: \n\t 3 scan (/bin/db)\n\t\n\n\
+            app 10 1.3: cpu-clock:  ffff work (/bin/app)\n\
+            app 10 1.4: page-faults: \n\t 1 fault (/bin/app)\n\n\
+            db 11 1.5: cpu-clock: \n\t 3 sc\xc3\xa9n (/bin/db)"
+            .repeat(7);
+        let whole = fold_perf_script(&script).unwrap();
+        // Five samples of cpu-clock a copy, but the last one's frame runs into the next copy's
+        // comment, where inferno finds no frame: it counts only at the end of the script.
+        assert_eq!(whole.total_samples, 29);
+        for chunk_bytes in [1, 2, 5, 16, 40, 100, 333, 1 << 20] {
+            let folded = fold_chunks(&script[..], chunk_bytes).unwrap();
+            assert_eq!(folded, whole, "chunks of {chunk_bytes}");
+        }
+        assert_eq!(fold_chunks(Trickle(&script), 50).unwrap(), whole);
+        assert_eq!(fold_perf_script_from(&script[..]).unwrap(), whole);
+    }
+
+    #[test]
+    fn a_script_read_in_chunks_names_the_line_that_is_not_a_script() {
+        let script = b"# header\n\n\n# more\n\nPERFILE2\x00\x01\n\nmore\n";
+        for chunk_bytes in [1, 3, 8, 1 << 20] {
+            match fold_chunks(&script[..], chunk_bytes) {
+                Err(ProfileError::NotPerfScript { line, .. }) => assert_eq!(line, 6),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(
+            fold_chunks(&b"# only\n\n\n# comments\n"[..], 2).unwrap(),
+            Folded::default()
+        );
+    }
+
+    #[test]
+    fn a_read_error_is_reported() {
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk on fire"))
+            }
+        }
+        let script = &b"app 10 1.0: cpu-clock: \n\t 1 work (/bin/app)\n\n"[..];
+        assert!(matches!(
+            fold_perf_script_from(script.chain(Broken)),
+            Err(ProfileError::Read(_))
+        ));
     }
 
     #[test]
