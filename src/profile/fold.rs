@@ -6,6 +6,7 @@
 //! large script costs no copy of it. A large script is cut at sample boundaries and its
 //! parts folded on rayon's threads, as inferno's own `inferno-collapse-perf` uses every CPU.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, BufRead, Read};
 use std::ops::Range;
@@ -103,7 +104,7 @@ pub fn fold_perf_script(text: &[u8]) -> Result<Folded, ProfileError> {
     let count = rayon::current_num_threads().min(ascii.len() / MIN_PART_BYTES);
     let folded = sample_aligned_parts(&ascii, count)
         .par_iter()
-        .map(|part| collapse(part, &event))
+        .map(|part| collapse(SamplesOnly::new(part), &event))
         .collect::<Result<Vec<Folded>, ProfileError>>()?;
     Ok(merge(folded))
 }
@@ -111,8 +112,9 @@ pub fn fold_perf_script(text: &[u8]) -> Result<Folded, ProfileError> {
 /// [`fold_perf_script`] of a script read from `reader` (a file), without holding all of it.
 ///
 /// The script is read in chunks of about [`CHUNK_BYTES`], each cut at a sample boundary as
-/// [`sample_aligned_parts`] cuts, and each chunk is folded on a rayon thread while the next
-/// ones are read and folded on the others; a folded chunk's buffer takes a later chunk.
+/// [`sample_aligned_parts`] cuts. Each of rayon's threads runs one inferno, which folds the
+/// chunks its thread takes, one after another, until none are left; a folded chunk's buffer
+/// takes a later chunk.
 /// Reading a large file whole into a fresh buffer costs more than folding a quarter of it
 /// (the kernel zeroes and maps every page of the buffer, then copies into it), while chunks
 /// in reused buffers are only copied, which is also how `inferno-collapse-perf` reads. Folds
@@ -156,17 +158,37 @@ fn fold_chunks(reader: impl Read + Send, chunk_bytes: usize) -> Result<Folded, P
             Err(other) => return Err(other),
         }
     };
-    let folded = chunks
-        .par_bridge()
-        .map(|chunk| {
-            let chunk = chunk?;
-            let folded = collapse(&ascii_only(&chunk), &event);
-            if let Ok(mut spare) = spare.lock() {
-                spare.push(chunk);
+    let chunks = Mutex::new(chunks);
+    let failure = Mutex::new(None);
+    let next = |spent: Vec<u8>| {
+        let mut chunks = chunks.lock().ok()?;
+        if spent.capacity() > 0
+            && let Ok(mut spare) = chunks.spare.lock()
+        {
+            spare.push(spent);
+        }
+        match chunks.next()? {
+            Ok(mut chunk) => {
+                make_ascii(&mut chunk);
+                Some(chunk)
             }
-            folded
-        })
+            Err(error) => {
+                if let Ok(mut failure) = failure.lock() {
+                    failure.get_or_insert(error);
+                }
+                None
+            }
+        }
+    };
+    // One inferno per thread, each folding the chunks it takes until there are none left:
+    // an inferno's output is sorted and parsed back once, not once per chunk.
+    let folded = (0..rayon::current_num_threads().max(1))
+        .into_par_iter()
+        .map(|_| collapse(SamplesOnly::chunked(&next), &event))
         .collect::<Result<Vec<Folded>, ProfileError>>()?;
+    if let Some(error) = failure.into_inner().ok().flatten() {
+        return Err(error);
+    }
     Ok(merge(folded))
 }
 
@@ -204,6 +226,7 @@ impl<R: Read> Chunks<'_, R> {
             .and_then(|mut spare| spare.pop())
             .unwrap_or_default();
         buffer.clear();
+        buffer.reserve(self.chunk_bytes.saturating_add(self.carry.len()));
         buffer.append(&mut self.carry);
         let mut searched: usize = 0;
         loop {
@@ -315,7 +338,7 @@ fn sample_aligned_parts(text: &[u8], count: usize) -> Vec<&[u8]> {
 
 /// Fold one part of a script with inferno, on this thread. Should inferno panic, the script
 /// is reported, not allowed to abort the run.
-fn collapse(part: &[u8], event: &str) -> Result<Folded, ProfileError> {
+fn collapse(samples: SamplesOnly<'_>, event: &str) -> Result<Folded, ProfileError> {
     let mut options = Options::default();
     // Named up front so inferno need not guess it from the first stack, which it asserts on.
     options.event_filter = Some(event.to_owned());
@@ -323,7 +346,7 @@ fn collapse(part: &[u8], event: &str) -> Result<Folded, ProfileError> {
     let mut folder = Folder::from(options);
     let mut collapsed = Vec::new();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        folder.collapse(SamplesOnly::new(part), &mut collapsed)
+        folder.collapse(samples, &mut collapsed)
     }));
     match outcome {
         Ok(result) => result?,
@@ -334,15 +357,28 @@ fn collapse(part: &[u8], event: &str) -> Result<Folded, ProfileError> {
             )));
         }
     }
-    Folded::from_text(&String::from_utf8_lossy(&collapsed))
+    // inferno writes its stacks from `String`s: the check that it is UTF-8 always passes.
+    match String::from_utf8(collapsed) {
+        Ok(text) => Folded::from_text(&text),
+        Err(error) => Folded::from_text(&String::from_utf8_lossy(error.as_bytes())),
+    }
+}
+
+/// [`ascii_only`] in place.
+fn make_ascii(text: &mut [u8]) {
+    if !text.is_ascii() {
+        for byte in text.iter_mut().filter(|byte| !byte.is_ascii()) {
+            *byte = b'?';
+        }
+    }
 }
 
 /// `text` with every non-ASCII byte replaced by `?`, copied only when there is one.
-fn ascii_only(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+fn ascii_only(text: &[u8]) -> Cow<'_, [u8]> {
     if text.is_ascii() {
-        std::borrow::Cow::Borrowed(text)
+        Cow::Borrowed(text)
     } else {
-        std::borrow::Cow::Owned(
+        Cow::Owned(
             text.iter()
                 .map(|&byte| if byte.is_ascii() { byte } else { b'?' })
                 .collect(),
@@ -447,7 +483,12 @@ fn task_id_end(line: &str) -> Option<usize> {
 /// line that is not a comment after a blank line), not by indentation: perf right-aligns
 /// short comms, so an event line can start with a space.
 struct SamplesOnly<'a> {
-    rest: &'a [u8],
+    /// The part of the script being read, from `pos`.
+    text: Cow<'a, [u8]>,
+    pos: usize,
+    /// Where the next chunk of the script comes from once `text` is read, when the script
+    /// is read in chunks: it takes the spent buffer back.
+    next: Option<NextChunk<'a>>,
     rewritten: Vec<u8>,
     current: Current,
     /// Inside a sample: after its event line, before the blank line that ends it.
@@ -456,15 +497,18 @@ struct SamplesOnly<'a> {
     awaiting_stack: bool,
 }
 
+/// Gives the next chunk of a script (`None` at its end), taking a spent one's buffer back.
+type NextChunk<'a> = &'a (dyn Fn(Vec<u8>) -> Option<Vec<u8>> + Sync);
+
 /// The line `fill_buf` is handing out.
 enum Current {
-    /// None yet: the next `fill_buf` takes one from `rest`.
+    /// None yet: the next `fill_buf` takes one from the text.
     Nothing,
-    /// The first `len` bytes of `rest`.
+    /// The next `len` bytes of the text.
     Lent { len: usize },
-    /// `rewritten[pos..]`; the line has already left `rest`.
+    /// `rewritten[pos..]`; the line has already left the text.
     Rewritten { pos: usize },
-    /// All of `rest`, until a line inferno has read is followed by a blank one: the stack
+    /// All the rest of the text, until a line inferno has read is followed by a blank one: the stack
     /// lines of a sample, found as inferno reads them rather than looked for beforehand.
     Sample,
 }
@@ -498,7 +542,9 @@ const NO_STACK_FRAME: &[u8] = b"\t0 [unknown] ([unknown])\n";
 impl<'a> SamplesOnly<'a> {
     fn new(text: &'a [u8]) -> Self {
         SamplesOnly {
-            rest: text,
+            text: Cow::Borrowed(text),
+            pos: 0,
+            next: None,
             rewritten: Vec::new(),
             current: Current::Nothing,
             in_sample: false,
@@ -506,11 +552,31 @@ impl<'a> SamplesOnly<'a> {
         }
     }
 
+    /// Chunks of a script from `next`, one after another, as one text. Each chunk but the
+    /// last ends with a blank line, so the state after it is the state a text starts in.
+    fn chunked(next: NextChunk<'a>) -> Self {
+        SamplesOnly {
+            next: Some(next),
+            ..SamplesOnly::new(&[])
+        }
+    }
+
     fn take_line(&mut self) -> Current {
+        if self.pos >= self.text.len()
+            && let Some(next) = self.next
+        {
+            let spent = std::mem::take(&mut self.text).into_owned();
+            match next(spent) {
+                Some(chunk) => self.text = Cow::Owned(chunk),
+                None => self.next = None,
+            }
+            self.pos = 0;
+        }
+        let rest = self.text.get(self.pos..).unwrap_or_default();
         // `skip_until` on a byte slice finds the newline with std's word-at-a-time search.
-        let mut probe = self.rest;
+        let mut probe = rest;
         let len = probe.skip_until(b'\n').unwrap_or_default();
-        let (line, after) = self.rest.split_at(len);
+        let line = rest.get(..len).unwrap_or_default();
         let kind = self.line_kind(line);
         if self.awaiting_stack && matches!(kind, LineKind::End | LineKind::Event { .. }) {
             self.awaiting_stack = false;
@@ -522,7 +588,7 @@ impl<'a> SamplesOnly<'a> {
                 }
                 _ => b"",
             };
-            return self.hand_out(&[NO_STACK_FRAME, end_of_sample]);
+            return hand_out(&mut self.rewritten, &[NO_STACK_FRAME, end_of_sample]);
         }
         // inferno reads up to a newline, so a last line without one would run into
         // whatever is handed out after it.
@@ -558,8 +624,8 @@ impl<'a> SamplesOnly<'a> {
         if head.len() == len && newline.is_empty() {
             return Current::Lent { len };
         }
-        self.rest = after;
-        self.hand_out(&[head, tail, newline])
+        self.pos += len;
+        hand_out(&mut self.rewritten, &[head, tail, newline])
     }
 
     fn line_kind(&self, line: &[u8]) -> LineKind {
@@ -584,15 +650,15 @@ impl<'a> SamplesOnly<'a> {
         }
         LineKind::Stack
     }
+}
 
-    /// Hand out a line that is not in `rest` as it is.
-    fn hand_out(&mut self, pieces: &[&[u8]]) -> Current {
-        self.rewritten.clear();
-        for piece in pieces {
-            self.rewritten.extend_from_slice(piece);
-        }
-        Current::Rewritten { pos: 0 }
+/// Hand out a line that is not in the text as it is, from `rewritten`.
+fn hand_out(rewritten: &mut Vec<u8>, pieces: &[&[u8]]) -> Current {
+    rewritten.clear();
+    for piece in pieces {
+        rewritten.extend_from_slice(piece);
     }
+    Current::Rewritten { pos: 0 }
 }
 
 /// Whether the line `text` starts with is blank (only whitespace), or `text` is empty.
@@ -619,9 +685,12 @@ impl BufRead for SamplesOnly<'_> {
         }
         Ok(match self.current {
             Current::Nothing => &[],
-            Current::Lent { len } => self.rest.get(..len).unwrap_or_default(),
+            Current::Lent { len } => self
+                .text
+                .get(self.pos..self.pos.saturating_add(len))
+                .unwrap_or_default(),
             Current::Rewritten { pos } => self.rewritten.get(pos..).unwrap_or_default(),
-            Current::Sample => self.rest,
+            Current::Sample => self.text.get(self.pos..).unwrap_or_default(),
         })
     }
 
@@ -630,7 +699,7 @@ impl BufRead for SamplesOnly<'_> {
             Current::Nothing => {}
             Current::Lent { len } => {
                 let amount = amount.min(*len);
-                self.rest = self.rest.get(amount..).unwrap_or_default();
+                self.pos += amount;
                 *len -= amount;
                 if *len == 0 {
                     self.current = Current::Nothing;
@@ -643,8 +712,9 @@ impl BufRead for SamplesOnly<'_> {
                 }
             }
             Current::Sample => {
-                let (read, rest) = self.rest.split_at(amount.min(self.rest.len()));
-                self.rest = rest;
+                let rest = self.text.get(self.pos..).unwrap_or_default();
+                let (read, rest) = rest.split_at(amount.min(rest.len()));
+                self.pos += read.len();
                 // inferno reads a line at a time: the blank line that ends the sample goes
                 // through `take_line`, as does the event line after it.
                 if read.ends_with(b"\n") && starts_blank(rest) {
@@ -705,7 +775,7 @@ mod tests {
             app 10 1.3: cpu-clock: \n\t 1 leaf (/bin/app)\n\t 2 main (/bin/app)\n\n\
             db 11 1.4: cpu-clock: \n\t 3 scan (/bin/db)\n\n"
             .repeat(5);
-        let whole = collapse(&script, "cpu-clock").unwrap();
+        let whole = collapse(SamplesOnly::new(&script), "cpu-clock").unwrap();
         assert_eq!(whole.total_samples, 25);
         for count in 2..=7 {
             let parts = sample_aligned_parts(&script, count);
@@ -713,7 +783,7 @@ mod tests {
             assert_eq!(parts.concat(), script);
             let folded = parts
                 .iter()
-                .map(|part| collapse(part, "cpu-clock").unwrap());
+                .map(|part| collapse(SamplesOnly::new(part), "cpu-clock").unwrap());
             assert_eq!(merge(folded.collect()), whole, "{count} parts");
         }
     }
