@@ -573,6 +573,12 @@ impl<'a> SamplesOnly<'a> {
             self.pos = 0;
         }
         let rest = self.text.get(self.pos..).unwrap_or_default();
+        // A sample's first stack line, which `line_kind` would call one: no need to find
+        // its end, inferno reads it with the rest of the sample.
+        if self.in_sample && rest.first() == Some(&b'\t') && !starts_blank(rest) {
+            self.awaiting_stack = false;
+            return Current::Sample;
+        }
         // `skip_until` on a byte slice finds the newline with std's word-at-a-time search.
         let mut probe = rest;
         let len = probe.skip_until(b'\n').unwrap_or_default();
