@@ -829,6 +829,41 @@ mod tests {
     }
 
     #[test]
+    fn scripts_of_random_lines_fold_alike_whole_and_in_chunks() {
+        let pieces: [&[u8]; 14] = [
+            b"app 10 [000] 1.0: 7 cpu-clock: \n",
+            b"db 11/12 1.5: cpu-clock: \n",
+            b"app 10 1.3: cpu-clock:  ffff work (/bin/app)\n",
+            b"app 10 1.4: page-faults: \n",
+            b"\t 1 leaf+0x1 (/bin/app)\n",
+            b"\t 2 main (/bin/app)\n",
+            b"\t ffff [unknown] (/lib/x.so)\n",
+            b"\n",
+            b"\t \n",
+            b"# comment\n",
+            b"garbage \xc3\xa9 line\n",
+            b"\t 3 caf\xc3\xa9 (/bin/app)\n",
+            b"   app 10 [001] 2.0:   10101010 cpu-clock: \n",
+            b"\t 4 half",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for round in 0..200 {
+            let mut script = b"app 1 0.5: cpu-clock: \n\t 1 start (/bin/app)\n\n".to_vec();
+            for _ in 0..(round % 60) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                script.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let whole = fold_perf_script(&script).unwrap();
+            for chunk_bytes in [1, 7, 64] {
+                let folded = fold_chunks(&script[..], chunk_bytes).unwrap();
+                assert_eq!(folded, whole, "{:?}", String::from_utf8_lossy(&script));
+            }
+        }
+    }
+
+    #[test]
     fn a_script_read_in_chunks_names_the_line_that_is_not_a_script() {
         let script = b"# header\n\n\n# more\n\nPERFILE2\x00\x01\n\nmore\n";
         for chunk_bytes in [1, 3, 8, 1 << 20] {
