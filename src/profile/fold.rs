@@ -3,8 +3,9 @@
 //! inferno does the folding; this module decides what inferno is given. It reads the
 //! script in place (a `BufRead` over the caller's bytes: stack lines are lent to inferno as
 //! they are, only event lines that carry a period are copied, without it), so folding a
-//! large script costs no copy of it. A large script is cut at sample boundaries and its
-//! parts folded on rayon's threads, as inferno's own `inferno-collapse-perf` uses every CPU.
+//! large script costs no copy of it. A large script is cut into chunks at sample boundaries
+//! and folded on rayon's threads, as inferno's own `inferno-collapse-perf` uses every CPU;
+//! a script in a file is read a chunk at a time rather than whole, as inferno reads it.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -91,30 +92,66 @@ impl Folded {
 ///   skipped by inferno.
 /// - Timestamps must be in the script (perf script prints them by default): inferno finds
 ///   the event name after the time's colon.
-/// - A script of several MB is folded in parts on rayon's threads (the current pool: a
-///   one-thread pool folds on one thread); the result is the same.
+/// - A script of more than [`CHUNK_BYTES`] is folded in chunks on rayon's threads (the
+///   current pool: a one-thread pool folds on one thread); the result is the same.
 pub fn fold_perf_script(text: &[u8]) -> Result<Folded, ProfileError> {
+    fold_in_memory(text, CHUNK_BYTES)
+}
+
+/// [`fold_perf_script`] in chunks of about `chunk_bytes`, lent from `text`.
+fn fold_in_memory(text: &[u8], chunk_bytes: usize) -> Result<Folded, ProfileError> {
     let Some(event) = first_event(text)? else {
         return Ok(Folded::default());
     };
-    // inferno slices symbol names by byte counts that can fall inside a multi-byte character
-    // (a garbled or non-ASCII name; found by fuzzing). Symbols are ASCII in practice, so any
-    // other byte becomes `?` and the profile is kept.
-    let ascii = ascii_only(text);
-    let count = rayon::current_num_threads().min(ascii.len() / MIN_PART_BYTES);
-    let folded = sample_aligned_parts(&ascii, count)
-        .par_iter()
-        .map(|part| collapse(SamplesOnly::new(part), &event))
+    if text.len() <= chunk_bytes {
+        return collapse(SamplesOnly::new(&ascii_only(text)), &event);
+    }
+    let rest = Mutex::new(text);
+    let next = |_spent| {
+        let mut rest = rest.lock().ok()?;
+        let cut = chunk_end(&rest, chunk_bytes)?;
+        let (chunk, after) = rest.split_at(cut);
+        *rest = after;
+        Some(ascii_only(chunk))
+    };
+    fold_on_threads(&next, &event)
+}
+
+/// Fold the chunks `next` gives with one inferno per rayon thread, each folding the chunks
+/// its thread takes, one after another, until there are none left. Chunks are taken as they
+/// are needed, so a thread slowed by other work folds fewer of them; one inferno per thread
+/// rather than per chunk, because each sorts and writes its stacks, which are parsed back.
+fn fold_on_threads(next: NextChunk<'_>, event: &str) -> Result<Folded, ProfileError> {
+    let folded = (0..rayon::current_num_threads().max(1))
+        .into_par_iter()
+        .map(|_| collapse(SamplesOnly::chunked(next), event))
         .collect::<Result<Vec<Folded>, ProfileError>>()?;
     Ok(merge(folded))
 }
 
+/// Where the first chunk of `text` ends: just after the first blank line at or after
+/// `chunk_bytes`, or at the end. `None` when `text` is empty. A blank line ends a sample,
+/// and after one inferno and [`SamplesOnly`] are in the state they start in, so chunks
+/// fold apart to what the whole folds to, once their counts are added up (a stack's
+/// samples may fall in several chunks).
+fn chunk_end(text: &[u8], chunk_bytes: usize) -> Option<usize> {
+    if text.is_empty() {
+        return None;
+    }
+    let aim = chunk_bytes.max(1).min(text.len());
+    let from = aim - 1;
+    Some(
+        text.get(from..)
+            .and_then(|rest| rest.windows(2).position(|pair| pair == b"\n\n"))
+            .map_or(text.len(), |blank| from + blank + 2),
+    )
+}
+
 /// [`fold_perf_script`] of a script read from `reader` (a file), without holding all of it.
 ///
-/// The script is read in chunks of about [`CHUNK_BYTES`], each cut at a sample boundary as
-/// [`sample_aligned_parts`] cuts. Each of rayon's threads runs one inferno, which folds the
-/// chunks its thread takes, one after another, until none are left; a folded chunk's buffer
-/// takes a later chunk.
+/// The script is read in chunks of about [`CHUNK_BYTES`], each cut at a blank line as
+/// [`chunk_end`] cuts, and folded on rayon's threads as [`fold_perf_script`] folds; a folded
+/// chunk's buffer takes a later chunk.
 /// Reading a large file whole into a fresh buffer costs more than folding a quarter of it
 /// (the kernel zeroes and maps every page of the buffer, then copies into it), while chunks
 /// in reused buffers are only copied, which is also how `inferno-collapse-perf` reads. Folds
@@ -160,9 +197,10 @@ fn fold_chunks(reader: impl Read + Send, chunk_bytes: usize) -> Result<Folded, P
     };
     let chunks = Mutex::new(chunks);
     let failure = Mutex::new(None);
-    let next = |spent: Vec<u8>| {
+    let next = |spent: Cow<'_, [u8]>| {
         let mut chunks = chunks.lock().ok()?;
-        if spent.capacity() > 0
+        if let Cow::Owned(spent) = spent
+            && spent.capacity() > 0
             && let Ok(mut spare) = chunks.spare.lock()
         {
             spare.push(spent);
@@ -170,7 +208,7 @@ fn fold_chunks(reader: impl Read + Send, chunk_bytes: usize) -> Result<Folded, P
         match chunks.next()? {
             Ok(mut chunk) => {
                 make_ascii(&mut chunk);
-                Some(chunk)
+                Some(Cow::Owned(chunk))
             }
             Err(error) => {
                 if let Ok(mut failure) = failure.lock() {
@@ -180,19 +218,14 @@ fn fold_chunks(reader: impl Read + Send, chunk_bytes: usize) -> Result<Folded, P
             }
         }
     };
-    // One inferno per thread, each folding the chunks it takes until there are none left:
-    // an inferno's output is sorted and parsed back once, not once per chunk.
-    let folded = (0..rayon::current_num_threads().max(1))
-        .into_par_iter()
-        .map(|_| collapse(SamplesOnly::chunked(&next), &event))
-        .collect::<Result<Vec<Folded>, ProfileError>>()?;
-    if let Some(error) = failure.into_inner().ok().flatten() {
-        return Err(error);
+    let folded = fold_on_threads(&next, &event)?;
+    match failure.into_inner().ok().flatten() {
+        Some(error) => Err(error),
+        None => Ok(folded),
     }
-    Ok(merge(folded))
 }
 
-/// About how many bytes of a script read from a stream are folded at a time on one thread.
+/// About how many bytes of a script are folded at a time on one thread.
 const CHUNK_BYTES: usize = 4 << 20;
 
 /// A script read from a stream in chunks that end at sample boundaries.
@@ -275,68 +308,30 @@ impl<R: Read> Iterator for Chunks<'_, R> {
     }
 }
 
-/// The profiles of a script's parts as one: each stack's samples added up, sorted by stack.
+/// The profiles of a script's chunks as one: each stack's samples added up, sorted by
+/// stack.
 fn merge(mut parts: Vec<Folded>) -> Folded {
-    if parts.len() == 1 {
-        return parts.remove(0);
+    // A thread that found every chunk taken folded nothing.
+    parts.retain(|part| !part.lines.is_empty());
+    if parts.len() <= 1 {
+        return parts.pop().unwrap_or_default();
     }
-    let mut merged = Merged::default();
-    merged.add(parts);
-    merged.finish()
-}
-
-/// Stacks and their samples gathered from the parts of a script folded so far.
-#[derive(Default)]
-struct Merged(HashMap<String, u64>);
-
-impl Merged {
-    fn add(&mut self, parts: Vec<Folded>) {
-        for (stack, samples) in parts.into_iter().flat_map(|part| part.lines) {
-            let total = self.0.entry(stack).or_default();
-            *total = total.saturating_add(samples);
-        }
+    let mut merged: HashMap<String, u64> = HashMap::new();
+    for (stack, samples) in parts.into_iter().flat_map(|part| part.lines) {
+        let total = merged.entry(stack).or_default();
+        *total = total.saturating_add(samples);
     }
-
-    fn finish(self) -> Folded {
-        let mut lines: Vec<(String, u64)> = self.0.into_iter().collect();
-        lines.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
-        Folded {
-            total_samples: lines
-                .iter()
-                .fold(0, |total: u64, (_, samples)| total.saturating_add(*samples)),
-            lines,
-        }
+    let mut lines: Vec<(String, u64)> = merged.into_iter().collect();
+    lines.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    Folded {
+        total_samples: lines
+            .iter()
+            .fold(0, |total: u64, (_, samples)| total.saturating_add(*samples)),
+        lines,
     }
 }
 
-/// Below this many bytes a part is not split off: a thread would cost more than it saves.
-const MIN_PART_BYTES: usize = 4 << 20;
-
-/// `text` cut into at most `count` parts of about equal size, each cut just after a blank
-/// line. A blank line ends a sample, and after one inferno and [`SamplesOnly`] are in the
-/// state they start in, so the parts fold apart to what the whole folds to, once their
-/// counts are added up (a stack's samples may fall in several parts).
-fn sample_aligned_parts(text: &[u8], count: usize) -> Vec<&[u8]> {
-    let count = count.max(1);
-    let mut parts = Vec::with_capacity(count);
-    let mut start = 0;
-    for part in 1..count {
-        let aim = (text.len() / count * part).max(start);
-        let Some(blank) = text
-            .get(aim..)
-            .and_then(|rest| rest.windows(2).position(|pair| pair == b"\n\n"))
-        else {
-            break;
-        };
-        let cut = aim + blank + 2;
-        parts.push(text.get(start..cut).unwrap_or_default());
-        start = cut;
-    }
-    parts.push(text.get(start..).unwrap_or_default());
-    parts
-}
-
-/// Fold one part of a script with inferno, on this thread. Should inferno panic, the script
+/// Fold a script, or the chunks of one, with inferno, on this thread. Should inferno panic, the script
 /// is reported, not allowed to abort the run.
 fn collapse(samples: SamplesOnly<'_>, event: &str) -> Result<Folded, ProfileError> {
     let mut options = Options::default();
@@ -497,8 +492,9 @@ struct SamplesOnly<'a> {
     awaiting_stack: bool,
 }
 
-/// Gives the next chunk of a script (`None` at its end), taking a spent one's buffer back.
-type NextChunk<'a> = &'a (dyn Fn(Vec<u8>) -> Option<Vec<u8>> + Sync);
+/// Gives the next chunk of a script (`None` at its end), taking a spent one back (whose
+/// buffer a chunk read from a stream reuses).
+type NextChunk<'a> = &'a (dyn Fn(Cow<'a, [u8]>) -> Option<Cow<'a, [u8]>> + Sync);
 
 /// The line `fill_buf` is handing out.
 enum Current {
@@ -565,9 +561,8 @@ impl<'a> SamplesOnly<'a> {
         if self.pos >= self.text.len()
             && let Some(next) = self.next
         {
-            let spent = std::mem::take(&mut self.text).into_owned();
-            match next(spent) {
-                Some(chunk) => self.text = Cow::Owned(chunk),
+            match next(std::mem::take(&mut self.text)) {
+                Some(chunk) => self.text = chunk,
                 None => self.next = None,
             }
             self.pos = 0;
@@ -774,7 +769,7 @@ mod tests {
     }
 
     #[test]
-    fn parts_cut_at_blank_lines_fold_to_what_the_whole_folds_to() {
+    fn chunks_cut_at_blank_lines_fold_to_what_the_whole_folds_to() {
         let script = b"app 10 1.0: cpu-clock: \n\t 1 leaf (/bin/app)\n\t 2 main (/bin/app)\n\n\
             app 10 1.1: cpu-clock: \n\n\
             db 11 1.2: cpu-clock: \n\t 3 scan (/bin/db)\n\n\n\
@@ -783,14 +778,19 @@ mod tests {
             .repeat(5);
         let whole = collapse(SamplesOnly::new(&script), "cpu-clock").unwrap();
         assert_eq!(whole.total_samples, 25);
-        for count in 2..=7 {
-            let parts = sample_aligned_parts(&script, count);
-            assert!(parts.len() > 1);
-            assert_eq!(parts.concat(), script);
-            let folded = parts
-                .iter()
-                .map(|part| collapse(SamplesOnly::new(part), "cpu-clock").unwrap());
-            assert_eq!(merge(folded.collect()), whole, "{count} parts");
+        for chunk_bytes in [1, 2, 10, 50, 100, 400] {
+            let mut rest = &script[..];
+            let mut chunks = Vec::new();
+            while let Some(cut) = chunk_end(rest, chunk_bytes) {
+                let (chunk, after) = rest.split_at(cut);
+                assert!(chunk.ends_with(b"\n\n") || after.is_empty());
+                chunks.push(chunk);
+                rest = after;
+            }
+            assert!(chunks.len() > 1);
+            assert_eq!(chunks.concat(), script);
+            let folded = fold_in_memory(&script, chunk_bytes).unwrap();
+            assert_eq!(folded, whole, "chunks of {chunk_bytes}");
         }
     }
 
@@ -829,7 +829,7 @@ mod tests {
     }
 
     #[test]
-    fn scripts_of_random_lines_fold_alike_whole_and_in_chunks() {
+    fn scripts_of_random_lines_fold_alike_whole_and_in_chunks_read_or_lent() {
         let pieces: [&[u8]; 14] = [
             b"app 10 [000] 1.0: 7 cpu-clock: \n",
             b"db 11/12 1.5: cpu-clock: \n",
@@ -857,8 +857,9 @@ mod tests {
             }
             let whole = fold_perf_script(&script).unwrap();
             for chunk_bytes in [1, 7, 64] {
-                let folded = fold_chunks(&script[..], chunk_bytes).unwrap();
-                assert_eq!(folded, whole, "{:?}", String::from_utf8_lossy(&script));
+                let read = fold_chunks(&script[..], chunk_bytes).unwrap();
+                assert_eq!(read, whole, "{:?}", String::from_utf8_lossy(&script));
+                assert_eq!(fold_in_memory(&script, chunk_bytes).unwrap(), whole);
             }
         }
     }
