@@ -225,8 +225,10 @@ fn fold_chunks(reader: impl Read + Send, chunk_bytes: usize) -> Result<Folded, P
     }
 }
 
-/// About how many bytes of a script are folded at a time on one thread.
-const CHUNK_BYTES: usize = 4 << 20;
+/// About how many bytes of a script are folded at a time on one thread. Small enough that
+/// a thread slowed by other work makes the rest wait little at the end, large enough that
+/// taking a chunk (a lock, a read into a reused buffer) costs next to nothing.
+const CHUNK_BYTES: usize = 1 << 20;
 
 /// A script read from a stream in chunks that end at sample boundaries.
 struct Chunks<'a, R> {
