@@ -6,12 +6,13 @@
 //! repeated in memory to at least MIN_MB (default 50) and written to a temporary file that
 //! inferno-collapse-perf reads. Each repetition times, by the wall clock:
 //!
-//! - ours as `perf_manual analyze` reads a perf script on disk: `analysis::read_data` on the
-//!   file (open, sniff, fold as it is read, top functions), then the folded text written as
-//!   `perf.folded` is (to a sink). This is the end-to-end comparison: inferno-collapse-perf
-//!   reads the file and writes its output too (to /dev/null);
-//! - ours on the bytes in memory (`fold_perf_script`), as `run` folds the text `perf script`
-//!   printed to it, and as the fuzzer calls it;
+//! - ours as `perf_manual analyze` (and `run`, on the perf.script it wrote) reads a perf
+//!   script on disk: `analysis::read_data` on the file (open, sniff, fold as it is read, top
+//!   functions), then the folded text written as `perf.folded` is (to a sink). This is the
+//!   end-to-end comparison: inferno-collapse-perf reads the file and writes its output too
+//!   (to /dev/null);
+//! - ours on the bytes in memory (`fold_perf_script`), as `analyze` folds what `perf script`
+//!   printed for a perf.data it found alone, and as the fuzzer calls it;
 //! - inferno-collapse-perf.
 //!
 //! Each as it runs by default (one thread per CPU) and on one thread (ours in a one-thread
