@@ -4,19 +4,30 @@
 //! Run through `bench/fold-vs-inferno`, which records a real profile first; or directly:
 //! `cargo bench --bench fold_vs_inferno -- SCRIPT [REPETITIONS] [MIN_MB]`. The script is
 //! repeated in memory to at least MIN_MB (default 50) and written to a temporary file that
-//! inferno-collapse-perf reads. Each repetition times, by the wall clock, ours and
-//! inferno-collapse-perf, each as it runs by default (one thread per CPU) and on one thread
-//! (ours in a one-thread rayon pool, inferno with `--nthreads 1`); the best of each is
-//! compared. Ours folds the bytes in memory, as perf_manual has them (it reads every raw file
-//! to sniff its format before it knows it is a perf script); ours reading the file first is
-//! timed too. Both fold with the same options (inferno's
-//! defaults: no pid, tid, addresses or annotations) and their outputs are compared first.
+//! inferno-collapse-perf reads. Each repetition times, by the wall clock:
+//!
+//! - ours as `perf_manual analyze` (and `run`, on the perf.script it wrote) reads a perf
+//!   script on disk: `analysis::read_data` on the file (open, sniff, fold as it is read, top
+//!   functions), then the folded text written as `perf.folded` is (to a sink). This is the
+//!   end-to-end comparison: inferno-collapse-perf reads the file and writes its output too
+//!   (to /dev/null);
+//! - ours on the bytes in memory (`fold_perf_script`), as `analyze` folds what `perf script`
+//!   printed for a perf.data it found alone, and as the fuzzer calls it;
+//! - inferno-collapse-perf.
+//!
+//! Each as it runs by default (one thread per CPU) and on one thread (ours in a one-thread
+//! rayon pool, inferno with `--nthreads 1`); the best time of each is compared, and the
+//! least CPU time (user + system, of all threads; inferno's as a child's) beside it, which
+//! other work on a shared machine disturbs less than the wall clock. Both fold
+//! with the same options (inferno's defaults: no pid, tid, addresses or annotations), and
+//! their outputs are compared first.
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use perf_manual::collect::host::cpu_seconds;
 use perf_manual::profile::fold_perf_script;
 
 fn main() {
@@ -49,64 +60,95 @@ fn main() {
         text.len() / one.len()
     );
 
-    let ours = fold_file(&input);
+    let ours = analyze_file(&input);
     let theirs = run_inferno(&inferno, &input, None, true);
     compare(&ours, &theirs);
+    compare(&fold_perf_script(&text).expect("fold").to_text(), &theirs);
 
     let one_thread = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .expect("a one-thread pool");
-    // Best times: ours on bytes in memory (every CPU, one thread), ours reading the file
-    // first, inferno-collapse-perf (every CPU, one thread).
-    let mut best = [Duration::MAX; 5];
-    for _ in 0..repetitions {
-        let runs: [&dyn Fn(); 5] = [
+    let threads = rayon::current_num_threads();
+    let runs: [(String, &dyn Fn()); 6] = [
+        (
+            format!("ours, analyze the file ({threads} threads)"),
+            &|| drop(analyze_file(&input)),
+        ),
+        ("ours, analyze the file (1 thread)".to_string(), &|| {
+            one_thread.install(|| drop(analyze_file(&input)))
+        }),
+        (
+            format!("ours, bytes in memory ({threads} threads)"),
             &|| drop(fold_perf_script(&text).expect("fold")),
-            &|| one_thread.install(|| drop(fold_perf_script(&text).expect("fold"))),
-            &|| drop(fold_file(&input)),
-            &|| drop(run_inferno(&inferno, &input, None, false)),
-            &|| drop(run_inferno(&inferno, &input, Some(1), false)),
-        ];
-        for (run, best) in runs.iter().zip(&mut best) {
-            let start = Instant::now();
+        ),
+        ("ours, bytes in memory (1 thread)".to_string(), &|| {
+            one_thread.install(|| drop(fold_perf_script(&text).expect("fold")))
+        }),
+        ("inferno-collapse-perf".to_string(), &|| {
+            drop(run_inferno(&inferno, &input, None, false))
+        }),
+        ("inferno-collapse-perf --nthreads 1".to_string(), &|| {
+            drop(run_inferno(&inferno, &input, Some(1), false))
+        }),
+    ];
+    let mut best = [Duration::MAX; 6];
+    let mut least_cpu = [f64::MAX; 6];
+    let cpu = || {
+        let (own, children) = cpu_seconds();
+        own + children
+    };
+    for _ in 0..repetitions {
+        for (((_, run), best), least_cpu) in runs.iter().zip(&mut best).zip(&mut least_cpu) {
+            let (start, cpu_start) = (Instant::now(), cpu());
             run();
             *best = (*best).min(start.elapsed());
+            *least_cpu = least_cpu.min(cpu() - cpu_start);
         }
     }
     let _ = std::fs::remove_file(&input);
-    let threads = rayon::current_num_threads();
-    let names = [
-        format!("ours, bytes in memory ({threads} threads)"),
-        "ours, bytes in memory (1 thread)".to_string(),
-        format!("ours, reading the file ({threads} threads)"),
-        "inferno-collapse-perf".to_string(),
-        "inferno-collapse-perf --nthreads 1".to_string(),
-    ];
-    for (name, time) in names.iter().zip(best) {
+    for (((name, _), time), cpu) in runs.iter().zip(best).zip(least_cpu) {
         println!(
-            "{name:<40} {:>7.3} s {:>6.0} MB/s",
+            "{name:<40} {:>7.3} s {:>6.0} MB/s  {cpu:>6.3} CPU s",
             time.as_secs_f64(),
             mb / time.as_secs_f64()
         );
     }
     let ratio = |ours: Duration, theirs: Duration| theirs.as_secs_f64() / ours.as_secs_f64();
-    let [ours, ours_single, ours_reading, theirs, theirs_single] = best;
+    let [
+        file,
+        file_single,
+        memory,
+        memory_single,
+        theirs,
+        theirs_single,
+    ] = best;
     println!(
-        "fold: ours {:.2}x inferno-collapse-perf (above 1: ours is faster; both on every CPU)",
-        ratio(ours, theirs)
+        "fold: ours {:.2}x inferno-collapse-perf, both reading the file on every CPU \
+         (above 1: ours is faster)",
+        ratio(file, theirs)
     );
     println!(
-        "      ours reading the file too {:.2}x; one thread each {:.2}x",
-        ratio(ours_reading, theirs),
-        ratio(ours_single, theirs_single)
+        "      one thread each {:.2}x; ours on bytes in memory {:.2}x, one thread each {:.2}x",
+        ratio(file_single, theirs_single),
+        ratio(memory, theirs),
+        ratio(memory_single, theirs_single)
+    );
+    let [file, file_single, .., theirs, theirs_single] = least_cpu;
+    println!(
+        "      CPU time (least; the wall clock waits for other work on a shared machine): \
+         ours {:.2}x, one thread each {:.2}x",
+        theirs / file,
+        theirs_single / file_single
     );
 }
 
-/// What perf_manual does with a script on disk: read it, fold it, write the folded text.
-fn fold_file(path: &Path) -> String {
-    let bytes = std::fs::read(path).expect("read the script");
-    let text = fold_perf_script(&bytes).expect("fold").to_text();
+/// What `perf_manual analyze` does with a perf script on disk: read and fold it, then write
+/// the folded text (`perf.folded`).
+fn analyze_file(path: &Path) -> String {
+    let analysis = perf_manual::analysis::read_data(path, &[]).expect("read the script");
+    let profile = analysis.profiles.first().expect("a profile");
+    let text = profile.folded.to_text();
     std::io::sink().write_all(text.as_bytes()).expect("write");
     text
 }

@@ -6,7 +6,7 @@
 //! same verdict.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::read::GzDecoder;
@@ -16,11 +16,11 @@ use serde::Serialize;
 use crate::{
     parse::{
         self, Format,
-        sniff::{CONTAINER_HEAD, Container, sniff, sniff_container},
+        sniff::{CONTAINER_HEAD, Container, HEAD_BYTES, sniff, sniff_container},
         spec::{self, ParserSpec},
     },
     playbook::Rule,
-    profile::{self, Folded, HotFunction},
+    profile::{self, Folded, HotFunction, ProfileError},
     record::{Dataset, HostFacts, ParseWarning, Record, Unit, fallback},
     rules::eval::{Judgement, evaluate_all},
 };
@@ -79,8 +79,11 @@ pub struct ProfileSummary {
 impl ProfileSummary {
     /// Fold `perf script` text read from `source`.
     fn fold(source: &str, script: &[u8]) -> Result<ProfileSummary, String> {
-        let folded = profile::fold_perf_script(script)
-            .map_err(|err| format!("perf script could not be folded: {err}"))?;
+        ProfileSummary::of(source, profile::fold_perf_script(script))
+    }
+
+    fn of(source: &str, folded: Result<Folded, ProfileError>) -> Result<ProfileSummary, String> {
+        let folded = folded.map_err(|err| format!("perf script could not be folded: {err}"))?;
         Ok(ProfileSummary {
             source: source.to_string(),
             total_samples: folded.total_samples,
@@ -475,10 +478,56 @@ fn read_file(dir: &Path, relative: &str, specs: &[ParserSpec]) -> Vec<FileOutcom
         on_disk: true,
         depth: 0,
     };
-    let mut reader = std::io::BufReader::new(file);
-    let result = read_input(relative, &mut reader, place, specs, &mut out);
+    let mut reader = BufReader::with_capacity(STREAMED_HEAD, file);
+    let streamed = if size > STREAMED_SCRIPT {
+        read_perf_script(relative, &mut reader, &mut out)
+    } else {
+        None
+    };
+    let result =
+        streamed.unwrap_or_else(|| read_input(relative, &mut reader, place, specs, &mut out));
     finish_input(relative, size, result, &mut out);
     out
+}
+
+/// From this size, a file on disk that starts as a perf script is folded as it is read
+/// ([`read_perf_script`]); smaller ones are read whole like any file.
+const STREAMED_SCRIPT: u64 = 4 << 20;
+
+/// How much of a file on disk is looked at first to tell a perf script, more than
+/// [`sniff`] reads (it cuts at a character boundary of the lossy text).
+const STREAMED_HEAD: usize = 16 << 10;
+
+/// A large perf script on disk, folded by [`profile::fold_perf_script_from`] as it is read,
+/// rather than read whole into memory first, which costs more than a quarter of the
+/// folding. `None` when the head of `reader` is not a perf script (nothing is consumed).
+/// Unlike a file read whole, a NUL byte after the head does not make it binary: the fold
+/// takes any bytes.
+fn read_perf_script(
+    label: &str,
+    reader: &mut BufReader<std::fs::File>,
+    out: &mut Vec<FileOutcome>,
+) -> Option<std::io::Result<()>> {
+    let head = reader.fill_buf().ok()?;
+    let is_script = head.len() > HEAD_BYTES + 4
+        && sniff_container(head).is_none()
+        && !head.contains(&0)
+        && sniff(&String::from_utf8_lossy(head)) == Some(Format::PerfScript);
+    if !is_script {
+        return None;
+    }
+    let mut outcome = FileOutcome::new(label);
+    outcome.report.format = Some(Format::PerfScript);
+    let (folded, result) = match profile::fold_perf_script_from(reader) {
+        Err(ProfileError::Read(err)) => (Err(ProfileError::Read(err.kind().into())), Err(err)),
+        folded => (folded, Ok(())),
+    };
+    match ProfileSummary::of(label, folded) {
+        Ok(profile) => outcome.profile = Some(profile),
+        Err(why) => outcome.report.note = Some(why),
+    }
+    out.push(outcome);
+    Some(result)
 }
 
 /// Say on the input's first outcome how big it was and whether it broke before its end; one
@@ -817,6 +866,20 @@ mod tests {
         for cut in [0, 10, gzip.len() / 2, gzip.len() - 1] {
             assert_eq!(read_bytes("cut.gz", &gzip[..cut], &[]).0, 1, "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn a_large_perf_script_on_disk_folds_as_it_does_in_memory() {
+        let one = include_bytes!("../tests/data/perf/6.1/dwarf/perf.script");
+        let script = one.repeat((STREAMED_SCRIPT as usize).div_ceil(one.len()) + 1);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("perf.script"), &script).unwrap();
+        let analysis = read_dir(dir.path(), &[]).unwrap();
+        assert_eq!(analysis.files[0].format, Some(Format::PerfScript));
+        assert_eq!(analysis.files[0].bytes, script.len() as u64);
+        let profile = &analysis.profiles[0];
+        assert_eq!(profile.source, "perf.script");
+        assert_eq!(profile.folded, profile::fold_perf_script(&script).unwrap());
     }
 
     #[test]

@@ -3,13 +3,16 @@
 //! inferno does the folding; this module decides what inferno is given. It reads the
 //! script in place (a `BufRead` over the caller's bytes: stack lines are lent to inferno as
 //! they are, only event lines that carry a period are copied, without it), so folding a
-//! large script costs no copy of it. A large script is cut at sample boundaries and its
-//! parts folded on rayon's threads, as inferno's own `inferno-collapse-perf` uses every CPU.
+//! large script costs no copy of it. A large script is cut into chunks at sample boundaries
+//! and folded on rayon's threads, as inferno's own `inferno-collapse-perf` uses every CPU;
+//! a script in a file is read a chunk at a time rather than whole, as inferno reads it.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{self, BufRead, Read};
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
 
 use inferno::collapse::Collapse;
 use inferno::collapse::perf::{Folder, Options};
@@ -89,69 +92,250 @@ impl Folded {
 ///   skipped by inferno.
 /// - Timestamps must be in the script (perf script prints them by default): inferno finds
 ///   the event name after the time's colon.
-/// - A script of several MB is folded in parts on rayon's threads (the current pool: a
-///   one-thread pool folds on one thread); the result is the same.
+/// - A script of more than [`CHUNK_BYTES`] is folded in chunks on rayon's threads (the
+///   current pool: a one-thread pool folds on one thread); the result is the same.
 pub fn fold_perf_script(text: &[u8]) -> Result<Folded, ProfileError> {
+    fold_in_memory(text, CHUNK_BYTES)
+}
+
+/// [`fold_perf_script`] in chunks of about `chunk_bytes`, lent from `text`.
+fn fold_in_memory(text: &[u8], chunk_bytes: usize) -> Result<Folded, ProfileError> {
     let Some(event) = first_event(text)? else {
         return Ok(Folded::default());
     };
-    // inferno slices symbol names by byte counts that can fall inside a multi-byte character
-    // (a garbled or non-ASCII name; found by fuzzing). Symbols are ASCII in practice, so any
-    // other byte becomes `?` and the profile is kept.
-    let ascii = ascii_only(text);
-    let count = rayon::current_num_threads().min(ascii.len() / MIN_PART_BYTES);
-    let folded = sample_aligned_parts(&ascii, count)
-        .par_iter()
-        .map(|part| collapse(part, &event))
+    if text.len() <= chunk_bytes {
+        return collapse(SamplesOnly::new(&ascii_only(text)), &event);
+    }
+    let rest = Mutex::new(text);
+    let next = |_spent| {
+        let mut rest = rest.lock().ok()?;
+        let cut = chunk_end(&rest, chunk_bytes)?;
+        let (chunk, after) = rest.split_at(cut);
+        *rest = after;
+        Some(ascii_only(chunk))
+    };
+    fold_on_threads(&next, &event)
+}
+
+/// Fold the chunks `next` gives with one inferno per rayon thread, each folding the chunks
+/// its thread takes, one after another, until there are none left. Chunks are taken as they
+/// are needed, so a thread slowed by other work folds fewer of them; one inferno per thread
+/// rather than per chunk, because each sorts and writes its stacks, which are parsed back.
+fn fold_on_threads(next: NextChunk<'_>, event: &str) -> Result<Folded, ProfileError> {
+    let folded = (0..rayon::current_num_threads().max(1))
+        .into_par_iter()
+        .map(|_| collapse(SamplesOnly::chunked(next), event))
         .collect::<Result<Vec<Folded>, ProfileError>>()?;
     Ok(merge(folded))
 }
 
-/// The profiles of a script's parts as one: each stack's samples added up, sorted by stack.
-fn merge(mut parts: Vec<Folded>) -> Folded {
-    if parts.len() == 1 {
-        return parts.remove(0);
+/// Where the first chunk of `text` ends: just after the first blank line at or after
+/// `chunk_bytes`, or at the end. `None` when `text` is empty. A blank line ends a sample,
+/// and after one inferno and [`SamplesOnly`] are in the state they start in, so chunks
+/// fold apart to what the whole folds to, once their counts are added up (a stack's
+/// samples may fall in several chunks).
+fn chunk_end(text: &[u8], chunk_bytes: usize) -> Option<usize> {
+    if text.is_empty() {
+        return None;
     }
-    let mut merged: BTreeMap<String, u64> = BTreeMap::new();
-    for (stack, samples) in parts.into_iter().flat_map(|part| part.lines) {
-        *merged.entry(stack).or_default() += samples;
-    }
-    Folded {
-        total_samples: merged.values().sum(),
-        lines: merged.into_iter().collect(),
-    }
-}
-
-/// Below this many bytes a part is not split off: a thread would cost more than it saves.
-const MIN_PART_BYTES: usize = 4 << 20;
-
-/// `text` cut into at most `count` parts of about equal size, each cut just after a blank
-/// line. A blank line ends a sample, and after one inferno and [`SamplesOnly`] are in the
-/// state they start in, so the parts fold apart to what the whole folds to, once their
-/// counts are added up (a stack's samples may fall in several parts).
-fn sample_aligned_parts(text: &[u8], count: usize) -> Vec<&[u8]> {
-    let count = count.max(1);
-    let mut parts = Vec::with_capacity(count);
-    let mut start = 0;
-    for part in 1..count {
-        let aim = (text.len() / count * part).max(start);
-        let Some(blank) = text
-            .get(aim..)
+    let aim = chunk_bytes.max(1).min(text.len());
+    let from = aim - 1;
+    Some(
+        text.get(from..)
             .and_then(|rest| rest.windows(2).position(|pair| pair == b"\n\n"))
-        else {
-            break;
-        };
-        let cut = aim + blank + 2;
-        parts.push(text.get(start..cut).unwrap_or_default());
-        start = cut;
-    }
-    parts.push(text.get(start..).unwrap_or_default());
-    parts
+            .map_or(text.len(), |blank| from + blank + 2),
+    )
 }
 
-/// Fold one part of a script with inferno, on this thread. Should inferno panic, the script
+/// [`fold_perf_script`] of a script read from `reader` (a file), without holding all of it.
+///
+/// The script is read in chunks of about [`CHUNK_BYTES`], each cut at a blank line as
+/// [`chunk_end`] cuts, and folded on rayon's threads as [`fold_perf_script`] folds; a folded
+/// chunk's buffer takes a later chunk.
+/// Reading a large file whole into a fresh buffer costs more than folding a quarter of it
+/// (the kernel zeroes and maps every page of the buffer, then copies into it), while chunks
+/// in reused buffers are only copied, which is also how `inferno-collapse-perf` reads. Folds
+/// to what [`fold_perf_script`] folds the same bytes to; a read error is
+/// [`ProfileError::Read`].
+pub fn fold_perf_script_from(reader: impl Read + Send) -> Result<Folded, ProfileError> {
+    fold_chunks(reader, CHUNK_BYTES)
+}
+
+/// [`fold_perf_script_from`] in chunks of about `chunk_bytes`.
+fn fold_chunks(reader: impl Read + Send, chunk_bytes: usize) -> Result<Folded, ProfileError> {
+    let spare = Mutex::new(Vec::new());
+    let mut chunks = Chunks {
+        reader,
+        chunk_bytes,
+        carry: Vec::new(),
+        end: false,
+        first: None,
+        spare: &spare,
+    };
+    // Lines of the chunks read before the first event line, to name a line of the script.
+    let mut lines_before = 0;
+    let event = loop {
+        if chunks.at_end() {
+            return Ok(Folded::default());
+        }
+        let chunk = chunks.read_chunk()?;
+        match first_event(&chunk) {
+            Ok(Some(event)) => {
+                chunks.first = Some(chunk);
+                break event;
+            }
+            // Only comments and blank lines so far: nothing to fold in them.
+            Ok(None) => lines_before += chunk.iter().filter(|&&byte| byte == b'\n').count(),
+            Err(ProfileError::NotPerfScript { line, found }) => {
+                return Err(ProfileError::NotPerfScript {
+                    line: line + lines_before,
+                    found,
+                });
+            }
+            Err(other) => return Err(other),
+        }
+    };
+    let chunks = Mutex::new(chunks);
+    let failure = Mutex::new(None);
+    let next = |spent: Cow<'_, [u8]>| {
+        let mut chunks = chunks.lock().ok()?;
+        if let Cow::Owned(spent) = spent
+            && spent.capacity() > 0
+            && let Ok(mut spare) = chunks.spare.lock()
+        {
+            spare.push(spent);
+        }
+        match chunks.next()? {
+            Ok(mut chunk) => {
+                make_ascii(&mut chunk);
+                Some(Cow::Owned(chunk))
+            }
+            Err(error) => {
+                if let Ok(mut failure) = failure.lock() {
+                    failure.get_or_insert(error);
+                }
+                None
+            }
+        }
+    };
+    let folded = fold_on_threads(&next, &event)?;
+    match failure.into_inner().ok().flatten() {
+        Some(error) => Err(error),
+        None => Ok(folded),
+    }
+}
+
+/// About how many bytes of a script are folded at a time on one thread. Small enough that
+/// a thread slowed by other work makes the rest wait little at the end, large enough that
+/// taking a chunk (a lock, a read into a reused buffer) costs next to nothing.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// A script read from a stream in chunks that end at sample boundaries.
+struct Chunks<'a, R> {
+    reader: R,
+    chunk_bytes: usize,
+    /// What was read after the last cut, which starts the next chunk.
+    carry: Vec<u8>,
+    /// The stream has ended (or failed).
+    end: bool,
+    /// A chunk read already, handed out first.
+    first: Option<Vec<u8>>,
+    /// Buffers of chunks folded already, for the next chunks.
+    spare: &'a Mutex<Vec<Vec<u8>>>,
+}
+
+impl<R: Read> Chunks<'_, R> {
+    /// The whole stream is in the chunks handed out.
+    fn at_end(&self) -> bool {
+        self.end && self.carry.is_empty()
+    }
+
+    /// The next chunk: at least `chunk_bytes` unless the stream ends, up to just after the
+    /// last blank line read (the rest waits for the next chunk); a stream without blank lines
+    /// is one chunk.
+    fn read_chunk(&mut self) -> Result<Vec<u8>, ProfileError> {
+        let mut buffer = self
+            .spare
+            .lock()
+            .ok()
+            .and_then(|mut spare| spare.pop())
+            .unwrap_or_default();
+        buffer.clear();
+        buffer.reserve(self.chunk_bytes.saturating_add(self.carry.len()));
+        buffer.append(&mut self.carry);
+        let mut searched: usize = 0;
+        loop {
+            if !self.end {
+                let want = (self.chunk_bytes.saturating_sub(buffer.len()))
+                    .max(self.chunk_bytes / 4)
+                    .max(1);
+                let read = (&mut self.reader)
+                    .take(want as u64)
+                    .read_to_end(&mut buffer);
+                match read {
+                    Ok(got) => self.end = got < want,
+                    Err(error) => {
+                        self.end = true;
+                        return Err(ProfileError::Read(error));
+                    }
+                }
+            }
+            if self.end {
+                return Ok(buffer);
+            }
+            let from = searched.saturating_sub(1);
+            if let Some(blank) = buffer
+                .get(from..)
+                .and_then(|rest| rest.windows(2).rposition(|pair| pair == b"\n\n"))
+            {
+                let cut = from + blank + 2;
+                self.carry
+                    .extend_from_slice(buffer.get(cut..).unwrap_or_default());
+                buffer.truncate(cut);
+                return Ok(buffer);
+            }
+            searched = buffer.len();
+        }
+    }
+}
+
+impl<R: Read> Iterator for Chunks<'_, R> {
+    type Item = Result<Vec<u8>, ProfileError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(first) = self.first.take() {
+            return Some(Ok(first));
+        }
+        (!self.at_end()).then(|| self.read_chunk())
+    }
+}
+
+/// The profiles of a script's chunks as one: each stack's samples added up, sorted by
+/// stack.
+fn merge(mut parts: Vec<Folded>) -> Folded {
+    // A thread that found every chunk taken folded nothing.
+    parts.retain(|part| !part.lines.is_empty());
+    if parts.len() <= 1 {
+        return parts.pop().unwrap_or_default();
+    }
+    let mut merged: HashMap<String, u64> = HashMap::new();
+    for (stack, samples) in parts.into_iter().flat_map(|part| part.lines) {
+        let total = merged.entry(stack).or_default();
+        *total = total.saturating_add(samples);
+    }
+    let mut lines: Vec<(String, u64)> = merged.into_iter().collect();
+    lines.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+    Folded {
+        total_samples: lines
+            .iter()
+            .fold(0, |total: u64, (_, samples)| total.saturating_add(*samples)),
+        lines,
+    }
+}
+
+/// Fold a script, or the chunks of one, with inferno, on this thread. Should inferno panic, the script
 /// is reported, not allowed to abort the run.
-fn collapse(part: &[u8], event: &str) -> Result<Folded, ProfileError> {
+fn collapse(samples: SamplesOnly<'_>, event: &str) -> Result<Folded, ProfileError> {
     let mut options = Options::default();
     // Named up front so inferno need not guess it from the first stack, which it asserts on.
     options.event_filter = Some(event.to_owned());
@@ -159,7 +343,7 @@ fn collapse(part: &[u8], event: &str) -> Result<Folded, ProfileError> {
     let mut folder = Folder::from(options);
     let mut collapsed = Vec::new();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        folder.collapse(SamplesOnly::new(part), &mut collapsed)
+        folder.collapse(samples, &mut collapsed)
     }));
     match outcome {
         Ok(result) => result?,
@@ -170,15 +354,28 @@ fn collapse(part: &[u8], event: &str) -> Result<Folded, ProfileError> {
             )));
         }
     }
-    Folded::from_text(&String::from_utf8_lossy(&collapsed))
+    // inferno writes its stacks from `String`s: the check that it is UTF-8 always passes.
+    match String::from_utf8(collapsed) {
+        Ok(text) => Folded::from_text(&text),
+        Err(error) => Folded::from_text(&String::from_utf8_lossy(error.as_bytes())),
+    }
+}
+
+/// [`ascii_only`] in place.
+fn make_ascii(text: &mut [u8]) {
+    if !text.is_ascii() {
+        for byte in text.iter_mut().filter(|byte| !byte.is_ascii()) {
+            *byte = b'?';
+        }
+    }
 }
 
 /// `text` with every non-ASCII byte replaced by `?`, copied only when there is one.
-fn ascii_only(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+fn ascii_only(text: &[u8]) -> Cow<'_, [u8]> {
     if text.is_ascii() {
-        std::borrow::Cow::Borrowed(text)
+        Cow::Borrowed(text)
     } else {
-        std::borrow::Cow::Owned(
+        Cow::Owned(
             text.iter()
                 .map(|&byte| if byte.is_ascii() { byte } else { b'?' })
                 .collect(),
@@ -283,7 +480,12 @@ fn task_id_end(line: &str) -> Option<usize> {
 /// line that is not a comment after a blank line), not by indentation: perf right-aligns
 /// short comms, so an event line can start with a space.
 struct SamplesOnly<'a> {
-    rest: &'a [u8],
+    /// The part of the script being read, from `pos`.
+    text: Cow<'a, [u8]>,
+    pos: usize,
+    /// Where the next chunk of the script comes from once `text` is read, when the script
+    /// is read in chunks: it takes the spent buffer back.
+    next: Option<NextChunk<'a>>,
     rewritten: Vec<u8>,
     current: Current,
     /// Inside a sample: after its event line, before the blank line that ends it.
@@ -292,14 +494,21 @@ struct SamplesOnly<'a> {
     awaiting_stack: bool,
 }
 
+/// Gives the next chunk of a script (`None` at its end), taking a spent one back (whose
+/// buffer a chunk read from a stream reuses).
+type NextChunk<'a> = &'a (dyn Fn(Cow<'a, [u8]>) -> Option<Cow<'a, [u8]>> + Sync);
+
 /// The line `fill_buf` is handing out.
 enum Current {
-    /// None yet: the next `fill_buf` takes one from `rest`.
+    /// None yet: the next `fill_buf` takes one from the text.
     Nothing,
-    /// The first `len` bytes of `rest`.
+    /// The next `len` bytes of the text.
     Lent { len: usize },
-    /// `rewritten[pos..]`; the line has already left `rest`.
+    /// `rewritten[pos..]`; the line has already left the text.
     Rewritten { pos: usize },
+    /// All the rest of the text, until a line inferno has read is followed by a blank one: the stack
+    /// lines of a sample, found as inferno reads them rather than looked for beforehand.
+    Sample,
 }
 
 /// What a line is to the folding.
@@ -331,7 +540,9 @@ const NO_STACK_FRAME: &[u8] = b"\t0 [unknown] ([unknown])\n";
 impl<'a> SamplesOnly<'a> {
     fn new(text: &'a [u8]) -> Self {
         SamplesOnly {
-            rest: text,
+            text: Cow::Borrowed(text),
+            pos: 0,
+            next: None,
             rewritten: Vec::new(),
             current: Current::Nothing,
             in_sample: false,
@@ -339,11 +550,36 @@ impl<'a> SamplesOnly<'a> {
         }
     }
 
+    /// Chunks of a script from `next`, one after another, as one text. Each chunk but the
+    /// last ends with a blank line, so the state after it is the state a text starts in.
+    fn chunked(next: NextChunk<'a>) -> Self {
+        SamplesOnly {
+            next: Some(next),
+            ..SamplesOnly::new(&[])
+        }
+    }
+
     fn take_line(&mut self) -> Current {
+        if self.pos >= self.text.len()
+            && let Some(next) = self.next
+        {
+            match next(std::mem::take(&mut self.text)) {
+                Some(chunk) => self.text = chunk,
+                None => self.next = None,
+            }
+            self.pos = 0;
+        }
+        let rest = self.text.get(self.pos..).unwrap_or_default();
+        // A sample's first stack line, which `line_kind` would call one: no need to find
+        // its end, inferno reads it with the rest of the sample.
+        if self.in_sample && rest.first() == Some(&b'\t') && !starts_blank(rest) {
+            self.awaiting_stack = false;
+            return Current::Sample;
+        }
         // `skip_until` on a byte slice finds the newline with std's word-at-a-time search.
-        let mut probe = self.rest;
+        let mut probe = rest;
         let len = probe.skip_until(b'\n').unwrap_or_default();
-        let (line, after) = self.rest.split_at(len);
+        let line = rest.get(..len).unwrap_or_default();
         let kind = self.line_kind(line);
         if self.awaiting_stack && matches!(kind, LineKind::End | LineKind::Event { .. }) {
             self.awaiting_stack = false;
@@ -355,7 +591,7 @@ impl<'a> SamplesOnly<'a> {
                 }
                 _ => b"",
             };
-            return self.hand_out(&[NO_STACK_FRAME, end_of_sample]);
+            return hand_out(&mut self.rewritten, &[NO_STACK_FRAME, end_of_sample]);
         }
         // inferno reads up to a newline, so a last line without one would run into
         // whatever is handed out after it.
@@ -381,25 +617,18 @@ impl<'a> SamplesOnly<'a> {
                 }
             }
             // The rest of the sample is lent with this line: inside a sample after its first
-            // stack line, every line up to the blank one is given to inferno as it is, and
-            // lending them at once spares a hand-over per line.
-            LineKind::Stack if newline.is_empty() => {
-                self.awaiting_stack = false;
-                return Current::Lent {
-                    len: len + rest_of_sample(after),
-                };
-            }
+            // stack line, every line up to the blank one is given to inferno as it is.
             LineKind::Stack => {
                 self.awaiting_stack = false;
-                (line, b"")
+                return Current::Sample;
             }
             LineKind::Other => (line, b""),
         };
         if head.len() == len && newline.is_empty() {
             return Current::Lent { len };
         }
-        self.rest = after;
-        self.hand_out(&[head, tail, newline])
+        self.pos += len;
+        hand_out(&mut self.rewritten, &[head, tail, newline])
     }
 
     fn line_kind(&self, line: &[u8]) -> LineKind {
@@ -424,31 +653,22 @@ impl<'a> SamplesOnly<'a> {
         }
         LineKind::Stack
     }
-
-    /// Hand out a line that is not in `rest` as it is.
-    fn hand_out(&mut self, pieces: &[&[u8]]) -> Current {
-        self.rewritten.clear();
-        for piece in pieces {
-            self.rewritten.extend_from_slice(piece);
-        }
-        Current::Rewritten { pos: 0 }
-    }
 }
 
-/// How many bytes of `text` are whole lines that are not blank, from its start: the stack
-/// lines left in a sample, up to the blank line that ends it (a last line without a newline
-/// is left out, as it needs one added).
-fn rest_of_sample(text: &[u8]) -> usize {
-    let mut end = 0;
-    loop {
-        let mut probe = text.get(end..).unwrap_or_default();
-        let len = probe.skip_until(b'\n').unwrap_or_default();
-        let line = text.get(end..end + len).unwrap_or_default();
-        if !line.ends_with(b"\n") || line.iter().all(u8::is_ascii_whitespace) {
-            return end;
-        }
-        end += len;
+/// Hand out a line that is not in the text as it is, from `rewritten`.
+fn hand_out(rewritten: &mut Vec<u8>, pieces: &[&[u8]]) -> Current {
+    rewritten.clear();
+    for piece in pieces {
+        rewritten.extend_from_slice(piece);
     }
+    Current::Rewritten { pos: 0 }
+}
+
+/// Whether the line `text` starts with is blank (only whitespace), or `text` is empty.
+fn starts_blank(text: &[u8]) -> bool {
+    text.iter()
+        .find(|&&byte| byte == b'\n' || !byte.is_ascii_whitespace())
+        .is_none_or(|&byte| byte == b'\n')
 }
 
 impl Read for SamplesOnly<'_> {
@@ -468,8 +688,12 @@ impl BufRead for SamplesOnly<'_> {
         }
         Ok(match self.current {
             Current::Nothing => &[],
-            Current::Lent { len } => self.rest.get(..len).unwrap_or_default(),
+            Current::Lent { len } => self
+                .text
+                .get(self.pos..self.pos.saturating_add(len))
+                .unwrap_or_default(),
             Current::Rewritten { pos } => self.rewritten.get(pos..).unwrap_or_default(),
+            Current::Sample => self.text.get(self.pos..).unwrap_or_default(),
         })
     }
 
@@ -478,7 +702,7 @@ impl BufRead for SamplesOnly<'_> {
             Current::Nothing => {}
             Current::Lent { len } => {
                 let amount = amount.min(*len);
-                self.rest = self.rest.get(amount..).unwrap_or_default();
+                self.pos += amount;
                 *len -= amount;
                 if *len == 0 {
                     self.current = Current::Nothing;
@@ -487,6 +711,16 @@ impl BufRead for SamplesOnly<'_> {
             Current::Rewritten { pos } => {
                 *pos = pos.saturating_add(amount);
                 if *pos >= self.rewritten.len() {
+                    self.current = Current::Nothing;
+                }
+            }
+            Current::Sample => {
+                let rest = self.text.get(self.pos..).unwrap_or_default();
+                let (read, rest) = rest.split_at(amount.min(rest.len()));
+                self.pos += read.len();
+                // inferno reads a line at a time: the blank line that ends the sample goes
+                // through `take_line`, as does the event line after it.
+                if read.ends_with(b"\n") && starts_blank(rest) {
                     self.current = Current::Nothing;
                 }
             }
@@ -537,24 +771,129 @@ mod tests {
     }
 
     #[test]
-    fn parts_cut_at_blank_lines_fold_to_what_the_whole_folds_to() {
+    fn chunks_cut_at_blank_lines_fold_to_what_the_whole_folds_to() {
         let script = b"app 10 1.0: cpu-clock: \n\t 1 leaf (/bin/app)\n\t 2 main (/bin/app)\n\n\
             app 10 1.1: cpu-clock: \n\n\
             db 11 1.2: cpu-clock: \n\t 3 scan (/bin/db)\n\n\n\
             app 10 1.3: cpu-clock: \n\t 1 leaf (/bin/app)\n\t 2 main (/bin/app)\n\n\
             db 11 1.4: cpu-clock: \n\t 3 scan (/bin/db)\n\n"
             .repeat(5);
-        let whole = collapse(&script, "cpu-clock").unwrap();
+        let whole = collapse(SamplesOnly::new(&script), "cpu-clock").unwrap();
         assert_eq!(whole.total_samples, 25);
-        for count in 2..=7 {
-            let parts = sample_aligned_parts(&script, count);
-            assert!(parts.len() > 1);
-            assert_eq!(parts.concat(), script);
-            let folded = parts
-                .iter()
-                .map(|part| collapse(part, "cpu-clock").unwrap());
-            assert_eq!(merge(folded.collect()), whole, "{count} parts");
+        for chunk_bytes in [1, 2, 10, 50, 100, 400] {
+            let mut rest = &script[..];
+            let mut chunks = Vec::new();
+            while let Some(cut) = chunk_end(rest, chunk_bytes) {
+                let (chunk, after) = rest.split_at(cut);
+                assert!(chunk.ends_with(b"\n\n") || after.is_empty());
+                chunks.push(chunk);
+                rest = after;
+            }
+            assert!(chunks.len() > 1);
+            assert_eq!(chunks.concat(), script);
+            let folded = fold_in_memory(&script, chunk_bytes).unwrap();
+            assert_eq!(folded, whole, "chunks of {chunk_bytes}");
         }
+    }
+
+    /// Hands out what it reads a few bytes at a time, as a pipe may.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let amount = buf.len().min(self.0.len()).min(7);
+            buf[..amount].copy_from_slice(&self.0[..amount]);
+            self.0 = &self.0[amount..];
+            Ok(amount)
+        }
+    }
+
+    #[test]
+    fn a_script_read_in_chunks_folds_to_what_it_folds_to_in_memory() {
+        let script = b"# captured on: x\n#\n\n\n\
+            app 10 1.0: 9 cpu-clock: \n\t 1 leaf (/bin/app)\n\t 2 main (/bin/app)\n\n\
+            app 10 1.1: cpu-clock: \n\n\
+            db 11 1.2: cpu-clock: \n\t 3 scan (/bin/db)\n\t\n\n\
+            app 10 1.3: cpu-clock:  ffff work (/bin/app)\n\
+            app 10 1.4: page-faults: \n\t 1 fault (/bin/app)\n\n\
+            db 11 1.5: cpu-clock: \n\t 3 sc\xc3\xa9n (/bin/db)"
+            .repeat(7);
+        let whole = fold_perf_script(&script).unwrap();
+        // Five samples of cpu-clock a copy, but the last one's frame runs into the next copy's
+        // comment, where inferno finds no frame: it counts only at the end of the script.
+        assert_eq!(whole.total_samples, 29);
+        for chunk_bytes in [1, 2, 5, 16, 40, 100, 333, 1 << 20] {
+            let folded = fold_chunks(&script[..], chunk_bytes).unwrap();
+            assert_eq!(folded, whole, "chunks of {chunk_bytes}");
+        }
+        assert_eq!(fold_chunks(Trickle(&script), 50).unwrap(), whole);
+        assert_eq!(fold_perf_script_from(&script[..]).unwrap(), whole);
+    }
+
+    #[test]
+    fn scripts_of_random_lines_fold_alike_whole_and_in_chunks_read_or_lent() {
+        let pieces: [&[u8]; 14] = [
+            b"app 10 [000] 1.0: 7 cpu-clock: \n",
+            b"db 11/12 1.5: cpu-clock: \n",
+            b"app 10 1.3: cpu-clock:  ffff work (/bin/app)\n",
+            b"app 10 1.4: page-faults: \n",
+            b"\t 1 leaf+0x1 (/bin/app)\n",
+            b"\t 2 main (/bin/app)\n",
+            b"\t ffff [unknown] (/lib/x.so)\n",
+            b"\n",
+            b"\t \n",
+            b"# comment\n",
+            b"garbage \xc3\xa9 line\n",
+            b"\t 3 caf\xc3\xa9 (/bin/app)\n",
+            b"   app 10 [001] 2.0:   10101010 cpu-clock: \n",
+            b"\t 4 half",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for round in 0..200 {
+            let mut script = b"app 1 0.5: cpu-clock: \n\t 1 start (/bin/app)\n\n".to_vec();
+            for _ in 0..(round % 60) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                script.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let whole = fold_perf_script(&script).unwrap();
+            for chunk_bytes in [1, 7, 64] {
+                let read = fold_chunks(&script[..], chunk_bytes).unwrap();
+                assert_eq!(read, whole, "{:?}", String::from_utf8_lossy(&script));
+                assert_eq!(fold_in_memory(&script, chunk_bytes).unwrap(), whole);
+            }
+        }
+    }
+
+    #[test]
+    fn a_script_read_in_chunks_names_the_line_that_is_not_a_script() {
+        let script = b"# header\n\n\n# more\n\nPERFILE2\x00\x01\n\nmore\n";
+        for chunk_bytes in [1, 3, 8, 1 << 20] {
+            match fold_chunks(&script[..], chunk_bytes) {
+                Err(ProfileError::NotPerfScript { line, .. }) => assert_eq!(line, 6),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(
+            fold_chunks(&b"# only\n\n\n# comments\n"[..], 2).unwrap(),
+            Folded::default()
+        );
+    }
+
+    #[test]
+    fn a_read_error_is_reported() {
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk on fire"))
+            }
+        }
+        let script = &b"app 10 1.0: cpu-clock: \n\t 1 work (/bin/app)\n\n"[..];
+        assert!(matches!(
+            fold_perf_script_from(script.chain(Broken)),
+            Err(ProfileError::Read(_))
+        ));
     }
 
     #[test]

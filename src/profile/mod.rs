@@ -25,7 +25,7 @@ mod fold;
 mod hot;
 
 pub use flamegraph::flamegraph_svg;
-pub use fold::{Folded, fold_perf_script};
+pub use fold::{Folded, fold_perf_script, fold_perf_script_from};
 pub use hot::{HotFunction, top_functions};
 
 /// Why a profile could not be built or drawn.
@@ -45,6 +45,9 @@ pub enum ProfileError {
     /// reports the empty profile instead.
     #[error("the profile has no samples to draw")]
     NoSamples,
+    /// The script could not be read to its end.
+    #[error("reading the perf script: {0}")]
+    Read(std::io::Error),
     /// inferno failed while reading or writing (it works in memory, so this is unexpected).
     #[error("inferno: {0}")]
     Inferno(#[from] std::io::Error),
