@@ -518,10 +518,9 @@ fn read_perf_script(
     }
     let mut outcome = FileOutcome::new(label);
     outcome.report.format = Some(Format::PerfScript);
-    let (folded, result) = match profile::fold_perf_script_from(reader) {
-        Err(ProfileError::Read(err)) => (Err(ProfileError::Read(err.kind().into())), Err(err)),
-        folded => (folded, Ok(())),
-    };
+    // A read error ends the script early: its profile is of what was read, and the caller
+    // warns that the file was not read to its end.
+    let (folded, result) = profile::fold_perf_script_from(reader);
     match ProfileSummary::of(label, folded) {
         Ok(profile) => outcome.profile = Some(profile),
         Err(why) => outcome.report.note = Some(why),

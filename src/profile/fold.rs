@@ -155,30 +155,45 @@ fn chunk_end(text: &[u8], chunk_bytes: usize) -> Option<usize> {
 /// Reading a large file whole into a fresh buffer costs more than folding a quarter of it
 /// (the kernel zeroes and maps every page of the buffer, then copies into it), while chunks
 /// in reused buffers are only copied, which is also how `inferno-collapse-perf` reads. Folds
-/// to what [`fold_perf_script`] folds the same bytes to; a read error is
-/// [`ProfileError::Read`].
-pub fn fold_perf_script_from(reader: impl Read + Send) -> Result<Folded, ProfileError> {
+/// to what [`fold_perf_script`] folds the same bytes to.
+///
+/// A read error ends the script where it broke: what was read before it is folded all the
+/// same (data already collected is never lost), and the error comes back beside the fold.
+pub fn fold_perf_script_from(
+    reader: impl Read + Send,
+) -> (Result<Folded, ProfileError>, io::Result<()>) {
     fold_chunks(reader, CHUNK_BYTES)
 }
 
 /// [`fold_perf_script_from`] in chunks of about `chunk_bytes`.
-fn fold_chunks(reader: impl Read + Send, chunk_bytes: usize) -> Result<Folded, ProfileError> {
+fn fold_chunks(
+    reader: impl Read + Send,
+    chunk_bytes: usize,
+) -> (Result<Folded, ProfileError>, io::Result<()>) {
     let spare = Mutex::new(Vec::new());
     let mut chunks = Chunks {
         reader,
         chunk_bytes,
         carry: Vec::new(),
         end: false,
+        error: None,
         first: None,
         spare: &spare,
     };
+    let folded = fold_read_chunks(&mut chunks);
+    let read = chunks.error.take().map_or(Ok(()), Err);
+    (folded, read)
+}
+
+/// Fold every chunk of `chunks` (the first read here, to find the event name).
+fn fold_read_chunks<R: Read + Send>(chunks: &mut Chunks<'_, R>) -> Result<Folded, ProfileError> {
     // Lines of the chunks read before the first event line, to name a line of the script.
     let mut lines_before = 0;
     let event = loop {
         if chunks.at_end() {
             return Ok(Folded::default());
         }
-        let chunk = chunks.read_chunk()?;
+        let chunk = chunks.read_chunk();
         match first_event(&chunk) {
             Ok(Some(event)) => {
                 chunks.first = Some(chunk);
@@ -196,7 +211,6 @@ fn fold_chunks(reader: impl Read + Send, chunk_bytes: usize) -> Result<Folded, P
         }
     };
     let chunks = Mutex::new(chunks);
-    let failure = Mutex::new(None);
     let next = |spent: Cow<'_, [u8]>| {
         let mut chunks = chunks.lock().ok()?;
         if let Cow::Owned(spent) = spent
@@ -205,24 +219,11 @@ fn fold_chunks(reader: impl Read + Send, chunk_bytes: usize) -> Result<Folded, P
         {
             spare.push(spent);
         }
-        match chunks.next()? {
-            Ok(mut chunk) => {
-                make_ascii(&mut chunk);
-                Some(Cow::Owned(chunk))
-            }
-            Err(error) => {
-                if let Ok(mut failure) = failure.lock() {
-                    failure.get_or_insert(error);
-                }
-                None
-            }
-        }
+        let mut chunk = chunks.next()?;
+        make_ascii(&mut chunk);
+        Some(Cow::Owned(chunk))
     };
-    let folded = fold_on_threads(&next, &event)?;
-    match failure.into_inner().ok().flatten() {
-        Some(error) => Err(error),
-        None => Ok(folded),
-    }
+    fold_on_threads(&next, &event)
 }
 
 /// About how many bytes of a script are folded at a time on one thread. Small enough that
@@ -238,6 +239,8 @@ struct Chunks<'a, R> {
     carry: Vec<u8>,
     /// The stream has ended (or failed).
     end: bool,
+    /// Why the stream failed, if it did: it ends there, and what was read is folded.
+    error: Option<io::Error>,
     /// A chunk read already, handed out first.
     first: Option<Vec<u8>>,
     /// Buffers of chunks folded already, for the next chunks.
@@ -253,7 +256,7 @@ impl<R: Read> Chunks<'_, R> {
     /// The next chunk: at least `chunk_bytes` unless the stream ends, up to just after the
     /// last blank line read (the rest waits for the next chunk); a stream without blank lines
     /// is one chunk.
-    fn read_chunk(&mut self) -> Result<Vec<u8>, ProfileError> {
+    fn read_chunk(&mut self) -> Vec<u8> {
         let mut buffer = self
             .spare
             .lock()
@@ -276,12 +279,12 @@ impl<R: Read> Chunks<'_, R> {
                     Ok(got) => self.end = got < want,
                     Err(error) => {
                         self.end = true;
-                        return Err(ProfileError::Read(error));
+                        self.error = Some(error);
                     }
                 }
             }
             if self.end {
-                return Ok(buffer);
+                return buffer;
             }
             let from = searched.saturating_sub(1);
             if let Some(blank) = buffer
@@ -292,7 +295,7 @@ impl<R: Read> Chunks<'_, R> {
                 self.carry
                     .extend_from_slice(buffer.get(cut..).unwrap_or_default());
                 buffer.truncate(cut);
-                return Ok(buffer);
+                return buffer;
             }
             searched = buffer.len();
         }
@@ -300,11 +303,11 @@ impl<R: Read> Chunks<'_, R> {
 }
 
 impl<R: Read> Iterator for Chunks<'_, R> {
-    type Item = Result<Vec<u8>, ProfileError>;
+    type Item = Vec<u8>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(first) = self.first.take() {
-            return Some(Ok(first));
+            return Some(first);
         }
         (!self.at_end()).then(|| self.read_chunk())
     }
@@ -823,11 +826,11 @@ mod tests {
         // comment, where inferno finds no frame: it counts only at the end of the script.
         assert_eq!(whole.total_samples, 29);
         for chunk_bytes in [1, 2, 5, 16, 40, 100, 333, 1 << 20] {
-            let folded = fold_chunks(&script[..], chunk_bytes).unwrap();
+            let folded = fold_chunks(&script[..], chunk_bytes).0.unwrap();
             assert_eq!(folded, whole, "chunks of {chunk_bytes}");
         }
-        assert_eq!(fold_chunks(Trickle(&script), 50).unwrap(), whole);
-        assert_eq!(fold_perf_script_from(&script[..]).unwrap(), whole);
+        assert_eq!(fold_chunks(Trickle(&script), 50).0.unwrap(), whole);
+        assert_eq!(fold_perf_script_from(&script[..]).0.unwrap(), whole);
     }
 
     #[test]
@@ -859,7 +862,7 @@ mod tests {
             }
             let whole = fold_perf_script(&script).unwrap();
             for chunk_bytes in [1, 7, 64] {
-                let read = fold_chunks(&script[..], chunk_bytes).unwrap();
+                let read = fold_chunks(&script[..], chunk_bytes).0.unwrap();
                 assert_eq!(read, whole, "{:?}", String::from_utf8_lossy(&script));
                 assert_eq!(fold_in_memory(&script, chunk_bytes).unwrap(), whole);
             }
@@ -870,19 +873,19 @@ mod tests {
     fn a_script_read_in_chunks_names_the_line_that_is_not_a_script() {
         let script = b"# header\n\n\n# more\n\nPERFILE2\x00\x01\n\nmore\n";
         for chunk_bytes in [1, 3, 8, 1 << 20] {
-            match fold_chunks(&script[..], chunk_bytes) {
+            match fold_chunks(&script[..], chunk_bytes).0 {
                 Err(ProfileError::NotPerfScript { line, .. }) => assert_eq!(line, 6),
                 other => panic!("unexpected {other:?}"),
             }
         }
         assert_eq!(
-            fold_chunks(&b"# only\n\n\n# comments\n"[..], 2).unwrap(),
+            fold_chunks(&b"# only\n\n\n# comments\n"[..], 2).0.unwrap(),
             Folded::default()
         );
     }
 
     #[test]
-    fn a_read_error_is_reported() {
+    fn a_read_error_keeps_what_was_read_and_is_reported() {
         struct Broken;
         impl Read for Broken {
             fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
@@ -890,10 +893,10 @@ mod tests {
             }
         }
         let script = &b"app 10 1.0: cpu-clock: \n\t 1 work (/bin/app)\n\n"[..];
-        assert!(matches!(
-            fold_perf_script_from(script.chain(Broken)),
-            Err(ProfileError::Read(_))
-        ));
+        let (folded, read) = fold_perf_script_from(script.chain(Broken));
+        assert_eq!(read.unwrap_err().to_string(), "disk on fire");
+        // What was read before the error is kept.
+        assert_eq!(folded.unwrap().lines, vec![("app;work".to_owned(), 1)]);
     }
 
     #[test]

@@ -45,9 +45,6 @@ pub enum ProfileError {
     /// reports the empty profile instead.
     #[error("the profile has no samples to draw")]
     NoSamples,
-    /// The script could not be read to its end.
-    #[error("reading the perf script: {0}")]
-    Read(std::io::Error),
     /// inferno failed while reading or writing (it works in memory, so this is unexpected).
     #[error("inferno: {0}")]
     Inferno(#[from] std::io::Error),
