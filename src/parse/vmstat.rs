@@ -65,7 +65,7 @@ pub fn parse_with_unit(file: &str, text: &str, unit: MemoryUnit) -> Parsed {
     let mut parsed = Parsed::default();
     let table = Name::from("vmstat");
     let file_name = Name::from(file);
-    let mut header: Option<Vec<(Name, f64)>> = None;
+    let mut header: Option<Header> = None;
     let mut since_boot_dropped = false;
     let mut samples = 0u32;
     let mut cells: Vec<&str> = Vec::with_capacity(24);
@@ -79,18 +79,7 @@ pub fn parse_with_unit(file: &str, text: &str, unit: MemoryUnit) -> Parsed {
             continue;
         }
         if first == "r" && cells.get(1) == Some(&"b") {
-            let columns = cells
-                .iter()
-                .map(|name| {
-                    let scale = if MEMORY_FIELDS.contains(name) {
-                        unit.kib()
-                    } else {
-                        1.0
-                    };
-                    (canonical_field(name).into(), scale)
-                })
-                .collect();
-            header = Some(columns);
+            header = Some(Header::new(&cells, unit));
             continue;
         }
         let Some(columns) = &header else {
@@ -106,7 +95,7 @@ pub fn parse_with_unit(file: &str, text: &str, unit: MemoryUnit) -> Parsed {
             since_boot_dropped = true;
             continue;
         }
-        let (fields, stamp) = match read_row(columns, &cells) {
+        let (fields, stamp) = match columns.read_row(&cells) {
             Ok(row) => row,
             Err(message) => {
                 parsed.warnings.push(warning(file, number, message));
@@ -128,33 +117,68 @@ pub fn parse_with_unit(file: &str, text: &str, unit: MemoryUnit) -> Parsed {
     parsed
 }
 
-/// The fields of a data row and, with `-t`, its naive epoch time. With `-t` the header ends
-/// in the zone name (`UTC`) over a row that ends in a date and a time: one cell more.
-fn read_row(columns: &[(Name, f64)], cells: &[&str]) -> Result<(Fields, Option<f64>), String> {
-    let (measured, stamp) = if cells.len() == columns.len() {
-        (columns, None)
-    } else if cells.len() == columns.len() + 1
-        && let [.., date, time] = cells
-        && let Some(day) = parse_date(date)
-        && let Some((Stamp::OfDay(seconds), 1)) = parse_stamp(&[time])
-    {
-        let measured = columns.get(..columns.len() - 1).unwrap_or_default();
-        (measured, Some((day * 86_400 + i64::from(seconds)) as f64))
-    } else {
-        return Err(format!(
-            "expected {} columns (or a date and time in place of the last), found {}",
-            columns.len(),
-            cells.len()
-        ));
-    };
-    let mut fields = Vec::with_capacity(measured.len());
-    for ((name, scale), cell) in measured.iter().zip(cells) {
-        match parse_number(cell) {
-            Some(value) => fields.push((name.clone(), value * scale)),
-            None => return Err(format!("column {name}: {cell:?} is not a number")),
-        }
+/// The columns of a `r  b ...` header row.
+struct Header {
+    /// Field name and the factor to KiB (1 for all but memory columns), in column order.
+    columns: Vec<(Name, f64)>,
+    /// Column indices in the order of their names, each name once (the last column of
+    /// that name): a row's fields are made sorted, with no sort per row.
+    by_name: Vec<usize>,
+}
+
+impl Header {
+    fn new(cells: &[&str], unit: MemoryUnit) -> Self {
+        let columns: Vec<(Name, f64)> = cells
+            .iter()
+            .map(|name| {
+                let scale = if MEMORY_FIELDS.contains(name) {
+                    unit.kib()
+                } else {
+                    1.0
+                };
+                (canonical_field(name).into(), scale)
+            })
+            .collect();
+        let mut by_name: Vec<usize> = (0..columns.len()).collect();
+        by_name.sort_by(|&a, &b| columns[a].0.cmp(&columns[b].0).then(b.cmp(&a)));
+        by_name.dedup_by(|later, earlier| columns[*later].0 == columns[*earlier].0);
+        Header { columns, by_name }
     }
-    Ok((fields.into_iter().collect(), stamp))
+
+    /// The fields of a data row and, with `-t`, its naive epoch time. With `-t` the header
+    /// ends in the zone name (`UTC`) over a row that ends in a date and a time: one cell more.
+    fn read_row(&self, cells: &[&str]) -> Result<(Fields, Option<f64>), String> {
+        let columns = &self.columns;
+        let (measured, stamp) = if cells.len() == columns.len() {
+            (columns.len(), None)
+        } else if cells.len() == columns.len() + 1
+            && let [.., date, time] = cells
+            && let Some(day) = parse_date(date)
+            && let Some((Stamp::OfDay(seconds), 1)) = parse_stamp(&[time])
+        {
+            (
+                columns.len() - 1,
+                Some((day * 86_400 + i64::from(seconds)) as f64),
+            )
+        } else {
+            return Err(format!(
+                "expected {} columns (or a date and time in place of the last), found {}",
+                columns.len(),
+                cells.len()
+            ));
+        };
+        let mut fields = Vec::with_capacity(measured);
+        for &index in self.by_name.iter().filter(|&&index| index < measured) {
+            let (Some((name, scale)), Some(cell)) = (columns.get(index), cells.get(index)) else {
+                continue;
+            };
+            match parse_number(cell) {
+                Some(value) => fields.push((name.clone(), value * scale)),
+                None => return Err(format!("column {name}: {cell:?} is not a number")),
+            }
+        }
+        Ok((Fields::from_sorted(fields), stamp))
+    }
 }
 
 #[cfg(test)]
