@@ -200,4 +200,33 @@ mod tests {
         assert_eq!(parsed.records[0].time, 0.0);
         assert_eq!(MemoryUnit::from_flag("m"), Some(MemoryUnit::Megabyte));
     }
+
+    #[test]
+    fn fields_come_in_name_order_and_a_repeated_column_keeps_its_last_value() {
+        let text = " r  b id us id
+ 1 0 50 2 60
+ 3 1 40 5 30
+";
+        let parsed = parse("v", text);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let fields: Vec<(&str, f64)> = parsed.records[0]
+            .fields
+            .iter()
+            .map(|(name, value)| (name.as_str(), *value))
+            .collect();
+        assert_eq!(fields, [("b", 1.0), ("id", 30.0), ("r", 3.0), ("us", 5.0)]);
+        let bad = parse(
+            "v",
+            " r  b
+ 1 0
+ 1 x
+",
+        );
+        assert_eq!(bad.warnings.len(), 1);
+        assert!(
+            bad.warnings[0].message.contains("column b"),
+            "{:?}",
+            bad.warnings
+        );
+    }
 }
