@@ -502,7 +502,7 @@ impl Layout {
 }
 
 /// The number in cell `index` of a row, for the column `name`.
-fn value_of(name: &str, cells: &[&str], index: usize) -> Result<f64, String> {
+pub fn value_of(name: &str, cells: &[&str], index: usize) -> Result<f64, String> {
     let cell = cells.get(index).copied().unwrap_or_default();
     parse_number(cell).ok_or_else(|| format!("column {name}: {cell:?} is not a number"))
 }

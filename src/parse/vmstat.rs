@@ -13,7 +13,7 @@
 //! Memory columns are always stored in KiB. vmstat's text does not say which `-S` unit it
 //! was run with, so a caller that passed `-S` says so with [`parse_with_unit`].
 
-use super::sysstat::{Stamp, parse_date, parse_number, parse_stamp, split_cells, warning};
+use super::sysstat::{Stamp, parse_date, parse_stamp, split_cells, value_of, warning};
 use crate::record::{Fields, Labels, Name, Parsed, Record, SourceRef, canonical_field};
 
 /// vmstat's `-S` unit for its memory columns.
@@ -169,13 +169,10 @@ impl Header {
         };
         let mut fields = Vec::with_capacity(measured);
         for &index in self.by_name.iter().filter(|&&index| index < measured) {
-            let (Some((name, scale)), Some(cell)) = (columns.get(index), cells.get(index)) else {
+            let Some((name, scale)) = columns.get(index) else {
                 continue;
             };
-            match parse_number(cell) {
-                Some(value) => fields.push((name.clone(), value * scale)),
-                None => return Err(format!("column {name}: {cell:?} is not a number")),
-            }
+            fields.push((name.clone(), value_of(name, cells, index)? * scale));
         }
         Ok((Fields::from_sorted(fields), stamp))
     }

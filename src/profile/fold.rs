@@ -378,11 +378,9 @@ fn ascii_only(text: &[u8]) -> Cow<'_, [u8]> {
     if text.is_ascii() {
         Cow::Borrowed(text)
     } else {
-        Cow::Owned(
-            text.iter()
-                .map(|&byte| if byte.is_ascii() { byte } else { b'?' })
-                .collect(),
-        )
+        let mut owned = text.to_vec();
+        make_ascii(&mut owned);
+        Cow::Owned(owned)
     }
 }
 
