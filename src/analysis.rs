@@ -221,6 +221,14 @@ impl FileOutcome {
         outcome
     }
 
+    /// Keep a folded profile, or say in the note why the perf script gave none.
+    fn set_profile(&mut self, profile: Result<ProfileSummary, String>) {
+        match profile {
+            Ok(profile) => self.profile = Some(profile),
+            Err(why) => self.report.note = Some(why),
+        }
+    }
+
     fn warn(&mut self, file: &str, message: String) {
         self.parsed.warnings.push(ParseWarning {
             file: file.to_string(),
@@ -261,10 +269,7 @@ fn read_text(label: &str, bytes: &[u8], specs: &[ParserSpec]) -> FileOutcome {
     };
     outcome.report.format = Some(format);
     if format == Format::PerfScript {
-        match ProfileSummary::fold(label, bytes) {
-            Ok(profile) => outcome.profile = Some(profile),
-            Err(why) => outcome.report.note = Some(why),
-        }
+        outcome.set_profile(ProfileSummary::fold(label, bytes));
         return outcome;
     }
     let parsed = parse::parse(format, label, &text);
@@ -521,10 +526,7 @@ fn read_perf_script(
     // A read error ends the script early: its profile is of what was read, and the caller
     // warns that the file was not read to its end.
     let (folded, result) = profile::fold_perf_script_from(reader);
-    match ProfileSummary::of(label, folded) {
-        Ok(profile) => outcome.profile = Some(profile),
-        Err(why) => outcome.report.note = Some(why),
-    }
+    outcome.set_profile(ProfileSummary::of(label, folded));
     out.push(outcome);
     Some(result)
 }
