@@ -19,9 +19,9 @@ use crate::{
         sniff::{CONTAINER_HEAD, Container, HEAD_BYTES, sniff, sniff_container},
         spec::{self, ParserSpec},
     },
-    playbook::Rule,
     profile::{self, Folded, HotFunction, ProfileError},
     record::{Dataset, HostFacts, ParseWarning, Record, Unit, fallback},
+    rules::Rule,
     rules::eval::{Judgement, evaluate_all},
 };
 

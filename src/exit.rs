@@ -35,8 +35,8 @@ impl Failure {
     }
 }
 
-impl From<crate::playbook::PlaybookError> for Failure {
-    fn from(err: crate::playbook::PlaybookError) -> Self {
+impl From<crate::base::SourceError> for Failure {
+    fn from(err: crate::base::SourceError) -> Self {
         Failure::bad_input(err.to_string())
     }
 }

@@ -2,6 +2,7 @@
 //! See ARCHITECTURE.md for the map.
 
 pub mod analysis;
+pub mod base;
 pub mod cli;
 pub mod collect;
 pub mod commands;

@@ -433,7 +433,7 @@ fn the_net_capture_shows_the_listen_queue_overflowing() {
 }
 
 /// The rules of `playbooks/rules/<file>`, loaded and checked as a playbook including it.
-fn shipped_rules(file: &str) -> Vec<perf_manual::playbook::Rule> {
+fn shipped_rules(file: &str) -> Vec<perf_manual::rules::Rule> {
     let rules_file = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("playbooks/rules")
         .join(file);

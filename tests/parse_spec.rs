@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use perf_manual::analysis::{self, load_specs};
 use perf_manual::parse::spec::{self, ParserSpec};
-use perf_manual::playbook::Rule;
 use perf_manual::record::{Dataset, Parsed, Unit};
+use perf_manual::rules::Rule;
 use perf_manual::rules::{Outcome, Severity, Signal, evaluate};
 
 fn root() -> &'static Path {

@@ -1,8 +1,8 @@
 //! Rule evaluation on hand-built datasets: each aggregate, selectors, quantifiers, `for`,
 //! units, no-data outcomes, messages, evidence and ranking.
 
-use perf_manual::playbook::Rule;
 use perf_manual::record::{Dataset, HostFacts, Record};
+use perf_manual::rules::Rule;
 use perf_manual::rules::eval::format_number;
 use perf_manual::rules::{Finding, Outcome, Severity, Signal, Window, evaluate, evaluate_all};
 

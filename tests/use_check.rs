@@ -4,9 +4,9 @@
 use std::process::{Child, Command, Output};
 
 use perf_manual::{
-    commands::use_check::builtin_rules,
     record::{Dataset, HostFacts, Record, target::TargetUsage},
     report::use_check::UseCheckReport,
+    rules::builtin::use_check_rules as builtin_rules,
     rules::evaluate_all,
 };
 

@@ -13,52 +13,12 @@ use crate::{
         script::{self, Unavailable},
     },
     exit::{self, Failure},
-    playbook::{Rule, RuleFile},
     profile,
     record::{HostFacts, Record},
     report::{self, Inputs, ReportData, ReportJson},
-    rules::Severity,
+    rules::{Rule, Severity, builtin},
     store,
 };
-
-/// The rule files shipped with perf_manual, used when a directory comes without a playbook.
-const BUILTIN_RULES: [(&str, &str); 6] = [
-    (
-        "use-cpu.toml",
-        include_str!("../../playbooks/rules/use-cpu.toml"),
-    ),
-    (
-        "use-memory.toml",
-        include_str!("../../playbooks/rules/use-memory.toml"),
-    ),
-    (
-        "use-disk.toml",
-        include_str!("../../playbooks/rules/use-disk.toml"),
-    ),
-    (
-        "use-network.toml",
-        include_str!("../../playbooks/rules/use-network.toml"),
-    ),
-    (
-        "use-network-stack.toml",
-        include_str!("../../playbooks/rules/use-network-stack.toml"),
-    ),
-    (
-        "use-mutex.toml",
-        include_str!("../../playbooks/rules/use-mutex.toml"),
-    ),
-];
-
-/// The built-in USE rules (the triage playbook's).
-pub fn builtin_rules() -> Result<Vec<Rule>, Failure> {
-    let mut rules = Vec::new();
-    for (name, text) in BUILTIN_RULES {
-        let file: RuleFile = toml::from_str(text)
-            .map_err(|err| Failure::bad_input(format!("built-in {name}: {err}")))?;
-        rules.extend(file.rules);
-    }
-    Ok(rules)
-}
 
 /// What to judge and where the results go.
 pub struct Judge<'a> {
@@ -326,7 +286,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
         None => (
             "analyze".to_string(),
             "Judged with the built-in USE rules.".to_string(),
-            builtin_rules()?,
+            builtin::use_rules().map_err(Failure::bad_input)?,
         ),
     };
     let manifest: Option<Manifest> = std::fs::read(raw_dir.join("manifest.json"))

@@ -42,7 +42,7 @@ pub fn find_playbook(suite: &str) -> PathBuf {
 /// `--duration` text to a duration, or a usage error.
 pub fn parse_duration_flag(text: Option<&str>) -> Result<Option<std::time::Duration>, Failure> {
     text.map(|text| {
-        playbook::duration::parse_duration(text)
+        crate::base::parse_duration(text)
             .map_err(|err| Failure::bad_input(format!("--duration: {err}")))
     })
     .transpose()

@@ -5,21 +5,18 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::{
+    base::parse_duration,
     cli::{OutputFormat, UseCheckArgs},
     collect::target::{self, Target},
     exit::{self, Failure},
     parse,
-    playbook::{Rule, RuleFile, duration::parse_duration},
     record::{
         Dataset, HostFacts, fallback,
         target::{Machine, derive, host_usage},
     },
     report::use_check::{self, UseCheckReport},
-    rules,
+    rules::{self, Rule},
 };
-
-/// The rules of one interval: no `for` windows.
-const RULES: &str = include_str!("../../playbooks/rules/use-check.toml");
 
 /// Intervals past this are refused: the check is meant to answer in about one interval.
 const LONGEST_INTERVAL_SECONDS: f64 = 60.0;
@@ -27,7 +24,7 @@ const LONGEST_INTERVAL_SECONDS: f64 = 60.0;
 pub fn use_check(args: &UseCheckArgs) -> Result<i32, Failure> {
     let interval = parse_interval(&args.interval)?;
     let target = target::resolve(&args.target).map_err(Failure::bad_input)?;
-    let rules = builtin_rules()?;
+    let rules = rules::builtin::use_check_rules().map_err(Failure::bad_input)?;
     let report = measure(&target, interval, &rules)?;
     match args.format {
         OutputFormat::Json => println!(
@@ -49,13 +46,6 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, Failure> {
         )));
     }
     Ok(std::time::Duration::from_secs_f64(seconds))
-}
-
-/// The use-check rules, shipped in the binary.
-pub fn builtin_rules() -> Result<Vec<Rule>, Failure> {
-    let file: RuleFile = toml::from_str(RULES)
-        .map_err(|err| Failure::bad_input(format!("built-in use-check.toml: {err}")))?;
-    Ok(file.rules)
 }
 
 /// Read twice, derive, judge, assemble the table.

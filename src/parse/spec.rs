@@ -38,8 +38,8 @@ use regex::Regex;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::playbook::Span;
-use crate::playbook::load::{PlaybookError, SourceFile};
+use crate::base::Span;
+use crate::base::source::{SourceError, SourceFile};
 use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef, Unit, canonical_field};
 
 /// How many lines from the top a spec's `recognize.header` may match in: the sniffer's head.
@@ -201,7 +201,7 @@ pub struct ParserSpec {
 
 impl ParserSpec {
     /// Read and check a spec. `file` names it in errors, which point at line and column.
-    pub fn from_toml(file: &str, text: &str) -> Result<ParserSpec, PlaybookError> {
+    pub fn from_toml(file: &str, text: &str) -> Result<ParserSpec, SourceError> {
         let source = SourceFile {
             path: file.into(),
             text: text.to_string(),
@@ -210,7 +210,7 @@ impl ParserSpec {
             .map_err(|err| source.error_at(err.span(), err.message().trim().replace('\n', " ")))?;
         let at = |path: &[&str], message: String| source.error_at_path(path, None, message);
         let compile = |path: &[&str], pattern: &str| {
-            crate::playbook::user_regex(pattern)
+            crate::base::user_regex(pattern)
                 .map_err(|err| at(path, format!("bad regex: {}", regex_reason(&err))))
         };
         check(&definition, &at)?;
@@ -301,8 +301,8 @@ fn regex_reason(err: &regex::Error) -> String {
 /// What deserializing cannot check: names, counts and combinations.
 fn check(
     definition: &Definition,
-    at: &dyn Fn(&[&str], String) -> PlaybookError,
-) -> Result<(), PlaybookError> {
+    at: &dyn Fn(&[&str], String) -> SourceError,
+) -> Result<(), SourceError> {
     let is_name = |text: &str| {
         text.starts_with(|c: char| c.is_ascii_lowercase())
             && text

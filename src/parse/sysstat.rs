@@ -89,8 +89,7 @@ pub fn parse_date(text: &str) -> Option<i64> {
     } else {
         (full_year(c), a.0, b)
     };
-    ((1..=12).contains(&month) && (1..=31).contains(&day))
-        .then(|| days_from_civil(year, month, day))
+    days_since_epoch(year, month, day)
 }
 
 /// A number with its digit count, for the places a year may be (two digits mean 20xx).
@@ -109,15 +108,16 @@ fn date_parts(input: &str) -> IResult<&str, (Counted, char, i64, char, Counted)>
         .parse(input)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let shifted_month = (month + 9) % 12;
-    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+/// Days since 1970-01-01 of a calendar date, or `None` for one that does not exist.
+fn days_since_epoch(year: i64, month: i64, day: i64) -> Option<i64> {
+    let date = jiff::civil::Date::new(
+        i16::try_from(year).ok()?,
+        i8::try_from(month).ok()?,
+        i8::try_from(day).ok()?,
+    )
+    .ok()?;
+    let epoch = jiff::civil::Date::constant(1970, 1, 1);
+    Some(date.duration_since(epoch).as_secs().div_euclid(86_400))
 }
 
 /// Seconds since midnight of `19:20:01`.

@@ -4,10 +4,13 @@
 use std::collections::BTreeSet;
 
 use super::{
-    load::{Loaded, PlaybookError},
+    load::Loaded,
     model::{Collector, Playbook, Step, StepArgs},
 };
-use crate::rules::{condition::parse_condition, expr::parse_expression};
+use crate::{
+    base::SourceError,
+    rules::{condition::parse_condition, expr::parse_expression},
+};
 
 /// The playbook JSON schema, generated from the model types.
 pub fn schema() -> serde_json::Value {
@@ -21,7 +24,7 @@ pub fn report_schema() -> serde_json::Value {
 }
 
 /// Every problem found, each located in its file. Empty means the playbook is good.
-pub fn check(loaded: &Loaded) -> Vec<PlaybookError> {
+pub fn check(loaded: &Loaded) -> Vec<SourceError> {
     let mut errors = check_schema(loaded);
     let playbook = &loaded.playbook;
     let main = &loaded.sources[0];
@@ -184,7 +187,7 @@ fn check_args(step: &Step) -> Vec<String> {
 }
 
 /// Validate the playbook file and its rule files against the JSON schema.
-fn check_schema(loaded: &Loaded) -> Vec<PlaybookError> {
+fn check_schema(loaded: &Loaded) -> Vec<SourceError> {
     let Ok(validator) = jsonschema::validator_for(&schema()) else {
         return Vec::new();
     };

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::duration::Span;
-use crate::rules::{Severity, Signal};
+use crate::{base::Span, rules::Rule};
 
 /// An investigation: phases of collection with time boxes, and the rules that judge the data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -150,40 +149,4 @@ pub struct StepArgs {
     /// command: the parser for its output (a built-in parser name or a spec in parsers/).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parser: Option<String>,
-}
-
-/// A judgement over the records: when `when` holds, a finding is raised.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Rule {
-    pub id: String,
-    /// cpu, memory, disk, network, mutex, service, ...
-    pub resource: String,
-    pub signal: Signal,
-    /// The condition, e.g. `avg(vmstat.r) / host.cpus > 1.0 for 5s`.
-    pub when: String,
-    pub severity: Severity,
-    /// Shown when the rule fires; `{{value}}` and `{{threshold}}` are filled in.
-    pub message: String,
-    /// What this means, in a line.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub meaning: String,
-    /// Where to look next.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub next: String,
-    /// Where the threshold comes from (a book, a page).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub source: String,
-    /// Said, after the series it lacks, when the rule has no data to judge: why a host may not
-    /// expose it and how to get it (`virtual NICs report no link speed`).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub no_data: String,
-}
-
-/// A rule file named by `include`: only rules.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RuleFile {
-    #[serde(default, rename = "rule")]
-    pub rules: Vec<Rule>,
 }

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::{
     analysis::Analysis,
     collect::manifest::{Manifest, StepStatus},
-    playbook::Rule,
     profile::HotFunction,
     record::{HostFacts, Record},
+    rules::Rule,
     rules::{Finding, eval::format_number, use_table::UseRow, use_table::use_table},
 };
 

@@ -5,8 +5,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::playbook::Rule;
 use crate::record::target::{HostUsage, TargetUsage};
+use crate::rules::Rule;
 use crate::rules::use_table::{CellStatus, judge_cell};
 use crate::rules::{Finding, Judgement, Severity, Signal};
 
@@ -382,7 +382,7 @@ pub fn render_text(report: &UseCheckReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::playbook::RuleFile;
+    use crate::rules::RuleFile;
 
     fn rules() -> Vec<Rule> {
         let file: RuleFile =

@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::collections::BTreeSet;
 
-use crate::playbook::Rule;
+use super::Rule;
 use crate::record::{Dataset, Labels, Name, Series, Unit};
 
 use super::expr::parse_expression;

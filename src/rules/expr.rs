@@ -112,7 +112,7 @@ use nom::{
 };
 use regex::Regex;
 
-use crate::playbook::duration::parse_duration;
+use crate::base::parse_duration;
 use crate::record::{Labels, Name, Unit};
 
 /// A syntax error in an expression, pointing into the text. Displays as its message alone: the
@@ -1199,7 +1199,7 @@ fn label_matchers(inside: &str) -> Parsed<'_, Vec<LabelMatcher>> {
         let value_at = skip_space(after_op);
         let (after_value, value) = quoted(value_at)?;
         let regex = || {
-            crate::playbook::user_regex(&format!("^(?:{value})$")).map_err(|error| {
+            crate::base::user_regex(&format!("^(?:{value})$")).map_err(|error| {
                 let reason = error.to_string().replace('\n', " ");
                 SyntaxError::at(
                     value_at,

@@ -1,13 +1,18 @@
-//! The rule expression language (nom), its evaluation over a [`Dataset`], and findings.
-//! No I/O here: rules are judged on values alone.
+//! Rules as users write them, the expression language (nom), evaluation over a [`Dataset`],
+//! and findings. No I/O here: rules are judged on values alone.
+//!
+//! [`Dataset`]: crate::record::Dataset
 
+pub mod builtin;
 pub mod condition;
 pub mod eval;
 pub mod expr;
 pub mod finding;
+pub mod rule;
 pub mod use_table;
 
 pub use condition::{Condition, parse_condition};
 pub use eval::{Judgement, Outcome, evaluate, evaluate_all};
 pub use expr::{Expr, ExprError, parse_expression};
 pub use finding::{Evidence, Finding, Severity, Signal, Window, rank};
+pub use rule::{Rule, RuleFile};

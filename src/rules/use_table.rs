@@ -4,8 +4,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Rule;
 use super::{Finding, Signal, eval::Judgement};
-use crate::playbook::Rule;
 
 /// The resources a USE table always shows, in order; others follow when rules name them.
 pub const RESOURCES: [&str; 5] = ["cpu", "memory", "disk", "network", "mutex"];

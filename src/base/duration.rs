@@ -19,44 +19,34 @@ impl Span {
     }
 }
 
+/// The longest duration a playbook or flag may give: about 31 years, far past any time box,
+/// and small enough that every arithmetic on it stays exact.
+const LONGEST_SECONDS: f64 = 1e9;
+
 /// Parse `10s`, `500ms`, `1m30s`; a bare number is not accepted (which unit would it be?).
+///
+/// jiff reads the number and unit pairs (its "friendly" format). It also takes forms a
+/// playbook does not (`10 s`, `-1s`, `1 minute`, ISO 8601's `PT10S`): the text is held to the
+/// compact form the schema publishes first, so a playbook means the same to every reader.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let expected = || {
         format!(
             "bad duration {text:?}: expected a number and a unit (ms, s, m, h), like \"10s\" or \"1m30s\""
         )
     };
-    let mut rest = text.trim();
-    if rest.is_empty() {
+    let compact = text.trim();
+    let allowed = |c: char| c.is_ascii_digit() || matches!(c, '.' | 'm' | 's' | 'h');
+    if !compact.starts_with(|c: char| c.is_ascii_digit()) || !compact.chars().all(allowed) {
         return Err(expected());
     }
-    let mut total = 0.0_f64;
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(expected)?;
-        if number_len == 0 {
-            return Err(expected());
-        }
-        let number: f64 = rest[..number_len].parse().map_err(|_| expected())?;
-        rest = &rest[number_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(expected()),
-        };
-        total += number * scale;
-        rest = &rest[unit_len..];
+    let parsed: jiff::SignedDuration = compact.parse().map_err(|_| expected())?;
+    let seconds = parsed.as_secs_f64();
+    if seconds > LONGEST_SECONDS {
+        return Err(format!(
+            "bad duration {text:?}: longer than the longest allowed, {LONGEST_SECONDS}s"
+        ));
     }
-    if !total.is_finite() || total > 1e9 {
-        return Err(expected());
-    }
-    Ok(Duration::from_secs_f64(total))
+    Duration::try_from(parsed).map_err(|_| expected())
 }
 
 impl fmt::Display for Span {

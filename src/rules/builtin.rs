@@ -1,0 +1,58 @@
+//! The rule sets shipped with perf_manual (`playbooks/rules/*.toml`), built into the binary so
+//! `analyze` and `use-check` judge with them wherever they run.
+
+use super::{Rule, RuleFile};
+
+/// The USE rules the triage playbook includes, judged when data comes without a playbook.
+const USE_RULES: [(&str, &str); 6] = [
+    (
+        "use-cpu.toml",
+        include_str!("../../playbooks/rules/use-cpu.toml"),
+    ),
+    (
+        "use-memory.toml",
+        include_str!("../../playbooks/rules/use-memory.toml"),
+    ),
+    (
+        "use-disk.toml",
+        include_str!("../../playbooks/rules/use-disk.toml"),
+    ),
+    (
+        "use-network.toml",
+        include_str!("../../playbooks/rules/use-network.toml"),
+    ),
+    (
+        "use-network-stack.toml",
+        include_str!("../../playbooks/rules/use-network-stack.toml"),
+    ),
+    (
+        "use-mutex.toml",
+        include_str!("../../playbooks/rules/use-mutex.toml"),
+    ),
+];
+
+/// The rules of `use-check`: one interval, no `for` windows.
+const USE_CHECK_RULES: (&str, &str) = (
+    "use-check.toml",
+    include_str!("../../playbooks/rules/use-check.toml"),
+);
+
+/// The built-in USE rules (the triage playbook's). `Err` names the file that does not parse.
+pub fn use_rules() -> Result<Vec<Rule>, String> {
+    let mut rules = Vec::new();
+    for file in USE_RULES {
+        rules.extend(read(file)?);
+    }
+    Ok(rules)
+}
+
+/// The use-check rules.
+pub fn use_check_rules() -> Result<Vec<Rule>, String> {
+    read(USE_CHECK_RULES)
+}
+
+fn read((name, text): (&str, &str)) -> Result<Vec<Rule>, String> {
+    toml::from_str::<RuleFile>(text)
+        .map(|file| file.rules)
+        .map_err(|err| format!("built-in {name}: {err}"))
+}
