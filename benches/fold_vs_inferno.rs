@@ -7,7 +7,7 @@
 //! inferno-collapse-perf reads. Each repetition times, by the wall clock:
 //!
 //! - ours as `perf_manual analyze` (and `run`, on the perf.script it wrote) reads a perf
-//!   script on disk: `analysis::read_data` on the file (open, sniff, fold as it is read, top
+//!   script on disk: `judge::read_data` on the file (open, sniff, fold as it is read, top
 //!   functions), then the folded text written as `perf.folded` is (to a sink). This is the
 //!   end-to-end comparison: inferno-collapse-perf reads the file and writes its output too
 //!   (to /dev/null);
@@ -146,7 +146,7 @@ fn main() {
 /// What `perf_manual analyze` does with a perf script on disk: read and fold it, then write
 /// the folded text (`perf.folded`).
 fn analyze_file(path: &Path) -> String {
-    let analysis = perf_manual::analysis::read_data(path, &[]).expect("read the script");
+    let analysis = perf_manual::judge::read_data(path, &[]).expect("read the script");
     let profile = analysis.profiles.first().expect("a profile");
     let text = profile.folded.to_text();
     std::io::sink().write_all(text.as_bytes()).expect("write");

@@ -1,7 +1,7 @@
 use clap::Parser;
 use perf_manual::{
     cli::{Cli, Command},
-    commands, exit,
+    commands,
 };
 
 fn main() {
@@ -19,14 +19,7 @@ fn main() {
         Command::Analyze(args) => commands::analyze::analyze(&args),
         Command::Doctor { format } => commands::doctor::doctor(format),
         Command::UseCheck(args) => commands::use_check::use_check(&args),
-        Command::Schema => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&perf_manual::playbook::check::schema())
-                    .unwrap_or_default()
-            );
-            Ok(exit::SUCCESS)
-        }
+        Command::Schema => Ok(commands::schema::schema()),
     };
     let code = match result {
         Ok(code) => code,

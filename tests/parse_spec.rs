@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use perf_manual::analysis::{self, load_specs};
+use perf_manual::judge::{self, load_specs};
 use perf_manual::parse::spec::{self, ParserSpec};
 use perf_manual::record::{Dataset, Parsed, Unit};
 use perf_manual::rules::Rule;
@@ -185,14 +185,8 @@ fn spec_units_reach_the_dataset() {
 }
 
 #[test]
-fn parser_spec_schema_matches_the_types() {
-    let text = serde_json::to_string_pretty(&spec::schema()).unwrap() + "\n";
-    golden(&root().join("schemas/parser-spec.schema.json"), &text);
-}
-
-#[test]
 fn shipped_specs_validate_against_the_schema() {
-    let schema = spec::schema();
+    let schema = perf_manual::schemas::parser_spec();
     let validator = jsonschema::validator_for(&schema).expect("a valid schema");
     for spec in shipped() {
         let instance = serde_json::to_value(&spec.definition).unwrap();
@@ -280,7 +274,7 @@ unit = "percent"
         data_dir.path().join("proc/ps.txt"),
     )
     .unwrap();
-    let analysis = analysis::read_dir(data_dir.path(), &specs).unwrap();
+    let analysis = judge::read_dir(data_dir.path(), &specs).unwrap();
     let file = &analysis.files[0];
     assert_eq!(file.note.as_deref(), Some("spec:ps"));
     assert_eq!(analysis.warnings, vec![]);

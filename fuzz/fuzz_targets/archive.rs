@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = perf_manual::analysis::read_bytes("fuzz.tgz", data, &[]);
+    let _ = perf_manual::judge::read_bytes("fuzz.tgz", data, &[]);
 });

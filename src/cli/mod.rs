@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::rules::Severity;
+use crate::{
+    report::export::{OutputFormat, ReportFormat},
+    rules::Severity,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -18,12 +21,6 @@ use crate::rules::Severity;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -90,7 +87,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "investigations")]
     pub dir: PathBuf,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: OutputFormat,
+    pub format: ReportFormat,
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
@@ -141,7 +138,7 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub playbook: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: OutputFormat,
+    pub format: ReportFormat,
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,

@@ -7,11 +7,27 @@
 use std::{
     os::unix::process::CommandExt,
     path::Path,
-    sync::atomic::{AtomicBool, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
 use serde::{Deserialize, Serialize};
+
+use crate::exit::Failure;
+
+/// A flag that Ctrl-C and SIGTERM set; whoever owns children then ends every one of them and
+/// keeps what they wrote.
+pub fn interrupt_flag() -> Result<Arc<AtomicBool>, Failure> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&flag))
+            .map_err(|err| Failure::environment(format!("cannot handle signals: {err}")))?;
+    }
+    Ok(flag)
+}
 
 /// How long a signal has to work before the next, stronger one is sent.
 const GRACE: Duration = Duration::from_secs(2);

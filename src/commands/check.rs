@@ -2,14 +2,25 @@
 
 use std::path::Path;
 
-use crate::{cli::OutputFormat, exit::Failure};
+use crate::{
+    exit::{self, Failure},
+    report::export::{OutputFormat, print_simple},
+};
 
 pub fn check(path: &Path, format: OutputFormat) -> Result<i32, Failure> {
     let loaded = super::load_checked(path)?;
     let playbook = &loaded.playbook;
-    match format {
-        OutputFormat::Json => println!(
-            "{}",
+    print_simple(
+        format,
+        || {
+            format!(
+                "{}: ok ({} phase(s), {} rule(s))\n",
+                path.display(),
+                playbook.phases.len(),
+                playbook.rules.len()
+            )
+        },
+        || {
             serde_json::json!({
                 "playbook": path.display().to_string(),
                 "name": playbook.name,
@@ -17,13 +28,8 @@ pub fn check(path: &Path, format: OutputFormat) -> Result<i32, Failure> {
                 "rules": playbook.rules.len(),
                 "ok": true,
             })
-        ),
-        OutputFormat::Text => println!(
-            "{}: ok ({} phase(s), {} rule(s))",
-            path.display(),
-            playbook.phases.len(),
-            playbook.rules.len()
-        ),
-    }
-    Ok(crate::exit::SUCCESS)
+            .to_string()
+        },
+    );
+    Ok(exit::SUCCESS)
 }

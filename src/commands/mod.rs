@@ -1,16 +1,23 @@
 //! One function per command; each reads as the steps of its pipeline.
+//!
+
+//! What several commands share lives here, never in a sibling: no command imports another.
 
 pub mod analyze;
 pub mod check;
 pub mod doctor;
 pub mod run;
+pub mod schema;
 pub mod use_check;
 
 use std::path::{Path, PathBuf};
 
 use crate::{
-    exit::Failure,
+    cli::FailOn,
+    exit::{self, Failure},
     playbook::{self, Loaded, check::check},
+    report::export::{self, Document, ExportError, ReportFormat},
+    rules::{Finding, Severity},
 };
 
 /// Load and check a playbook; every problem is reported, one line each, and nothing runs.
@@ -46,4 +53,38 @@ pub fn parse_duration_flag(text: Option<&str>) -> Result<Option<std::time::Durat
             .map_err(|err| Failure::bad_input(format!("--duration: {err}")))
     })
     .transpose()
+}
+
+/// The text of a user's report template (`--template`), or `None` for the shipped one.
+pub fn read_template(path: Option<&Path>) -> Result<Option<String>, Failure> {
+    path.map(|path| {
+        std::fs::read_to_string(path).map_err(|err| {
+            Failure::bad_input(format!("cannot read template {}: {err}", path.display()))
+        })
+    })
+    .transpose()
+}
+
+/// A report that could not be written: a wrong template is bad input, the rest the
+/// environment's.
+pub fn export_failure(err: ExportError) -> Failure {
+    match err {
+        ExportError::Template(message) => Failure::bad_input(message),
+        ExportError::Io(err) => Failure::environment(format!("cannot write the report: {err}")),
+    }
+}
+
+/// Print `document` on stdout in `format`.
+pub fn print(format: ReportFormat, document: &Document<'_>) -> Result<(), Failure> {
+    export::print(export::exporter(format).as_ref(), document).map_err(export_failure)
+}
+
+/// The exit code for ranked findings: [`exit::FINDING`] when one is at or above `--fail-on`.
+pub fn exit_code(findings: &[Finding], fail_on: Option<FailOn>) -> i32 {
+    match fail_on {
+        Some(level) if findings.iter().any(|f| f.severity >= Severity::from(level)) => {
+            exit::FINDING
+        }
+        _ => exit::SUCCESS,
+    }
 }

@@ -4,38 +4,29 @@
 
 use std::{
     path::Path,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::atomic::{AtomicBool, Ordering},
 };
 
-use super::analyze::{Judge, exit_code, judge_and_render, print_result};
 use crate::{
-    analysis,
     cli::{CollectArgs, RunArgs, progress::Progress},
     collect::{
         self, PhaseRun,
         host::{cpu_seconds, host_facts},
         manifest::{Manifest, StepStatus, now_stamp},
+        process::interrupt_flag,
     },
     exit::{self, Failure},
+    judge::{self, Analysis, Request},
     playbook::Playbook,
     record::HostFacts,
+    report::{
+        self, Inputs,
+        export::{self, Document, Exporter, Markdown},
+    },
     rules::condition::parse_condition,
     schedule::{self, Plan, PlannedPhase},
-    store::{self, Cost, Event, Metadata, redact::redact},
+    store::{self, Cost, Event, Metadata, ScratchDir, redact::redact},
 };
-
-/// Ctrl-C and SIGTERM set this flag; the engine then ends every child and keeps what it has.
-pub(super) fn interrupt_flag() -> Result<Arc<AtomicBool>, Failure> {
-    let flag = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&flag))
-            .map_err(|err| Failure::environment(format!("cannot handle signals: {err}")))?;
-    }
-    Ok(flag)
-}
 
 /// What the collection loop needs besides the plan.
 struct Collection<'a> {
@@ -63,13 +54,13 @@ fn collect_phases(
         ..Manifest::default()
     };
     // Spec load errors are listed once, by the judgement at the end of the run.
-    let (specs, _) = analysis::load_specs(Path::new(analysis::PARSERS_DIR));
+    let (specs, _) = judge::load_specs(Path::new(judge::PARSERS_DIR));
     for phase in &collection.plan.phases {
         if collection.interrupted.load(Ordering::Relaxed) {
             break;
         }
         let earlier = needs_earlier_data(phase).then(|| {
-            let mut data = analysis::read_dir(collection.raw_dir, &specs).ok()?;
+            let mut data = judge::read_dir(collection.raw_dir, &specs).ok()?;
             data.judge(&collection.playbook.rules, collection.host);
             Some(data)
         });
@@ -143,7 +134,7 @@ fn needs_earlier_data(phase: &PlannedPhase) -> bool {
 }
 
 /// Why a phase should not run, judged on the findings so far.
-fn skip_reason(phase: &PlannedPhase, earlier: Option<&analysis::Analysis>) -> Option<String> {
+fn skip_reason(phase: &PlannedPhase, earlier: Option<&Analysis>) -> Option<String> {
     let when = phase.when.as_ref()?;
     let condition = parse_condition(when).ok()?;
     let findings = earlier
@@ -245,22 +236,44 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     } else {
         "complete"
     };
-    let judged = judge_and_render(&Judge {
+    let analysis_files = investigation.analysis();
+    let judged = judge::judge(&Request {
         raw_dir: &raw_dir,
-        analysis_dir: Some(&investigation.analysis_dir()),
-        root: &investigation.root,
         rules: &playbook.rules,
+        host: &host,
+        analysis: Some(&analysis_files),
+        interrupted: Some(&interrupted),
+    })?;
+    let analysis = &judged.analysis;
+    let flamegraphs = judge::write_artefacts(analysis, &analysis_files, &investigation.root)?;
+    let data = report::assemble(&Inputs {
         playbook: &playbook.name,
         summary: &playbook.summary,
         status,
+        directory: &investigation.root.display().to_string(),
+        raw_prefix: &judge::raw_prefix(&investigation.root, &raw_dir),
+        analysis,
+        rules: &playbook.rules,
         manifest: Some(&manifest),
         host: &host,
-        template: args.template.as_deref(),
-        interrupted: Some(&interrupted),
-    })?;
-    let (data, markdown) = (judged.data, judged.markdown);
-    let report_path = investigation.root.join("report.md");
-    store::write_atomic(&report_path, markdown.as_bytes()).map_err(write_error)?;
+        flamegraphs: &flamegraphs,
+    });
+    let markdown = Markdown::new(super::read_template(args.template.as_deref())?);
+    let report_path = investigation.report_path(markdown.extension());
+    let mut document = Document {
+        report: &data,
+        rules: &playbook.rules,
+        judgement: &analysis.judgement,
+        records: None,
+        fail_on: args.fail_on.map(Into::into),
+        report_path: None,
+    };
+    let report_text = export::to_string(&markdown, &document).map_err(super::export_failure)?;
+    let write_analysis =
+        |err: std::io::Error| Failure::environment(format!("cannot write the analysis: {err}"));
+    store::write_json(&analysis_files.findings(), &data.findings).map_err(write_analysis)?;
+    store::write_json(&analysis_files.report(), &data).map_err(write_analysis)?;
+    store::write_atomic(&report_path, report_text.as_bytes()).map_err(write_error)?;
     let (engine, collectors) = cpu_seconds();
     metadata.cost = Cost {
         wall_seconds: wall.elapsed().as_secs_f64(),
@@ -274,22 +287,20 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         what: format!("judged: {}", data.verdict),
     });
     store::write_toml(&investigation.metadata_path(), &metadata).map_err(write_error)?;
-    print_result(&data, None, args.format, Some(&report_path));
+    document.report_path = Some(&report_path);
+    super::print(args.format, &document)?;
     if manifest.interrupted {
         return Ok(exit::INTERRUPTED);
     }
-    Ok(exit_code(&data, args.fail_on))
+    Ok(super::exit_code(&data.findings, args.fail_on))
 }
 
 /// The version each installed collector tool prints, for metadata.toml.
 fn tool_versions() -> std::collections::BTreeMap<String, String> {
-    let scratch = std::env::temp_dir().join(format!("perf_manual-versions-{}", std::process::id()));
-    if store::private_dir(&scratch).is_err() {
-        return Default::default();
+    match ScratchDir::new("versions") {
+        Ok(scratch) => collect::doctor::tool_versions(scratch.path()),
+        Err(_) => Default::default(),
     }
-    let versions = collect::doctor::tool_versions(&scratch);
-    let _ = std::fs::remove_dir_all(&scratch);
-    versions
 }
 
 /// Run every phase's steps (conditions are not judged: nothing is judged) into `output`.
@@ -304,7 +315,7 @@ pub fn collect_only(args: &CollectArgs) -> Result<i32, Failure> {
     })?;
     let host = host_facts();
     let progress = Progress::new();
-    let manifest_path = args.output.join("manifest.json");
+    let manifest_path = args.output.join(store::MANIFEST);
     let mut timeline = Vec::new();
     let manifest = collect_phases(
         &Collection {

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::{
     base::parse_duration,
-    cli::{OutputFormat, UseCheckArgs},
+    cli::UseCheckArgs,
     collect::target::{self, Target},
     exit::{self, Failure},
     parse,
@@ -14,7 +14,10 @@ use crate::{
         Dataset, HostFacts, fallback,
         target::{Machine, derive, host_usage},
     },
-    report::use_check::{self, UseCheckReport},
+    report::{
+        export::{pretty_json, print_simple},
+        use_check::{self, UseCheckReport},
+    },
     rules::{self, Rule},
 };
 
@@ -26,13 +29,11 @@ pub fn use_check(args: &UseCheckArgs) -> Result<i32, Failure> {
     let target = target::resolve(&args.target).map_err(Failure::bad_input)?;
     let rules = rules::builtin::use_check_rules().map_err(Failure::bad_input)?;
     let report = measure(&target, interval, &rules)?;
-    match args.format {
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ),
-        OutputFormat::Text => print!("{}", use_check::render_text(&report)),
-    }
+    print_simple(
+        args.format,
+        || use_check::render_text(&report),
+        || pretty_json(&report),
+    );
     Ok(exit::SUCCESS)
 }
 

@@ -184,11 +184,6 @@ impl From<SpecUnit> for Unit {
     }
 }
 
-/// The JSON schema of a parser spec, generated from [`Definition`].
-pub fn schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(Definition)).unwrap_or_default()
-}
-
 /// A checked spec with its regexes compiled, ready to sniff and parse.
 #[derive(Debug, Clone)]
 pub struct ParserSpec {

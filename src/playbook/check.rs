@@ -12,15 +12,9 @@ use crate::{
     rules::{condition::parse_condition, expr::parse_expression},
 };
 
-/// The playbook JSON schema, generated from the model types.
+/// The playbook JSON schema, generated from the model types; published by `crate::schemas`.
 pub fn schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Playbook)).unwrap_or_default()
-}
-
-/// The JSON schema of what `--format json` prints for `run` and `analyze`.
-pub fn report_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(crate::report::ReportJson<'static>))
-        .unwrap_or_default()
 }
 
 /// Every problem found, each located in its file. Empty means the playbook is good.

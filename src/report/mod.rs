@@ -1,24 +1,22 @@
-//! Rendering only: the report data is assembled from what the other layers decided, then
-//! printed as JSON or rendered by a Handlebars template. Nothing here judges.
+//! Reporting only: the report data is assembled from what the other layers decided, then
+//! written by an exporter (`export/`, one file per format). Nothing here judges.
 
+pub mod export;
+pub mod rows;
 pub mod terminal;
 pub mod use_check;
 
-use handlebars::Handlebars;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    analysis::Analysis,
     collect::manifest::{Manifest, StepStatus},
+    judge::{Analysis, NotAnalysed},
     profile::HotFunction,
     record::{HostFacts, Record},
-    rules::Rule,
-    rules::{Finding, eval::format_number, use_table::UseRow, use_table::use_table},
+    rules::{Finding, Rule, use_table::UseRow, use_table::use_table},
 };
-
-/// The technical report template shipped with perf_manual (templates/technical.md.hbs).
-pub const TECHNICAL_TEMPLATE: &str = include_str!("../../templates/technical.md.hbs");
+use rows::{OffCpuRow, SyscallRow, top_off_cpu, top_syscalls};
 
 /// Everything a report shows. Printed by `--format json` (as [`ReportJson`]); its shape is
 /// published in schemas/report.schema.json: extend it, never break it.
@@ -46,16 +44,16 @@ pub struct ReportData {
     pub not_evaluated: Vec<NotEvaluated>,
     /// Files found but not judged (a perf.data without perf to read it), and how to fix that.
     #[serde(default)]
-    pub not_analysed: Vec<crate::analysis::NotAnalysed>,
+    pub not_analysed: Vec<NotAnalysed>,
     /// sysstat tables computed from /proc because the tool's output was missing.
     pub stand_ins: Vec<String>,
     pub profiles: Vec<ProfileData>,
     /// The syscalls that took the most time (perf trace -s), most first.
     #[serde(default)]
-    pub syscalls: Vec<crate::analysis::SyscallRow>,
+    pub syscalls: Vec<SyscallRow>,
     /// The threads that spent the most time blocked (sched_switch), most first.
     #[serde(default)]
-    pub off_cpu: Vec<crate::analysis::OffCpuRow>,
+    pub off_cpu: Vec<OffCpuRow>,
     pub files: Vec<FileData>,
     pub warnings: Vec<String>,
 }
@@ -145,9 +143,6 @@ pub struct Inputs<'a> {
     /// Flamegraph paths by profile source, relative to the directory.
     pub flamegraphs: &'a [(String, String)],
 }
-
-/// One USE table cell: `{{> cell utilization}}`.
-const CELL_PARTIAL: &str = "{{#if (eq status \"finding\")}}**{{upper severity}}** {{detail}}{{else if (eq status \"ok\")}}ok{{#if detail}} ({{detail}}){{/if}}{{else if (eq status \"no_data\")}}no data{{else}}–{{/if}}";
 
 /// How many rows the syscall and off-CPU tables list.
 const TRACE_ROWS_SHOWN: usize = 15;
@@ -244,8 +239,8 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
                 top: profile.top.iter().map(HotFunctionData::from).collect(),
             })
             .collect(),
-        syscalls: inputs.analysis.top_syscalls(TRACE_ROWS_SHOWN),
-        off_cpu: inputs.analysis.top_off_cpu(TRACE_ROWS_SHOWN),
+        syscalls: top_syscalls(&inputs.analysis.records, TRACE_ROWS_SHOWN),
+        off_cpu: top_off_cpu(&inputs.analysis.records, TRACE_ROWS_SHOWN),
         files: inputs
             .analysis
             .files
@@ -265,35 +260,3 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
         warnings,
     }
 }
-
-/// Render `data` with a Handlebars template (Markdown: nothing is HTML-escaped).
-pub fn render(template: &str, data: &ReportData) -> Result<String, String> {
-    let mut handlebars = Handlebars::new();
-    handlebars.register_escape_fn(handlebars::no_escape);
-    handlebars.set_strict_mode(false);
-    handlebars.register_helper("fmt", Box::new(format_json_number));
-    handlebars.register_helper("upper", Box::new(upper));
-    handlebars.register_helper("inc", Box::new(increment));
-    handlebars
-        .register_partial("cell", CELL_PARTIAL)
-        .map_err(|err| format!("bad partial: {err}"))?;
-    handlebars
-        .register_template_string("report", template)
-        .map_err(|err| format!("bad template: {err}"))?;
-    handlebars
-        .render("report", data)
-        .map_err(|err| format!("cannot render the report: {err}"))
-}
-
-// `{{fmt value}}`: a number as findings print theirs (rules::eval::format_number); anything
-// else as it is.
-handlebars::handlebars_helper!(format_json_number: |value: Json| match value.as_f64() {
-    Some(number) => format_number(number),
-    None => value.as_str().map_or_else(|| value.to_string(), String::from),
-});
-
-// `{{inc @index}}`: numbering from one.
-handlebars::handlebars_helper!(increment: |index: u64| index + 1);
-
-// `{{upper severity}}`.
-handlebars::handlebars_helper!(upper: |text: str| text.to_uppercase());

@@ -22,7 +22,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::HostFacts;
 
-/// The layout of one investigation directory.
+/// What a collection leaves in its raw folder beside the tools' output: per step, the argv,
+/// times, exit status and bytes. Not judged as data.
+pub const MANIFEST: &str = "manifest.json";
+
+/// The layout of one investigation directory. Every name in it is written here and nowhere
+/// else.
 #[derive(Debug, Clone)]
 pub struct Investigation {
     pub root: PathBuf,
@@ -42,7 +47,127 @@ impl Investigation {
         self.root.join("playbook.toml")
     }
     pub fn manifest_path(&self) -> PathBuf {
-        self.raw_dir().join("manifest.json")
+        self.raw_dir().join(MANIFEST)
+    }
+    /// The report, as the exporter whose files end in `extension` writes it (`report.md`).
+    pub fn report_path(&self, extension: &str) -> PathBuf {
+        self.root.join(format!("report.{extension}"))
+    }
+    pub fn analysis(&self) -> AnalysisFiles {
+        AnalysisFiles {
+            dir: self.analysis_dir(),
+        }
+    }
+}
+
+/// What a directory given to `analyze` holds: an investigation (raw files under raw_data/,
+/// the playbook it was run with beside them) or just raw files.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    /// Where the raw files are: `raw_data/` of an investigation, else the path given.
+    pub raw_dir: PathBuf,
+    /// The playbook an investigation was run with, when there is one.
+    pub saved_playbook: Option<PathBuf>,
+}
+
+impl DataDir {
+    pub fn locate(path: &Path) -> DataDir {
+        let investigation = Investigation {
+            root: path.to_path_buf(),
+        };
+        let raw_dir = investigation.raw_dir();
+        let raw_dir = if raw_dir.is_dir() {
+            raw_dir
+        } else {
+            path.to_path_buf()
+        };
+        let saved = investigation.playbook_path();
+        DataDir {
+            raw_dir,
+            saved_playbook: saved.is_file().then_some(saved),
+        }
+    }
+
+    pub fn manifest_path(&self) -> PathBuf {
+        self.raw_dir.join(MANIFEST)
+    }
+}
+
+/// The files of an investigation's analysis/ folder.
+#[derive(Debug, Clone)]
+pub struct AnalysisFiles {
+    pub dir: PathBuf,
+}
+
+impl AnalysisFiles {
+    /// Every record read, each with its source file and line.
+    pub fn records(&self) -> PathBuf {
+        self.dir.join("records.json")
+    }
+    /// How each file was read.
+    pub fn files(&self) -> PathBuf {
+        self.dir.join("files.json")
+    }
+    pub fn findings(&self) -> PathBuf {
+        self.dir.join("findings.json")
+    }
+    pub fn report(&self) -> PathBuf {
+        self.dir.join("report.json")
+    }
+    /// The folded stacks of the `index`th profile.
+    pub fn folded(&self, index: usize) -> PathBuf {
+        self.dir.join(numbered("profile", index, "folded"))
+    }
+    /// The flamegraph of the `index`th profile.
+    pub fn flamegraph(&self, index: usize) -> PathBuf {
+        self.dir.join(numbered("flamegraph", index, "svg"))
+    }
+}
+
+/// `stem.extension` for the first of its kind, `stem-N.extension` after.
+fn numbered(stem: &str, index: usize, extension: &str) -> String {
+    if index == 0 {
+        format!("{stem}.{extension}")
+    } else {
+        format!("{stem}-{index}.{extension}")
+    }
+}
+
+/// Where `perf script`'s text of the `index`th perf.data goes in `dir`.
+pub fn perf_script_in(dir: &Path, index: usize) -> PathBuf {
+    dir.join(format!("perf-data-{index}.script"))
+}
+
+/// A new private folder in the temporary directory, removed when dropped. Made with `mkdir`
+/// alone, which refuses a folder that exists (or a symlink planted at its name), so nobody
+/// else's is written into.
+#[derive(Debug)]
+pub struct ScratchDir {
+    path: PathBuf,
+}
+
+impl ScratchDir {
+    /// `purpose` names it (`perf_manual-PURPOSE-PID-NANOS`), for whoever finds one left behind.
+    pub fn new(purpose: &str) -> std::io::Result<ScratchDir> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.subsec_nanos());
+        let path = std::env::temp_dir().join(format!(
+            "perf_manual-{purpose}-{}-{nanos}",
+            std::process::id()
+        ));
+        DirBuilder::new().mode(0o700).create(&path)?;
+        Ok(ScratchDir { path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 

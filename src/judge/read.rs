@@ -1,34 +1,33 @@
-//! Judging a directory of captured data, whoever captured it: read every file, recognize it by
-//! content, parse (in parallel with rayon), fill stand-ins from /proc where sysstat was
-//! missing, evaluate the rules, and fold any perf script into a profile.
-//!
-//! `run` judges its own raw_data/ through this same path, so `analyze` on a copy gives the
-//! same verdict.
+//! Reading a directory of captured data, or one file: every regular file, tarballs and gzip
+//! streams opened in memory (members named `archive.tgz!/path`, capped, never extracted),
+//! each recognized by content and parsed on rayon's threads; a large perf script on disk is
+//! folded as it is read. Then stand-ins fill sysstat tables from /proc where the tool was
+//! missing. Nothing is judged here.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use flate2::read::GzDecoder;
 use rayon::prelude::*;
-use serde::Serialize;
 
+use super::analysis::{Analysis, FileReport, NotAnalysed, ProfileSummary};
 use crate::{
     parse::{
         self, Format,
         sniff::{CONTAINER_HEAD, Container, HEAD_BYTES, sniff, sniff_container},
         spec::{self, ParserSpec},
     },
-    profile::{self, Folded, HotFunction, ProfileError},
-    record::{Dataset, HostFacts, ParseWarning, Record, Unit, fallback},
-    rules::Rule,
-    rules::eval::{Judgement, evaluate_all},
+    profile,
+    record::{HostFacts, ParseWarning, Record, Unit, fallback},
+    rules::eval::Judgement,
+    store::MANIFEST,
 };
 
 /// Files never judged: the engine's own bookkeeping, and the previous perf.data perf keeps.
 fn is_bookkeeping(relative: &str) -> bool {
     let name = relative.rsplit('/').next().unwrap_or(relative);
-    name == "manifest.json"
+    name == MANIFEST
         || name.ends_with(".stderr")
         || name.ends_with(".log")
         || name.ends_with(".data.old")
@@ -41,81 +40,6 @@ pub const MEMBER_LIMIT: u64 = 256 << 20;
 /// How deep archives inside archives are opened (a .tgz of rotated .gz logs is two levels).
 /// A limit, because an archive can contain itself.
 const ARCHIVE_DEPTH: usize = 4;
-
-/// How one file was read.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct FileReport {
-    /// Relative to the data directory; an archive member is `archive.tgz!/path/in/archive`.
-    pub path: String,
-    pub format: Option<Format>,
-    pub records: usize,
-    pub warnings: usize,
-    pub bytes: u64,
-    /// Why it was not recognized, when it was not; `spec:<name>` when a parser spec read it;
-    /// what kind of container it is (`tar archive`, `perf-data`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// A file that was found but could not be judged, and how to fix that.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct NotAnalysed {
-    pub file: String,
-    pub why: String,
-    /// What to install or do so that it can be judged; empty when nothing would help.
-    pub hint: String,
-}
-
-/// A profile built from `perf script` output.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProfileSummary {
-    pub source: String,
-    pub total_samples: u64,
-    pub top: Vec<HotFunction>,
-    #[serde(skip)]
-    pub folded: Folded,
-}
-
-impl ProfileSummary {
-    /// Fold `perf script` text read from `source`.
-    fn fold(source: &str, script: &[u8]) -> Result<ProfileSummary, String> {
-        ProfileSummary::of(source, profile::fold_perf_script(script))
-    }
-
-    fn of(source: &str, folded: Result<Folded, ProfileError>) -> Result<ProfileSummary, String> {
-        let folded = folded.map_err(|err| format!("perf script could not be folded: {err}"))?;
-        Ok(ProfileSummary {
-            source: source.to_string(),
-            total_samples: folded.total_samples,
-            top: profile::top_functions(&folded, 15),
-            folded,
-        })
-    }
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Analysis {
-    pub files: Vec<FileReport>,
-    pub warnings: Vec<ParseWarning>,
-    pub host: HostFacts,
-    /// sysstat tables that were computed from /proc snapshots because the tool's own output was
-    /// absent; once judged, only those the rules read.
-    pub stand_ins: Vec<String>,
-    pub profiles: Vec<ProfileSummary>,
-    pub not_analysed: Vec<NotAnalysed>,
-    /// perf.data files on disk with no perf script beside them, relative to the data
-    /// directory: the caller has `perf script` read them (only `collect/` spawns) and hands
-    /// the text to [`Analysis::add_perf_script`].
-    #[serde(skip)]
-    pub perf_data: Vec<String>,
-    #[serde(skip)]
-    pub records: Vec<Record>,
-    /// Units of the series of tables read by parser specs (`free.total` → KiB).
-    #[serde(skip)]
-    pub units: BTreeMap<String, Unit>,
-    #[serde(skip)]
-    pub judgement: Judgement,
-}
 
 /// Every regular file below `dir`, as paths relative to it, sorted.
 pub fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
@@ -138,58 +62,6 @@ pub fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
     walk(dir, dir, &mut files)?;
     files.sort();
     Ok(files)
-}
-
-/// Where parser specs are read from, relative to the current directory.
-pub const PARSERS_DIR: &str = "parsers";
-
-/// Every `*.toml` parser spec in `dir`, in file-name order (the first that recognizes a file
-/// reads it), and a warning for each that could not be read or is wrong. A missing directory
-/// is no spec and no warning.
-pub fn load_specs(dir: &Path) -> (Vec<ParserSpec>, Vec<ParseWarning>) {
-    let mut specs = Vec::new();
-    let mut warnings = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return (specs, warnings);
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let name = path.display().to_string();
-        let loaded = std::fs::read_to_string(&path)
-            .map_err(|err| ParseWarning {
-                file: name.clone(),
-                line: 0,
-                message: format!("parser spec not loaded: {err}"),
-            })
-            .and_then(|text| {
-                ParserSpec::from_toml(&name, &text).map_err(|err| ParseWarning {
-                    file: name.clone(),
-                    line: err.line,
-                    message: format!(
-                        "column {}: parser spec not loaded: {}",
-                        err.column, err.message
-                    ),
-                })
-            });
-        match loaded {
-            Ok(spec) if specs.iter().any(|s: &ParserSpec| s.name() == spec.name()) => warnings
-                .push(ParseWarning {
-                    file: name,
-                    line: 1,
-                    message: format!(
-                        "parser spec not loaded: another spec is named {:?}",
-                        spec.name()
-                    ),
-                }),
-            Ok(spec) => specs.push(spec),
-            Err(warning) => warnings.push(warning),
-        }
-    }
-    (specs, warnings)
 }
 
 /// What one file (or archive member) yielded.
@@ -643,220 +515,14 @@ fn tables(records: &[Record]) -> Vec<String> {
     tables
 }
 
-/// One row of the syscall table: a process's syscall, summed over the trace.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct SyscallRow {
-    pub process: String,
-    pub pid: String,
-    pub syscall: String,
-    pub calls: f64,
-    pub errors: f64,
-    pub total_ms: f64,
-    pub max_ms: f64,
-}
-
-/// One row of the off-CPU table: a thread's time blocked in one kind of wait (sched_switch).
-#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
-pub struct OffCpuRow {
-    pub process: String,
-    /// The thread id.
-    pub pid: String,
-    /// Where it blocked: the system call (`futex`), `preempted` or `kernel`.
-    pub wait: String,
-    /// The kernel function it slept in (`futex_do_wait`).
-    pub frame: String,
-    pub offcpu_ms: f64,
-    /// Percent of the traced window the thread spent off CPU in this wait.
-    pub offcpu_pct: f64,
-    pub blocks_s: f64,
-    pub avg_ms: f64,
-}
-
-/// A label of a row of the syscall or off-CPU table, empty where the parser had none.
-fn label_of(record: &Record, name: &str) -> String {
-    record
-        .labels
-        .get(name)
-        .map_or_else(String::new, |value| value.to_string())
-}
-
-/// A field of a row of the syscall or off-CPU table, 0 where the parser had none.
-fn field_of(record: &Record, name: &str) -> f64 {
-    record.fields.get(name).copied().unwrap_or(0.0)
-}
-
-impl Analysis {
-    /// Fold what `perf script` printed for the perf.data `file` into a profile, as a captured
-    /// script would be. `partial` says why the text may be incomplete (perf was ended at its
-    /// time box, say): a warning, and the profile is kept.
-    pub fn add_perf_script(&mut self, file: &str, script: &[u8], partial: Option<String>) {
-        if let Some(why) = partial {
-            self.warnings.push(ParseWarning {
-                file: file.to_string(),
-                line: 0,
-                message: format!("perf script may be incomplete: {why}"),
-            });
-        }
-        match ProfileSummary::fold(file, script) {
-            Ok(profile) if profile.total_samples > 0 => {
-                if let Some(report) = self.files.iter_mut().find(|report| report.path == file) {
-                    report.note = Some("perf-data (profiled with perf script)".into());
-                }
-                self.profiles.push(profile);
-            }
-            Ok(_) => self.add_not_analysed(file, "perf script printed no samples".into(), ""),
-            Err(why) => self.add_not_analysed(file, why, ""),
-        }
-    }
-
-    /// `file` could not be judged: the report says why, and `hint` how to fix that.
-    pub fn add_not_analysed(&mut self, file: &str, why: String, hint: &str) {
-        if let Some(report) = self.files.iter_mut().find(|report| report.path == file) {
-            let kind = report.note.take().unwrap_or_else(|| "file".into());
-            report.note = Some(format!("{kind}: not analysed"));
-        }
-        self.not_analysed.push(NotAnalysed {
-            file: file.to_string(),
-            why,
-            hint: hint.to_string(),
-        });
-    }
-
-    /// The syscalls that took the most time in `perf trace -s` summaries, most first.
-    pub fn top_syscalls(&self, top: usize) -> Vec<SyscallRow> {
-        let mut rows: Vec<SyscallRow> = self
-            .records
-            .iter()
-            .filter(|record| record.table == "syscalls")
-            .map(|record| SyscallRow {
-                process: label_of(record, "comm"),
-                pid: label_of(record, "pid"),
-                syscall: label_of(record, "syscall"),
-                calls: field_of(record, "calls"),
-                errors: field_of(record, "errors"),
-                total_ms: field_of(record, "total_ms"),
-                max_ms: field_of(record, "max_ms"),
-            })
-            .collect();
-        rows.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
-        rows.truncate(top);
-        rows
-    }
-
-    /// The threads that spent the most time off CPU (blocked, not preempted) in sched_switch
-    /// traces, most first.
-    pub fn top_off_cpu(&self, top: usize) -> Vec<OffCpuRow> {
-        let mut rows: Vec<OffCpuRow> = self
-            .records
-            .iter()
-            .filter(|record| record.table == "offcpu")
-            .map(|record| OffCpuRow {
-                process: label_of(record, "comm"),
-                pid: label_of(record, "pid"),
-                wait: label_of(record, "wait"),
-                frame: label_of(record, "frame"),
-                offcpu_ms: field_of(record, "offcpu_ms"),
-                offcpu_pct: field_of(record, "offcpu_pct"),
-                blocks_s: field_of(record, "blocks_s"),
-                avg_ms: field_of(record, "avg_ms"),
-            })
-            .filter(|row| row.wait != "preempted")
-            .collect();
-        rows.sort_by(|a, b| b.offcpu_ms.total_cmp(&a.offcpu_ms));
-        rows.truncate(top);
-        rows
-    }
-
-    /// Evaluate `rules` over the records. `host` fills what the files did not reveal.
-    pub fn judge(&mut self, rules: &[Rule], host: &HostFacts) {
-        let mut facts = self.host.clone();
-        facts.merge(host);
-        let data = Dataset::from_records(&self.records, facts).with_units(&self.units);
-        self.judgement = evaluate_all(rules, &data);
-        // A stand-in matters to the reader only where a rule judged with it.
-        let read: Vec<String> = rules
-            .iter()
-            .filter_map(|rule| crate::rules::parse_expression(&rule.when).ok())
-            .flat_map(|expr| expr.series_names())
-            .collect();
-        self.stand_ins.retain(|table| {
-            read.iter()
-                .any(|series| series.split('.').next() == Some(table.as_str()))
-        });
-    }
-
-    /// The processes that used the most CPU in pidstat's data, busiest first, leaving out the
-    /// observers themselves. A process's use is averaged over every interval pidstat printed
-    /// (it prints nothing for an idle one), and only those that used at least a tenth of what
-    /// the busiest used, and 1 % of a CPU, count: a drill-down aimed at a daemon that woke
-    /// once is wasted, and perf refuses the whole list for one process it cannot read.
-    pub fn busiest_processes(&self, top: usize) -> Vec<u32> {
-        const OBSERVERS: [&str; 7] = [
-            "perf_manual",
-            "pidstat",
-            "mpstat",
-            "iostat",
-            "sar",
-            "sadc",
-            "perf",
-        ];
-        let mut usage: std::collections::BTreeMap<u32, f64> = Default::default();
-        let mut intervals: std::collections::BTreeSet<u64> = Default::default();
-        for record in self.records.iter().filter(|r| r.table == "pidstat") {
-            intervals.insert(record.time.to_bits());
-            let comm = record.labels.get("comm").map_or("", |comm| comm.as_str());
-            let Some(pid) = record
-                .labels
-                .get("pid")
-                .and_then(|pid| pid.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if OBSERVERS.contains(&comm) || pid == std::process::id() {
-                continue;
-            }
-            if let Some(&cpu) = record.fields.get("cpu") {
-                *usage.entry(pid).or_default() += cpu;
-            }
-        }
-        let intervals = intervals.len().max(1) as f64;
-        let mut ranked: Vec<(u32, f64)> = usage
-            .into_iter()
-            .map(|(pid, sum)| (pid, sum / intervals))
-            .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let floor = ranked
-            .first()
-            .map_or(0.0, |&(_, busiest)| busiest / 10.0)
-            .max(1.0);
-        ranked
-            .into_iter()
-            .filter(|&(_, average)| average >= floor)
-            .take(top)
-            .map(|(pid, _)| pid)
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn pidstat(time: f64, pid: &str, comm: &str, cpu: f64) -> Record {
-        Record::from_pairs(
-            "pidstat",
-            time,
-            &[("pid", pid), ("comm", comm)],
-            &[("cpu", cpu)],
-            "cpu/pidstat.txt",
-            1,
-        )
-    }
-
     #[test]
     fn bytes_in_memory_are_read_as_an_archive_member_is() {
         use std::io::Write;
-        let text = include_str!("../tests/data/vmstat/procps-ng-4.0.2/vmstat-t.txt");
+        let text = include_str!("../../tests/data/vmstat/procps-ng-4.0.2/vmstat-t.txt");
         let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gzip.write_all(text.as_bytes()).unwrap();
         let gzip = gzip.finish().unwrap();
@@ -871,7 +537,7 @@ mod tests {
 
     #[test]
     fn a_large_perf_script_on_disk_folds_as_it_does_in_memory() {
-        let one = include_bytes!("../tests/data/perf/6.1/dwarf/perf.script");
+        let one = include_bytes!("../../tests/data/perf/6.1/dwarf/perf.script");
         let script = one.repeat((STREAMED_SCRIPT as usize).div_ceil(one.len()) + 1);
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("perf.script"), &script).unwrap();
@@ -881,25 +547,5 @@ mod tests {
         let profile = &analysis.profiles[0];
         assert_eq!(profile.source, "perf.script");
         assert_eq!(profile.folded, profile::fold_perf_script(&script).unwrap());
-    }
-
-    #[test]
-    fn the_busiest_are_averaged_over_every_interval_and_the_idle_left_out() {
-        let mut records = Vec::new();
-        for time in 1..=5 {
-            let time = f64::from(time);
-            records.push(pidstat(time, "100", "lock", 80.0));
-            records.push(pidstat(time, "200", "worker", 20.0));
-            records.push(pidstat(time, "300", "perf", 90.0));
-        }
-        // Woke once: 30 % in one interval of five is 6 % on average, under a tenth of 80 %.
-        records.push(pidstat(3.0, "78", "kdamond", 30.0));
-        records.push(pidstat(4.0, "1", "init", 0.5));
-        let analysis = Analysis {
-            records,
-            ..Analysis::default()
-        };
-        assert_eq!(analysis.busiest_processes(5), [100, 200]);
-        assert_eq!(analysis.busiest_processes(1), [100]);
     }
 }

@@ -1,0 +1,237 @@
+//! What reading a data directory gave, and its judgement: the records, the files and how each
+//! was read, the profiles folded from perf scripts, what could not be analysed and why, and the
+//! findings of the rules.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::{
+    parse::Format,
+    profile::{self, Folded, HotFunction, ProfileError},
+    record::{Dataset, HostFacts, ParseWarning, Record, Unit},
+    rules::Rule,
+    rules::eval::{Judgement, evaluate_all},
+};
+
+/// How one file was read.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FileReport {
+    /// Relative to the data directory; an archive member is `archive.tgz!/path/in/archive`.
+    pub path: String,
+    pub format: Option<Format>,
+    pub records: usize,
+    pub warnings: usize,
+    pub bytes: u64,
+    /// Why it was not recognized, when it was not; `spec:<name>` when a parser spec read it;
+    /// what kind of container it is (`tar archive`, `perf-data`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A file that was found but could not be judged, and how to fix that.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct NotAnalysed {
+    pub file: String,
+    pub why: String,
+    /// What to install or do so that it can be judged; empty when nothing would help.
+    pub hint: String,
+}
+
+/// A profile built from `perf script` output.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileSummary {
+    pub source: String,
+    pub total_samples: u64,
+    pub top: Vec<HotFunction>,
+    #[serde(skip)]
+    pub folded: Folded,
+}
+
+impl ProfileSummary {
+    /// Fold `perf script` text read from `source`.
+    pub(super) fn fold(source: &str, script: &[u8]) -> Result<ProfileSummary, String> {
+        ProfileSummary::of(source, profile::fold_perf_script(script))
+    }
+
+    pub(super) fn of(
+        source: &str,
+        folded: Result<Folded, ProfileError>,
+    ) -> Result<ProfileSummary, String> {
+        let folded = folded.map_err(|err| format!("perf script could not be folded: {err}"))?;
+        Ok(ProfileSummary {
+            source: source.to_string(),
+            total_samples: folded.total_samples,
+            top: profile::top_functions(&folded, 15),
+            folded,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Analysis {
+    pub files: Vec<FileReport>,
+    pub warnings: Vec<ParseWarning>,
+    pub host: HostFacts,
+    /// sysstat tables that were computed from /proc snapshots because the tool's own output was
+    /// absent; once judged, only those the rules read.
+    pub stand_ins: Vec<String>,
+    pub profiles: Vec<ProfileSummary>,
+    pub not_analysed: Vec<NotAnalysed>,
+    /// perf.data files on disk with no perf script beside them, relative to the data
+    /// directory: the caller has `perf script` read them (only `collect/` spawns) and hands
+    /// the text to [`Analysis::add_perf_script`].
+    #[serde(skip)]
+    pub perf_data: Vec<String>,
+    #[serde(skip)]
+    pub records: Vec<Record>,
+    /// Units of the series of tables read by parser specs (`free.total` → KiB).
+    #[serde(skip)]
+    pub units: BTreeMap<String, Unit>,
+    #[serde(skip)]
+    pub judgement: Judgement,
+}
+
+impl Analysis {
+    /// Fold what `perf script` printed for the perf.data `file` into a profile, as a captured
+    /// script would be. `partial` says why the text may be incomplete (perf was ended at its
+    /// time box, say): a warning, and the profile is kept.
+    pub fn add_perf_script(&mut self, file: &str, script: &[u8], partial: Option<String>) {
+        if let Some(why) = partial {
+            self.warnings.push(ParseWarning {
+                file: file.to_string(),
+                line: 0,
+                message: format!("perf script may be incomplete: {why}"),
+            });
+        }
+        match ProfileSummary::fold(file, script) {
+            Ok(profile) if profile.total_samples > 0 => {
+                if let Some(report) = self.files.iter_mut().find(|report| report.path == file) {
+                    report.note = Some("perf-data (profiled with perf script)".into());
+                }
+                self.profiles.push(profile);
+            }
+            Ok(_) => self.add_not_analysed(file, "perf script printed no samples".into(), ""),
+            Err(why) => self.add_not_analysed(file, why, ""),
+        }
+    }
+
+    /// `file` could not be judged: the report says why, and `hint` how to fix that.
+    pub fn add_not_analysed(&mut self, file: &str, why: String, hint: &str) {
+        if let Some(report) = self.files.iter_mut().find(|report| report.path == file) {
+            let kind = report.note.take().unwrap_or_else(|| "file".into());
+            report.note = Some(format!("{kind}: not analysed"));
+        }
+        self.not_analysed.push(NotAnalysed {
+            file: file.to_string(),
+            why,
+            hint: hint.to_string(),
+        });
+    }
+
+    /// Evaluate `rules` over the records. `host` fills what the files did not reveal.
+    pub fn judge(&mut self, rules: &[Rule], host: &HostFacts) {
+        let mut facts = self.host.clone();
+        facts.merge(host);
+        let data = Dataset::from_records(&self.records, facts).with_units(&self.units);
+        self.judgement = evaluate_all(rules, &data);
+        // A stand-in matters to the reader only where a rule judged with it.
+        let read: Vec<String> = rules
+            .iter()
+            .filter_map(|rule| crate::rules::parse_expression(&rule.when).ok())
+            .flat_map(|expr| expr.series_names())
+            .collect();
+        self.stand_ins.retain(|table| {
+            read.iter()
+                .any(|series| series.split('.').next() == Some(table.as_str()))
+        });
+    }
+
+    /// The processes that used the most CPU in pidstat's data, busiest first, leaving out the
+    /// observers themselves. A process's use is averaged over every interval pidstat printed
+    /// (it prints nothing for an idle one), and only those that used at least a tenth of what
+    /// the busiest used, and 1 % of a CPU, count: a drill-down aimed at a daemon that woke
+    /// once is wasted, and perf refuses the whole list for one process it cannot read.
+    pub fn busiest_processes(&self, top: usize) -> Vec<u32> {
+        const OBSERVERS: [&str; 7] = [
+            "perf_manual",
+            "pidstat",
+            "mpstat",
+            "iostat",
+            "sar",
+            "sadc",
+            "perf",
+        ];
+        let mut usage: std::collections::BTreeMap<u32, f64> = Default::default();
+        let mut intervals: std::collections::BTreeSet<u64> = Default::default();
+        for record in self.records.iter().filter(|r| r.table == "pidstat") {
+            intervals.insert(record.time.to_bits());
+            let comm = record.labels.get("comm").map_or("", |comm| comm.as_str());
+            let Some(pid) = record
+                .labels
+                .get("pid")
+                .and_then(|pid| pid.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if OBSERVERS.contains(&comm) || pid == std::process::id() {
+                continue;
+            }
+            if let Some(&cpu) = record.fields.get("cpu") {
+                *usage.entry(pid).or_default() += cpu;
+            }
+        }
+        let intervals = intervals.len().max(1) as f64;
+        let mut ranked: Vec<(u32, f64)> = usage
+            .into_iter()
+            .map(|(pid, sum)| (pid, sum / intervals))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let floor = ranked
+            .first()
+            .map_or(0.0, |&(_, busiest)| busiest / 10.0)
+            .max(1.0);
+        ranked
+            .into_iter()
+            .filter(|&(_, average)| average >= floor)
+            .take(top)
+            .map(|(pid, _)| pid)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pidstat(time: f64, pid: &str, comm: &str, cpu: f64) -> Record {
+        Record::from_pairs(
+            "pidstat",
+            time,
+            &[("pid", pid), ("comm", comm)],
+            &[("cpu", cpu)],
+            "cpu/pidstat.txt",
+            1,
+        )
+    }
+
+    #[test]
+    fn the_busiest_are_averaged_over_every_interval_and_the_idle_left_out() {
+        let mut records = Vec::new();
+        for time in 1..=5 {
+            let time = f64::from(time);
+            records.push(pidstat(time, "100", "lock", 80.0));
+            records.push(pidstat(time, "200", "worker", 20.0));
+            records.push(pidstat(time, "300", "perf", 90.0));
+        }
+        // Woke once: 30 % in one interval of five is 6 % on average, under a tenth of 80 %.
+        records.push(pidstat(3.0, "78", "kdamond", 30.0));
+        records.push(pidstat(4.0, "1", "init", 0.5));
+        let analysis = Analysis {
+            records,
+            ..Analysis::default()
+        };
+        assert_eq!(analysis.busiest_processes(5), [100, 200]);
+        assert_eq!(analysis.busiest_processes(1), [100]);
+    }
+}

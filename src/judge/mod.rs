@@ -1,0 +1,156 @@
+//! The judge stage, shared by every command that judges data (`run` at its end and between
+//! phases, `analyze`, and the commands to come): read → parse → stand-ins → evaluate →
+//! findings.
+//!
+//! Reading a directory of captured data, whoever captured it: every file is recognized by
+//! content and parsed (in parallel with rayon), stand-ins are filled from /proc where sysstat
+//! was missing, perf scripts are folded into profiles (a perf.data without its script is read
+//! with `perf script` first), and the rules are evaluated. `run` judges its own raw_data/
+//! through this same path, so `analyze` on a copy gives the same verdict.
+
+mod analysis;
+mod read;
+mod specs;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use analysis::{Analysis, FileReport, NotAnalysed, ProfileSummary};
+pub use read::{MEMBER_LIMIT, list_files, read_bytes, read_data, read_dir};
+pub use specs::{PARSERS_DIR, load_specs};
+
+use crate::{
+    collect::{
+        process::interrupt_flag,
+        script::{self, Unavailable},
+    },
+    exit::Failure,
+    profile,
+    record::HostFacts,
+    rules::Rule,
+    store::{self, AnalysisFiles, ScratchDir},
+};
+
+/// What to judge, and with what.
+pub struct Request<'a> {
+    /// The raw files: a directory, or one file (an archive).
+    pub raw_dir: &'a Path,
+    pub rules: &'a [Rule],
+    /// What is known of the host beyond what the files reveal (a run knows its own).
+    pub host: &'a HostFacts,
+    /// Where `perf script` keeps the text of a perf.data that came without it; `None` keeps it
+    /// in a scratch folder removed afterwards.
+    pub analysis: Option<&'a AnalysisFiles>,
+    /// The run's Ctrl-C flag; `None` (analyze) registers one only if perf script must run.
+    pub interrupted: Option<&'a AtomicBool>,
+}
+
+/// What a judgement gave.
+pub struct Judged {
+    pub analysis: Analysis,
+    /// Ctrl-C came while perf script ran for analyze (a run watches its own flag).
+    pub interrupted: bool,
+}
+
+/// Read, parse, fill stand-ins, fold profiles, evaluate the rules.
+pub fn judge(request: &Request<'_>) -> Result<Judged, Failure> {
+    let (specs, spec_warnings) = load_specs(Path::new(PARSERS_DIR));
+    let mut analysis = read_data(request.raw_dir, &specs).map_err(|err| {
+        Failure::bad_input(format!("cannot read {}: {err}", request.raw_dir.display()))
+    })?;
+    analysis.warnings.extend(spec_warnings);
+    let interrupted = script_perf_data(&mut analysis, request)?;
+    analysis.judge(request.rules, request.host);
+    Ok(Judged {
+        analysis,
+        interrupted,
+    })
+}
+
+/// Have perf script read each perf.data that came without its text, and fold what it
+/// printed. Returns whether Ctrl-C came meanwhile.
+fn script_perf_data(analysis: &mut Analysis, request: &Request<'_>) -> Result<bool, Failure> {
+    if analysis.perf_data.is_empty() {
+        return Ok(false);
+    }
+    let registered;
+    let interrupted: &AtomicBool = match request.interrupted {
+        Some(flag) => flag,
+        None => {
+            registered = interrupt_flag()?;
+            &registered
+        }
+    };
+    // Kept in the analysis folder when there is one; else in scratch, removed when dropped.
+    let scratch = match request.analysis {
+        Some(files) => {
+            store::private_dir(&files.dir).map_err(write_error)?;
+            None
+        }
+        None => Some(ScratchDir::new("script").map_err(write_error)?),
+    };
+    let folder = match (request.analysis, &scratch) {
+        (Some(files), _) => files.dir.as_path(),
+        (None, scratch) => scratch.as_ref().map_or(Path::new("."), ScratchDir::path),
+    };
+    let base = if request.raw_dir.is_dir() {
+        request.raw_dir
+    } else {
+        request.raw_dir.parent().unwrap_or(Path::new("."))
+    };
+    for (index, file) in std::mem::take(&mut analysis.perf_data).iter().enumerate() {
+        if interrupted.load(Ordering::Relaxed) {
+            analysis.add_not_analysed(file, "interrupted before perf script read it".into(), "");
+            continue;
+        }
+        let output = store::perf_script_in(folder, index);
+        match script::perf_script(&base.join(file), &output, interrupted) {
+            Ok(script) => analysis.add_perf_script(file, &script.text, script.partial),
+            Err(Unavailable { why, hint }) => analysis.add_not_analysed(file, why, &hint),
+        }
+    }
+    Ok(request.interrupted.is_none() && interrupted.load(Ordering::Relaxed))
+}
+
+fn write_error(err: std::io::Error) -> Failure {
+    Failure::environment(format!("cannot write the analysis: {err}"))
+}
+
+/// Write what the judgement read into the analysis folder: records.json, files.json, and per
+/// profile its folded stacks and flamegraph. Returns (profile source, flamegraph path relative
+/// to `root`) for each flamegraph drawn.
+pub fn write_artefacts(
+    analysis: &Analysis,
+    files: &AnalysisFiles,
+    root: &Path,
+) -> Result<Vec<(String, String)>, Failure> {
+    store::private_dir(&files.dir).map_err(write_error)?;
+    store::write_json(&files.records(), &analysis.records).map_err(write_error)?;
+    store::write_json(&files.files(), analysis).map_err(write_error)?;
+    let mut flamegraphs = Vec::new();
+    for (index, summary) in analysis.profiles.iter().enumerate() {
+        store::write_atomic(&files.folded(index), summary.folded.to_text().as_bytes())
+            .map_err(write_error)?;
+        let title = format!("On-CPU: {}", summary.source);
+        if let Ok(svg) = profile::flamegraph_svg(&summary.folded, &title) {
+            let path = files.flamegraph(index);
+            store::write_atomic(&path, &svg).map_err(write_error)?;
+            let relative = path
+                .strip_prefix(root)
+                .map(Path::to_path_buf)
+                .unwrap_or(path);
+            flamegraphs.push((summary.source.clone(), relative.display().to_string()));
+        }
+    }
+    Ok(flamegraphs)
+}
+
+/// `raw_data/` when the raw files sit in a folder below the report's root, else empty.
+pub fn raw_prefix(root: &Path, raw_dir: &Path) -> String {
+    match raw_dir.strip_prefix(root) {
+        Ok(relative) if !relative.as_os_str().is_empty() => {
+            format!("{}/", relative.display())
+        }
+        _ => String::new(),
+    }
+}

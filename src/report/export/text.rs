@@ -1,0 +1,35 @@
+//! For a person at a terminal: the verdict, the top findings, and where the report is.
+
+use std::io::Write;
+
+use super::{Document, ExportError, Exporter};
+
+/// How many findings the terminal shows; the report has them all.
+const FINDINGS_SHOWN: usize = 5;
+
+pub struct Text;
+
+impl Exporter for Text {
+    fn extension(&self) -> &'static str {
+        "txt"
+    }
+
+    fn export(&self, document: &Document<'_>, out: &mut dyn Write) -> Result<(), ExportError> {
+        let data = document.report;
+        writeln!(out, "{}", data.verdict)?;
+        for finding in data.findings.iter().take(FINDINGS_SHOWN) {
+            writeln!(
+                out,
+                "  [{}] {} {}: {}",
+                finding.severity.as_str(),
+                finding.resource,
+                finding.signal.as_str(),
+                finding.message
+            )?;
+        }
+        if let Some(path) = document.report_path {
+            writeln!(out, "report: {}", path.display())?;
+        }
+        Ok(())
+    }
+}
