@@ -6,6 +6,7 @@
 //! where the report file went. It writes to any `Write`: stdout or a file alike.
 
 mod json;
+mod junit;
 mod markdown;
 mod text;
 
@@ -31,6 +32,8 @@ pub enum ReportFormat {
     Text,
     /// The report as one JSON object (schemas/report.schema.json).
     Json,
+    /// JUnit XML: a test case per rule, a finding at or above `--fail-on` a failure.
+    Junit,
 }
 
 /// What the other commands print (`check`, `doctor`, `use-check`): text or the same as JSON.
@@ -90,6 +93,7 @@ pub fn exporter(format: ReportFormat) -> Box<dyn Exporter> {
     match format {
         ReportFormat::Text => Box::new(text::Text),
         ReportFormat::Json => Box::new(json::Json),
+        ReportFormat::Junit => Box::new(junit::Junit),
     }
 }
 
