@@ -27,7 +27,10 @@ fn suite(output: &Output) -> junit_parser::TestSuite {
 }
 
 fn ids(cases: &[&junit_parser::TestCase]) -> Vec<String> {
-    let mut ids: Vec<String> = cases.iter().map(|case| case.original_name.clone()).collect();
+    let mut ids: Vec<String> = cases
+        .iter()
+        .map(|case| case.original_name.clone())
+        .collect();
     ids.sort();
     ids
 }
@@ -82,7 +85,11 @@ fn analyze_writes_a_case_per_rule_and_fails_the_findings_at_or_above_fail_on() {
         let suite = suite(&output);
         assert_eq!(suite.name, "analyze");
         assert_eq!(suite.cases.len(), rules.len(), "one case per rule");
-        let mut names: Vec<&str> = suite.cases.iter().map(|c| c.original_name.as_str()).collect();
+        let mut names: Vec<&str> = suite
+            .cases
+            .iter()
+            .map(|c| c.original_name.as_str())
+            .collect();
         let mut rule_ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
         names.sort();
         rule_ids.sort();

@@ -5,6 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::terminal::text_table;
 use crate::record::target::{HostUsage, TargetUsage};
 use crate::rules::Rule;
 use crate::rules::use_table::{CellStatus, judge_cell};
@@ -329,37 +330,19 @@ pub fn render_text(report: &UseCheckReport) -> String {
         "USE check of {} ({} processes, {} threads) over {:.2} s\n\n",
         report.target, usage.processes, usage.threads, report.interval_seconds
     );
-    let header = ["resource", "signal", "host", "", "target", ""];
-    let lines: Vec<[String; 6]> = report
-        .rows
-        .iter()
-        .map(|row| {
-            [
-                row.resource.clone(),
-                row.signal.as_str().to_string(),
-                row.host.value.clone(),
-                row.host.verdict.label().to_string(),
-                row.target.value.clone(),
-                row.target.verdict.label().to_string(),
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
-    for line in &lines {
-        for (width, cell) in widths.iter_mut().zip(line) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let header = header.map(String::from);
-    for line in std::iter::once(&header).chain(&lines) {
-        let cells: Vec<String> = line
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
+    let header = ["resource", "signal", "host", "", "target", ""].map(String::from);
+    let rows = report.rows.iter().map(|row| {
+        [
+            row.resource.clone(),
+            row.signal.as_str().to_string(),
+            row.host.value.clone(),
+            row.host.verdict.label().to_string(),
+            row.target.value.clone(),
+            row.target.verdict.label().to_string(),
+        ]
+    });
+    out.push_str(&text_table(std::iter::once(header).chain(rows), &[], 2).trim_fmt());
+    out.push('\n');
     if report.findings.is_empty() {
         out.push_str("\nNo rule fired.\n");
     } else {
