@@ -5,11 +5,14 @@
 //! made of it is compared with `<name>.expected.json` beside it. Regenerate those on purpose
 //! with `SNAPSHOTS=overwrite cargo test --test parse_sysstat`, then read the diff.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use common::golden_problem;
 use perf_manual::parse::{self, Format, sar, sniff::sniff, vmstat};
 use perf_manual::record::units::{Unit, unit_of};
 use perf_manual::record::{Name, Parsed, Record};
@@ -71,18 +74,12 @@ fn every_fixture_is_sniffed_as_its_tool() {
 
 #[test]
 fn every_fixture_matches_its_golden() {
-    let overwrite = std::env::var("SNAPSHOTS").is_ok_and(|v| v == "overwrite");
     let mut mismatches = Vec::new();
     for &(tool, format) in TOOLS {
         for path in fixtures(tool) {
             let parsed = parse_fixture(&path, format);
             let actual = serde_json::to_string_pretty(&parsed).unwrap() + "\n";
-            let golden = path.with_extension("expected.json");
-            if overwrite {
-                fs::write(&golden, &actual).unwrap();
-            } else if fs::read_to_string(&golden).ok().as_deref() != Some(actual.as_str()) {
-                mismatches.push(golden.display().to_string());
-            }
+            mismatches.extend(golden_problem(&path.with_extension("expected.json"), &actual));
         }
     }
     assert!(

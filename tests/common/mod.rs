@@ -35,20 +35,28 @@ pub fn example(name: &str) -> PathBuf {
 /// Compare `actual` with the golden file at `path`, or write it there when
 /// `SNAPSHOTS=overwrite` is set (then read the diff before committing it).
 pub fn golden(path: &Path, actual: &str) {
+    if let Some(problem) = golden_problem(path, actual) {
+        panic!("{problem}");
+    }
+}
+
+/// What [`golden`] would fail with, or `None` when `actual` matches (or was written): for a
+/// test that checks many goldens and lists every one that differs.
+pub fn golden_problem(path: &Path, actual: &str) -> Option<String> {
     if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
         std::fs::write(path, actual).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-        return;
+        return None;
     }
-    let expected = std::fs::read_to_string(path).unwrap_or_else(|error| {
-        panic!(
+    match std::fs::read_to_string(path) {
+        Err(error) => Some(format!(
             "{}: {error}; create it with SNAPSHOTS=overwrite",
             path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{} differs from what the code produces now; if the change is meant, \
-         regenerate with SNAPSHOTS=overwrite and review the diff",
-        path.display()
-    );
+        )),
+        Ok(expected) if expected != actual => Some(format!(
+            "{} differs from what the code produces now; if the change is meant, \
+             regenerate with SNAPSHOTS=overwrite and review the diff",
+            path.display()
+        )),
+        Ok(_) => None,
+    }
 }
