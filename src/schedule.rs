@@ -115,14 +115,6 @@ pub fn plan(playbook: &Playbook, total: Option<Duration>) -> Plan {
     }
 }
 
-/// How many samples an interval tool takes so that it ends by itself inside the time box,
-/// leaving a second for its summary and for the engine to notice.
-pub fn sample_count(time_box: Duration, interval: Duration) -> u64 {
-    let usable = time_box.saturating_sub(Duration::from_secs(1));
-    let count = usable.as_secs_f64() / interval.as_secs_f64().max(0.001);
-    (count.floor() as u64).max(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,21 +156,5 @@ output = "memory/vm.txt"
             .collect();
         assert_eq!(outputs, ["cpu/mpstat.txt", "memory/vm.txt"]);
         assert_eq!(plan.phases[0].steps[1].collector, Collector::Vmstat);
-    }
-
-    #[test]
-    fn interval_tools_end_inside_their_time_box() {
-        assert_eq!(
-            sample_count(Duration::from_secs(10), Duration::from_secs(1)),
-            9
-        );
-        assert_eq!(
-            sample_count(Duration::from_secs(1), Duration::from_secs(1)),
-            1
-        );
-        assert_eq!(
-            sample_count(Duration::from_secs(10), Duration::from_secs(2)),
-            4
-        );
     }
 }

@@ -110,7 +110,7 @@ pub fn run_phase(run: &PhaseRun<'_>) -> Vec<StepRecord> {
 /// at the same instant every interval and see each other running: on an idle two-CPU machine
 /// vmstat then reports three runnable threads instead of one. Spread over the interval, each
 /// samples while the others sleep. The last step starts within 0.8 s, inside the second every
-/// interval tool is given to finish (see `schedule::sample_count`).
+/// interval tool is given to finish (see `sample_count` in `tools/sysstat.rs`).
 fn stagger(interval: Duration, steps: usize) -> Duration {
     let steps = steps.max(1) as u32;
     (interval / (steps + 1)).min(Duration::from_millis(800) / steps)

@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::{
+    StepArgs,
     load::Loaded,
-    model::{Collector, Playbook, Step, StepArgs},
+    model::{Collector, Playbook, Step},
 };
 use crate::{
     base::SourceError,

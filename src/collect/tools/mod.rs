@@ -1,15 +1,17 @@
 //! Built-in collectors: for each, the programs it needs, how to install them, and the argv it
 //! runs. One file per family of tools.
 
+mod args;
 mod command;
 mod perf;
 mod sysstat;
 
+pub use args::StepArgs;
 pub use perf::OFF_CPU_RECORD;
 
 use std::{path::Path, time::Duration};
 
-use crate::playbook::{Collector, StepArgs};
+use crate::playbook::Collector;
 
 /// One program run of a step, argv only (never a shell string).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,17 @@
 //! sysstat's interval tools (and procps's vmstat). Each takes a sample count that ends it a
 //! second before its time box, so it prints its own summary and exits cleanly.
 
+use std::time::Duration;
+
 use super::{Invocation, ToolContext, seconds};
-use crate::schedule::sample_count;
+
+/// How many samples an interval tool takes so that it ends by itself inside the time box,
+/// leaving a second for its summary and for the engine to notice.
+fn sample_count(time_box: Duration, interval: Duration) -> u64 {
+    let usable = time_box.saturating_sub(Duration::from_secs(1));
+    let count = usable.as_secs_f64() / interval.as_secs_f64().max(0.001);
+    (count.floor() as u64).max(1)
+}
 
 fn interval_tool(program: &str, options: &[&str], context: &ToolContext<'_>) -> Invocation {
     let mut argv: Vec<String> = std::iter::once(program)
@@ -45,4 +54,25 @@ pub fn sar_dev(context: &ToolContext<'_>) -> Invocation {
 /// CPU and context switches per process: who is busy, and who keeps being switched out.
 pub fn pidstat(context: &ToolContext<'_>) -> Invocation {
     interval_tool("pidstat", &["-u", "-w"], context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_tools_end_inside_their_time_box() {
+        assert_eq!(
+            sample_count(Duration::from_secs(10), Duration::from_secs(1)),
+            9
+        );
+        assert_eq!(
+            sample_count(Duration::from_secs(1), Duration::from_secs(1)),
+            1
+        );
+        assert_eq!(
+            sample_count(Duration::from_secs(10), Duration::from_secs(2)),
+            4
+        );
+    }
 }
