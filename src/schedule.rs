@@ -40,32 +40,13 @@ impl Plan {
 }
 
 impl Plan {
-    /// Aim every perf step at one process (`run --pid`).
+    /// Aim every step that takes a target (the perf steps) at one process (`run --pid`).
     pub fn target_pid(&mut self, pid: u32) {
         for step in self.phases.iter_mut().flat_map(|phase| &mut phase.steps) {
-            if matches!(
-                step.collector,
-                Collector::PerfRecord | Collector::PerfTrace | Collector::OffCpu
-            ) {
+            if step.collector.aimed_by_pid() {
                 step.args.target = Some(pid.to_string());
             }
         }
-    }
-}
-
-/// Where a collector's output goes by default, in the seed's layout.
-pub fn default_output(collector: Collector, step_name: &str) -> String {
-    match collector {
-        Collector::Mpstat => "cpu/mpstat.txt".into(),
-        Collector::Vmstat => "memory/vmstat.txt".into(),
-        Collector::Iostat => "disk/iostat.txt".into(),
-        Collector::SarDev => "network/sar_dev.txt".into(),
-        Collector::Pidstat => "cpu/pidstat.txt".into(),
-        Collector::Procfs => "proc".into(),
-        Collector::PerfRecord => "profile/perf.script".into(),
-        Collector::PerfTrace => "trace/syscalls.txt".into(),
-        Collector::OffCpu => "offcpu/switches.txt".into(),
-        Collector::Command => format!("custom/{step_name}.txt"),
     }
 }
 
@@ -95,7 +76,7 @@ pub fn plan(playbook: &Playbook, total: Option<Duration>) -> Plan {
                         output: step
                             .output
                             .clone()
-                            .unwrap_or_else(|| default_output(step.collector, name)),
+                            .unwrap_or_else(|| step.collector.default_output(name)),
                         args: step.args,
                     })
                 })
@@ -155,6 +136,6 @@ output = "memory/vm.txt"
             .map(|s| s.output.as_str())
             .collect();
         assert_eq!(outputs, ["cpu/mpstat.txt", "memory/vm.txt"]);
-        assert_eq!(plan.phases[0].steps[1].collector, Collector::Vmstat);
+        assert_eq!(plan.phases[0].steps[1].collector.name(), "vmstat");
     }
 }

@@ -1,4 +1,5 @@
-//! The arguments a step gives its collector (`[step.NAME.args]`).
+//! The arguments a step gives its collector (`[step.NAME.args]`). Each collector declares the
+//! ones it takes; the rest are refused when the playbook is checked.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -25,4 +26,71 @@ pub struct StepArgs {
     /// command: the parser for its output (a built-in parser name or a spec in parsers/).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parser: Option<String>,
+}
+
+/// One field of [`StepArgs`], as a collector's descriptor names what it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg {
+    Frequency,
+    CallGraph,
+    Target,
+    Top,
+    Argv,
+    Parser,
+}
+
+impl Arg {
+    /// In the order of [`StepArgs`]' fields, which is the order problems are reported in.
+    pub const ALL: [Arg; 6] = [
+        Arg::Frequency,
+        Arg::CallGraph,
+        Arg::Target,
+        Arg::Top,
+        Arg::Argv,
+        Arg::Parser,
+    ];
+
+    /// The name a playbook writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arg::Frequency => "frequency",
+            Arg::CallGraph => "call_graph",
+            Arg::Target => "target",
+            Arg::Top => "top",
+            Arg::Argv => "argv",
+            Arg::Parser => "parser",
+        }
+    }
+
+    /// Whether the step sets it.
+    pub fn given(self, args: &StepArgs) -> bool {
+        match self {
+            Arg::Frequency => args.frequency.is_some(),
+            Arg::CallGraph => args.call_graph.is_some(),
+            Arg::Target => args.target.is_some(),
+            Arg::Top => args.top.is_some(),
+            Arg::Argv => args.argv.is_some(),
+            Arg::Parser => args.parser.is_some(),
+        }
+    }
+}
+
+impl StepArgs {
+    /// Values no collector could use, whichever collector they are given to.
+    pub fn bad_values(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(target) = &self.target
+            && target != "all"
+            && target != "busiest"
+            && target.parse::<u32>().is_err()
+        {
+            problems.push(format!(
+                "target {target:?} is not `all`, `busiest` or a process id"
+            ));
+        }
+        if self.frequency == Some(0) {
+            problems.push("frequency must be more than 0".to_string());
+        }
+        problems
+    }
 }
