@@ -40,32 +40,13 @@ impl Plan {
 }
 
 impl Plan {
-    /// Aim every perf step at one process (`run --pid`).
+    /// Aim every step that takes a target (the perf steps) at one process (`run --pid`).
     pub fn target_pid(&mut self, pid: u32) {
         for step in self.phases.iter_mut().flat_map(|phase| &mut phase.steps) {
-            if matches!(
-                step.collector,
-                Collector::PerfRecord | Collector::PerfTrace | Collector::OffCpu
-            ) {
+            if step.collector.aimed_by_pid() {
                 step.args.target = Some(pid.to_string());
             }
         }
-    }
-}
-
-/// Where a collector's output goes by default, in the seed's layout.
-pub fn default_output(collector: Collector, step_name: &str) -> String {
-    match collector {
-        Collector::Mpstat => "cpu/mpstat.txt".into(),
-        Collector::Vmstat => "memory/vmstat.txt".into(),
-        Collector::Iostat => "disk/iostat.txt".into(),
-        Collector::SarDev => "network/sar_dev.txt".into(),
-        Collector::Pidstat => "cpu/pidstat.txt".into(),
-        Collector::Procfs => "proc".into(),
-        Collector::PerfRecord => "profile/perf.script".into(),
-        Collector::PerfTrace => "trace/syscalls.txt".into(),
-        Collector::OffCpu => "offcpu/switches.txt".into(),
-        Collector::Command => format!("custom/{step_name}.txt"),
     }
 }
 
@@ -95,7 +76,7 @@ pub fn plan(playbook: &Playbook, total: Option<Duration>) -> Plan {
                         output: step
                             .output
                             .clone()
-                            .unwrap_or_else(|| default_output(step.collector, name)),
+                            .unwrap_or_else(|| step.collector.default_output(name)),
                         args: step.args,
                     })
                 })
@@ -113,14 +94,6 @@ pub fn plan(playbook: &Playbook, total: Option<Duration>) -> Plan {
         interval,
         phases,
     }
-}
-
-/// How many samples an interval tool takes so that it ends by itself inside the time box,
-/// leaving a second for its summary and for the engine to notice.
-pub fn sample_count(time_box: Duration, interval: Duration) -> u64 {
-    let usable = time_box.saturating_sub(Duration::from_secs(1));
-    let count = usable.as_secs_f64() / interval.as_secs_f64().max(0.001);
-    (count.floor() as u64).max(1)
 }
 
 #[cfg(test)]
@@ -163,22 +136,6 @@ output = "memory/vm.txt"
             .map(|s| s.output.as_str())
             .collect();
         assert_eq!(outputs, ["cpu/mpstat.txt", "memory/vm.txt"]);
-        assert_eq!(plan.phases[0].steps[1].collector, Collector::Vmstat);
-    }
-
-    #[test]
-    fn interval_tools_end_inside_their_time_box() {
-        assert_eq!(
-            sample_count(Duration::from_secs(10), Duration::from_secs(1)),
-            9
-        );
-        assert_eq!(
-            sample_count(Duration::from_secs(1), Duration::from_secs(1)),
-            1
-        );
-        assert_eq!(
-            sample_count(Duration::from_secs(10), Duration::from_secs(2)),
-            4
-        );
+        assert_eq!(plan.phases[0].steps[1].collector.name(), "vmstat");
     }
 }

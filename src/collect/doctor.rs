@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{
     process::{Ending, Redirect, find_program, run_owned},
-    tools::{OFF_CPU_RECORD, install_hint},
+    tools::{OFF_CPU_RECORD, Program, programs},
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -20,22 +20,23 @@ pub struct Check {
     pub hint: String,
 }
 
-/// The tools perf_manual's collectors use.
-const TOOLS: [(&str, &[&str]); 7] = [
-    ("mpstat", &["-V"]),
-    ("iostat", &["-V"]),
-    ("sar", &["-V"]),
-    ("pidstat", &["-V"]),
-    ("vmstat", &["-V"]),
-    ("perf", &["--version"]),
-    ("stress-ng", &["--version"]),
-];
+/// Not a collector's: the load the tests and scenarios run, checked beside the collectors' tools.
+const STRESS_NG: Program = Program {
+    name: "stress-ng",
+    version_args: &["--version"],
+    debian: "stress-ng",
+    rpm: "stress-ng",
+};
+
+/// The programs the collectors run, then stress-ng.
+fn checked_programs() -> impl Iterator<Item = Program> {
+    programs().into_iter().chain([STRESS_NG])
+}
 
 /// Run every check. `scratch` is a directory for the probes' output.
 pub fn doctor(scratch: &Path) -> Vec<Check> {
-    let mut checks: Vec<Check> = TOOLS
-        .iter()
-        .map(|(tool, version_args)| tool_check(scratch, tool, version_args))
+    let mut checks: Vec<Check> = checked_programs()
+        .map(|program| tool_check(scratch, &program))
         .collect();
     checks.push(kernel_check());
     checks.push(file_check(
@@ -80,25 +81,25 @@ pub fn doctor(scratch: &Path) -> Vec<Check> {
 
 /// Tool name → the first line its version flag printed, for the tools that are installed.
 pub fn tool_versions(scratch: &Path) -> std::collections::BTreeMap<String, String> {
-    TOOLS
-        .iter()
-        .map(|(tool, args)| tool_check(scratch, tool, args))
+    checked_programs()
+        .map(|program| tool_check(scratch, &program))
         .filter(|check| check.ok)
         .map(|check| (check.name, check.detail))
         .collect()
 }
 
-fn tool_check(scratch: &Path, tool: &str, version_args: &[&str]) -> Check {
+fn tool_check(scratch: &Path, program: &Program) -> Check {
+    let tool = program.name;
     let Some(path) = find_program(tool) else {
         return Check {
             name: tool.to_string(),
             ok: false,
             detail: "not found on PATH".into(),
-            hint: install_hint(tool),
+            hint: program.install_hint(),
         };
     };
     let mut argv = vec![tool.to_string()];
-    argv.extend(version_args.iter().map(|s| s.to_string()));
+    argv.extend(program.version_args.iter().map(|s| s.to_string()));
     let (ok, output) = run_probe(scratch, &argv);
     let version = output
         .lines()

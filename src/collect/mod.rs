@@ -19,12 +19,9 @@ use std::{
 
 use manifest::{CommandRecord, StepRecord, StepStatus, now_stamp};
 use process::{Ending, Redirect, find_program, run_owned};
-use tools::{Invocation, ToolContext, install_hint, invocations, programs};
+use tools::{Invocation, Runs, ToolContext};
 
-use crate::{
-    playbook::Collector,
-    schedule::{PlannedPhase, PlannedStep},
-};
+use crate::schedule::{PlannedPhase, PlannedStep};
 
 /// A program that post-processes what an earlier one recorded (`perf script` after
 /// `perf record`) may run this long past the time box: without it the recording is unreadable.
@@ -110,7 +107,7 @@ pub fn run_phase(run: &PhaseRun<'_>) -> Vec<StepRecord> {
 /// at the same instant every interval and see each other running: on an idle two-CPU machine
 /// vmstat then reports three runnable threads instead of one. Spread over the interval, each
 /// samples while the others sleep. The last step starts within 0.8 s, inside the second every
-/// interval tool is given to finish (see `schedule::sample_count`).
+/// interval tool is given to finish (see `sample_count` in `tools/sysstat.rs`).
 fn stagger(interval: Duration, steps: usize) -> Duration {
     let steps = steps.max(1) as u32;
     (interval / (steps + 1)).min(Duration::from_millis(800) / steps)
@@ -140,28 +137,31 @@ pub fn skipped(
 }
 
 fn run_step(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRecord {
-    if step.collector == Collector::Procfs {
-        return run_sampler(run, step, deadline);
+    match step.collector.runs() {
+        Runs::InProcess => return run_sampler(run, step, deadline),
+        Runs::Command(_) if !run.allow_commands => {
+            return skipped(
+                run,
+                step,
+                StepStatus::Skipped,
+                "arbitrary commands run only with --allow-commands",
+            );
+        }
+        Runs::Spawned(_) | Runs::Command(_) => {}
     }
-    if step.collector == Collector::Command && !run.allow_commands {
-        return skipped(
-            run,
-            step,
-            StepStatus::Skipped,
-            "arbitrary commands run only with --allow-commands",
-        );
-    }
-    if let Some(missing) = programs(step.collector)
+    if let Some(missing) = step
+        .collector
+        .programs()
         .iter()
-        .find(|program| find_program(program).is_none())
+        .find(|program| find_program(program.name).is_none())
     {
         let mut record = skipped(
             run,
             step,
             StepStatus::Missing,
-            &format!("{missing} is not installed"),
+            &format!("{} is not installed", missing.name),
         );
-        record.hint = install_hint(missing);
+        record.hint = missing.install_hint();
         return record;
     }
     // perf attaches only to a live user process whose memory map it can read: it refuses the
@@ -225,7 +225,7 @@ fn run_commands(
         args: &step.args,
         pids,
     };
-    let invocations = match invocations(step.collector, &context) {
+    let invocations = match step.collector.invocations(&context) {
         Ok(invocations) => invocations,
         Err(why) => return skipped(run, step, StepStatus::Failed, &why),
     };

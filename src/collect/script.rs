@@ -4,7 +4,7 @@
 use std::{path::Path, sync::atomic::AtomicBool, time::Duration, time::Instant};
 
 use super::process::{Ending, Redirect, find_program, run_owned};
-use super::tools::install_hint;
+use super::tools::PERF;
 
 /// How long `perf script` may take. `--no-inline` keeps perf 6.1 at seconds for a minute of
 /// samples; a much larger file is folded from what perf printed by then, with a warning.
@@ -37,7 +37,7 @@ pub fn perf_script(
     if find_program("perf").is_none() {
         return Err(Unavailable {
             why: "perf is not installed: perf script turns perf.data into stacks".into(),
-            hint: install_hint("perf"),
+            hint: PERF.install_hint(),
         });
     }
     let argv = [
@@ -80,7 +80,7 @@ pub fn perf_script(
             // Debian's /usr/bin/perf is a wrapper that says so when the perf of the running
             // kernel is missing.
             let hint = if complaint.contains("not installed") {
-                install_hint("perf")
+                PERF.install_hint()
             } else {
                 String::new()
             };

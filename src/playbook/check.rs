@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::{
+    Collector, StepArgs,
     load::Loaded,
-    model::{Collector, Playbook, Step, StepArgs},
+    model::{Playbook, Step},
 };
 use crate::{
     base::SourceError,
@@ -64,7 +65,7 @@ pub fn check(loaded: &Loaded) -> Vec<SourceError> {
                     format!(
                         "unknown step {step:?}{}; define [step.{step}] or use a built-in collector ({})",
                         suggestion(playbook, step),
-                        Collector::ALL.map(Collector::name).join(", ")
+                        Collector::names().join(", ")
                     ),
                 ));
             }
@@ -80,7 +81,7 @@ pub fn check(loaded: &Loaded) -> Vec<SourceError> {
         }
     }
     for (name, step) in &playbook.steps {
-        for problem in check_args(step) {
+        for problem in step.collector.arg_problems(&step.args) {
             errors.push(main.error_at_path(&["step", name, "args"], None, problem));
         }
     }
@@ -112,7 +113,7 @@ fn suggestion(playbook: &Playbook, name: &str) -> String {
         .steps
         .keys()
         .map(String::as_str)
-        .chain(Collector::ALL.map(Collector::name));
+        .chain(Collector::names().iter().copied());
     known
         .map(|candidate| (strsim::damerau_levenshtein(name, candidate), candidate))
         .filter(|&(distance, _)| distance <= 2)
@@ -130,54 +131,6 @@ pub fn resolve_step(playbook: &Playbook, name: &str) -> Option<Step> {
             output: None,
         })
     })
-}
-
-/// Arguments a collector does not take, or takes with a bad value.
-fn check_args(step: &Step) -> Vec<String> {
-    let args = &step.args;
-    let name = step.collector.name();
-    let mut problems = Vec::new();
-    let mut not_for = |given: bool, arg: &str, takers: &[Collector]| {
-        if given && !takers.contains(&step.collector) {
-            problems.push(format!("collector {name} does not take `{arg}`"));
-        }
-    };
-    let perf = [
-        Collector::PerfRecord,
-        Collector::PerfTrace,
-        Collector::OffCpu,
-    ];
-    not_for(
-        args.frequency.is_some(),
-        "frequency",
-        &[Collector::PerfRecord],
-    );
-    not_for(
-        args.call_graph.is_some(),
-        "call_graph",
-        &[Collector::PerfRecord],
-    );
-    not_for(args.target.is_some(), "target", &perf);
-    not_for(args.top.is_some(), "top", &perf);
-    not_for(args.argv.is_some(), "argv", &[Collector::Command]);
-    not_for(args.parser.is_some(), "parser", &[Collector::Command]);
-    if let Some(target) = &args.target
-        && target != "all"
-        && target != "busiest"
-        && target.parse::<u32>().is_err()
-    {
-        problems.push(format!(
-            "target {target:?} is not `all`, `busiest` or a process id"
-        ));
-    }
-    if args.frequency == Some(0) {
-        problems.push("frequency must be more than 0".to_string());
-    }
-    if step.collector == Collector::Command && args.argv.as_ref().is_none_or(|argv| argv.is_empty())
-    {
-        problems.push("collector command needs `argv = [\"program\", \"arg\", ...]`".to_string());
-    }
-    problems
 }
 
 /// Validate the playbook file and its rule files against the JSON schema.

@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{base::Span, rules::Rule};
+use crate::{
+    base::Span,
+    collect::tools::{Collector, StepArgs},
+    rules::Rule,
+};
 
 /// An investigation: phases of collection with time boxes, and the rules that judge the data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -62,91 +66,4 @@ pub struct Step {
     /// Where the output goes, relative to raw_data/ (defaults to the collector's own place).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
-}
-
-/// The built-in collectors. Each knows its argv, its output file, its parser and how to install it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Collector {
-    /// `mpstat -P ALL`: per-CPU utilization.
-    Mpstat,
-    /// `vmstat -w -t`: run queue, memory, swap, I/O wait.
-    Vmstat,
-    /// `iostat -x`: per-device utilization, queue and latency.
-    Iostat,
-    /// `sar -n DEV`: per-interface throughput.
-    SarDev,
-    /// `pidstat -u -w`: per-process CPU and context switches.
-    Pidstat,
-    /// perf_manual's own /proc sampler: stat, meminfo, vmstat, loadavg, diskstats, net/dev, pressure.
-    Procfs,
-    /// `perf record -g` then `perf script`: on-CPU stacks, folded, flamegraph, top functions.
-    PerfRecord,
-    /// `perf trace -s`: per-process syscall summary.
-    PerfTrace,
-    /// `perf record -e sched:sched_switch -g`: per-thread off-CPU time and what it blocked in.
-    OffCpu,
-    /// Any program, argv only (never a shell string). Needs `--allow-commands`.
-    Command,
-}
-
-impl Collector {
-    pub const ALL: [Collector; 10] = [
-        Collector::Mpstat,
-        Collector::Vmstat,
-        Collector::Iostat,
-        Collector::SarDev,
-        Collector::Pidstat,
-        Collector::Procfs,
-        Collector::PerfRecord,
-        Collector::PerfTrace,
-        Collector::OffCpu,
-        Collector::Command,
-    ];
-
-    /// The name a playbook uses for it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Collector::Mpstat => "mpstat",
-            Collector::Vmstat => "vmstat",
-            Collector::Iostat => "iostat",
-            Collector::SarDev => "sar-dev",
-            Collector::Pidstat => "pidstat",
-            Collector::Procfs => "procfs",
-            Collector::PerfRecord => "perf-record",
-            Collector::PerfTrace => "perf-trace",
-            Collector::OffCpu => "off-cpu",
-            Collector::Command => "command",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Collector> {
-        Collector::ALL.into_iter().find(|c| c.name() == name)
-    }
-}
-
-/// Collector arguments. Each collector reads the ones it knows; `check` rejects the others.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct StepArgs {
-    /// perf-record: samples per second (default 99).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency: Option<u32>,
-    /// perf-record: record call graphs, unwound with DWARF (default true).
-    pub call_graph: Option<bool>,
-    /// perf-record, perf-trace, off-cpu: whom to observe: `all` (default, the whole system), `busiest`
-    /// (the processes using the most CPU in earlier phases' pidstat data), or a PID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// With `target = "busiest"`: how many processes (default 3).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top: Option<u32>,
-    /// command: the program and its arguments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub argv: Option<Vec<String>>,
-    /// command: the parser for its output (a built-in parser name or a spec in parsers/).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parser: Option<String>,
 }

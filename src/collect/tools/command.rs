@@ -1,8 +1,25 @@
 //! Arbitrary programs, allowed only with `--allow-commands`. Argv only: never a shell string.
 
-use super::{Invocation, ToolContext};
+use super::{Descriptor, Invocation, Runs, StepArgs, ToolContext, args::Arg};
 
-pub fn command(context: &ToolContext<'_>) -> Result<Vec<Invocation>, String> {
+pub(super) const COLLECTORS: &[Descriptor] = &[Descriptor {
+    name: "command",
+    description: "Any program, argv only (never a shell string). Needs `--allow-commands`.",
+    programs: &[],
+    takes: &[Arg::Argv, Arg::Parser],
+    requires: needs_argv,
+    output: "custom/{step}.txt",
+    runs: Runs::Command(command),
+}];
+
+fn needs_argv(args: &StepArgs) -> Option<String> {
+    args.argv
+        .as_ref()
+        .is_none_or(Vec::is_empty)
+        .then(|| "collector command needs `argv = [\"program\", \"arg\", ...]`".to_string())
+}
+
+fn command(context: &ToolContext<'_>) -> Result<Vec<Invocation>, String> {
     let argv = context
         .args
         .argv

@@ -3,7 +3,45 @@
 //! This runs on VMs without hardware counters, so profiles use the cpu-clock software event,
 //! which works everywhere perf does.
 
-use super::{Invocation, ToolContext, seconds};
+use super::{Descriptor, Invocation, Program, Runs, ToolContext, args::Arg, seconds};
+
+/// perf record, perf trace and perf script are all `perf`.
+pub const PERF: Program = Program {
+    name: "perf",
+    version_args: &["--version"],
+    debian: "linux-perf",
+    rpm: "perf",
+};
+
+pub(super) const COLLECTORS: &[Descriptor] = &[
+    Descriptor {
+        name: "perf-record",
+        description: "`perf record -g` then `perf script`: on-CPU stacks, folded, flamegraph, top functions.",
+        programs: &[PERF],
+        takes: &[Arg::Frequency, Arg::CallGraph, Arg::Target, Arg::Top],
+        requires: |_| None,
+        output: "profile/perf.script",
+        runs: Runs::Spawned(|context| Ok(record(context))),
+    },
+    Descriptor {
+        name: "perf-trace",
+        description: "`perf trace -s`: per-process syscall summary.",
+        programs: &[PERF],
+        takes: &[Arg::Target, Arg::Top],
+        requires: |_| None,
+        output: "trace/syscalls.txt",
+        runs: Runs::Spawned(|context| Ok(vec![trace(context)])),
+    },
+    Descriptor {
+        name: "off-cpu",
+        description: "`perf record -e sched:sched_switch -g`: per-thread off-CPU time and what it blocked in.",
+        programs: &[PERF],
+        takes: &[Arg::Target, Arg::Top],
+        requires: |_| None,
+        output: "offcpu/switches.txt",
+        runs: Runs::Spawned(|context| Ok(off_cpu(context))),
+    },
+];
 
 /// Observe these processes, or the whole system when there are none.
 fn target_args(pids: &[u32]) -> Vec<String> {
@@ -26,7 +64,7 @@ fn record_seconds(context: &ToolContext<'_>) -> String {
 }
 
 /// `perf record` then `perf script`: the data file stays in raw_data/ beside the script text.
-pub fn record(context: &ToolContext<'_>) -> Vec<Invocation> {
+fn record(context: &ToolContext<'_>) -> Vec<Invocation> {
     let data = context.raw_dir.join("profile/perf.data");
     let data = data.to_string_lossy().into_owned();
     let frequency = context.args.frequency.unwrap_or(99).to_string();
@@ -68,7 +106,7 @@ pub fn record(context: &ToolContext<'_>) -> Vec<Invocation> {
 }
 
 /// `perf trace -s`: per-process syscall counts and times, written by perf to the output file.
-pub fn trace(context: &ToolContext<'_>) -> Invocation {
+fn trace(context: &ToolContext<'_>) -> Invocation {
     let output = context.raw_dir.join(context.output);
     let mut argv: Vec<String> = ["perf", "trace", "-s"].map(String::from).to_vec();
     argv.extend(target_args(context.pids));
@@ -106,7 +144,7 @@ pub const OFF_CPU_RECORD: [&str; 6] = [
 /// thread left the CPU, in what (`futex_wait`), and when it came back. Traced processes get
 /// `--switch-events` for their switch-ins (a per-process trace sees only its own switch-outs);
 /// a system-wide trace has them in every sched_switch's `next_pid`.
-pub fn off_cpu(context: &ToolContext<'_>) -> Vec<Invocation> {
+fn off_cpu(context: &ToolContext<'_>) -> Vec<Invocation> {
     let data = context.raw_dir.join("offcpu/perf.data");
     let data = data.to_string_lossy().into_owned();
     let mut argv: Vec<String> = OFF_CPU_RECORD.map(String::from).to_vec();

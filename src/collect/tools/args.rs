@@ -1,0 +1,96 @@
+//! The arguments a step gives its collector (`[step.NAME.args]`). Each collector declares the
+//! ones it takes; the rest are refused when the playbook is checked.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Collector arguments. Each collector reads the ones it knows; `check` rejects the others.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepArgs {
+    /// perf-record: samples per second (default 99).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<u32>,
+    /// perf-record: record call graphs, unwound with DWARF (default true).
+    pub call_graph: Option<bool>,
+    /// perf-record, perf-trace, off-cpu: whom to observe: `all` (default, the whole system), `busiest`
+    /// (the processes using the most CPU in earlier phases' pidstat data), or a PID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// With `target = "busiest"`: how many processes (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top: Option<u32>,
+    /// command: the program and its arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argv: Option<Vec<String>>,
+    /// command: the parser for its output (a built-in parser name or a spec in parsers/).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parser: Option<String>,
+}
+
+/// One field of [`StepArgs`], as a collector's descriptor names what it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg {
+    Frequency,
+    CallGraph,
+    Target,
+    Top,
+    Argv,
+    Parser,
+}
+
+impl Arg {
+    /// In the order of [`StepArgs`]' fields, which is the order problems are reported in.
+    pub const ALL: [Arg; 6] = [
+        Arg::Frequency,
+        Arg::CallGraph,
+        Arg::Target,
+        Arg::Top,
+        Arg::Argv,
+        Arg::Parser,
+    ];
+
+    /// The name a playbook writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arg::Frequency => "frequency",
+            Arg::CallGraph => "call_graph",
+            Arg::Target => "target",
+            Arg::Top => "top",
+            Arg::Argv => "argv",
+            Arg::Parser => "parser",
+        }
+    }
+
+    /// Whether the step sets it.
+    pub fn given(self, args: &StepArgs) -> bool {
+        match self {
+            Arg::Frequency => args.frequency.is_some(),
+            Arg::CallGraph => args.call_graph.is_some(),
+            Arg::Target => args.target.is_some(),
+            Arg::Top => args.top.is_some(),
+            Arg::Argv => args.argv.is_some(),
+            Arg::Parser => args.parser.is_some(),
+        }
+    }
+}
+
+impl StepArgs {
+    /// Values no collector could use, whichever collector they are given to.
+    pub fn bad_values(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(target) = &self.target
+            && target != "all"
+            && target != "busiest"
+            && target.parse::<u32>().is_err()
+        {
+            problems.push(format!(
+                "target {target:?} is not `all`, `busiest` or a process id"
+            ));
+        }
+        if self.frequency == Some(0) {
+            problems.push("frequency must be more than 0".to_string());
+        }
+        problems
+    }
+}
