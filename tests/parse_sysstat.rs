@@ -79,7 +79,10 @@ fn every_fixture_matches_its_golden() {
         for path in fixtures(tool) {
             let parsed = parse_fixture(&path, format);
             let actual = serde_json::to_string_pretty(&parsed).unwrap() + "\n";
-            mismatches.extend(golden_problem(&path.with_extension("expected.json"), &actual));
+            mismatches.extend(golden_problem(
+                &path.with_extension("expected.json"),
+                &actual,
+            ));
         }
     }
     assert!(
