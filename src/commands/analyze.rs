@@ -16,7 +16,7 @@ use crate::{
     profile,
     record::{HostFacts, Record},
     report::{self, Inputs, ReportData, ReportJson},
-    rules::{Rule, Severity, builtin},
+    rules::{CompiledRule, Severity, builtin},
     store,
 };
 
@@ -28,7 +28,7 @@ pub struct Judge<'a> {
     pub analysis_dir: Option<&'a Path>,
     /// The directory links in the report are relative to.
     pub root: &'a Path,
-    pub rules: &'a [Rule],
+    pub rules: &'a [CompiledRule],
     pub playbook: &'a str,
     pub summary: &'a str,
     pub status: &'a str,
@@ -280,7 +280,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
             (
                 loaded.playbook.name.clone(),
                 loaded.playbook.summary.clone(),
-                loaded.playbook.rules,
+                loaded.rules,
             )
         }
         None => (

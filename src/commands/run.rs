@@ -20,9 +20,9 @@ use crate::{
         manifest::{Manifest, StepStatus, now_stamp},
     },
     exit::{self, Failure},
-    playbook::Playbook,
+    playbook::Checked,
     record::HostFacts,
-    rules::condition::parse_condition,
+    rules::Condition,
     schedule::{self, Plan, PlannedPhase},
     store::{self, Cost, Event, Metadata, redact::redact},
 };
@@ -40,7 +40,7 @@ pub(super) fn interrupt_flag() -> Result<Arc<AtomicBool>, Failure> {
 /// What the collection loop needs besides the plan.
 struct Collection<'a> {
     plan: &'a Plan,
-    playbook: &'a Playbook,
+    checked: &'a Checked,
     raw_dir: &'a Path,
     manifest_path: &'a Path,
     allow_commands: bool,
@@ -58,7 +58,7 @@ fn collect_phases(
     timeline: &mut Vec<Event>,
 ) -> Result<Manifest, Failure> {
     let mut manifest = Manifest {
-        playbook: collection.playbook.name.clone(),
+        playbook: collection.checked.playbook.name.clone(),
         started: now_stamp(),
         ..Manifest::default()
     };
@@ -70,12 +70,16 @@ fn collect_phases(
         }
         let earlier = needs_earlier_data(phase).then(|| {
             let mut data = analysis::read_dir(collection.raw_dir, &specs).ok()?;
-            data.judge(&collection.playbook.rules, collection.host);
+            data.judge(&collection.checked.rules, collection.host);
             Some(data)
         });
         let earlier = earlier.flatten();
         if collection.judge_conditions
-            && let Some(reason) = skip_reason(phase, earlier.as_ref())
+            && let Some(reason) = skip_reason(
+                phase,
+                collection.checked.conditions.get(&phase.name),
+                earlier.as_ref(),
+            )
         {
             collection.progress.event_skipped(&phase.name, &reason);
             timeline.push(Event {
@@ -142,10 +146,14 @@ fn needs_earlier_data(phase: &PlannedPhase) -> bool {
             .any(|step| step.args.target.as_deref() == Some("busiest"))
 }
 
-/// Why a phase should not run, judged on the findings so far.
-fn skip_reason(phase: &PlannedPhase, earlier: Option<&analysis::Analysis>) -> Option<String> {
+/// Why a phase should not run, judged on the findings so far by its compiled `condition`.
+fn skip_reason(
+    phase: &PlannedPhase,
+    condition: Option<&Condition>,
+    earlier: Option<&analysis::Analysis>,
+) -> Option<String> {
     let when = phase.when.as_ref()?;
-    let condition = parse_condition(when).ok()?;
+    let condition = condition?;
     let findings = earlier
         .map(|data| data.judgement.findings.as_slice())
         .unwrap_or(&[]);
@@ -228,7 +236,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let manifest = collect_phases(
         &Collection {
             plan: &plan,
-            playbook,
+            checked: &loaded,
             raw_dir: &raw_dir,
             manifest_path: &manifest_path,
             allow_commands: args.allow_commands,
@@ -249,7 +257,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         raw_dir: &raw_dir,
         analysis_dir: Some(&investigation.analysis_dir()),
         root: &investigation.root,
-        rules: &playbook.rules,
+        rules: &loaded.rules,
         playbook: &playbook.name,
         summary: &playbook.summary,
         status,
@@ -309,7 +317,7 @@ pub fn collect_only(args: &CollectArgs) -> Result<i32, Failure> {
     let manifest = collect_phases(
         &Collection {
             plan: &plan,
-            playbook: &loaded.playbook,
+            checked: &loaded,
             raw_dir: &args.output,
             manifest_path: &manifest_path,
             allow_commands: args.allow_commands,

@@ -4,5 +4,6 @@ pub mod check;
 pub mod load;
 pub mod model;
 
+pub use check::Checked;
 pub use load::{Loaded, load};
 pub use model::{Collector, Phase, Playbook, Step, StepArgs};

@@ -13,7 +13,7 @@ use crate::{
     collect::manifest::{Manifest, StepStatus},
     profile::HotFunction,
     record::{HostFacts, Record},
-    rules::Rule,
+    rules::CompiledRule,
     rules::{Finding, eval::format_number, use_table::UseRow, use_table::use_table},
 };
 
@@ -139,7 +139,7 @@ pub struct Inputs<'a> {
     /// The raw files' folder relative to `directory`, with a trailing slash, or empty.
     pub raw_prefix: &'a str,
     pub analysis: &'a Analysis,
-    pub rules: &'a [Rule],
+    pub rules: &'a [CompiledRule],
     pub manifest: Option<&'a Manifest>,
     pub host: &'a HostFacts,
     /// Flamegraph paths by profile source, relative to the directory.

@@ -1,4 +1,4 @@
-//! Evaluation of rules over a [`Dataset`]: fired, quiet, not evaluated (and why), or
+//! Evaluation of compiled rules over a [`Dataset`]: fired, quiet, not evaluated (and why), or
 //! an error. The grammar is written down in [`super::expr`]'s module doc; what it means is here.
 //!
 //! # Meaning
@@ -78,19 +78,19 @@ mod value;
 
 use crate::record::Dataset;
 
-use super::Rule;
-use super::expr::{Expr, parse_expression};
+use super::compiled::CompiledRule;
+use super::expr::Expr;
 use super::finding::rank;
 use outcome::labels_text;
 pub use outcome::{Judgement, Outcome, format_number};
 use truth::ComparisonInfo;
 
 /// Judge every rule; sequential, as a rule takes microseconds to milliseconds.
-pub fn evaluate_all(rules: &[Rule], data: &Dataset) -> Judgement {
+pub fn evaluate_all(rules: &[CompiledRule], data: &Dataset) -> Judgement {
     let mut judgement = Judgement::default();
-    for rule in rules {
-        let id = &rule.id;
-        let (outcome, observed) = judge_rule(rule, data);
+    for compiled in rules {
+        let id = &compiled.rule().id;
+        let (outcome, observed) = judge_rule(compiled, data);
         if let Some(observed) = observed {
             judgement.observed.push((id.clone(), observed));
         }
@@ -105,13 +105,14 @@ pub fn evaluate_all(rules: &[Rule], data: &Dataset) -> Judgement {
     judgement
 }
 
-pub fn evaluate(rule: &Rule, data: &Dataset) -> Outcome {
+pub fn evaluate(rule: &CompiledRule, data: &Dataset) -> Outcome {
     judge_rule(rule, data).0
 }
 
 /// The outcome, and for a rule that was judged, what it saw.
-fn judge_rule(rule: &Rule, data: &Dataset) -> (Outcome, Option<String>) {
-    let expr = match parse_expression(&rule.when) {
+fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> (Outcome, Option<String>) {
+    let rule = compiled.rule();
+    let expr = match compiled.expression() {
         Ok(expr) => expr,
         Err(error) => {
             let what = format!(
@@ -121,7 +122,7 @@ fn judge_rule(rule: &Rule, data: &Dataset) -> (Outcome, Option<String>) {
             return (Outcome::Error(what), None);
         }
     };
-    if let Some(why) = missing_data(&expr, data) {
+    if let Some(why) = missing_data(expr, data) {
         let why = if rule.no_data.is_empty() {
             why
         } else {
@@ -140,8 +141,8 @@ fn judge_rule(rule: &Rule, data: &Dataset) -> (Outcome, Option<String>) {
         Err(Stop::Error(what)) => return (Outcome::Error(what), None),
     };
     let outcome = match judge.decide(&tracks) {
-        Some(crossing) => Outcome::Fired(judge.finding(rule, &expr, crossing)),
-        None => match judge.too_short(&expr, &tracks) {
+        Some(crossing) => Outcome::Fired(judge.finding(rule, expr, crossing)),
+        None => match judge.too_short(expr, &tracks) {
             Some(why) => return (Outcome::NotEvaluated(why), None),
             None => Outcome::Quiet,
         },

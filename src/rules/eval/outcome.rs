@@ -99,7 +99,7 @@ impl Judge<'_> {
             next: rule.next.clone(),
             evidence: Evidence {
                 expression: rule.when.clone(),
-                series: expr.series_names(),
+                series: expr.series_names().to_vec(),
                 instance: crossing.witness.labels,
                 files: crossing.files.into_iter().collect(),
                 window: crossing.window,

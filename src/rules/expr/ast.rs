@@ -6,25 +6,46 @@ use std::fmt;
 use super::selector::Selector;
 use crate::record::Unit;
 
-/// A parsed rule condition, with its optional `for` duration.
+/// A rule's `when`, typed, with its optional `for` duration and what it reads, found once when
+/// it is compiled.
 #[derive(Debug, Clone)]
 pub struct Expr {
     pub condition: Cond,
     /// The `for` duration in seconds, when one was written.
     pub hold: Option<f64>,
+    series: Vec<String>,
+    host_facts: Vec<HostFact>,
 }
 
 impl Expr {
-    /// The series the expression reads (`mpstat.busy`), in order of first mention, each once.
-    /// Host facts are not series and are not listed.
-    pub fn series_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        for selector in self.selectors() {
-            if !names.contains(&selector.name) {
-                names.push(selector.name.clone());
+    pub(super) fn new(condition: Cond, hold: Option<f64>) -> Expr {
+        let unread = Expr {
+            condition,
+            hold,
+            series: Vec::new(),
+            host_facts: Vec::new(),
+        };
+        let mut series: Vec<String> = Vec::new();
+        for selector in unread.selectors() {
+            if !series.contains(&selector.name) {
+                series.push(selector.name.clone());
             }
         }
-        names
+        let mut host_facts = Vec::new();
+        unread
+            .condition
+            .visit_values(&mut |value| value.collect_host_facts(&mut host_facts));
+        Expr {
+            series,
+            host_facts,
+            ..unread
+        }
+    }
+
+    /// The series the expression reads (`mpstat.busy`), in order of first mention, each once.
+    /// Host facts are not series and are not listed.
+    pub fn series_names(&self) -> &[String] {
+        &self.series
     }
 
     /// Every selector, in order of mention.
@@ -35,12 +56,9 @@ impl Expr {
         found
     }
 
-    /// Every host fact the expression reads.
-    pub fn host_facts(&self) -> Vec<HostFact> {
-        let mut found = Vec::new();
-        self.condition
-            .visit_values(&mut |value| value.collect_host_facts(&mut found));
-        found
+    /// Every host fact the expression reads, in order of mention.
+    pub fn host_facts(&self) -> &[HostFact] {
+        &self.host_facts
     }
 }
 

@@ -88,5 +88,5 @@ pub use selector::{LabelMatcher, MatchOp, Selector};
 pub fn parse_expression(text: &str) -> Result<Expr, ExprError> {
     let (tree, hold) = grammar::parse(text)?;
     let condition = typing::condition(text, tree)?;
-    Ok(Expr { condition, hold })
+    Ok(Expr::new(condition, hold))
 }
