@@ -107,14 +107,6 @@ impl Node {
         )
     }
 
-    /// The node as written, for messages.
-    pub(super) fn snippet(&self, text: &str) -> String {
-        text.get(self.start..self.end)
-            .unwrap_or("")
-            .trim()
-            .to_string()
-    }
-
     /// The error for a number where a condition belongs.
     pub(super) fn comparison_expected(&self, text: &str) -> ExprError {
         let after = skip_space(text.get(self.end..).unwrap_or(""));
@@ -122,10 +114,15 @@ impl Node {
             offset: text.len().saturating_sub(after.len()),
             message: format!(
                 "expected a comparison like `> 90%` after `{}`",
-                self.snippet(text)
+                snippet(text, self.start, self.end)
             ),
         }
     }
+}
+
+/// The text from `start` to `end` as written, for messages.
+pub(super) fn snippet(text: &str, start: usize, end: usize) -> String {
+    text.get(start..end).unwrap_or("").trim().to_string()
 }
 
 /// Builds the node of a binary operator from its operands.

@@ -4,18 +4,17 @@
 
 use super::ast::{Comparison, Cond, Value};
 use super::error::ExprError;
-use super::grammar::{Kind, Node};
+use super::grammar::{Kind, Node, snippet};
 
 /// The tree of a whole expression, or of an operand of `and`, `or`, `any` or `all`.
 pub(super) fn condition(text: &str, node: Node) -> Result<Cond, ExprError> {
-    let written = node.snippet(text);
     let boxed = |node: Box<Node>| condition(text, *node).map(Box::new);
     match node.kind {
         Kind::Compare(op, left, right) => Ok(Cond::Compare(Comparison {
             left: value(text, *left)?,
             op,
             right: value(text, *right)?,
-            text: written,
+            text: snippet(text, node.start, node.end),
         })),
         Kind::And(left, right) => Ok(Cond::And(boxed(left)?, boxed(right)?)),
         Kind::Or(left, right) => Ok(Cond::Or(boxed(left)?, boxed(right)?)),
@@ -26,7 +25,7 @@ pub(super) fn condition(text: &str, node: Node) -> Result<Cond, ExprError> {
 }
 
 fn value(text: &str, node: Node) -> Result<Value, ExprError> {
-    let written = node.snippet(text);
+    let written = snippet(text, node.start, node.end);
     let boxed = |node: Box<Node>| value(text, *node).map(Box::new);
     match node.kind {
         Kind::Literal(value, unit) => Ok(Value::Literal { value, unit }),
