@@ -90,7 +90,7 @@ fn analyze_writes_a_case_per_rule_and_fails_the_findings_at_or_above_fail_on() {
             .iter()
             .map(|c| c.original_name.as_str())
             .collect();
-        let mut rule_ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+        let mut rule_ids: Vec<&str> = rules.iter().map(|r| r.rule().id.as_str()).collect();
         names.sort();
         rule_ids.sort();
         assert_eq!(names, rule_ids);

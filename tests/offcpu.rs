@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use perf_manual::parse::{perf_sched, perf_trace};
 use perf_manual::playbook;
 use perf_manual::record::{Dataset, HostFacts, Name, Record};
-use perf_manual::rules::evaluate_all;
+use perf_manual::rules::{compile, evaluate_all};
 
 const BIN: &str = env!("CARGO_BIN_EXE_perf_manual");
 
@@ -35,8 +35,9 @@ fn mutex_findings(trace: Option<&str>, switches: Option<&str>) -> Vec<String> {
         let text = fs::read_to_string(path.join("switches.txt")).unwrap();
         records.extend(perf_sched::parse("offcpu/switches.txt", &text).records);
     }
+    let rules: Vec<_> = loaded.playbook.rules.into_iter().map(compile).collect();
     let judgement = evaluate_all(
-        &loaded.playbook.rules,
+        &rules,
         &Dataset::from_records(&records, HostFacts::default()),
     );
     assert!(judgement.errors.is_empty(), "{:?}", judgement.errors);

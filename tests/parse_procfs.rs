@@ -15,7 +15,7 @@ use perf_manual::playbook::{self, check::check};
 use perf_manual::record::fallback::fill_missing;
 use perf_manual::record::units::unit_of;
 use perf_manual::record::{Dataset, Fields, HostFacts, Name, Parsed, Record, Unit};
-use perf_manual::rules::evaluate_all;
+use perf_manual::rules::{compile, evaluate_all};
 
 fn fixture_dir(set: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -447,8 +447,11 @@ fn shipped_rules(file: &str) -> Vec<perf_manual::rules::Rule> {
     );
     fs::write(&playbook_path, playbook_text).unwrap();
     let loaded = playbook::load(&playbook_path).expect("playbook loads");
-    assert!(check(&loaded).is_empty(), "{:?}", check(&loaded));
-    loaded.playbook.rules
+    let checked = check(loaded);
+    assert!(checked.is_ok(), "{:?}", checked.as_ref().err());
+    checked
+        .map(|checked| checked.playbook.rules)
+        .unwrap_or_default()
 }
 
 #[test]
@@ -462,7 +465,7 @@ fn network_stack_rules_see_the_listen_overflow_and_nothing_else() {
         .flat_map(|parsed| parsed.records)
         .collect();
     let judgement = evaluate_all(
-        rules,
+        &rules.iter().cloned().map(compile).collect::<Vec<_>>(),
         &Dataset::from_records(&records, HostFacts::default()),
     );
     assert!(judgement.errors.is_empty(), "{:?}", judgement.errors);
@@ -487,7 +490,10 @@ fn judge(set: &str, file: &str, rules: &str) -> perf_manual::rules::eval::Judgem
     let mut records = parse_set(set).remove(file).expect("fixture file").records;
     fill_missing(&mut records);
     let judgement = evaluate_all(
-        &shipped_rules(rules),
+        &shipped_rules(rules)
+            .into_iter()
+            .map(compile)
+            .collect::<Vec<_>>(),
         &Dataset::from_records(&records, HostFacts::default()),
     );
     assert!(judgement.errors.is_empty(), "{:?}", judgement.errors);

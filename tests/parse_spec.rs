@@ -15,7 +15,7 @@ use perf_manual::judge::{self, load_specs};
 use perf_manual::parse::spec::{self, ParserSpec};
 use perf_manual::record::{Dataset, Parsed, Unit};
 use perf_manual::rules::Rule;
-use perf_manual::rules::{Outcome, Severity, Signal, evaluate};
+use perf_manual::rules::{Outcome, Severity, Signal, compile, evaluate};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -293,12 +293,15 @@ unit = "percent"
         source: String::new(),
         no_data: String::new(),
     };
-    match evaluate(&rule("max(ps.rss) > 1MiB and ps.virtual > ps.rss"), &data) {
+    match evaluate(
+        &compile(rule("max(ps.rss) > 1MiB and ps.virtual > ps.rss")),
+        &data,
+    ) {
         Outcome::Fired(finding) => assert!(finding.message.contains("holds"), "{finding:?}"),
         other => panic!("the rule over spec fields should fire, got {other:?}"),
     }
     assert_eq!(
-        evaluate(&rule("max(ps.rss) > 100GiB"), &data),
+        evaluate(&compile(rule("max(ps.rss) > 100GiB")), &data),
         Outcome::Quiet,
         "KiB is known, so 100 GiB is out of reach"
     );

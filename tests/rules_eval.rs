@@ -4,7 +4,9 @@
 use perf_manual::record::{Dataset, HostFacts, Record};
 use perf_manual::rules::Rule;
 use perf_manual::rules::eval::format_number;
-use perf_manual::rules::{Finding, Outcome, Severity, Signal, Window, evaluate, evaluate_all};
+use perf_manual::rules::{
+    Finding, Outcome, Severity, Signal, Window, compile, evaluate, evaluate_all,
+};
 
 fn record(table: &str, time: f64, labels: &[(&str, &str)], fields: &[(&str, f64)]) -> Record {
     Record::from_pairs(table, time, labels, fields, &format!("raw/{table}.txt"), 1)
@@ -43,14 +45,14 @@ fn rule(id: &str, when: &str) -> Rule {
 }
 
 fn fired(when: &str, data: &Dataset) -> Finding {
-    match evaluate(&rule("r", when), data) {
+    match evaluate(&compile(rule("r", when)), data) {
         Outcome::Fired(finding) => finding,
         other => panic!("`{when}` should fire, got {other:?}"),
     }
 }
 
 fn outcome(when: &str, data: &Dataset) -> Outcome {
-    evaluate(&rule("r", when), data)
+    evaluate(&compile(rule("r", when)), data)
 }
 
 fn counter() -> Dataset {
@@ -424,7 +426,7 @@ fn messages_are_filled_in() {
     );
     let mut disk = rule("disk", "iostat.util > 90%");
     disk.message = "disk {{instance}} busy {{ value }}% (over {{threshold}}%)".into();
-    let Outcome::Fired(finding) = evaluate(&disk, &data) else {
+    let Outcome::Fired(finding) = evaluate(&compile(disk), &data) else {
         panic!("should fire");
     };
     assert_eq!(finding.message, "disk sda busy 97.46% (over 90%)");
@@ -432,7 +434,7 @@ fn messages_are_filled_in() {
     let host = dataset(vec![samples("vmstat", "r", &[], &[4.0])], Some(2));
     let mut queue = rule("queue", "vmstat.r / host.cpus > 1.0");
     queue.message = "run queue {{value}} per CPU on {{instance}}, over {{threshold}}".into();
-    let Outcome::Fired(finding) = evaluate(&queue, &host) else {
+    let Outcome::Fired(finding) = evaluate(&compile(queue), &host) else {
         panic!("should fire");
     };
     assert_eq!(finding.message, "run queue 2 per CPU on host, over 1");
@@ -457,6 +459,7 @@ fn evaluate_all_ranks_findings_and_lists_the_rest() {
         rule("broken", "iostat.util >"),
     ];
     rules[0].severity = Severity::Low;
+    let rules: Vec<_> = rules.into_iter().map(compile).collect();
     let judgement = evaluate_all(&rules, &data);
     let order: Vec<&str> = judgement.findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(order, vec!["high-far", "high-near", "low-far"]);
@@ -551,7 +554,8 @@ fn judged_rules_say_what_they_saw() {
         rule("busy", "iostat.util > 90%"),
         rule("idle", "iostat.util < 10% and iostat.util > 1%"),
         rule("absent", "avg(mpstat.busy) > 1"),
-    ];
+    ]
+    .map(compile);
     let judgement = evaluate_all(&rules, &data);
     assert_eq!(judgement.observed("busy"), "highest 45% against > 90%");
     assert_eq!(

@@ -30,7 +30,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
             (
                 loaded.playbook.name.clone(),
                 loaded.playbook.summary.clone(),
-                loaded.playbook.rules,
+                loaded.rules,
             )
         }
         None => (

@@ -15,26 +15,23 @@ use std::path::{Path, PathBuf};
 use crate::{
     cli::FailOn,
     exit::{self, Failure},
-    playbook::{self, Loaded, check::check},
+    playbook::{self, Checked, check::check},
     report::export::{self, Document, ExportError, ReportFormat},
     rules::{Finding, Severity},
 };
 
 /// Load and check a playbook; every problem is reported, one line each, and nothing runs.
-pub fn load_checked(path: &Path) -> Result<Loaded, Failure> {
+pub fn load_checked(path: &Path) -> Result<Checked, Failure> {
     let loaded = playbook::load(path)?;
-    let errors = check(&loaded);
-    if errors.is_empty() {
-        Ok(loaded)
-    } else {
-        Err(Failure::bad_input(
+    check(loaded).map_err(|errors| {
+        Failure::bad_input(
             errors
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("\n"),
-        ))
-    }
+        )
+    })
 }
 
 /// A playbook path, or the name of one under ./playbooks.

@@ -17,13 +17,13 @@ use crate::{
     },
     exit::{self, Failure},
     judge::{self, Analysis, Request},
-    playbook::Playbook,
+    playbook::Checked,
     record::HostFacts,
     report::{
         self, Inputs,
         export::{self, Document, Exporter, Markdown},
     },
-    rules::condition::parse_condition,
+    rules::Condition,
     schedule::{self, Plan, PlannedPhase},
     store::{self, Cost, Event, Metadata, ScratchDir, redact::redact},
 };
@@ -31,7 +31,7 @@ use crate::{
 /// What the collection loop needs besides the plan.
 struct Collection<'a> {
     plan: &'a Plan,
-    playbook: &'a Playbook,
+    checked: &'a Checked,
     raw_dir: &'a Path,
     manifest_path: &'a Path,
     allow_commands: bool,
@@ -49,7 +49,7 @@ fn collect_phases(
     timeline: &mut Vec<Event>,
 ) -> Result<Manifest, Failure> {
     let mut manifest = Manifest {
-        playbook: collection.playbook.name.clone(),
+        playbook: collection.checked.playbook.name.clone(),
         started: now_stamp(),
         ..Manifest::default()
     };
@@ -61,12 +61,16 @@ fn collect_phases(
         }
         let earlier = needs_earlier_data(phase).then(|| {
             let mut data = judge::read_dir(collection.raw_dir, &specs).ok()?;
-            data.judge(&collection.playbook.rules, collection.host);
+            data.judge(&collection.checked.rules, collection.host);
             Some(data)
         });
         let earlier = earlier.flatten();
         if collection.judge_conditions
-            && let Some(reason) = skip_reason(phase, earlier.as_ref())
+            && let Some(reason) = skip_reason(
+                phase,
+                collection.checked.conditions.get(&phase.name),
+                earlier.as_ref(),
+            )
         {
             collection.progress.event_skipped(&phase.name, &reason);
             timeline.push(Event {
@@ -133,10 +137,14 @@ fn needs_earlier_data(phase: &PlannedPhase) -> bool {
             .any(|step| step.args.target.as_deref() == Some("busiest"))
 }
 
-/// Why a phase should not run, judged on the findings so far.
-fn skip_reason(phase: &PlannedPhase, earlier: Option<&Analysis>) -> Option<String> {
+/// Why a phase should not run, judged on the findings so far by its compiled `condition`.
+fn skip_reason(
+    phase: &PlannedPhase,
+    condition: Option<&Condition>,
+    earlier: Option<&Analysis>,
+) -> Option<String> {
     let when = phase.when.as_ref()?;
-    let condition = parse_condition(when).ok()?;
+    let condition = condition?;
     let findings = earlier
         .map(|data| data.judgement.findings.as_slice())
         .unwrap_or(&[]);
@@ -219,7 +227,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let manifest = collect_phases(
         &Collection {
             plan: &plan,
-            playbook,
+            checked: &loaded,
             raw_dir: &raw_dir,
             manifest_path: &manifest_path,
             allow_commands: args.allow_commands,
@@ -239,7 +247,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let analysis_files = investigation.analysis();
     let judged = judge::judge(&Request {
         raw_dir: &raw_dir,
-        rules: &playbook.rules,
+        rules: &loaded.rules,
         host: &host,
         analysis: Some(&analysis_files),
         interrupted: Some(&interrupted),
@@ -253,7 +261,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         directory: &investigation.root.display().to_string(),
         raw_prefix: &judge::raw_prefix(&investigation.root, &raw_dir),
         analysis,
-        rules: &playbook.rules,
+        rules: &loaded.rules,
         manifest: Some(&manifest),
         host: &host,
         flamegraphs: &flamegraphs,
@@ -262,7 +270,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let report_path = investigation.report_path(markdown.extension());
     let mut document = Document {
         report: &data,
-        rules: &playbook.rules,
+        rules: &loaded.rules,
         judgement: &analysis.judgement,
         records: None,
         fail_on: args.fail_on.map(Into::into),
@@ -320,7 +328,7 @@ pub fn collect_only(args: &CollectArgs) -> Result<i32, Failure> {
     let manifest = collect_phases(
         &Collection {
             plan: &plan,
-            playbook: &loaded.playbook,
+            checked: &loaded,
             raw_dir: &args.output,
             manifest_path: &manifest_path,
             allow_commands: args.allow_commands,

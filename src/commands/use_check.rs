@@ -18,7 +18,7 @@ use crate::{
         export::{pretty_json, print_simple},
         use_check::{self, UseCheckReport},
     },
-    rules::{self, Rule},
+    rules::{self, CompiledRule},
 };
 
 /// Intervals past this are refused: the check is meant to answer in about one interval.
@@ -53,7 +53,7 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, Failure> {
 fn measure(
     target: &Target,
     interval: std::time::Duration,
-    rules: &[Rule],
+    rules: &[CompiledRule],
 ) -> Result<UseCheckReport, Failure> {
     let mut host_texts = BTreeMap::new();
     target::read_host(&mut host_texts);

@@ -10,7 +10,7 @@ use crate::{
     parse::Format,
     profile::{self, Folded, HotFunction, ProfileError},
     record::{Dataset, HostFacts, ParseWarning, Record, Unit},
-    rules::Rule,
+    rules::CompiledRule,
     rules::eval::{Judgement, evaluate_all},
 };
 
@@ -130,17 +130,13 @@ impl Analysis {
     }
 
     /// Evaluate `rules` over the records. `host` fills what the files did not reveal.
-    pub fn judge(&mut self, rules: &[Rule], host: &HostFacts) {
+    pub fn judge(&mut self, rules: &[CompiledRule], host: &HostFacts) {
         let mut facts = self.host.clone();
         facts.merge(host);
         let data = Dataset::from_records(&self.records, facts).with_units(&self.units);
         self.judgement = evaluate_all(rules, &data);
         // A stand-in matters to the reader only where a rule judged with it.
-        let read: Vec<String> = rules
-            .iter()
-            .filter_map(|rule| crate::rules::parse_expression(&rule.when).ok())
-            .flat_map(|expr| expr.series_names())
-            .collect();
+        let read: Vec<&String> = rules.iter().flat_map(CompiledRule::series_names).collect();
         self.stand_ins.retain(|table| {
             read.iter()
                 .any(|series| series.split('.').next() == Some(table.as_str()))

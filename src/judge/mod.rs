@@ -27,7 +27,7 @@ use crate::{
     exit::Failure,
     profile,
     record::HostFacts,
-    rules::Rule,
+    rules::CompiledRule,
     store::{self, AnalysisFiles, ScratchDir},
 };
 
@@ -35,7 +35,7 @@ use crate::{
 pub struct Request<'a> {
     /// The raw files: a directory, or one file (an archive).
     pub raw_dir: &'a Path,
-    pub rules: &'a [Rule],
+    pub rules: &'a [CompiledRule],
     /// What is known of the host beyond what the files reveal (a run knows its own).
     pub host: &'a HostFacts,
     /// Where `perf script` keeps the text of a perf.data that came without it; `None` keeps it

@@ -1,7 +1,9 @@
 //! Checks beyond the types: the JSON schema, then what only the meaning can tell
 //! (unknown steps, rule expressions that do not parse, arguments a collector does not take).
+//! Rules and phase conditions are compiled here, once: what passes the check is judged as it
+//! was compiled, never parsed again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     Collector, StepArgs,
@@ -9,18 +11,31 @@ use super::{
     model::{Playbook, Step},
 };
 use crate::{
-    base::SourceError,
-    rules::{condition::parse_condition, expr::parse_expression},
+    base::{SourceError, SourceFile},
+    rules::{CompiledRule, Condition, compile, parse_condition},
 };
+
+/// A playbook that passed every check, with its rules and phase conditions compiled.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub playbook: Playbook,
+    /// The playbook file first, then each included rule file.
+    pub sources: Vec<SourceFile>,
+    /// `playbook.rules`, compiled, in the same order.
+    pub rules: Vec<CompiledRule>,
+    /// Each phase's `when`, compiled, by phase name.
+    pub conditions: BTreeMap<String, Condition>,
+}
 
 /// The playbook JSON schema, generated from the model types; published by `crate::schemas`.
 pub fn schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Playbook)).unwrap_or_default()
 }
 
-/// Every problem found, each located in its file. Empty means the playbook is good.
-pub fn check(loaded: &Loaded) -> Vec<SourceError> {
-    let mut errors = check_schema(loaded);
+/// The checked playbook, or every problem found, each located in its file.
+pub fn check(loaded: Loaded) -> Result<Checked, Vec<SourceError>> {
+    let mut errors = check_schema(&loaded);
+    let mut conditions = BTreeMap::new();
     let playbook = &loaded.playbook;
     let main = &loaded.sources[0];
 
@@ -70,14 +85,17 @@ pub fn check(loaded: &Loaded) -> Vec<SourceError> {
                 ));
             }
         }
-        if let Some(when) = &phase.when
-            && let Err(err) = parse_condition(when)
-        {
-            errors.push(main.error_at_path(
-                &["phase", &at, "when"],
-                Some(err.offset),
-                format!("bad phase condition: {err}"),
-            ));
+        if let Some(when) = &phase.when {
+            match parse_condition(when) {
+                Ok(condition) => {
+                    conditions.insert(phase.name.clone(), condition);
+                }
+                Err(err) => errors.push(main.error_at_path(
+                    &["phase", &at, "when"],
+                    Some(err.offset),
+                    format!("bad phase condition: {err}"),
+                )),
+            }
         }
     }
     for (name, step) in &playbook.steps {
@@ -86,6 +104,7 @@ pub fn check(loaded: &Loaded) -> Vec<SourceError> {
         }
     }
     let mut rule_ids = BTreeSet::new();
+    let mut rules = Vec::with_capacity(playbook.rules.len());
     for (rule, &(source_index, index)) in playbook.rules.iter().zip(&loaded.rule_origins) {
         let source = &loaded.sources[source_index];
         let at = index.to_string();
@@ -96,15 +115,25 @@ pub fn check(loaded: &Loaded) -> Vec<SourceError> {
                 format!("rule id {:?} is used twice", rule.id),
             ));
         }
-        if let Err(err) = parse_expression(&rule.when) {
+        let compiled = compile(rule.clone());
+        if let Err(err) = compiled.expression() {
             errors.push(source.error_at_path(
                 &["rule", &at, "when"],
                 Some(err.offset),
                 format!("bad rule expression in {:?}: {err}", rule.id),
             ));
         }
+        rules.push(compiled);
     }
-    errors
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Checked {
+        playbook: loaded.playbook,
+        sources: loaded.sources,
+        rules,
+        conditions,
+    })
 }
 
 /// `, did you mean "mpstat"?` when a known step name is close to `name`.

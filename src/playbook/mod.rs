@@ -5,5 +5,6 @@ pub mod load;
 pub mod model;
 
 pub use crate::collect::tools::{Collector, StepArgs};
+pub use check::Checked;
 pub use load::{Loaded, load};
 pub use model::{Phase, Playbook, Step};

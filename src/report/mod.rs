@@ -14,7 +14,7 @@ use crate::{
     judge::{Analysis, NotAnalysed},
     profile::HotFunction,
     record::{HostFacts, Record},
-    rules::{Finding, Rule, use_table::UseRow, use_table::use_table},
+    rules::{CompiledRule, Finding, use_table::UseRow, use_table::use_table},
 };
 use rows::{OffCpuRow, SyscallRow, top_off_cpu, top_syscalls};
 
@@ -137,7 +137,7 @@ pub struct Inputs<'a> {
     /// The raw files' folder relative to `directory`, with a trailing slash, or empty.
     pub raw_prefix: &'a str,
     pub analysis: &'a Analysis,
-    pub rules: &'a [Rule],
+    pub rules: &'a [CompiledRule],
     pub manifest: Option<&'a Manifest>,
     pub host: &'a HostFacts,
     /// Flamegraph paths by profile source, relative to the directory.

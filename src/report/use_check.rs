@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::terminal::text_table;
 use crate::record::target::{HostUsage, TargetUsage};
-use crate::rules::Rule;
 use crate::rules::use_table::{CellStatus, judge_cell};
+use crate::rules::{CompiledRule, Rule};
 use crate::rules::{Finding, Judgement, Severity, Signal};
 
 /// Rule ids start with the side of the table they judge.
@@ -85,7 +85,7 @@ pub fn assemble(
     interval_seconds: f64,
     host: HostUsage,
     target_usage: TargetUsage,
-    rules: &[Rule],
+    rules: &[CompiledRule],
     judgement: &Judgement,
 ) -> UseCheckReport {
     let rows = RESOURCES
@@ -120,11 +120,12 @@ fn verdict(
     prefix: &str,
     resource: &str,
     signal: Signal,
-    rules: &[Rule],
+    rules: &[CompiledRule],
     judgement: &Judgement,
 ) -> UseCheckCell {
     let cell_rules: Vec<&Rule> = rules
         .iter()
+        .map(CompiledRule::rule)
         .filter(|r| r.id.starts_with(prefix) && r.resource == resource && r.signal == signal)
         .collect();
     let judged = judge_cell(&cell_rules, judgement);
@@ -365,12 +366,12 @@ pub fn render_text(report: &UseCheckReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RuleFile;
+    use crate::rules::{RuleFile, compile};
 
-    fn rules() -> Vec<Rule> {
+    fn rules() -> Vec<CompiledRule> {
         let file: RuleFile =
             toml::from_str(include_str!("../../playbooks/rules/use-check.toml")).unwrap();
-        file.rules
+        file.rules.into_iter().map(compile).collect()
     }
 
     #[test]

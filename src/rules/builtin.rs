@@ -1,7 +1,8 @@
 //! The rule sets shipped with perf_manual (`playbooks/rules/*.toml`), built into the binary so
-//! `analyze` and `use-check` judge with them wherever they run.
+//! `analyze` and `use-check` judge with them wherever they run. Each rule is compiled once, as
+//! it is read.
 
-use super::{Rule, RuleFile};
+use super::{CompiledRule, RuleFile, compile};
 
 /// The USE rules the triage playbook includes, judged when data comes without a playbook.
 const USE_RULES: [(&str, &str); 6] = [
@@ -38,7 +39,7 @@ const USE_CHECK_RULES: (&str, &str) = (
 );
 
 /// The built-in USE rules (the triage playbook's). `Err` names the file that does not parse.
-pub fn use_rules() -> Result<Vec<Rule>, String> {
+pub fn use_rules() -> Result<Vec<CompiledRule>, String> {
     let mut rules = Vec::new();
     for file in USE_RULES {
         rules.extend(read(file)?);
@@ -47,12 +48,12 @@ pub fn use_rules() -> Result<Vec<Rule>, String> {
 }
 
 /// The use-check rules.
-pub fn use_check_rules() -> Result<Vec<Rule>, String> {
+pub fn use_check_rules() -> Result<Vec<CompiledRule>, String> {
     read(USE_CHECK_RULES)
 }
 
-fn read((name, text): (&str, &str)) -> Result<Vec<Rule>, String> {
+fn read((name, text): (&str, &str)) -> Result<Vec<CompiledRule>, String> {
     toml::from_str::<RuleFile>(text)
-        .map(|file| file.rules)
+        .map(|file| file.rules.into_iter().map(compile).collect())
         .map_err(|err| format!("built-in {name}: {err}"))
 }

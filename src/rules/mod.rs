@@ -1,9 +1,10 @@
-//! Rules as users write them, the expression language (nom), evaluation over a [`Dataset`],
-//! and findings. No I/O here: rules are judged on values alone.
+//! Rules as users write them, compiled once (the expression language, nom), evaluation over a
+//! [`Dataset`], and findings. No I/O here: rules are judged on values alone.
 //!
 //! [`Dataset`]: crate::record::Dataset
 
 pub mod builtin;
+pub mod compiled;
 pub mod condition;
 pub mod eval;
 pub mod expr;
@@ -11,6 +12,7 @@ pub mod finding;
 pub mod rule;
 pub mod use_table;
 
+pub use compiled::{CompiledRule, compile};
 pub use condition::{Condition, parse_condition};
 pub use eval::{Judgement, Outcome, evaluate, evaluate_all};
 pub use expr::{Expr, ExprError, parse_expression};

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::Rule;
+use super::{CompiledRule, Rule};
 use super::{Finding, Signal, eval::Judgement};
 
 /// The resources a USE table always shows, in order; others follow when rules name them.
@@ -43,12 +43,13 @@ pub struct UseRow {
 }
 
 /// Build the table from the rules and how they were judged.
-pub fn use_table(rules: &[Rule], judgement: &Judgement) -> Vec<UseRow> {
+pub fn use_table(rules: &[CompiledRule], judgement: &Judgement) -> Vec<UseRow> {
     // The usual resources in their usual order, then any other a rule names; a resource no
     // USE rule looks at is left out rather than shown as an empty row.
     let judged = |resource: &str| {
         rules
             .iter()
+            .map(CompiledRule::rule)
             .any(|rule| rule.resource == resource && SIGNALS.contains(&rule.signal))
     };
     let mut resources: Vec<String> = RESOURCES
@@ -56,7 +57,7 @@ pub fn use_table(rules: &[Rule], judgement: &Judgement) -> Vec<UseRow> {
         .filter(|resource| judged(resource))
         .map(|resource| resource.to_string())
         .collect();
-    for rule in rules {
+    for rule in rules.iter().map(CompiledRule::rule) {
         if SIGNALS.contains(&rule.signal) && !resources.contains(&rule.resource) {
             resources.push(rule.resource.clone());
         }
@@ -131,9 +132,10 @@ pub fn judge_cell<'a>(cell_rules: &[&'a Rule], judgement: &'a Judgement) -> Cell
     }
 }
 
-fn cell(resource: &str, signal: Signal, rules: &[Rule], judgement: &Judgement) -> UseCell {
+fn cell(resource: &str, signal: Signal, rules: &[CompiledRule], judgement: &Judgement) -> UseCell {
     let cell_rules: Vec<&Rule> = rules
         .iter()
+        .map(CompiledRule::rule)
         .filter(|r| r.resource == resource && r.signal == signal)
         .collect();
     let judged = judge_cell(&cell_rules, judgement);

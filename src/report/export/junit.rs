@@ -10,7 +10,7 @@ use std::io::Write;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{Document, ExportError, Exporter};
-use crate::rules::{Finding, Rule, Severity, eval::format_number};
+use crate::rules::{CompiledRule, Finding, Severity, eval::format_number};
 
 pub struct Junit;
 
@@ -41,7 +41,8 @@ impl Exporter for Junit {
 }
 
 /// How one rule was judged, as a test case named by its id in `resource.signal`'s class.
-fn test_case(rule: &Rule, document: &Document<'_>, fails_from: Severity) -> TestCase {
+fn test_case(compiled: &CompiledRule, document: &Document<'_>, fails_from: Severity) -> TestCase {
+    let rule = compiled.rule();
     let judgement = document.judgement;
     let reason = |list: &[(String, String)]| {
         list.iter()

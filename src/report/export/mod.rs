@@ -21,7 +21,7 @@ pub use markdown::Markdown;
 use super::ReportData;
 use crate::{
     record::Record,
-    rules::{Judgement, Rule, Severity},
+    rules::{CompiledRule, Judgement, Severity},
 };
 
 /// What `run` and `analyze` print on stdout (`--format`).
@@ -47,7 +47,7 @@ pub enum OutputFormat {
 pub struct Document<'a> {
     pub report: &'a ReportData,
     /// The rules that were to be judged, in the playbook's order.
-    pub rules: &'a [Rule],
+    pub rules: &'a [CompiledRule],
     /// How each rule was judged: fired, quiet, without data (and why), or wrong.
     pub judgement: &'a Judgement,
     /// Every record read, when the command prints them (`analyze --format json`).

@@ -1,0 +1,145 @@
+//! Crossings: the stretches of consecutive samples where a rule held, the worst of them, and
+//! whether the data cover the `for` duration at all.
+
+use std::collections::BTreeSet;
+
+use super::Judge;
+use super::format_number;
+use super::track::{Point, Shape, Track, slack};
+use super::truth::{Truth, Witness};
+use crate::rules::expr::Expr;
+use crate::rules::finding::Window;
+
+/// The best stretch where the rule held.
+pub(super) struct Crossing {
+    pub(super) witness: Witness,
+    pub(super) window: Option<Window>,
+    pub(super) held: f64,
+    pub(super) files: BTreeSet<String>,
+}
+
+impl Judge<'_> {
+    /// The worst stretch, over all instances, where the condition held (for long enough).
+    pub(super) fn decide(&self, tracks: &[Track<Truth>]) -> Option<Crossing> {
+        let mut best: Option<Crossing> = None;
+        let consider = |candidate: Crossing, best: &mut Option<Crossing>| {
+            let better = match best {
+                None => true,
+                Some(current) => {
+                    self.is_worse(&candidate.witness, &current.witness)
+                        || (!self.is_worse(&current.witness, &candidate.witness)
+                            && candidate.held > current.held)
+                }
+            };
+            if better {
+                *best = Some(candidate);
+            }
+        };
+        for track in tracks {
+            match &track.shape {
+                Shape::Whole {
+                    value: Some(witness),
+                    span,
+                } => consider(
+                    Crossing {
+                        witness: witness.clone(),
+                        window: *span,
+                        held: span.map_or(0.0, |span| span.end - span.start),
+                        files: track.files.clone(),
+                    },
+                    &mut best,
+                ),
+                Shape::Whole { value: None, .. } => {}
+                Shape::Timed(points) => {
+                    for run in self.runs(points, track.step) {
+                        let long_enough = self
+                            .hold
+                            .is_none_or(|hold| run.held >= hold - slack(track.step));
+                        if long_enough {
+                            consider(
+                                Crossing {
+                                    files: track.files.clone(),
+                                    ..run
+                                },
+                                &mut best,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// Maximal stretches of consecutive points that hold, each with its worst witness. A stretch
+    /// also ends where a point does not reach back to the previous one (a sample left out
+    /// because the other side of an operator had none near it).
+    fn runs(&self, points: &[Point<Truth>], step: f64) -> Vec<Crossing> {
+        let mut runs: Vec<Crossing> = Vec::new();
+        let mut open = false;
+        for point in points {
+            let Some(witness) = &point.value else {
+                open = false;
+                continue;
+            };
+            let reaches = |run: &&mut Crossing| {
+                run.window
+                    .is_some_and(|window| point.from <= window.end + slack(step))
+            };
+            match runs.last_mut().filter(|_| open).filter(reaches) {
+                Some(run) => {
+                    let start = run.window.map_or(point.from, |w| w.start.min(point.from));
+                    run.window = Some(Window {
+                        start,
+                        end: point.time,
+                    });
+                    run.held = point.time - start;
+                    if self.is_worse(witness, &run.witness) {
+                        run.witness = witness.clone();
+                    }
+                }
+                None => runs.push(Crossing {
+                    witness: witness.clone(),
+                    window: Some(Window {
+                        start: point.from,
+                        end: point.time,
+                    }),
+                    held: point.time - point.from,
+                    files: BTreeSet::new(),
+                }),
+            }
+            open = true;
+        }
+        runs
+    }
+
+    /// With `for D`: why the rule cannot be judged when no instance has data covering `D`.
+    pub(super) fn too_short(&self, expr: &Expr, tracks: &[Track<Truth>]) -> Option<String> {
+        let hold = self.hold?;
+        let covered = tracks
+            .iter()
+            .map(|track| match &track.shape {
+                Shape::Whole { .. } => f64::INFINITY,
+                Shape::Timed(points) => match (points.first(), points.last()) {
+                    (Some(first), Some(last)) => {
+                        let start = points.iter().map(|p| p.from).fold(first.from, f64::min);
+                        last.time - start + slack(track.step)
+                    }
+                    _ => 0.0,
+                },
+            })
+            .fold(0.0, f64::max);
+        (covered < hold).then(|| {
+            format!(
+                "too little data: {} cover{} less than the {} s that `for` asks for",
+                expr.series_names().join(", "),
+                if expr.series_names().len() == 1 {
+                    "s"
+                } else {
+                    ""
+                },
+                format_number(hold)
+            )
+        })
+    }
+}

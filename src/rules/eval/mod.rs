@@ -1,0 +1,213 @@
+//! Evaluation of compiled rules over a [`Dataset`]: fired, quiet, not evaluated (and why), or
+//! an error. The grammar is written down in [`super::expr`]'s module doc; what it means is here.
+//!
+//! # Meaning
+//!
+//! A selector picks every instance (every set of labels) of a series. Values flow per instance:
+//!
+//! - **Time.** A sample at time `t` stands for the interval since the previous sample (the first
+//!   sample is taken to cover one interval too), which is how sysstat reports. So five samples
+//!   one second apart cover five seconds.
+//! - **Without `for`**, an aggregate reduces each instance's whole series to one number, and a
+//!   bare selector stays a series: a comparison on it fires if any sample holds.
+//! - **With `for D`**, every aggregate is rolling: at each sample it reduces the samples of the
+//!   window of length `D` that ends there, and has no value until a full window is available.
+//!   A rule fires when its condition holds over a stretch of consecutive samples that covers at
+//!   least `D` (one true rolling value covers its whole window, so an aggregate needs one full
+//!   window; a bare selector must hold at every sample of the stretch). A quarter of a sample
+//!   interval of slack absorbs timestamp jitter, never a whole missing sample.
+//! - **Aggregates**: `avg`, `min`, `max`, `sum`, `last`, `count` (number of samples), `delta`
+//!   (last − first), `rate` ((last − first) / (t_last − t_first), per second; needs two samples)
+//!   and `pNN`, the nearest-rank percentile: sort the n values, take the ⌈NN/100 · n⌉-th. In a
+//!   rolling window, `delta` and `rate` use the first and last samples inside the window.
+//! - **Joining.** An operator between two sets of instances pairs instances whose shared labels
+//!   agree (`iostat.r_await{device="sda"}` with `iostat.util{device="sda"}`); a set of one
+//!   instance, a number and a host fact apply to every instance of the other side. Series from
+//!   different tables are aligned by nearest time (within half the larger sample interval; the
+//!   nearest sample counts as taken at the same time). An operator has a value only where both
+//!   sides have one, so a stretch also ends at a sample missing on either side; a division by
+//!   zero leaves no value at that sample.
+//! - **Quantifiers.** `any(C)`, the default when no quantifier is written, judges each instance
+//!   on its own: the rule fires if one instance holds (written inside `and` or `or` it changes
+//!   nothing either). `all(C)` holds at a time when every instance holds then (for whole-run
+//!   aggregates, when every instance's value holds), and then counts as a single instance.
+//! - **Units.** A number with a unit is converted into the unit of the series it meets (`20ms`
+//!   against seconds is `0.02`); `90%` against a percent series is 90. A plain number takes the
+//!   unit of the other side. Comparing or adding values of different dimensions (`5ms` with a
+//!   percentage) is an evaluation error naming both units. Dividing two values of the same
+//!   dimension gives a count (a ratio); multiplying or dividing by a count keeps the unit (so
+//!   `avg(vmstat.r) / host.cpus` is a count and `mpstat.busy / 2` a percentage).
+//! - A number compared with a series (`90% < iostat.util`) is turned round so that the series is
+//!   on the left: the finding's value is always the series side.
+//! - **No data.** If a series the rule reads has no instance at all, or none matches its labels,
+//!   or a host fact is unknown, the rule is *not evaluated* (a distinct outcome with the reason),
+//!   and likewise when `for D` asks for more time than the data cover.
+//!
+//! The finding of a rule that fires reports the worst left-hand value that crossed (the highest
+//! for `>`/`>=`, the lowest for `<`/`<=`) in the worst instance (for `all(...)`, the instance
+//! with that value), the right-hand number when it is a constant, in the left side's unit, and
+//! where it held: the stretch of samples (from the start of the interval of its first sample),
+//! or the whole series' span for a whole-run aggregate. When `and` or `or` join comparisons, the
+//! first comparison that held speaks for the finding.
+//!
+//! `{{value}}`, `{{threshold}}` and `{{instance}}` in the rule's message are filled in: numbers
+//! with at most two decimals and no unit, so the message writes its own (`busy {{value}}%`,
+//! `took {{value}} ms`; the finding's `unit` field has it too), the instance as its label value
+//! when it has one label (`sda`), `key=value, ...` when it has several, `host` when it has none.
+//!
+//! # Where things are
+//!
+//! Values flow as *tracks* (`track`): one per instance, holding either one number for the whole
+//! run (a whole-run aggregate) or timed points. Each point remembers from when it speaks
+//! (`from`): a raw sample since the previous sample, a rolling aggregate since the start of its
+//! window. That is what lets "holds for 5 s" be measured the same way for raw samples and
+//! rolling aggregates. `value` computes numbers (selectors, host facts, arithmetic; their units
+//! in `measure`), `aggregate` whole-run and rolling aggregates, `truth` comparisons, `and`, `or`
+//! and the quantifiers, `crossing` the stretches where a rule held and whether they last the
+//! `for` duration, `outcome` the finding and what a judged rule saw.
+//!
+//! [`Dataset`]: crate::record::Dataset
+
+mod aggregate;
+mod crossing;
+mod measure;
+mod outcome;
+mod track;
+mod truth;
+mod value;
+
+use crate::record::Dataset;
+
+use super::compiled::CompiledRule;
+use super::expr::Expr;
+use super::finding::rank;
+use outcome::labels_text;
+pub use outcome::{Judgement, Outcome, format_number};
+use truth::ComparisonInfo;
+
+/// Judge every rule; sequential, as a rule takes microseconds to milliseconds.
+pub fn evaluate_all(rules: &[CompiledRule], data: &Dataset) -> Judgement {
+    let mut judgement = Judgement::default();
+    for compiled in rules {
+        let id = &compiled.rule().id;
+        let (outcome, observed) = judge_rule(compiled, data);
+        if let Some(observed) = observed {
+            judgement.observed.push((id.clone(), observed));
+        }
+        match outcome {
+            Outcome::Fired(finding) => judgement.findings.push(finding),
+            Outcome::Quiet => {}
+            Outcome::NotEvaluated(why) => judgement.not_evaluated.push((id.clone(), why)),
+            Outcome::Error(what) => judgement.errors.push((id.clone(), what)),
+        }
+    }
+    rank(&mut judgement.findings);
+    judgement
+}
+
+pub fn evaluate(rule: &CompiledRule, data: &Dataset) -> Outcome {
+    judge_rule(rule, data).0
+}
+
+/// The outcome, and for a rule that was judged, what it saw.
+fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> (Outcome, Option<String>) {
+    let rule = compiled.rule();
+    let expr = match compiled.expression() {
+        Ok(expr) => expr,
+        Err(error) => {
+            let what = format!(
+                "bad `when` expression {:?} at byte {}: {error}",
+                rule.when, error.offset
+            );
+            return (Outcome::Error(what), None);
+        }
+    };
+    if let Some(why) = missing_data(expr, data) {
+        let why = if rule.no_data.is_empty() {
+            why
+        } else {
+            format!("{why}: {}", rule.no_data)
+        };
+        return (Outcome::NotEvaluated(why), None);
+    }
+    let mut judge = Judge {
+        data,
+        hold: expr.hold,
+        comparisons: Vec::new(),
+    };
+    let tracks = match judge.top_condition(&expr.condition) {
+        Ok(tracks) => tracks,
+        Err(Stop::NoData(why)) => return (Outcome::NotEvaluated(why), None),
+        Err(Stop::Error(what)) => return (Outcome::Error(what), None),
+    };
+    let outcome = match judge.decide(&tracks) {
+        Some(crossing) => Outcome::Fired(judge.finding(rule, expr, crossing)),
+        None => match judge.too_short(expr, &tracks) {
+            Some(why) => return (Outcome::NotEvaluated(why), None),
+            None => Outcome::Quiet,
+        },
+    };
+    let observed: Vec<String> = judge
+        .comparisons
+        .iter()
+        .filter_map(ComparisonInfo::observed)
+        .collect();
+    (outcome, Some(observed.join("; ")))
+}
+
+/// Why a rule cannot be judged: the series and host facts it reads that have no data, or else
+/// the first selector that matches no instance.
+fn missing_data(expr: &Expr, data: &Dataset) -> Option<String> {
+    let mut absent: Vec<String> = expr
+        .series_names()
+        .iter()
+        .filter(|name| data.instances(name).is_empty())
+        .cloned()
+        .collect();
+    for fact in expr.host_facts() {
+        let name = format!("host.{}", fact.name());
+        if data.host_fact(fact.name()).is_none() && !absent.contains(&name) {
+            absent.push(name);
+        }
+    }
+    if !absent.is_empty() {
+        return Some(format!("no data for {}", absent.join(", ")));
+    }
+    expr.selectors().into_iter().find_map(|selector| {
+        let instances = data.instances(&selector.name);
+        if instances
+            .iter()
+            .any(|series| selector.matches(&series.labels))
+        {
+            return None;
+        }
+        let present: Vec<String> = instances
+            .iter()
+            .take(8)
+            .map(|series| labels_text(&series.labels))
+            .collect();
+        Some(format!(
+            "no instance of {} matches {selector} (present: {}{})",
+            selector.name,
+            present.join("; "),
+            if instances.len() > present.len() {
+                "; ..."
+            } else {
+                ""
+            }
+        ))
+    })
+}
+
+/// Why a rule's evaluation stopped before a verdict.
+enum Stop {
+    NoData(String),
+    Error(String),
+}
+
+/// The state of judging one rule: its data, its `for` window, and what each comparison saw.
+struct Judge<'d> {
+    data: &'d Dataset,
+    hold: Option<f64>,
+    comparisons: Vec<ComparisonInfo>,
+}

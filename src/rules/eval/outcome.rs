@@ -1,0 +1,148 @@
+//! What judging a rule gives: its outcome, the finding of a rule that fired (its message filled
+//! in), and what a judged rule saw.
+
+use super::Judge;
+use super::crossing::Crossing;
+use super::truth::ComparisonInfo;
+use crate::record::{Labels, Name};
+use crate::rules::Rule;
+use crate::rules::expr::Expr;
+use crate::rules::finding::{Evidence, Finding};
+
+/// What became of one rule. `Fired` is large beside the others, but outcomes are few and
+/// short-lived, and callers match on a plain `Finding`.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Fired(Finding),
+    Quiet,
+    /// The data needed to judge the rule are missing; the reason, for the report.
+    NotEvaluated(String),
+    /// The rule itself is wrong (bad expression, units that do not match).
+    Error(String),
+}
+
+/// What a set of rules concluded about a dataset.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Judgement {
+    /// Ranked with [`crate::rules::rank`], most important first.
+    pub findings: Vec<Finding>,
+    /// (rule id, why it could not be judged).
+    pub not_evaluated: Vec<(String, String)>,
+    /// (rule id, what is wrong with it).
+    pub errors: Vec<(String, String)>,
+    /// (rule id, what the rule saw), for every rule that was judged, fired or not.
+    pub observed: Vec<(String, String)>,
+}
+
+impl Judgement {
+    /// What a judged rule saw (`highest 45% against > 90%`); empty for other rules.
+    pub fn observed(&self, rule: &str) -> String {
+        self.observed
+            .iter()
+            .find(|(id, _)| id == rule)
+            .map(|(_, text)| text.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl ComparisonInfo {
+    /// `highest 45% against > 90%`.
+    pub(super) fn observed(&self) -> Option<String> {
+        let extreme = self.extreme?;
+        let word = if self.lower_is_worse() {
+            "lowest"
+        } else {
+            "highest"
+        };
+        let mut text = format!("{word} {}{}", format_number(extreme), self.unit);
+        if let Some(threshold) = self.threshold {
+            text.push_str(&format!(
+                " against {} {}{}",
+                self.op.symbol(),
+                format_number(threshold),
+                self.unit
+            ));
+        }
+        Some(text)
+    }
+}
+
+impl Judge<'_> {
+    pub(super) fn finding(&self, rule: &Rule, expr: &Expr, crossing: Crossing) -> Finding {
+        let info = self.comparisons.get(crossing.witness.comparison);
+        let threshold = info.and_then(|info| info.threshold);
+        let unit = info.map(|info| info.unit.clone()).unwrap_or_default();
+        let mut message = rule.message.clone();
+        for (name, text) in [
+            ("value", format_number(crossing.witness.value)),
+            (
+                "threshold",
+                threshold.map(format_number).unwrap_or_default(),
+            ),
+            ("instance", instance_text(&crossing.witness.labels)),
+        ] {
+            message = message
+                .replace(&format!("{{{{{name}}}}}"), &text)
+                .replace(&format!("{{{{ {name} }}}}"), &text);
+        }
+        Finding {
+            id: rule.id.clone(),
+            resource: rule.resource.clone(),
+            signal: rule.signal,
+            severity: rule.severity,
+            value: crossing.witness.value,
+            threshold,
+            unit,
+            message,
+            meaning: rule.meaning.clone(),
+            next: rule.next.clone(),
+            evidence: Evidence {
+                expression: rule.when.clone(),
+                series: expr.series_names().to_vec(),
+                instance: crossing.witness.labels,
+                files: crossing.files.into_iter().collect(),
+                window: crossing.window,
+                held_seconds: crossing.held,
+            },
+        }
+    }
+}
+
+/// At most two decimals, no trailing zeros: `92.5`, `20`, `0.33`.
+pub fn format_number(number: f64) -> String {
+    if !number.is_finite() {
+        return number.to_string();
+    }
+    let text = format!("{number:.2}");
+    let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+    if trimmed == "-0" {
+        "0".to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// `sda` for one label, `cpu=0, node=1` for several, `host` for none.
+fn instance_text(labels: &Labels) -> String {
+    match labels.len() {
+        0 => "host".to_string(),
+        1 => labels
+            .values()
+            .next()
+            .map(Name::to_string)
+            .unwrap_or_default(),
+        _ => labels_text(labels),
+    }
+}
+
+pub(super) fn labels_text(labels: &Labels) -> String {
+    if labels.is_empty() {
+        return "no labels".to_string();
+    }
+    labels
+        .iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

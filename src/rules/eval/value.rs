@@ -1,0 +1,138 @@
+//! Values: a number per instance and time, or a constant. Selectors pick series, host facts and
+//! literals are constants, arithmetic combines two values sample by sample.
+
+use super::measure::{Measure, product_measure, reconcile};
+use super::track::{Track, join, map_track, raw_track};
+use super::{Judge, Stop};
+use crate::record::{Series, Unit};
+use crate::rules::expr::{ArithOp, Selector, Value};
+
+/// A value: one constant, or one track per instance.
+pub(super) enum Val {
+    Constant(f64),
+    Tracks(Vec<Track<f64>>),
+}
+
+/// A value and what it is measured in.
+pub(super) struct Evaluated {
+    pub(super) val: Val,
+    pub(super) measure: Measure,
+}
+
+impl Judge<'_> {
+    pub(super) fn value(&mut self, value: &Value) -> Result<Evaluated, Stop> {
+        match value {
+            Value::Literal { value, unit } => Ok(Evaluated {
+                val: Val::Constant(*value),
+                measure: unit.map_or(Measure::Plain, Measure::Of),
+            }),
+            Value::HostFact(fact) => {
+                let number = self
+                    .data
+                    .host_fact(fact.name())
+                    .ok_or_else(|| Stop::NoData(format!("no data for host.{}", fact.name())))?;
+                Ok(Evaluated {
+                    val: Val::Constant(number),
+                    measure: Measure::Of(fact.unit()),
+                })
+            }
+            Value::Series(selector) => {
+                let series = self.select(selector)?;
+                let measure = Measure::Of(series.first().map_or(Unit::Count, |one| one.unit));
+                let tracks = series.into_iter().map(raw_track).collect();
+                Ok(Evaluated {
+                    val: Val::Tracks(tracks),
+                    measure,
+                })
+            }
+            Value::Aggregate {
+                aggregate,
+                of,
+                text,
+            } => self.aggregate(*aggregate, of, text),
+            Value::Negate(inner) => {
+                let inner = self.value(inner)?;
+                Ok(Evaluated {
+                    val: map_val(inner.val, |value| -value),
+                    measure: inner.measure,
+                })
+            }
+            Value::Arith {
+                op,
+                left,
+                right,
+                text,
+            } => {
+                let left = self.value(left)?;
+                let right = self.value(right)?;
+                arithmetic(*op, left, right, text)
+            }
+        }
+    }
+
+    /// The instances a selector picks; never empty (see `missing_data`).
+    fn select(&self, selector: &Selector) -> Result<Vec<&Series>, Stop> {
+        let chosen: Vec<&Series> = self
+            .data
+            .instances(&selector.name)
+            .iter()
+            .filter(|series| selector.matches(&series.labels))
+            .collect();
+        if chosen.is_empty() {
+            return Err(Stop::NoData(format!("no data for {selector}")));
+        }
+        Ok(chosen)
+    }
+}
+
+fn arithmetic(
+    op: ArithOp,
+    left: Evaluated,
+    right: Evaluated,
+    text: &str,
+) -> Result<Evaluated, Stop> {
+    let (left_scale, right_scale, measure) = match op {
+        ArithOp::Add | ArithOp::Sub => reconcile(&left, &right, text)?,
+        ArithOp::Mul | ArithOp::Div => product_measure(op, &left.measure, &right.measure),
+    };
+    let apply = move |a: f64, b: f64| {
+        let result = op.apply(a * left_scale, b * right_scale);
+        result.is_finite().then_some(result)
+    };
+    let val = match (left.val, right.val) {
+        (Val::Constant(a), Val::Constant(b)) => match apply(a, b) {
+            Some(value) => Val::Constant(value),
+            None => {
+                return Err(Stop::Error(format!("`{text}` has no finite value")));
+            }
+        },
+        (Val::Tracks(tracks), Val::Constant(b)) => Val::Tracks(
+            tracks
+                .into_iter()
+                .map(|track| map_track(track, |a| apply(*a, b)))
+                .collect(),
+        ),
+        (Val::Constant(a), Val::Tracks(tracks)) => Val::Tracks(
+            tracks
+                .into_iter()
+                .map(|track| map_track(track, |b| apply(a, *b)))
+                .collect(),
+        ),
+        (Val::Tracks(left), Val::Tracks(right)) => Val::Tracks(join(left, right, |a, b| {
+            apply(*a.value, *b.value).map(|value| (value, a.from.max(b.from)))
+        })),
+    };
+    Ok(Evaluated { val, measure })
+}
+
+fn map_val(val: Val, f: impl Fn(f64) -> f64) -> Val {
+    match val {
+        Val::Constant(value) => Val::Constant(f(value)),
+        Val::Tracks(tracks) => Val::Tracks(
+            tracks
+                .into_iter()
+                .map(|track| map_track(track, |value| Some(f(*value))))
+                .collect(),
+        ),
+    }
+}
