@@ -13,10 +13,34 @@
 //! Without `-y` the first report is the average since boot; perf_manual passes `-y`, and the
 //! parser cannot tell the two apart, so it keeps every report it is given.
 
+use super::sniff::Sign;
 use super::sysstat::{
     Layout, Layouts, TableSpec, parse_banner, parse_date_time, parse_number, split_cells, warning,
 };
+use super::{Format, Parser};
 use crate::record::{Name, Parsed, SourceRef};
+
+/// iostat, told by its `avg-cpu:` block or its device header (`Device r/s`, or `Device tps`
+/// without `-x`).
+pub struct Iostat;
+
+impl Parser for Iostat {
+    fn format(&self) -> Format {
+        Format::Iostat
+    }
+
+    fn sign(&self, line: &str) -> Option<Sign> {
+        let cells: Vec<&str> = line.split_ascii_whitespace().collect();
+        let has = |name: &str| cells.contains(&name);
+        let is_iostat =
+            has("avg-cpu:") || ((has("Device") || has("Device:")) && (has("r/s") || has("tps")));
+        is_iostat.then_some(Sign::Header)
+    }
+
+    fn parse(&self, file: &str, text: &str) -> Parsed {
+        parse(file, text)
+    }
+}
 
 const DEVICE: TableSpec = TableSpec {
     table: "iostat",

@@ -64,8 +64,10 @@ use nom::character::complete::{space0, space1, u64 as decimal};
 use nom::combinator::{eof, opt};
 use nom::number::complete::double;
 use nom::sequence::preceded;
-use nom::{IResult, Parser};
+use nom::{IResult, Parser as _};
 
+use super::sniff::Sign;
+use super::{Format, Parser};
 use crate::record::{
     Labels, ParseWarning, Parsed, Record, SourceRef, canonical_field, cpu_busy_pct,
 };
@@ -159,6 +161,77 @@ pub fn parse(file: &str, text: &str) -> Parsed {
     cgroup_memory(&cgroup_rounds, &mut out);
     out.parsed.warnings.sort_by_key(|warning| warning.line);
     out.parsed
+}
+
+/// /proc and /sys snapshots, told by the sampler's `==> /proc/<path> @ <time> <==` titles or,
+/// in a plain copy, by the shape of a /proc file's lines.
+pub struct Procfs;
+
+impl Parser for Procfs {
+    fn format(&self) -> Format {
+        Format::Procfs
+    }
+
+    fn sign(&self, line: &str) -> Option<Sign> {
+        if line.starts_with("==> /proc/") || line.starts_with("==> /sys/") {
+            Some(Sign::Snapshot)
+        } else {
+            is_bare_proc_line(line).then_some(Sign::Shape)
+        }
+    }
+
+    fn parse(&self, file: &str, text: &str) -> Parsed {
+        parse(file, text)
+    }
+}
+
+/// The shapes of the /proc files perf_manual reads, without the sampler's `==>` title.
+fn is_bare_proc_line(line: &str) -> bool {
+    const KEYED: &[&str] = &[
+        "MemTotal:",
+        "some avg10=",
+        "full avg10=",
+        "Inter-|",
+        "nr_free_pages ",
+        "cpu  ",
+        "Ip: Forwarding ",
+        "TcpExt: ",
+        "sockets: used ",
+    ];
+    KEYED.iter().any(|key| line.starts_with(key)) || is_loadavg(line) || is_diskstats_row(line)
+}
+
+/// `/proc/loadavg`: `0.12 0.34 0.56 1/234 5678`.
+fn is_loadavg(line: &str) -> bool {
+    let cells: Vec<&str> = line.split_ascii_whitespace().collect();
+    let is_load = |cell: &&str| cell.contains('.') && cell.parse::<f64>().is_ok();
+    let is_count = |cell: &str| !cell.is_empty() && cell.bytes().all(|b| b.is_ascii_digit());
+    match cells.as_slice() {
+        [one, five, fifteen, tasks, last_pid] => {
+            [one, five, fifteen].into_iter().all(is_load)
+                && tasks
+                    .split_once('/')
+                    .is_some_and(|(running, total)| is_count(running) && is_count(total))
+                && is_count(last_pid)
+        }
+        _ => false,
+    }
+}
+
+/// `/proc/diskstats`: major, minor, device name, then at least 11 counters.
+fn is_diskstats_row(line: &str) -> bool {
+    let cells: Vec<&str> = line.split_ascii_whitespace().collect();
+    let is_count = |cell: &&str| !cell.is_empty() && cell.bytes().all(|b| b.is_ascii_digit());
+    match cells.as_slice() {
+        [major, minor, name, counters @ ..] => {
+            counters.len() >= 11
+                && is_count(major)
+                && is_count(minor)
+                && !is_count(name)
+                && counters.iter().all(is_count)
+        }
+        _ => false,
+    }
 }
 
 /// Which /proc file a snapshot copies.

@@ -39,7 +39,9 @@
 //! `-u` says `%user` (guest time included) and `-u ALL` says `%usr` (guest time apart): the
 //! two are different measures, so they keep different names.
 
-use super::sysstat::{Instances, TableSpec, read_tables};
+use super::sniff::Sign;
+use super::sysstat::{Instances, TableSpec, read_tables, stamped_header};
+use super::{Format, Parser};
 use crate::record::Parsed;
 
 /// A report without labels, told by its first column alone.
@@ -127,6 +129,52 @@ pub const REPORTS: &[TableSpec] = &[
 
 pub fn parse(file: &str, text: &str) -> Parsed {
     read_tables(file, text, REPORTS)
+}
+
+/// First columns of sar reports perf_manual does not read (`sar -A` prints them all), so that
+/// a file holding only those is still known as sar's, and warned about as such.
+const OTHER_FIRST_COLUMNS: &[&str] = &[
+    "TTY",
+    "MBfsfree",
+    "FCHOST",
+    "call/s",
+    "scall/s",
+    "irec/s",
+    "ihdrerr/s",
+    "imsg/s",
+    "ierr/s",
+    "tcp6sck",
+    "irec6/s",
+    "ihdrer6/s",
+    "imsg6/s",
+    "ierr6/s",
+    "idgm6/s",
+    "FAN",
+    "TEMP",
+    "IN",
+    "BUS",
+];
+
+/// sar, told by its reports' headers: a report's first column after the time stamp. mpstat,
+/// asked first, claims the `CPU` headers with its own columns.
+pub struct Sar;
+
+impl Parser for Sar {
+    fn format(&self) -> Format {
+        Format::Sar
+    }
+
+    fn sign(&self, line: &str) -> Option<Sign> {
+        let header = stamped_header(line)?;
+        let first = header.first()?;
+        let is_sar = REPORTS.iter().any(|report| report.first.contains(first))
+            || OTHER_FIRST_COLUMNS.contains(first);
+        is_sar.then_some(Sign::Header)
+    }
+
+    fn parse(&self, file: &str, text: &str) -> Parsed {
+        parse(file, text)
+    }
 }
 
 #[cfg(test)]

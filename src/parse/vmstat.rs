@@ -13,8 +13,29 @@
 //! Memory columns are always stored in KiB. vmstat's text does not say which `-S` unit it
 //! was run with, so a caller that passed `-S` says so with [`parse_with_unit`].
 
+use super::sniff::Sign;
 use super::sysstat::{Stamp, parse_date, parse_stamp, split_cells, value_of, warning};
+use super::{Format, Parser};
 use crate::record::{Fields, Labels, Name, Parsed, Record, SourceRef, canonical_field};
+
+/// vmstat, told by its banner: `procs -----memory-----` (`--procs--` with `-w`).
+pub struct Vmstat;
+
+impl Parser for Vmstat {
+    fn format(&self) -> Format {
+        Format::Vmstat
+    }
+
+    fn sign(&self, line: &str) -> Option<Sign> {
+        let is_banner =
+            line.trim_start_matches('-').starts_with("procs") && line.contains("memory");
+        is_banner.then_some(Sign::Banner)
+    }
+
+    fn parse(&self, file: &str, text: &str) -> Parsed {
+        parse(file, text)
+    }
+}
 
 /// vmstat's `-S` unit for its memory columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
