@@ -771,7 +771,8 @@ impl Analysis {
     pub fn judge(&mut self, rules: &[Rule], host: &HostFacts) {
         let mut facts = self.host.clone();
         facts.merge(host);
-        let data = Dataset::from_records(&self.records, facts).with_units(&self.units);
+        let data =
+            Dataset::from_records(&self.records, facts, parse::unit_of).with_units(&self.units);
         self.judgement = evaluate_all(rules, &data);
         // A stand-in matters to the reader only where a rule judged with it.
         let read: Vec<String> = rules

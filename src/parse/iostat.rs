@@ -18,7 +18,7 @@ use super::sysstat::{
     Layout, Layouts, TableSpec, parse_banner, parse_date_time, parse_number, split_cells, warning,
 };
 use super::{Format, Parser};
-use crate::record::{Name, Parsed, SourceRef};
+use crate::record::{Name, Parsed, SourceRef, Unit};
 
 /// iostat, told by its `avg-cpu:` block or its device header (`Device r/s`, or `Device tps`
 /// without `-x`).
@@ -39,6 +39,24 @@ impl Parser for Iostat {
 
     fn parse(&self, file: &str, text: &str) -> Parsed {
         parse(file, text)
+    }
+
+    fn unit(&self, table: &str, field: &str) -> Option<Unit> {
+        match table {
+            "iostat_cpu" => Some(Unit::Percent),
+            "iostat" => device_unit(field),
+            _ => None,
+        }
+    }
+}
+
+/// The unit of an `iostat -x` device field where its name does not tell it: the merged share
+/// of requests (`rrqm`) is a percent, the average request size (`rareq_sz`) in KiB.
+pub fn device_unit(field: &str) -> Option<Unit> {
+    match field {
+        "rrqm" | "wrqm" | "drqm" => Some(Unit::Percent),
+        f if f.ends_with("areq_sz") => Some(Unit::KiB),
+        _ => None,
     }
 }
 

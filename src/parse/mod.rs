@@ -1,8 +1,9 @@
 //! nom parsers, one file per tool, and content sniffing. Parsers see bytes, never the
 //! file system: `parse(file, text)` takes the file's name only to put it in warnings.
 //!
-//! Each tool's parser is a [`Parser`]: it tells its format from one line of a file's head and
-//! reads the text into records. [`PARSERS`] lists them in the order [`sniff::sniff`] asks them.
+//! Each tool's parser is a [`Parser`]: it tells its format from one line of a file's head,
+//! reads the text into records, and declares the units of the tables it makes. [`PARSERS`]
+//! lists them in the order [`sniff::sniff`] asks them.
 
 pub mod iostat;
 pub mod mpstat;
@@ -19,7 +20,7 @@ pub mod vmstat;
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::Parsed;
+use crate::record::{Parsed, Unit};
 use sniff::Sign;
 
 /// Every format perf_manual recognizes by content.
@@ -78,7 +79,7 @@ impl Format {
     }
 }
 
-/// One tool's text format: how to tell it and how to read it.
+/// One tool's text format: how to tell it, how to read it, and the units of what it makes.
 pub trait Parser: Sync {
     /// The format this parser reads.
     fn format(&self) -> Format;
@@ -88,6 +89,12 @@ pub trait Parser: Sync {
 
     /// The records of `text`; `file` names it in warnings and record sources.
     fn parse(&self, file: &str, text: &str) -> Parsed;
+
+    /// The unit of `field` of `table` when `table` is one this parser makes and the field's
+    /// name alone would not tell it ([`Unit::from_field_name`]); `None` otherwise.
+    fn unit(&self, _table: &str, _field: &str) -> Option<Unit> {
+        None
+    }
 }
 
 /// Every built-in parser, in the order sniffing asks them. Between equal signs on one line
@@ -111,6 +118,15 @@ pub fn parse(format: Format, file: &str, text: &str) -> Parsed {
     format.parser().parse(file, text)
 }
 
+/// The unit of `field` of `table`: as the parser that makes the table declares it, else as
+/// the field's name implies.
+pub fn unit_of(table: &str, field: &str) -> Unit {
+    PARSERS
+        .iter()
+        .find_map(|parser| parser.unit(table, field))
+        .unwrap_or_else(|| Unit::from_field_name(field))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +142,14 @@ mod tests {
             assert_eq!(parser.format().parser().format(), parser.format());
         }
         assert_eq!(Format::SarDev.parser().format(), Format::Sar);
+    }
+
+    #[test]
+    fn sysstat_fields_have_their_units() {
+        assert_eq!(unit_of("iostat", "r_await"), Unit::Milliseconds);
+        assert_eq!(unit_of("iostat", "util"), Unit::Percent);
+        assert_eq!(unit_of("sar_dev", "rxkb_s"), Unit::KiBPerSecond);
+        assert_eq!(unit_of("vmstat", "r"), Unit::Count);
+        assert_eq!(unit_of("mpstat", "usr"), Unit::Percent);
     }
 }

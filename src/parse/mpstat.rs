@@ -17,7 +17,7 @@
 use super::sniff::Sign;
 use super::sysstat::{Instances, TableSpec, read_tables, stamped_header};
 use super::{Format, Parser};
-use crate::record::Parsed;
+use crate::record::{Parsed, Unit};
 
 const CPU: TableSpec = TableSpec {
     table: "mpstat",
@@ -112,6 +112,10 @@ impl Parser for Mpstat {
 
     fn parse(&self, file: &str, text: &str) -> Parsed {
         parse(file, text)
+    }
+
+    fn unit(&self, table: &str, _field: &str) -> Option<Unit> {
+        matches!(table, "mpstat" | "mpstat_node").then_some(Unit::Percent)
     }
 }
 

@@ -23,7 +23,7 @@
 use super::sniff::Sign;
 use super::sysstat::{TableSpec, read_tables};
 use super::{Format, Parser};
-use crate::record::{Name, Parsed};
+use crate::record::{Name, Parsed, Unit};
 
 /// pidstat, told by its header: `PID` (or `TGID`) and `Command`.
 pub struct Pidstat;
@@ -41,6 +41,14 @@ impl Parser for Pidstat {
 
     fn parse(&self, file: &str, text: &str) -> Parsed {
         parse(file, text)
+    }
+
+    fn unit(&self, table: &str, field: &str) -> Option<Unit> {
+        match (table, field) {
+            ("pidstat", "vsz" | "rss" | "stksize" | "stkref") => Some(Unit::KiB),
+            ("pidstat", "kb_rd_s" | "kb_wr_s" | "kb_ccwr_s") => Some(Unit::KiBPerSecond),
+            _ => None,
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 //! so one garbled line costs one point, not two. A counter that goes down (a 32-bit wrap, a
 //! device or interface re-created, a reboot) yields a warning and that interval is skipped.
 //!
-//! Tables (units in [`crate::record::units::unit_of`]):
+//! Tables (units beside [`Procfs`]):
 //! - `pressure` {resource, kind}: avg10 avg60 avg300, and `stall`, the percent of the interval
 //!   some (or all) tasks stalled, from the `total` counter (exact even for short runs).
 //! - `loadavg`: load1 load5 load15 running total.
@@ -67,9 +67,9 @@ use nom::sequence::preceded;
 use nom::{IResult, Parser as _};
 
 use super::sniff::Sign;
-use super::{Format, Parser};
+use super::{Format, Parser, iostat};
 use crate::record::{
-    Labels, ParseWarning, Parsed, Record, SourceRef, canonical_field, cpu_busy_pct,
+    Labels, ParseWarning, Parsed, Record, SourceRef, Unit, canonical_field, cpu_busy_pct,
 };
 
 /// The /proc/vmstat counters reported as per-second rates, `<name>_s`.
@@ -182,6 +182,25 @@ impl Parser for Procfs {
 
     fn parse(&self, file: &str, text: &str) -> Parsed {
         parse(file, text)
+    }
+
+    fn unit(&self, table: &str, field: &str) -> Option<Unit> {
+        match (table, field) {
+            ("pressure", _) => Some(Unit::Percent),
+            ("meminfo", f) if f.starts_with("hugepages_") => Some(Unit::Count),
+            ("meminfo", _) => Some(Unit::KiB),
+            ("memory", "used_pct" | "swap_used_pct") => Some(Unit::Percent),
+            ("cgroup_memory", f) if f.ends_with("_bytes") => Some(Unit::Bytes),
+            (
+                "proc_stat",
+                "usr" | "nice" | "sys" | "iowait" | "irq" | "soft" | "steal" | "guest" | "gnice"
+                | "idle" | "busy",
+            ) => Some(Unit::Percent),
+            ("diskstats", f) => iostat::device_unit(f),
+            // Socket counts and pages of socket memory, whatever a name ends with.
+            ("sockstat", _) => Some(Unit::Count),
+            _ => None,
+        }
     }
 }
 

@@ -42,7 +42,7 @@
 use super::sniff::Sign;
 use super::sysstat::{Instances, TableSpec, read_tables, stamped_header};
 use super::{Format, Parser};
-use crate::record::Parsed;
+use crate::record::{Parsed, Unit};
 
 /// A report without labels, told by its first column alone.
 const fn plain(table: &'static str, first: &'static [&'static str]) -> TableSpec {
@@ -174,6 +174,25 @@ impl Parser for Sar {
 
     fn parse(&self, file: &str, text: &str) -> Parsed {
         parse(file, text)
+    }
+
+    fn unit(&self, table: &str, field: &str) -> Option<Unit> {
+        match (table, field) {
+            ("sar_cpu" | "sar_psi_cpu" | "sar_psi_io" | "sar_psi_mem", _) => Some(Unit::Percent),
+            ("sar_disk", f) if f.ends_with("areq_sz") => Some(Unit::KiB),
+            (
+                "sar_memory" | "sar_swap_space" | "sar_hugepages",
+                "memused" | "commit" | "swpused" | "swpcad" | "hugused",
+            ) => Some(Unit::Percent),
+            ("sar_memory" | "sar_swap_space" | "sar_hugepages", f) if f.starts_with("kb") => {
+                Some(Unit::KiB)
+            }
+            // sar counts paging in and out in kilobytes, not pages.
+            ("sar_paging", "pgpgin_s" | "pgpgout_s") => Some(Unit::KiBPerSecond),
+            ("sar_paging", "vmeff") => Some(Unit::Percent),
+            ("sar_io", "rtps" | "wtps" | "dtps") => Some(Unit::PerSecond),
+            _ => None,
+        }
     }
 }
 

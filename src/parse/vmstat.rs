@@ -16,7 +16,7 @@
 use super::sniff::Sign;
 use super::sysstat::{Stamp, parse_date, parse_stamp, split_cells, value_of, warning};
 use super::{Format, Parser};
-use crate::record::{Fields, Labels, Name, Parsed, Record, SourceRef, canonical_field};
+use crate::record::{Fields, Labels, Name, Parsed, Record, SourceRef, Unit, canonical_field};
 
 /// vmstat, told by its banner: `procs -----memory-----` (`--procs--` with `-w`).
 pub struct Vmstat;
@@ -34,6 +34,17 @@ impl Parser for Vmstat {
 
     fn parse(&self, file: &str, text: &str) -> Parsed {
         parse(file, text)
+    }
+
+    fn unit(&self, table: &str, field: &str) -> Option<Unit> {
+        if table != "vmstat" {
+            return None;
+        }
+        match field {
+            "us" | "sy" | "id" | "wa" | "st" | "gu" => Some(Unit::Percent),
+            "si" | "so" | "bi" | "bo" | "in" | "cs" => Some(Unit::PerSecond),
+            _ => MEMORY_FIELDS.contains(&field).then_some(Unit::KiB),
+        }
     }
 }
 
