@@ -3,8 +3,12 @@
 //! name that is another listed device's name plus a number, with an optional `p`: sda1,
 //! nvme0n1p2) and devices that never did an I/O since boot are left out, as iostat leaves
 //! them out by default.
+//!
+//! Each line is read by procfs-core's `DiskStat::from_line`, which costs one bad line only.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use procfs::DiskStat;
 
 use super::rate::{Reading, percent, seconds_between};
 use super::snapshot::Snapshot;
@@ -39,36 +43,55 @@ const IO_TICKS: usize = 8;
 const TIME_IN_QUEUE: usize = 9;
 const DISCARDS: usize = 10;
 const FLUSHES: usize = 14;
-const IN_FLIGHT_COLUMN: usize = 8;
 
-pub(super) struct Disk<'a> {
-    name: &'a str,
+/// A device's name and its [`DISK_COUNTERS`], as far as its kernel prints them.
+pub(super) struct Disk {
+    name: String,
     counters: Vec<u64>,
 }
 
-/// `major minor name` and 11, 15 or 17 numbers.
-pub(super) fn disk_line(line: &str) -> Option<Disk<'_>> {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    if !matches!(words.len(), 14 | 18 | 20) {
+/// `major minor name` and 11, 15 or 17 numbers. Only the lengths kernels print are read:
+/// `DiskStat::from_line` also takes a line cut short (the last snapshot of a file a time box
+/// ended) with the cut number as a count, and a garbled number after the eleventh as absent.
+pub(super) fn disk_line(line: &str) -> Option<Disk> {
+    let later_counters = match line.split_whitespace().count() {
+        14 => 0,
+        18 => 4,
+        20 => 6,
+        _ => return None,
+    };
+    let disk = DiskStat::from_line(line).ok()?;
+    // It reads device numbers as signed; no kernel prints a negative one.
+    if disk.major < 0 || disk.minor < 0 {
         return None;
     }
-    let (head, numbers) = words.split_at(3);
-    let [major, minor, name] = head else {
-        return None;
-    };
-    major.parse::<u32>().ok()?;
-    minor.parse::<u32>().ok()?;
-    let numbers: Vec<u64> = numbers
-        .iter()
-        .map(|word| word.parse().ok())
-        .collect::<Option<_>>()?;
-    let counters = numbers
-        .iter()
-        .enumerate()
-        .filter(|(column, _)| *column != IN_FLIGHT_COLUMN)
-        .map(|(_, &value)| value)
-        .collect();
-    Some(Disk { name, counters })
+    let since_4_18 = [
+        disk.discards,
+        disk.discards_merged,
+        disk.sectors_discarded,
+        disk.time_discarding,
+        disk.flushes,
+        disk.time_flushing,
+    ];
+    let mut counters = vec![
+        disk.reads,
+        disk.merged,
+        disk.sectors_read,
+        disk.time_reading,
+        disk.writes,
+        disk.writes_merged,
+        disk.sectors_written,
+        disk.time_writing,
+        disk.time_in_progress,
+        disk.weighted_time_in_progress,
+    ];
+    for counter in since_4_18.into_iter().take(later_counters) {
+        counters.push(counter?);
+    }
+    Some(Disk {
+        name: disk.name,
+        counters,
+    })
 }
 
 /// Whether `name` is a partition of another device listed beside it (sda1 of sda,
@@ -138,21 +161,21 @@ pub(super) fn diskstats(snapshots: &[Snapshot], out: &mut Output) {
                 ),
             }
         }
-        let listed: BTreeSet<&str> = disks.iter().map(|(_, disk)| disk.name).collect();
+        let listed: BTreeSet<&str> = disks.iter().map(|(_, disk)| disk.name.as_str()).collect();
         for (line, disk) in &disks {
             let pseudo = disk.name.starts_with("loop") || disk.name.starts_with("ram");
             let never_used = [READS, WRITES, DISCARDS, FLUSHES]
                 .iter()
                 .all(|&column| disk.counters.get(column).copied().unwrap_or(0) == 0);
-            if pseudo || never_used || is_partition(disk.name, &listed) {
+            if pseudo || never_used || is_partition(&disk.name, &listed) {
                 continue;
             }
-            if let Some(previous) = last.get(disk.name)
+            if let Some(previous) = last.get(&disk.name)
                 && let Some(deltas) =
                     out.deltas(&DISK_COUNTERS, &previous.value, &disk.counters, line.number)
             {
                 let seconds = seconds_between(previous.time_us, snapshot.time_us);
-                let row_labels = labels(&[("device", disk.name)]);
+                let row_labels = labels(&[("device", &disk.name)]);
                 let values = disk_fields(&deltas, seconds);
                 out.push(
                     "diskstats",
@@ -166,7 +189,7 @@ pub(super) fn diskstats(snapshots: &[Snapshot], out: &mut Output) {
                 time_us: snapshot.time_us,
                 value: disk.counters.clone(),
             };
-            last.insert(disk.name.to_string(), reading);
+            last.insert(disk.name.clone(), reading);
         }
     }
 }
@@ -179,7 +202,7 @@ pub(super) fn unit(field: &str) -> Option<Unit> {
 mod tests {
     use super::*;
     use crate::parse::procfs::parse;
-    use crate::parse::procfs::testing::{only, series};
+    use crate::parse::procfs::testing::{only, series, warning_lines};
 
     #[test]
     fn diskstats_before_4_18_and_before_5_5_have_what_they_have() {
@@ -253,5 +276,23 @@ mod tests {
             .map(|r| r.labels["device"].as_str())
             .collect();
         assert_eq!(devices, ["sda", "dm-0"]);
+    }
+
+    #[test]
+    fn a_cut_or_garbled_line_is_warned_about_not_read_as_a_shorter_kernels() {
+        let whole = "8 0 sda 1 0 8 1 1 0 8 1 0 1 2 4 0 16 2 5 6";
+        let text = series(
+            "/proc/diskstats",
+            &[
+                ("10:00:00", whole),
+                ("10:00:01", "8 0 sda 1 0 8 1 1 0 8 1 0 1 2 4 0 16 2 5"),
+                ("10:00:02", "8 0 sda 1 0 8 1 1 0 8 1 0 1 2 4 0 16 2 5 x"),
+                ("10:00:03", "-8 0 sda 1 0 8 1 1 0 8 1 0 1 2 4 0 16 2 5 6"),
+                ("10:00:04", whole),
+            ],
+        );
+        let parsed = parse("d.txt", &text);
+        assert_eq!(warning_lines(&parsed), [4, 6, 8]);
+        assert_eq!(only(&parsed, "diskstats").len(), 1);
     }
 }

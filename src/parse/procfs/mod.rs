@@ -12,6 +12,10 @@
 //! its path in the header: [`link_speed`] (joined to `net_dev`), [`disk_errors`] and
 //! [`cgroup`] (`cgroup_memory`). [`snapshot`] cuts a file into snapshots of those sources.
 //!
+//! procfs-core's readers of /proc text are used where they read a source as leniently as a
+//! snapshot needs (a bad line costs that line, after a warning naming it): [`diskstats`].
+//! Each other source says why it keeps its own reader.
+//!
 //! Record time is the header's civil time read as UTC, as the sysstat parsers read theirs, so
 //! series from both line up.
 
