@@ -3,17 +3,17 @@
 //! file, or one plain `cat` of the file (no header, time 0, recognized by its shape).
 //!
 //! Kernel counters become rates here, once, between consecutive snapshots of the same source
-//! ([`rate`]), so nothing above `parse/` sees a raw counter.
+//! (`rate.rs`), so nothing above `parse/` sees a raw counter.
 //!
 //! One file per source, each with the table it makes and that table's units: /proc's
-//! [`pressure`], [`loadavg`], [`meminfo`], [`vmstat`] (`proc_vmstat`), [`stat`]
-//! (`proc_stat`), [`diskstats`], [`net_dev`], [`mib`] (`tcp`, `udp` from net/snmp and
-//! net/netstat) and [`sockstat`]; and the /sys files the sampler copies one snapshot per file,
-//! its path in the header: [`link_speed`] (joined to `net_dev`), [`disk_errors`] and
-//! [`cgroup`] (`cgroup_memory`). [`snapshot`] cuts a file into snapshots of those sources.
+//! `pressure.rs`, `loadavg.rs`, `meminfo.rs`, `vmstat.rs` (`proc_vmstat`), `stat.rs`
+//! (`proc_stat`), `diskstats.rs`, `net_dev.rs`, `mib.rs` (`tcp`, `udp` from net/snmp and
+//! net/netstat) and `sockstat.rs`; and the /sys files the sampler copies one snapshot per file,
+//! its path in the header: `link_speed.rs` (joined to `net_dev`), `disk_errors.rs` and
+//! `cgroup.rs` (`cgroup_memory`). `snapshot.rs` cuts a file into snapshots of those sources.
 //!
 //! procfs-core's readers of /proc text are used where they read a source as leniently as a
-//! snapshot needs (a bad line costs that line, after a warning naming it): [`diskstats`].
+//! snapshot needs (a bad line costs that line, after a warning naming it): `diskstats.rs`.
 //! Each other source says why it keeps its own reader.
 //!
 //! Record time is the header's civil time read as UTC, as the sysstat parsers read theirs, so
