@@ -13,7 +13,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use perf_manual::parse::{perf_sched, perf_trace};
+use perf_manual::parse::{perf_sched, perf_trace, unit_of};
 use perf_manual::playbook;
 use perf_manual::record::{Dataset, HostFacts, Name, Record};
 use perf_manual::rules::{compile, evaluate_all};
@@ -38,7 +38,7 @@ fn mutex_findings(trace: Option<&str>, switches: Option<&str>) -> Vec<String> {
     let rules: Vec<_> = loaded.playbook.rules.into_iter().map(compile).collect();
     let judgement = evaluate_all(
         &rules,
-        &Dataset::from_records(&records, HostFacts::default()),
+        &Dataset::from_records(&records, HostFacts::default(), unit_of),
     );
     assert!(judgement.errors.is_empty(), "{:?}", judgement.errors);
     let mut fired: Vec<String> = judgement.findings.iter().map(|f| f.id.clone()).collect();

@@ -11,9 +11,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use perf_manual::parse::procfs;
+use perf_manual::parse::unit_of;
 use perf_manual::playbook::{self, check::check};
 use perf_manual::record::fallback::fill_missing;
-use perf_manual::record::units::unit_of;
 use perf_manual::record::{Dataset, Fields, HostFacts, Name, Parsed, Record, Unit};
 use perf_manual::rules::{compile, evaluate_all};
 
@@ -466,7 +466,7 @@ fn network_stack_rules_see_the_listen_overflow_and_nothing_else() {
         .collect();
     let judgement = evaluate_all(
         &rules.iter().cloned().map(compile).collect::<Vec<_>>(),
-        &Dataset::from_records(&records, HostFacts::default()),
+        &Dataset::from_records(&records, HostFacts::default(), unit_of),
     );
     assert!(judgement.errors.is_empty(), "{:?}", judgement.errors);
     let fired: Vec<&str> = judgement.findings.iter().map(|f| f.id.as_str()).collect();
@@ -494,7 +494,7 @@ fn judge(set: &str, file: &str, rules: &str) -> perf_manual::rules::eval::Judgem
             .into_iter()
             .map(compile)
             .collect::<Vec<_>>(),
-        &Dataset::from_records(&records, HostFacts::default()),
+        &Dataset::from_records(&records, HostFacts::default(), unit_of),
     );
     assert!(judgement.errors.is_empty(), "{:?}", judgement.errors);
     judgement

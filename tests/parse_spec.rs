@@ -12,7 +12,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use perf_manual::judge::{self, load_specs};
-use perf_manual::parse::spec::{self, ParserSpec};
+use perf_manual::parse::{
+    self,
+    spec::{self, ParserSpec},
+};
 use perf_manual::record::{Dataset, Parsed, Unit};
 use perf_manual::rules::Rule;
 use perf_manual::rules::{Outcome, Severity, Signal, compile, evaluate};
@@ -176,7 +179,8 @@ fn spec_units_reach_the_dataset() {
         .unwrap();
     let units = free.units(&parsed);
     assert_eq!(units["free.available"], Unit::KiB);
-    let data = Dataset::from_records(&parsed.records, Default::default()).with_units(&units);
+    let data = Dataset::from_records(&parsed.records, Default::default(), parse::unit_of)
+        .with_units(&units);
     assert_eq!(data.instances("free.available")[0].unit, Unit::KiB);
     assert_eq!(
         spec_named(&specs, "ss_summary").unit_of("total"),
@@ -279,8 +283,8 @@ unit = "percent"
     assert_eq!(file.note.as_deref(), Some("spec:ps"));
     assert_eq!(analysis.warnings, vec![]);
     assert!(file.records > 50, "every process is a row");
-    let data =
-        Dataset::from_records(&analysis.records, Default::default()).with_units(&analysis.units);
+    let data = Dataset::from_records(&analysis.records, Default::default(), parse::unit_of)
+        .with_units(&analysis.units);
     let rule = |when: &str| Rule {
         id: "big-process".into(),
         resource: "memory".into(),

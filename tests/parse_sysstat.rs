@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::golden_problem;
+use perf_manual::parse::unit_of;
 use perf_manual::parse::{self, Format, sar, sniff::sniff, vmstat};
-use perf_manual::record::units::{Unit, unit_of};
+use perf_manual::record::units::Unit;
 use perf_manual::record::{Name, Parsed, Record};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");

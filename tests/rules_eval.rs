@@ -1,6 +1,7 @@
 //! Rule evaluation on hand-built datasets: each aggregate, selectors, quantifiers, `for`,
 //! units, no-data outcomes, messages, evidence and ranking.
 
+use perf_manual::parse::unit_of;
 use perf_manual::record::{Dataset, HostFacts, Record};
 use perf_manual::rules::Rule;
 use perf_manual::rules::eval::format_number;
@@ -26,7 +27,7 @@ fn dataset(records: Vec<Vec<Record>>, cpus: Option<u32>) -> Dataset {
         cpus,
         ..HostFacts::default()
     };
-    Dataset::from_records(&records.concat(), host)
+    Dataset::from_records(&records.concat(), host, unit_of)
 }
 
 fn rule(id: &str, when: &str) -> Rule {

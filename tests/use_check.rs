@@ -4,6 +4,7 @@
 use std::process::{Child, Command, Output};
 
 use perf_manual::{
+    parse::unit_of,
     record::{Dataset, HostFacts, Record, target::TargetUsage},
     report::use_check::UseCheckReport,
     rules::builtin::use_check_rules as builtin_rules,
@@ -152,7 +153,7 @@ fn the_builtin_rules_judge_one_interval_of_target_values() {
         cpus: Some(2),
         ..HostFacts::default()
     };
-    let judgement = evaluate_all(&rules, &Dataset::from_records(&records, host));
+    let judgement = evaluate_all(&rules, &Dataset::from_records(&records, host, unit_of));
     assert!(judgement.errors.is_empty(), "{:?}", judgement.errors);
     let fired: Vec<&str> = judgement.findings.iter().map(|f| f.id.as_str()).collect();
     assert!(fired.contains(&"target-cpu-utilization"), "{fired:?}");

@@ -87,7 +87,8 @@ fn measure(
     let host = host_usage(&records, machine.cpus);
     let latest = records.iter().map(|r| r.time).fold(0.0, f64::max);
     records.extend(usage.records(latest));
-    let judgement = rules::evaluate_all(rules, &Dataset::from_records(&records, facts));
+    let data = Dataset::from_records(&records, facts, parse::unit_of);
+    let judgement = rules::evaluate_all(rules, &data);
     Ok(use_check::assemble(
         target.describe(),
         seconds,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::{
-    parse::Format,
+    parse::{self, Format},
     profile::{self, Folded, HotFunction, ProfileError},
     record::{Dataset, HostFacts, ParseWarning, Record, Unit},
     rules::CompiledRule,
@@ -133,7 +133,8 @@ impl Analysis {
     pub fn judge(&mut self, rules: &[CompiledRule], host: &HostFacts) {
         let mut facts = self.host.clone();
         facts.merge(host);
-        let data = Dataset::from_records(&self.records, facts).with_units(&self.units);
+        let data =
+            Dataset::from_records(&self.records, facts, parse::unit_of).with_units(&self.units);
         self.judgement = evaluate_all(rules, &data);
         // A stand-in matters to the reader only where a rule judged with it.
         let read: Vec<&String> = rules.iter().flat_map(CompiledRule::series_names).collect();

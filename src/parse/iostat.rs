@@ -13,10 +13,52 @@
 //! Without `-y` the first report is the average since boot; perf_manual passes `-y`, and the
 //! parser cannot tell the two apart, so it keeps every report it is given.
 
+use super::sniff::Sign;
 use super::sysstat::{
     Layout, Layouts, TableSpec, parse_banner, parse_date_time, parse_number, split_cells, warning,
 };
-use crate::record::{Name, Parsed, SourceRef};
+use super::{Format, Parser};
+use crate::record::{Name, Parsed, SourceRef, Unit};
+
+/// iostat, told by its `avg-cpu:` block or its device header (`Device r/s`, or `Device tps`
+/// without `-x`).
+pub struct Iostat;
+
+impl Parser for Iostat {
+    fn format(&self) -> Format {
+        Format::Iostat
+    }
+
+    fn sign(&self, line: &str) -> Option<Sign> {
+        let cells: Vec<&str> = line.split_ascii_whitespace().collect();
+        let has = |name: &str| cells.contains(&name);
+        let is_iostat =
+            has("avg-cpu:") || ((has("Device") || has("Device:")) && (has("r/s") || has("tps")));
+        is_iostat.then_some(Sign::Header)
+    }
+
+    fn parse(&self, file: &str, text: &str) -> Parsed {
+        parse(file, text)
+    }
+
+    fn unit(&self, table: &str, field: &str) -> Option<Unit> {
+        match table {
+            "iostat_cpu" => Some(Unit::Percent),
+            "iostat" => device_unit(field),
+            _ => None,
+        }
+    }
+}
+
+/// The unit of an `iostat -x` device field where its name does not tell it: the merged share
+/// of requests (`rrqm`) is a percent, the average request size (`rareq_sz`) in KiB.
+pub fn device_unit(field: &str) -> Option<Unit> {
+    match field {
+        "rrqm" | "wrqm" | "drqm" => Some(Unit::Percent),
+        f if f.ends_with("areq_sz") => Some(Unit::KiB),
+        _ => None,
+    }
+}
 
 const DEVICE: TableSpec = TableSpec {
     table: "iostat",

@@ -1,9 +1,14 @@
 //! nom parsers, one file per tool, and content sniffing. Parsers see bytes, never the
 //! file system: `parse(file, text)` takes the file's name only to put it in warnings.
+//!
+//! Each tool's parser is a [`Parser`]: it tells its format from one line of a file's head,
+//! reads the text into records, and declares the units of the tables it makes. [`PARSERS`]
+//! lists them in the order [`sniff::sniff`] asks them.
 
 pub mod iostat;
 pub mod mpstat;
 pub mod perf_sched;
+pub mod perf_script;
 pub mod perf_trace;
 pub mod pidstat;
 pub mod procfs;
@@ -15,7 +20,8 @@ pub mod vmstat;
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::Parsed;
+use crate::record::{Parsed, Unit};
+use sniff::Sign;
 
 /// Every format perf_manual recognizes by content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -56,20 +62,94 @@ impl Format {
             Format::PerfScript => "perf-script",
         }
     }
+
+    /// The parser that reads this format.
+    pub fn parser(self) -> &'static dyn Parser {
+        match self {
+            Format::Mpstat => &mpstat::Mpstat,
+            Format::Vmstat => &vmstat::Vmstat,
+            Format::Iostat => &iostat::Iostat,
+            Format::Sar | Format::SarDev => &sar::Sar,
+            Format::Pidstat => &pidstat::Pidstat,
+            Format::Procfs => &procfs::Procfs,
+            Format::PerfTraceSummary => &perf_trace::PerfTrace,
+            Format::PerfSchedSwitch => &perf_sched::PerfSched,
+            Format::PerfScript => &perf_script::PerfScript,
+        }
+    }
 }
+
+/// One tool's text format: how to tell it, how to read it, and the units of what it makes.
+pub trait Parser: Sync {
+    /// The format this parser reads.
+    fn format(&self) -> Format;
+
+    /// What `line`, one of the first lines of a file, shows of this format, if anything.
+    fn sign(&self, line: &str) -> Option<Sign>;
+
+    /// The records of `text`; `file` names it in warnings and record sources.
+    fn parse(&self, file: &str, text: &str) -> Parsed;
+
+    /// The unit of `field` of `table` when `table` is one this parser makes and the field's
+    /// name alone would not tell it ([`Unit::from_field_name`]); `None` otherwise.
+    fn unit(&self, _table: &str, _field: &str) -> Option<Unit> {
+        None
+    }
+}
+
+/// Every built-in parser, in the order sniffing asks them. Between equal signs on one line
+/// the first listed wins: iostat's `Device` header before pidstat's `PID`, and mpstat before
+/// sar, which both head CPU reports with `CPU` (mpstat claims the ones with its columns).
+pub static PARSERS: &[&dyn Parser] = &[
+    &procfs::Procfs,
+    &perf_trace::PerfTrace,
+    &vmstat::Vmstat,
+    &iostat::Iostat,
+    &pidstat::Pidstat,
+    &mpstat::Mpstat,
+    &sar::Sar,
+    &perf_sched::PerfSched,
+    &perf_script::PerfScript,
+];
 
 /// Parse `text` as `format`. `file` names the input in warnings.
 /// `PerfScript` yields no records: profiles are built by `profile/`.
 pub fn parse(format: Format, file: &str, text: &str) -> Parsed {
-    match format {
-        Format::Mpstat => mpstat::parse(file, text),
-        Format::Vmstat => vmstat::parse(file, text),
-        Format::Iostat => iostat::parse(file, text),
-        Format::Sar | Format::SarDev => sar::parse(file, text),
-        Format::Pidstat => pidstat::parse(file, text),
-        Format::Procfs => procfs::parse(file, text),
-        Format::PerfTraceSummary => perf_trace::parse(file, text),
-        Format::PerfSchedSwitch => perf_sched::parse(file, text),
-        Format::PerfScript => Parsed::default(),
+    format.parser().parse(file, text)
+}
+
+/// The unit of `field` of `table`: as the parser that makes the table declares it, else as
+/// the field's name implies.
+pub fn unit_of(table: &str, field: &str) -> Unit {
+    PARSERS
+        .iter()
+        .find_map(|parser| parser.unit(table, field))
+        .unwrap_or_else(|| Unit::from_field_name(field))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_has_its_parser_listed_once() {
+        for parser in PARSERS {
+            let listed = PARSERS
+                .iter()
+                .filter(|other| other.format() == parser.format())
+                .count();
+            assert_eq!(listed, 1, "{}", parser.format().name());
+            assert_eq!(parser.format().parser().format(), parser.format());
+        }
+        assert_eq!(Format::SarDev.parser().format(), Format::Sar);
+    }
+
+    #[test]
+    fn sysstat_fields_have_their_units() {
+        assert_eq!(unit_of("iostat", "r_await"), Unit::Milliseconds);
+        assert_eq!(unit_of("iostat", "util"), Unit::Percent);
+        assert_eq!(unit_of("sar_dev", "rxkb_s"), Unit::KiBPerSecond);
+        assert_eq!(unit_of("vmstat", "r"), Unit::Count);
+        assert_eq!(unit_of("mpstat", "usr"), Unit::Percent);
     }
 }

@@ -14,8 +14,10 @@
 //! with its interrupt (as printed, without `/s`) instead of a field named after it. The
 //! `-I SUM` rows have no `irq` label: they are the per-CPU totals.
 
-use super::sysstat::{Instances, TableSpec, read_tables};
-use crate::record::Parsed;
+use super::sniff::Sign;
+use super::sysstat::{Instances, TableSpec, read_tables, stamped_header};
+use super::{Format, Parser};
+use crate::record::{Parsed, Unit};
 
 const CPU: TableSpec = TableSpec {
     table: "mpstat",
@@ -88,6 +90,54 @@ pub const REPORTS: &[TableSpec] = &[CPU, NODE, INTERRUPTS_SUM, SOFTIRQS, INTERRU
 
 pub fn parse(file: &str, text: &str) -> Parsed {
     read_tables(file, text, REPORTS)
+}
+
+/// mpstat, told by its reports' headers: `CPU` or `NODE` after the time stamp.
+pub struct Mpstat;
+
+impl Parser for Mpstat {
+    fn format(&self) -> Format {
+        Format::Mpstat
+    }
+
+    fn sign(&self, line: &str) -> Option<Sign> {
+        let header = stamped_header(line)?;
+        let is_mpstat = match *header.first()? {
+            "CPU" => is_mpstat_cpu_header(&header),
+            "NODE" => true,
+            _ => false,
+        };
+        is_mpstat.then_some(Sign::Header)
+    }
+
+    fn parse(&self, file: &str, text: &str) -> Parsed {
+        parse(file, text)
+    }
+
+    fn unit(&self, table: &str, _field: &str) -> Option<Unit> {
+        matches!(table, "mpstat" | "mpstat_node").then_some(Unit::Percent)
+    }
+}
+
+/// mpstat and sar both head CPU reports with `CPU`: mpstat's utilization report puts `%irq`
+/// before `%steal` (sar's `-u ALL` the other way round) and never says `%system` (sar's
+/// `-u` does); its interrupt reports have only `…/s` columns named after interrupts
+/// (`intr/s`, `24/s`, `LOC/s`, `NET_RX/s`), where sar's per-CPU reports have lower-case
+/// measures (`total/s`, `MHz`).
+fn is_mpstat_cpu_header(header: &[&str]) -> bool {
+    let at = |name: &str| header.iter().position(|cell| *cell == name);
+    if at("%idle").is_some() {
+        let steal_first =
+            matches!((at("%steal"), at("%irq")), (Some(steal), Some(irq)) if steal < irq);
+        return at("%system").is_none() && !steal_first;
+    }
+    let interrupts = header.get(1..).unwrap_or_default();
+    !interrupts.is_empty()
+        && interrupts.iter().all(|cell| {
+            cell.strip_suffix("/s").is_some_and(|name| {
+                name == "intr" || !name.is_empty() && !name.bytes().any(|b| b.is_ascii_lowercase())
+            })
+        })
 }
 
 #[cfg(test)]

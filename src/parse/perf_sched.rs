@@ -38,6 +38,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::sniff::Sign;
+use super::{Format, Parser};
 use crate::record::{ParseWarning, Parsed, Record};
 
 const SWITCH_EVENT: &str = " sched:sched_switch: ";
@@ -83,6 +85,26 @@ struct Header<'a> {
     process: &'a str,
     tid: &'a str,
     time: f64,
+}
+
+/// `perf script` over sched_switch, told by its events: `sched:sched_switch` or a
+/// `PERF_RECORD_SWITCH` (`--show-switch-events`).
+pub struct PerfSched;
+
+impl Parser for PerfSched {
+    fn format(&self) -> Format {
+        Format::PerfSchedSwitch
+    }
+
+    fn sign(&self, line: &str) -> Option<Sign> {
+        let is_switch =
+            line.contains(" sched:sched_switch: ") || line.contains(" PERF_RECORD_SWITCH");
+        is_switch.then_some(Sign::Event)
+    }
+
+    fn parse(&self, file: &str, text: &str) -> Parsed {
+        parse(file, text)
+    }
 }
 
 pub fn parse(file: &str, text: &str) -> Parsed {

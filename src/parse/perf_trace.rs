@@ -33,8 +33,10 @@ use nom::combinator::{all_consuming, map};
 use nom::multi::many0;
 use nom::number::complete::double;
 use nom::sequence::{preceded, terminated};
-use nom::{IResult, Parser};
+use nom::{IResult, Parser as _};
 
+use super::sniff::Sign;
+use super::{Format, Parser};
 use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef, canonical_field};
 
 const SUMMARY_MARK: &str = "Summary of events:";
@@ -43,6 +45,30 @@ const SUMMARY_MARK: &str = "Summary of events:";
 struct Thread {
     comm: String,
     pid: String,
+}
+
+/// `perf trace -s`, told by its title (` Summary of events:`) or a per-thread table's header
+/// (`syscall            calls  errors  total ...`).
+pub struct PerfTrace;
+
+impl Parser for PerfTrace {
+    fn format(&self) -> Format {
+        Format::PerfTraceSummary
+    }
+
+    fn sign(&self, line: &str) -> Option<Sign> {
+        let trimmed = line.trim_start();
+        let is_summary = trimmed.starts_with(SUMMARY_MARK)
+            || (trimmed.starts_with("syscall")
+                && line.contains("calls")
+                && line.contains("errors")
+                && line.contains("total"));
+        is_summary.then_some(Sign::Title)
+    }
+
+    fn parse(&self, file: &str, text: &str) -> Parsed {
+        parse(file, text)
+    }
 }
 
 pub fn parse(file: &str, text: &str) -> Parsed {

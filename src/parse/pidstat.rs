@@ -20,8 +20,37 @@
 //! same time and labels and different fields; series do not care which record a point came
 //! from.
 
+use super::sniff::Sign;
 use super::sysstat::{TableSpec, read_tables};
-use crate::record::{Name, Parsed};
+use super::{Format, Parser};
+use crate::record::{Name, Parsed, Unit};
+
+/// pidstat, told by its header: `PID` (or `TGID`) and `Command`.
+pub struct Pidstat;
+
+impl Parser for Pidstat {
+    fn format(&self) -> Format {
+        Format::Pidstat
+    }
+
+    fn sign(&self, line: &str) -> Option<Sign> {
+        let cells: Vec<&str> = line.split_ascii_whitespace().collect();
+        let has = |name: &str| cells.contains(&name);
+        ((has("PID") || has("TGID")) && has("Command")).then_some(Sign::Header)
+    }
+
+    fn parse(&self, file: &str, text: &str) -> Parsed {
+        parse(file, text)
+    }
+
+    fn unit(&self, table: &str, field: &str) -> Option<Unit> {
+        match (table, field) {
+            ("pidstat", "vsz" | "rss" | "stksize" | "stkref") => Some(Unit::KiB),
+            ("pidstat", "kb_rd_s" | "kb_wr_s" | "kb_ccwr_s") => Some(Unit::KiBPerSecond),
+            _ => None,
+        }
+    }
+}
 
 const TASKS: TableSpec = TableSpec {
     table: "pidstat",

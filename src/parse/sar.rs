@@ -39,8 +39,10 @@
 //! `-u` says `%user` (guest time included) and `-u ALL` says `%usr` (guest time apart): the
 //! two are different measures, so they keep different names.
 
-use super::sysstat::{Instances, TableSpec, read_tables};
-use crate::record::Parsed;
+use super::sniff::Sign;
+use super::sysstat::{Instances, TableSpec, read_tables, stamped_header};
+use super::{Format, Parser};
+use crate::record::{Parsed, Unit};
 
 /// A report without labels, told by its first column alone.
 const fn plain(table: &'static str, first: &'static [&'static str]) -> TableSpec {
@@ -127,6 +129,71 @@ pub const REPORTS: &[TableSpec] = &[
 
 pub fn parse(file: &str, text: &str) -> Parsed {
     read_tables(file, text, REPORTS)
+}
+
+/// First columns of sar reports perf_manual does not read (`sar -A` prints them all), so that
+/// a file holding only those is still known as sar's, and warned about as such.
+const OTHER_FIRST_COLUMNS: &[&str] = &[
+    "TTY",
+    "MBfsfree",
+    "FCHOST",
+    "call/s",
+    "scall/s",
+    "irec/s",
+    "ihdrerr/s",
+    "imsg/s",
+    "ierr/s",
+    "tcp6sck",
+    "irec6/s",
+    "ihdrer6/s",
+    "imsg6/s",
+    "ierr6/s",
+    "idgm6/s",
+    "FAN",
+    "TEMP",
+    "IN",
+    "BUS",
+];
+
+/// sar, told by its reports' headers: a report's first column after the time stamp. mpstat,
+/// asked first, claims the `CPU` headers with its own columns.
+pub struct Sar;
+
+impl Parser for Sar {
+    fn format(&self) -> Format {
+        Format::Sar
+    }
+
+    fn sign(&self, line: &str) -> Option<Sign> {
+        let header = stamped_header(line)?;
+        let first = header.first()?;
+        let is_sar = REPORTS.iter().any(|report| report.first.contains(first))
+            || OTHER_FIRST_COLUMNS.contains(first);
+        is_sar.then_some(Sign::Header)
+    }
+
+    fn parse(&self, file: &str, text: &str) -> Parsed {
+        parse(file, text)
+    }
+
+    fn unit(&self, table: &str, field: &str) -> Option<Unit> {
+        match (table, field) {
+            ("sar_cpu" | "sar_psi_cpu" | "sar_psi_io" | "sar_psi_mem", _) => Some(Unit::Percent),
+            ("sar_disk", f) if f.ends_with("areq_sz") => Some(Unit::KiB),
+            (
+                "sar_memory" | "sar_swap_space" | "sar_hugepages",
+                "memused" | "commit" | "swpused" | "swpcad" | "hugused",
+            ) => Some(Unit::Percent),
+            ("sar_memory" | "sar_swap_space" | "sar_hugepages", f) if f.starts_with("kb") => {
+                Some(Unit::KiB)
+            }
+            // sar counts paging in and out in kilobytes, not pages.
+            ("sar_paging", "pgpgin_s" | "pgpgout_s") => Some(Unit::KiBPerSecond),
+            ("sar_paging", "vmeff") => Some(Unit::Percent),
+            ("sar_io", "rtps" | "wtps" | "dtps") => Some(Unit::PerSecond),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,18 +2,42 @@
 //! an older perf_manual) can be parsed without knowing which command wrote each file.
 //!
 //! Only the head is looked at — the first [`HEAD_LINES`] lines within [`HEAD_BYTES`] — so
-//! sniffing a large file costs nothing. Each format is told by the lines its tool prints
-//! first: sysstat's header keywords, vmstat's `procs ---memory` banner, perf's summary
+//! sniffing a large file costs nothing. Each parser says what a line shows of its format (a
+//! [`Sign`]): sysstat's header keywords, vmstat's `procs ---memory` banner, perf's summary
 //! title or sample lines, perf_manual's own `==> /proc/<path> @ <time> <==` snapshot titles,
 //! and the shape of the usual /proc files read with a plain `cat`.
 
-use super::sysstat::parse_stamp;
-use super::{Format, sar};
+use super::{Format, PARSERS};
 
 /// How many lines of the head are read.
 pub const HEAD_LINES: usize = 20;
 /// How many bytes of the head are read.
 pub const HEAD_BYTES: usize = 4096;
+
+/// What one line shows of a format, weakest first. The strongest sign in the head decides;
+/// between equal signs the earlier line does, then the parser listed first in [`PARSERS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Sign {
+    /// A line shaped like one sample of a tool that prints no header: `perf script`'s
+    /// `comm pid time: period event:`.
+    Sample,
+    /// A sample of an event only one recording holds (`sched:sched_switch`): it is a `perf
+    /// script` sample too, so it must outweigh one.
+    Event,
+    /// A line shaped like a /proc file read with a plain `cat` (`MemTotal:`, loadavg's five
+    /// cells): a tool's own header says more.
+    Shape,
+    /// A tool's column header: sysstat's `Device r/s`, `PID Command`, `CPU %usr`.
+    Header,
+    /// The banner a tool prints over its columns: vmstat's `procs ---memory---`.
+    Banner,
+    /// The title of a summary a tool prints after the output of the command it traced, which
+    /// may hold another tool's banner: `perf trace -s -- vmstat 1`'s `Summary of events:`.
+    Title,
+    /// perf_manual's own snapshot title over a verbatim copy of a file, which may look like
+    /// anything.
+    Snapshot,
+}
 
 /// The format of `text`, judged from its content alone, or `None` when unknown, empty or binary.
 pub fn sniff(text: &str) -> Option<Format> {
@@ -21,30 +45,17 @@ pub fn sniff(text: &str) -> Option<Format> {
     if head.contains('\0') {
         return None;
     }
-    let lines: Vec<&str> = head.lines().take(HEAD_LINES).collect();
-    let any = |test: &dyn Fn(&str) -> bool| lines.iter().any(|line| test(line));
-    if any(&|line| line.starts_with("==> /proc/") || line.starts_with("==> /sys/")) {
-        return Some(Format::Procfs);
+    let mut strongest: Option<(Sign, Format)> = None;
+    for line in head.lines().take(HEAD_LINES) {
+        for parser in PARSERS {
+            if let Some(sign) = parser.sign(line)
+                && strongest.is_none_or(|(stronger, _)| sign > stronger)
+            {
+                strongest = Some((sign, parser.format()));
+            }
+        }
     }
-    if any(&is_perf_trace_summary_line) {
-        return Some(Format::PerfTraceSummary);
-    }
-    if any(&|line| line.trim_start_matches('-').starts_with("procs") && line.contains("memory")) {
-        return Some(Format::Vmstat);
-    }
-    if let Some(format) = lines.iter().find_map(|line| sysstat_header(line)) {
-        return Some(format);
-    }
-    if any(&is_procfs_line) {
-        return Some(Format::Procfs);
-    }
-    if any(&|line| line.contains(" sched:sched_switch: ") || line.contains(" PERF_RECORD_SWITCH")) {
-        return Some(Format::PerfSchedSwitch);
-    }
-    if any(&is_perf_script_sample) {
-        return Some(Format::PerfScript);
-    }
-    None
+    strongest.map(|(_, format)| format)
 }
 
 /// Binary inputs told by their first bytes: what holds other files, or needs a tool to read.
@@ -82,156 +93,6 @@ fn head(text: &str) -> &str {
         end -= 1;
     }
     text.get(..end).unwrap_or_default()
-}
-
-/// The sysstat report a header row announces, by its column names.
-fn sysstat_header(line: &str) -> Option<Format> {
-    let cells: Vec<&str> = line.split_ascii_whitespace().collect();
-    let has = |name: &str| cells.contains(&name);
-    if has("avg-cpu:") || ((has("Device") || has("Device:")) && (has("r/s") || has("tps"))) {
-        return Some(Format::Iostat);
-    }
-    if (has("PID") || has("TGID")) && has("Command") {
-        return Some(Format::Pidstat);
-    }
-    let (_, taken) = parse_stamp(&cells)?;
-    let header = cells.get(taken..)?;
-    match *header.first()? {
-        "CPU" if is_mpstat_cpu_header(header) => Some(Format::Mpstat),
-        "CPU" => Some(Format::Sar),
-        "NODE" => Some(Format::Mpstat),
-        first
-            if sar::REPORTS
-                .iter()
-                .any(|report| report.first.contains(&first)) =>
-        {
-            Some(Format::Sar)
-        }
-        first if OTHER_SAR_FIRST_COLUMNS.contains(&first) => Some(Format::Sar),
-        _ => None,
-    }
-}
-
-/// First columns of sar reports perf_manual does not read (`sar -A` prints them all), so that
-/// a file holding only those is still known as sar's, and warned about as such.
-const OTHER_SAR_FIRST_COLUMNS: &[&str] = &[
-    "TTY",
-    "MBfsfree",
-    "FCHOST",
-    "call/s",
-    "scall/s",
-    "irec/s",
-    "ihdrerr/s",
-    "imsg/s",
-    "ierr/s",
-    "tcp6sck",
-    "irec6/s",
-    "ihdrer6/s",
-    "imsg6/s",
-    "ierr6/s",
-    "idgm6/s",
-    "FAN",
-    "TEMP",
-    "IN",
-    "BUS",
-];
-
-/// mpstat and sar both head CPU reports with `CPU`: mpstat's utilization report puts `%irq`
-/// before `%steal` (sar's `-u ALL` the other way round) and never says `%system` (sar's
-/// `-u` does); its interrupt reports have only `…/s` columns named after interrupts
-/// (`intr/s`, `24/s`, `LOC/s`, `NET_RX/s`), where sar's per-CPU reports have lower-case
-/// measures (`total/s`, `MHz`).
-fn is_mpstat_cpu_header(header: &[&str]) -> bool {
-    let at = |name: &str| header.iter().position(|cell| *cell == name);
-    if at("%idle").is_some() {
-        let steal_first =
-            matches!((at("%steal"), at("%irq")), (Some(steal), Some(irq)) if steal < irq);
-        return at("%system").is_none() && !steal_first;
-    }
-    let interrupts = header.get(1..).unwrap_or_default();
-    !interrupts.is_empty()
-        && interrupts.iter().all(|cell| {
-            cell.strip_suffix("/s").is_some_and(|name| {
-                name == "intr" || !name.is_empty() && !name.bytes().any(|b| b.is_ascii_lowercase())
-            })
-        })
-}
-
-/// `perf trace -s` prints ` Summary of events:` and per-thread tables headed
-/// `syscall            calls  errors  total ...`.
-fn is_perf_trace_summary_line(line: &str) -> bool {
-    let trimmed = line.trim_start();
-    trimmed.starts_with("Summary of events:")
-        || (trimmed.starts_with("syscall")
-            && line.contains("calls")
-            && line.contains("errors")
-            && line.contains("total"))
-}
-
-/// The shapes of the /proc files perf_manual reads, without the sampler's `==>` title.
-fn is_procfs_line(line: &str) -> bool {
-    const KEYED: &[&str] = &[
-        "MemTotal:",
-        "some avg10=",
-        "full avg10=",
-        "Inter-|",
-        "nr_free_pages ",
-        "cpu  ",
-        "Ip: Forwarding ",
-        "TcpExt: ",
-        "sockets: used ",
-    ];
-    KEYED.iter().any(|key| line.starts_with(key)) || is_loadavg(line) || is_diskstats_row(line)
-}
-
-/// `/proc/loadavg`: `0.12 0.34 0.56 1/234 5678`.
-fn is_loadavg(line: &str) -> bool {
-    let cells: Vec<&str> = line.split_ascii_whitespace().collect();
-    let is_load = |cell: &&str| cell.contains('.') && cell.parse::<f64>().is_ok();
-    let is_count = |cell: &str| !cell.is_empty() && cell.bytes().all(|b| b.is_ascii_digit());
-    match cells.as_slice() {
-        [one, five, fifteen, tasks, last_pid] => {
-            [one, five, fifteen].into_iter().all(is_load)
-                && tasks
-                    .split_once('/')
-                    .is_some_and(|(running, total)| is_count(running) && is_count(total))
-                && is_count(last_pid)
-        }
-        _ => false,
-    }
-}
-
-/// `/proc/diskstats`: major, minor, device name, then at least 11 counters.
-fn is_diskstats_row(line: &str) -> bool {
-    let cells: Vec<&str> = line.split_ascii_whitespace().collect();
-    let is_count = |cell: &&str| !cell.is_empty() && cell.bytes().all(|b| b.is_ascii_digit());
-    match cells.as_slice() {
-        [major, minor, name, counters @ ..] => {
-            counters.len() >= 11
-                && is_count(major)
-                && is_count(minor)
-                && !is_count(name)
-                && counters.iter().all(is_count)
-        }
-        _ => false,
-    }
-}
-
-/// A `perf script` sample line: `comm  pid [cpu] 12345.678901:  period event:` — a time
-/// stamp cell ending in `:` followed later by an event name ending in `:`.
-fn is_perf_script_sample(line: &str) -> bool {
-    if line.starts_with(char::is_whitespace) {
-        return false;
-    }
-    let cells: Vec<&str> = line.split_ascii_whitespace().collect();
-    cells.iter().enumerate().any(|(index, cell)| {
-        cell.strip_suffix(':')
-            .is_some_and(|stamp| stamp.contains('.') && stamp.parse::<f64>().is_ok())
-            && index >= 2
-            && cells
-                .get(index + 1..)
-                .is_some_and(|after| after.iter().any(|c| c.len() > 1 && c.ends_with(':')))
-    })
 }
 
 #[cfg(test)]

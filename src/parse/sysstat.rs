@@ -172,6 +172,15 @@ pub fn parse_stamp(cells: &[&str]) -> Option<(Stamp, usize)> {
     }
 }
 
+/// The column names of a report header after its time stamp (`19:50:31 CPU %usr` → `CPU
+/// %usr`), or `None` when `line` does not start with a stamp.
+pub fn stamped_header(line: &str) -> Option<Vec<&str>> {
+    let mut cells: Vec<&str> = line.split_ascii_whitespace().collect();
+    let (_, taken) = parse_stamp(&cells)?;
+    cells.drain(..taken);
+    Some(cells)
+}
+
 /// A date and time on one line, as iostat prints before each report with `-t`:
 /// `2026-11-25T19:20:01+0000` (S_TIME_FORMAT=ISO), `11/25/26 19:20:01`, `11/25/2026 07:20:01 PM`.
 /// Returns naive epoch seconds (the offset, when printed, is ignored: see the module doc).

@@ -13,8 +13,40 @@
 //! Memory columns are always stored in KiB. vmstat's text does not say which `-S` unit it
 //! was run with, so a caller that passed `-S` says so with [`parse_with_unit`].
 
+use super::sniff::Sign;
 use super::sysstat::{Stamp, parse_date, parse_stamp, split_cells, value_of, warning};
-use crate::record::{Fields, Labels, Name, Parsed, Record, SourceRef, canonical_field};
+use super::{Format, Parser};
+use crate::record::{Fields, Labels, Name, Parsed, Record, SourceRef, Unit, canonical_field};
+
+/// vmstat, told by its banner: `procs -----memory-----` (`--procs--` with `-w`).
+pub struct Vmstat;
+
+impl Parser for Vmstat {
+    fn format(&self) -> Format {
+        Format::Vmstat
+    }
+
+    fn sign(&self, line: &str) -> Option<Sign> {
+        let is_banner =
+            line.trim_start_matches('-').starts_with("procs") && line.contains("memory");
+        is_banner.then_some(Sign::Banner)
+    }
+
+    fn parse(&self, file: &str, text: &str) -> Parsed {
+        parse(file, text)
+    }
+
+    fn unit(&self, table: &str, field: &str) -> Option<Unit> {
+        if table != "vmstat" {
+            return None;
+        }
+        match field {
+            "us" | "sy" | "id" | "wa" | "st" | "gu" => Some(Unit::Percent),
+            "si" | "so" | "bi" | "bo" | "in" | "cs" => Some(Unit::PerSecond),
+            _ => MEMORY_FIELDS.contains(&field).then_some(Unit::KiB),
+        }
+    }
+}
 
 /// vmstat's `-S` unit for its memory columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::{HostFacts, Labels, Record, Unit, units::unit_of};
+use super::{HostFacts, Labels, Record, Unit};
 
 /// One metric of one instance over time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,7 +27,13 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    pub fn from_records(records: &[Record], host: HostFacts) -> Self {
+    /// Every series of `records`, each in the unit `unit_of(table, field)` gives it: the
+    /// parse layer knows the units of the tables its parsers make (`parse::unit_of`).
+    pub fn from_records(
+        records: &[Record],
+        host: HostFacts,
+        unit_of: impl Fn(&str, &str) -> Unit,
+    ) -> Self {
         let mut by_key: BTreeMap<(String, Labels), Series> = BTreeMap::new();
         for record in records {
             for (field, &value) in &record.fields {
@@ -59,7 +65,7 @@ impl Dataset {
     }
 
     /// Set the unit of the series named in `overrides` (`free.total` → KiB): tables read by
-    /// parser specs carry their units in the spec, which [`unit_of`] does not know.
+    /// parser specs carry their units in the spec, which no built-in parser knows.
     pub fn with_units(mut self, overrides: &BTreeMap<String, Unit>) -> Self {
         for (name, unit) in overrides {
             for series in self.series.get_mut(name).into_iter().flatten() {
@@ -120,7 +126,9 @@ mod tests {
             record("mpstat", 1.0, "all", 40.0),
             record("mpstat", 1.0, "0", 80.0),
         ];
-        let data = Dataset::from_records(&records, HostFacts::default());
+        let data = Dataset::from_records(&records, HostFacts::default(), |_, field| {
+            Unit::from_field_name(field)
+        });
         let busy = data.instances("mpstat.busy");
         assert_eq!(busy.len(), 2);
         let all = busy.iter().find(|s| s.labels["cpu"] == "all").unwrap();

@@ -1,5 +1,6 @@
 //! Units of the canonical fields, so a rule can write `20ms` or `90%` and be compared
-//! with the series in the series' own unit.
+//! with the series in the series' own unit. What a field's name implies is here; each parser
+//! declares what differs for its own tables.
 
 use serde::{Deserialize, Serialize};
 
@@ -74,58 +75,28 @@ impl Unit {
             Unit::BytesPerSecond => " B/s",
         }
     }
-}
 
-/// The unit of a canonical field of a table. Unknown fields are counts.
-pub fn unit_of(table: &str, field: &str) -> Unit {
-    match (table, field) {
-        ("mpstat" | "mpstat_node" | "sar_cpu", _) => Unit::Percent,
-        ("iostat_cpu", _) => Unit::Percent,
-        ("vmstat", "us" | "sy" | "id" | "wa" | "st" | "gu") => Unit::Percent,
-        ("vmstat", "swpd" | "free" | "buff" | "cache" | "inact" | "active") => Unit::KiB,
-        ("vmstat", "si" | "so" | "bi" | "bo" | "in" | "cs") => Unit::PerSecond,
-        ("pressure", _) => Unit::Percent,
-        ("meminfo", f) if f.starts_with("hugepages_") => Unit::Count,
-        ("meminfo", _) => Unit::KiB,
-        ("memory", "used_pct" | "swap_used_pct") => Unit::Percent,
-        ("cgroup_memory", f) if f.ends_with("_bytes") => Unit::Bytes,
-        (
-            "proc_stat",
-            "usr" | "nice" | "sys" | "iowait" | "irq" | "soft" | "steal" | "guest" | "gnice"
-            | "idle" | "busy",
-        ) => Unit::Percent,
-        ("diskstats" | "iostat", "rrqm" | "wrqm" | "drqm") => Unit::Percent,
-        ("diskstats" | "iostat" | "sar_disk", f) if f.ends_with("areq_sz") => Unit::KiB,
-        (
-            "sar_memory" | "sar_swap_space" | "sar_hugepages",
-            "memused" | "commit" | "swpused" | "swpcad" | "hugused",
-        ) => Unit::Percent,
-        ("sar_memory" | "sar_swap_space" | "sar_hugepages", f) if f.starts_with("kb") => Unit::KiB,
-        ("sar_psi_cpu" | "sar_psi_io" | "sar_psi_mem", _) => Unit::Percent,
-        // sar counts paging in and out in kilobytes, not pages.
-        ("sar_paging", "pgpgin_s" | "pgpgout_s") => Unit::KiBPerSecond,
-        ("sar_paging", "vmeff") => Unit::Percent,
-        ("sar_io", "rtps" | "wtps" | "dtps") => Unit::PerSecond,
-        ("pidstat", "vsz" | "rss" | "stksize" | "stkref") => Unit::KiB,
-        ("pidstat", "kb_rd_s" | "kb_wr_s" | "kb_ccwr_s") => Unit::KiBPerSecond,
-        // Socket counts and pages of socket memory, whatever a name ends with.
-        ("sockstat", _) => Unit::Count,
-        (_, f) if f.ends_with("await") || f == "svctm" || f.ends_with("_ms") => Unit::Milliseconds,
-        (_, f) if f.ends_with("_pct") => Unit::Percent,
-        (_, f) if f.ends_with("kb_s") => Unit::KiBPerSecond,
-        (_, f) if f.ends_with("_s") || f == "tps" || f == "cswch" || f == "nvcswch" => {
-            Unit::PerSecond
-        }
-        (_, f)
-            if f == "util"
+    /// The unit a canonical field's name implies (`*_ms` milliseconds, `*_pct` a percent,
+    /// `*kb_s` KiB/s, `*_s` per second; anything else a count): the rule for every field
+    /// whose parser declares nothing more of it (`parse::unit_of`).
+    pub fn from_field_name(field: &str) -> Unit {
+        match field {
+            f if f.ends_with("await") || f == "svctm" || f.ends_with("_ms") => Unit::Milliseconds,
+            f if f.ends_with("_pct") => Unit::Percent,
+            f if f.ends_with("kb_s") => Unit::KiBPerSecond,
+            f if f.ends_with("_s") || f == "tps" || f == "cswch" || f == "nvcswch" => {
+                Unit::PerSecond
+            }
+            f if f == "util"
                 || f.ends_with("util")
                 || f == "busy"
                 || f.starts_with("pct_")
                 || matches!(f, "usr" | "system" | "guest" | "wait" | "cpu" | "mem") =>
-        {
-            Unit::Percent
+            {
+                Unit::Percent
+            }
+            _ => Unit::Count,
         }
-        _ => Unit::Count,
     }
 }
 
@@ -144,11 +115,12 @@ mod tests {
     }
 
     #[test]
-    fn sysstat_fields_have_their_units() {
-        assert_eq!(unit_of("iostat", "r_await"), Unit::Milliseconds);
-        assert_eq!(unit_of("iostat", "util"), Unit::Percent);
-        assert_eq!(unit_of("sar_dev", "rxkb_s"), Unit::KiBPerSecond);
-        assert_eq!(unit_of("vmstat", "r"), Unit::Count);
-        assert_eq!(unit_of("mpstat", "usr"), Unit::Percent);
+    fn field_names_imply_their_units() {
+        assert_eq!(Unit::from_field_name("r_await"), Unit::Milliseconds);
+        assert_eq!(Unit::from_field_name("retrans_pct"), Unit::Percent);
+        assert_eq!(Unit::from_field_name("rxkb_s"), Unit::KiBPerSecond);
+        assert_eq!(Unit::from_field_name("cswch_s"), Unit::PerSecond);
+        assert_eq!(Unit::from_field_name("util"), Unit::Percent);
+        assert_eq!(Unit::from_field_name("r"), Unit::Count);
     }
 }
