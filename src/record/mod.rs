@@ -34,7 +34,7 @@ pub struct Record {
     pub time: f64,
     pub labels: Labels,
     /// Field values under canonical names: lower case, leading `%` dropped, `/` and `-` as `_`
-    /// (`%util` → `util`, `rkB/s` → `rkb_s`, `aqu-sz` → `aqu_sz`). Units: see [`units::unit_of`].
+    /// (`%util` → `util`, `rkB/s` → `rkb_s`, `aqu-sz` → `aqu_sz`). Units: declared by the parser that makes the table (`parse::unit_of`).
     pub fields: Fields,
     pub source: SourceRef,
 }
