@@ -8,6 +8,7 @@ pub mod manifest;
 pub mod process;
 pub mod sampler;
 pub mod script;
+mod supervisor;
 pub mod target;
 pub mod tools;
 
