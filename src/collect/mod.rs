@@ -22,7 +22,10 @@ use manifest::{CommandRecord, StepRecord, StepStatus, now_stamp};
 use process::{Ending, Redirect, find_program, run_owned};
 use tools::{Invocation, Runs, ToolContext};
 
-use crate::schedule::{PlannedPhase, PlannedStep};
+use crate::{
+    schedule::{PlannedPhase, PlannedStep},
+    store,
+};
 
 /// A program that post-processes what an earlier one recorded (`perf script` after
 /// `perf record`) may run this long past the time box: without it the recording is unreadable.
@@ -295,17 +298,20 @@ fn run_invocation(
     let stderr_name = format!("{}.stderr", invocation.stdout);
     let stderr = raw_dir.join(&stderr_name);
     let start = now_stamp();
-    let result = stdout.parent().map_or(Ok(()), private_dir).and_then(|()| {
-        run_owned(
-            &invocation.argv,
-            Redirect {
-                stdout: &stdout,
-                stderr: &stderr,
-            },
-            deadline,
-            interrupted,
-        )
-    });
+    let result = stdout
+        .parent()
+        .map_or(Ok(()), store::private_dir)
+        .and_then(|()| {
+            run_owned(
+                &invocation.argv,
+                Redirect {
+                    stdout: &stdout,
+                    stderr: &stderr,
+                },
+                deadline,
+                interrupted,
+            )
+        });
     let end = now_stamp();
     let bytes = std::fs::metadata(&stdout).map_or(0, |meta| meta.len());
     let stderr_kept = match std::fs::metadata(&stderr) {
@@ -335,15 +341,6 @@ fn run_invocation(
         bytes,
         error,
     }
-}
-
-/// Raw data can name hosts, users and processes: its folders are the owner's only.
-pub fn private_dir(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
 }
 
 /// Why a step failed, in the tool's words: the first line of the failed command's stderr or,

@@ -112,7 +112,7 @@ impl Prepared {
                 .truncate(true)
                 .mode(0o600)
                 .open(path)
-                .map_err(|err| io::Error::new(err.kind(), format!("{}: {err}", path.display())))
+                .map_err(|err| crate::store::with_path(path, err))
         };
         Ok(Prepared {
             program,

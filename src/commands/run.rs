@@ -177,10 +177,19 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let playbook = &loaded.playbook;
     let wall = std::time::Instant::now();
     let interrupted = interrupt_flag()?;
-    let investigation =
-        store::create(&args.dir, &playbook.name, args.output.as_deref()).map_err(|err| {
-            Failure::environment(format!("cannot create the investigation directory: {err}"))
-        })?;
+    store::private_umask();
+    let progress = Progress::new();
+    let store::Claimed {
+        investigation,
+        lock: _held_until_the_end,
+        notes,
+    } = store::create(
+        &args.dir,
+        &playbook.name,
+        args.output.as_deref(),
+        args.force,
+    )?;
+    notes.iter().for_each(|note| progress.note(note));
     let host = host_facts();
     let playbook_text = loaded
         .sources
@@ -207,7 +216,6 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     store::write_toml(&investigation.playbook_path(), &saved).map_err(write_error)?;
     store::write_toml(&investigation.metadata_path(), &metadata).map_err(write_error)?;
 
-    let progress = Progress::new();
     progress.note(&format!(
         "investigation {} ({} phase(s), at most {:?})",
         investigation.root.display(),
@@ -310,9 +318,9 @@ pub fn collect_only(args: &CollectArgs) -> Result<i32, Failure> {
     let total = super::parse_duration_flag(args.duration.as_deref())?;
     let plan = schedule::plan(&loaded.playbook, total);
     let interrupted = interrupt_flag()?;
-    store::private_dir(&args.output).map_err(|err| {
-        Failure::environment(format!("cannot create {}: {err}", args.output.display()))
-    })?;
+    store::private_umask();
+    store::private_dir(&args.output)
+        .map_err(|err| Failure::environment(format!("cannot create {err}")))?;
     let host = host_facts();
     let progress = Progress::new();
     let manifest_path = args.output.join(store::MANIFEST);
