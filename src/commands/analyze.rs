@@ -53,7 +53,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
     let data = report::assemble(&Inputs {
         playbook: &name,
         summary: &summary,
-        status: "analyzed",
+        status: data_dir.unfinished().unwrap_or("analyzed"),
         directory: &args.data.display().to_string(),
         raw_prefix: &judge::raw_prefix(&args.data, &data_dir.raw_dir),
         analysis: &judged.analysis,

@@ -24,7 +24,9 @@ use rows::{OffCpuRow, SyscallRow, top_off_cpu, top_syscalls};
 pub struct ReportData {
     pub playbook: String,
     pub summary: String,
-    /// complete, interrupted, failed, or analyzed (judged from data captured earlier).
+    /// complete, interrupted, failed, or analyzed (judged from data captured earlier); for
+    /// an investigation whose metadata still says running, analyzed as `abandoned` (its run was
+    /// killed) or `running` (a run holds it still).
     pub status: String,
     pub started: String,
     pub ended: String,

@@ -69,6 +69,8 @@ pub struct DataDir {
     pub raw_dir: PathBuf,
     /// The playbook an investigation was run with, when there is one.
     pub saved_playbook: Option<PathBuf>,
+    /// The investigation, when the path given is one.
+    investigation: Option<Investigation>,
 }
 
 impl DataDir {
@@ -77,7 +79,8 @@ impl DataDir {
             root: path.to_path_buf(),
         };
         let raw_dir = investigation.raw_dir();
-        let raw_dir = if raw_dir.is_dir() {
+        let is_investigation = raw_dir.is_dir();
+        let raw_dir = if is_investigation {
             raw_dir
         } else {
             path.to_path_buf()
@@ -86,11 +89,29 @@ impl DataDir {
         DataDir {
             raw_dir,
             saved_playbook: saved.is_file().then_some(saved),
+            investigation: is_investigation.then_some(investigation),
         }
     }
 
     pub fn manifest_path(&self) -> PathBuf {
         self.raw_dir.join(MANIFEST)
+    }
+
+    /// How an investigation whose run never finished stands: metadata.toml still says
+    /// `running`, and either a run holds the directory now (`running`) or none does, because
+    /// the run was killed (`abandoned`). `None` for a finished run and for plain data.
+    pub fn unfinished(&self) -> Option<&'static str> {
+        #[derive(Deserialize)]
+        struct Status {
+            status: String,
+        }
+        let investigation = self.investigation.as_ref()?;
+        let text = std::fs::read_to_string(investigation.metadata_path()).ok()?;
+        let metadata: Status = toml::from_str(&text).ok()?;
+        (metadata.status == "running").then(|| match is_held(&investigation.root) {
+            true => "running",
+            false => "abandoned",
+        })
     }
 }
 
@@ -277,6 +298,17 @@ fn holder_pid(lock: &Path) -> Option<u32> {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     None
+}
+
+/// Whether a run holds the investigation at `root` now.
+fn is_held(root: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = std::fs::File::open(root.join(LOCK)) else {
+        return false;
+    };
+    // SAFETY: flock(2) on a descriptor we own; a shared lock taken here goes with the file.
+    let taken = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
+    !taken
 }
 
 /// An investigation directory made for a run, and held by it.
