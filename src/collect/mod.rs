@@ -24,7 +24,10 @@ use tools::{Invocation, Runs, ToolContext};
 
 use crate::{
     schedule::{PlannedPhase, PlannedStep},
-    store,
+    store::{
+        self,
+        redact::{redact, redact_argv},
+    },
 };
 
 /// A program that post-processes what an earlier one recorded (`perf script` after
@@ -261,6 +264,8 @@ fn run_commands(
     if record.status == StepStatus::Failed && record.note.is_empty() {
         record.note = failure_line(run.raw_dir, &record, &step.output).unwrap_or_default();
     }
+    // A tool's complaint may quote its own command line.
+    record.note = redact(&record.note);
     record.end = now_stamp();
     record
 }
@@ -297,6 +302,8 @@ fn run_invocation(
     let stdout = raw_dir.join(&invocation.stdout);
     let stderr_name = format!("{}.stderr", invocation.stdout);
     let stderr = raw_dir.join(&stderr_name);
+    // Secrets on the command line never reach the manifest, the report or a message.
+    let argv = redact_argv(&invocation.argv);
     let start = now_stamp();
     let result = stdout
         .parent()
@@ -325,14 +332,11 @@ fn run_invocation(
         Ok(exit) => (Some(exit), None),
         Err(err) => (
             None,
-            Some(format!(
-                "could not run {}: {err}",
-                invocation.argv.join(" ")
-            )),
+            Some(format!("could not run {}: {err}", argv.join(" "))),
         ),
     };
     CommandRecord {
-        argv: invocation.argv.clone(),
+        argv,
         stdout: invocation.stdout.clone(),
         stderr: stderr_kept,
         start,

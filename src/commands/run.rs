@@ -25,7 +25,10 @@ use crate::{
     },
     rules::condition::parse_condition,
     schedule::{self, Plan, PlannedPhase},
-    store::{self, Cost, Event, Metadata, ScratchDir, redact::redact},
+    store::{
+        self, Cost, Event, Metadata, ScratchDir,
+        redact::{redact, redact_argv},
+    },
 };
 
 /// What the collection loop needs besides the plan.
@@ -143,17 +146,9 @@ fn skip_reason(phase: &PlannedPhase, earlier: Option<&Analysis>) -> Option<Strin
     (!condition.holds(findings)).then(|| format!("its condition `{when}` did not hold"))
 }
 
-/// The manifest with secrets taken out of every argv.
+/// The manifest (collect took the secrets out of every argv and note).
 fn write_manifest(path: &Path, manifest: &Manifest) -> Result<(), Failure> {
-    let mut clean = manifest.clone();
-    for step in &mut clean.steps {
-        for command in &mut step.commands {
-            for arg in &mut command.argv {
-                *arg = redact(arg);
-            }
-        }
-    }
-    store::write_json(path, &clean)
+    store::write_json(path, manifest)
         .map_err(|err| Failure::environment(format!("cannot write {}: {err}", path.display())))
 }
 
@@ -201,10 +196,10 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         summary: playbook.summary.clone(),
         status: "running".into(),
         started: now_stamp(),
-        playbook: args.playbook.display().to_string(),
+        playbook: redact(&args.playbook.display().to_string()),
         playbook_sha256: store::sha256_hex(playbook_text),
-        workload: args.workload.clone(),
-        symptom: args.symptom.clone(),
+        workload: redact(&args.workload),
+        symptom: redact(&args.symptom),
         host: host.clone(),
         tools: tool_versions(),
         ..Metadata::default()
@@ -213,6 +208,13 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         |err: std::io::Error| Failure::environment(format!("cannot write metadata: {err}"));
     let mut saved = playbook.clone();
     saved.include.clear();
+    for argv in saved
+        .steps
+        .values_mut()
+        .filter_map(|step| step.args.argv.as_mut())
+    {
+        *argv = redact_argv(argv);
+    }
     store::write_toml(&investigation.playbook_path(), &saved).map_err(write_error)?;
     store::write_toml(&investigation.metadata_path(), &metadata).map_err(write_error)?;
 

@@ -15,6 +15,7 @@ use crate::{
     profile::HotFunction,
     record::{HostFacts, Record},
     rules::{Finding, Rule, use_table::UseRow, use_table::use_table},
+    store::redact::redact,
 };
 use rows::{OffCpuRow, SyscallRow, top_off_cpu, top_syscalls};
 
@@ -180,7 +181,8 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
                         .ok()
                         .and_then(|v| v.as_str().map(String::from))
                         .unwrap_or_default(),
-                    why: step.note.clone(),
+                    // A manifest from elsewhere may not have been redacted.
+                    why: redact(&step.note),
                     hint: step.hint.clone(),
                 })
                 .collect()
