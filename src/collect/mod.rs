@@ -250,8 +250,6 @@ fn run_commands(
         {
             record.note.clone_from(error);
         }
-        record.bytes += command.bytes;
-        record.outputs.push(command.stdout.clone());
         let stop = command.exit.as_ref().is_none_or(|exit| {
             exit.ending == Ending::Interrupted
                 || (exit.code != Some(0) && exit.ending == Ending::Exited)
@@ -261,13 +259,44 @@ fn run_commands(
             break;
         }
     }
+    let built_in = matches!(step.collector.runs(), Runs::Spawned(_));
+    let produced = list_outputs(run.raw_dir, &step.output, &mut record);
+    // A tool of ours that wrote nothing did not do its job, whatever its exit code says.
+    let empty = built_in && produced == 0;
+    if empty && record.status == StepStatus::Ok {
+        record.status = StepStatus::Failed;
+    }
     if record.status == StepStatus::Failed && record.note.is_empty() {
         record.note = failure_line(run.raw_dir, &record, &step.output).unwrap_or_default();
+    }
+    if empty && record.note.is_empty() {
+        record.note = format!("produced nothing: {} is empty", step.output);
     }
     // A tool's complaint may quote its own command line.
     record.note = redact(&record.note);
     record.end = now_stamp();
     record
+}
+
+/// List what a step wrote, with the bytes: each command's stdout that holds something, and
+/// the step's output always (perf trace writes that with `-o`, its stdout log stays empty).
+/// Returns the bytes of the step's output.
+fn list_outputs(raw_dir: &Path, output: &str, record: &mut StepRecord) -> u64 {
+    let size = |name: &str| std::fs::metadata(raw_dir.join(name)).map(|meta| meta.len());
+    let written = record
+        .commands
+        .iter()
+        .map(|command| command.stdout.as_str());
+    for name in written.chain([output]) {
+        if let Ok(bytes) = size(name)
+            && (bytes > 0 || name == output)
+            && !record.outputs.iter().any(|listed| listed == name)
+        {
+            record.outputs.push(name.to_string());
+            record.bytes += bytes;
+        }
+    }
+    size(output).unwrap_or(0)
 }
 
 /// The more serious of two outcomes, so a step reports the worst of its commands.

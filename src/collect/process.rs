@@ -63,6 +63,9 @@ pub struct Exit {
     pub signal: Option<i32>,
     /// Which signals the engine had to send, in order (`SIGINT`, `SIGTERM`, `SIGKILL`).
     pub signals_sent: Vec<String>,
+    /// CPU seconds (user + system) of the program and of everything it started.
+    #[serde(default)]
+    pub cpu_seconds: f64,
 }
 
 /// Where a process's output goes.
@@ -130,8 +133,11 @@ pub fn run_owned(
             break outcome;
         }
     };
-    let status = match outcome {
-        Outcome::Ended(status) => std::process::ExitStatus::from_raw(status),
+    let (status, cpu_seconds) = match outcome {
+        Outcome::Ended {
+            status,
+            cpu_seconds,
+        } => (std::process::ExitStatus::from_raw(status), cpu_seconds),
         Outcome::NotStarted(err) => return Err(err),
     };
     Ok(Exit {
@@ -139,6 +145,7 @@ pub fn run_owned(
         code: status.code(),
         signal: status.signal(),
         signals_sent,
+        cpu_seconds,
     })
 }
 

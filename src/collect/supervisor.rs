@@ -137,8 +137,12 @@ pub struct Supervisor {
 
 /// How the collector ended, as its supervisor saw it.
 pub enum Outcome {
-    /// Its wait status.
-    Ended(libc::c_int),
+    /// Its wait status, and the CPU seconds it and everything it started used (with the
+    /// supervisor's own, a few milliseconds).
+    Ended {
+        status: libc::c_int,
+        cpu_seconds: f64,
+    },
     /// It could not be started (the errno of exec or fork).
     NotStarted(io::Error),
 }
@@ -246,12 +250,20 @@ impl Supervisor {
 
     fn reap(&mut self) -> Outcome {
         let mut own_status = 0;
-        // SAFETY: waitpid(2) on our own child.
-        while unsafe { libc::waitpid(self.pid, &mut own_status, 0) } < 0
+        // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: wait4(2) on our own child. Its usage counts the children it reaped: the
+        // collector and every orphan it swept.
+        while unsafe { libc::wait4(self.pid, &mut own_status, 0, &mut usage) } < 0
             && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
         {}
         self.reaped = true;
-        let mut outcome = Outcome::Ended(own_status);
+        let seconds = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
+        let cpu_seconds = seconds(usage.ru_utime) + seconds(usage.ru_stime);
+        let mut outcome = Outcome::Ended {
+            status: own_status,
+            cpu_seconds,
+        };
         for message in self.message.chunks_exact(8) {
             let word = |at: usize| {
                 i32::from_ne_bytes([
@@ -265,7 +277,10 @@ impl Supervisor {
                 EXEC_FAILED | START_FAILED => {
                     Outcome::NotStarted(io::Error::from_raw_os_error(word(4)))
                 }
-                _ => Outcome::Ended(word(4)),
+                _ => Outcome::Ended {
+                    status: word(4),
+                    cpu_seconds,
+                },
             };
             if matches!(outcome, Outcome::NotStarted(_)) {
                 break;

@@ -171,6 +171,8 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     }
     let playbook = &loaded.playbook;
     let wall = std::time::Instant::now();
+    // What this process ran before it was perf_manual (a shell, before exec) is not ours.
+    let (engine_before, _) = cpu_seconds();
     let interrupted = interrupt_flag()?;
     store::private_umask();
     let progress = Progress::new();
@@ -284,11 +286,11 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     store::write_json(&analysis_files.findings(), &data.findings).map_err(write_analysis)?;
     store::write_json(&analysis_files.report(), &data).map_err(write_analysis)?;
     store::write_atomic(&report_path, report_text.as_bytes()).map_err(write_error)?;
-    let (engine, collectors) = cpu_seconds();
+    let (engine, _) = cpu_seconds();
     metadata.cost = Cost {
         wall_seconds: wall.elapsed().as_secs_f64(),
-        engine_cpu_seconds: engine,
-        collectors_cpu_seconds: collectors,
+        engine_cpu_seconds: engine - engine_before,
+        collectors_cpu_seconds: manifest.cpu_seconds(),
     };
     metadata.status = status.into();
     metadata.ended = now_stamp();
