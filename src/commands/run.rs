@@ -149,7 +149,7 @@ fn skip_reason(phase: &PlannedPhase, earlier: Option<&Analysis>) -> Option<Strin
 /// The manifest (collect took the secrets out of every argv and note).
 fn write_manifest(path: &Path, manifest: &Manifest) -> Result<(), Failure> {
     store::write_json(path, manifest)
-        .map_err(|err| Failure::environment(format!("cannot write {}: {err}", path.display())))
+        .map_err(|err| Failure::environment(format!("cannot write the manifest: {err}")))
 }
 
 impl Progress {

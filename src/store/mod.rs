@@ -536,12 +536,11 @@ pub struct Cost {
 /// file. The file is 0600 whatever the umask; errors name the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let temporary = path.with_extension("tmp");
-    let written = write_private(&temporary, bytes)
-        .and_then(|()| std::fs::rename(&temporary, path).map_err(|err| with_path(path, err)));
+    let written = write_private(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
-    written
+    written.map_err(|err| with_path(path, err))
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -551,12 +550,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .open(path)
-        .map_err(|err| with_path(path, err))?;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .and_then(|()| file.write_all(bytes))
-        .and_then(|()| file.sync_all())
-        .map_err(|err| with_path(path, err))
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
