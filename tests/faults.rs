@@ -91,6 +91,29 @@ impl Work {
         self.command(args).output().unwrap()
     }
 
+    /// `perf_manual run --allow-commands --output OUT EXTRA PLAYBOOK`.
+    fn run_playbook(&self, out: &str, playbook: &Path, extra: &[&str]) -> Output {
+        let mut args = vec!["run", "--allow-commands", "--output", out];
+        args.extend(extra);
+        args.push(playbook.to_str().unwrap());
+        self.run(&args)
+    }
+
+    /// `sh -c 'SHELL; exec perf_manual run --allow-commands --output inv PLAYBOOK'`: what the
+    /// shell does first is the test's.
+    fn run_after_shell(&self, shell: &str, playbook: &Path) -> Output {
+        let script = format!(
+            "{shell}; exec {BIN} run --allow-commands --output inv {}",
+            playbook.display()
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .current_dir(self.dir.path())
+            .env("TMPDIR", self.tmp())
+            .output()
+            .unwrap()
+    }
+
     /// The scratch folder holds only the playbooks, an empty TMPDIR and `expected`.
     fn assert_nothing_outside(&self, expected: &[&str]) {
         let mut found: Vec<String> = std::fs::read_dir(self.dir.path())
@@ -214,13 +237,7 @@ fn a_collector_that_ignores_sigint_and_sigterm_overruns_its_time_box_by_under_a_
     let marker = marker();
     let script = "trap '' INT TERM; echo started; while :; do sleep 0.1; done";
     let playbook = work.playbook("stubborn", "2s", &[], &[&["sh", "-c", script, &marker]]);
-    let output = work.run(&[
-        "run",
-        "--allow-commands",
-        "--output",
-        "inv",
-        playbook.to_str().unwrap(),
-    ]);
+    let output = work.run_playbook("inv", &playbook, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let inv = work.path("inv");
     let step = &manifest(&inv)["steps"][0];
@@ -251,13 +268,7 @@ fn a_grandchild_that_calls_setsid_ends_with_its_step() {
         &[&["sh", "-c", &leaves], &["sh", "-c", &hangs]],
     );
     let started = Instant::now();
-    let output = work.run(&[
-        "run",
-        "--allow-commands",
-        "--output",
-        "inv",
-        playbook.to_str().unwrap(),
-    ]);
+    let output = work.run_playbook("inv", &playbook, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(started.elapsed() < Duration::from_secs(10));
     let inv = work.path("inv");
@@ -283,13 +294,7 @@ fn a_step_thread_that_ends_first_leaves_the_other_steps_running() {
             &["sh", "-c", "sleep 1.5; echo survived"],
         ],
     );
-    let output = work.run(&[
-        "run",
-        "--allow-commands",
-        "--output",
-        "inv",
-        playbook.to_str().unwrap(),
-    ]);
+    let output = work.run_playbook("inv", &playbook, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let steps = &manifest(&work.path("inv"))["steps"];
     assert_eq!(steps[0]["status"], "ok");
@@ -370,34 +375,37 @@ fn under_umask_000_files_are_0600_and_folders_0700() {
             extra.to_str().unwrap(),
         ]],
     );
-    let script = format!(
-        "umask 000; exec {BIN} run --allow-commands --output inv {}",
-        playbook.display()
-    );
-    let output = Command::new("sh")
-        .args(["-c", &script])
-        .current_dir(work.dir.path())
-        .env("TMPDIR", work.tmp())
-        .output()
-        .unwrap();
+    let output = work.run_after_shell("umask 000", &playbook);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let mut checked = 0;
-    let mut folders = vec![work.path("inv")];
-    while let Some(folder) = folders.pop() {
-        assert_eq!(mode(&folder), 0o700, "{}", folder.display());
+    let (folders, files) = walk(&work.path("inv"));
+    for folder in &folders {
+        assert_eq!(mode(folder), 0o700, "{}", folder.display());
+    }
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    let checked = files.len();
+    assert!(extra.is_file() && checked >= 8, "{checked} files");
+    work.assert_nothing_outside(&["inv"]);
+    analyze(&work, "inv");
+}
+
+/// Every folder (`root` first) and every file under `root`.
+fn walk(root: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let (mut folders, mut files) = (vec![root.to_path_buf()], Vec::new());
+    let mut next = 0;
+    while let Some(folder) = folders.get(next).cloned() {
+        next += 1;
         for entry in std::fs::read_dir(&folder).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 folders.push(path);
             } else {
-                assert_eq!(mode(&path), 0o600, "{}", path.display());
-                checked += 1;
+                files.push(path);
             }
         }
     }
-    assert!(extra.is_file() && checked >= 8, "{checked} files");
-    work.assert_nothing_outside(&["inv"]);
-    analyze(&work, "inv");
+    (folders, files)
 }
 
 fn mode(path: &Path) -> u32 {
@@ -409,12 +417,7 @@ fn an_existing_investigation_is_refused_and_replaced_whole_only_with_force() {
     let work = Work::new();
     let first = work.playbook("first", "1s", &[], &[&["sh", "-c", "echo first"]]);
     let second = work.playbook("second", "1s", &[], &[&["sh", "-c", "echo second"]]);
-    let run = |playbook: &Path, extra: &[&str]| {
-        let mut args = vec!["run", "--allow-commands", "--output", "inv"];
-        args.extend(extra);
-        args.push(playbook.to_str().unwrap());
-        work.run(&args)
-    };
+    let run = |playbook: &Path, extra: &[&str]| work.run_playbook("inv", playbook, extra);
     assert_eq!(run(&first, &[]).status.code(), Some(0));
     let before = std::fs::read(work.path("inv/metadata.toml")).unwrap();
 
@@ -457,13 +460,7 @@ fn an_empty_directory_keeps_its_mode_with_a_warning_when_others_can_read_it() {
     std::fs::create_dir(&inv).unwrap();
     std::fs::set_permissions(&inv, std::fs::Permissions::from_mode(0o755)).unwrap();
     let playbook = work.playbook("open", "1s", &[], &[&["sh", "-c", "echo x"]]);
-    let output = work.run(&[
-        "run",
-        "--allow-commands",
-        "--output",
-        "inv",
-        playbook.to_str().unwrap(),
-    ]);
+    let output = work.run_playbook("inv", &playbook, &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(mode(&inv), 0o755);
     assert!(
@@ -608,43 +605,23 @@ fn a_full_disk_fails_the_run_naming_the_path_and_leaves_no_temporary_file() {
         &[],
         &[&["head", "-c", "1048576", "/dev/zero"]],
     );
-    let output = work.run(&[
-        "run",
-        "--allow-commands",
-        "--output",
-        "disk/inv",
-        playbook.to_str().unwrap(),
-    ]);
+    let output = work.run_playbook("disk/inv", &playbook, &[]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let message = stderr(&output);
     assert!(
         message.contains("disk/inv/") && message.contains("No space left on device"),
         "{message}"
     );
-    let mut folders = vec![work.path("disk/inv")];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            assert!(
-                !path.to_string_lossy().ends_with(".tmp"),
-                "{} left",
-                path.display()
-            );
-            if path.is_dir() {
-                folders.push(path);
-            }
-        }
-    }
+    let (_, files) = walk(&work.path("disk/inv"));
+    let temporary: Vec<_> = files
+        .iter()
+        .filter(|file| file.extension().is_some_and(|extension| extension == "tmp"))
+        .collect();
+    assert!(temporary.is_empty(), "left behind: {temporary:?}");
     assert_eq!(analyze(&work, "disk/inv")["status"], "abandoned");
 
     disk.read_only();
-    let output = work.run(&[
-        "run",
-        "--allow-commands",
-        "--output",
-        "disk/other",
-        playbook.to_str().unwrap(),
-    ]);
+    let output = work.run_playbook("disk/other", &playbook, &[]);
     assert_eq!(output.status.code(), Some(3));
     let message = stderr(&output);
     assert!(
@@ -725,24 +702,17 @@ fn a_secret_canary_is_nowhere_on_disk_nor_in_what_perf_manual_prints() {
             assert!(!text.contains(&canary.to_lowercase()), "printed: {text}");
         }
     }
-    let mut folders = vec![work.path("inv-json"), work.path("inv-text")];
-    let mut files = 0;
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-                continue;
-            }
-            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).to_lowercase();
-            assert!(
-                !text.contains(&canary.to_lowercase()),
-                "{} holds the secret",
-                path.display()
-            );
-            files += 1;
-        }
+    let (_, mut files) = walk(&work.path("inv-json"));
+    files.extend(walk(&work.path("inv-text")).1);
+    for file in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(file).unwrap()).to_lowercase();
+        assert!(
+            !text.contains(&canary.to_lowercase()),
+            "{} holds the secret",
+            file.display()
+        );
     }
+    let files = files.len();
     assert!(files >= 10, "{files} files");
     work.assert_nothing_outside(&["inv-json", "inv-text"]);
 }
@@ -798,16 +768,8 @@ fn costs_count_only_the_collectors_not_what_the_shell_ran_before_exec() {
     let work = Work::new();
     let playbook = work.playbook("cost", "1s", &[], &[&["true"]]);
     // The shell's own children burn CPU, then the shell becomes perf_manual.
-    let script = format!(
-        "(i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done); exec {BIN} run --allow-commands --output inv {}",
-        playbook.display()
-    );
-    let output = Command::new("sh")
-        .args(["-c", &script])
-        .current_dir(work.dir.path())
-        .env("TMPDIR", work.tmp())
-        .output()
-        .unwrap();
+    let busy = "(i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done)";
+    let output = work.run_after_shell(busy, &playbook);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let metadata = std::fs::read_to_string(work.path("inv/metadata.toml")).unwrap();
     let metadata: toml::Value = toml::from_str(&metadata).unwrap();
