@@ -492,6 +492,8 @@ fn of_two_runs_on_one_output_the_second_fails_at_once_naming_the_first() {
     let second = work.command(&args).spawn().unwrap();
     let pids = [first.id(), second.id()];
     let started = Instant::now();
+    wait_for_marker(&marker);
+    assert_eq!(analyze(&work, "inv")["status"], "running", "held by a run");
     let outputs = [
         first.wait_with_output().unwrap(),
         second.wait_with_output().unwrap(),
