@@ -2,6 +2,7 @@ use clap::Parser;
 use perf_manual::{
     cli::{Cli, Command},
     commands,
+    store::redact::redact,
 };
 
 fn main() {
@@ -24,7 +25,7 @@ fn main() {
     let code = match result {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("perf_manual: {}", failure.message);
+            eprintln!("perf_manual: {}", redact(&failure.message));
             failure.code
         }
     };

@@ -80,9 +80,14 @@ pub struct RunArgs {
     /// Print the plan and run nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Write the investigation here instead of investigations/DATE_NAME.
+    /// Write the investigation here instead of investigations/DATE_TIME_NAME; refused when
+    /// something is already there (see --force).
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// With --output onto an existing investigation (or anything else already there): move
+    /// it aside whole, to NAME.replaced-TIME beside it, and start afresh.
+    #[arg(long)]
+    pub force: bool,
     /// Where new investigation directories are made.
     #[arg(long, default_value = "investigations")]
     pub dir: PathBuf,

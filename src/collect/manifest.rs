@@ -65,6 +65,18 @@ pub struct Manifest {
     pub steps: Vec<StepRecord>,
 }
 
+impl Manifest {
+    /// CPU seconds of every program the steps ran, and of everything those started.
+    pub fn cpu_seconds(&self) -> f64 {
+        self.steps
+            .iter()
+            .flat_map(|step| &step.commands)
+            .filter_map(|command| command.exit.as_ref())
+            .map(|exit| exit.cpu_seconds)
+            .sum()
+    }
+}
+
 /// Now, as an RFC 3339 time stamp with the local offset.
 pub fn now_stamp() -> String {
     jiff::ZonedDateTime::now()

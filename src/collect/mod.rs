@@ -8,6 +8,7 @@ pub mod manifest;
 pub mod process;
 pub mod sampler;
 pub mod script;
+mod supervisor;
 pub mod target;
 pub mod tools;
 
@@ -21,7 +22,13 @@ use manifest::{CommandRecord, StepRecord, StepStatus, now_stamp};
 use process::{Ending, Redirect, find_program, run_owned};
 use tools::{Invocation, Runs, ToolContext};
 
-use crate::schedule::{PlannedPhase, PlannedStep};
+use crate::{
+    schedule::{PlannedPhase, PlannedStep},
+    store::{
+        self,
+        redact::{redact, redact_argv},
+    },
+};
 
 /// A program that post-processes what an earlier one recorded (`perf script` after
 /// `perf record`) may run this long past the time box: without it the recording is unreadable.
@@ -243,8 +250,6 @@ fn run_commands(
         {
             record.note.clone_from(error);
         }
-        record.bytes += command.bytes;
-        record.outputs.push(command.stdout.clone());
         let stop = command.exit.as_ref().is_none_or(|exit| {
             exit.ending == Ending::Interrupted
                 || (exit.code != Some(0) && exit.ending == Ending::Exited)
@@ -254,11 +259,44 @@ fn run_commands(
             break;
         }
     }
+    let built_in = matches!(step.collector.runs(), Runs::Spawned(_));
+    let produced = list_outputs(run.raw_dir, &step.output, &mut record);
+    // A tool of ours that wrote nothing did not do its job, whatever its exit code says.
+    let empty = built_in && produced == 0;
+    if empty && record.status == StepStatus::Ok {
+        record.status = StepStatus::Failed;
+    }
     if record.status == StepStatus::Failed && record.note.is_empty() {
         record.note = failure_line(run.raw_dir, &record, &step.output).unwrap_or_default();
     }
+    if empty && record.note.is_empty() {
+        record.note = format!("produced nothing: {} is empty", step.output);
+    }
+    // A tool's complaint may quote its own command line.
+    record.note = redact(&record.note);
     record.end = now_stamp();
     record
+}
+
+/// List what a step wrote, with the bytes: each command's stdout that holds something, and
+/// the step's output always (perf trace writes that with `-o`, its stdout log stays empty).
+/// Returns the bytes of the step's output.
+fn list_outputs(raw_dir: &Path, output: &str, record: &mut StepRecord) -> u64 {
+    let size = |name: &str| std::fs::metadata(raw_dir.join(name)).map(|meta| meta.len());
+    let written = record
+        .commands
+        .iter()
+        .map(|command| command.stdout.as_str());
+    for name in written.chain([output]) {
+        if let Ok(bytes) = size(name)
+            && (bytes > 0 || name == output)
+            && !record.outputs.iter().any(|listed| listed == name)
+        {
+            record.outputs.push(name.to_string());
+            record.bytes += bytes;
+        }
+    }
+    size(output).unwrap_or(0)
 }
 
 /// The more serious of two outcomes, so a step reports the worst of its commands.
@@ -293,18 +331,23 @@ fn run_invocation(
     let stdout = raw_dir.join(&invocation.stdout);
     let stderr_name = format!("{}.stderr", invocation.stdout);
     let stderr = raw_dir.join(&stderr_name);
+    // Secrets on the command line never reach the manifest, the report or a message.
+    let argv = redact_argv(&invocation.argv);
     let start = now_stamp();
-    let result = stdout.parent().map_or(Ok(()), private_dir).and_then(|()| {
-        run_owned(
-            &invocation.argv,
-            Redirect {
-                stdout: &stdout,
-                stderr: &stderr,
-            },
-            deadline,
-            interrupted,
-        )
-    });
+    let result = stdout
+        .parent()
+        .map_or(Ok(()), store::private_dir)
+        .and_then(|()| {
+            run_owned(
+                &invocation.argv,
+                Redirect {
+                    stdout: &stdout,
+                    stderr: &stderr,
+                },
+                deadline,
+                interrupted,
+            )
+        });
     let end = now_stamp();
     let bytes = std::fs::metadata(&stdout).map_or(0, |meta| meta.len());
     let stderr_kept = match std::fs::metadata(&stderr) {
@@ -318,14 +361,11 @@ fn run_invocation(
         Ok(exit) => (Some(exit), None),
         Err(err) => (
             None,
-            Some(format!(
-                "could not run {}: {err}",
-                invocation.argv.join(" ")
-            )),
+            Some(format!("could not run {}: {err}", argv.join(" "))),
         ),
     };
     CommandRecord {
-        argv: invocation.argv.clone(),
+        argv,
         stdout: invocation.stdout.clone(),
         stderr: stderr_kept,
         start,
@@ -334,15 +374,6 @@ fn run_invocation(
         bytes,
         error,
     }
-}
-
-/// Raw data can name hosts, users and processes: its folders are the owner's only.
-pub fn private_dir(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
 }
 
 /// Why a step failed, in the tool's words: the first line of the failed command's stderr or,

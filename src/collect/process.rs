@@ -1,12 +1,14 @@
-//! Owned child processes: each in its own process group, ended as a group.
+//! Owned child processes: each under its own supervisor, in its own process group, ended
+//! with everything it started.
 //!
 //! A step's program may start children of its own (`perf record -- sleep 10`); signalling the
-//! group reaches them all, and a last SIGKILL to the group after the leader exits sweeps up
-//! anything it left behind.
+//! group reaches them all, and when the leader exits its supervisor kills the group and every
+//! orphan reparented to it (a grandchild that called setsid). If perf_manual itself dies, even
+//! by SIGKILL, each supervisor does the same at once (`supervisor.rs`).
 
 use std::{
-    os::unix::process::CommandExt,
-    path::Path,
+    os::unix::process::ExitStatusExt,
+    path::{Path, PathBuf},
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -16,6 +18,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
+use super::supervisor::{Outcome, Prepared, Supervisor};
 use crate::exit::Failure;
 
 /// A flag that Ctrl-C and SIGTERM set; whoever owns children then ends every one of them and
@@ -29,11 +32,15 @@ pub fn interrupt_flag() -> Result<Arc<AtomicBool>, Failure> {
     Ok(flag)
 }
 
-/// How long a signal has to work before the next, stronger one is sent.
-const GRACE: Duration = Duration::from_secs(2);
-/// How often the engine looks at its children's deadlines and at Ctrl-C, when no child has
-/// exited (an exit wakes it at once). Four times a second answers Ctrl-C without delay a
-/// person notices, and keeps the engine's own CPU well under 1% of a core.
+/// How long a signal has to work before the next, stronger one is sent: SIGINT at the time
+/// box, SIGTERM 0.4 s later, SIGKILL 0.4 s after that, so a collector that ignores both
+/// overruns its time box by under a second. The tools stop on SIGINT within milliseconds
+/// (sysstat prints its averages, perf trace its summary); perf record ends by itself before
+/// the time box and is never signalled in a run that goes to plan.
+const GRACE: Duration = Duration::from_millis(400);
+/// How often the engine looks at Ctrl-C, when no child has exited (an exit wakes it at once,
+/// and so does a deadline). Four times a second answers Ctrl-C without delay a person
+/// notices, and keeps the engine's own CPU well under 1% of a core.
 pub const POLL: Duration = Duration::from_millis(250);
 
 /// Why a process stopped.
@@ -56,6 +63,9 @@ pub struct Exit {
     pub signal: Option<i32>,
     /// Which signals the engine had to send, in order (`SIGINT`, `SIGTERM`, `SIGKILL`).
     pub signals_sent: Vec<String>,
+    /// CPU seconds (user + system) of the program and of everything it started.
+    #[serde(default)]
+    pub cpu_seconds: f64,
 }
 
 /// Where a process's output goes.
@@ -64,84 +74,79 @@ pub struct Redirect<'a> {
     pub stderr: &'a Path,
 }
 
-/// Run `argv` in a new process group with LC_ALL=C and sysstat's ISO time format, until it
-/// exits, `deadline` passes or `interrupted` is set; then end its whole group.
+/// The signals the engine sends, in order, as the manifest names them.
+const ESCALATION: [&str; 3] = ["SIGINT", "SIGTERM", "SIGKILL"];
+
+/// Run `argv` under a supervisor (see `supervisor.rs`), in its own process group with LC_ALL=C
+/// and sysstat's ISO time format, until it exits, `deadline` passes or `interrupted` is set;
+/// then end it and everything it started, even what left its group. Waits in the calling
+/// thread: the supervisor's parent-death signal follows this thread.
 pub fn run_owned(
     argv: &[String],
     redirect: Redirect<'_>,
     deadline: Instant,
     interrupted: &AtomicBool,
 ) -> std::io::Result<Exit> {
-    let (program, args) = argv
-        .split_first()
+    let program = argv
+        .first()
         .ok_or_else(|| std::io::Error::other("empty argv"))?;
-    let handle = duct::cmd(program, args)
-        .env("LC_ALL", "C")
-        .env("S_TIME_FORMAT", "ISO")
-        .stdin_null()
-        .stdout_path(redirect.stdout)
-        .stderr_path(redirect.stderr)
-        .unchecked()
-        .before_spawn(|command| {
-            command.process_group(0);
-            Ok(())
-        })
-        .start()?;
-    let Some(&leader) = handle.pids().first() else {
-        return Err(std::io::Error::other("the process did not start"));
+    let path = if program.contains('/') {
+        PathBuf::from(program)
+    } else {
+        find_program(program).ok_or_else(|| std::io::Error::from_raw_os_error(libc::ENOENT))?
     };
-    let group = leader as libc::pid_t;
+    let prepared = Prepared::new(
+        &path,
+        argv,
+        &[("LC_ALL", "C"), ("S_TIME_FORMAT", "ISO")],
+        redirect.stdout,
+        redirect.stderr,
+    )?;
+    let mut supervisor = Supervisor::start(&prepared)?;
+    drop(prepared);
     let mut ending = Ending::Exited;
     let mut signals_sent = Vec::new();
-    let mut next_escalation: Option<Instant> = None;
-    let output = loop {
-        if let Some(output) = handle.wait_timeout(POLL)? {
-            break output;
-        }
+    let mut next_escalation = deadline;
+    let outcome = loop {
         let now = Instant::now();
         if ending == Ending::Exited {
             if interrupted.load(Ordering::Relaxed) {
                 ending = Ending::Interrupted;
+                next_escalation = now;
             } else if now >= deadline {
                 ending = Ending::TimedOut;
             }
         }
-        if ending != Ending::Exited && next_escalation.is_none_or(|at| now >= at) {
-            let signal = match signals_sent.len() {
-                0 => libc::SIGINT,
-                1 => libc::SIGTERM,
-                _ => libc::SIGKILL,
-            };
-            signal_group(group, signal);
-            signals_sent.push(signal_name(signal).to_string());
-            next_escalation = Some(now + GRACE);
+        if ending != Ending::Exited && now >= next_escalation {
+            match signals_sent.len() {
+                0 => supervisor.forward(libc::SIGINT),
+                1 => supervisor.forward(libc::SIGTERM),
+                _ => supervisor.end(),
+            }
+            if let Some(name) = ESCALATION.get(signals_sent.len()) {
+                signals_sent.push(name.to_string());
+            }
+            next_escalation = now + GRACE;
+        }
+        let wake = next_escalation.saturating_duration_since(now);
+        if let Some(outcome) = supervisor.wait_timeout(POLL.min(wake))? {
+            break outcome;
         }
     };
-    // The leader is gone; nothing it started may outlive the step.
-    signal_group(group, libc::SIGKILL);
-    use std::os::unix::process::ExitStatusExt;
+    let (status, cpu_seconds) = match outcome {
+        Outcome::Ended {
+            status,
+            cpu_seconds,
+        } => (std::process::ExitStatus::from_raw(status), cpu_seconds),
+        Outcome::NotStarted(err) => return Err(err),
+    };
     Ok(Exit {
         ending,
-        code: output.status.code(),
-        signal: output.status.signal(),
+        code: status.code(),
+        signal: status.signal(),
         signals_sent,
+        cpu_seconds,
     })
-}
-
-fn signal_group(group: libc::pid_t, signal: libc::c_int) {
-    // SAFETY: kill(2) with a negative pid signals a process group; it touches no memory of ours.
-    // ESRCH (the group is already gone) is the expected, harmless outcome.
-    unsafe {
-        libc::kill(-group, signal);
-    }
-}
-
-fn signal_name(signal: libc::c_int) -> &'static str {
-    match signal {
-        libc::SIGINT => "SIGINT",
-        libc::SIGTERM => "SIGTERM",
-        _ => "SIGKILL",
-    }
 }
 
 /// Whether `program` can be found on PATH (or is a path to an executable file).

@@ -21,6 +21,7 @@
 use std::{
     fs::OpenOptions,
     io::Write,
+    os::unix::fs::OpenOptionsExt,
     path::{Path, PathBuf},
     sync::atomic::{AtomicBool, Ordering},
     time::{Duration, Instant},
@@ -91,7 +92,7 @@ pub fn sample(
     deadline: Instant,
     interrupted: &AtomicBool,
 ) -> std::io::Result<SamplerReport> {
-    super::private_dir(proc_dir)?;
+    crate::store::private_dir(proc_dir)?;
     let mut report = SamplerReport::default();
     let mut sys = SysNotes::default();
     let mem_total_bytes = mem_total_bytes();
@@ -146,7 +147,11 @@ fn append(
     report: &mut SamplerReport,
 ) -> std::io::Result<()> {
     let path = proc_dir.join(file);
-    let mut out = OpenOptions::new().create(true).append(true).open(&path)?;
+    let mut out = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&path)?;
     let header = snapshot_header(source, stamp);
     out.write_all(header.as_bytes())?;
     out.write_all(content)?;

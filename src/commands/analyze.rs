@@ -53,7 +53,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
     let data = report::assemble(&Inputs {
         playbook: &name,
         summary: &summary,
-        status: "analyzed",
+        status: data_dir.unfinished().unwrap_or("analyzed"),
         directory: &args.data.display().to_string(),
         raw_prefix: &judge::raw_prefix(&args.data, &data_dir.raw_dir),
         analysis: &judged.analysis,
@@ -74,9 +74,8 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
     let report_text = export::to_string(&markdown, &document).map_err(super::export_failure)?;
     match &args.output {
         Some(path) => {
-            store::write_atomic(path, report_text.as_bytes()).map_err(|err| {
-                Failure::environment(format!("cannot write {}: {err}", path.display()))
-            })?;
+            store::write_atomic(path, report_text.as_bytes())
+                .map_err(|err| Failure::environment(format!("cannot write {err}")))?;
             super::print(args.format, &document)?;
         }
         // Without a file for the report, the report itself is what a person asked for.

@@ -25,7 +25,10 @@ use crate::{
     },
     rules::Condition,
     schedule::{self, Plan, PlannedPhase},
-    store::{self, Cost, Event, Metadata, ScratchDir, redact::redact},
+    store::{
+        self, Cost, Event, Metadata, ScratchDir,
+        redact::{redact, redact_argv},
+    },
 };
 
 /// What the collection loop needs besides the plan.
@@ -151,18 +154,10 @@ fn skip_reason(
     (!condition.holds(findings)).then(|| format!("its condition `{when}` did not hold"))
 }
 
-/// The manifest with secrets taken out of every argv.
+/// The manifest (collect took the secrets out of every argv and note).
 fn write_manifest(path: &Path, manifest: &Manifest) -> Result<(), Failure> {
-    let mut clean = manifest.clone();
-    for step in &mut clean.steps {
-        for command in &mut step.commands {
-            for arg in &mut command.argv {
-                *arg = redact(arg);
-            }
-        }
-    }
-    store::write_json(path, &clean)
-        .map_err(|err| Failure::environment(format!("cannot write {}: {err}", path.display())))
+    store::write_json(path, manifest)
+        .map_err(|err| Failure::environment(format!("cannot write the manifest: {err}")))
 }
 
 impl Progress {
@@ -184,11 +179,22 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     }
     let playbook = &loaded.playbook;
     let wall = std::time::Instant::now();
+    // What this process ran before it was perf_manual (a shell, before exec) is not ours.
+    let (engine_before, _) = cpu_seconds();
     let interrupted = interrupt_flag()?;
-    let investigation =
-        store::create(&args.dir, &playbook.name, args.output.as_deref()).map_err(|err| {
-            Failure::environment(format!("cannot create the investigation directory: {err}"))
-        })?;
+    store::private_umask();
+    let progress = Progress::new();
+    let store::Claimed {
+        investigation,
+        lock: _held_until_the_end,
+        notes,
+    } = store::create(
+        &args.dir,
+        &playbook.name,
+        args.output.as_deref(),
+        args.force,
+    )?;
+    notes.iter().for_each(|note| progress.note(note));
     let host = host_facts();
     let playbook_text = loaded
         .sources
@@ -200,10 +206,10 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         summary: playbook.summary.clone(),
         status: "running".into(),
         started: now_stamp(),
-        playbook: args.playbook.display().to_string(),
+        playbook: redact(&args.playbook.display().to_string()),
         playbook_sha256: store::sha256_hex(playbook_text),
-        workload: args.workload.clone(),
-        symptom: args.symptom.clone(),
+        workload: redact(&args.workload),
+        symptom: redact(&args.symptom),
         host: host.clone(),
         tools: tool_versions(),
         ..Metadata::default()
@@ -212,10 +218,16 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         |err: std::io::Error| Failure::environment(format!("cannot write metadata: {err}"));
     let mut saved = playbook.clone();
     saved.include.clear();
+    for argv in saved
+        .steps
+        .values_mut()
+        .filter_map(|step| step.args.argv.as_mut())
+    {
+        *argv = redact_argv(argv);
+    }
     store::write_toml(&investigation.playbook_path(), &saved).map_err(write_error)?;
     store::write_toml(&investigation.metadata_path(), &metadata).map_err(write_error)?;
 
-    let progress = Progress::new();
     progress.note(&format!(
         "investigation {} ({} phase(s), at most {:?})",
         investigation.root.display(),
@@ -282,11 +294,11 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     store::write_json(&analysis_files.findings(), &data.findings).map_err(write_analysis)?;
     store::write_json(&analysis_files.report(), &data).map_err(write_analysis)?;
     store::write_atomic(&report_path, report_text.as_bytes()).map_err(write_error)?;
-    let (engine, collectors) = cpu_seconds();
+    let (engine, _) = cpu_seconds();
     metadata.cost = Cost {
         wall_seconds: wall.elapsed().as_secs_f64(),
-        engine_cpu_seconds: engine,
-        collectors_cpu_seconds: collectors,
+        engine_cpu_seconds: engine - engine_before,
+        collectors_cpu_seconds: manifest.cpu_seconds(),
     };
     metadata.status = status.into();
     metadata.ended = now_stamp();
@@ -318,9 +330,9 @@ pub fn collect_only(args: &CollectArgs) -> Result<i32, Failure> {
     let total = super::parse_duration_flag(args.duration.as_deref())?;
     let plan = schedule::plan(&loaded.playbook, total);
     let interrupted = interrupt_flag()?;
-    store::private_dir(&args.output).map_err(|err| {
-        Failure::environment(format!("cannot create {}: {err}", args.output.display()))
-    })?;
+    store::private_umask();
+    store::private_dir(&args.output)
+        .map_err(|err| Failure::environment(format!("cannot create {err}")))?;
     let host = host_facts();
     let progress = Progress::new();
     let manifest_path = args.output.join(store::MANIFEST);

@@ -15,6 +15,7 @@ use crate::{
     profile::HotFunction,
     record::{HostFacts, Record},
     rules::{CompiledRule, Finding, use_table::UseRow, use_table::use_table},
+    store::redact::redact,
 };
 use rows::{OffCpuRow, SyscallRow, top_off_cpu, top_syscalls};
 
@@ -24,7 +25,9 @@ use rows::{OffCpuRow, SyscallRow, top_off_cpu, top_syscalls};
 pub struct ReportData {
     pub playbook: String,
     pub summary: String,
-    /// complete, interrupted, failed, or analyzed (judged from data captured earlier).
+    /// complete, interrupted, failed, or analyzed (judged from data captured earlier); for
+    /// an investigation whose metadata still says running, analyzed as `abandoned` (its run was
+    /// killed) or `running` (a run holds it still).
     pub status: String,
     pub started: String,
     pub ended: String,
@@ -178,7 +181,8 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
                         .ok()
                         .and_then(|v| v.as_str().map(String::from))
                         .unwrap_or_default(),
-                    why: step.note.clone(),
+                    // A manifest from elsewhere may not have been redacted.
+                    why: redact(&step.note),
                     hint: step.hint.clone(),
                 })
                 .collect()
