@@ -5,6 +5,7 @@
 //! reads the text into records, and declares the units of the tables it makes. [`PARSERS`]
 //! lists them in the order [`sniff::sniff`] asks them.
 
+pub mod clock;
 pub mod iostat;
 pub mod mpstat;
 pub mod perf_sched;
