@@ -9,6 +9,7 @@
 //! through this same path, so `analyze` on a copy gives the same verdict.
 
 mod analysis;
+mod copies;
 mod read;
 mod specs;
 
