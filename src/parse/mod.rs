@@ -7,6 +7,7 @@
 
 pub mod clock;
 pub mod iostat;
+pub mod kernel_log;
 pub mod mpstat;
 pub mod perf_sched;
 pub mod perf_script;
@@ -46,6 +47,8 @@ pub enum Format {
     PerfSchedSwitch,
     /// `perf script` output: stacks, turned into a profile rather than records.
     PerfScript,
+    /// A kernel log (`dmesg`, `dmesg -T`, `journalctl -k`): OOM kills, hung tasks, I/O errors...
+    KernelLog,
 }
 
 impl Format {
@@ -61,6 +64,7 @@ impl Format {
             Format::PerfTraceSummary => "perf-trace-summary",
             Format::PerfSchedSwitch => "perf-sched-switch",
             Format::PerfScript => "perf-script",
+            Format::KernelLog => "kernel-log",
         }
     }
 
@@ -76,6 +80,7 @@ impl Format {
             Format::PerfTraceSummary => &perf_trace::PerfTrace,
             Format::PerfSchedSwitch => &perf_sched::PerfSched,
             Format::PerfScript => &perf_script::PerfScript,
+            Format::KernelLog => &kernel_log::KernelLog,
         }
     }
 }
@@ -111,6 +116,7 @@ pub static PARSERS: &[&dyn Parser] = &[
     &sar::Sar,
     &perf_sched::PerfSched,
     &perf_script::PerfScript,
+    &kernel_log::KernelLog,
 ];
 
 /// Parse `text` as `format`. `file` names the input in warnings.
