@@ -130,9 +130,11 @@ impl Analysis {
     }
 
     /// Evaluate `rules` over the records. `host` fills what the files did not reveal.
+    /// Kernel log events are placed against the capture's window first (`kernel.rs`).
     pub fn judge(&mut self, rules: &[CompiledRule], host: &HostFacts) {
         let mut facts = self.host.clone();
         facts.merge(host);
+        super::kernel::place_events(&mut self.records, &facts, &mut self.warnings);
         let data =
             Dataset::from_records(&self.records, facts, parse::unit_of).with_units(&self.units);
         self.judgement = evaluate_all(rules, &data);

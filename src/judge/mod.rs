@@ -10,6 +10,7 @@
 
 mod analysis;
 mod copies;
+mod kernel;
 mod read;
 mod specs;
 
@@ -17,6 +18,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use analysis::{Analysis, FileReport, NotAnalysed, ProfileSummary};
+pub use kernel::{EARLIER, UNPLACED};
 pub use read::{MEMBER_LIMIT, list_files, read_bytes, read_data, read_dir};
 pub use specs::{PARSERS_DIR, load_specs};
 

@@ -16,7 +16,7 @@ use crate::{
     record::{HostFacts, Record},
     rules::{CompiledRule, Finding, use_table::UseRow, use_table::use_table},
 };
-use rows::{OffCpuRow, SyscallRow, top_off_cpu, top_syscalls};
+use rows::{KernelEventRow, OffCpuRow, SyscallRow, kernel_events, top_off_cpu, top_syscalls};
 
 /// Everything a report shows. Printed by `--format json` (as [`ReportJson`]); its shape is
 /// published in schemas/report.schema.json: extend it, never break it.
@@ -54,6 +54,16 @@ pub struct ReportData {
     /// The threads that spent the most time blocked (sched_switch), most first.
     #[serde(default)]
     pub off_cpu: Vec<OffCpuRow>,
+    /// The events of the kernel logs read (dmesg, journalctl -k), in the order logged, each
+    /// saying whether it fell in the capture's window (judged) or before it (history).
+    #[serde(default)]
+    pub kernel_events: Vec<KernelEventRow>,
+    /// How many kernel events the list above leaves out (all are in the records).
+    #[serde(default)]
+    pub kernel_events_omitted: usize,
+    /// Files no parser or parser spec recognized (and not empty), so not judged.
+    #[serde(default)]
+    pub not_recognized: Vec<String>,
     pub files: Vec<FileData>,
     pub warnings: Vec<String>,
 }
@@ -150,6 +160,9 @@ const TRACE_ROWS_SHOWN: usize = 15;
 /// How many parse warnings a report lists before it says "and N more".
 const WARNINGS_SHOWN: usize = 20;
 
+/// How many kernel log events a report lists.
+const KERNEL_EVENTS_SHOWN: usize = 40;
+
 pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
     let judgement = &inputs.analysis.judgement;
     let mut host = inputs.analysis.host.clone();
@@ -197,6 +210,8 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
             inputs.analysis.warnings.len() - WARNINGS_SHOWN
         ));
     }
+    let (kernel_events, kernel_events_omitted) =
+        kernel_events(&inputs.analysis.records, KERNEL_EVENTS_SHOWN);
     ReportData {
         playbook: inputs.playbook.to_string(),
         summary: inputs.summary.to_string(),
@@ -241,6 +256,16 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
             .collect(),
         syscalls: top_syscalls(&inputs.analysis.records, TRACE_ROWS_SHOWN),
         off_cpu: top_off_cpu(&inputs.analysis.records, TRACE_ROWS_SHOWN),
+        kernel_events,
+        kernel_events_omitted,
+        not_recognized: inputs
+            .analysis
+            .files
+            .iter()
+            .filter(|file| file.format.is_none() && file.records == 0)
+            .filter(|file| matches!(file.note.as_deref(), Some("not recognized" | "binary")))
+            .map(|file| file.path.clone())
+            .collect(),
         files: inputs
             .analysis
             .files

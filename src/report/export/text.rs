@@ -17,6 +17,14 @@ impl Exporter for Text {
     fn export(&self, document: &Document<'_>, out: &mut dyn Write) -> Result<(), ExportError> {
         let data = document.report;
         writeln!(out, "{}", data.verdict)?;
+        if !data.not_recognized.is_empty() {
+            writeln!(
+                out,
+                "  {} file(s) not recognized, so not judged: {}",
+                data.not_recognized.len(),
+                data.not_recognized.join(", ")
+            )?;
+        }
         for finding in data.findings.iter().take(FINDINGS_SHOWN) {
             writeln!(
                 out,
