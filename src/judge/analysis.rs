@@ -76,6 +76,10 @@ pub struct Analysis {
     /// sysstat tables that were computed from /proc snapshots because the tool's own output was
     /// absent; once judged, only those the rules read.
     pub stand_ins: Vec<String>,
+    /// Tables computed from another tool's summary of the same facts (`mpstat` from top's
+    /// `top_cpu`), each with the table it came from; once judged, only those the rules read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub summary_stand_ins: Vec<(String, String)>,
     pub profiles: Vec<ProfileSummary>,
     pub not_analysed: Vec<NotAnalysed>,
     /// perf.data files on disk with no perf script beside them, relative to the data
@@ -140,10 +144,12 @@ impl Analysis {
         self.judgement = evaluate_all(rules, &data);
         // A stand-in matters to the reader only where a rule judged with it.
         let read: Vec<&String> = rules.iter().flat_map(CompiledRule::series_names).collect();
-        self.stand_ins.retain(|table| {
+        let is_read = |table: &str| {
             read.iter()
-                .any(|series| series.split('.').next() == Some(table.as_str()))
-        });
+                .any(|series| series.split('.').next() == Some(table))
+        };
+        self.stand_ins.retain(|table| is_read(table));
+        self.summary_stand_ins.retain(|(table, _)| is_read(table));
     }
 
     /// The processes that used the most CPU in pidstat's data, busiest first, leaving out the

@@ -516,6 +516,7 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
         warnings: Vec::new(),
         host: HostFacts::default(),
         stand_ins: Vec::new(),
+        summary_stand_ins: Vec::new(),
         profiles: Vec::new(),
         not_analysed: Vec::new(),
         perf_data: Vec::new(),
@@ -553,7 +554,7 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
     }
     let before: Vec<String> = tables(&analysis.records);
     fallback::drop_unknown_link_utilization(&mut analysis.records);
-    fallback::fill_missing(&mut analysis.records);
+    analysis.summary_stand_ins = fallback::fill_missing(&mut analysis.records);
     analysis.stand_ins = tables(&analysis.records)
         .into_iter()
         .filter(|table| !before.contains(table))

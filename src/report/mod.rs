@@ -47,6 +47,10 @@ pub struct ReportData {
     pub not_analysed: Vec<NotAnalysed>,
     /// sysstat tables computed from /proc because the tool's output was missing.
     pub stand_ins: Vec<String>,
+    /// Tables computed from another tool's summary of the same facts because neither their
+    /// tool nor /proc gave them: `mpstat from top_cpu`.
+    #[serde(default)]
+    pub stand_ins_from_tools: Vec<String>,
     pub profiles: Vec<ProfileData>,
     /// The syscalls that took the most time (perf trace -s), most first.
     #[serde(default)]
@@ -239,6 +243,12 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
             .collect(),
         not_analysed: inputs.analysis.not_analysed.clone(),
         stand_ins: inputs.analysis.stand_ins.clone(),
+        stand_ins_from_tools: inputs
+            .analysis
+            .summary_stand_ins
+            .iter()
+            .map(|(table, from)| format!("{table} from {from}"))
+            .collect(),
         profiles: inputs
             .analysis
             .profiles
