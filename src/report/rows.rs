@@ -110,8 +110,9 @@ pub struct KernelEventRow {
     pub window: String,
 }
 
-/// The events of the kernel logs read, in the order they were logged (a log's own order for
-/// those not placed), at most `most` of them; and how many were left out.
+/// The events of the kernel logs read, at most `most` of them, and how many were left out:
+/// those in the capture's window in the order logged, then those not placed in the log's
+/// order, then the earlier history, latest first (what is left out is the oldest history).
 pub fn kernel_events(records: &[Record], most: usize) -> (Vec<KernelEventRow>, usize) {
     let mut events: Vec<&Record> = records
         .iter()
@@ -120,9 +121,19 @@ pub fn kernel_events(records: &[Record], most: usize) -> (Vec<KernelEventRow>, u
             is_event_table(&record.table) || [EARLIER, UNPLACED].contains(&record.table.as_str())
         })
         .collect();
+    let rank = |record: &Record| match record.table.as_str() {
+        EARLIER => 2,
+        UNPLACED => 1,
+        _ => 0,
+    };
     events.sort_by(|a, b| {
-        a.time
-            .total_cmp(&b.time)
+        let by_time = match rank(a) {
+            2 => b.time.total_cmp(&a.time),
+            _ => a.time.total_cmp(&b.time),
+        };
+        rank(a)
+            .cmp(&rank(b))
+            .then(by_time)
             .then_with(|| a.source.cmp(&b.source))
     });
     let omitted = events.len().saturating_sub(most);

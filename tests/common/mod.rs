@@ -60,3 +60,31 @@ pub fn golden_problem(path: &Path, actual: &str) -> Option<String> {
         Ok(_) => None,
     }
 }
+
+/// A TCP socket on 127.0.0.1 listening with a backlog of one (std's listener asks for 128).
+pub fn never_accepting_listener() -> (libc::c_int, u16) {
+    // SAFETY: plain socket calls on a socket this function owns; the address structs are
+    // zeroed and filled before use, and every return value is checked.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket");
+        let mut address: libc::sockaddr_in = std::mem::zeroed();
+        address.sin_family = libc::AF_INET as libc::sa_family_t;
+        address.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        address.sin_port = 0;
+        let length = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        assert_eq!(
+            libc::bind(fd, (&raw const address).cast(), length),
+            0,
+            "bind"
+        );
+        assert_eq!(libc::listen(fd, 1), 0, "listen");
+        let mut bound: libc::sockaddr_in = std::mem::zeroed();
+        let mut bound_length = length;
+        assert_eq!(
+            libc::getsockname(fd, (&raw mut bound).cast(), &mut bound_length),
+            0
+        );
+        (fd, u16::from_be(bound.sin_port))
+    }
+}
