@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use flate2::read::GzDecoder;
 use rayon::prelude::*;
@@ -22,7 +22,7 @@ use crate::{
     profile,
     record::{HostFacts, ParseWarning, Record, Unit, fallback},
     rules::eval::Judgement,
-    store::MANIFEST,
+    store::{Investigation, MANIFEST},
 };
 
 /// Files never read: the engine's manifest, and the previous perf.data perf keeps.
@@ -33,26 +33,89 @@ fn is_bookkeeping(relative: &str) -> bool {
 
 /// What a run writes beside its outputs and no parser reads: perf record's own messages
 /// (`perf.record.log`), and a step's stderr or a tool's stdout beside the output it wrote
-/// (`mpstat.txt.stderr`, `trace/syscalls.txt.log`). Every other file is read whatever its
-/// name, so `io.log` holding iostat output or `dmesg.log` is judged.
-fn is_run_output_beside(relative: &str, paths: &BTreeSet<&str>) -> bool {
+/// (`mpstat.txt.stderr`, `trace/syscalls.txt.log`, `perf-data-0.stderr` beside
+/// `perf-data-0.txt`). Every other file is read whatever its name, so `io.log` holding iostat
+/// output or `dmesg.log` is judged.
+fn is_run_output_beside(relative: &str, paths: &BTreeSet<&str>, stems: &BTreeSet<&str>) -> bool {
     let name = relative.rsplit('/').next().unwrap_or(relative);
     name == "perf.record.log"
         || [".stderr", ".log"].iter().any(|suffix| {
             relative
                 .strip_suffix(suffix)
-                .is_some_and(|output| paths.contains(output))
+                .is_some_and(|output| paths.contains(output) || stems.contains(output))
         })
+}
+
+/// `dir/name` of `dir/name.ext`; the path itself when its name has no extension.
+fn without_extension(path: &str) -> &str {
+    let name_at = path.rfind('/').map_or(0, |at| at + 1);
+    match path[name_at..].rfind('.') {
+        Some(dot) => &path[..name_at + dot],
+        None => path,
+    }
+}
+
+/// perf_manual's own files of an investigation found beside its `raw_data/` (a tarball of a
+/// whole investigation holds its report, metadata, playbook and analysis/): not data, and
+/// said so rather than "not recognized".
+fn note_investigation_files(outcomes: &mut [FileOutcome]) {
+    let layout = Investigation {
+        root: PathBuf::new(),
+    };
+    let in_root = |path: PathBuf| path.to_string_lossy().into_owned();
+    let raw = format!("{}/", in_root(layout.raw_dir()));
+    let analysis = format!("{}/", in_root(layout.analysis_dir()));
+    let named = [
+        in_root(layout.metadata_path()),
+        in_root(layout.playbook_path()),
+    ];
+    let report = in_root(layout.report_path(""));
+    let roots: BTreeSet<String> = outcomes
+        .iter()
+        .filter_map(|outcome| {
+            let path = &outcome.report.path;
+            let at = path
+                .find(&raw)
+                .filter(|&at| at == 0 || path[..at].ends_with('/'))?;
+            Some(path[..at].to_string())
+        })
+        .collect();
+    for outcome in outcomes
+        .iter_mut()
+        .filter(|outcome| outcome.report.format.is_none() && outcome.parsed.records.is_empty())
+    {
+        let own = roots.iter().any(|root| {
+            outcome
+                .report
+                .path
+                .strip_prefix(root.as_str())
+                .is_some_and(|name| {
+                    named.iter().any(|own| own == name)
+                        || name.starts_with(&analysis)
+                        || (name.starts_with(&report) && !name.contains('/'))
+                })
+        });
+        if own {
+            outcome.report.note = Some("perf_manual's own investigation file".into());
+        }
+    }
 }
 
 /// Leave out what a run wrote beside its outputs, when no parser recognized it: it is the
 /// run's bookkeeping, not data, and is described in the manifest.
 fn drop_run_bookkeeping(outcomes: &mut Vec<FileOutcome>) {
-    let paths: BTreeSet<String> = outcomes.iter().map(|o| o.report.path.clone()).collect();
-    let paths: BTreeSet<&str> = paths.iter().map(String::as_str).collect();
+    let listed: Vec<String> = outcomes.iter().map(|o| o.report.path.clone()).collect();
+    let paths: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+    // Other files' names without their extension (`perf-data-0` of `perf-data-0.txt`), for
+    // the stderr a step writes beside an output it names so (`perf-data-0.stderr`).
+    let stems: BTreeSet<&str> = listed
+        .iter()
+        .filter(|path| !path.ends_with(".stderr") && !path.ends_with(".log"))
+        .map(|path| without_extension(path))
+        .collect();
     outcomes.retain(|outcome| {
         let unread = outcome.report.format.is_none() && outcome.parsed.records.is_empty();
-        !(unread && is_run_output_beside(&outcome.report.path, &paths))
+        !(unread && is_run_output_beside(&outcome.report.path, &paths, &stems))
     });
 }
 
@@ -509,6 +572,7 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
         .flatten()
         .collect();
     drop_run_bookkeeping(&mut outcomes);
+    note_investigation_files(&mut outcomes);
     copies::join_copies(&mut outcomes);
     copies::caveat_lone_pressure(&mut outcomes);
     let mut analysis = Analysis {

@@ -65,9 +65,16 @@ pub struct ReportData {
     /// How many kernel events the list above leaves out (all are in the records).
     #[serde(default)]
     pub kernel_events_omitted: usize,
-    /// Files no parser or parser spec recognized (and not empty), so not judged.
+    /// Files no parser or parser spec recognized (and not empty), so not judged: the first
+    /// few; the raw files at the end list them all.
     #[serde(default)]
     pub not_recognized: Vec<String>,
+    /// How many files were not recognized in all.
+    #[serde(default)]
+    pub not_recognized_total: usize,
+    /// How many of them `not_recognized` leaves out.
+    #[serde(default)]
+    pub not_recognized_more: usize,
     pub files: Vec<FileData>,
     pub warnings: Vec<String>,
 }
@@ -167,6 +174,9 @@ const WARNINGS_SHOWN: usize = 20;
 /// How many kernel log events a report lists.
 const KERNEL_EVENTS_SHOWN: usize = 40;
 
+/// How many of the files not recognized the summary names.
+const NOT_RECOGNIZED_SHOWN: usize = 10;
+
 pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
     let judgement = &inputs.analysis.judgement;
     let mut host = inputs.analysis.host.clone();
@@ -216,6 +226,14 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
     }
     let (kernel_events, kernel_events_omitted) =
         kernel_events(&inputs.analysis.records, KERNEL_EVENTS_SHOWN);
+    let not_recognized: Vec<String> = inputs
+        .analysis
+        .files
+        .iter()
+        .filter(|file| file.format.is_none() && file.records == 0)
+        .filter(|file| matches!(file.note.as_deref(), Some("not recognized" | "binary")))
+        .map(|file| file.path.clone())
+        .collect();
     ReportData {
         playbook: inputs.playbook.to_string(),
         summary: inputs.summary.to_string(),
@@ -268,14 +286,13 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
         off_cpu: top_off_cpu(&inputs.analysis.records, TRACE_ROWS_SHOWN),
         kernel_events,
         kernel_events_omitted,
-        not_recognized: inputs
-            .analysis
-            .files
+        not_recognized: not_recognized
             .iter()
-            .filter(|file| file.format.is_none() && file.records == 0)
-            .filter(|file| matches!(file.note.as_deref(), Some("not recognized" | "binary")))
-            .map(|file| file.path.clone())
+            .take(NOT_RECOGNIZED_SHOWN)
+            .cloned()
             .collect(),
+        not_recognized_total: not_recognized.len(),
+        not_recognized_more: not_recognized.len().saturating_sub(NOT_RECOGNIZED_SHOWN),
         files: inputs
             .analysis
             .files

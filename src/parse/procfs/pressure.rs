@@ -69,7 +69,7 @@ pub(super) fn pressure(resource: &str, snapshots: &[Snapshot], out: &mut Output)
                 ("avg300", psi.avg300),
             ]);
             if let Some(previous) = last_total.get(psi.kind) {
-                let interval_us = out.seconds_between(previous.time_us, snapshot.time_us) * 1e6;
+                let interval_us = out.micros_between(previous.time_us, snapshot.time_us);
                 if let Some(deltas) =
                     out.deltas(&["total"], &[previous.value], &[psi.total], line.number)
                     && interval_us.is_finite()

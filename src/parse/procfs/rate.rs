@@ -24,14 +24,19 @@ pub(super) fn percent(part: f64, whole: f64) -> f64 {
 }
 
 impl Output<'_> {
-    /// Seconds between two snapshots, or NaN when their times are not known (copies taken
-    /// without one): a rate over them then has no value, and is left out of its row.
-    pub(super) fn seconds_between(&self, earlier_us: i64, later_us: i64) -> f64 {
+    /// Microseconds between two snapshots, or NaN when their times are not known (copies
+    /// taken without one): a rate over them then has no value, and is left out of its row.
+    pub(super) fn micros_between(&self, earlier_us: i64, later_us: i64) -> f64 {
         if self.timed {
-            (later_us - earlier_us) as f64 / 1e6
+            (later_us - earlier_us) as f64
         } else {
             f64::NAN
         }
+    }
+
+    /// [`Output::micros_between`] in seconds.
+    pub(super) fn seconds_between(&self, earlier_us: i64, later_us: i64) -> f64 {
+        self.micros_between(earlier_us, later_us) / 1e6
     }
 
     /// `current − previous` for each counter, or `None` after a warning when one went down.

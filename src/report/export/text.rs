@@ -18,10 +18,14 @@ impl Exporter for Text {
         let data = document.report;
         writeln!(out, "{}", data.verdict)?;
         if !data.not_recognized.is_empty() {
+            let more = match data.not_recognized_more {
+                0 => String::new(),
+                more => format!(" and {more} more"),
+            };
             writeln!(
                 out,
-                "  {} file(s) not recognized, so not judged: {}",
-                data.not_recognized.len(),
+                "  {} file(s) not recognized, so not judged: {}{more}",
+                data.not_recognized_total,
                 data.not_recognized.join(", ")
             )?;
         }
