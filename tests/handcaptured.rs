@@ -6,14 +6,15 @@
 //! window only.
 //!
 //! Each test takes about 3 s and loads nothing heavy: a loopback listener that never accepts,
-//! or `tail /dev/zero` killed in a 50 MiB memory cgroup. A tool or privilege a test needs
-//! skips it on a developer's machine and fails it in CI (when `CI` is set).
+//! or `tail /dev/zero` killed in a 50 MiB memory cgroup (as root). A tool or the cgroup v1
+//! memory controller missing skips a test on a developer's machine and fails it in CI (when
+//! `CI` is set).
 
 mod common;
 
-use common::{have, never_accepting_listener};
+use common::{Cgroup, have, memory_controller, never_accepting_listener};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -163,34 +164,6 @@ fn a_listen_queue_overflowing_between_two_copies_is_found_and_io_log_is_read() {
     );
 }
 
-/// The cgroup v1 memory controller, where this machine has one; `None` skips (fails in CI).
-fn memory_controller() -> Option<PathBuf> {
-    let memory = Path::new("/sys/fs/cgroup/memory");
-    if memory.join("memory.limit_in_bytes").exists() {
-        return Some(memory.to_path_buf());
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI needs the cgroup v1 memory controller (and root)"
-    );
-    eprintln!("skipping: no cgroup v1 memory controller");
-    None
-}
-
-/// A v1 memory cgroup with a 50 MiB limit, removed when dropped.
-struct Cgroup(PathBuf);
-
-impl Drop for Cgroup {
-    fn drop(&mut self) {
-        for _ in 0..50 {
-            if std::fs::remove_dir(&self.0).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
 #[test]
 fn an_oom_kill_in_the_window_is_found_in_the_copies_and_named_by_the_kernel_log() {
     let Some(memory) = memory_controller() else {
@@ -199,14 +172,7 @@ fn an_oom_kill_in_the_window_is_found_in_the_copies_and_named_by_the_kernel_log(
     if !(have("dmesg") && have("tail")) {
         return;
     }
-    let cgroup = Cgroup(memory.join(format!("perf_manual_handcaptured_{}", std::process::id())));
-    let made = std::fs::create_dir_all(&cgroup.0)
-        .and_then(|()| std::fs::write(cgroup.0.join("memory.limit_in_bytes"), "50M"));
-    if let Err(err) = made {
-        assert!(std::env::var_os("CI").is_none(), "CI needs root: {err}");
-        eprintln!("skipping: cannot make a memory cgroup: {err}");
-        return;
-    }
+    let cgroup = Cgroup::new(memory, "50M");
     let killed_before = String::from_utf8_lossy(&Command::new("dmesg").output().unwrap().stdout)
         .matches("Memory cgroup out of memory: Killed process")
         .count();

@@ -12,33 +12,9 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::golden_problem;
+use common::{DATA, assert_goldens_match, fixtures, golden_beside, name_of};
 use perf_manual::parse::{self, Format, sniff::sniff, unit_of};
 use perf_manual::record::{Parsed, Unit};
-
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
-
-fn fixtures() -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for variant in fs::read_dir(Path::new(DATA).join("kernel_log")).unwrap() {
-        let variant = variant.unwrap().path();
-        if !variant.is_dir() {
-            continue;
-        }
-        for file in fs::read_dir(variant).unwrap() {
-            let path = file.unwrap().path();
-            if path.extension().is_some_and(|e| e == "txt") {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-fn name_of(path: &Path) -> String {
-    path.strip_prefix(DATA).unwrap().display().to_string()
-}
 
 fn load(path: &Path) -> Parsed {
     let text = fs::read_to_string(path).unwrap();
@@ -48,19 +24,12 @@ fn load(path: &Path) -> Parsed {
 #[test]
 fn every_fixture_is_sniffed_as_a_kernel_log_and_matches_its_golden() {
     let mut mismatches = Vec::new();
-    for path in fixtures() {
+    for path in fixtures("kernel_log") {
         let text = fs::read_to_string(&path).unwrap();
         assert_eq!(sniff(&text), Some(Format::KernelLog), "{}", path.display());
-        let actual = serde_json::to_string_pretty(&load(&path)).unwrap() + "\n";
-        mismatches.extend(golden_problem(
-            &path.with_extension("expected.json"),
-            &actual,
-        ));
+        mismatches.extend(golden_beside(&path, &load(&path)));
     }
-    assert!(
-        mismatches.is_empty(),
-        "goldens differ (SNAPSHOTS=overwrite regenerates them): {mismatches:#?}"
-    );
+    assert_goldens_match(&mismatches);
 }
 
 /// The events of a parse as (table, labels but `line` and `clock`), the "log read" rows left
@@ -84,7 +53,7 @@ fn events(parsed: &Parsed) -> BTreeSet<(String, String)> {
 
 #[test]
 fn every_capture_gives_the_same_events_without_warnings() {
-    let captures: Vec<PathBuf> = fixtures()
+    let captures: Vec<PathBuf> = fixtures("kernel_log")
         .into_iter()
         .filter(|path| !path.to_string_lossy().contains("/broken/"))
         .collect();

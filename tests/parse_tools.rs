@@ -10,37 +10,17 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::golden_problem;
+use common::{DATA, assert_goldens_match, fixtures, golden_beside, name_of};
 use perf_manual::parse::{self, Format, perf_trace, sniff::sniff, unit_of};
 use perf_manual::record::{Parsed, Record, Unit, fallback};
-
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 const TOOLS: [(&str, Format); 3] = [
     ("free", Format::Free),
     ("top", Format::Top),
     ("perf_trace_events", Format::PerfTraceEvents),
 ];
-
-fn fixtures(tool: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for variant in fs::read_dir(Path::new(DATA).join(tool)).unwrap() {
-        for file in fs::read_dir(variant.unwrap().path()).unwrap() {
-            let path = file.unwrap().path();
-            if path.extension().is_some_and(|e| e == "txt") {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-fn name_of(path: &Path) -> String {
-    path.strip_prefix(DATA).unwrap().display().to_string()
-}
 
 fn load(relative: &str, format: Format) -> Parsed {
     let path = Path::new(DATA).join(relative);
@@ -64,17 +44,10 @@ fn every_fixture_is_sniffed_as_its_tool_parses_cleanly_and_matches_its_golden() 
                 parsed.warnings
             );
             assert!(!parsed.records.is_empty(), "{}", path.display());
-            let actual = serde_json::to_string_pretty(&parsed).unwrap() + "\n";
-            mismatches.extend(golden_problem(
-                &path.with_extension("expected.json"),
-                &actual,
-            ));
+            mismatches.extend(golden_beside(&path, &parsed));
         }
     }
-    assert!(
-        mismatches.is_empty(),
-        "goldens differ (SNAPSHOTS=overwrite regenerates them): {mismatches:#?}"
-    );
+    assert_goldens_match(&mismatches);
 }
 
 fn mem_row<'p>(parsed: &'p Parsed, table: &str) -> &'p Record {

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{example, have, never_accepting_listener};
+use common::{Cgroup, example, have, memory_controller, never_accepting_listener};
 
 use std::{
     path::{Path, PathBuf},
@@ -532,56 +532,6 @@ impl Drop for SwapFile {
             .stderr(Stdio::null())
             .status();
         let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// The cgroup v1 memory controller; `None` (a skip, or a failure in CI) without one.
-fn memory_controller() -> Option<&'static Path> {
-    let memory = Path::new("/sys/fs/cgroup/memory");
-    if memory.join("memory.limit_in_bytes").exists() {
-        return Some(memory);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI needs the cgroup v1 memory controller"
-    );
-    eprintln!("skipping: no cgroup v1 memory controller");
-    None
-}
-
-/// A cgroup v1 memory cgroup with a limit, removed (after its tasks are gone) when dropped.
-struct Cgroup(PathBuf);
-
-impl Cgroup {
-    /// Run `argv` inside the cgroup until it ends.
-    fn run(&self, argv: &[&str]) {
-        let status = Command::new("sh")
-            .args(["-c", r#"echo $$ > "$0" && exec "$@""#])
-            .arg(self.0.join("cgroup.procs"))
-            .args(argv)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "{argv:?} did not run in the cgroup");
-    }
-
-    fn new(memory: &Path, limit: &str) -> Cgroup {
-        let path = memory.join(format!("perf_manual_test_{}", std::process::id()));
-        std::fs::create_dir_all(&path).unwrap();
-        std::fs::write(path.join("memory.limit_in_bytes"), limit).unwrap();
-        Cgroup(path)
-    }
-}
-
-impl Drop for Cgroup {
-    fn drop(&mut self) {
-        for _ in 0..50 {
-            if std::fs::remove_dir(&self.0).is_ok() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
     }
 }
 
