@@ -623,6 +623,12 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
         .into_iter()
         .filter(|table| !before.contains(table))
         .filter(|table| ["mpstat", "vmstat", "iostat", "sar_dev"].contains(&table.as_str()))
+        .filter(|table| {
+            !analysis
+                .summary_stand_ins
+                .iter()
+                .any(|(filled, _)| filled == table)
+        })
         .collect();
     analysis
 }
