@@ -8,17 +8,15 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::golden_problem;
+use common::{DATA, assert_goldens_match, fixtures, golden_beside, name_of};
 use perf_manual::parse::unit_of;
 use perf_manual::parse::{self, Format, sar, sniff::sniff, vmstat};
 use perf_manual::record::units::Unit;
 use perf_manual::record::{Name, Parsed, Record};
-
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 const TOOLS: &[(&str, Format)] = &[
     ("mpstat", Format::Mpstat),
@@ -27,26 +25,6 @@ const TOOLS: &[(&str, Format)] = &[
     ("sar", Format::Sar),
     ("pidstat", Format::Pidstat),
 ];
-
-/// Every fixture of `tool`, sorted.
-fn fixtures(tool: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for variant in fs::read_dir(Path::new(DATA).join(tool)).unwrap() {
-        for file in fs::read_dir(variant.unwrap().path()).unwrap() {
-            let path = file.unwrap().path();
-            if path.extension().is_some_and(|e| e == "txt") {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-/// The fixture's name in records and warnings: its path under tests/data.
-fn name_of(path: &Path) -> String {
-    path.strip_prefix(DATA).unwrap().display().to_string()
-}
 
 /// Parse a fixture the way perf_manual would, knowing the argv for vmstat's `-S`.
 fn parse_fixture(path: &Path, format: Format) -> Parsed {
@@ -79,17 +57,10 @@ fn every_fixture_matches_its_golden() {
     for &(tool, format) in TOOLS {
         for path in fixtures(tool) {
             let parsed = parse_fixture(&path, format);
-            let actual = serde_json::to_string_pretty(&parsed).unwrap() + "\n";
-            mismatches.extend(golden_problem(
-                &path.with_extension("expected.json"),
-                &actual,
-            ));
+            mismatches.extend(golden_beside(&path, &parsed));
         }
     }
-    assert!(
-        mismatches.is_empty(),
-        "goldens differ (SNAPSHOTS=overwrite regenerates them): {mismatches:#?}"
-    );
+    assert_goldens_match(&mismatches);
 }
 
 #[test]

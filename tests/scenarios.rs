@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{example, have};
+use common::{Cgroup, example, have, memory_controller, never_accepting_listener};
 
 use std::{
     path::{Path, PathBuf},
@@ -397,34 +397,6 @@ fn a_listener_that_never_accepts_overflows_its_backlog() {
     );
 }
 
-/// A TCP socket on 127.0.0.1 listening with a backlog of one (std's listener asks for 128).
-fn never_accepting_listener() -> (libc::c_int, u16) {
-    // SAFETY: plain socket calls on a socket this function owns; the address structs are
-    // zeroed and filled before use, and every return value is checked.
-    unsafe {
-        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
-        assert!(fd >= 0, "socket");
-        let mut address: libc::sockaddr_in = std::mem::zeroed();
-        address.sin_family = libc::AF_INET as libc::sa_family_t;
-        address.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
-        address.sin_port = 0;
-        let length = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        assert_eq!(
-            libc::bind(fd, (&raw const address).cast(), length),
-            0,
-            "bind"
-        );
-        assert_eq!(libc::listen(fd, 1), 0, "listen");
-        let mut bound: libc::sockaddr_in = std::mem::zeroed();
-        let mut bound_length = length;
-        assert_eq!(
-            libc::getsockname(fd, (&raw mut bound).cast(), &mut bound_length),
-            0
-        );
-        (fd, u16::from_be(bound.sin_port))
-    }
-}
-
 /// A memory hog in a memory-limited cgroup (v1, 100 MiB) with no swap: the kernel OOM-kills
 /// it again and again, and the memory playbook must rank the OOM kills first.
 #[test]
@@ -560,56 +532,6 @@ impl Drop for SwapFile {
             .stderr(Stdio::null())
             .status();
         let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// The cgroup v1 memory controller; `None` (a skip, or a failure in CI) without one.
-fn memory_controller() -> Option<&'static Path> {
-    let memory = Path::new("/sys/fs/cgroup/memory");
-    if memory.join("memory.limit_in_bytes").exists() {
-        return Some(memory);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI needs the cgroup v1 memory controller"
-    );
-    eprintln!("skipping: no cgroup v1 memory controller");
-    None
-}
-
-/// A cgroup v1 memory cgroup with a limit, removed (after its tasks are gone) when dropped.
-struct Cgroup(PathBuf);
-
-impl Cgroup {
-    /// Run `argv` inside the cgroup until it ends.
-    fn run(&self, argv: &[&str]) {
-        let status = Command::new("sh")
-            .args(["-c", r#"echo $$ > "$0" && exec "$@""#])
-            .arg(self.0.join("cgroup.procs"))
-            .args(argv)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "{argv:?} did not run in the cgroup");
-    }
-
-    fn new(memory: &Path, limit: &str) -> Cgroup {
-        let path = memory.join(format!("perf_manual_test_{}", std::process::id()));
-        std::fs::create_dir_all(&path).unwrap();
-        std::fs::write(path.join("memory.limit_in_bytes"), limit).unwrap();
-        Cgroup(path)
-    }
-}
-
-impl Drop for Cgroup {
-    fn drop(&mut self) {
-        for _ in 0..50 {
-            if std::fs::remove_dir(&self.0).is_ok() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Facts about this host, read once at the start of a run (procfs crate).
 
-use procfs::Current;
+use procfs::{Current, CurrentSI};
 
 use crate::record::HostFacts;
 
@@ -19,6 +19,7 @@ pub fn host_facts() -> HostFacts {
         mem_total_kib: procfs::Meminfo::current()
             .ok()
             .map(|meminfo| meminfo.mem_total / 1024),
+        boot_time: procfs::KernelStats::current().ok().map(|stats| stats.btime),
     }
 }
 

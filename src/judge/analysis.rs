@@ -76,6 +76,10 @@ pub struct Analysis {
     /// sysstat tables that were computed from /proc snapshots because the tool's own output was
     /// absent; once judged, only those the rules read.
     pub stand_ins: Vec<String>,
+    /// Tables computed from another tool's summary of the same facts (`mpstat` from top's
+    /// `top_cpu`), each with the table it came from; once judged, only those the rules read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub summary_stand_ins: Vec<(String, String)>,
     pub profiles: Vec<ProfileSummary>,
     pub not_analysed: Vec<NotAnalysed>,
     /// perf.data files on disk with no perf script beside them, relative to the data
@@ -130,18 +134,22 @@ impl Analysis {
     }
 
     /// Evaluate `rules` over the records. `host` fills what the files did not reveal.
+    /// Kernel log events are placed against the capture's window first (`kernel.rs`).
     pub fn judge(&mut self, rules: &[CompiledRule], host: &HostFacts) {
         let mut facts = self.host.clone();
         facts.merge(host);
+        super::kernel::place_events(&mut self.records, &facts, &mut self.warnings);
         let data =
             Dataset::from_records(&self.records, facts, parse::unit_of).with_units(&self.units);
         self.judgement = evaluate_all(rules, &data);
         // A stand-in matters to the reader only where a rule judged with it.
         let read: Vec<&String> = rules.iter().flat_map(CompiledRule::series_names).collect();
-        self.stand_ins.retain(|table| {
+        let is_read = |table: &str| {
             read.iter()
-                .any(|series| series.split('.').next() == Some(table.as_str()))
-        });
+                .any(|series| series.split('.').next() == Some(table))
+        };
+        self.stand_ins.retain(|table| is_read(table));
+        self.summary_stand_ins.retain(|(table, _)| is_read(table));
     }
 
     /// The processes that used the most CPU in pidstat's data, busiest first, leaving out the

@@ -9,6 +9,8 @@
 //! through this same path, so `analyze` on a copy gives the same verdict.
 
 mod analysis;
+mod copies;
+mod kernel;
 mod read;
 mod specs;
 
@@ -16,8 +18,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use analysis::{Analysis, FileReport, NotAnalysed, ProfileSummary};
+pub use kernel::{EARLIER, UNPLACED};
 pub use read::{MEMBER_LIMIT, list_files, read_bytes, read_data, read_dir};
-pub use specs::{PARSERS_DIR, load_specs};
+pub use specs::{PARSERS_DIR, load_specs, shipped_and_local};
 
 use crate::{
     collect::{
@@ -54,7 +57,7 @@ pub struct Judged {
 
 /// Read, parse, fill stand-ins, fold profiles, evaluate the rules.
 pub fn judge(request: &Request<'_>) -> Result<Judged, Failure> {
-    let (specs, spec_warnings) = load_specs(Path::new(PARSERS_DIR));
+    let (specs, spec_warnings) = shipped_and_local(Path::new(PARSERS_DIR));
     let mut analysis = read_data(request.raw_dir, &specs).map_err(|err| {
         Failure::bad_input(format!("cannot read {}: {err}", request.raw_dir.display()))
     })?;

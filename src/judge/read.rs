@@ -4,14 +4,15 @@
 //! folded as it is read. Then stand-ins fill sysstat tables from /proc where the tool was
 //! missing. Nothing is judged here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use flate2::read::GzDecoder;
 use rayon::prelude::*;
 
 use super::analysis::{Analysis, FileReport, NotAnalysed, ProfileSummary};
+use super::copies::{self, HandCopy};
 use crate::{
     parse::{
         self, Format,
@@ -21,16 +22,101 @@ use crate::{
     profile,
     record::{HostFacts, ParseWarning, Record, Unit, fallback},
     rules::eval::Judgement,
-    store::MANIFEST,
+    store::{Investigation, MANIFEST},
 };
 
-/// Files never judged: the engine's own bookkeeping, and the previous perf.data perf keeps.
+/// Files never read: the engine's manifest, and the previous perf.data perf keeps.
 fn is_bookkeeping(relative: &str) -> bool {
     let name = relative.rsplit('/').next().unwrap_or(relative);
-    name == MANIFEST
-        || name.ends_with(".stderr")
-        || name.ends_with(".log")
-        || name.ends_with(".data.old")
+    name == MANIFEST || name.ends_with(".data.old")
+}
+
+/// What a run writes beside its outputs and no parser reads: perf record's own messages
+/// (`perf.record.log`), and a step's stderr or a tool's stdout beside the output it wrote
+/// (`mpstat.txt.stderr`, `trace/syscalls.txt.log`, `perf-data-0.stderr` beside
+/// `perf-data-0.txt`). Every other file is read whatever its name, so `io.log` holding iostat
+/// output or `dmesg.log` is judged.
+fn is_run_output_beside(relative: &str, paths: &BTreeSet<&str>, stems: &BTreeSet<&str>) -> bool {
+    let name = relative.rsplit('/').next().unwrap_or(relative);
+    name == "perf.record.log"
+        || [".stderr", ".log"].iter().any(|suffix| {
+            relative
+                .strip_suffix(suffix)
+                .is_some_and(|output| paths.contains(output) || stems.contains(output))
+        })
+}
+
+/// `dir/name` of `dir/name.ext`; the path itself when its name has no extension.
+fn without_extension(path: &str) -> &str {
+    let name_at = path.rfind('/').map_or(0, |at| at + 1);
+    match path[name_at..].rfind('.') {
+        Some(dot) => &path[..name_at + dot],
+        None => path,
+    }
+}
+
+/// perf_manual's own files of an investigation found beside its `raw_data/` (a tarball of a
+/// whole investigation holds its report, metadata, playbook and analysis/): not data, and
+/// said so rather than "not recognized".
+fn note_investigation_files(outcomes: &mut [FileOutcome]) {
+    let layout = Investigation {
+        root: PathBuf::new(),
+    };
+    let in_root = |path: PathBuf| path.to_string_lossy().into_owned();
+    let raw = format!("{}/", in_root(layout.raw_dir()));
+    let analysis = format!("{}/", in_root(layout.analysis_dir()));
+    let named = [
+        in_root(layout.metadata_path()),
+        in_root(layout.playbook_path()),
+    ];
+    let report = in_root(layout.report_path(""));
+    let roots: BTreeSet<String> = outcomes
+        .iter()
+        .filter_map(|outcome| {
+            let path = &outcome.report.path;
+            let at = path
+                .find(&raw)
+                .filter(|&at| at == 0 || path[..at].ends_with('/'))?;
+            Some(path[..at].to_string())
+        })
+        .collect();
+    for outcome in outcomes
+        .iter_mut()
+        .filter(|outcome| outcome.report.format.is_none() && outcome.parsed.records.is_empty())
+    {
+        let own = roots.iter().any(|root| {
+            outcome
+                .report
+                .path
+                .strip_prefix(root.as_str())
+                .is_some_and(|name| {
+                    named.iter().any(|own| own == name)
+                        || name.starts_with(&analysis)
+                        || (name.starts_with(&report) && !name.contains('/'))
+                })
+        });
+        if own {
+            outcome.report.note = Some("perf_manual's own investigation file".into());
+        }
+    }
+}
+
+/// Leave out what a run wrote beside its outputs, when no parser recognized it: it is the
+/// run's bookkeeping, not data, and is described in the manifest.
+fn drop_run_bookkeeping(outcomes: &mut Vec<FileOutcome>) {
+    let listed: Vec<String> = outcomes.iter().map(|o| o.report.path.clone()).collect();
+    let paths: BTreeSet<&str> = listed.iter().map(String::as_str).collect();
+    // Other files' names without their extension (`perf-data-0` of `perf-data-0.txt`), for
+    // the stderr a step writes beside an output it names so (`perf-data-0.stderr`).
+    let stems: BTreeSet<&str> = listed
+        .iter()
+        .filter(|path| !path.ends_with(".stderr") && !path.ends_with(".log"))
+        .map(|path| without_extension(path))
+        .collect();
+    outcomes.retain(|outcome| {
+        let unread = outcome.report.format.is_none() && outcome.parsed.records.is_empty();
+        !(unread && is_run_output_beside(&outcome.report.path, &paths, &stems))
+    });
 }
 
 /// The most read from one archive member or one gzip-compressed file; larger ones are skipped
@@ -66,9 +152,11 @@ pub fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
 
 /// What one file (or archive member) yielded.
 #[derive(Default)]
-struct FileOutcome {
-    report: FileReport,
-    parsed: crate::record::Parsed,
+pub(super) struct FileOutcome {
+    pub(super) report: FileReport,
+    pub(super) parsed: crate::record::Parsed,
+    /// A plain copy of a /proc file, kept to be read again with its other copies.
+    pub(super) copy: Option<HandCopy>,
     profile: Option<ProfileSummary>,
     units: BTreeMap<String, Unit>,
     not_analysed: Option<NotAnalysed>,
@@ -145,6 +233,12 @@ fn read_text(label: &str, bytes: &[u8], specs: &[ParserSpec]) -> FileOutcome {
         return outcome;
     }
     let parsed = parse::parse(format, label, &text);
+    if format == Format::Procfs && !text.lines().any(|line| line.starts_with("==> ")) {
+        outcome.copy = Some(HandCopy {
+            text: text.into_owned(),
+            modified_us: None,
+        });
+    }
     outcome.report.records = parsed.records.len();
     outcome.report.warnings = parsed.warnings.len();
     outcome.parsed = parsed;
@@ -287,7 +381,11 @@ fn read_tar(
                 continue;
             }
             let first = members_out.len();
+            let modified = entry.header().mtime().ok();
             let result = read_input(&member, &mut entry, place, specs, &mut members_out);
+            if let Some(seconds) = modified.and_then(|seconds| i64::try_from(seconds).ok()) {
+                set_modified(&mut members_out[first..], seconds.saturating_mul(1_000_000));
+            }
             if let Err(err) = result {
                 // Its own content broke (a corrupt .gz inside) when the rest of it can still be
                 // read from the archive: the archive goes on.
@@ -349,7 +447,12 @@ fn read_file(dir: &Path, relative: &str, specs: &[ParserSpec]) -> Vec<FileOutcom
         Ok(file) => file,
         Err(err) => return vec![FileOutcome::noted(relative, format!("cannot read: {err}"))],
     };
-    let size = file.metadata().map_or(0, |meta| meta.len());
+    let metadata = file.metadata().ok();
+    let size = metadata.as_ref().map_or(0, |meta| meta.len());
+    let modified = metadata
+        .and_then(|meta| meta.modified().ok())
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|since| i64::try_from(since.as_micros()).ok());
     let mut out = Vec::new();
     let place = Place {
         on_disk: true,
@@ -364,7 +467,20 @@ fn read_file(dir: &Path, relative: &str, specs: &[ParserSpec]) -> Vec<FileOutcom
     let result =
         streamed.unwrap_or_else(|| read_input(relative, &mut reader, place, specs, &mut out));
     finish_input(relative, size, result, &mut out);
+    if let Some(epoch_us) = modified {
+        set_modified(&mut out, epoch_us);
+    }
     out
+}
+
+/// Give a plain /proc copy among `outcomes` its file's modification time (epoch µs).
+fn set_modified(outcomes: &mut [FileOutcome], epoch_us: i64) {
+    for copy in outcomes
+        .iter_mut()
+        .filter_map(|outcome| outcome.copy.as_mut())
+    {
+        copy.modified_us = copies::epoch_as_record_time(epoch_us);
+    }
 }
 
 /// From this size, a file on disk that starts as a perf script is folded as it is read
@@ -448,15 +564,23 @@ pub fn read_data(path: &Path, specs: &[ParserSpec]) -> std::io::Result<Analysis>
 }
 
 fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
-    let outcomes: Vec<Vec<FileOutcome>> = files
+    let mut outcomes: Vec<FileOutcome> = files
         .par_iter()
         .map(|file| read_file(dir, file, specs))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
         .collect();
+    drop_run_bookkeeping(&mut outcomes);
+    note_investigation_files(&mut outcomes);
+    copies::join_copies(&mut outcomes);
+    copies::caveat_lone_pressure(&mut outcomes);
     let mut analysis = Analysis {
         files: Vec::new(),
         warnings: Vec::new(),
         host: HostFacts::default(),
         stand_ins: Vec::new(),
+        summary_stand_ins: Vec::new(),
         profiles: Vec::new(),
         not_analysed: Vec::new(),
         perf_data: Vec::new(),
@@ -464,7 +588,7 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
         units: BTreeMap::new(),
         judgement: Judgement::default(),
     };
-    for outcome in outcomes.into_iter().flatten() {
+    for outcome in outcomes {
         if outcome.perf_data {
             analysis.perf_data.push(outcome.report.path.clone());
         }
@@ -494,11 +618,17 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
     }
     let before: Vec<String> = tables(&analysis.records);
     fallback::drop_unknown_link_utilization(&mut analysis.records);
-    fallback::fill_missing(&mut analysis.records);
+    analysis.summary_stand_ins = fallback::fill_missing(&mut analysis.records);
     analysis.stand_ins = tables(&analysis.records)
         .into_iter()
         .filter(|table| !before.contains(table))
         .filter(|table| ["mpstat", "vmstat", "iostat", "sar_dev"].contains(&table.as_str()))
+        .filter(|table| {
+            !analysis
+                .summary_stand_ins
+                .iter()
+                .any(|(filled, _)| filled == table)
+        })
         .collect();
     analysis
 }
@@ -547,5 +677,68 @@ mod tests {
         let profile = &analysis.profiles[0];
         assert_eq!(profile.source, "perf.script");
         assert_eq!(profile.folded, profile::fold_perf_script(&script).unwrap());
+    }
+
+    #[test]
+    fn every_file_is_read_but_a_runs_own_bookkeeping_and_copies_pair_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let iostat = include_str!("../../tests/data/iostat/12.6.1-c/iostat-x.txt");
+        write("io.log", iostat);
+        write("cpu/mpstat.txt", "");
+        write("cpu/mpstat.txt.stderr", "mpstat: something\n");
+        write(
+            "profile/perf.record.log",
+            "[ perf record: Woken up 1 times ]\n",
+        );
+        write("notes.stderr", "kept: nothing beside it is named notes\n");
+        let start = std::time::SystemTime::now() - std::time::Duration::from_secs(10);
+        for (name, kills, at) in [("vmstat.before", 1, 0), ("vmstat.after", 4, 2)] {
+            let path = write(name, &format!("nr_free_pages 1\noom_kill {kills}\n"));
+            let file = std::fs::File::options().write(true).open(path).unwrap();
+            file.set_modified(start + std::time::Duration::from_secs(at))
+                .unwrap();
+        }
+        let analysis = read_dir(dir.path(), &[]).unwrap();
+        let files: Vec<(&str, Option<Format>)> = analysis
+            .files
+            .iter()
+            .map(|file| (file.path.as_str(), file.format))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("cpu/mpstat.txt", None),
+                ("io.log", Some(Format::Iostat)),
+                ("notes.stderr", None),
+                ("vmstat.after", Some(Format::Procfs)),
+                ("vmstat.before", Some(Format::Procfs)),
+            ]
+        );
+        let kills: Vec<(f64, &str, Option<f64>)> = analysis
+            .records
+            .iter()
+            .filter(|record| record.table == "proc_vmstat")
+            .map(|record| {
+                (
+                    record.fields["oom_kill_delta"],
+                    record.source.file.as_str(),
+                    record.fields.get("oom_kill_s").copied(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kills,
+            [
+                (3.0, "vmstat.after", Some(1.5)),
+                (0.0, "vmstat.before", None)
+            ],
+            "records come file by file, in the files' order"
+        );
     }
 }

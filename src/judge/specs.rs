@@ -1,5 +1,6 @@
 //! Parser specs (`parsers/*.toml`): tools read without Rust, loaded from disk for the parse
-//! layer, which sees only the text it is given.
+//! layer, which sees only the text it is given. The shipped ones are built in too, so `ss -s`
+//! or `netstat -i` output is read wherever perf_manual runs, not only from a checkout.
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +8,39 @@ use crate::{parse::spec::ParserSpec, record::ParseWarning};
 
 /// Where parser specs are read from, relative to the current directory.
 pub const PARSERS_DIR: &str = "parsers";
+
+/// The specs shipped in `parsers/`, built into the binary.
+const SHIPPED: [(&str, &str); 3] = [
+    ("parsers/free.toml", include_str!("../../parsers/free.toml")),
+    (
+        "parsers/netstat-interfaces.toml",
+        include_str!("../../parsers/netstat-interfaces.toml"),
+    ),
+    (
+        "parsers/ss-summary.toml",
+        include_str!("../../parsers/ss-summary.toml"),
+    ),
+];
+
+/// The shipped specs, then those in `dir` ([`load_specs`]); a spec in `dir` takes the place of
+/// the shipped one of the same name, so a local copy can be changed.
+pub fn shipped_and_local(dir: &Path) -> (Vec<ParserSpec>, Vec<ParseWarning>) {
+    let (local, mut warnings) = load_specs(dir);
+    let mut specs = Vec::new();
+    for (name, text) in SHIPPED {
+        match ParserSpec::from_toml(name, text) {
+            Ok(spec) if local.iter().all(|own| own.name() != spec.name()) => specs.push(spec),
+            Ok(_) => {}
+            Err(err) => warnings.push(ParseWarning {
+                file: name.to_string(),
+                line: err.line,
+                message: format!("built-in parser spec not loaded: {}", err.message),
+            }),
+        }
+    }
+    specs.extend(local);
+    (specs, warnings)
+}
 
 /// Every `*.toml` parser spec in `dir`, in file-name order (the first that recognizes a file
 /// reads it), and a warning for each that could not be read or is wrong. A missing directory
@@ -55,4 +89,27 @@ pub fn load_specs(dir: &Path) -> (Vec<ParserSpec>, Vec<ParseWarning>) {
         }
     }
     (specs, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_specs_are_built_in_and_a_local_one_takes_the_place_of_its_name() {
+        let empty = tempfile::tempdir().unwrap();
+        let (specs, warnings) = shipped_and_local(empty.path());
+        assert_eq!(warnings, vec![]);
+        let names: Vec<&str> = specs.iter().map(ParserSpec::name).collect();
+        assert_eq!(names, ["free", "netstat_iface", "ss_summary"]);
+        let local = tempfile::tempdir().unwrap();
+        let own = SHIPPED[2]
+            .1
+            .replace("description = \"", "description = \"local: ");
+        std::fs::write(local.path().join("ss.toml"), own).unwrap();
+        let (specs, warnings) = shipped_and_local(local.path());
+        assert_eq!(warnings, vec![]);
+        assert_eq!(specs.len(), 3);
+        assert!(specs[2].definition.description.starts_with("local: "));
+    }
 }

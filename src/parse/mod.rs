@@ -5,17 +5,22 @@
 //! reads the text into records, and declares the units of the tables it makes. [`PARSERS`]
 //! lists them in the order [`sniff::sniff`] asks them.
 
+pub mod clock;
+pub mod free;
 pub mod iostat;
+pub mod kernel_log;
 pub mod mpstat;
 pub mod perf_sched;
 pub mod perf_script;
 pub mod perf_trace;
+pub mod perf_trace_events;
 pub mod pidstat;
 pub mod procfs;
 pub mod sar;
 pub mod sniff;
 pub mod spec;
 pub mod sysstat;
+pub mod top;
 pub mod vmstat;
 
 use serde::{Deserialize, Serialize};
@@ -41,10 +46,18 @@ pub enum Format {
     Procfs,
     /// `perf trace -s` summary.
     PerfTraceSummary,
+    /// `perf trace` without `-s`: one line per call, summed as `-s` sums them.
+    PerfTraceEvents,
     /// `perf script` over sched:sched_switch: off-CPU time per thread and what it blocked in.
     PerfSchedSwitch,
     /// `perf script` output: stacks, turned into a profile rather than records.
     PerfScript,
+    /// A kernel log (`dmesg`, `dmesg -T`, `journalctl -k`): OOM kills, hung tasks, I/O errors...
+    KernelLog,
+    /// procps `free`, in any of its units.
+    Free,
+    /// procps `top -b`: load, tasks, CPU shares, memory and the top consumers.
+    Top,
 }
 
 impl Format {
@@ -58,8 +71,12 @@ impl Format {
             Format::Pidstat => "pidstat",
             Format::Procfs => "procfs",
             Format::PerfTraceSummary => "perf-trace-summary",
+            Format::PerfTraceEvents => "perf-trace-events",
             Format::PerfSchedSwitch => "perf-sched-switch",
             Format::PerfScript => "perf-script",
+            Format::KernelLog => "kernel-log",
+            Format::Free => "free",
+            Format::Top => "top",
         }
     }
 
@@ -73,8 +90,12 @@ impl Format {
             Format::Pidstat => &pidstat::Pidstat,
             Format::Procfs => &procfs::Procfs,
             Format::PerfTraceSummary => &perf_trace::PerfTrace,
+            Format::PerfTraceEvents => &perf_trace_events::PerfTraceEvents,
             Format::PerfSchedSwitch => &perf_sched::PerfSched,
             Format::PerfScript => &perf_script::PerfScript,
+            Format::KernelLog => &kernel_log::KernelLog,
+            Format::Free => &free::Free,
+            Format::Top => &top::Top,
         }
     }
 }
@@ -110,6 +131,10 @@ pub static PARSERS: &[&dyn Parser] = &[
     &sar::Sar,
     &perf_sched::PerfSched,
     &perf_script::PerfScript,
+    &kernel_log::KernelLog,
+    &free::Free,
+    &top::Top,
+    &perf_trace_events::PerfTraceEvents,
 ];
 
 /// Parse `text` as `format`. `file` names the input in warnings.

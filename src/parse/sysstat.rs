@@ -45,6 +45,7 @@ pub fn parse_banner(line: &str) -> Option<Banner> {
             kernel: Some(kernel.to_string()),
             cpus,
             mem_total_kib: None,
+            boot_time: None,
         },
         epoch_day: parse_date(date),
     })

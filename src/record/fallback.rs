@@ -17,6 +17,15 @@
 //! | `iostat` {device} | `diskstats` | every field (they are iostat -x's already) |
 //! | `sar_dev` {iface} | `net_dev` | rxpck_s txpck_s rxkb_s txkb_s rxcmp_s txcmp_s rxmcst_s ifutil |
 //!
+//! Where a table is missing still, other tools' summaries of the same facts stand in, the
+//! first present alone (so no series mixes two tools):
+//!
+//! | table | from | fields |
+//! |---|---|---|
+//! | `mpstat` {cpu} | `top_cpu` (top's `%Cpu(s)`) | usr nice sys iowait irq soft steal idle busy |
+//! | `vmstat` | `top_cpu` {cpu="all"} | us sy id wa st |
+//! | `memory` | `free`, else `top_memory` | used_pct (Mem: 100 − available / total), swap_used_pct |
+//!
 //! vmstat's numbers as procps-ng 4 computes them: `r` is /proc/stat's procs_running (running
 //! and runnable); `us` = user + nice (guest time included, as /proc/stat counts it), `sy` =
 //! system + irq + softirq; `si`/`so` are swap-ins/outs in KiB/s, converted from pages with a
@@ -55,30 +64,65 @@ const STAND_INS: [(&str, &str, StandIn); 6] = [
     ("sar_dev", "net_dev", sar_dev_from_net_dev),
 ];
 
+/// Stand-ins from other tools' summaries of the same facts, for the tables that neither their
+/// tool nor /proc gave: top's `%Cpu(s)` for mpstat's and vmstat's CPU shares, and the memory
+/// totals of free and top for `memory.used_pct`. For each table the first source present is
+/// used alone, so a series never mixes two tools.
+const SUMMARY_STAND_INS: [(&str, &str, StandIn); 4] = [
+    ("mpstat", "top_cpu", mpstat_from_stat),
+    ("vmstat", "top_cpu", vmstat_from_top),
+    ("memory", "free", memory_from_totals),
+    ("memory", "top_memory", memory_from_totals),
+];
+
 /// Where `records` has no mpstat, vmstat, iostat or sar_dev rows but has /proc snapshot rows,
-/// add rows under those tables computed from /proc, so the same rules apply.
-pub fn fill_missing(records: &mut Vec<Record>) {
+/// add rows under those tables computed from /proc, so the same rules apply; then, where a
+/// table is still missing, from other tools' summaries ([`SUMMARY_STAND_INS`]). Returns each
+/// table filled from a summary with the table it came from.
+pub fn fill_missing(records: &mut Vec<Record>) -> Vec<(String, String)> {
     let present: BTreeSet<&str> = records.iter().map(|r| r.table.as_str()).collect();
     let mut added = Vec::new();
     for (table, from, make) in STAND_INS {
-        if present.contains(table) {
+        if !present.contains(table) {
+            added.extend(stand_ins(records, table, from, make));
+        }
+    }
+    let mut filled: BTreeSet<&str> = added.iter().map(|r: &Record| r.table.as_str()).collect();
+    filled.extend(present);
+    let mut from_summaries = Vec::new();
+    let mut summaries = Vec::new();
+    for (table, from, make) in SUMMARY_STAND_INS {
+        if filled.contains(table) {
             continue;
         }
-        for record in records.iter().filter(|record| record.table == from) {
+        let rows = stand_ins(records, table, from, make);
+        if !rows.is_empty() {
+            filled.insert(table);
+            from_summaries.push((table.to_string(), from.to_string()));
+            summaries.extend(rows);
+        }
+    }
+    records.extend(added);
+    records.extend(summaries);
+    from_summaries
+}
+
+/// The rows of `table` that `make` computes from the rows of `from`.
+fn stand_ins(records: &[Record], table: &str, from: &str, make: StandIn) -> Vec<Record> {
+    records
+        .iter()
+        .filter(|record| record.table == from)
+        .filter_map(|record| {
             let fields = make(record);
-            if fields.is_empty() {
-                continue;
-            }
-            added.push(Record {
+            (!fields.is_empty()).then(|| Record {
                 table: table.into(),
                 time: record.time,
                 labels: system_wide_or(table, &record.labels),
                 fields,
                 source: record.source.clone(),
-            });
-        }
-    }
-    records.extend(added);
+            })
+        })
+        .collect()
 }
 
 /// sar prints %ifutil 0.00 for an interface whose link speed the kernel does not know (as for
@@ -109,10 +153,11 @@ pub fn drop_unknown_link_utilization(records: &mut [Record]) {
     }
 }
 
-/// vmstat describes the whole system, so its rows have no labels (its /proc/stat source is the
-/// `cpu="all"` row); every other stand-in keeps its instance (cpu, device, iface).
+/// vmstat and memory describe the whole system, so their rows have no labels (vmstat's
+/// /proc/stat source is the `cpu="all"` row); every other stand-in keeps its instance (cpu,
+/// device, iface).
 fn system_wide_or(table: &str, labels: &Labels) -> Labels {
-    if table == "vmstat" {
+    if table == "vmstat" || table == "memory" {
         Labels::new()
     } else {
         labels.clone()
@@ -174,6 +219,51 @@ fn vmstat_from_meminfo(record: &Record) -> Fields {
         ),
     ];
     present(derived)
+}
+
+/// vmstat's CPU shares from top's `%Cpu(s)` row, summed as procps-ng 4's vmstat sums them.
+fn vmstat_from_top(record: &Record) -> Fields {
+    if record.labels.get("cpu").map(Name::as_str) != Some("all") {
+        return Fields::new();
+    }
+    let field = |name: &str| record.fields.get(name).copied();
+    let sum = |names: &[&str]| -> Option<f64> { names.iter().map(|&name| field(name)).sum() };
+    present([
+        ("us", sum(&["usr", "nice"])),
+        ("sy", sum(&["sys", "irq", "soft"])),
+        ("id", field("idle")),
+        ("wa", field("iowait")),
+        ("st", field("steal")),
+    ])
+}
+
+/// `memory.used_pct` from free's or top's Mem row (what `available` leaves), and
+/// `swap_used_pct` from their Swap row (0 without swap), as meminfo's are computed.
+fn memory_from_totals(record: &Record) -> Fields {
+    let field = |name: &str| record.fields.get(name).copied();
+    let share = |part: f64, whole: f64| {
+        if whole > 0.0 {
+            part / whole * 100.0
+        } else {
+            0.0
+        }
+    };
+    match record.labels.get("kind").map(Name::as_str) {
+        Some("Mem") => present([(
+            "used_pct",
+            field("total")
+                .zip(field("available"))
+                .filter(|(total, _)| *total > 0.0)
+                .map(|(total, available)| 100.0 - share(available, total)),
+        )]),
+        Some("Swap") => present([(
+            "swap_used_pct",
+            field("total")
+                .zip(field("used"))
+                .map(|(total, used)| share(used, total)),
+        )]),
+        _ => Fields::new(),
+    }
 }
 
 fn sar_dev_from_net_dev(record: &Record) -> Fields {

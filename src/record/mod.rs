@@ -95,6 +95,10 @@ pub struct HostFacts {
     pub kernel: Option<String>,
     pub cpus: Option<u32>,
     pub mem_total_kib: Option<u64>,
+    /// When the host booted, in seconds since the epoch (/proc/stat's `btime`): what places
+    /// times a kernel log gives in seconds since boot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_time: Option<u64>,
 }
 
 impl HostFacts {
@@ -108,6 +112,7 @@ impl HostFacts {
         }
         self.cpus = self.cpus.or(other.cpus);
         self.mem_total_kib = self.mem_total_kib.or(other.mem_total_kib);
+        self.boot_time = self.boot_time.or(other.boot_time);
     }
 }
 

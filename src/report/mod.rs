@@ -17,7 +17,7 @@ use crate::{
     rules::{CompiledRule, Finding, use_table::UseRow, use_table::use_table},
     store::redact::redact,
 };
-use rows::{OffCpuRow, SyscallRow, top_off_cpu, top_syscalls};
+use rows::{KernelEventRow, OffCpuRow, SyscallRow, kernel_events, top_off_cpu, top_syscalls};
 
 /// Everything a report shows. Printed by `--format json` (as [`ReportJson`]); its shape is
 /// published in schemas/report.schema.json: extend it, never break it.
@@ -50,6 +50,10 @@ pub struct ReportData {
     pub not_analysed: Vec<NotAnalysed>,
     /// sysstat tables computed from /proc because the tool's output was missing.
     pub stand_ins: Vec<String>,
+    /// Tables computed from another tool's summary of the same facts because neither their
+    /// tool nor /proc gave them: `mpstat from top_cpu`.
+    #[serde(default)]
+    pub stand_ins_from_tools: Vec<String>,
     pub profiles: Vec<ProfileData>,
     /// The syscalls that took the most time (perf trace -s), most first.
     #[serde(default)]
@@ -57,6 +61,23 @@ pub struct ReportData {
     /// The threads that spent the most time blocked (sched_switch), most first.
     #[serde(default)]
     pub off_cpu: Vec<OffCpuRow>,
+    /// The events of the kernel logs read (dmesg, journalctl -k), in the order logged, each
+    /// saying whether it fell in the capture's window (judged) or before it (history).
+    #[serde(default)]
+    pub kernel_events: Vec<KernelEventRow>,
+    /// How many kernel events the list above leaves out (all are in the records).
+    #[serde(default)]
+    pub kernel_events_omitted: usize,
+    /// Files no parser or parser spec recognized (and not empty), so not judged: the first
+    /// few; the raw files at the end list them all.
+    #[serde(default)]
+    pub not_recognized: Vec<String>,
+    /// How many files were not recognized in all.
+    #[serde(default)]
+    pub not_recognized_total: usize,
+    /// How many of them `not_recognized` leaves out.
+    #[serde(default)]
+    pub not_recognized_more: usize,
     pub files: Vec<FileData>,
     pub warnings: Vec<String>,
 }
@@ -153,6 +174,12 @@ const TRACE_ROWS_SHOWN: usize = 15;
 /// How many parse warnings a report lists before it says "and N more".
 const WARNINGS_SHOWN: usize = 20;
 
+/// How many kernel log events a report lists.
+const KERNEL_EVENTS_SHOWN: usize = 40;
+
+/// How many of the files not recognized the summary names.
+const NOT_RECOGNIZED_SHOWN: usize = 10;
+
 pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
     let judgement = &inputs.analysis.judgement;
     let mut host = inputs.analysis.host.clone();
@@ -201,6 +228,16 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
             inputs.analysis.warnings.len() - WARNINGS_SHOWN
         ));
     }
+    let (kernel_events, kernel_events_omitted) =
+        kernel_events(&inputs.analysis.records, KERNEL_EVENTS_SHOWN);
+    let not_recognized: Vec<String> = inputs
+        .analysis
+        .files
+        .iter()
+        .filter(|file| file.format.is_none() && file.records == 0)
+        .filter(|file| matches!(file.note.as_deref(), Some("not recognized" | "binary")))
+        .map(|file| file.path.clone())
+        .collect();
     ReportData {
         playbook: inputs.playbook.to_string(),
         summary: inputs.summary.to_string(),
@@ -228,6 +265,12 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
             .collect(),
         not_analysed: inputs.analysis.not_analysed.clone(),
         stand_ins: inputs.analysis.stand_ins.clone(),
+        stand_ins_from_tools: inputs
+            .analysis
+            .summary_stand_ins
+            .iter()
+            .map(|(table, from)| format!("{table} from {from}"))
+            .collect(),
         profiles: inputs
             .analysis
             .profiles
@@ -245,6 +288,15 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
             .collect(),
         syscalls: top_syscalls(&inputs.analysis.records, TRACE_ROWS_SHOWN),
         off_cpu: top_off_cpu(&inputs.analysis.records, TRACE_ROWS_SHOWN),
+        kernel_events,
+        kernel_events_omitted,
+        not_recognized: not_recognized
+            .iter()
+            .take(NOT_RECOGNIZED_SHOWN)
+            .cloned()
+            .collect(),
+        not_recognized_total: not_recognized.len(),
+        not_recognized_more: not_recognized.len().saturating_sub(NOT_RECOGNIZED_SHOWN),
         files: inputs
             .analysis
             .files

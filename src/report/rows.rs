@@ -1,10 +1,12 @@
 //! The rows of the report's drill-down tables, read from the records: the syscalls that took
-//! the most time (perf trace -s) and the threads that spent the most time blocked
-//! (sched_switch).
+//! the most time (perf trace -s), the threads that spent the most time blocked
+//! (sched_switch), and the events of kernel logs.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::judge::{EARLIER, UNPLACED};
+use crate::parse::kernel_log::is_event_table;
 use crate::record::Record;
 
 /// One row of the syscall table: a process's syscall, summed over the trace.
@@ -90,4 +92,91 @@ pub fn top_off_cpu(records: &[Record], top: usize) -> Vec<OffCpuRow> {
     rows.sort_by(|a, b| b.offcpu_ms.total_cmp(&a.offcpu_ms));
     rows.truncate(top);
     rows
+}
+
+/// One event of a kernel log (dmesg, journalctl -k).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct KernelEventRow {
+    /// When it was logged: `2026-12-04 16:04:10`, or as the log said it where it could not be
+    /// placed (`5068.53 s after boot`, `Dec 04 16:04:10`).
+    pub when: String,
+    /// What happened: `oom_kill`, `io_error`, `link`, ... (its table without `kernel_`).
+    pub event: String,
+    /// Its labels: `comm=tail pid=32629 memcg=/x`.
+    pub details: String,
+    /// `file:line`.
+    pub source: String,
+    /// `in the window` (judged), `before the window` (earlier history), `not placed`.
+    pub window: String,
+}
+
+/// The events of the kernel logs read, at most `most` of them, and how many were left out:
+/// those in the capture's window in the order logged, then those not placed in the log's
+/// order, then the earlier history, latest first (what is left out is the oldest history).
+pub fn kernel_events(records: &[Record], most: usize) -> (Vec<KernelEventRow>, usize) {
+    let mut events: Vec<&Record> = records
+        .iter()
+        .filter(|record| record.labels.get("line").is_some())
+        .filter(|record| {
+            is_event_table(&record.table) || [EARLIER, UNPLACED].contains(&record.table.as_str())
+        })
+        .collect();
+    let rank = |record: &Record| match record.table.as_str() {
+        EARLIER => 2,
+        UNPLACED => 1,
+        _ => 0,
+    };
+    events.sort_by(|a, b| {
+        let by_time = match rank(a) {
+            2 => b.time.total_cmp(&a.time),
+            _ => a.time.total_cmp(&b.time),
+        };
+        rank(a)
+            .cmp(&rank(b))
+            .then(by_time)
+            .then_with(|| a.source.cmp(&b.source))
+    });
+    let omitted = events.len().saturating_sub(most);
+    let rows = events
+        .into_iter()
+        .take(most)
+        .map(|record| {
+            let table = record
+                .labels
+                .get("event")
+                .map_or(record.table.as_str(), |event| event.as_str());
+            let details: Vec<String> = record
+                .labels
+                .iter()
+                .filter(|(name, _)| !["line", "clock", "event"].contains(&name.as_str()))
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect();
+            KernelEventRow {
+                when: when_logged(record),
+                event: table.trim_start_matches("kernel_").to_string(),
+                details: details.join(" "),
+                source: format!("{}:{}", record.source.file, record.source.line),
+                window: match record.table.as_str() {
+                    EARLIER => "before the window",
+                    UNPLACED => "not placed",
+                    _ => "in the window",
+                }
+                .to_string(),
+            }
+        })
+        .collect();
+    (rows, omitted)
+}
+
+/// A record's time as a reader wants it: civil time, or what the log gave where it was not
+/// placed on a calendar.
+fn when_logged(record: &Record) -> String {
+    let civil = jiff::Timestamp::from_microsecond((record.time * 1e6) as i64)
+        .map(|instant| jiff::tz::TimeZone::UTC.to_datetime(instant));
+    match (record.labels.get("clock").map(|c| c.as_str()), civil) {
+        (Some("boot"), _) => format!("{:.2} s after boot", record.time),
+        (Some(_), Ok(civil)) => civil.strftime("%b %d %H:%M:%S").to_string(),
+        (None, Ok(civil)) if record.time >= 1e9 => civil.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        _ => format!("{:.2} s", record.time),
+    }
 }

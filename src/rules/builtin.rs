@@ -4,8 +4,10 @@
 
 use super::{CompiledRule, RuleFile, compile};
 
-/// The USE rules the triage playbook includes, judged when data comes without a playbook.
-const USE_RULES: [(&str, &str); 6] = [
+/// The USE rules the triage playbook includes, and the kernel log's (`use-kernel.toml`: a run
+/// captures no kernel log, data brought to `analyze` may hold one), judged when data comes
+/// without a playbook.
+const USE_RULES: [(&str, &str); 7] = [
     (
         "use-cpu.toml",
         include_str!("../../playbooks/rules/use-cpu.toml"),
@@ -30,6 +32,10 @@ const USE_RULES: [(&str, &str); 6] = [
         "use-mutex.toml",
         include_str!("../../playbooks/rules/use-mutex.toml"),
     ),
+    (
+        "use-kernel.toml",
+        include_str!("../../playbooks/rules/use-kernel.toml"),
+    ),
 ];
 
 /// The rules of `use-check`: one interval, no `for` windows.
@@ -38,7 +44,7 @@ const USE_CHECK_RULES: (&str, &str) = (
     include_str!("../../playbooks/rules/use-check.toml"),
 );
 
-/// The built-in USE rules (the triage playbook's). `Err` names the file that does not parse.
+/// The built-in USE rules. `Err` names the file that does not parse.
 pub fn use_rules() -> Result<Vec<CompiledRule>, String> {
     let mut rules = Vec::new();
     for file in USE_RULES {

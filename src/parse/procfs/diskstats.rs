@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use procfs::DiskStat;
 
-use super::rate::{Reading, percent, seconds_between};
+use super::rate::{Reading, percent};
 use super::snapshot::Snapshot;
 use super::{Output, labels};
 use crate::parse::iostat;
@@ -174,7 +174,7 @@ pub(super) fn diskstats(snapshots: &[Snapshot], out: &mut Output) {
                 && let Some(deltas) =
                     out.deltas(&DISK_COUNTERS, &previous.value, &disk.counters, line.number)
             {
-                let seconds = seconds_between(previous.time_us, snapshot.time_us);
+                let seconds = out.seconds_between(previous.time_us, snapshot.time_us);
                 let row_labels = labels(&[("device", &disk.name)]);
                 let values = disk_fields(&deltas, seconds);
                 out.push(

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use super::Output;
-use super::rate::{Reading, percent, seconds_between};
+use super::rate::{Reading, percent};
 use super::snapshot::Snapshot;
 use crate::record::Labels;
 
@@ -161,7 +161,7 @@ pub(super) fn mib(snapshots: &[Snapshot], out: &mut Output) {
                 match out.deltas(&[rate.counter], &[previous.value], &[now], line) {
                     Some(delta) => {
                         let delta = delta.first().copied().unwrap_or(0.0);
-                        let seconds = seconds_between(previous.time_us, snapshot.time_us);
+                        let seconds = out.seconds_between(previous.time_us, snapshot.time_us);
                         row.values.insert(rate.field.to_string(), delta / seconds);
                         deltas.insert(rate.field, delta);
                     }
@@ -213,6 +213,11 @@ pub(super) fn mib(snapshots: &[Snapshot], out: &mut Output) {
                 Some(_) => {}
                 None => {
                     first.insert(key, now);
+                    if out.baseline_rows {
+                        let row = rows.entry(run.table).or_default();
+                        row.line.get_or_insert(line);
+                        row.values.insert(run.field.to_string(), 0.0);
+                    }
                 }
             }
         }

@@ -48,12 +48,107 @@ pub use vmstat::VMSTAT_RATES;
 /// Parse one file of /proc snapshots. `file` names it in warnings and record sources; for a
 /// plain copy of a /proc/pressure file it also tells the resource (`pressure_cpu.txt`).
 pub fn parse(file: &str, text: &str) -> Parsed {
-    let mut out = Output {
-        file,
-        parsed: Parsed::default(),
+    let mut out = Output::new(file);
+    let snapshots = split_snapshots(text, &mut out);
+    read_snapshots(snapshots, &mut out);
+    out.parsed
+}
+
+/// One plain copy of a /proc file taken by hand (`cat /proc/vmstat > vmstat.before`), and
+/// when it was taken, when that is known from outside its text (a time in its name, the
+/// file's modification time); a time line in the text itself (`date` output) comes first.
+pub struct Copy<'a> {
+    pub file: &'a str,
+    pub text: &'a str,
+    pub time_us: Option<i64>,
+}
+
+/// Parse copies of one /proc file taken at different times, in order, as one series of
+/// snapshots: the counters between them become deltas (`*_delta`, 0 at the first copy, so
+/// the series names every copy's file), and rates where every copy has a time. Each record
+/// and warning names the copy it comes from, at that copy's own line.
+pub fn parse_copies(copies: &[Copy]) -> Parsed {
+    let mut out = Output::new("");
+    out.baseline_rows = true;
+    // Each copy's lines are numbered after the previous copies', then numbered back.
+    let mut starts: Vec<(usize, &str)> = Vec::new();
+    let mut snapshots = Vec::new();
+    let mut undated = 0;
+    let mut base = 0;
+    for copy in copies {
+        let mut own = Output::new(copy.file);
+        let lines = numbered_lines(copy.text);
+        let count = lines.len();
+        for plain in snapshot::plain_copies(lines, &mut own) {
+            let time_us = plain.time_us.or(copy.time_us);
+            undated += usize::from(time_us.is_none());
+            snapshots.push(Snapshot {
+                source: plain.source,
+                time_us: time_us.unwrap_or(snapshots.len() as i64),
+                header_line: base + plain.header_line,
+                lines: plain
+                    .lines
+                    .into_iter()
+                    .map(|line| snapshot::Line {
+                        number: base + line.number,
+                        text: line.text,
+                    })
+                    .collect(),
+            });
+        }
+        for mut warning in own.parsed.warnings {
+            warning.line += base;
+            out.parsed.warnings.push(warning);
+        }
+        starts.push((base, copy.file));
+        base += count.max(1);
+    }
+    if undated > 0 {
+        out.timed = false;
+        // Undated copies keep their order, one microsecond apart, and are read untimed.
+        for (index, snapshot) in snapshots.iter_mut().enumerate() {
+            snapshot.time_us = index as i64;
+        }
+    }
+    let snapshots = snapshot::keep_advancing(snapshots, &mut out);
+    read_snapshots(snapshots, &mut out);
+    let mut parsed = out.parsed;
+    let place = |line: usize| -> (usize, &str) {
+        let index = starts.partition_point(|&(start, _)| start < line).max(1) - 1;
+        starts
+            .get(index)
+            .map_or((line, ""), |&(start, file)| (line - start, file))
     };
+    for record in &mut parsed.records {
+        let (line, file) = place(record.source.line);
+        record.source = SourceRef {
+            file: file.into(),
+            line,
+        };
+    }
+    for warning in &mut parsed.warnings {
+        let (line, file) = place(warning.line);
+        warning.line = line;
+        warning.file = file.to_string();
+    }
+    parsed
+}
+
+/// The lines of `text`, numbered from 1.
+fn numbered_lines(text: &str) -> Vec<snapshot::Line<'_>> {
+    text.lines()
+        .enumerate()
+        .map(|(index, text)| snapshot::Line {
+            number: index + 1,
+            text,
+        })
+        .collect()
+}
+
+/// Read the snapshots of one file (or of copies parsed together) into records.
+fn read_snapshots(snapshots: Vec<Snapshot>, out: &mut Output) {
     let mut groups: Vec<(Source, Vec<Snapshot>)> = Vec::new();
-    for snapshot in split_snapshots(text, &mut out) {
+    for snapshot in snapshots {
         match groups
             .iter_mut()
             .find(|(source, _)| *source == snapshot.source)
@@ -62,31 +157,30 @@ pub fn parse(file: &str, text: &str) -> Parsed {
             None => groups.push((snapshot.source.clone(), vec![snapshot])),
         }
     }
-    let speeds = link_speed::link_speeds(&groups, &mut out);
+    let speeds = link_speed::link_speeds(&groups, out);
     let mut disk_rounds = Rounds::new();
     let mut cgroup_rounds = Rounds::new();
     for (source, snapshots) in &groups {
         match source {
-            Source::Pressure(resource) => pressure::pressure(resource, snapshots, &mut out),
-            Source::Loadavg => loadavg::loadavg(snapshots, &mut out),
-            Source::Meminfo => meminfo::meminfo(snapshots, &mut out),
-            Source::Vmstat => vmstat::vmstat(snapshots, &mut out),
-            Source::Stat => stat::stat(snapshots, &mut out),
-            Source::Diskstats => diskstats::diskstats(snapshots, &mut out),
-            Source::NetDev => net_dev::net_dev(snapshots, &speeds, &mut out),
+            Source::Pressure(resource) => pressure::pressure(resource, snapshots, out),
+            Source::Loadavg => loadavg::loadavg(snapshots, out),
+            Source::Meminfo => meminfo::meminfo(snapshots, out),
+            Source::Vmstat => vmstat::vmstat(snapshots, out),
+            Source::Stat => stat::stat(snapshots, out),
+            Source::Diskstats => diskstats::diskstats(snapshots, out),
+            Source::NetDev => net_dev::net_dev(snapshots, &speeds, out),
             Source::NetSpeed(_) => {}
             Source::DiskCounter { device, counter } => {
                 gather(&mut disk_rounds, device, counter, snapshots)
             }
             Source::Cgroup { cgroup, file } => gather(&mut cgroup_rounds, cgroup, file, snapshots),
-            Source::NetSnmp | Source::NetNetstat => mib::mib(snapshots, &mut out),
-            Source::NetSockstat => sockstat::sockstat(snapshots, &mut out),
+            Source::NetSnmp | Source::NetNetstat => mib::mib(snapshots, out),
+            Source::NetSockstat => sockstat::sockstat(snapshots, out),
         }
     }
-    disk_errors::disk_errors(&disk_rounds, &mut out);
-    cgroup::cgroup_memory(&cgroup_rounds, &mut out);
+    disk_errors::disk_errors(&disk_rounds, out);
+    cgroup::cgroup_memory(&cgroup_rounds, out);
     out.parsed.warnings.sort_by_key(|warning| warning.line);
-    out.parsed
 }
 
 /// /proc and /sys snapshots, told by the sampler's `==> /proc/<path> @ <time> <==` titles or,
@@ -177,6 +271,23 @@ fn is_diskstats_row(line: &str) -> bool {
 struct Output<'f> {
     file: &'f str,
     parsed: Parsed,
+    /// Whether the snapshots' times are known; copies taken without one give counts between
+    /// them, and no rate.
+    timed: bool,
+    /// Whether counts since the first snapshot (`*_delta`) start with a 0 row at the first
+    /// snapshot: for copies in files of their own, so that the series names each file.
+    baseline_rows: bool,
+}
+
+impl<'f> Output<'f> {
+    fn new(file: &'f str) -> Output<'f> {
+        Output {
+            file,
+            parsed: Parsed::default(),
+            timed: true,
+            baseline_rows: false,
+        }
+    }
 }
 
 impl Output<'_> {
@@ -188,15 +299,17 @@ impl Output<'_> {
         });
     }
 
-    /// Add a record unless it has no fields (a first snapshot of a counters-only source).
+    /// Add a record of the fields that have a value (a rate over copies taken at unknown
+    /// times has none), unless none has (a first snapshot of a counters-only source).
     fn push(
         &mut self,
         table: &str,
         time_us: i64,
         line: usize,
         labels: Labels,
-        fields: BTreeMap<String, f64>,
+        mut fields: BTreeMap<String, f64>,
     ) {
+        fields.retain(|_, value| value.is_finite());
         if fields.is_empty() {
             return;
         }
@@ -251,8 +364,78 @@ mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
     use super::testing::{only, series, warning_lines};
+    use super::{Copy, parse, parse_copies};
+
+    fn netstat(overflows: u64) -> String {
+        format!("TcpExt: ListenOverflows ListenDrops\nTcpExt: {overflows} {overflows}\n")
+    }
+
+    #[test]
+    fn copies_in_files_of_their_own_give_deltas_naming_each_file() {
+        let (before, after) = (netstat(7), netstat(57));
+        let copy = |file, text, time_us| Copy {
+            file,
+            text,
+            time_us,
+        };
+        let parsed = parse_copies(&[
+            copy("net_netstat.before", &before, Some(10_000_000)),
+            copy("net_netstat.after", &after, Some(12_000_000)),
+        ]);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let tcp = only(&parsed, "tcp");
+        assert_eq!(tcp.len(), 2);
+        assert_eq!(tcp[0].fields["listen_overflows_delta"], 0.0);
+        assert_eq!(
+            (tcp[0].source.file.as_str(), tcp[0].source.line),
+            ("net_netstat.before", 2)
+        );
+        assert_eq!(tcp[1].fields["listen_overflows_delta"], 50.0);
+        assert_eq!(tcp[1].fields["listen_overflows_s"], 25.0);
+        assert_eq!(
+            (tcp[1].source.file.as_str(), tcp[1].source.line),
+            ("net_netstat.after", 2)
+        );
+
+        let undated = parse_copies(&[
+            copy("a/netstat", &before, None),
+            copy("b/netstat", &after, Some(12_000_000)),
+        ]);
+        let tcp = only(&undated, "tcp");
+        assert_eq!(tcp[1].fields["listen_overflows_delta"], 50.0);
+        assert!(
+            !tcp[1].fields.contains_key("listen_overflows_s"),
+            "no time, no rate"
+        );
+    }
+
+    #[test]
+    fn the_same_file_copied_twice_into_one_gives_counts_and_rates_where_dated() {
+        let vmstat =
+            |kills: u64| format!("nr_free_pages 10\npgmajfault {kills}\noom_kill {kills}\n");
+        let undated = format!("{}{}", vmstat(1), vmstat(3));
+        let parsed = parse("vmstat.txt", &undated);
+        assert_eq!(warning_lines(&parsed), [1]);
+        let rows = only(&parsed, "proc_vmstat");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].fields["oom_kill_delta"], 2.0);
+        assert!(!rows[0].fields.contains_key("oom_kill_s"));
+        assert_eq!(rows[0].source.line, 4);
+
+        let dated = format!(
+            "Fri Dec  4 16:00:34 UTC 2026\n{}2026-12-04T16:00:36+00:00\n{}",
+            vmstat(1),
+            vmstat(3)
+        );
+        let parsed = parse("vmstat.txt", &dated);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let rows = only(&parsed, "proc_vmstat");
+        assert_eq!(
+            (rows[0].fields["oom_kill_s"], rows[0].time),
+            (1.0, 1_796_400_036.0)
+        );
+    }
 
     #[test]
     fn bad_sys_values_are_warned_about_and_the_rest_is_read() {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::link_speed::{LinkSpeeds, speed_at};
-use super::rate::{Reading, seconds_between};
+use super::rate::Reading;
 use super::snapshot::Snapshot;
 use super::{Output, labels};
 
@@ -64,7 +64,7 @@ pub(super) fn net_dev(snapshots: &[Snapshot], speeds: &LinkSpeeds, out: &mut Out
                 && let Some(deltas) =
                     out.deltas(&NET_COUNTERS, &previous.value, &counters, line.number)
             {
-                let seconds = seconds_between(previous.time_us, snapshot.time_us);
+                let seconds = out.seconds_between(previous.time_us, snapshot.time_us);
                 let mut values: BTreeMap<String, f64> = NET_RATES
                     .iter()
                     .zip(&deltas)

@@ -69,9 +69,10 @@ pub(super) fn pressure(resource: &str, snapshots: &[Snapshot], out: &mut Output)
                 ("avg300", psi.avg300),
             ]);
             if let Some(previous) = last_total.get(psi.kind) {
-                let interval_us = (snapshot.time_us - previous.time_us) as f64;
+                let interval_us = out.micros_between(previous.time_us, snapshot.time_us);
                 if let Some(deltas) =
                     out.deltas(&["total"], &[previous.value], &[psi.total], line.number)
+                    && interval_us.is_finite()
                 {
                     let stalled_us = deltas.first().copied().unwrap_or(0.0);
                     values.insert("stall".into(), percent(stalled_us, interval_us));

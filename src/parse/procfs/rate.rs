@@ -14,10 +14,6 @@ pub(super) struct Reading<T> {
     pub(super) value: T,
 }
 
-pub(super) fn seconds_between(earlier_us: i64, later_us: i64) -> f64 {
-    (later_us - earlier_us) as f64 / 1e6
-}
-
 /// `part / whole × 100`, or 0 when nothing happened.
 pub(super) fn percent(part: f64, whole: f64) -> f64 {
     if whole > 0.0 {
@@ -28,6 +24,21 @@ pub(super) fn percent(part: f64, whole: f64) -> f64 {
 }
 
 impl Output<'_> {
+    /// Microseconds between two snapshots, or NaN when their times are not known (copies
+    /// taken without one): a rate over them then has no value, and is left out of its row.
+    pub(super) fn micros_between(&self, earlier_us: i64, later_us: i64) -> f64 {
+        if self.timed {
+            (later_us - earlier_us) as f64
+        } else {
+            f64::NAN
+        }
+    }
+
+    /// [`Output::micros_between`] in seconds.
+    pub(super) fn seconds_between(&self, earlier_us: i64, later_us: i64) -> f64 {
+        self.micros_between(earlier_us, later_us) / 1e6
+    }
+
     /// `current − previous` for each counter, or `None` after a warning when one went down.
     pub(super) fn deltas(
         &mut self,
@@ -85,6 +96,9 @@ impl Counters {
             .first()?;
         let total = self.since_first.entry(name).or_default();
         *total += delta;
-        Some((delta / seconds_between(previous.time_us, time_us), *total))
+        Some((
+            delta / out.seconds_between(previous.time_us, time_us),
+            *total,
+        ))
     }
 }

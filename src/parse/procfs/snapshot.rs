@@ -16,6 +16,7 @@ use super::loadavg::loadavg_line;
 use super::meminfo::meminfo_line;
 use super::pressure::{PSI_RESOURCES, psi_line};
 use super::vmstat::vmstat_line;
+use crate::parse::clock::{civil_micros, time_line_micros};
 
 const HEADER_OPEN: &str = "==> ";
 
@@ -82,7 +83,7 @@ pub(super) fn split_snapshots<'a>(text: &'a str, out: &mut Output) -> Vec<Snapsh
         })
         .collect();
     if !lines.iter().any(|line| line.text.starts_with(HEADER_OPEN)) {
-        return plain_snapshot(lines, out).into_iter().collect();
+        return plain_snapshots(lines, out);
     }
 
     let mut snapshots = Vec::new();
@@ -141,7 +142,10 @@ fn finish_snapshot<'a>(
 
 /// Drop snapshots whose time is not after the previous snapshot of the same source:
 /// a rate over no time, or backwards, means nothing.
-fn keep_advancing<'a>(snapshots: Vec<Snapshot<'a>>, out: &mut Output) -> Vec<Snapshot<'a>> {
+pub(super) fn keep_advancing<'a>(
+    snapshots: Vec<Snapshot<'a>>,
+    out: &mut Output,
+) -> Vec<Snapshot<'a>> {
     let mut latest: Vec<(Source, i64)> = Vec::new();
     let mut kept = Vec::with_capacity(snapshots.len());
     for snapshot in snapshots {
@@ -164,30 +168,121 @@ fn keep_advancing<'a>(snapshots: Vec<Snapshot<'a>>, out: &mut Output) -> Vec<Sna
     kept
 }
 
-/// A file without headers: one `cat` of a /proc file, recognized by its first line.
-fn plain_snapshot<'a>(lines: Vec<Line<'a>>, out: &mut Output) -> Option<Snapshot<'a>> {
-    let body: Vec<Line> = lines
-        .into_iter()
-        .filter(|line| !line.text.trim().is_empty())
-        .collect();
-    let Some(first) = body.first() else {
-        out.warn(1, "no /proc snapshot in file");
-        return None;
-    };
-    let Some(source) = sniff_source(first.text, out) else {
+/// A file without headers: one or more plain `cat`s of one /proc file, told by its first line.
+/// A copy starts again where that line comes back (`cat /proc/vmstat` twice into one file), and
+/// a line holding only a time (what `date` prints) dates the copy after it. Copies that are
+/// not all dated are read without time: their counts since the first copy (`*_delta`) are
+/// given, and no rate.
+fn plain_snapshots<'a>(lines: Vec<Line<'a>>, out: &mut Output) -> Vec<Snapshot<'a>> {
+    let copies = plain_copies(lines, out);
+    let dated = copies.iter().all(|copy| copy.time_us.is_some());
+    if copies.len() > 1 && !dated {
+        out.timed = false;
         out.warn(
-            first.number,
-            "cannot tell which /proc file this is (expected /proc/stat, meminfo, vmstat, \
-             loadavg, diskstats, net/dev, net/snmp, net/netstat, net/sockstat or pressure/*)",
+            copies.first().map_or(1, |copy| copy.header_line),
+            format!(
+                "{} copies of one /proc file without a time before each (`date` output): \
+                 counts between them are given, rates are not",
+                copies.len()
+            ),
         );
-        return None;
+    }
+    let snapshots = copies
+        .into_iter()
+        .enumerate()
+        .map(|(index, copy)| Snapshot {
+            source: copy.source,
+            // Undated copies keep their order, one microsecond apart, and are read untimed.
+            time_us: if dated {
+                copy.time_us.unwrap_or(0)
+            } else {
+                index as i64
+            },
+            header_line: copy.header_line,
+            lines: copy.lines,
+        })
+        .collect();
+    keep_advancing(snapshots, out)
+}
+
+/// One plain copy of a /proc file, dated when a time line came before it.
+pub(super) struct PlainCopy<'a> {
+    pub(super) source: Source,
+    pub(super) time_us: Option<i64>,
+    /// The copy's first line.
+    pub(super) header_line: usize,
+    pub(super) lines: Vec<Line<'a>>,
+}
+
+/// Cut headerless `lines` into the copies of one /proc file they hold.
+pub(super) fn plain_copies<'a>(lines: Vec<Line<'a>>, out: &mut Output) -> Vec<PlainCopy<'a>> {
+    let mut copies: Vec<PlainCopy<'a>> = Vec::new();
+    let mut first: Option<(&'a str, Source)> = None;
+    let mut time_us: Option<i64> = None;
+    let mut open = false;
+    for line in lines {
+        if line.text.trim().is_empty() {
+            continue;
+        }
+        if let Some(time) = time_line_micros(line.text) {
+            time_us = Some(time);
+            open = false;
+            continue;
+        }
+        let (first_text, source) = match &first {
+            Some((text, source)) => (*text, source.clone()),
+            None => {
+                let Some(source) = sniff_source(line.text, out) else {
+                    out.warn(
+                        line.number,
+                        "cannot tell which /proc file this is (expected /proc/stat, meminfo, \
+                         vmstat, loadavg, diskstats, net/dev, net/snmp, net/netstat, \
+                         net/sockstat or pressure/*)",
+                    );
+                    return copies;
+                };
+                first = Some((line.text, source.clone()));
+                (line.text, source)
+            }
+        };
+        let restarts = open && copy_starts(&source, first_text, line.text);
+        match copies.last_mut() {
+            Some(copy) if open && !restarts => copy.lines.push(line),
+            _ => {
+                copies.push(PlainCopy {
+                    source,
+                    time_us: time_us.take(),
+                    header_line: line.number,
+                    lines: vec![line],
+                });
+                open = true;
+            }
+        }
+    }
+    if copies.is_empty() {
+        out.warn(1, "no /proc snapshot in file");
+    }
+    copies
+}
+
+/// Whether `line` starts another copy of the file whose first line was `first`: the same
+/// line again for the files that open with a header (net/dev, and net/snmp and netstat, whose
+/// first group name comes back on its values line), the same device for diskstats, any line
+/// for loadavg (one line per copy), and the same first word for the others (`nr_free_pages`,
+/// `MemTotal:`, `cpu`, `some`, `sockets:`).
+fn copy_starts(source: &Source, first: &str, line: &str) -> bool {
+    let words = |text: &'_ str, count: usize| -> Vec<String> {
+        text.split_whitespace()
+            .take(count)
+            .map(String::from)
+            .collect()
     };
-    Some(Snapshot {
-        source,
-        time_us: 0,
-        header_line: 1,
-        lines: body,
-    })
+    match source {
+        Source::NetDev | Source::NetSnmp | Source::NetNetstat => line == first,
+        Source::Diskstats => words(line, 3) == words(first, 3),
+        Source::Loadavg => true,
+        _ => words(line, 1) == words(first, 1),
+    }
 }
 
 /// Which /proc file a plain copy is, from its first line.
@@ -352,9 +447,7 @@ fn sys_source(path: &str) -> Option<Source> {
 
 /// Microseconds since the epoch of civil time `text` read as UTC.
 fn civil_as_utc_micros(text: &str) -> Option<i64> {
-    let civil: jiff::civil::DateTime = text.trim().parse().ok()?;
-    let instant = jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()?;
-    Some(instant.as_microsecond())
+    civil_micros(text.trim().parse().ok()?)
 }
 
 /// The one line of a one-value file (a link speed, a counter), or `None` after a warning.

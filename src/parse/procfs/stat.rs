@@ -1,6 +1,7 @@
 //! `/proc/stat` → `proc_stat` {cpu: all|0|1…}: mpstat's percentages (usr excludes guest
 //! time, as mpstat's does; busy = 100 − idle − iowait); the `cpu="all"` row also carries
-//! ctxt_s intr_s processes_s and the instant procs_running procs_blocked.
+//! ctxt_s intr_s processes_s and the instant procs_running procs_blocked. `btime`, when the
+//! host booted, is a host fact: it places kernel log times given since boot.
 //!
 //! Read here, not by procfs-core's `KernelStats`: it fails a whole copy on one bad line or
 //! without its `btime`, `ctxt` or `processes` line, and drops `intr`, which `intr_s` is made
@@ -8,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::rate::{Reading, percent, seconds_between};
+use super::rate::{Reading, percent};
 use super::snapshot::Snapshot;
 use super::{Output, fields, labels};
 use crate::record::{Unit, cpu_busy_pct};
@@ -43,6 +44,8 @@ struct StatSnapshot {
     cpus: Vec<(String, usize, [u64; 10])>,
     /// `ctxt`, `intr` (its first column, the total), `processes`, `procs_*`, with their lines.
     system: BTreeMap<&'static str, (u64, usize)>,
+    /// `btime`: when the host booted, in seconds since the epoch.
+    boot_time: Option<u64>,
 }
 
 fn read_stat(snapshot: &Snapshot, out: &mut Output) -> StatSnapshot {
@@ -69,6 +72,8 @@ fn read_stat(snapshot: &Snapshot, out: &mut Output) -> StatSnapshot {
                 *slot = *value;
             }
             read.cpus.push((label.to_string(), line.number, ticks));
+        } else if key == "btime" {
+            read.boot_time = numbers.first().copied();
         } else if let Some(&name) = STAT_RATES
             .iter()
             .map(|(name, _)| name)
@@ -123,6 +128,7 @@ pub(super) fn stat(snapshots: &[Snapshot], out: &mut Output) {
     let mut last_system: BTreeMap<&str, Reading<u64>> = BTreeMap::new();
     for snapshot in snapshots {
         let read = read_stat(snapshot, out);
+        out.parsed.host.boot_time = out.parsed.host.boot_time.or(read.boot_time);
         if out.parsed.host.cpus.is_none() {
             let numbered = read
                 .cpus
@@ -193,7 +199,7 @@ fn stat_system(
             && let Some(deltas) = out.deltas(&[counter], &[previous.value], &[now], line)
         {
             let delta = deltas.first().copied().unwrap_or(0.0);
-            let seconds = seconds_between(previous.time_us, time_us);
+            let seconds = out.seconds_between(previous.time_us, time_us);
             values.insert(rate.to_string(), delta / seconds);
         }
         last.insert(

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::Output;
-use super::rate::{Reading, seconds_between};
+use super::rate::Reading;
 use super::snapshot::Snapshot;
 use crate::record::Labels;
 
@@ -86,7 +86,7 @@ pub(super) fn vmstat(snapshots: &[Snapshot], out: &mut Output) {
             };
             match out.deltas(&[name], &[previous.value], &[now], line) {
                 Some(deltas) => {
-                    let seconds = seconds_between(previous.time_us, snapshot.time_us);
+                    let seconds = out.seconds_between(previous.time_us, snapshot.time_us);
                     let delta = deltas.first().copied().unwrap_or(0.0);
                     values.insert(format!("{name}_s"), delta / seconds);
                 }
@@ -99,7 +99,12 @@ pub(super) fn vmstat(snapshots: &[Snapshot], out: &mut Output) {
                     values.insert("oom_kill_delta".into(), (now - first) as f64);
                 }
                 Some(_) => {}
-                None => first_oom_kill = Some(now),
+                None => {
+                    first_oom_kill = Some(now);
+                    if out.baseline_rows {
+                        values.insert("oom_kill_delta".into(), 0.0);
+                    }
+                }
             }
         }
         for (&name, &(value, _)) in &counters {

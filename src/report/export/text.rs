@@ -17,6 +17,18 @@ impl Exporter for Text {
     fn export(&self, document: &Document<'_>, out: &mut dyn Write) -> Result<(), ExportError> {
         let data = document.report;
         writeln!(out, "{}", data.verdict)?;
+        if !data.not_recognized.is_empty() {
+            let more = match data.not_recognized_more {
+                0 => String::new(),
+                more => format!(" and {more} more"),
+            };
+            writeln!(
+                out,
+                "  {} file(s) not recognized, so not judged: {}{more}",
+                data.not_recognized_total,
+                data.not_recognized.join(", ")
+            )?;
+        }
         for finding in data.findings.iter().take(FINDINGS_SHOWN) {
             writeln!(
                 out,
