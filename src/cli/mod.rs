@@ -74,10 +74,12 @@ pub enum Command {
 pub struct RunArgs {
     /// The playbook file.
     pub playbook: PathBuf,
-    /// Scale the time boxes so that the whole run takes this long (`30s`, `2m`).
+    /// How long the first (USE) phase observes, like `mpstat 1 D` (`30s`, `2m`); later
+    /// phases keep their own time boxes, and one whose condition does not hold is skipped.
     #[arg(long)]
     pub duration: Option<String>,
-    /// Print the plan and run nothing.
+    /// Print the plan (every phase's time box, the shortest and longest run) and run nothing;
+    /// `--format json` prints it as JSON (schemas/plan.schema.json).
     #[arg(long)]
     pub dry_run: bool,
     /// Write the investigation here instead of investigations/DATE_NAME.
@@ -116,7 +118,8 @@ pub struct CollectArgs {
     /// Where the raw files go (cpu/, memory/, disk/, network/, profile/, trace/, proc/).
     #[arg(long)]
     pub output: PathBuf,
-    /// Scale the time boxes so that the whole run takes this long (`30s`, `2m`).
+    /// How long the first (USE) phase observes, like `mpstat 1 D` (`30s`, `2m`); later
+    /// phases keep their own time boxes (every phase runs: nothing is judged).
     #[arg(long)]
     pub duration: Option<String>,
     /// Let `collector = "command"` steps run arbitrary programs.

@@ -21,7 +21,7 @@ use crate::{
     record::HostFacts,
     report::{
         self, Inputs,
-        export::{self, Document, Exporter, Markdown},
+        export::{self, Document, Exporter, Markdown, ReportFormat},
     },
     rules::Condition,
     schedule::{self, Plan, PlannedPhase},
@@ -173,14 +173,13 @@ impl Progress {
 
 pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let loaded = super::load_checked(&args.playbook)?;
-    let total = super::parse_duration_flag(args.duration.as_deref())?;
-    let mut plan = schedule::plan(&loaded.playbook, total);
+    let observe = super::parse_duration_flag(args.duration.as_deref())?;
+    let mut plan = schedule::plan(&loaded.playbook, observe).map_err(Failure::bad_input)?;
     if let Some(pid) = args.pid {
         plan.target_pid(pid);
     }
     if args.dry_run {
-        print!("{}", crate::report::terminal::plan(&plan));
-        return Ok(exit::SUCCESS);
+        return print_plan(&plan, args.format);
     }
     let playbook = &loaded.playbook;
     let wall = std::time::Instant::now();
@@ -220,7 +219,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         "investigation {} ({} phase(s), at most {:?})",
         investigation.root.display(),
         plan.phases.len(),
-        plan.total_time()
+        plan.longest()
     ));
     let raw_dir = investigation.raw_dir();
     let manifest_path = investigation.manifest_path();
@@ -303,6 +302,20 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     Ok(super::exit_code(&data.findings, args.fail_on))
 }
 
+/// `run --dry-run`: the plan, for a person or (`--format json`) a script.
+fn print_plan(plan: &Plan, format: ReportFormat) -> Result<i32, Failure> {
+    match format {
+        ReportFormat::Text => print!("{}", crate::report::terminal::plan(plan)),
+        ReportFormat::Json => println!("{}", export::pretty_json(&plan.json())),
+        ReportFormat::Junit => {
+            return Err(Failure::bad_input(
+                "--dry-run prints the plan as text or JSON, not JUnit",
+            ));
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
 /// The version each installed collector tool prints, for metadata.toml.
 fn tool_versions() -> std::collections::BTreeMap<String, String> {
     match ScratchDir::new("versions") {
@@ -315,8 +328,8 @@ fn tool_versions() -> std::collections::BTreeMap<String, String> {
 pub fn collect_only(args: &CollectArgs) -> Result<i32, Failure> {
     let path = super::find_playbook(&args.suite);
     let loaded = super::load_checked(&path)?;
-    let total = super::parse_duration_flag(args.duration.as_deref())?;
-    let plan = schedule::plan(&loaded.playbook, total);
+    let observe = super::parse_duration_flag(args.duration.as_deref())?;
+    let plan = schedule::plan(&loaded.playbook, observe).map_err(Failure::bad_input)?;
     let interrupted = interrupt_flag()?;
     store::private_dir(&args.output).map_err(|err| {
         Failure::environment(format!("cannot create {}: {err}", args.output.display()))
