@@ -278,6 +278,85 @@ fn for_longer_than_the_data_is_not_evaluated() {
     ));
 }
 
+/// A short run: four one-second samples against `for 5s`. The rule is judged over the whole
+/// four seconds, fires only if it held all along, and says the window was shorter.
+#[test]
+fn for_longer_than_the_data_judges_the_whole_window_and_says_so() {
+    let short = utilization(&[95.0, 96.0, 97.0, 98.0]);
+    for when in ["iostat.util > 90% for 5s", "avg(iostat.util) > 90% for 5s"] {
+        let finding = fired(when, &short);
+        assert_eq!(finding.evidence.held_seconds, 4.0, "{when}");
+        assert_eq!(finding.evidence.asked_seconds, Some(5.0), "{when}");
+        assert_eq!(
+            finding.evidence.window,
+            Some(Window {
+                start: 0.0,
+                end: 4.0
+            }),
+            "{when}"
+        );
+        assert!(
+            finding.message.ends_with(
+                "(held for the whole 4 s captured, shorter than the 5 s its `for` asks)"
+            ),
+            "{when}: {}",
+            finding.message
+        );
+    }
+    assert_eq!(fired("avg(iostat.util) > 90% for 5s", &short).value, 96.5);
+    // A dip in the middle: it did not hold all along.
+    let dip = utilization(&[95.0, 50.0, 97.0, 98.0]);
+    assert_eq!(outcome("iostat.util > 90% for 5s", &dip), Outcome::Quiet);
+    assert_eq!(
+        outcome("avg(iostat.util) > 97% for 5s", &short),
+        Outcome::Quiet
+    );
+    // A `for` the data cover is judged as always: no caveat.
+    let enough = fired("iostat.util > 90% for 4s", &short);
+    assert_eq!(enough.evidence.asked_seconds, None);
+    assert!(!enough.message.contains("captured"), "{}", enough.message);
+}
+
+#[test]
+fn a_quiet_rule_over_a_shorter_window_says_what_it_judged() {
+    let rules = [compile(rule("r", "avg(iostat.util) > 97% for 5s"))];
+    let judgement = evaluate_all(&rules, &utilization(&[95.0, 96.0, 97.0, 98.0]));
+    assert!(judgement.not_evaluated.is_empty());
+    assert_eq!(
+        judgement.observed("r"),
+        "highest 96.5% against > 97%, over the whole 4 s captured, shorter than the 5 s its `for` asks"
+    );
+}
+
+/// A shorter window is judged over three samples at least: one or two are a moment, not a
+/// window (see `MIN_SAMPLES`).
+#[test]
+fn a_shorter_window_needs_three_samples_of_every_series() {
+    assert_eq!(perf_manual::rules::eval::MIN_SAMPLES, 3);
+    for values in [&[99.0][..], &[99.0, 99.0]] {
+        match outcome("iostat.util > 90% for 5s", &utilization(values)) {
+            Outcome::NotEvaluated(why) => {
+                assert!(why.contains("too little data"), "{why}");
+                assert!(why.contains("judged over 3 at least"), "{why}");
+            }
+            other => panic!("{} sample(s): {other:?}", values.len()),
+        }
+    }
+    let three = fired(
+        "iostat.util > 90% for 5s",
+        &utilization(&[99.0, 99.0, 99.0]),
+    );
+    assert_eq!(three.evidence.held_seconds, 3.0);
+    // Every series the rule reads needs them: here vmstat has two samples beside mpstat's four.
+    let mut records = samples("mpstat", "busy", &[("cpu", "all")], &[95.0; 4]);
+    records.extend(samples("vmstat", "r", &[], &[8.0, 8.0]));
+    let joined = dataset(vec![records], Some(2));
+    assert!(matches!(
+        outcome("avg(mpstat.busy) > 90% and avg(vmstat.r) > 1 for 5s", &joined),
+        Outcome::NotEvaluated(why) if why.contains("too little data")
+    ));
+}
+
 #[test]
 fn literals_convert_into_the_series_unit() {
     let data = dataset(

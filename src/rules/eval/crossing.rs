@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use super::Judge;
 use super::format_number;
-use super::track::{Point, Shape, Track, slack};
+use super::track::{Point, Shape, Track, raw_track, slack, span_of};
 use super::truth::{Truth, Witness};
+use crate::record::Dataset;
 use crate::rules::expr::Expr;
 use crate::rules::finding::Window;
 
@@ -142,4 +143,48 @@ impl Judge<'_> {
             )
         })
     }
+}
+
+/// How much of a rule's data there is: in the series each selector reads, the instance with the
+/// most samples; of those, the fewest samples and the shortest span (from the start of the
+/// first sample's interval to the last sample), since a rule joining series holds only where
+/// they all have values.
+#[derive(Clone, Copy)]
+pub(super) struct Coverage {
+    pub(super) samples: usize,
+    pub(super) seconds: f64,
+}
+
+pub(super) fn coverage(expr: &Expr, data: &Dataset) -> Coverage {
+    let none = Coverage {
+        samples: 0,
+        seconds: 0.0,
+    };
+    expr.selectors()
+        .into_iter()
+        .map(|selector| {
+            data.instances(&selector.name)
+                .iter()
+                .filter(|series| selector.matches(&series.labels))
+                .map(|series| Coverage {
+                    samples: series.points.len(),
+                    seconds: match raw_track(series).shape {
+                        Shape::Timed(points) => {
+                            span_of(&points).map_or(0.0, |span| span.end - span.start)
+                        }
+                        Shape::Whole { .. } => 0.0,
+                    },
+                })
+                .max_by(|a, b| {
+                    a.samples
+                        .cmp(&b.samples)
+                        .then(a.seconds.total_cmp(&b.seconds))
+                })
+                .unwrap_or(none)
+        })
+        .reduce(|a, b| Coverage {
+            samples: a.samples.min(b.samples),
+            seconds: a.seconds.min(b.seconds),
+        })
+        .unwrap_or(none)
 }

@@ -16,6 +16,12 @@
 //!   least `D` (one true rolling value covers its whole window, so an aggregate needs one full
 //!   window; a bare selector must hold at every sample of the stretch). A quarter of a sample
 //!   interval of slack absorbs timestamp jitter, never a whole missing sample.
+//! - **`for D` longer than the data.** When the series cover less than `D` (a short run, a
+//!   capture of a few seconds), the rule is judged over the whole window they cover, as if `for`
+//!   asked for that: it fires only if it held all along, and its message says "held for the
+//!   whole 4 s captured, shorter than the 5 s its `for` asks" (the finding's `asked_seconds`
+//!   is then set). Only over at least [`MIN_SAMPLES`] samples of every series the rule reads:
+//!   below that the rule is *not evaluated* (too little data).
 //! - **Aggregates**: `avg`, `min`, `max`, `sum`, `last`, `count` (number of samples), `delta`
 //!   (last − first), `rate` ((last − first) / (t_last − t_first), per second; needs two samples)
 //!   and `pNN`, the nearest-rank percentile: sort the n values, take the ⌈NN/100 · n⌉-th. In a
@@ -41,7 +47,7 @@
 //!   on the left: the finding's value is always the series side.
 //! - **No data.** If a series the rule reads has no instance at all, or none matches its labels,
 //!   or a host fact is unknown, the rule is *not evaluated* (a distinct outcome with the reason),
-//!   and likewise when `for D` asks for more time than the data cover.
+//!   and likewise when `for D` asks for more time than fewer than [`MIN_SAMPLES`] samples cover.
 //!
 //! The finding of a rule that fires reports the worst left-hand value that crossed (the highest
 //! for `>`/`>=`, the lowest for `<`/`<=`) in the worst instance (for `all(...)`, the instance
@@ -78,12 +84,22 @@ mod value;
 
 use crate::record::Dataset;
 
+use super::Rule;
 use super::compiled::CompiledRule;
 use super::expr::Expr;
 use super::finding::rank;
+use crossing::coverage;
 use outcome::labels_text;
 pub use outcome::{Judgement, Outcome, format_number};
 use truth::ComparisonInfo;
+
+/// The fewest samples, in every series a rule reads, over which a rule whose `for` is longer
+/// than the data is judged on the whole window instead. A `for` is there so that a moment does
+/// not raise a finding, and below three samples the window is hardly more than a moment: one
+/// sample's interval is assumed, not measured (the first sample borrows the gap to the second),
+/// and two are a single measured interval that one spike fills. Three samples are at least two
+/// measured intervals in which the condition must hold (or average) throughout.
+pub const MIN_SAMPLES: usize = 3;
 
 /// Judge every rule; sequential, as a rule takes microseconds to milliseconds.
 pub fn evaluate_all(rules: &[CompiledRule], data: &Dataset) -> Judgement {
@@ -130,20 +146,38 @@ fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> (Outcome, Option<Strin
         };
         return (Outcome::NotEvaluated(why), None);
     }
+    match judge_over(rule, expr, data, expr.hold) {
+        Pass::Done(outcome, observed) => (outcome, observed),
+        Pass::TooShort(why) => judge_whole_window(rule, expr, data, why),
+    }
+}
+
+/// What judging a rule over one `for` window gave. Large beside `TooShort` as [`Outcome`] is,
+/// and as short-lived.
+#[allow(clippy::large_enum_variant)]
+enum Pass {
+    /// An outcome, and for a rule that was judged, what it saw.
+    Done(Outcome, Option<String>),
+    /// `for` asks for more time than the data cover (why, for the report).
+    TooShort(String),
+}
+
+/// Judge `expr` with `hold` as its `for` window.
+fn judge_over(rule: &Rule, expr: &Expr, data: &Dataset, hold: Option<f64>) -> Pass {
     let mut judge = Judge {
         data,
-        hold: expr.hold,
+        hold,
         comparisons: Vec::new(),
     };
     let tracks = match judge.top_condition(&expr.condition) {
         Ok(tracks) => tracks,
-        Err(Stop::NoData(why)) => return (Outcome::NotEvaluated(why), None),
-        Err(Stop::Error(what)) => return (Outcome::Error(what), None),
+        Err(Stop::NoData(why)) => return Pass::Done(Outcome::NotEvaluated(why), None),
+        Err(Stop::Error(what)) => return Pass::Done(Outcome::Error(what), None),
     };
     let outcome = match judge.decide(&tracks) {
         Some(crossing) => Outcome::Fired(judge.finding(rule, expr, crossing)),
         None => match judge.too_short(expr, &tracks) {
-            Some(why) => return (Outcome::NotEvaluated(why), None),
+            Some(why) => return Pass::TooShort(why),
             None => Outcome::Quiet,
         },
     };
@@ -152,7 +186,49 @@ fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> (Outcome, Option<Strin
         .iter()
         .filter_map(ComparisonInfo::observed)
         .collect();
-    (outcome, Some(observed.join("; ")))
+    Pass::Done(outcome, Some(observed.join("; ")))
+}
+
+/// `for` asks for more time than the data cover: judge the whole window they cover, and say
+/// so, when every series has at least [`MIN_SAMPLES`] samples; else the rule is not evaluated
+/// (`why`).
+fn judge_whole_window(
+    rule: &Rule,
+    expr: &Expr,
+    data: &Dataset,
+    why: String,
+) -> (Outcome, Option<String>) {
+    let asked = expr.hold.unwrap_or_default();
+    let coverage = coverage(expr, data);
+    if coverage.samples < MIN_SAMPLES {
+        let why = format!(
+            "{why}, in {} sample(s): a shorter window is judged over {MIN_SAMPLES} at least",
+            coverage.samples
+        );
+        return (Outcome::NotEvaluated(why), None);
+    }
+    // The series are long enough, but not where they meet: no shorter window helps.
+    if coverage.seconds >= asked {
+        return (Outcome::NotEvaluated(why), None);
+    }
+    let caveat = format!(
+        "the whole {} s captured, shorter than the {} s its `for` asks",
+        format_number(coverage.seconds),
+        format_number(asked)
+    );
+    match judge_over(rule, expr, data, Some(coverage.seconds)) {
+        Pass::Done(Outcome::Fired(mut finding), observed) => {
+            finding.message.push_str(&format!(" (held for {caveat})"));
+            finding.evidence.asked_seconds = Some(asked);
+            (Outcome::Fired(finding), observed)
+        }
+        Pass::Done(Outcome::Quiet, observed) => (
+            Outcome::Quiet,
+            observed.map(|observed| format!("{observed}, over {caveat}")),
+        ),
+        Pass::Done(other, observed) => (other, observed),
+        Pass::TooShort(_) => (Outcome::NotEvaluated(why), None),
+    }
 }
 
 /// Why a rule cannot be judged: the series and host facts it reads that have no data, or else

@@ -104,6 +104,7 @@ impl Judge<'_> {
                 files: crossing.files.into_iter().collect(),
                 window: crossing.window,
                 held_seconds: crossing.held,
+                asked_seconds: None,
             },
         }
     }
