@@ -347,6 +347,18 @@ fn a_shorter_window_needs_three_samples_of_every_series() {
         &utilization(&[99.0, 99.0, 99.0]),
     );
     assert_eq!(three.evidence.held_seconds, 3.0);
+    // Two copies of a two-sample file are still two samples.
+    let copies = dataset(
+        vec![
+            samples("iostat", "util", &[("device", "sda")], &[99.0, 99.0]),
+            samples("iostat", "util", &[("device", "sda")], &[99.0, 99.0]),
+        ],
+        Some(2),
+    );
+    assert!(matches!(
+        outcome("iostat.util > 90% for 5s", &copies),
+        Outcome::NotEvaluated(why) if why.contains("in 2 sample(s)")
+    ));
     // Every series the rule reads needs them: here vmstat has two samples beside mpstat's four.
     let mut records = samples("mpstat", "busy", &[("cpu", "all")], &[95.0; 4]);
     records.extend(samples("vmstat", "r", &[], &[8.0, 8.0]));

@@ -148,7 +148,7 @@ impl Judge<'_> {
 /// How much of a rule's data there is: in the series each selector reads, the instance with the
 /// most samples; of those, the fewest samples and the shortest span (from the start of the
 /// first sample's interval to the last sample), since a rule joining series holds only where
-/// they all have values.
+/// they all have values. Samples taken at the same time (two copies of one file) count once.
 #[derive(Clone, Copy)]
 pub(super) struct Coverage {
     pub(super) samples: usize,
@@ -167,7 +167,7 @@ pub(super) fn coverage(expr: &Expr, data: &Dataset) -> Coverage {
                 .iter()
                 .filter(|series| selector.matches(&series.labels))
                 .map(|series| Coverage {
-                    samples: series.points.len(),
+                    samples: distinct_times(&series.points),
                     seconds: match raw_track(series).shape {
                         Shape::Timed(points) => {
                             span_of(&points).map_or(0.0, |span| span.end - span.start)
@@ -187,4 +187,13 @@ pub(super) fn coverage(expr: &Expr, data: &Dataset) -> Coverage {
             seconds: a.seconds.min(b.seconds),
         })
         .unwrap_or(none)
+}
+
+/// How many different times `points` (in time order) were taken at.
+fn distinct_times(points: &[(f64, f64)]) -> usize {
+    let repeats = points
+        .windows(2)
+        .filter(|pair| matches!(pair, [earlier, later] if later.0 <= earlier.0))
+        .count();
+    points.len() - repeats
 }
