@@ -317,6 +317,31 @@ fn for_longer_than_the_data_judges_the_whole_window_and_says_so() {
     assert!(!enough.message.contains("captured"), "{}", enough.message);
 }
 
+/// Two series offset by 0.8 s, as the /proc sampler's are beside vmstat's in a run: five
+/// one-second samples each, 4.2 s in common, and the rule judged over those.
+#[test]
+fn series_offset_in_time_are_judged_over_the_time_they_share() {
+    let mut records = samples("vmstat", "r", &[], &[8.0; 5]);
+    records
+        .extend((1..=5).map(|i| record("pressure", f64::from(i) + 0.8, &[], &[("stall", 90.0)])));
+    let offset = dataset(vec![records], Some(2));
+    let finding = fired(
+        "avg(vmstat.r) > 1 and avg(pressure.stall) > 20 for 5s",
+        &offset,
+    );
+    assert_eq!(finding.evidence.asked_seconds, Some(5.0));
+    assert!(
+        (finding.evidence.held_seconds - 4.2).abs() < 1e-9,
+        "{}",
+        finding.evidence.held_seconds
+    );
+    assert!(
+        finding.message.contains("the whole 4.2 s captured"),
+        "{}",
+        finding.message
+    );
+}
+
 #[test]
 fn a_quiet_rule_over_a_shorter_window_says_what_it_judged() {
     let rules = [compile(rule("r", "avg(iostat.util) > 97% for 5s"))];

@@ -146,9 +146,10 @@ impl Judge<'_> {
 }
 
 /// How much of a rule's data there is: in the series each selector reads, the instance with the
-/// most samples; of those, the fewest samples and the shortest span (from the start of the
-/// first sample's interval to the last sample), since a rule joining series holds only where
-/// they all have values. Samples taken at the same time (two copies of one file) count once.
+/// most samples; of those, the fewest samples, and the time they all cover (each from the start
+/// of its first sample's interval to its last sample), since a rule joining series holds only
+/// where they all have values. Samples taken at the same time (two copies of one file) count
+/// once.
 #[derive(Clone, Copy)]
 pub(super) struct Coverage {
     pub(super) samples: usize,
@@ -156,37 +157,42 @@ pub(super) struct Coverage {
 }
 
 pub(super) fn coverage(expr: &Expr, data: &Dataset) -> Coverage {
-    let none = Coverage {
-        samples: 0,
-        seconds: 0.0,
-    };
-    expr.selectors()
+    let best: Vec<(usize, Window)> = expr
+        .selectors()
         .into_iter()
         .map(|selector| {
             data.instances(&selector.name)
                 .iter()
                 .filter(|series| selector.matches(&series.labels))
-                .map(|series| Coverage {
-                    samples: distinct_times(&series.points),
-                    seconds: match raw_track(series).shape {
-                        Shape::Timed(points) => {
-                            span_of(&points).map_or(0.0, |span| span.end - span.start)
-                        }
-                        Shape::Whole { .. } => 0.0,
-                    },
+                .filter_map(|series| match raw_track(series).shape {
+                    Shape::Timed(points) => {
+                        Some((distinct_times(&series.points), span_of(&points)?))
+                    }
+                    Shape::Whole { .. } => None,
                 })
                 .max_by(|a, b| {
-                    a.samples
-                        .cmp(&b.samples)
-                        .then(a.seconds.total_cmp(&b.seconds))
+                    let length = |span: &Window| span.end - span.start;
+                    a.0.cmp(&b.0).then(length(&a.1).total_cmp(&length(&b.1)))
                 })
-                .unwrap_or(none)
         })
-        .reduce(|a, b| Coverage {
-            samples: a.samples.min(b.samples),
-            seconds: a.seconds.min(b.seconds),
-        })
-        .unwrap_or(none)
+        .collect::<Option<_>>()
+        .unwrap_or_default();
+    let start = best
+        .iter()
+        .map(|(_, span)| span.start)
+        .fold(f64::MIN, f64::max);
+    let end = best
+        .iter()
+        .map(|(_, span)| span.end)
+        .fold(f64::MAX, f64::min);
+    Coverage {
+        samples: best.iter().map(|(samples, _)| *samples).min().unwrap_or(0),
+        seconds: if best.is_empty() {
+            0.0
+        } else {
+            (end - start).max(0.0)
+        },
+    }
 }
 
 /// How many different times `points` (in time order) were taken at.
