@@ -112,7 +112,7 @@ pub struct Evidence {
     /// How long the condition held, in seconds.
     pub held_seconds: f64,
     /// The `for` the rule asks, in seconds, set only when the data covered less: the rule was
-    /// then judged over the whole window they cover (`held_seconds`), as its message says.
+    /// then judged over the longest window they allow (`held_seconds`), as its message says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asked_seconds: Option<f64>,
 }

@@ -146,53 +146,55 @@ impl Judge<'_> {
 }
 
 /// How much of a rule's data there is: in the series each selector reads, the instance with the
-/// most samples; of those, the fewest samples, and the time they all cover (each from the start
-/// of its first sample's interval to its last sample), since a rule joining series holds only
-/// where they all have values. Samples taken at the same time (two copies of one file) count
-/// once.
+/// most samples; of those, the fewest samples, the shortest span (from the start of the first
+/// sample's interval to the last sample) and the longest sample interval. Samples taken at the
+/// same time (two copies of one file) count once.
 #[derive(Clone, Copy)]
 pub(super) struct Coverage {
     pub(super) samples: usize,
     pub(super) seconds: f64,
+    pub(super) step: f64,
 }
 
 pub(super) fn coverage(expr: &Expr, data: &Dataset) -> Coverage {
-    let best: Vec<(usize, Window)> = expr
-        .selectors()
+    let none = Coverage {
+        samples: 0,
+        seconds: 0.0,
+        step: 0.0,
+    };
+    expr.selectors()
         .into_iter()
         .map(|selector| {
             data.instances(&selector.name)
                 .iter()
                 .filter(|series| selector.matches(&series.labels))
-                .filter_map(|series| match raw_track(series).shape {
-                    Shape::Timed(points) => {
-                        Some((distinct_times(&series.points), span_of(&points)?))
+                .map(|series| {
+                    let track = raw_track(series);
+                    let seconds = match &track.shape {
+                        Shape::Timed(points) => {
+                            span_of(points).map_or(0.0, |span| span.end - span.start)
+                        }
+                        Shape::Whole { .. } => 0.0,
+                    };
+                    Coverage {
+                        samples: distinct_times(&series.points),
+                        seconds,
+                        step: track.step,
                     }
-                    Shape::Whole { .. } => None,
                 })
                 .max_by(|a, b| {
-                    let length = |span: &Window| span.end - span.start;
-                    a.0.cmp(&b.0).then(length(&a.1).total_cmp(&length(&b.1)))
+                    a.samples
+                        .cmp(&b.samples)
+                        .then(a.seconds.total_cmp(&b.seconds))
                 })
+                .unwrap_or(none)
         })
-        .collect::<Option<_>>()
-        .unwrap_or_default();
-    let start = best
-        .iter()
-        .map(|(_, span)| span.start)
-        .fold(f64::MIN, f64::max);
-    let end = best
-        .iter()
-        .map(|(_, span)| span.end)
-        .fold(f64::MAX, f64::min);
-    Coverage {
-        samples: best.iter().map(|(samples, _)| *samples).min().unwrap_or(0),
-        seconds: if best.is_empty() {
-            0.0
-        } else {
-            (end - start).max(0.0)
-        },
-    }
+        .reduce(|a, b| Coverage {
+            samples: a.samples.min(b.samples),
+            seconds: a.seconds.min(b.seconds),
+            step: a.step.max(b.step),
+        })
+        .unwrap_or(none)
 }
 
 /// How many different times `points` (in time order) were taken at.

@@ -19,9 +19,10 @@
 //! - **`for D` longer than the data.** When the series cover less than `D` (a short run, a
 //!   capture of a few seconds), the rule is judged over the whole window they cover, as if `for`
 //!   asked for that: it fires only if it held all along, and its message says "held for the
-//!   whole 4 s captured, shorter than the 5 s its `for` asks" (the finding's `asked_seconds`
-//!   is then set). Only over at least [`MIN_SAMPLES`] samples of every series the rule reads:
-//!   below that the rule is *not evaluated* (too little data).
+//!   4 s the data cover, shorter than the 5 s its `for` asks" (the finding's `asked_seconds`
+//!   is then set). Series sampled at different instants share a little less than each covers:
+//!   the window is then one sample interval shorter. Only over at least [`MIN_SAMPLES`] samples
+//!   of every series the rule reads: below that the rule is *not evaluated* (too little data).
 //! - **Aggregates**: `avg`, `min`, `max`, `sum`, `last`, `count` (number of samples), `delta`
 //!   (last − first), `rate` ((last − first) / (t_last − t_first), per second; needs two samples)
 //!   and `pNN`, the nearest-rank percentile: sort the n values, take the ⌈NN/100 · n⌉-th. In a
@@ -189,9 +190,11 @@ fn judge_over(rule: &Rule, expr: &Expr, data: &Dataset, hold: Option<f64>) -> Pa
     Pass::Done(outcome, Some(observed.join("; ")))
 }
 
-/// `for` asks for more time than the data cover: judge the whole window they cover, and say
-/// so, when every series has at least [`MIN_SAMPLES`] samples; else the rule is not evaluated
-/// (`why`).
+/// `for` asks for more time than the data cover: judge the longest window they allow instead,
+/// and say so, when every series the rule reads has at least [`MIN_SAMPLES`] samples; else the
+/// rule is not evaluated (`why`). The longest window is the shortest series' span; series
+/// sampled at other instants share less of it (the /proc sampler starts a fraction of a second
+/// after vmstat), so failing that, one sample interval shorter, down to [`MIN_SAMPLES`] samples.
 fn judge_whole_window(
     rule: &Rule,
     expr: &Expr,
@@ -207,28 +210,34 @@ fn judge_whole_window(
         );
         return (Outcome::NotEvaluated(why), None);
     }
-    // The series are long enough, but not where they meet: no shorter window helps.
-    if coverage.seconds >= asked {
-        return (Outcome::NotEvaluated(why), None);
-    }
-    let caveat = format!(
-        "the whole {} s captured, shorter than the {} s its `for` asks",
-        format_number(coverage.seconds),
-        format_number(asked)
-    );
-    match judge_over(rule, expr, data, Some(coverage.seconds)) {
-        Pass::Done(Outcome::Fired(mut finding), observed) => {
-            finding.message.push_str(&format!(" (held for {caveat})"));
-            finding.evidence.asked_seconds = Some(asked);
-            (Outcome::Fired(finding), observed)
+    let step = coverage.step;
+    let shortest = step * MIN_SAMPLES as f64 - track::slack(step);
+    let mut window = if coverage.seconds < asked {
+        coverage.seconds
+    } else {
+        asked - step
+    };
+    while step > 0.0 && window >= shortest {
+        let caveat = format!(
+            "the {} s the data cover, shorter than the {} s its `for` asks",
+            format_number(window),
+            format_number(asked)
+        );
+        match judge_over(rule, expr, data, Some(window)) {
+            Pass::TooShort(_) => window -= step,
+            Pass::Done(Outcome::Fired(mut finding), observed) => {
+                finding.message.push_str(&format!(" (held for {caveat})"));
+                finding.evidence.asked_seconds = Some(asked);
+                return (Outcome::Fired(finding), observed);
+            }
+            Pass::Done(Outcome::Quiet, observed) => {
+                let observed = observed.map(|observed| format!("{observed}, over {caveat}"));
+                return (Outcome::Quiet, observed);
+            }
+            Pass::Done(other, observed) => return (other, observed),
         }
-        Pass::Done(Outcome::Quiet, observed) => (
-            Outcome::Quiet,
-            observed.map(|observed| format!("{observed}, over {caveat}")),
-        ),
-        Pass::Done(other, observed) => (other, observed),
-        Pass::TooShort(_) => (Outcome::NotEvaluated(why), None),
     }
+    (Outcome::NotEvaluated(why), None)
 }
 
 /// Why a rule cannot be judged: the series and host facts it reads that have no data, or else
