@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::process::Exit;
+use super::tools::{Collector, Runs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -63,6 +64,18 @@ pub struct Manifest {
     pub ended: String,
     pub interrupted: bool,
     pub steps: Vec<StepRecord>,
+}
+
+impl Manifest {
+    /// Whether perf_manual's own /proc sampler ran on this host in this run, so that a series it
+    /// reads and did not find is missing from the host, not merely from the data.
+    pub fn sampled_this_host(&self) -> bool {
+        self.steps.iter().any(|step| {
+            matches!(step.status, StepStatus::Ok | StepStatus::Interrupted)
+                && Collector::from_name(&step.collector)
+                    .is_some_and(|collector| matches!(collector.runs(), Runs::InProcess))
+        })
+    }
 }
 
 /// Now, as an RFC 3339 time stamp with the local offset.

@@ -18,7 +18,7 @@ use crate::{
     exit::{self, Failure},
     judge::{self, Analysis, Request},
     playbook::Checked,
-    record::HostFacts,
+    record::{HostFacts, Origin},
     report::{
         self, Inputs,
         export::{self, Document, Exporter, Markdown, ReportFormat},
@@ -61,7 +61,7 @@ fn collect_phases(
         }
         let earlier = needs_earlier_data(phase).then(|| {
             let mut data = judge::read_dir(collection.raw_dir, &specs).ok()?;
-            data.judge(&collection.checked.rules, collection.host);
+            data.judge(&collection.checked.rules, collection.host, Origin::ThisHost);
             Some(data)
         });
         let earlier = earlier.flatten();
@@ -248,6 +248,11 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         raw_dir: &raw_dir,
         rules: &loaded.rules,
         host: &host,
+        origin: if manifest.sampled_this_host() {
+            Origin::ThisHost
+        } else {
+            Origin::Captured
+        },
         analysis: Some(&analysis_files),
         interrupted: Some(&interrupted),
     })?;

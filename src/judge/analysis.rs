@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::{
     parse::{self, Format},
     profile::{self, Folded, HotFunction, ProfileError},
-    record::{Dataset, HostFacts, ParseWarning, Record, Unit},
+    record::{Dataset, HostFacts, Origin, ParseWarning, Record, Unit},
     rules::CompiledRule,
     rules::eval::{Judgement, evaluate_all},
 };
@@ -129,12 +129,14 @@ impl Analysis {
         });
     }
 
-    /// Evaluate `rules` over the records. `host` fills what the files did not reveal.
-    pub fn judge(&mut self, rules: &[CompiledRule], host: &HostFacts) {
+    /// Evaluate `rules` over the records. `host` fills what the files did not reveal;
+    /// `origin` says whether a series missing from them is missing from this host.
+    pub fn judge(&mut self, rules: &[CompiledRule], host: &HostFacts, origin: Origin) {
         let mut facts = self.host.clone();
         facts.merge(host);
-        let data =
-            Dataset::from_records(&self.records, facts, parse::unit_of).with_units(&self.units);
+        let data = Dataset::from_records(&self.records, facts, parse::unit_of)
+            .with_units(&self.units)
+            .with_origin(origin);
         self.judgement = evaluate_all(rules, &data);
         // A stand-in matters to the reader only where a rule judged with it.
         let read: Vec<&String> = rules.iter().flat_map(CompiledRule::series_names).collect();

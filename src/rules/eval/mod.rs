@@ -83,7 +83,7 @@ mod track;
 mod truth;
 mod value;
 
-use crate::record::Dataset;
+use crate::record::{Dataset, Origin};
 
 use super::Rule;
 use super::compiled::CompiledRule;
@@ -107,9 +107,16 @@ pub fn evaluate_all(rules: &[CompiledRule], data: &Dataset) -> Judgement {
     let mut judgement = Judgement::default();
     for compiled in rules {
         let id = &compiled.rule().id;
-        let (outcome, observed) = judge_rule(compiled, data);
+        let Judged {
+            outcome,
+            observed,
+            absent,
+        } = judge_rule(compiled, data);
         if let Some(observed) = observed {
             judgement.observed.push((id.clone(), observed));
+        }
+        if !absent.is_empty() {
+            judgement.absent.push((id.clone(), absent));
         }
         match outcome {
             Outcome::Fired(finding) => judgement.findings.push(finding),
@@ -123,11 +130,29 @@ pub fn evaluate_all(rules: &[CompiledRule], data: &Dataset) -> Judgement {
 }
 
 pub fn evaluate(rule: &CompiledRule, data: &Dataset) -> Outcome {
-    judge_rule(rule, data).0
+    judge_rule(rule, data).outcome
 }
 
-/// The outcome, and for a rule that was judged, what it saw.
-fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> (Outcome, Option<String>) {
+/// What judging one rule gave.
+struct Judged {
+    outcome: Outcome,
+    /// What the rule saw, when it was judged.
+    observed: Option<String>,
+    /// The series and host facts it lacks, when that is why it was not evaluated.
+    absent: Vec<String>,
+}
+
+impl From<(Outcome, Option<String>)> for Judged {
+    fn from((outcome, observed): (Outcome, Option<String>)) -> Self {
+        Judged {
+            outcome,
+            observed,
+            absent: Vec::new(),
+        }
+    }
+}
+
+fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> Judged {
     let rule = compiled.rule();
     let expr = match compiled.expression() {
         Ok(expr) => expr,
@@ -136,20 +161,25 @@ fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> (Outcome, Option<Strin
                 "bad `when` expression {:?} at byte {}: {error}",
                 rule.when, error.offset
             );
-            return (Outcome::Error(what), None);
+            return (Outcome::Error(what), None).into();
         }
     };
-    if let Some(why) = missing_data(expr, data) {
-        let why = if rule.no_data.is_empty() {
-            why
-        } else {
-            format!("{why}: {}", rule.no_data)
+    if let Some((why, absent)) = missing_data(expr, data) {
+        // A rule's note speaks of hosts: it holds where the sampler looked at this one.
+        let why = match (rule.no_data.as_str(), data.origin) {
+            ("", _) => why,
+            (note, Origin::ThisHost) => format!("{why}: {note}"),
+            (_, Origin::Captured) => format!("{why}: not in the data given"),
         };
-        return (Outcome::NotEvaluated(why), None);
+        return Judged {
+            outcome: Outcome::NotEvaluated(why),
+            observed: None,
+            absent,
+        };
     }
     match judge_over(rule, expr, data, expr.hold) {
-        Pass::Done(outcome, observed) => (outcome, observed),
-        Pass::TooShort(why) => judge_whole_window(rule, expr, data, why),
+        Pass::Done(outcome, observed) => (outcome, observed).into(),
+        Pass::TooShort(why) => judge_whole_window(rule, expr, data, why).into(),
     }
 }
 
@@ -240,9 +270,9 @@ fn judge_whole_window(
     (Outcome::NotEvaluated(why), None)
 }
 
-/// Why a rule cannot be judged: the series and host facts it reads that have no data, or else
-/// the first selector that matches no instance.
-fn missing_data(expr: &Expr, data: &Dataset) -> Option<String> {
+/// Why a rule cannot be judged, and what it lacks: the series and host facts it reads that have
+/// no data, or else the first selector that matches no instance (its series).
+fn missing_data(expr: &Expr, data: &Dataset) -> Option<(String, Vec<String>)> {
     let mut absent: Vec<String> = expr
         .series_names()
         .iter()
@@ -256,7 +286,7 @@ fn missing_data(expr: &Expr, data: &Dataset) -> Option<String> {
         }
     }
     if !absent.is_empty() {
-        return Some(format!("no data for {}", absent.join(", ")));
+        return Some((format!("no data for {}", absent.join(", ")), absent));
     }
     expr.selectors().into_iter().find_map(|selector| {
         let instances = data.instances(&selector.name);
@@ -271,7 +301,7 @@ fn missing_data(expr: &Expr, data: &Dataset) -> Option<String> {
             .take(8)
             .map(|series| labels_text(&series.labels))
             .collect();
-        Some(format!(
+        let why = format!(
             "no instance of {} matches {selector} (present: {}{})",
             selector.name,
             present.join("; "),
@@ -280,7 +310,8 @@ fn missing_data(expr: &Expr, data: &Dataset) -> Option<String> {
             } else {
                 ""
             }
-        ))
+        );
+        Some((why, vec![selector.name.clone()]))
     })
 }
 

@@ -31,6 +31,9 @@ pub struct Judgement {
     pub not_evaluated: Vec<(String, String)>,
     /// (rule id, what is wrong with it).
     pub errors: Vec<(String, String)>,
+    /// (rule id, the series and host facts it reads that the data lack), for the rules of
+    /// `not_evaluated` that lack one outright rather than have too little of it.
+    pub absent: Vec<(String, Vec<String>)>,
     /// (rule id, what the rule saw), for every rule that was judged, fired or not.
     pub observed: Vec<(String, String)>,
 }
