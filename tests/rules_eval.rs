@@ -314,7 +314,11 @@ fn for_longer_than_the_data_judges_the_whole_window_and_says_so() {
     // A `for` the data cover is judged as always: no caveat.
     let enough = fired("iostat.util > 90% for 4s", &short);
     assert_eq!(enough.evidence.asked_seconds, None);
-    assert!(!enough.message.contains("the data cover"), "{}", enough.message);
+    assert!(
+        !enough.message.contains("the data cover"),
+        "{}",
+        enough.message
+    );
 }
 
 /// Two series offset by 0.8 s, as the /proc sampler's are beside vmstat's in a run: five

@@ -16,7 +16,7 @@ use crate::{
     name = "perf_manual",
     version,
     about = "Declarative performance investigations for Linux: collect, parse, judge, report.",
-    after_help = "Exit codes: 0 success, 1 a finding at or above --fail-on, 2 bad usage, playbook or data, 3 the environment cannot do what was asked, 130 interrupted."
+    after_help = "Exit codes: 0 success, 1 a finding at or above --fail-on, 2 bad usage, playbook or data, 3 the environment cannot do what was asked, 4 with --fail-on: no finding reached it but something could not be judged (inconclusive), 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -90,7 +90,8 @@ pub struct RunArgs {
     pub dir: PathBuf,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
-    /// Exit 1 when a finding is at or above this severity.
+    /// Exit 1 when a finding is at or above this severity; else 4 when something could not be
+    /// judged (no data, too little data), so that finding nothing does not show nothing is there.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
     /// Let `collector = "command"` steps run arbitrary programs.
@@ -142,7 +143,8 @@ pub struct AnalyzeArgs {
     pub playbook: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
-    /// Exit 1 when a finding is at or above this severity.
+    /// Exit 1 when a finding is at or above this severity; else 4 when something could not be
+    /// judged (no data, too little data), so that finding nothing does not show nothing is there.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
     /// A Handlebars template to render instead of the built-in technical report.

@@ -87,5 +87,5 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
     if judged.interrupted {
         return Ok(exit::INTERRUPTED);
     }
-    Ok(super::exit_code(&data.findings, args.fail_on))
+    Ok(super::exit_code(&data, args.fail_on))
 }

@@ -304,7 +304,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     if manifest.interrupted {
         return Ok(exit::INTERRUPTED);
     }
-    Ok(super::exit_code(&data.findings, args.fail_on))
+    Ok(super::exit_code(&data, args.fail_on))
 }
 
 /// `run --dry-run`: the plan, for a person or (`--format json`) a script.

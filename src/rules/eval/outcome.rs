@@ -39,6 +39,15 @@ pub struct Judgement {
 }
 
 impl Judgement {
+    /// Whether rule `id` was judged: evaluated, not left without data or in error.
+    pub fn was_judged(&self, id: &str) -> bool {
+        !self
+            .not_evaluated
+            .iter()
+            .chain(&self.errors)
+            .any(|(rule, _)| rule == id)
+    }
+
     /// What a judged rule saw (`highest 45% against > 90%`); empty for other rules.
     pub fn observed(&self, rule: &str) -> String {
         self.observed
