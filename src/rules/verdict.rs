@@ -284,6 +284,10 @@ mod tests {
         ]
     }
 
+    fn memory_rule() -> CompiledRule {
+        rule("mem", "memory", Signal::Utilization, "max(t.used) > 90", "")
+    }
+
     /// `samples` one-second samples of each field of table `t` with the same value.
     fn data(samples: usize, fields: &[(&str, f64)]) -> Dataset {
         let records: Vec<Record> = (1..=samples)
@@ -368,13 +372,7 @@ mod tests {
             "avg(vmstat.rr) > 1",
             "",
         ));
-        rules.push(rule(
-            "mem",
-            "memory",
-            Signal::Utilization,
-            "max(t.used) > 90",
-            "",
-        ));
+        rules.push(memory_rule());
         let data = data(
             5,
             &[
@@ -397,13 +395,7 @@ mod tests {
     #[test]
     fn findings_make_a_bottleneck_or_several_and_gaps_keep_it_open() {
         let mut rules = cpu_rules();
-        rules.push(rule(
-            "mem",
-            "memory",
-            Signal::Utilization,
-            "max(t.used) > 90",
-            "",
-        ));
+        rules.push(memory_rule());
         let one = judged(
             &rules,
             &data(5, &[("busy", 99.0), ("queue", 0.0), ("used", 50.0)]),
