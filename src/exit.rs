@@ -9,6 +9,11 @@ pub const BAD_INPUT: i32 = 2;
 /// The environment cannot do what was asked: a required tool is missing, permission denied,
 /// a directory cannot be written.
 pub const ENVIRONMENT: i32 = 3;
+/// With `--fail-on`: no finding reached it, but something could not be judged (no data, too
+/// little data, a rule in error: the JSON's `not_judged`), so the data cannot show that nothing
+/// would have. Whenever the verdict is inconclusive this is the code; a finding at or above
+/// `--fail-on` wins (1). Without `--fail-on` nothing was asked to be vouched for: 0.
+pub const INCONCLUSIVE: i32 = 4;
 /// Interrupted by Ctrl-C (or SIGTERM); what was collected is kept.
 pub const INTERRUPTED: i32 = 130;
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::{
     parse::spec::Definition,
     report::{ReportJson, use_check::UseCheckReport},
+    schedule::PlanJson,
 };
 
 /// A published schema: its file under `schemas/` and how it is made.
@@ -17,7 +18,7 @@ pub struct Published {
 }
 
 /// Everything in `schemas/`.
-pub const PUBLISHED: [Published; 4] = [
+pub const PUBLISHED: [Published; 5] = [
     Published {
         file: "playbook.schema.json",
         generate: playbook,
@@ -33,6 +34,10 @@ pub const PUBLISHED: [Published; 4] = [
     Published {
         file: "use-check.schema.json",
         generate: use_check,
+    },
+    Published {
+        file: "plan.schema.json",
+        generate: plan,
     },
 ];
 
@@ -54,6 +59,11 @@ pub fn parser_spec() -> Value {
 /// What `use-check --format json` prints.
 pub fn use_check() -> Value {
     generate::<UseCheckReport>()
+}
+
+/// What `run --dry-run --format json` prints.
+pub fn plan() -> Value {
+    generate::<PlanJson<'static>>()
 }
 
 fn generate<T: JsonSchema>() -> Value {

@@ -139,7 +139,15 @@ fn a_tarball_is_judged_like_the_directory_it_holds() {
     let (code, from_archive) = analyze(&archive, None);
     assert_eq!(code, 0);
     assert_valid(&from_archive);
-    assert_eq!(from_archive["findings"], from_dir["findings"]);
+    // The same findings, their evidence naming the archive's members where the directory's
+    // names its files.
+    let mut as_members = from_dir["findings"].clone();
+    for finding in as_members.as_array_mut().unwrap() {
+        for file in finding["evidence"]["files"].as_array_mut().unwrap() {
+            *file = format!("capture.tgz!/capture/{}", file.as_str().unwrap()).into();
+        }
+    }
+    assert_eq!(from_archive["findings"], as_members);
     assert_eq!(from_archive["verdict"], from_dir["verdict"]);
     let listed = files(&from_archive);
     assert!(listed.contains(&("capture.tgz".into(), "tar archive (5 files)".into())));

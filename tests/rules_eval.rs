@@ -264,8 +264,8 @@ fn for_makes_aggregates_rolling() {
 }
 
 #[test]
-fn for_longer_than_the_data_is_not_evaluated() {
-    let short = utilization(&[95.0, 96.0, 97.0, 98.0]);
+fn for_longer_than_too_few_samples_is_not_evaluated() {
+    let short = utilization(&[95.0, 96.0]);
     for when in ["iostat.util > 90% for 5s", "avg(iostat.util) > 90% for 5s"] {
         match outcome(when, &short) {
             Outcome::NotEvaluated(why) => assert!(why.contains("too little data"), "{why}"),
@@ -273,8 +273,135 @@ fn for_longer_than_the_data_is_not_evaluated() {
         }
     }
     assert!(matches!(
-        outcome("iostat.util > 90% for 4s", &short),
+        outcome("iostat.util > 90% for 2s", &short),
         Outcome::Fired(_)
+    ));
+}
+
+/// A short run: four one-second samples against `for 5s`. The rule is judged over the whole
+/// four seconds, fires only if it held all along, and says the window was shorter.
+#[test]
+fn for_longer_than_the_data_judges_the_whole_window_and_says_so() {
+    let short = utilization(&[95.0, 96.0, 97.0, 98.0]);
+    for when in ["iostat.util > 90% for 5s", "avg(iostat.util) > 90% for 5s"] {
+        let finding = fired(when, &short);
+        assert_eq!(finding.evidence.held_seconds, 4.0, "{when}");
+        assert_eq!(finding.evidence.asked_seconds, Some(5.0), "{when}");
+        assert_eq!(
+            finding.evidence.window,
+            Some(Window {
+                start: 0.0,
+                end: 4.0
+            }),
+            "{when}"
+        );
+        assert!(
+            finding.message.ends_with(
+                "(held for the 4 s the data cover, shorter than the 5 s its `for` asks)"
+            ),
+            "{when}: {}",
+            finding.message
+        );
+    }
+    assert_eq!(fired("avg(iostat.util) > 90% for 5s", &short).value, 96.5);
+    // A dip in the middle: it did not hold all along.
+    let dip = utilization(&[95.0, 50.0, 97.0, 98.0]);
+    assert_eq!(outcome("iostat.util > 90% for 5s", &dip), Outcome::Quiet);
+    assert_eq!(
+        outcome("avg(iostat.util) > 97% for 5s", &short),
+        Outcome::Quiet
+    );
+    // A `for` the data cover is judged as always: no caveat.
+    let enough = fired("iostat.util > 90% for 4s", &short);
+    assert_eq!(enough.evidence.asked_seconds, None);
+    assert!(
+        !enough.message.contains("the data cover"),
+        "{}",
+        enough.message
+    );
+}
+
+/// Two series offset by 0.8 s, as the /proc sampler's are beside vmstat's in a run: five
+/// one-second samples each, but no five-second window of one meets one of the other. Judged
+/// over four: one sample interval shorter.
+#[test]
+fn series_offset_in_time_are_judged_one_interval_shorter() {
+    let mut records = samples("vmstat", "r", &[], &[8.0; 5]);
+    records
+        .extend((1..=5).map(|i| record("pressure", f64::from(i) + 0.8, &[], &[("stall", 90.0)])));
+    let offset = dataset(vec![records], Some(2));
+    let finding = fired(
+        "avg(vmstat.r) > 1 and avg(pressure.stall) > 20 for 5s",
+        &offset,
+    );
+    assert_eq!(finding.evidence.asked_seconds, Some(5.0));
+    assert!(
+        finding.message.contains("(held for the 4 s the data cover"),
+        "{}",
+        finding.message
+    );
+    // Too little in common for three samples: not evaluated.
+    let mut records = samples("vmstat", "r", &[], &[8.0; 3]);
+    records
+        .extend((1..=3).map(|i| record("pressure", f64::from(i) + 0.8, &[], &[("stall", 90.0)])));
+    assert!(matches!(
+        outcome(
+            "avg(vmstat.r) > 1 and avg(pressure.stall) > 20 for 5s",
+            &dataset(vec![records], Some(2))
+        ),
+        Outcome::NotEvaluated(why) if why.contains("too little data")
+    ));
+}
+
+#[test]
+fn a_quiet_rule_over_a_shorter_window_says_what_it_judged() {
+    let rules = [compile(rule("r", "avg(iostat.util) > 97% for 5s"))];
+    let judgement = evaluate_all(&rules, &utilization(&[95.0, 96.0, 97.0, 98.0]));
+    assert!(judgement.not_evaluated.is_empty());
+    assert_eq!(
+        judgement.observed("r"),
+        "highest 96.5% against > 97%, over the 4 s the data cover, shorter than the 5 s its `for` asks"
+    );
+}
+
+/// A shorter window is judged over three samples at least: one or two are a moment, not a
+/// window (see `MIN_SAMPLES`).
+#[test]
+fn a_shorter_window_needs_three_samples_of_every_series() {
+    assert_eq!(perf_manual::rules::eval::MIN_SAMPLES, 3);
+    for values in [&[99.0][..], &[99.0, 99.0]] {
+        match outcome("iostat.util > 90% for 5s", &utilization(values)) {
+            Outcome::NotEvaluated(why) => {
+                assert!(why.contains("too little data"), "{why}");
+                assert!(why.contains("judged over 3 at least"), "{why}");
+            }
+            other => panic!("{} sample(s): {other:?}", values.len()),
+        }
+    }
+    let three = fired(
+        "iostat.util > 90% for 5s",
+        &utilization(&[99.0, 99.0, 99.0]),
+    );
+    assert_eq!(three.evidence.held_seconds, 3.0);
+    // Two copies of a two-sample file are still two samples.
+    let copies = dataset(
+        vec![
+            samples("iostat", "util", &[("device", "sda")], &[99.0, 99.0]),
+            samples("iostat", "util", &[("device", "sda")], &[99.0, 99.0]),
+        ],
+        Some(2),
+    );
+    assert!(matches!(
+        outcome("iostat.util > 90% for 5s", &copies),
+        Outcome::NotEvaluated(why) if why.contains("in 2 sample(s)")
+    ));
+    // Every series the rule reads needs them: here vmstat has two samples beside mpstat's four.
+    let mut records = samples("mpstat", "busy", &[("cpu", "all")], &[95.0; 4]);
+    records.extend(samples("vmstat", "r", &[], &[8.0, 8.0]));
+    let joined = dataset(vec![records], Some(2));
+    assert!(matches!(
+        outcome("avg(mpstat.busy) > 90% and avg(vmstat.r) > 1 for 5s", &joined),
+        Outcome::NotEvaluated(why) if why.contains("too little data")
     ));
 }
 

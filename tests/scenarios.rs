@@ -220,7 +220,7 @@ fn collect_then_analyze_names_the_loaded_resource() {
             "--suite",
             "triage",
             "--duration",
-            "16s",
+            "5s",
             "--output",
         ])
         .arg(&data)
@@ -281,7 +281,7 @@ fn an_idle_machine_has_nothing_above_info() {
         return;
     }
     settle();
-    let (json, out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "32s"], None);
+    let (json, out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "11s"], None);
     let loud: Vec<_> = json["findings"]
         .as_array()
         .unwrap()
@@ -324,7 +324,7 @@ fn without_sysstat_the_procfs_sampler_still_finds_cpu_saturation() {
     let _load = Load::start(&["--cpu", "4", "--timeout", "60s"]);
     let (json, out, _work) = run_playbook(
         "playbooks/cpu-bottleneck.toml",
-        &["--duration", "20s"],
+        &["--duration", "7s"],
         Some(&path),
     );
     assert_eq!(top_finding(&json).0, "cpu", "{:#}", json["findings"]);
@@ -367,7 +367,7 @@ fn which(tool: &str) -> Option<PathBuf> {
 fn a_listener_that_never_accepts_overflows_its_backlog() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let (listener, port) = never_accepting_listener();
-    let run = start_playbook("playbooks/network.toml", &["--duration", "8s"], None);
+    let run = start_playbook("playbooks/network.toml", &["--duration", "7s"], None);
     // Connect once the sampler has its first snapshot, so the overflow falls inside the run.
     std::thread::sleep(std::time::Duration::from_secs(2));
     let clients: Vec<_> = (0..50)
@@ -411,7 +411,7 @@ fn a_hog_in_a_memory_limited_cgroup_is_oom_killed_and_named() {
     let cgroup = Cgroup::new(memory, "100M");
     let run = start_playbook(
         "playbooks/memory-pressure.toml",
-        &["--duration", "10s"],
+        &["--duration", "9s"],
         None,
     );
     std::thread::sleep(std::time::Duration::from_secs(2));
@@ -473,7 +473,7 @@ fn a_hog_in_a_memory_limited_cgroup_with_swap_is_named_as_swapping() {
     let cgroup = Cgroup::new(memory, "100M");
     let run = start_playbook(
         "playbooks/memory-pressure.toml",
-        &["--duration", "12s"],
+        &["--duration", "11s"],
         None,
     );
     std::thread::sleep(std::time::Duration::from_secs(2));
@@ -557,7 +557,7 @@ fn fsync_heavy_writes_make_the_disk_the_top_finding() {
         "--timeout",
         "40s",
     ]);
-    let (json, _out, _work) = run_playbook("playbooks/disk-io.toml", &["--duration", "12s"], None);
+    let (json, _out, _work) = run_playbook("playbooks/disk-io.toml", &["--duration", "11s"], None);
     assert_eq!(top_finding(&json).0, "disk", "{:#}", json["findings"]);
     record_row(
         5,
@@ -581,7 +581,7 @@ fn threads_fighting_for_one_mutex_are_named_as_lock_contention() {
         .spawn()
         .expect("the contended-lock load starts");
     std::thread::sleep(std::time::Duration::from_secs(1));
-    let (json, _out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "32s"], None);
+    let (json, _out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "11s"], None);
     let _ = lock.kill();
     let _ = lock.wait();
     assert_eq!(
@@ -613,7 +613,7 @@ fn one_busy_thread_is_a_single_threaded_bottleneck() {
         return;
     }
     let _load = Load::start(&["--cpu", "1", "--timeout", "60s"]);
-    let (json, _out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "32s"], None);
+    let (json, _out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "11s"], None);
     assert_eq!(
         json["findings"][0]["id"], "cpu-single-thread",
         "{:#}",

@@ -16,7 +16,7 @@ use crate::{
     name = "perf_manual",
     version,
     about = "Declarative performance investigations for Linux: collect, parse, judge, report.",
-    after_help = "Exit codes: 0 success, 1 a finding at or above --fail-on, 2 bad usage, playbook or data, 3 the environment cannot do what was asked, 130 interrupted."
+    after_help = "Exit codes: 0 success, 1 a finding at or above --fail-on, 2 bad usage, playbook or data, 3 the environment cannot do what was asked, 4 with --fail-on: no finding reached it but something could not be judged (inconclusive), 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -74,10 +74,12 @@ pub enum Command {
 pub struct RunArgs {
     /// The playbook file.
     pub playbook: PathBuf,
-    /// Scale the time boxes so that the whole run takes this long (`30s`, `2m`).
+    /// How long the first (USE) phase observes, like `mpstat 1 D` (`30s`, `2m`); later
+    /// phases keep their own time boxes, and one whose condition does not hold is skipped.
     #[arg(long)]
     pub duration: Option<String>,
-    /// Print the plan and run nothing.
+    /// Print the plan (every phase's time box, the shortest and longest run) and run nothing;
+    /// `--format json` prints it as JSON (schemas/plan.schema.json).
     #[arg(long)]
     pub dry_run: bool,
     /// Write the investigation here instead of investigations/DATE_TIME_NAME; refused when
@@ -93,7 +95,8 @@ pub struct RunArgs {
     pub dir: PathBuf,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
-    /// Exit 1 when a finding is at or above this severity.
+    /// Exit 1 when a finding is at or above this severity; else 4 when something could not be
+    /// judged (no data, too little data), so that finding nothing does not show nothing is there.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
     /// Let `collector = "command"` steps run arbitrary programs.
@@ -121,7 +124,8 @@ pub struct CollectArgs {
     /// Where the raw files go (cpu/, memory/, disk/, network/, profile/, trace/, proc/).
     #[arg(long)]
     pub output: PathBuf,
-    /// Scale the time boxes so that the whole run takes this long (`30s`, `2m`).
+    /// How long the first (USE) phase observes, like `mpstat 1 D` (`30s`, `2m`); later
+    /// phases keep their own time boxes (every phase runs: nothing is judged).
     #[arg(long)]
     pub duration: Option<String>,
     /// Let `collector = "command"` steps run arbitrary programs.
@@ -144,7 +148,8 @@ pub struct AnalyzeArgs {
     pub playbook: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
-    /// Exit 1 when a finding is at or above this severity.
+    /// Exit 1 when a finding is at or above this severity; else 4 when something could not be
+    /// judged (no data, too little data), so that finding nothing does not show nothing is there.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
     /// A Handlebars template to render instead of the built-in technical report.

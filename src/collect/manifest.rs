@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::process::Exit;
+use super::tools::{Collector, Runs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -74,6 +75,16 @@ impl Manifest {
             .filter_map(|command| command.exit.as_ref())
             .map(|exit| exit.cpu_seconds)
             .sum()
+    }
+
+    /// Whether perf_manual's own /proc sampler ran on this host in this run, so that a series it
+    /// reads and did not find is missing from the host, not merely from the data.
+    pub fn sampled_this_host(&self) -> bool {
+        self.steps.iter().any(|step| {
+            matches!(step.status, StepStatus::Ok | StepStatus::Interrupted)
+                && Collector::from_name(&step.collector)
+                    .is_some_and(|collector| matches!(collector.runs(), Runs::InProcess))
+        })
     }
 }
 

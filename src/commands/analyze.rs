@@ -6,7 +6,7 @@ use crate::{
     collect::manifest::Manifest,
     exit::{self, Failure},
     judge::{self, Request},
-    record::HostFacts,
+    record::{HostFacts, Origin},
     report::{
         self, Inputs,
         export::{self, Document, Markdown, ReportFormat},
@@ -47,6 +47,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
         raw_dir: &data_dir.raw_dir,
         rules: &rules,
         host: &host,
+        origin: Origin::Captured,
         analysis: None,
         interrupted: None,
     })?;
@@ -85,5 +86,5 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
     if judged.interrupted {
         return Ok(exit::INTERRUPTED);
     }
-    Ok(super::exit_code(&data.findings, args.fail_on))
+    Ok(super::exit_code(&data, args.fail_on))
 }

@@ -16,7 +16,10 @@ use crate::{
     cli::FailOn,
     exit::{self, Failure},
     playbook::{self, Checked, check::check},
-    report::export::{self, Document, ExportError, ReportFormat},
+    report::{
+        ReportData,
+        export::{self, Document, ExportError, ReportFormat},
+    },
     rules::{Finding, Severity},
 };
 
@@ -76,12 +79,18 @@ pub fn print(format: ReportFormat, document: &Document<'_>) -> Result<(), Failur
     export::print(export::exporter(format).as_ref(), document).map_err(export_failure)
 }
 
-/// The exit code for ranked findings: [`exit::FINDING`] when one is at or above `--fail-on`.
-pub fn exit_code(findings: &[Finding], fail_on: Option<FailOn>) -> i32 {
-    match fail_on {
-        Some(level) if findings.iter().any(|f| f.severity >= Severity::from(level)) => {
-            exit::FINDING
-        }
-        _ => exit::SUCCESS,
+/// The exit code of a report: [`exit::FINDING`] when a finding is at or above `--fail-on`,
+/// else [`exit::INCONCLUSIVE`] when `--fail-on` is given and something could not be judged.
+pub fn exit_code(report: &ReportData, fail_on: Option<FailOn>) -> i32 {
+    let Some(level) = fail_on else {
+        return exit::SUCCESS;
+    };
+    let reached = |finding: &Finding| finding.severity >= Severity::from(level);
+    if report.findings.iter().any(reached) {
+        exit::FINDING
+    } else if report.is_open() {
+        exit::INCONCLUSIVE
+    } else {
+        exit::SUCCESS
     }
 }

@@ -18,10 +18,10 @@ use crate::{
     exit::{self, Failure},
     judge::{self, Analysis, Request},
     playbook::Checked,
-    record::HostFacts,
+    record::{HostFacts, Origin},
     report::{
         self, Inputs,
-        export::{self, Document, Exporter, Markdown},
+        export::{self, Document, Exporter, Markdown, ReportFormat},
     },
     rules::Condition,
     schedule::{self, Plan, PlannedPhase},
@@ -64,7 +64,7 @@ fn collect_phases(
         }
         let earlier = needs_earlier_data(phase).then(|| {
             let mut data = judge::read_dir(collection.raw_dir, &specs).ok()?;
-            data.judge(&collection.checked.rules, collection.host);
+            data.judge(&collection.checked.rules, collection.host, Origin::ThisHost);
             Some(data)
         });
         let earlier = earlier.flatten();
@@ -168,14 +168,13 @@ impl Progress {
 
 pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let loaded = super::load_checked(&args.playbook)?;
-    let total = super::parse_duration_flag(args.duration.as_deref())?;
-    let mut plan = schedule::plan(&loaded.playbook, total);
+    let observe = super::parse_duration_flag(args.duration.as_deref())?;
+    let mut plan = schedule::plan(&loaded.playbook, observe).map_err(Failure::bad_input)?;
     if let Some(pid) = args.pid {
         plan.target_pid(pid);
     }
     if args.dry_run {
-        print!("{}", crate::report::terminal::plan(&plan));
-        return Ok(exit::SUCCESS);
+        return print_plan(&plan, args.format);
     }
     let playbook = &loaded.playbook;
     let wall = std::time::Instant::now();
@@ -232,7 +231,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         "investigation {} ({} phase(s), at most {:?})",
         investigation.root.display(),
         plan.phases.len(),
-        plan.total_time()
+        plan.longest()
     ));
     let raw_dir = investigation.raw_dir();
     let manifest_path = investigation.manifest_path();
@@ -261,6 +260,11 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         raw_dir: &raw_dir,
         rules: &loaded.rules,
         host: &host,
+        origin: if manifest.sampled_this_host() {
+            Origin::ThisHost
+        } else {
+            Origin::Captured
+        },
         analysis: Some(&analysis_files),
         interrupted: Some(&interrupted),
     })?;
@@ -312,7 +316,21 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     if manifest.interrupted {
         return Ok(exit::INTERRUPTED);
     }
-    Ok(super::exit_code(&data.findings, args.fail_on))
+    Ok(super::exit_code(&data, args.fail_on))
+}
+
+/// `run --dry-run`: the plan, for a person or (`--format json`) a script.
+fn print_plan(plan: &Plan, format: ReportFormat) -> Result<i32, Failure> {
+    match format {
+        ReportFormat::Text => print!("{}", crate::report::terminal::plan(plan)),
+        ReportFormat::Json => println!("{}", export::pretty_json(&plan.json())),
+        ReportFormat::Junit => {
+            return Err(Failure::bad_input(
+                "--dry-run prints the plan as text or JSON, not JUnit",
+            ));
+        }
+    }
+    Ok(exit::SUCCESS)
 }
 
 /// The version each installed collector tool prints, for metadata.toml.
@@ -327,8 +345,8 @@ fn tool_versions() -> std::collections::BTreeMap<String, String> {
 pub fn collect_only(args: &CollectArgs) -> Result<i32, Failure> {
     let path = super::find_playbook(&args.suite);
     let loaded = super::load_checked(&path)?;
-    let total = super::parse_duration_flag(args.duration.as_deref())?;
-    let plan = schedule::plan(&loaded.playbook, total);
+    let observe = super::parse_duration_flag(args.duration.as_deref())?;
+    let plan = schedule::plan(&loaded.playbook, observe).map_err(Failure::bad_input)?;
     let interrupted = interrupt_flag()?;
     store::private_umask();
     store::private_dir(&args.output)

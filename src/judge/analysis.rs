@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::{
     parse::{self, Format},
     profile::{self, Folded, HotFunction, ProfileError},
-    record::{Dataset, HostFacts, ParseWarning, Record, Unit},
+    record::{Dataset, HostFacts, Origin, ParseWarning, Record, Unit},
     rules::CompiledRule,
     rules::eval::{Judgement, evaluate_all},
 };
@@ -133,14 +133,16 @@ impl Analysis {
         });
     }
 
-    /// Evaluate `rules` over the records. `host` fills what the files did not reveal.
-    /// Kernel log events are placed against the capture's window first (`kernel.rs`).
-    pub fn judge(&mut self, rules: &[CompiledRule], host: &HostFacts) {
+    /// Evaluate `rules` over the records. `host` fills what the files did not reveal;
+    /// `origin` says whether a series missing from them is missing from this host. Kernel log
+    /// events are placed against the capture's window first (`kernel.rs`).
+    pub fn judge(&mut self, rules: &[CompiledRule], host: &HostFacts, origin: Origin) {
         let mut facts = self.host.clone();
         facts.merge(host);
         super::kernel::place_events(&mut self.records, &facts, &mut self.warnings);
-        let data =
-            Dataset::from_records(&self.records, facts, parse::unit_of).with_units(&self.units);
+        let data = Dataset::from_records(&self.records, facts, parse::unit_of)
+            .with_units(&self.units)
+            .with_origin(origin);
         self.judgement = evaluate_all(rules, &data);
         // A stand-in matters to the reader only where a rule judged with it.
         let read: Vec<&String> = rules.iter().flat_map(CompiledRule::series_names).collect();

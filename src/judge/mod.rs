@@ -29,7 +29,7 @@ use crate::{
     },
     exit::Failure,
     profile,
-    record::HostFacts,
+    record::{HostFacts, Origin},
     rules::CompiledRule,
     store::{self, AnalysisFiles, ScratchDir},
 };
@@ -41,6 +41,9 @@ pub struct Request<'a> {
     pub rules: &'a [CompiledRule],
     /// What is known of the host beyond what the files reveal (a run knows its own).
     pub host: &'a HostFacts,
+    /// Whether the files were just sampled on this host (a run with the /proc sampler) or
+    /// captured elsewhere: what a series missing from them says.
+    pub origin: Origin,
     /// Where `perf script` keeps the text of a perf.data that came without it; `None` keeps it
     /// in a scratch folder removed afterwards.
     pub analysis: Option<&'a AnalysisFiles>,
@@ -63,7 +66,7 @@ pub fn judge(request: &Request<'_>) -> Result<Judged, Failure> {
     })?;
     analysis.warnings.extend(spec_warnings);
     let interrupted = script_perf_data(&mut analysis, request)?;
-    analysis.judge(request.rules, request.host);
+    analysis.judge(request.rules, request.host, request.origin);
     Ok(Judged {
         analysis,
         interrupted,

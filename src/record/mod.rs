@@ -14,7 +14,7 @@ pub mod units;
 use serde::{Deserialize, Serialize};
 
 pub use name::{Name, NameMap};
-pub use series::{Dataset, Series};
+pub use series::{Dataset, Origin, Series};
 pub use units::Unit;
 
 /// Which instance a row describes: `cpu="0"`, `device="sda"`, `pid="123"`, `comm="nginx"`.

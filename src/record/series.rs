@@ -24,6 +24,19 @@ pub struct Series {
 pub struct Dataset {
     series: BTreeMap<String, Vec<Series>>,
     pub host: HostFacts,
+    pub origin: Origin,
+}
+
+/// Where a dataset's records come from: what a series missing from them says of the host.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Sampled on this host just now, by a run whose /proc sampler looked: a series missing is
+    /// missing from the host, and a rule's `no_data` note about hosts may say why.
+    #[default]
+    ThisHost,
+    /// Captured earlier or elsewhere (`analyze`), or by a run without the sampler: a series
+    /// missing is only missing from the data.
+    Captured,
 }
 
 impl Dataset {
@@ -61,7 +74,16 @@ impl Dataset {
             one.points.sort_by(|a, b| a.0.total_cmp(&b.0));
             series.entry(one.name.clone()).or_default().push(one);
         }
-        Dataset { series, host }
+        Dataset {
+            series,
+            host,
+            origin: Origin::default(),
+        }
+    }
+
+    /// The same series, from `origin`.
+    pub fn with_origin(self, origin: Origin) -> Self {
+        Dataset { origin, ..self }
     }
 
     /// Set the unit of the series named in `overrides` (`free.total` → KiB): tables read by

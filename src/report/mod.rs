@@ -14,7 +14,7 @@ use crate::{
     judge::{Analysis, NotAnalysed},
     profile::HotFunction,
     record::{HostFacts, Record},
-    rules::{CompiledRule, Finding, use_table::UseRow, use_table::use_table},
+    rules::{CompiledRule, Finding, VerdictKind, use_table::UseRow, use_table::use_table, verdict},
     store::redact::redact,
 };
 use rows::{KernelEventRow, OffCpuRow, SyscallRow, kernel_events, top_off_cpu, top_syscalls};
@@ -38,8 +38,18 @@ pub struct ReportData {
     #[serde(default)]
     pub raw_prefix: String,
     pub host: HostFacts,
-    /// One line: the top finding, or that nothing was found.
+    /// One line: the top finding; or that nothing was found, naming what was judged; or that
+    /// the verdict is inconclusive, naming what could not be judged and why.
     pub verdict: String,
+    /// What `verdict` says: `healthy`, `bottleneck` (findings about one resource), `several`
+    /// (about more than one) or `inconclusive` (no finding, and something not judged).
+    #[serde(default)]
+    pub verdict_kind: VerdictKind,
+    /// The rules whose lack of data (or error) leaves the verdict open: without findings it is
+    /// inconclusive, and `--fail-on` exits 4 when no finding reaches it. Rules whose data a
+    /// host may lack, as their note says, are not listed while their resource was judged.
+    #[serde(default)]
+    pub not_judged: Vec<String>,
     /// Ranked, most important first.
     pub findings: Vec<Finding>,
     pub use_table: Vec<UseRow>,
@@ -80,6 +90,13 @@ pub struct ReportData {
     pub not_recognized_more: usize,
     pub files: Vec<FileData>,
     pub warnings: Vec<String>,
+}
+
+impl ReportData {
+    /// Whether something could not be judged (see [`crate::rules::verdict::is_open`]).
+    pub fn is_open(&self) -> bool {
+        crate::rules::verdict::is_open(self.verdict_kind, &self.not_judged)
+    }
 }
 
 /// What `--format json` prints: the report's fields and, with `analyze`, every record read
@@ -184,16 +201,7 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
     let judgement = &inputs.analysis.judgement;
     let mut host = inputs.analysis.host.clone();
     host.merge(inputs.host);
-    let verdict = match judgement.findings.first() {
-        Some(top) if top.severity > crate::rules::Severity::Info => format!(
-            "{} {} {}: {}",
-            top.severity.as_str().to_uppercase(),
-            top.resource,
-            top.signal.as_str(),
-            top.message
-        ),
-        _ => "No finding above info: the resources checked look healthy.".to_string(),
-    };
+    let verdict = verdict(inputs.rules, judgement);
     let not_collected = inputs
         .manifest
         .map(|manifest| {
@@ -250,7 +258,9 @@ pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
         directory: inputs.directory.to_string(),
         raw_prefix: inputs.raw_prefix.to_string(),
         host,
-        verdict,
+        verdict: verdict.line,
+        verdict_kind: verdict.kind,
+        not_judged: verdict.not_judged,
         findings: judgement.findings.clone(),
         use_table: use_table(inputs.rules, judgement),
         not_collected,

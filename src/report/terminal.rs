@@ -39,15 +39,23 @@ fn indented(table: &Table, indent: &str) -> String {
 }
 
 pub fn plan(plan: &Plan) -> String {
+    let (shortest, longest) = (plan.shortest(), plan.longest());
+    let length = if shortest == longest {
+        format!("{longest:?}")
+    } else {
+        format!("at least {shortest:?}, at most {longest:?} if every conditional phase runs")
+    };
     let mut out = format!(
-        "plan for {} (interval {:?}, at most {:?} in all)\n",
-        plan.playbook,
-        plan.interval,
-        plan.total_time()
+        "plan for {} (interval {:?}): {length}\n",
+        plan.playbook, plan.interval,
     );
     for (index, phase) in plan.phases.iter().enumerate() {
+        let observe = phase
+            .observe
+            .map(|observe| format!(" (observes {observe:?}, as --duration asks)"))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "  phase {} {:?}: time box {:?}{}\n",
+            "  phase {} {:?}: time box {:?}{observe}{}\n",
             index + 1,
             phase.name,
             phase.time_box,

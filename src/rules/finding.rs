@@ -111,6 +111,10 @@ pub struct Evidence {
     pub window: Option<Window>,
     /// How long the condition held, in seconds.
     pub held_seconds: f64,
+    /// The `for` the rule asks, in seconds, set only when the data covered less: the rule was
+    /// then judged over the longest window they allow (`held_seconds`), as its message says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -159,6 +163,7 @@ impl Finding {
                 files: Vec::new(),
                 window: None,
                 held_seconds: 0.0,
+                asked_seconds: None,
             },
         }
     }

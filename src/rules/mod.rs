@@ -11,6 +11,7 @@ pub mod expr;
 pub mod finding;
 pub mod rule;
 pub mod use_table;
+pub mod verdict;
 
 pub use compiled::{CompiledRule, compile};
 pub use condition::{Condition, parse_condition};
@@ -18,3 +19,4 @@ pub use eval::{Judgement, Outcome, evaluate, evaluate_all};
 pub use expr::{Expr, ExprError, parse_expression};
 pub use finding::{Evidence, Finding, Severity, Signal, Window, rank};
 pub use rule::{Rule, RuleFile};
+pub use verdict::{Verdict, VerdictKind, verdict};

@@ -44,36 +44,40 @@ pub struct UseRow {
 
 /// Build the table from the rules and how they were judged.
 pub fn use_table(rules: &[CompiledRule], judgement: &Judgement) -> Vec<UseRow> {
-    // The usual resources in their usual order, then any other a rule names; a resource no
-    // USE rule looks at is left out rather than shown as an empty row.
-    let judged = |resource: &str| {
+    // A resource no USE rule looks at is left out rather than shown as an empty row.
+    resources(
         rules
             .iter()
             .map(CompiledRule::rule)
-            .any(|rule| rule.resource == resource && SIGNALS.contains(&rule.signal))
-    };
+            .filter(|rule| SIGNALS.contains(&rule.signal)),
+    )
+    .into_iter()
+    .map(|resource| {
+        let cell = |signal| cell(&resource, signal, rules, judgement);
+        UseRow {
+            utilization: cell(Signal::Utilization),
+            saturation: cell(Signal::Saturation),
+            errors: cell(Signal::Errors),
+            resource,
+        }
+    })
+    .collect()
+}
+
+/// The resources `rules` look at: the usual ones in their usual order, then any other in the
+/// order the rules name them.
+pub fn resources<'r>(rules: impl Iterator<Item = &'r Rule> + Clone) -> Vec<String> {
     let mut resources: Vec<String> = RESOURCES
         .iter()
-        .filter(|resource| judged(resource))
+        .filter(|resource| rules.clone().any(|rule| rule.resource == **resource))
         .map(|resource| resource.to_string())
         .collect();
-    for rule in rules.iter().map(CompiledRule::rule) {
-        if SIGNALS.contains(&rule.signal) && !resources.contains(&rule.resource) {
+    for rule in rules {
+        if !resources.contains(&rule.resource) {
             resources.push(rule.resource.clone());
         }
     }
     resources
-        .into_iter()
-        .map(|resource| {
-            let cell = |signal| cell(&resource, signal, rules, judgement);
-            UseRow {
-                utilization: cell(Signal::Utilization),
-                saturation: cell(Signal::Saturation),
-                errors: cell(Signal::Errors),
-                resource,
-            }
-        })
-        .collect()
 }
 
 /// How the rules of one USE cell were judged: what they raised and which of them had data.
@@ -114,19 +118,12 @@ pub fn judge_cell<'a>(cell_rules: &[&'a Rule], judgement: &'a Judgement) -> Cell
         .iter()
         .filter(|f| cell_rules.iter().any(|r| r.id == f.id))
         .collect();
-    let unjudged = |rule: &Rule| {
-        judgement
-            .not_evaluated
-            .iter()
-            .chain(&judgement.errors)
-            .any(|(id, _)| id == &rule.id)
-    };
     CellJudgement {
         fired,
         judged: cell_rules
             .iter()
             .copied()
-            .filter(|r| !unjudged(r))
+            .filter(|rule| judgement.was_judged(&rule.id))
             .collect(),
         has_rules: !cell_rules.is_empty(),
     }

@@ -261,6 +261,10 @@ impl JsonSchema for Collector {
     }
 }
 
+/// What an interval tool is given beyond its samples to print its summary and exit, and the
+/// engine to notice: a time box of `D + FINISH_GRACE` observes for `D` (`mpstat 1 D`).
+pub const FINISH_GRACE: Duration = Duration::from_secs(1);
+
 /// One program run of a step, argv only (never a shell string).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation {

@@ -1,9 +1,9 @@
-//! sysstat's interval tools (and procps's vmstat). Each takes a sample count that ends it a
-//! second before its time box, so it prints its own summary and exits cleanly.
+//! sysstat's interval tools (and procps's vmstat). Each takes a sample count that ends it
+//! [`FINISH_GRACE`] before its time box, so it prints its own summary and exits cleanly.
 
 use std::time::Duration;
 
-use super::{Descriptor, Invocation, Program, Runs, ToolContext, seconds};
+use super::{Descriptor, FINISH_GRACE, Invocation, Program, Runs, ToolContext, seconds};
 
 /// mpstat, iostat, sar and pidstat come in one package.
 const fn sysstat(name: &'static str) -> Program {
@@ -75,9 +75,9 @@ pub(super) const COLLECTORS: &[Descriptor] = &[
 ];
 
 /// How many samples an interval tool takes so that it ends by itself inside the time box,
-/// leaving a second for its summary and for the engine to notice.
+/// leaving [`FINISH_GRACE`] for its summary and for the engine to notice.
 fn sample_count(time_box: Duration, interval: Duration) -> u64 {
-    let usable = time_box.saturating_sub(Duration::from_secs(1));
+    let usable = time_box.saturating_sub(FINISH_GRACE);
     let count = usable.as_secs_f64() / interval.as_secs_f64().max(0.001);
     (count.floor() as u64).max(1)
 }
@@ -143,6 +143,14 @@ mod tests {
         assert_eq!(
             sample_count(Duration::from_secs(10), Duration::from_secs(2)),
             4
+        );
+        // The box `--duration 5s` gives the first phase: five samples, like `mpstat 1 5`.
+        assert_eq!(
+            sample_count(
+                Duration::from_secs(5) + FINISH_GRACE,
+                Duration::from_secs(1)
+            ),
+            5
         );
     }
 

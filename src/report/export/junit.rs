@@ -24,6 +24,7 @@ impl Exporter for Junit {
         let fails_from = document.fail_on.unwrap_or(Severity::Low);
         let mut suite = TestSuite::new(data.playbook.as_str());
         suite.add_property(Property::new("verdict", data.verdict.as_str()));
+        suite.add_property(Property::new("verdict_kind", data.verdict_kind.as_str()));
         suite.add_property(Property::new("directory", data.directory.as_str()));
         suite.add_property(Property::new("status", data.status.as_str()));
         if let Some(host) = &data.host.hostname {

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use super::Judge;
 use super::format_number;
-use super::track::{Point, Shape, Track, slack};
+use super::track::{Point, Shape, Track, raw_track, slack, span_of};
 use super::truth::{Truth, Witness};
+use crate::record::Dataset;
 use crate::rules::expr::Expr;
 use crate::rules::finding::Window;
 
@@ -142,4 +143,65 @@ impl Judge<'_> {
             )
         })
     }
+}
+
+/// How much of a rule's data there is: in the series each selector reads, the instance with the
+/// most samples; of those, the fewest samples, the shortest span (from the start of the first
+/// sample's interval to the last sample) and the longest sample interval. Samples taken at the
+/// same time (two copies of one file) count once.
+#[derive(Clone, Copy)]
+pub(super) struct Coverage {
+    pub(super) samples: usize,
+    pub(super) seconds: f64,
+    pub(super) step: f64,
+}
+
+pub(super) fn coverage(expr: &Expr, data: &Dataset) -> Coverage {
+    let none = Coverage {
+        samples: 0,
+        seconds: 0.0,
+        step: 0.0,
+    };
+    expr.selectors()
+        .into_iter()
+        .map(|selector| {
+            data.instances(&selector.name)
+                .iter()
+                .filter(|series| selector.matches(&series.labels))
+                .map(|series| {
+                    let track = raw_track(series);
+                    let seconds = match &track.shape {
+                        Shape::Timed(points) => {
+                            span_of(points).map_or(0.0, |span| span.end - span.start)
+                        }
+                        Shape::Whole { .. } => 0.0,
+                    };
+                    Coverage {
+                        samples: distinct_times(&series.points),
+                        seconds,
+                        step: track.step,
+                    }
+                })
+                .max_by(|a, b| {
+                    a.samples
+                        .cmp(&b.samples)
+                        .then(a.seconds.total_cmp(&b.seconds))
+                })
+                .unwrap_or(none)
+        })
+        .reduce(|a, b| Coverage {
+            samples: a.samples.min(b.samples),
+            seconds: a.seconds.min(b.seconds),
+            step: a.step.max(b.step),
+        })
+        .unwrap_or(none)
+}
+
+/// How many different times `points` (in time order) were taken at.
+fn distinct_times(points: &[(f64, f64)]) -> usize {
+    let repeats = points
+        .windows(2)
+        .filter(|pair| matches!(pair, [earlier, later] if later.0 <= earlier.0))
+        .count();
+    points.len() - repeats
 }

@@ -16,6 +16,13 @@
 //!   least `D` (one true rolling value covers its whole window, so an aggregate needs one full
 //!   window; a bare selector must hold at every sample of the stretch). A quarter of a sample
 //!   interval of slack absorbs timestamp jitter, never a whole missing sample.
+//! - **`for D` longer than the data.** When the series cover less than `D` (a short run, a
+//!   capture of a few seconds), the rule is judged over the whole window they cover, as if `for`
+//!   asked for that: it fires only if it held all along, and its message says "held for the
+//!   4 s the data cover, shorter than the 5 s its `for` asks" (the finding's `asked_seconds`
+//!   is then set). Series sampled at different instants share a little less than each covers:
+//!   the window is then one sample interval shorter. Only over at least [`MIN_SAMPLES`] samples
+//!   of every series the rule reads: below that the rule is *not evaluated* (too little data).
 //! - **Aggregates**: `avg`, `min`, `max`, `sum`, `last`, `count` (number of samples), `delta`
 //!   (last − first), `rate` ((last − first) / (t_last − t_first), per second; needs two samples)
 //!   and `pNN`, the nearest-rank percentile: sort the n values, take the ⌈NN/100 · n⌉-th. In a
@@ -41,7 +48,7 @@
 //!   on the left: the finding's value is always the series side.
 //! - **No data.** If a series the rule reads has no instance at all, or none matches its labels,
 //!   or a host fact is unknown, the rule is *not evaluated* (a distinct outcome with the reason),
-//!   and likewise when `for D` asks for more time than the data cover.
+//!   and likewise when `for D` asks for more time than fewer than [`MIN_SAMPLES`] samples cover.
 //!
 //! The finding of a rule that fires reports the worst left-hand value that crossed (the highest
 //! for `>`/`>=`, the lowest for `<`/`<=`) in the worst instance (for `all(...)`, the instance
@@ -76,23 +83,40 @@ mod track;
 mod truth;
 mod value;
 
-use crate::record::Dataset;
+use crate::record::{Dataset, Origin};
 
+use super::Rule;
 use super::compiled::CompiledRule;
 use super::expr::Expr;
 use super::finding::rank;
+use crossing::coverage;
 use outcome::labels_text;
 pub use outcome::{Judgement, Outcome, format_number};
 use truth::ComparisonInfo;
+
+/// The fewest samples, in every series a rule reads, over which a rule whose `for` is longer
+/// than the data is judged on the whole window instead. A `for` is there so that a moment does
+/// not raise a finding, and below three samples the window is hardly more than a moment: one
+/// sample's interval is assumed, not measured (the first sample borrows the gap to the second),
+/// and two are a single measured interval that one spike fills. Three samples are at least two
+/// measured intervals in which the condition must hold (or average) throughout.
+pub const MIN_SAMPLES: usize = 3;
 
 /// Judge every rule; sequential, as a rule takes microseconds to milliseconds.
 pub fn evaluate_all(rules: &[CompiledRule], data: &Dataset) -> Judgement {
     let mut judgement = Judgement::default();
     for compiled in rules {
         let id = &compiled.rule().id;
-        let (outcome, observed) = judge_rule(compiled, data);
+        let Judged {
+            outcome,
+            observed,
+            absent,
+        } = judge_rule(compiled, data);
         if let Some(observed) = observed {
             judgement.observed.push((id.clone(), observed));
+        }
+        if !absent.is_empty() {
+            judgement.absent.push((id.clone(), absent));
         }
         match outcome {
             Outcome::Fired(finding) => judgement.findings.push(finding),
@@ -106,11 +130,29 @@ pub fn evaluate_all(rules: &[CompiledRule], data: &Dataset) -> Judgement {
 }
 
 pub fn evaluate(rule: &CompiledRule, data: &Dataset) -> Outcome {
-    judge_rule(rule, data).0
+    judge_rule(rule, data).outcome
 }
 
-/// The outcome, and for a rule that was judged, what it saw.
-fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> (Outcome, Option<String>) {
+/// What judging one rule gave.
+struct Judged {
+    outcome: Outcome,
+    /// What the rule saw, when it was judged.
+    observed: Option<String>,
+    /// The series and host facts it lacks, when that is why it was not evaluated.
+    absent: Vec<String>,
+}
+
+impl From<(Outcome, Option<String>)> for Judged {
+    fn from((outcome, observed): (Outcome, Option<String>)) -> Self {
+        Judged {
+            outcome,
+            observed,
+            absent: Vec::new(),
+        }
+    }
+}
+
+fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> Judged {
     let rule = compiled.rule();
     let expr = match compiled.expression() {
         Ok(expr) => expr,
@@ -119,31 +161,54 @@ fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> (Outcome, Option<Strin
                 "bad `when` expression {:?} at byte {}: {error}",
                 rule.when, error.offset
             );
-            return (Outcome::Error(what), None);
+            return (Outcome::Error(what), None).into();
         }
     };
-    if let Some(why) = missing_data(expr, data) {
-        let why = if rule.no_data.is_empty() {
-            why
-        } else {
-            format!("{why}: {}", rule.no_data)
+    if let Some((why, absent)) = missing_data(expr, data) {
+        // A rule's note speaks of hosts: it holds where the sampler looked at this one.
+        let why = match (rule.no_data.as_str(), data.origin) {
+            ("", _) => why,
+            (note, Origin::ThisHost) => format!("{why}: {note}"),
+            (_, Origin::Captured) => format!("{why}: not in the data given"),
         };
-        return (Outcome::NotEvaluated(why), None);
+        return Judged {
+            outcome: Outcome::NotEvaluated(why),
+            observed: None,
+            absent,
+        };
     }
+    match judge_over(rule, expr, data, expr.hold) {
+        Pass::Done(outcome, observed) => (outcome, observed).into(),
+        Pass::TooShort(why) => judge_whole_window(rule, expr, data, why).into(),
+    }
+}
+
+/// What judging a rule over one `for` window gave. Large beside `TooShort` as [`Outcome`] is,
+/// and as short-lived.
+#[allow(clippy::large_enum_variant)]
+enum Pass {
+    /// An outcome, and for a rule that was judged, what it saw.
+    Done(Outcome, Option<String>),
+    /// `for` asks for more time than the data cover (why, for the report).
+    TooShort(String),
+}
+
+/// Judge `expr` with `hold` as its `for` window.
+fn judge_over(rule: &Rule, expr: &Expr, data: &Dataset, hold: Option<f64>) -> Pass {
     let mut judge = Judge {
         data,
-        hold: expr.hold,
+        hold,
         comparisons: Vec::new(),
     };
     let tracks = match judge.top_condition(&expr.condition) {
         Ok(tracks) => tracks,
-        Err(Stop::NoData(why)) => return (Outcome::NotEvaluated(why), None),
-        Err(Stop::Error(what)) => return (Outcome::Error(what), None),
+        Err(Stop::NoData(why)) => return Pass::Done(Outcome::NotEvaluated(why), None),
+        Err(Stop::Error(what)) => return Pass::Done(Outcome::Error(what), None),
     };
     let outcome = match judge.decide(&tracks) {
         Some(crossing) => Outcome::Fired(judge.finding(rule, expr, crossing)),
         None => match judge.too_short(expr, &tracks) {
-            Some(why) => return (Outcome::NotEvaluated(why), None),
+            Some(why) => return Pass::TooShort(why),
             None => Outcome::Quiet,
         },
     };
@@ -152,12 +217,62 @@ fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> (Outcome, Option<Strin
         .iter()
         .filter_map(ComparisonInfo::observed)
         .collect();
-    (outcome, Some(observed.join("; ")))
+    Pass::Done(outcome, Some(observed.join("; ")))
 }
 
-/// Why a rule cannot be judged: the series and host facts it reads that have no data, or else
-/// the first selector that matches no instance.
-fn missing_data(expr: &Expr, data: &Dataset) -> Option<String> {
+/// `for` asks for more time than the data cover: judge the longest window they allow instead,
+/// and say so, when every series the rule reads has at least [`MIN_SAMPLES`] samples; else the
+/// rule is not evaluated (`why`). The longest window is the shortest series' span; series
+/// sampled at other instants share less of it (the /proc sampler starts a fraction of a second
+/// after vmstat), so failing that, one sample interval shorter, down to [`MIN_SAMPLES`] samples.
+fn judge_whole_window(
+    rule: &Rule,
+    expr: &Expr,
+    data: &Dataset,
+    why: String,
+) -> (Outcome, Option<String>) {
+    let asked = expr.hold.unwrap_or_default();
+    let coverage = coverage(expr, data);
+    if coverage.samples < MIN_SAMPLES {
+        let why = format!(
+            "{why}, in {} sample(s): a shorter window is judged over {MIN_SAMPLES} at least",
+            coverage.samples
+        );
+        return (Outcome::NotEvaluated(why), None);
+    }
+    let step = coverage.step;
+    let shortest = step * MIN_SAMPLES as f64 - track::slack(step);
+    let mut window = if coverage.seconds < asked {
+        coverage.seconds
+    } else {
+        asked - step
+    };
+    while step > 0.0 && window >= shortest {
+        let caveat = format!(
+            "the {} s the data cover, shorter than the {} s its `for` asks",
+            format_number(window),
+            format_number(asked)
+        );
+        match judge_over(rule, expr, data, Some(window)) {
+            Pass::TooShort(_) => window -= step,
+            Pass::Done(Outcome::Fired(mut finding), observed) => {
+                finding.message.push_str(&format!(" (held for {caveat})"));
+                finding.evidence.asked_seconds = Some(asked);
+                return (Outcome::Fired(finding), observed);
+            }
+            Pass::Done(Outcome::Quiet, observed) => {
+                let observed = observed.map(|observed| format!("{observed}, over {caveat}"));
+                return (Outcome::Quiet, observed);
+            }
+            Pass::Done(other, observed) => return (other, observed),
+        }
+    }
+    (Outcome::NotEvaluated(why), None)
+}
+
+/// Why a rule cannot be judged, and what it lacks: the series and host facts it reads that have
+/// no data, or else the first selector that matches no instance (its series).
+fn missing_data(expr: &Expr, data: &Dataset) -> Option<(String, Vec<String>)> {
     let mut absent: Vec<String> = expr
         .series_names()
         .iter()
@@ -171,7 +286,7 @@ fn missing_data(expr: &Expr, data: &Dataset) -> Option<String> {
         }
     }
     if !absent.is_empty() {
-        return Some(format!("no data for {}", absent.join(", ")));
+        return Some((format!("no data for {}", absent.join(", ")), absent));
     }
     expr.selectors().into_iter().find_map(|selector| {
         let instances = data.instances(&selector.name);
@@ -186,7 +301,7 @@ fn missing_data(expr: &Expr, data: &Dataset) -> Option<String> {
             .take(8)
             .map(|series| labels_text(&series.labels))
             .collect();
-        Some(format!(
+        let why = format!(
             "no instance of {} matches {selector} (present: {}{})",
             selector.name,
             present.join("; "),
@@ -195,7 +310,8 @@ fn missing_data(expr: &Expr, data: &Dataset) -> Option<String> {
             } else {
                 ""
             }
-        ))
+        );
+        Some((why, vec![selector.name.clone()]))
     })
 }
 

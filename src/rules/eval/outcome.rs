@@ -31,11 +31,23 @@ pub struct Judgement {
     pub not_evaluated: Vec<(String, String)>,
     /// (rule id, what is wrong with it).
     pub errors: Vec<(String, String)>,
+    /// (rule id, the series and host facts it reads that the data lack), for the rules of
+    /// `not_evaluated` that lack one outright rather than have too little of it.
+    pub absent: Vec<(String, Vec<String>)>,
     /// (rule id, what the rule saw), for every rule that was judged, fired or not.
     pub observed: Vec<(String, String)>,
 }
 
 impl Judgement {
+    /// Whether rule `id` was judged: evaluated, not left without data or in error.
+    pub fn was_judged(&self, id: &str) -> bool {
+        !self
+            .not_evaluated
+            .iter()
+            .chain(&self.errors)
+            .any(|(rule, _)| rule == id)
+    }
+
     /// What a judged rule saw (`highest 45% against > 90%`); empty for other rules.
     pub fn observed(&self, rule: &str) -> String {
         self.observed
@@ -104,6 +116,7 @@ impl Judge<'_> {
                 files: crossing.files.into_iter().collect(),
                 window: crossing.window,
                 held_seconds: crossing.held,
+                asked_seconds: None,
             },
         }
     }
