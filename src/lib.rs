@@ -13,6 +13,6 @@ pub mod profile;
 pub mod record;
 pub mod report;
 pub mod rules;
-pub mod schedule;
+pub(crate) mod schedule;
 pub mod schemas;
 pub mod store;

@@ -20,7 +20,7 @@ use crate::playbook::{Collector, Playbook, StepArgs, check::resolve_step};
 
 /// What a run will do, in order. Printed by `run --dry-run --format json` (as [`PlanJson`]).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub playbook: String,
     /// Time between two samples of the interval tools.
     #[serde(rename = "interval_seconds", serialize_with = "seconds")]
@@ -63,7 +63,7 @@ pub struct PlannedStep {
 /// Published in schemas/plan.schema.json.
 #[derive(Serialize, JsonSchema)]
 #[schemars(rename = "Plan")]
-pub struct PlanJson<'a> {
+pub(crate) struct PlanJson<'a> {
     #[serde(flatten)]
     pub plan: &'a Plan,
     /// The time boxes of the phases that run whatever is found: the shortest run.
@@ -74,7 +74,7 @@ pub struct PlanJson<'a> {
 
 impl Plan {
     /// The boxes of the phases without a condition: how long the run takes at least.
-    pub fn shortest(&self) -> Duration {
+    pub(crate) fn shortest(&self) -> Duration {
         self.phases
             .iter()
             .filter(|phase| phase.when.is_none())
@@ -96,7 +96,7 @@ impl Plan {
     }
 
     /// Aim every step that takes a target (the perf steps) at one process (`run --pid`).
-    pub fn target_pid(&mut self, pid: u32) {
+    pub(crate) fn target_pid(&mut self, pid: u32) {
         for step in self.phases.iter_mut().flat_map(|phase| &mut phase.steps) {
             if step.collector.aimed_by_pid() {
                 step.args.target = Some(pid.to_string());

@@ -10,10 +10,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Span(pub Duration);
 
 impl Span {
-    pub fn from_secs_f64(seconds: f64) -> Self {
-        Span(Duration::from_secs_f64(seconds.max(0.0)))
-    }
-
     pub fn as_secs_f64(self) -> f64 {
         self.0.as_secs_f64()
     }
@@ -28,7 +24,7 @@ const LONGEST_SECONDS: f64 = 1e9;
 /// jiff reads the number and unit pairs (its "friendly" format). It also takes forms a
 /// playbook does not (`10 s`, `-1s`, `1 minute`, ISO 8601's `PT10S`): the text is held to the
 /// compact form the schema publishes first, so a playbook means the same to every reader.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let expected = || {
         format!(
             "bad duration {text:?}: expected a number and a unit (ms, s, m, h), like \"10s\" or \"1m30s\""

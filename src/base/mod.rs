@@ -6,6 +6,6 @@ pub mod duration;
 pub mod regex;
 pub mod source;
 
-pub use duration::{Span, parse_duration};
-pub use regex::user_regex;
+pub(crate) use duration::{Span, parse_duration};
+pub(crate) use regex::user_regex;
 pub use source::{SourceError, SourceFile};

@@ -8,7 +8,7 @@
 /// and over 10 s in the fuzzer's instrumented build (found by fuzzing rule expressions).
 /// A pattern that matches a label or a header line is a few hundred bytes compiled; at
 /// 1 MB the refusal is ~30 times quicker and no real pattern comes near it.
-pub fn user_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+pub(crate) fn user_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
     regex::RegexBuilder::new(pattern)
         .size_limit(1 << 20)
         .build()

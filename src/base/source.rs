@@ -47,7 +47,11 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// An error at a byte range of this file.
-    pub fn error_at(&self, span: Option<Range<usize>>, message: impl Into<String>) -> SourceError {
+    pub(crate) fn error_at(
+        &self,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> SourceError {
         let (line, column) = span
             .map(|span| line_column(&self.text, span.start))
             .unwrap_or((0, 0));
@@ -61,7 +65,7 @@ impl SourceFile {
 
     /// An error at the value found under `path` (`["rule", "2", "when"]`), or at the start of
     /// the nearest enclosing value that exists; `offset` moves into a string value's text.
-    pub fn error_at_path(
+    pub(crate) fn error_at_path(
         &self,
         path: &[&str],
         offset: Option<usize>,
@@ -121,7 +125,7 @@ fn source_offset(raw: &str, offset: usize) -> usize {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
@@ -147,7 +151,9 @@ pub fn read(path: &Path) -> Result<SourceFile, SourceError> {
 }
 
 /// Deserialize a TOML file; an error points at the line and column serde stopped at.
-pub fn deserialize<T: serde::de::DeserializeOwned>(source: &SourceFile) -> Result<T, SourceError> {
+pub(crate) fn deserialize<T: serde::de::DeserializeOwned>(
+    source: &SourceFile,
+) -> Result<T, SourceError> {
     toml::from_str(&source.text).map_err(|err| {
         let message = err.message().trim().replace('\n', " ");
         source.error_at(err.span(), message)
@@ -155,7 +161,7 @@ pub fn deserialize<T: serde::de::DeserializeOwned>(source: &SourceFile) -> Resul
 }
 
 /// The byte span of the value at `path` in a TOML document, or of the nearest existing parent.
-pub fn locate(text: &str, path: &[&str]) -> Option<Range<usize>> {
+pub(crate) fn locate(text: &str, path: &[&str]) -> Option<Range<usize>> {
     let document = DeTable::parse(text).ok()?;
     let mut span = document.span();
     let mut current: Option<&DeValue<'_>> = None;

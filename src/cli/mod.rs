@@ -1,6 +1,6 @@
 //! Command-line flags (clap). Each subcommand becomes a request for one function in commands/.
 
-pub mod progress;
+pub(crate) mod progress;
 
 use std::path::PathBuf;
 

@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::collect::{Event, Observer};
 
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Mutex<Option<ProgressBar>>,
     terminal: bool,
 }

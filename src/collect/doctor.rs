@@ -80,7 +80,7 @@ pub fn doctor(scratch: &Path) -> Vec<Check> {
 }
 
 /// Tool name → the first line its version flag printed, for the tools that are installed.
-pub fn tool_versions(scratch: &Path) -> std::collections::BTreeMap<String, String> {
+pub(crate) fn tool_versions(scratch: &Path) -> std::collections::BTreeMap<String, String> {
     checked_programs()
         .map(|program| tool_check(scratch, &program))
         .filter(|check| check.ok)

@@ -4,7 +4,7 @@ use procfs::{Current, CurrentSI};
 
 use crate::record::HostFacts;
 
-pub fn host_facts() -> HostFacts {
+pub(crate) fn host_facts() -> HostFacts {
     HostFacts {
         hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
             .ok()

@@ -58,7 +58,7 @@ pub struct StepRecord {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     pub playbook: String,
     pub started: String,
     pub ended: String,
@@ -79,7 +79,7 @@ impl Manifest {
 
     /// Whether perf_manual's own /proc sampler ran on this host in this run, so that a series it
     /// reads and did not find is missing from the host, not merely from the data.
-    pub fn sampled_this_host(&self) -> bool {
+    pub(crate) fn sampled_this_host(&self) -> bool {
         self.steps.iter().any(|step| {
             matches!(step.status, StepStatus::Ok | StepStatus::Interrupted)
                 && Collector::from_name(&step.collector)
@@ -89,7 +89,7 @@ impl Manifest {
 }
 
 /// Now, as an RFC 3339 time stamp with the local offset.
-pub fn now_stamp() -> String {
+pub(crate) fn now_stamp() -> String {
     jiff::ZonedDateTime::now()
         .strftime("%Y-%m-%dT%H:%M:%S%.3f%:z")
         .to_string()

@@ -71,7 +71,7 @@ pub struct PhaseRun<'a> {
 }
 
 /// Run every step of a phase at once and wait for all of them.
-pub fn run_phase(run: &PhaseRun<'_>) -> Vec<StepRecord> {
+pub(crate) fn run_phase(run: &PhaseRun<'_>) -> Vec<StepRecord> {
     run.observer.event(Event::PhaseStarted {
         phase: &run.phase.name,
         time_box: run.phase.time_box,

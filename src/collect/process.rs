@@ -23,7 +23,7 @@ use crate::exit::Failure;
 
 /// A flag that Ctrl-C and SIGTERM set; whoever owns children then ends every one of them and
 /// keeps what they wrote.
-pub fn interrupt_flag() -> Result<Arc<AtomicBool>, Failure> {
+pub(crate) fn interrupt_flag() -> Result<Arc<AtomicBool>, Failure> {
     let flag = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(signal, Arc::clone(&flag))
@@ -41,7 +41,7 @@ const GRACE: Duration = Duration::from_millis(400);
 /// How often the engine looks at Ctrl-C, when no child has exited (an exit wakes it at once,
 /// and so does a deadline). Four times a second answers Ctrl-C without delay a person
 /// notices, and keeps the engine's own CPU well under 1% of a core.
-pub const POLL: Duration = Duration::from_millis(250);
+pub(crate) const POLL: Duration = Duration::from_millis(250);
 
 /// Why a process stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,7 +69,7 @@ pub struct Exit {
 }
 
 /// Where a process's output goes.
-pub struct Redirect<'a> {
+pub(crate) struct Redirect<'a> {
     pub stdout: &'a Path,
     pub stderr: &'a Path,
 }
@@ -81,7 +81,7 @@ const ESCALATION: [&str; 3] = ["SIGINT", "SIGTERM", "SIGKILL"];
 /// and sysstat's ISO time format, until it exits, `deadline` passes or `interrupted` is set;
 /// then end it and everything it started, even what left its group. Waits in the calling
 /// thread: the supervisor's parent-death signal follows this thread.
-pub fn run_owned(
+pub(crate) fn run_owned(
     argv: &[String],
     redirect: Redirect<'_>,
     deadline: Instant,
@@ -150,7 +150,7 @@ pub fn run_owned(
 }
 
 /// Whether `program` can be found on PATH (or is a path to an executable file).
-pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn find_program(program: &str) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let executable = |path: &Path| {
         path.metadata()

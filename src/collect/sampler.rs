@@ -30,7 +30,7 @@ use std::{
 use crate::parse::procfs::{CGROUP_V1_FILES, CGROUP_V2_FILES, DISK_ERROR_COUNTERS};
 
 /// The /proc files sampled and the file each goes to under raw_data/proc/.
-pub const SOURCES: [(&str, &str); 12] = [
+pub(crate) const SOURCES: [(&str, &str); 12] = [
     ("/proc/stat", "stat.txt"),
     ("/proc/meminfo", "meminfo.txt"),
     ("/proc/vmstat", "vmstat.txt"),
@@ -55,10 +55,10 @@ const BLOCK: &str = "/sys/block";
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
 /// At most this many cgroups are copied each round.
-pub const MAX_CGROUPS: usize = 64;
+pub(crate) const MAX_CGROUPS: usize = 64;
 /// At most this many cgroup directories are looked at each round, over both hierarchies: a
 /// host with thousands of cgroups costs the sampler no more than this.
-pub const MAX_CGROUP_DIRS_WALKED: usize = 2048;
+pub(crate) const MAX_CGROUP_DIRS_WALKED: usize = 2048;
 
 /// What a sampling session did.
 #[derive(Debug, Clone, Default)]
@@ -73,7 +73,7 @@ pub struct SamplerReport {
 
 /// The local wall clock as sysstat prints its time; one per round, so the sources of a round
 /// (snmp and netstat both give `tcp` rows) share it.
-pub fn stamp_now() -> String {
+pub(crate) fn stamp_now() -> String {
     jiff::ZonedDateTime::now()
         .datetime()
         .strftime("%Y-%m-%dT%H:%M:%S%.6f")
@@ -81,7 +81,7 @@ pub fn stamp_now() -> String {
 }
 
 /// The line before each copy of a source.
-pub fn snapshot_header(source: &str, stamp: &str) -> String {
+pub(crate) fn snapshot_header(source: &str, stamp: &str) -> String {
     format!("==> {source} @ {stamp} <==\n")
 }
 
@@ -276,7 +276,7 @@ fn sys_sources(mem_total_bytes: Option<u64>, notes: &mut SysNotes) -> Vec<(&'sta
 
 /// What the /sys sources hold on this host now, for `doctor`.
 #[derive(Debug, Clone, Default)]
-pub struct SysReach {
+pub(crate) struct SysReach {
     /// The memory cgroup hierarchy found (`v1 /sys/fs/cgroup/memory`), if any.
     pub memory_hierarchy: Option<String>,
     /// Memory cgroups whose limit is below the host's RAM.
@@ -288,7 +288,7 @@ pub struct SysReach {
 }
 
 /// Look at the /sys sources as one sampling round would.
-pub fn sys_reach() -> SysReach {
+pub(crate) fn sys_reach() -> SysReach {
     let root = Path::new(CGROUP_ROOT);
     let v1 = root.join("memory");
     let v2 = [root.to_path_buf(), root.join("unified")]
@@ -342,7 +342,7 @@ fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
 /// `root/memory`, v2's under `root` on a cgroup2-only host or `root/unified` on a hybrid one.
 /// Without the RAM size, every limit counts but v1's "none" (a huge number rounded down to a
 /// page). A hierarchy's root has no limit and is left out.
-pub fn limited_memory_cgroups(
+pub(crate) fn limited_memory_cgroups(
     root: &Path,
     mem_total_bytes: Option<u64>,
 ) -> Vec<(PathBuf, &'static [&'static str])> {

@@ -8,11 +8,11 @@ use super::tools::PERF;
 
 /// How long `perf script` may take. `--no-inline` keeps perf 6.1 at seconds for a minute of
 /// samples; a much larger file is folded from what perf printed by then, with a warning.
-pub const TIME_BOX: Duration = Duration::from_secs(120);
+pub(crate) const TIME_BOX: Duration = Duration::from_secs(120);
 
 /// Why a perf.data could not be read, and how to fix that.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unavailable {
+pub(crate) struct Unavailable {
     pub why: String,
     /// What to install; empty when installing would not help.
     pub hint: String,
@@ -20,7 +20,7 @@ pub struct Unavailable {
 
 /// What `perf script` printed, in the file the caller named.
 #[derive(Debug)]
-pub struct Script {
+pub(crate) struct Script {
     pub text: Vec<u8>,
     /// Why the text may be incomplete (time box, Ctrl-C, an error after some output).
     pub partial: Option<String>,
@@ -29,7 +29,7 @@ pub struct Script {
 /// Run `perf script --no-inline -i data`, its output to `output` and its errors beside it
 /// (`output.stderr`), within [`TIME_BOX`] or until `interrupted` is set. perf's own default
 /// fields are kept: a perf.data from another machine may lack some that `-F` would demand.
-pub fn perf_script(
+pub(crate) fn perf_script(
     data: &Path,
     output: &Path,
     interrupted: &AtomicBool,

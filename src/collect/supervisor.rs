@@ -53,7 +53,7 @@ const EXITED: i32 = 3;
 const SWEEP_LIMIT: Duration = Duration::from_secs(1);
 
 /// Everything the supervisor and the collector need, made before the fork.
-pub struct Prepared {
+pub(crate) struct Prepared {
     program: CString,
     _argv: Vec<CString>,
     argv: Vec<*const libc::c_char>,
@@ -128,7 +128,7 @@ impl Prepared {
 }
 
 /// A running supervisor, seen from the engine.
-pub struct Supervisor {
+pub(crate) struct Supervisor {
     pid: libc::pid_t,
     status: File,
     message: Vec<u8>,
@@ -194,7 +194,7 @@ impl Supervisor {
 
     /// Send the collector `signal` (SIGINT, SIGTERM), forwarded by the supervisor to its
     /// process group.
-    pub fn forward(&self, signal: libc::c_int) {
+    pub(crate) fn forward(&self, signal: libc::c_int) {
         self.signal(signal);
     }
 

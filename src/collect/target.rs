@@ -51,7 +51,7 @@ pub enum Target {
 
 impl Target {
     /// How the table names the target.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Target::Pid { pid, cgroup } => {
                 let name = format!("pid {pid} ({})", comm(*pid).unwrap_or_default());
@@ -201,7 +201,7 @@ fn cgroup_pids(dir: &Path) -> Vec<u32> {
 }
 
 /// Read the target once. Processes that end while being read are left out.
-pub fn read_target(target: &Target) -> TargetSample {
+pub(crate) fn read_target(target: &Target) -> TargetSample {
     let (pids, cgroup) = match target {
         Target::Pid { pid, cgroup } => (vec![*pid], cgroup.as_ref().map(read_cgroup)),
         Target::Command(name) => (pids_named(name), None),
@@ -314,14 +314,14 @@ fn read_psi_some_total(path: &Path) -> Option<u64> {
 }
 
 /// Clock ticks per second, the unit of /proc/PID/stat's times.
-pub fn ticks_per_second() -> u64 {
+pub(crate) fn ticks_per_second() -> u64 {
     procfs::ticks_per_second()
 }
 
 /// Append one snapshot of each host /proc source the sampler copies to `texts` (keyed by the
 /// sampler's file name, `stat.txt`), in its format, so `parse::procfs` reads them as it reads
 /// the sampler's files. Sources that cannot be read (no PSI) are skipped.
-pub fn read_host(texts: &mut BTreeMap<&'static str, String>) {
+pub(crate) fn read_host(texts: &mut BTreeMap<&'static str, String>) {
     let stamp = super::sampler::stamp_now();
     for (source, file) in super::sampler::SOURCES {
         if let Ok(content) = std::fs::read_to_string(source) {

@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// Load and check a playbook; every problem is reported, one line each, and nothing runs.
-pub fn load_checked(path: &Path) -> Result<Checked, Failure> {
+pub(crate) fn load_checked(path: &Path) -> Result<Checked, Failure> {
     let loaded = playbook::load(path)?;
     check(loaded).map_err(|errors| {
         Failure::bad_input(
@@ -38,7 +38,7 @@ pub fn load_checked(path: &Path) -> Result<Checked, Failure> {
 }
 
 /// A playbook path, or the name of one under ./playbooks.
-pub fn find_playbook(suite: &str) -> PathBuf {
+pub(crate) fn find_playbook(suite: &str) -> PathBuf {
     let path = PathBuf::from(suite);
     if path.exists() || suite.contains('/') {
         return path;
@@ -47,7 +47,9 @@ pub fn find_playbook(suite: &str) -> PathBuf {
 }
 
 /// `--duration` text to a duration, or a usage error.
-pub fn parse_duration_flag(text: Option<&str>) -> Result<Option<std::time::Duration>, Failure> {
+pub(crate) fn parse_duration_flag(
+    text: Option<&str>,
+) -> Result<Option<std::time::Duration>, Failure> {
     text.map(|text| {
         crate::base::parse_duration(text)
             .map_err(|err| Failure::bad_input(format!("--duration: {err}")))
@@ -56,7 +58,7 @@ pub fn parse_duration_flag(text: Option<&str>) -> Result<Option<std::time::Durat
 }
 
 /// The text of a user's report template (`--template`), or `None` for the shipped one.
-pub fn read_template(path: Option<&Path>) -> Result<Option<String>, Failure> {
+pub(crate) fn read_template(path: Option<&Path>) -> Result<Option<String>, Failure> {
     path.map(|path| {
         std::fs::read_to_string(path).map_err(|err| {
             Failure::bad_input(format!("cannot read template {}: {err}", path.display()))
@@ -67,7 +69,7 @@ pub fn read_template(path: Option<&Path>) -> Result<Option<String>, Failure> {
 
 /// A report that could not be written: a wrong template is bad input, the rest the
 /// environment's.
-pub fn export_failure(err: ExportError) -> Failure {
+pub(crate) fn export_failure(err: ExportError) -> Failure {
     match err {
         ExportError::Template(message) => Failure::bad_input(message),
         ExportError::Io(err) => Failure::environment(format!("cannot write the report: {err}")),
@@ -75,13 +77,13 @@ pub fn export_failure(err: ExportError) -> Failure {
 }
 
 /// Print `document` on stdout in `format`.
-pub fn print(format: ReportFormat, document: &Document<'_>) -> Result<(), Failure> {
+pub(crate) fn print(format: ReportFormat, document: &Document<'_>) -> Result<(), Failure> {
     export::print(export::exporter(format).as_ref(), document).map_err(export_failure)
 }
 
 /// The exit code of a report: [`exit::FINDING`] when a finding is at or above `--fail-on`,
 /// else [`exit::INCONCLUSIVE`] when `--fail-on` is given and something could not be judged.
-pub fn exit_code(report: &ReportData, fail_on: Option<FailOn>) -> i32 {
+pub(crate) fn exit_code(report: &ReportData, fail_on: Option<FailOn>) -> i32 {
     let Some(level) = fail_on else {
         return exit::SUCCESS;
     };

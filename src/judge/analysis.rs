@@ -100,7 +100,7 @@ impl Analysis {
     /// Fold what `perf script` printed for the perf.data `file` into a profile, as a captured
     /// script would be. `partial` says why the text may be incomplete (perf was ended at its
     /// time box, say): a warning, and the profile is kept.
-    pub fn add_perf_script(&mut self, file: &str, script: &[u8], partial: Option<String>) {
+    pub(crate) fn add_perf_script(&mut self, file: &str, script: &[u8], partial: Option<String>) {
         if let Some(why) = partial {
             self.warnings.push(ParseWarning {
                 file: file.to_string(),
@@ -121,7 +121,7 @@ impl Analysis {
     }
 
     /// `file` could not be judged: the report says why, and `hint` how to fix that.
-    pub fn add_not_analysed(&mut self, file: &str, why: String, hint: &str) {
+    pub(crate) fn add_not_analysed(&mut self, file: &str, why: String, hint: &str) {
         if let Some(report) = self.files.iter_mut().find(|report| report.path == file) {
             let kind = report.note.take().unwrap_or_else(|| "file".into());
             report.note = Some(format!("{kind}: not analysed"));
@@ -159,7 +159,7 @@ impl Analysis {
     /// (it prints nothing for an idle one), and only those that used at least a tenth of what
     /// the busiest used, and 1 % of a CPU, count: a drill-down aimed at a daemon that woke
     /// once is wasted, and perf refuses the whole list for one process it cannot read.
-    pub fn busiest_processes(&self, top: usize) -> Vec<u32> {
+    pub(crate) fn busiest_processes(&self, top: usize) -> Vec<u32> {
         const OBSERVERS: [&str; 7] = [
             "perf_manual",
             "pidstat",

@@ -18,9 +18,9 @@ use crate::parse::kernel_log::{NO_YEAR, is_event_table};
 use crate::record::{HostFacts, ParseWarning, Record};
 
 /// Where events logged before the window go.
-pub const EARLIER: &str = "kernel_earlier";
+pub(crate) const EARLIER: &str = "kernel_earlier";
 /// Where events that could not be placed against the window go.
-pub const UNPLACED: &str = "kernel_unplaced";
+pub(crate) const UNPLACED: &str = "kernel_unplaced";
 
 /// Times from 2001 on are wall-clock times; smaller ones count from a start (a boot, a first
 /// sample) or were read without their year.
@@ -32,7 +32,11 @@ const SLACK_S: f64 = 1.0;
 
 /// Place the kernel log events of `records` against the window of the others (see the module
 /// doc), saying in `warnings` what could not be placed and what was earlier.
-pub fn place_events(records: &mut Vec<Record>, host: &HostFacts, warnings: &mut Vec<ParseWarning>) {
+pub(crate) fn place_events(
+    records: &mut Vec<Record>,
+    host: &HostFacts,
+    warnings: &mut Vec<ParseWarning>,
+) {
     if !records.iter().any(|record| is_event_table(&record.table)) {
         return;
     }

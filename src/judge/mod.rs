@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use analysis::{Analysis, FileReport, NotAnalysed, ProfileSummary};
-pub use kernel::{EARLIER, UNPLACED};
+pub(crate) use kernel::{EARLIER, UNPLACED};
 pub use read::{MEMBER_LIMIT, list_files, read_bytes, read_data, read_dir};
 pub use specs::{PARSERS_DIR, load_specs, shipped_and_local};
 
@@ -125,7 +125,7 @@ fn write_error(err: std::io::Error) -> Failure {
 /// Write what the judgement read into the analysis folder: records.json, files.json, and per
 /// profile its folded stacks and flamegraph. Returns (profile source, flamegraph path relative
 /// to `root`) for each flamegraph drawn.
-pub fn write_artefacts(
+pub(crate) fn write_artefacts(
     analysis: &Analysis,
     files: &AnalysisFiles,
     root: &Path,
@@ -152,7 +152,7 @@ pub fn write_artefacts(
 }
 
 /// `raw_data/` when the raw files sit in a folder below the report's root, else empty.
-pub fn raw_prefix(root: &Path, raw_dir: &Path) -> String {
+pub(crate) fn raw_prefix(root: &Path, raw_dir: &Path) -> String {
     match raw_dir.strip_prefix(root) {
         Ok(relative) if !relative.as_os_str().is_empty() => {
             format!("{}/", relative.display())

@@ -5,7 +5,7 @@
 use jiff::civil::DateTime;
 
 /// Microseconds since the epoch of civil time `civil` read as UTC.
-pub fn civil_micros(civil: DateTime) -> Option<i64> {
+pub(crate) fn civil_micros(civil: DateTime) -> Option<i64> {
     let instant = jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()?;
     Some(instant.as_microsecond())
 }
@@ -13,7 +13,7 @@ pub fn civil_micros(civil: DateTime) -> Option<i64> {
 /// An ISO 8601 date and time: `2026-12-04T16:00:34`, `2026-12-04 16:00:34.5`,
 /// `2026-12-04T16:00:34,123456+00:00` (dmesg's iso format), `...+0000` (journalctl's
 /// short-iso), `...Z`.
-pub fn iso_micros(text: &str) -> Option<i64> {
+pub(crate) fn iso_micros(text: &str) -> Option<i64> {
     let text = text.trim();
     let text = text.strip_suffix('Z').unwrap_or(text);
     // The offset starts after the seconds: `YYYY-MM-DDTHH:MM:SS` is 19 characters.
@@ -48,7 +48,7 @@ fn month_number(name: &str) -> Option<i8> {
 
 /// `Dec`, `4` (or `04`) and `16:00:34` (or `16:00:34.123456`) in `year`: how ctime and
 /// syslog write a day and time.
-pub fn month_day_micros(month: &str, day: &str, time: &str, year: i16) -> Option<i64> {
+pub(crate) fn month_day_micros(month: &str, day: &str, time: &str, year: i16) -> Option<i64> {
     let date = jiff::civil::Date::new(year, month_number(month)?, day.parse().ok()?).ok()?;
     let time: jiff::civil::Time = time.parse().ok()?;
     civil_micros(date.to_datetime(time))
@@ -56,7 +56,7 @@ pub fn month_day_micros(month: &str, day: &str, time: &str, year: i16) -> Option
 
 /// `Fri Dec  4 16:00:34 2026` (ctime, dmesg -T) or `Fri Dec  4 16:00:34 UTC 2026` (date's
 /// default output): the zone's name, when printed, is dropped like any offset.
-pub fn ctime_micros(text: &str) -> Option<i64> {
+pub(crate) fn ctime_micros(text: &str) -> Option<i64> {
     let words: Vec<&str> = text.split_whitespace().collect();
     let (weekday, month, day, time, year) = match words.as_slice() {
         [weekday, month, day, time, year] | [weekday, month, day, time, _, year] => {
@@ -74,7 +74,7 @@ pub fn ctime_micros(text: &str) -> Option<i64> {
 /// A line that holds only a time, as `date` prints one between copies of a file: its default
 /// output, `date -Is` / `-Ins` / `-R`-less ISO forms, `date '+%F %T'`, or epoch seconds
 /// (`date +%s`, `date +%s.%N`; at least nine digits, so a small count is never taken for one).
-pub fn time_line_micros(line: &str) -> Option<i64> {
+pub(crate) fn time_line_micros(line: &str) -> Option<i64> {
     let line = line.trim();
     let (whole, fraction) = line.split_once('.').unwrap_or((line, ""));
     let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());

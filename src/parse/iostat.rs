@@ -52,7 +52,7 @@ impl Parser for Iostat {
 
 /// The unit of an `iostat -x` device field where its name does not tell it: the merged share
 /// of requests (`rrqm`) is a percent, the average request size (`rareq_sz`) in KiB.
-pub fn device_unit(field: &str) -> Option<Unit> {
+pub(crate) fn device_unit(field: &str) -> Option<Unit> {
     match field {
         "rrqm" | "wrqm" | "drqm" => Some(Unit::Percent),
         f if f.ends_with("areq_sz") => Some(Unit::KiB),

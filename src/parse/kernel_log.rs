@@ -46,7 +46,7 @@ use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef, Unit};
 
 /// The year a time printed without one is read in: a leap year, so 29 February reads, and far
 /// enough back (before 2001, under 10^9 s) that such times never pass for wall-clock times.
-pub const NO_YEAR: i16 = 2000;
+pub(crate) const NO_YEAR: i16 = 2000;
 
 /// The tables this parser makes, each with its fields: all of them are 0 in the record that
 /// says the log was read.
@@ -67,7 +67,7 @@ const TABLES: [(&str, &[&str]); 10] = [
 ];
 
 /// Whether `table` is one of the kernel log's event tables.
-pub fn is_event_table(table: &str) -> bool {
+pub(crate) fn is_event_table(table: &str) -> bool {
     TABLES.iter().any(|(name, _)| *name == table)
 }
 

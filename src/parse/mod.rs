@@ -11,7 +11,7 @@ pub mod iostat;
 pub mod kernel_log;
 pub mod mpstat;
 pub mod perf_sched;
-pub mod perf_script;
+pub(crate) mod perf_script;
 pub mod perf_trace;
 pub mod perf_trace_events;
 pub mod pidstat;
@@ -121,7 +121,7 @@ pub trait Parser: Sync {
 /// Every built-in parser, in the order sniffing asks them. Between equal signs on one line
 /// the first listed wins: iostat's `Device` header before pidstat's `PID`, and mpstat before
 /// sar, which both head CPU reports with `CPU` (mpstat claims the ones with its columns).
-pub static PARSERS: &[&dyn Parser] = &[
+pub(crate) static PARSERS: &[&dyn Parser] = &[
     &procfs::Procfs,
     &perf_trace::PerfTrace,
     &vmstat::Vmstat,

@@ -89,7 +89,7 @@ struct Header<'a> {
 
 /// `perf script` over sched_switch, told by its events: `sched:sched_switch` or a
 /// `PERF_RECORD_SWITCH` (`--show-switch-events`).
-pub struct PerfSched;
+pub(crate) struct PerfSched;
 
 impl Parser for PerfSched {
     fn format(&self) -> Format {

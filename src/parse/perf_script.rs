@@ -6,7 +6,7 @@ use super::{Format, Parser};
 use crate::record::Parsed;
 
 /// `perf script`, told by a sample line: `comm  pid [cpu] 12345.678901:  period event:`.
-pub struct PerfScript;
+pub(crate) struct PerfScript;
 
 impl Parser for PerfScript {
     fn format(&self) -> Format {

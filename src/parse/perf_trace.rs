@@ -49,7 +49,7 @@ struct Thread {
 
 /// `perf trace -s`, told by its title (` Summary of events:`) or a per-thread table's header
 /// (`syscall            calls  errors  total ...`).
-pub struct PerfTrace;
+pub(crate) struct PerfTrace;
 
 impl Parser for PerfTrace {
     fn format(&self) -> Format {

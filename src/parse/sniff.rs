@@ -10,9 +10,9 @@
 use super::{Format, PARSERS};
 
 /// How many lines of the head are read.
-pub const HEAD_LINES: usize = 20;
+pub(crate) const HEAD_LINES: usize = 20;
 /// How many bytes of the head are read.
-pub const HEAD_BYTES: usize = 4096;
+pub(crate) const HEAD_BYTES: usize = 4096;
 
 /// What one line shows of a format, weakest first. The strongest sign in the head decides;
 /// between equal signs the earlier line does, then the parser listed first in [`PARSERS`].
@@ -60,7 +60,7 @@ pub fn sniff(text: &str) -> Option<Format> {
 
 /// Binary inputs told by their first bytes: what holds other files, or needs a tool to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Container {
+pub(crate) enum Container {
     /// `perf record`'s data file (`PERFILE2` at offset 0): `perf script` turns it into text.
     PerfData,
     /// A tar archive: `ustar` at offset 257, as POSIX and GNU tar write it.
@@ -70,11 +70,11 @@ pub enum Container {
 }
 
 /// How many leading bytes [`sniff_container`] needs to tell every [`Container`].
-pub const CONTAINER_HEAD: usize = 512;
+pub(crate) const CONTAINER_HEAD: usize = 512;
 
 /// The container `head` (the first [`CONTAINER_HEAD`] bytes of a file, or all of a shorter
 /// one) starts, or `None` for anything else.
-pub fn sniff_container(head: &[u8]) -> Option<Container> {
+pub(crate) fn sniff_container(head: &[u8]) -> Option<Container> {
     if head.starts_with(b"PERFILE2") {
         Some(Container::PerfData)
     } else if head.starts_with(&[0x1f, 0x8b]) {

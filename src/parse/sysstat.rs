@@ -30,14 +30,14 @@ const SECONDS_PER_DAY: i64 = 86_400;
 
 /// What sysstat's first line says: `Linux 6.1.0 (host) \t2026-11-25 \t_x86_64_\t(2 CPU)`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Banner {
+pub(crate) struct Banner {
     pub host: HostFacts,
     /// The banner date as days since 1970-01-01, when it could be read.
     pub epoch_day: Option<i64>,
 }
 
 /// Read a banner line; `None` when `line` is not one.
-pub fn parse_banner(line: &str) -> Option<Banner> {
+pub(crate) fn parse_banner(line: &str) -> Option<Banner> {
     let (_, (kernel, hostname, date, cpus)) = banner(line).ok()?;
     Some(Banner {
         host: HostFacts {
@@ -80,7 +80,7 @@ fn banner(input: &str) -> IResult<&str, (&str, &str, &str, Option<u32>)> {
 /// `11/25/2026`, day-first `25/11/26` (taken when the first number cannot be a month) and
 /// `25.11.2026`. Two-digit years are 20xx. An ambiguous `a/b/yy` is read month first, as the
 /// C and en_US locales print it.
-pub fn parse_date(text: &str) -> Option<i64> {
+pub(crate) fn parse_date(text: &str) -> Option<i64> {
     let (_, (a, sep, b, _, c)) = all_consuming(date_parts).parse(text).ok()?;
     let full_year = |(year, digits): (i64, usize)| if digits <= 2 { 2000 + year } else { year };
     let (year, month, day) = if a.1 == 4 {
@@ -150,7 +150,7 @@ fn with_meridiem(seconds: u32, meridiem: &str) -> Option<u32> {
 
 /// A time read from the start of a row.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Stamp {
+pub(crate) enum Stamp {
     /// Seconds since midnight, to be put on the banner's date by a [`Timeline`].
     OfDay(u32),
     /// Seconds since the Unix epoch (old `pidstat -h` prints these).
@@ -159,7 +159,7 @@ pub enum Stamp {
 
 /// The time stamp at the start of `cells` (`19:20:01`, `07:20:01 PM`, or epoch seconds) and
 /// how many cells it took.
-pub fn parse_stamp(cells: &[&str]) -> Option<(Stamp, usize)> {
+pub(crate) fn parse_stamp(cells: &[&str]) -> Option<(Stamp, usize)> {
     let first = cells.first()?;
     if first.len() >= 9 && first.bytes().all(|b| b.is_ascii_digit()) {
         return Some((Stamp::Epoch(first.parse().ok()?), 1));
@@ -175,7 +175,7 @@ pub fn parse_stamp(cells: &[&str]) -> Option<(Stamp, usize)> {
 
 /// The column names of a report header after its time stamp (`19:50:31 CPU %usr` → `CPU
 /// %usr`), or `None` when `line` does not start with a stamp.
-pub fn stamped_header(line: &str) -> Option<Vec<&str>> {
+pub(crate) fn stamped_header(line: &str) -> Option<Vec<&str>> {
     let mut cells: Vec<&str> = line.split_ascii_whitespace().collect();
     let (_, taken) = parse_stamp(&cells)?;
     cells.drain(..taken);
@@ -185,7 +185,7 @@ pub fn stamped_header(line: &str) -> Option<Vec<&str>> {
 /// A date and time on one line, as iostat prints before each report with `-t`:
 /// `2026-11-25T19:20:01+0000` (S_TIME_FORMAT=ISO), `11/25/26 19:20:01`, `11/25/2026 07:20:01 PM`.
 /// Returns naive epoch seconds (the offset, when printed, is ignored: see the module doc).
-pub fn parse_date_time(line: &str) -> Option<f64> {
+pub(crate) fn parse_date_time(line: &str) -> Option<f64> {
     let line = line.trim();
     let (date, time) = match line.split_once('T') {
         Some((date, time)) if !date.contains(' ') => (date, time),
@@ -211,7 +211,7 @@ pub fn parse_date_time(line: &str) -> Option<f64> {
 }
 
 /// A number as sysstat prints it, with a decimal point or (in some locales) a decimal comma.
-pub fn parse_number(cell: &str) -> Option<f64> {
+pub(crate) fn parse_number(cell: &str) -> Option<f64> {
     let first = cell.bytes().next()?;
     if !(first.is_ascii_digit() || first == b'-' || first == b'.') {
         return None;
@@ -270,7 +270,7 @@ fn plain_decimal(cell: &[u8]) -> Option<f64> {
 /// A backwards step of less than 12 hours is a clock adjustment, not midnight, and is kept
 /// as printed. Without a banner date, times count from the first sample of the file.
 #[derive(Debug, Clone, Default)]
-pub struct Timeline {
+pub(crate) struct Timeline {
     epoch_day: Option<i64>,
     last: Option<u32>,
     days_passed: i64,
@@ -365,7 +365,7 @@ impl TableSpec {
 /// A header row compiled against its [`TableSpec`]: which cells are labels and which cell
 /// each field is read from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Layout {
+pub(crate) struct Layout {
     table: Name,
     /// How many cells the header has: a row must have as many.
     width: usize,
@@ -442,7 +442,7 @@ impl Layout {
 
     /// Add the records of one data row to `records`: its record, or with [`Instances`] one
     /// per instance, labelled with it. A row with a bad cell adds nothing.
-    pub fn read_row(
+    pub(crate) fn read_row(
         &self,
         line: &str,
         cells: &[&str],
@@ -512,7 +512,7 @@ impl Layout {
 }
 
 /// The number in cell `index` of a row, for the column `name`.
-pub fn value_of(name: &str, cells: &[&str], index: usize) -> Result<f64, String> {
+pub(crate) fn value_of(name: &str, cells: &[&str], index: usize) -> Result<f64, String> {
     let cell = cells.get(index).copied().unwrap_or_default();
     parse_number(cell).ok_or_else(|| format!("column {name}: {cell:?} is not a number"))
 }
@@ -539,7 +539,7 @@ fn rest_of_line<'a>(line: &'a str, cell: &'a str) -> &'a str {
 }
 
 /// Split `line` into its whitespace-separated cells, reusing `cells`' allocation.
-pub fn split_cells<'a>(line: &'a str, cells: &mut Vec<&'a str>) {
+pub(crate) fn split_cells<'a>(line: &'a str, cells: &mut Vec<&'a str>) {
     cells.clear();
     cells.extend(line.split_ascii_whitespace());
 }
@@ -563,14 +563,14 @@ pub fn warning(file: &str, line: usize, message: impl Into<String>) -> ParseWarn
 /// Compiled headers, kept by their text: sysstat repeats each header in every report, and
 /// compiling one (canonical names, lookups in the spec) costs more than reading a row.
 #[derive(Debug, Default)]
-pub struct Layouts {
+pub(crate) struct Layouts {
     seen: Vec<(String, Option<Layout>)>,
 }
 
 impl Layouts {
     /// The index of the header whose cells are `cells` (slices of `line`), compiled by
     /// `compile` when first seen (`None`: a header no spec describes), and whether it is new.
-    pub fn intern(
+    pub(crate) fn intern(
         &mut self,
         line: &str,
         cells: &[&str],
@@ -596,7 +596,7 @@ impl Layouts {
 /// marks are skipped; a row that cannot be read becomes a warning and the rest goes on.
 /// Each header starts a new table, so one file may hold many reports (`sar -A`); a report
 /// no spec describes is warned about once, at its first header, and its rows are passed over.
-pub fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
+pub(crate) fn read_tables(file: &str, text: &str, specs: &[TableSpec]) -> Parsed {
     let mut parsed = Parsed::default();
     let file_name = Name::from(file);
     let mut timeline = Timeline::default();

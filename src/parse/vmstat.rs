@@ -63,17 +63,6 @@ pub enum MemoryUnit {
 }
 
 impl MemoryUnit {
-    /// The unit of a `-S` argument (`k`, `K`, `m`, `M`).
-    pub fn from_flag(flag: &str) -> Option<Self> {
-        match flag {
-            "k" => Some(MemoryUnit::Kilobyte),
-            "K" => Some(MemoryUnit::KiB),
-            "m" => Some(MemoryUnit::Megabyte),
-            "M" => Some(MemoryUnit::MiB),
-            _ => None,
-        }
-    }
-
     fn kib(self) -> f64 {
         match self {
             MemoryUnit::Kilobyte => 1000.0 / 1024.0,
@@ -227,7 +216,6 @@ mod tests {
         assert_eq!(fields["free"], 17995.0 * 1024.0);
         assert_eq!(fields["bo"], 401412.0);
         assert_eq!(parsed.records[0].time, 0.0);
-        assert_eq!(MemoryUnit::from_flag("m"), Some(MemoryUnit::Megabyte));
     }
 
     #[test]

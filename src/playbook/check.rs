@@ -152,7 +152,7 @@ fn suggestion(playbook: &Playbook, name: &str) -> String {
 }
 
 /// The step a phase names: a `[step.NAME]` table or a built-in collector with defaults.
-pub fn resolve_step(playbook: &Playbook, name: &str) -> Option<Step> {
+pub(crate) fn resolve_step(playbook: &Playbook, name: &str) -> Option<Step> {
     playbook.steps.get(name).cloned().or_else(|| {
         Collector::from_name(name).map(|collector| Step {
             collector,

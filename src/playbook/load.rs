@@ -1,6 +1,6 @@
 //! Reading playbooks and their rule files, with errors that point at file:line:col.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::model::Playbook;
 use crate::{
@@ -51,10 +51,11 @@ pub fn load(path: &Path) -> Result<Loaded, SourceError> {
     })
 }
 
-/// Parse a playbook from text (for tests and `analyze` of a saved copy).
-pub fn load_str(name: &str, text: &str) -> Result<Loaded, SourceError> {
+/// Parse a playbook from text, for tests.
+#[cfg(test)]
+pub(crate) fn load_str(name: &str, text: &str) -> Result<Loaded, SourceError> {
     let source = SourceFile {
-        path: PathBuf::from(name),
+        path: std::path::PathBuf::from(name),
         text: text.to_string(),
     };
     let playbook: Playbook = deserialize(&source)?;

@@ -2,7 +2,7 @@
 
 pub mod check;
 pub mod load;
-pub mod model;
+pub(crate) mod model;
 
 pub use crate::collect::tools::{Collector, StepArgs};
 pub use check::Checked;

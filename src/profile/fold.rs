@@ -47,7 +47,7 @@ impl Folded {
 
     /// Read folded text back (a `perf.folded` kept in an investigation, or any collapsed
     /// profile). Blank lines are skipped; any other line must end in ` count`.
-    pub fn from_text(text: &str) -> Result<Folded, ProfileError> {
+    pub(crate) fn from_text(text: &str) -> Result<Folded, ProfileError> {
         let mut folded = Folded::default();
         for (index, line) in text.lines().enumerate() {
             let line = line.trim_end();

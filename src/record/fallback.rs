@@ -128,7 +128,7 @@ fn stand_ins(records: &[Record], table: &str, from: &str, make: StandIn) -> Vec<
 /// sar prints %ifutil 0.00 for an interface whose link speed the kernel does not know (as for
 /// virtio): a 0 a rule would read as an idle link. Where the sampler read that interface's
 /// speed file and found no speed, sar's `ifutil` is taken out, so the rule is not evaluated.
-pub fn drop_unknown_link_utilization(records: &mut [Record]) {
+pub(crate) fn drop_unknown_link_utilization(records: &mut [Record]) {
     let mut known: std::collections::BTreeMap<&str, bool> = Default::default();
     for record in records.iter().filter(|r| r.table == "net_dev") {
         if let (Some(iface), Some(&flag)) =

@@ -19,7 +19,7 @@ pub use units::Unit;
 
 /// Which instance a row describes: `cpu="0"`, `device="sda"`, `pid="123"`, `comm="nginx"`.
 /// Two kept inline: most tables label a row with one or two names (`cpu`; `pid`, `comm`).
-pub type Labels = NameMap<Name, 2>;
+pub(crate) type Labels = NameMap<Name, 2>;
 
 /// A row's measurements by canonical field name.
 pub type Fields = NameMap<f64>;
@@ -103,7 +103,7 @@ pub struct HostFacts {
 
 impl HostFacts {
     /// Fill what `self` does not know from `other`.
-    pub fn merge(&mut self, other: &HostFacts) {
+    pub(crate) fn merge(&mut self, other: &HostFacts) {
         if self.hostname.is_none() {
             self.hostname.clone_from(&other.hostname);
         }
@@ -127,12 +127,12 @@ pub struct Parsed {
 /// CPU busy percent from idle and iowait percents: what is neither idle nor waiting on I/O.
 /// Time waiting on I/O is idle time (the CPU could have run something else), as sysstat
 /// itself reports it apart. Every parser that derives `busy` uses this one formula.
-pub fn cpu_busy_pct(idle: f64, iowait: f64) -> f64 {
+pub(crate) fn cpu_busy_pct(idle: f64, iowait: f64) -> f64 {
     (100.0 - idle - iowait).max(0.0)
 }
 
 /// The canonical name of a tool's column header: `%util` → `util`, `rkB/s` → `rkb_s`.
-pub fn canonical_field(header: &str) -> String {
+pub(crate) fn canonical_field(header: &str) -> String {
     let trimmed = header.trim().trim_start_matches('%');
     let mut name = String::with_capacity(trimmed.len());
     for ch in trimmed.chars() {

@@ -209,7 +209,7 @@ impl<V, const N: usize> NameMap<V, N> {
         self.position(key).map(|index| self.entries.remove(index).1)
     }
 
-    pub fn retain(&mut self, mut keep: impl FnMut(&Name, &mut V) -> bool) {
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Name, &mut V) -> bool) {
         self.entries.retain_mut(|(name, value)| keep(name, value));
     }
 
@@ -225,12 +225,6 @@ impl<V, const N: usize> NameMap<V, N> {
         self.entries.iter().map(|(name, value)| (name, value))
     }
 
-    pub fn iter_mut(
-        &mut self,
-    ) -> impl DoubleEndedIterator<Item = (&Name, &mut V)> + ExactSizeIterator {
-        self.entries.iter_mut().map(|(name, value)| (&*name, value))
-    }
-
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Name> + ExactSizeIterator {
         self.entries.iter().map(|(name, _)| name)
     }
@@ -239,17 +233,13 @@ impl<V, const N: usize> NameMap<V, N> {
         self.entries.iter().map(|(_, value)| value)
     }
 
-    pub fn into_keys(self) -> impl DoubleEndedIterator<Item = Name> + ExactSizeIterator {
-        self.entries.into_iter().map(|(name, _)| name)
-    }
-
     pub fn into_values(self) -> impl DoubleEndedIterator<Item = V> + ExactSizeIterator {
         self.entries.into_iter().map(|(_, value)| value)
     }
 
     /// Build from entries already sorted by name, without duplicates (a parser's compiled
     /// header); checked in debug builds.
-    pub fn from_sorted(entries: impl Into<SmallVec<[(Name, V); N]>>) -> Self {
+    pub(crate) fn from_sorted(entries: impl Into<SmallVec<[(Name, V); N]>>) -> Self {
         let entries = entries.into();
         debug_assert!(entries.windows(2).all(|pair| pair[0].0 < pair[1].0));
         NameMap { entries }

@@ -82,7 +82,7 @@ impl Dataset {
     }
 
     /// The same series, from `origin`.
-    pub fn with_origin(self, origin: Origin) -> Self {
+    pub(crate) fn with_origin(self, origin: Origin) -> Self {
         Dataset { origin, ..self }
     }
 
@@ -107,17 +107,8 @@ impl Dataset {
         self.series.keys().map(String::as_str)
     }
 
-    /// Whether any series of `table` is present (`mpstat`).
-    pub fn has_table(&self, table: &str) -> bool {
-        let prefix = format!("{table}.");
-        self.series
-            .range(prefix.clone()..)
-            .next()
-            .is_some_and(|(name, _)| name.starts_with(&prefix))
-    }
-
     /// A host fact by the name rules use: `host.cpus`, `host.mem_total_kib`.
-    pub fn host_fact(&self, name: &str) -> Option<f64> {
+    pub(crate) fn host_fact(&self, name: &str) -> Option<f64> {
         match name {
             "cpus" => self.host.cpus.map(f64::from),
             "mem_total_kib" => self.host.mem_total_kib.map(|kib| kib as f64),
@@ -156,7 +147,5 @@ mod tests {
         let all = busy.iter().find(|s| s.labels["cpu"] == "all").unwrap();
         assert_eq!(all.points, vec![(1.0, 40.0), (2.0, 50.0)]);
         assert_eq!(all.unit, Unit::Percent);
-        assert!(data.has_table("mpstat"));
-        assert!(!data.has_table("mp"));
     }
 }

@@ -16,7 +16,7 @@ use super::{Labels, Name, Record, SourceRef};
 
 /// One reading of a target's processes, and of its cgroup when it is one.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct TargetSample {
+pub(crate) struct TargetSample {
     /// By PID.
     pub processes: BTreeMap<u32, ProcessSample>,
     pub cgroup: Option<CgroupSample>,
@@ -24,7 +24,7 @@ pub struct TargetSample {
 
 /// One process's counters: /proc/PID/stat, /proc/PID/io, and per thread /proc/PID/task/TID/.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ProcessSample {
+pub(crate) struct ProcessSample {
     /// utime + stime of the whole thread group, in clock ticks.
     pub cpu_ticks: u64,
     pub major_faults: u64,
@@ -42,7 +42,7 @@ pub struct ProcessSample {
 
 /// One thread's scheduler counters: /proc/PID/task/TID/schedstat and status.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ThreadSample {
+pub(crate) struct ThreadSample {
     /// Time on a CPU (schedstat's first field), ns.
     pub on_cpu_ns: u64,
     /// Time runnable but waiting on a run queue (schedstat's second field), ns.
@@ -53,7 +53,7 @@ pub struct ThreadSample {
 
 /// One reading of a cgroup's files; what a hierarchy does not have stays `None`.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CgroupSample {
+pub(crate) struct CgroupSample {
     /// v1 memory.usage_in_bytes, v2 memory.current: page cache included.
     pub memory_bytes: Option<u64>,
     /// memory.stat's inactive file cache (v1 total_inactive_file, v2 inactive_file): the part
@@ -168,14 +168,14 @@ pub struct Busiest {
 
 /// The machine facts a derivation needs.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Machine {
+pub(crate) struct Machine {
     pub cpus: u32,
     pub mem_total_kib: u64,
     pub ticks_per_second: u64,
 }
 
 /// The target's usage between `prev` and `cur`, `seconds` apart.
-pub fn derive(
+pub(crate) fn derive(
     prev: &TargetSample,
     cur: &TargetSample,
     seconds: f64,
@@ -359,7 +359,7 @@ impl TargetUsage {
 
 /// The host's numbers from the rows the /proc parser and its sysstat stand-ins made of two
 /// snapshots; the latest row of each series counts.
-pub fn host_usage(records: &[Record], cpus: u32) -> HostUsage {
+pub(crate) fn host_usage(records: &[Record], cpus: u32) -> HostUsage {
     let latest = |table: &str, field: &str, instance: &dyn Fn(&Labels) -> bool| {
         records
             .iter()

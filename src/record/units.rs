@@ -23,7 +23,7 @@ pub enum Unit {
 
 /// What a unit measures; literals convert only within one dimension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dimension {
+pub(crate) enum Dimension {
     Count,
     Percent,
     Time,
@@ -33,7 +33,7 @@ pub enum Dimension {
 }
 
 impl Unit {
-    pub fn dimension(self) -> Dimension {
+    pub(crate) fn dimension(self) -> Dimension {
         match self {
             Unit::Count => Dimension::Count,
             Unit::Percent => Dimension::Percent,
@@ -56,7 +56,7 @@ impl Unit {
     }
 
     /// Convert `value` in `self` to `to`; `None` when the dimensions differ.
-    pub fn convert(self, value: f64, to: Unit) -> Option<f64> {
+    pub(crate) fn convert(self, value: f64, to: Unit) -> Option<f64> {
         (self.dimension() == to.dimension()).then(|| value * self.scale() / to.scale())
     }
 
@@ -79,7 +79,7 @@ impl Unit {
     /// The unit a canonical field's name implies (`*_ms` milliseconds, `*_pct` a percent,
     /// `*kb_s` KiB/s, `*_s` per second; anything else a count): the rule for every field
     /// whose parser declares nothing more of it (`parse::unit_of`).
-    pub fn from_field_name(field: &str) -> Unit {
+    pub(crate) fn from_field_name(field: &str) -> Unit {
         match field {
             f if f.ends_with("await") || f == "svctm" || f.ends_with("_ms") => Unit::Milliseconds,
             f if f.ends_with("_pct") => Unit::Percent,

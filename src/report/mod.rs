@@ -1,9 +1,9 @@
 //! Reporting only: the report data is assembled from what the other layers decided, then
 //! written by an exporter (`export/`, one file per format). Nothing here judges.
 
-pub mod export;
+pub(crate) mod export;
 pub mod rows;
-pub mod terminal;
+pub(crate) mod terminal;
 pub mod use_check;
 
 use schemars::JsonSchema;
@@ -22,7 +22,7 @@ use rows::{KernelEventRow, OffCpuRow, SyscallRow, kernel_events, top_off_cpu, to
 /// Everything a report shows. Printed by `--format json` (as [`ReportJson`]); its shape is
 /// published in schemas/report.schema.json: extend it, never break it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct ReportData {
+pub(crate) struct ReportData {
     pub playbook: String,
     pub summary: String,
     /// complete, interrupted, failed, or analyzed (judged from data captured earlier); for
@@ -94,7 +94,7 @@ pub struct ReportData {
 
 impl ReportData {
     /// Whether something could not be judged (see [`crate::rules::verdict::is_open`]).
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         crate::rules::verdict::is_open(self.verdict_kind, &self.not_judged)
     }
 }
@@ -104,7 +104,7 @@ impl ReportData {
 /// records are in analysis/records.json. Published in schemas/report.schema.json.
 #[derive(Serialize, JsonSchema)]
 #[schemars(rename = "ReportData")]
-pub struct ReportJson<'a> {
+pub(crate) struct ReportJson<'a> {
     #[serde(flatten)]
     pub report: &'a ReportData,
     /// Every record read, file by file, each naming its source file and line (`analyze`).
@@ -113,7 +113,7 @@ pub struct ReportJson<'a> {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct NotCollected {
+pub(crate) struct NotCollected {
     pub step: String,
     pub collector: String,
     pub status: String,
@@ -129,7 +129,7 @@ pub struct NotEvaluated {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct ProfileData {
+pub(crate) struct ProfileData {
     pub source: String,
     pub total_samples: u64,
     /// The flamegraph, relative to the investigation directory, when one was drawn.
@@ -138,7 +138,7 @@ pub struct ProfileData {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct HotFunctionData {
+pub(crate) struct HotFunctionData {
     pub function: String,
     pub process: String,
     pub self_samples: u64,
@@ -159,7 +159,7 @@ impl From<&HotFunction> for HotFunctionData {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct FileData {
+pub(crate) struct FileData {
     pub path: String,
     /// The format it was recognized as, or what it is instead: `not recognized`, `empty`,
     /// `binary`, `tar archive (N files)`, `perf-data (...)`, `too large: skipped`.
@@ -170,7 +170,7 @@ pub struct FileData {
 }
 
 /// Where the report's inputs come from.
-pub struct Inputs<'a> {
+pub(crate) struct Inputs<'a> {
     pub playbook: &'a str,
     pub summary: &'a str,
     pub status: &'a str,
@@ -197,7 +197,7 @@ const KERNEL_EVENTS_SHOWN: usize = 40;
 /// How many of the files not recognized the summary names.
 const NOT_RECOGNIZED_SHOWN: usize = 10;
 
-pub fn assemble(inputs: &Inputs<'_>) -> ReportData {
+pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
     let judgement = &inputs.analysis.judgement;
     let mut host = inputs.analysis.host.clone();
     host.merge(inputs.host);

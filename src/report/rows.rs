@@ -11,7 +11,7 @@ use crate::record::Record;
 
 /// One row of the syscall table: a process's syscall, summed over the trace.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct SyscallRow {
+pub(crate) struct SyscallRow {
     pub process: String,
     pub pid: String,
     pub syscall: String,
@@ -23,7 +23,7 @@ pub struct SyscallRow {
 
 /// One row of the off-CPU table: a thread's time blocked in one kind of wait (sched_switch).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct OffCpuRow {
+pub(crate) struct OffCpuRow {
     pub process: String,
     /// The thread id.
     pub pid: String,
@@ -52,7 +52,7 @@ fn field_of(record: &Record, name: &str) -> f64 {
 }
 
 /// The syscalls that took the most time in `perf trace -s` summaries, most first.
-pub fn top_syscalls(records: &[Record], top: usize) -> Vec<SyscallRow> {
+pub(crate) fn top_syscalls(records: &[Record], top: usize) -> Vec<SyscallRow> {
     let mut rows: Vec<SyscallRow> = records
         .iter()
         .filter(|record| record.table == "syscalls")
@@ -73,7 +73,7 @@ pub fn top_syscalls(records: &[Record], top: usize) -> Vec<SyscallRow> {
 
 /// The threads that spent the most time off CPU (blocked, not preempted) in sched_switch
 /// traces, most first.
-pub fn top_off_cpu(records: &[Record], top: usize) -> Vec<OffCpuRow> {
+pub(crate) fn top_off_cpu(records: &[Record], top: usize) -> Vec<OffCpuRow> {
     let mut rows: Vec<OffCpuRow> = records
         .iter()
         .filter(|record| record.table == "offcpu")

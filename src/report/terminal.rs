@@ -8,7 +8,7 @@ use crate::{collect::doctor::Check, schedule::Plan};
 /// A table without borders or lines, its columns left-aligned, each at least as wide as
 /// `widths` says (0: as wide as its widest cell) and followed by `gap` spaces; lines carry
 /// no trailing blanks.
-pub fn text_table<R: Into<comfy_table::Row>>(
+pub(crate) fn text_table<R: Into<comfy_table::Row>>(
     rows: impl IntoIterator<Item = R>,
     widths: &[u16],
     gap: u16,

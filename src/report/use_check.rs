@@ -80,7 +80,7 @@ pub struct UseCheckReport {
 }
 
 /// Put the numbers and the rules' verdicts together.
-pub fn assemble(
+pub(crate) fn assemble(
     target: String,
     interval_seconds: f64,
     host: HostUsage,
@@ -325,7 +325,7 @@ fn target_value(usage: &TargetUsage, resource: &str, signal: Signal) -> String {
 }
 
 /// The table for a terminal, then the findings with what they mean.
-pub fn render_text(report: &UseCheckReport) -> String {
+pub(crate) fn render_text(report: &UseCheckReport) -> String {
     let usage = &report.target_usage;
     let mut out = format!(
         "USE check of {} ({} processes, {} threads) over {:.2} s\n\n",

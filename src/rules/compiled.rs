@@ -32,7 +32,7 @@ impl CompiledRule {
     }
 
     /// The series the rule reads (`mpstat.busy`), each once; none when it does not compile.
-    pub fn series_names(&self) -> &[String] {
+    pub(crate) fn series_names(&self) -> &[String] {
         self.expression.as_ref().map_or(&[], Expr::series_names)
     }
 }

@@ -4,10 +4,10 @@
 //! [`Dataset`]: crate::record::Dataset
 
 pub mod builtin;
-pub mod compiled;
+pub(crate) mod compiled;
 pub mod condition;
 pub mod eval;
-pub mod expr;
+pub(crate) mod expr;
 pub mod finding;
 pub mod rule;
 pub mod use_table;

@@ -8,7 +8,7 @@ use super::{CompiledRule, Rule};
 use super::{Finding, Signal, eval::Judgement};
 
 /// The resources a USE table always shows, in order; others follow when rules name them.
-pub const RESOURCES: [&str; 5] = ["cpu", "memory", "disk", "network", "mutex"];
+pub(crate) const RESOURCES: [&str; 5] = ["cpu", "memory", "disk", "network", "mutex"];
 const SIGNALS: [Signal; 3] = [Signal::Utilization, Signal::Saturation, Signal::Errors];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -83,7 +83,7 @@ pub fn resources<'r>(rules: impl Iterator<Item = &'r Rule> + Clone) -> Vec<Strin
 /// How the rules of one USE cell were judged: what they raised and which of them had data.
 /// The run report's table and `use-check`'s table both decide their cells from this.
 #[derive(Debug)]
-pub struct CellJudgement<'a> {
+pub(crate) struct CellJudgement<'a> {
     /// The findings the cell's rules raised.
     pub fired: Vec<&'a Finding>,
     /// The cell's rules that were evaluated (had data and no error).
@@ -112,7 +112,10 @@ impl CellJudgement<'_> {
 }
 
 /// Judge one cell from its rules: the findings they raised and which were evaluated.
-pub fn judge_cell<'a>(cell_rules: &[&'a Rule], judgement: &'a Judgement) -> CellJudgement<'a> {
+pub(crate) fn judge_cell<'a>(
+    cell_rules: &[&'a Rule],
+    judgement: &'a Judgement,
+) -> CellJudgement<'a> {
     let fired = judgement
         .findings
         .iter()

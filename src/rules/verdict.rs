@@ -61,7 +61,7 @@ pub struct Verdict {
 
 /// Whether something could not be judged, so that nothing found at a level does not show that
 /// nothing is there (`--fail-on` then exits [`crate::exit::INCONCLUSIVE`]).
-pub fn is_open(kind: VerdictKind, not_judged: &[String]) -> bool {
+pub(crate) fn is_open(kind: VerdictKind, not_judged: &[String]) -> bool {
     kind == VerdictKind::Inconclusive || !not_judged.is_empty()
 }
 

@@ -25,7 +25,7 @@ use crate::{exit::Failure, record::HostFacts};
 
 /// What a collection leaves in its raw folder beside the tools' output: per step, the argv,
 /// times, exit status and bytes. Not judged as data.
-pub const MANIFEST: &str = "manifest.json";
+pub(crate) const MANIFEST: &str = "manifest.json";
 
 /// The layout of one investigation directory. Every name in it is written here and nowhere
 /// else.
@@ -35,23 +35,23 @@ pub struct Investigation {
 }
 
 impl Investigation {
-    pub fn raw_dir(&self) -> PathBuf {
+    pub(crate) fn raw_dir(&self) -> PathBuf {
         self.root.join("raw_data")
     }
-    pub fn analysis_dir(&self) -> PathBuf {
+    pub(crate) fn analysis_dir(&self) -> PathBuf {
         self.root.join("analysis")
     }
-    pub fn metadata_path(&self) -> PathBuf {
+    pub(crate) fn metadata_path(&self) -> PathBuf {
         self.root.join("metadata.toml")
     }
     pub fn playbook_path(&self) -> PathBuf {
         self.root.join("playbook.toml")
     }
-    pub fn manifest_path(&self) -> PathBuf {
+    pub(crate) fn manifest_path(&self) -> PathBuf {
         self.raw_dir().join(MANIFEST)
     }
     /// The report, as the exporter whose files end in `extension` writes it (`report.md`).
-    pub fn report_path(&self, extension: &str) -> PathBuf {
+    pub(crate) fn report_path(&self, extension: &str) -> PathBuf {
         self.root.join(format!("report.{extension}"))
     }
     pub fn analysis(&self) -> AnalysisFiles {
@@ -64,7 +64,7 @@ impl Investigation {
 /// What a directory given to `analyze` holds: an investigation (raw files under raw_data/,
 /// the playbook it was run with beside them) or just raw files.
 #[derive(Debug, Clone)]
-pub struct DataDir {
+pub(crate) struct DataDir {
     /// Where the raw files are: `raw_data/` of an investigation, else the path given.
     pub raw_dir: PathBuf,
     /// The playbook an investigation was run with, when there is one.
@@ -74,7 +74,7 @@ pub struct DataDir {
 }
 
 impl DataDir {
-    pub fn locate(path: &Path) -> DataDir {
+    pub(crate) fn locate(path: &Path) -> DataDir {
         let investigation = Investigation {
             root: path.to_path_buf(),
         };
@@ -93,14 +93,14 @@ impl DataDir {
         }
     }
 
-    pub fn manifest_path(&self) -> PathBuf {
+    pub(crate) fn manifest_path(&self) -> PathBuf {
         self.raw_dir.join(MANIFEST)
     }
 
     /// How an investigation whose run never finished stands: metadata.toml still says
     /// `running`, and either a run holds the directory now (`running`) or none does, because
     /// the run was killed (`abandoned`). `None` for a finished run and for plain data.
-    pub fn unfinished(&self) -> Option<&'static str> {
+    pub(crate) fn unfinished(&self) -> Option<&'static str> {
         #[derive(Deserialize)]
         struct Status {
             status: String,
@@ -156,7 +156,7 @@ fn numbered(stem: &str, index: usize, extension: &str) -> String {
 }
 
 /// Where `perf script`'s text of the `index`th perf.data goes in `dir`.
-pub fn perf_script_in(dir: &Path, index: usize) -> PathBuf {
+pub(crate) fn perf_script_in(dir: &Path, index: usize) -> PathBuf {
     dir.join(format!("perf-data-{index}.script"))
 }
 
@@ -164,7 +164,7 @@ pub fn perf_script_in(dir: &Path, index: usize) -> PathBuf {
 /// alone, which refuses a folder that exists (or a symlink planted at its name), so nobody
 /// else's is written into.
 #[derive(Debug)]
-pub struct ScratchDir {
+pub(crate) struct ScratchDir {
     path: PathBuf,
 }
 
@@ -196,7 +196,7 @@ impl Drop for ScratchDir {
 /// From here on, what this process and its children create is their owner's only (files
 /// 0600, folders 0700) whatever umask perf_manual was started with: raw data can hold command
 /// lines, host names and process names that are nobody else's business.
-pub fn private_umask() {
+pub(crate) fn private_umask() {
     // SAFETY: umask(2) only sets the process's file mode creation mask.
     unsafe {
         libc::umask(0o077);
@@ -204,13 +204,13 @@ pub fn private_umask() {
 }
 
 /// `err` with the path it concerns in front: "Permission denied" alone does not say where.
-pub fn with_path(path: &Path, err: std::io::Error) -> std::io::Error {
+pub(crate) fn with_path(path: &Path, err: std::io::Error) -> std::io::Error {
     std::io::Error::new(err.kind(), format!("{}: {err}", path.display()))
 }
 
 /// Make a directory and its missing parents, each readable by its owner only (0700). A
 /// directory that exists is left as it is.
-pub fn private_dir(path: &Path) -> std::io::Result<()> {
+pub(crate) fn private_dir(path: &Path) -> std::io::Result<()> {
     if path.is_dir() {
         return Ok(());
     }
@@ -490,14 +490,14 @@ fn aside_name(path: &Path) -> Result<PathBuf, Failure> {
 
 /// A timeline entry: what happened when.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Event {
+pub(crate) struct Event {
     pub time: String,
     pub what: String,
 }
 
 /// metadata.toml.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Metadata {
+pub(crate) struct Metadata {
     pub name: String,
     pub summary: String,
     /// complete, interrupted or failed.
@@ -523,7 +523,7 @@ pub struct Metadata {
 
 /// CPU seconds of a run, for the engine-overhead benchmark and for the curious.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Cost {
+pub(crate) struct Cost {
     pub wall_seconds: f64,
     /// perf_manual's own threads: scheduling, the /proc sampler, parsing, judging, rendering.
     pub engine_cpu_seconds: f64,
@@ -534,7 +534,7 @@ pub struct Cost {
 /// Write `bytes` to `path`, replacing it whole (write to a temporary file, then rename), so a
 /// crash never leaves half a manifest; a write that fails (a full disk) removes its temporary
 /// file. The file is 0600 whatever the umask; errors name the path.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let temporary = path.with_extension("tmp");
     let written = write_private(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
     if written.is_err() {
@@ -556,19 +556,19 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
-pub fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     let mut text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
     text.push('\n');
     write_atomic(path, text.as_bytes())
 }
 
-pub fn write_toml<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+pub(crate) fn write_toml<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     let text = toml::to_string_pretty(value).map_err(std::io::Error::other)?;
     write_atomic(path, text.as_bytes())
 }
 
 /// SHA-256 of a file's bytes, in hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
         .iter()

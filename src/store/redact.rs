@@ -26,7 +26,7 @@ use std::{borrow::Cow, sync::LazyLock};
 use regex::{Captures, Regex};
 
 /// What a secret is replaced with.
-pub const REDACTED: &str = "REDACTED";
+pub(crate) const REDACTED: &str = "REDACTED";
 
 fn regex(pattern: &str) -> Regex {
     Regex::new(pattern).expect("a valid built-in pattern")
@@ -80,7 +80,7 @@ pub fn redact(text: &str) -> String {
 
 /// A command line with every secret replaced by `REDACTED`: the value after a flag that
 /// takes a secret is hidden whole, and each element is redacted as text.
-pub fn redact_argv(argv: &[String]) -> Vec<String> {
+pub(crate) fn redact_argv(argv: &[String]) -> Vec<String> {
     let mut follows = Follows::Nothing;
     argv.iter()
         .map(|arg| {

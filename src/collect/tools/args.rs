@@ -30,7 +30,7 @@ pub struct StepArgs {
 
 /// One field of [`StepArgs`], as a collector's descriptor names what it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Arg {
+pub(crate) enum Arg {
     Frequency,
     CallGraph,
     Target,
@@ -77,7 +77,7 @@ impl Arg {
 
 impl StepArgs {
     /// Values no collector could use, whichever collector they are given to.
-    pub fn bad_values(&self) -> Vec<String> {
+    pub(crate) fn bad_values(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if let Some(target) = &self.target
             && target != "all"

@@ -10,7 +10,7 @@ mod procfs;
 mod sysstat;
 
 pub use args::StepArgs;
-pub use perf::{OFF_CPU_RECORD, PERF};
+pub(crate) use perf::{OFF_CPU_RECORD, PERF};
 
 use std::{borrow::Cow, fmt, path::Path, sync::LazyLock, time::Duration};
 
@@ -36,7 +36,7 @@ static NAMES: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| Collector::all().map(Collector::name).collect());
 
 /// What a collector is and does. Written in its family's file, read through [`Collector`].
-pub struct Descriptor {
+pub(crate) struct Descriptor {
     /// The name a playbook uses for it.
     name: &'static str,
     /// What it runs and what that shows, in one line: the playbook schema's text.
@@ -55,7 +55,7 @@ pub struct Descriptor {
 }
 
 /// Builds the invocations of a step. `Err` says why it cannot run as configured.
-pub type BuildArgv = fn(&ToolContext<'_>) -> Result<Vec<Invocation>, String>;
+pub(crate) type BuildArgv = fn(&ToolContext<'_>) -> Result<Vec<Invocation>, String>;
 
 /// How a collector runs.
 #[derive(Clone, Copy)]
@@ -82,7 +82,7 @@ pub struct Program {
 
 impl Program {
     /// How to get it on Debian/Ubuntu and on Fedora/RHEL.
-    pub fn install_hint(&self) -> String {
+    pub(crate) fn install_hint(&self) -> String {
         format!(
             "apt-get install {}  (Fedora/RHEL: dnf install {})",
             self.debian, self.rpm
@@ -127,7 +127,7 @@ impl Collector {
         &NAMES
     }
 
-    pub fn from_name(name: &str) -> Option<Collector> {
+    pub(crate) fn from_name(name: &str) -> Option<Collector> {
         Collector::all().find(|collector| collector.name() == name)
     }
 
@@ -142,12 +142,12 @@ impl Collector {
     }
 
     /// Where the output of step `step_name` goes, relative to raw_data/, when it names no place.
-    pub fn default_output(self, step_name: &str) -> String {
+    pub(crate) fn default_output(self, step_name: &str) -> String {
         self.0.output.replace("{step}", step_name)
     }
 
     /// Whether `run --pid` aims it at that process: so are the collectors that take a `target`.
-    pub fn aimed_by_pid(self) -> bool {
+    pub(crate) fn aimed_by_pid(self) -> bool {
         self.0.takes.contains(&Arg::Target)
     }
 
@@ -157,7 +157,7 @@ impl Collector {
     }
 
     /// The invocations of a step. `Err` says why it cannot run as configured.
-    pub fn invocations(self, context: &ToolContext<'_>) -> Result<Vec<Invocation>, String> {
+    pub(crate) fn invocations(self, context: &ToolContext<'_>) -> Result<Vec<Invocation>, String> {
         match self.0.runs {
             Runs::InProcess => Err(format!(
                 "{} is sampled in-process, not spawned",
@@ -169,7 +169,7 @@ impl Collector {
 
     /// What is wrong with a step's arguments for this collector: arguments it does not take,
     /// values no collector could use, and what it requires.
-    pub fn arg_problems(self, args: &StepArgs) -> Vec<String> {
+    pub(crate) fn arg_problems(self, args: &StepArgs) -> Vec<String> {
         let mut problems: Vec<String> = Arg::ALL
             .into_iter()
             .filter(|arg| arg.given(args) && !self.0.takes.contains(arg))
@@ -263,7 +263,7 @@ impl JsonSchema for Collector {
 
 /// What an interval tool is given beyond its samples to print its summary and exit, and the
 /// engine to notice: a time box of `D + FINISH_GRACE` observes for `D` (`mpstat 1 D`).
-pub const FINISH_GRACE: Duration = Duration::from_secs(1);
+pub(crate) const FINISH_GRACE: Duration = Duration::from_secs(1);
 
 /// One program run of a step, argv only (never a shell string).
 #[derive(Debug, Clone, PartialEq, Eq)]

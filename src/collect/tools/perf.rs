@@ -6,7 +6,7 @@
 use super::{Descriptor, Invocation, Program, Runs, ToolContext, args::Arg, seconds};
 
 /// perf record, perf trace and perf script are all `perf`.
-pub const PERF: Program = Program {
+pub(crate) const PERF: Program = Program {
     name: "perf",
     version_args: &["--version"],
     debian: "linux-perf",
@@ -131,7 +131,7 @@ const OFF_CPU_SECONDS: std::time::Duration = std::time::Duration::from_secs(2);
 /// How the off-cpu collector starts `perf record`: every sched_switch, with kernel stacks.
 /// `doctor` probes these same options (with `--switch-events`), so it says whether the
 /// collector itself can run.
-pub const OFF_CPU_RECORD: [&str; 6] = [
+pub(crate) const OFF_CPU_RECORD: [&str; 6] = [
     "perf",
     "record",
     "-e",

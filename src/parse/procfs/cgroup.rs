@@ -16,7 +16,7 @@ use super::{Output, labels};
 use crate::record::Unit;
 
 /// A v1 memory cgroup's files read; the memsw ones exist only with swap accounting.
-pub const CGROUP_V1_FILES: [&str; 7] = [
+pub(crate) const CGROUP_V1_FILES: [&str; 7] = [
     "memory.failcnt",
     "memory.limit_in_bytes",
     "memory.usage_in_bytes",
@@ -27,7 +27,7 @@ pub const CGROUP_V1_FILES: [&str; 7] = [
 ];
 
 /// A v2 cgroup's memory files read.
-pub const CGROUP_V2_FILES: [&str; 3] = ["memory.events", "memory.max", "memory.current"];
+pub(crate) const CGROUP_V2_FILES: [&str; 3] = ["memory.events", "memory.max", "memory.current"];
 
 /// v1 writes "no limit" as a huge number rounded down to a page; anything this large is none.
 const NO_LIMIT: u64 = 1 << 60;

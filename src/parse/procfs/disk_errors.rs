@@ -10,7 +10,7 @@ use super::{Output, labels};
 
 /// A SCSI device's counters under `/sys/block/DEV/device/`, hexadecimal: commands completed,
 /// and completed with an error.
-pub const DISK_ERROR_COUNTERS: [&str; 2] = ["iodone_cnt", "ioerr_cnt"];
+pub(crate) const DISK_ERROR_COUNTERS: [&str; 2] = ["iodone_cnt", "ioerr_cnt"];
 
 /// `0x1f` (the SCSI counters) or `31`.
 fn hex_or_decimal(text: &str) -> Option<u64> {

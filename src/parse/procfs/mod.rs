@@ -41,9 +41,8 @@ use super::{Format, Parser};
 use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef, Unit};
 use snapshot::{Rounds, Snapshot, Source, gather, split_snapshots};
 
-pub use cgroup::{CGROUP_V1_FILES, CGROUP_V2_FILES};
-pub use disk_errors::DISK_ERROR_COUNTERS;
-pub use vmstat::VMSTAT_RATES;
+pub(crate) use cgroup::{CGROUP_V1_FILES, CGROUP_V2_FILES};
+pub(crate) use disk_errors::DISK_ERROR_COUNTERS;
 
 /// Parse one file of /proc snapshots. `file` names it in warnings and record sources; for a
 /// plain copy of a /proc/pressure file it also tells the resource (`pressure_cpu.txt`).
@@ -57,7 +56,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
 /// One plain copy of a /proc file taken by hand (`cat /proc/vmstat > vmstat.before`), and
 /// when it was taken, when that is known from outside its text (a time in its name, the
 /// file's modification time); a time line in the text itself (`date` output) comes first.
-pub struct Copy<'a> {
+pub(crate) struct Copy<'a> {
     pub file: &'a str,
     pub text: &'a str,
     pub time_us: Option<i64>,
@@ -67,7 +66,7 @@ pub struct Copy<'a> {
 /// snapshots: the counters between them become deltas (`*_delta`, 0 at the first copy, so
 /// the series names every copy's file), and rates where every copy has a time. Each record
 /// and warning names the copy it comes from, at that copy's own line.
-pub fn parse_copies(copies: &[Copy]) -> Parsed {
+pub(crate) fn parse_copies(copies: &[Copy]) -> Parsed {
     let mut out = Output::new("");
     out.baseline_rows = true;
     // Each copy's lines are numbered after the previous copies', then numbered back.

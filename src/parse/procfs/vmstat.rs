@@ -12,7 +12,7 @@ use super::snapshot::Snapshot;
 use crate::record::Labels;
 
 /// The /proc/vmstat counters reported as per-second rates, `<name>_s`.
-pub const VMSTAT_RATES: [&str; 14] = [
+pub(crate) const VMSTAT_RATES: [&str; 14] = [
     "pgpgin",
     "pgpgout",
     "pswpin",

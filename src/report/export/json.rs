@@ -6,7 +6,7 @@ use std::io::Write;
 use super::{Document, ExportError, Exporter};
 use crate::report::ReportJson;
 
-pub struct Json;
+pub(crate) struct Json;
 
 impl Exporter for Json {
     fn extension(&self) -> &'static str {

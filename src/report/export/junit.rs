@@ -12,7 +12,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 use super::{Document, ExportError, Exporter};
 use crate::rules::{CompiledRule, Finding, Severity, eval::format_number};
 
-pub struct Junit;
+pub(crate) struct Junit;
 
 impl Exporter for Junit {
     fn extension(&self) -> &'static str {

@@ -9,9 +9,9 @@ use super::{Document, ExportError, Exporter};
 use crate::rules::eval::format_number;
 
 /// The technical report template shipped with perf_manual (templates/technical.md.hbs).
-pub const TECHNICAL_TEMPLATE: &str = include_str!("../../../templates/technical.md.hbs");
+pub(crate) const TECHNICAL_TEMPLATE: &str = include_str!("../../../templates/technical.md.hbs");
 
-pub struct Markdown {
+pub(crate) struct Markdown {
     template: String,
 }
 

@@ -16,7 +16,7 @@ use std::path::Path;
 use clap::ValueEnum;
 use serde::Serialize;
 
-pub use markdown::Markdown;
+pub(crate) use markdown::Markdown;
 
 use super::ReportData;
 use crate::{
@@ -44,7 +44,7 @@ pub enum OutputFormat {
 }
 
 /// Everything an exporter may show.
-pub struct Document<'a> {
+pub(crate) struct Document<'a> {
     pub report: &'a ReportData,
     /// The rules that were to be judged, in the playbook's order.
     pub rules: &'a [CompiledRule],
@@ -60,7 +60,7 @@ pub struct Document<'a> {
 
 /// Why a document could not be written.
 #[derive(Debug)]
-pub enum ExportError {
+pub(crate) enum ExportError {
     /// The template (a user's, with `--template`) is wrong.
     Template(String),
     Io(std::io::Error),
@@ -82,14 +82,14 @@ impl From<std::io::Error> for ExportError {
 }
 
 /// One output format.
-pub trait Exporter {
+pub(crate) trait Exporter {
     /// How the format's files end (`md`, `json`).
     fn extension(&self) -> &'static str;
     fn export(&self, document: &Document<'_>, out: &mut dyn Write) -> Result<(), ExportError>;
 }
 
 /// The exporter of a `--format`.
-pub fn exporter(format: ReportFormat) -> Box<dyn Exporter> {
+pub(crate) fn exporter(format: ReportFormat) -> Box<dyn Exporter> {
     match format {
         ReportFormat::Text => Box::new(text::Text),
         ReportFormat::Json => Box::new(json::Json),
@@ -99,7 +99,7 @@ pub fn exporter(format: ReportFormat) -> Box<dyn Exporter> {
 
 /// Export `document` to stdout, buffered. A closed pipe (`| head`) ends quietly: SIGPIPE has
 /// its default disposition.
-pub fn print(exporter: &dyn Exporter, document: &Document<'_>) -> Result<(), ExportError> {
+pub(crate) fn print(exporter: &dyn Exporter, document: &Document<'_>) -> Result<(), ExportError> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     exporter.export(document, &mut out)?;
     out.flush()?;
@@ -115,7 +115,7 @@ pub fn to_string(exporter: &dyn Exporter, document: &Document<'_>) -> Result<Str
 
 /// Print a simple result (`check`, `doctor`, `use-check`): `text()` for a person, or
 /// `json()` for a script, on a line of its own.
-pub fn print_simple(
+pub(crate) fn print_simple(
     format: OutputFormat,
     text: impl FnOnce() -> String,
     json: impl FnOnce() -> String,
@@ -127,6 +127,6 @@ pub fn print_simple(
 }
 
 /// `value` as indented JSON, the form most results are printed in.
-pub fn pretty_json(value: &impl Serialize) -> String {
+pub(crate) fn pretty_json(value: &impl Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }

@@ -7,7 +7,7 @@ use super::{Document, ExportError, Exporter};
 /// How many findings the terminal shows; the report has them all.
 const FINDINGS_SHOWN: usize = 5;
 
-pub struct Text;
+pub(crate) struct Text;
 
 impl Exporter for Text {
     fn extension(&self) -> &'static str {

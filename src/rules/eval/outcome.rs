@@ -40,7 +40,7 @@ pub struct Judgement {
 
 impl Judgement {
     /// Whether rule `id` was judged: evaluated, not left without data or in error.
-    pub fn was_judged(&self, id: &str) -> bool {
+    pub(crate) fn was_judged(&self, id: &str) -> bool {
         !self
             .not_evaluated
             .iter()

@@ -44,7 +44,7 @@ impl Expr {
 
     /// The series the expression reads (`mpstat.busy`), in order of first mention, each once.
     /// Host facts are not series and are not listed.
-    pub fn series_names(&self) -> &[String] {
+    pub(crate) fn series_names(&self) -> &[String] {
         &self.series
     }
 
@@ -57,7 +57,7 @@ impl Expr {
     }
 
     /// Every host fact the expression reads, in order of mention.
-    pub fn host_facts(&self) -> &[HostFact] {
+    pub(crate) fn host_facts(&self) -> &[HostFact] {
         &self.host_facts
     }
 }
@@ -108,7 +108,7 @@ pub enum CmpOp {
 }
 
 impl CmpOp {
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             CmpOp::Gt => ">",
             CmpOp::Ge => ">=",
@@ -133,7 +133,7 @@ impl CmpOp {
     }
 
     /// The operator that says the same with its operands swapped (`a > b` is `b < a`).
-    pub fn swapped(self) -> CmpOp {
+    pub(crate) fn swapped(self) -> CmpOp {
         match self {
             CmpOp::Gt => CmpOp::Lt,
             CmpOp::Ge => CmpOp::Le,
@@ -236,7 +236,7 @@ pub enum ArithOp {
 }
 
 impl ArithOp {
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             ArithOp::Add => "+",
             ArithOp::Sub => "-",
@@ -245,7 +245,7 @@ impl ArithOp {
         }
     }
 
-    pub fn apply(self, left: f64, right: f64) -> f64 {
+    pub(crate) fn apply(self, left: f64, right: f64) -> f64 {
         match self {
             ArithOp::Add => left + right,
             ArithOp::Sub => left - right,

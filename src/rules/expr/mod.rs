@@ -66,11 +66,11 @@ mod selector;
 mod tests;
 mod typing;
 
-pub use ast::{Aggregate, ArithOp, CmpOp, Comparison, Cond, Expr, HostFact, Value};
+pub use ast::{Aggregate, ArithOp, CmpOp, Comparison, Cond, Expr, Value};
 pub use error::ExprError;
 pub(crate) use error::{Parsed, SyntaxError, finish, found};
 pub(crate) use lex::{identifier, keyword, quoted, skip_space};
-pub use selector::{LabelMatcher, MatchOp, Selector};
+pub use selector::Selector;
 
 /// Parse a rule's `when`. Never panics; rejects anything after the expression.
 ///

@@ -1,6 +1,7 @@
 //! The language end to end: what parses, what each error says and where, and that no input
 //! panics or overflows the stack.
 
+use super::ast::HostFact;
 use super::grammar::VALUE_EXPECTED;
 use super::*;
 
