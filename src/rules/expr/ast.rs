@@ -44,7 +44,7 @@ impl Expr {
 
     /// The series the expression reads (`mpstat.busy`), in order of first mention, each once.
     /// Host facts are not series and are not listed.
-    pub(crate) fn series_names(&self) -> &[String] {
+    pub fn series_names(&self) -> &[String] {
         &self.series
     }
 
