@@ -140,11 +140,17 @@ fn a_tarball_is_judged_like_the_directory_it_holds() {
     assert_eq!(code, 0);
     assert_valid(&from_archive);
     // The same findings, their evidence naming the archive's members where the directory's
-    // names its files.
+    // names its files, in its files and in where each series was read.
     let mut as_members = from_dir["findings"].clone();
+    let member = |file: &serde_json::Value| -> serde_json::Value {
+        format!("capture.tgz!/capture/{}", file.as_str().unwrap()).into()
+    };
     for finding in as_members.as_array_mut().unwrap() {
         for file in finding["evidence"]["files"].as_array_mut().unwrap() {
-            *file = format!("capture.tgz!/capture/{}", file.as_str().unwrap()).into();
+            *file = member(file);
+        }
+        for source in finding["evidence"]["sources"].as_array_mut().unwrap() {
+            source["file"] = member(&source["file"]);
         }
     }
     assert_eq!(from_archive["findings"], as_members);

@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use perf_manual::parse::procfs;
-use perf_manual::parse::unit_of;
+use perf_manual::parse::{feeds, unit_of};
 use perf_manual::playbook::{self, check::check};
 use perf_manual::record::fallback::fill_missing;
 use perf_manual::record::{Dataset, Fields, HostFacts, Name, Parsed, Record, Unit};
@@ -484,17 +484,23 @@ fn network_stack_rules_see_the_listen_overflow_and_nothing_else() {
     );
 }
 
-/// The records of `file` in fixture set `set`, with the sysstat stand-ins filled, judged by
-/// the shipped rules of `rules`.
+/// The records of `file` in fixture set `set`, with the sysstat stand-ins filled and the
+/// canonical metrics built from what /proc measured, judged by the shipped rules of `rules`.
 fn judge(set: &str, file: &str, rules: &str) -> perf_manual::rules::eval::Judgement {
     let mut records = parse_set(set).remove(file).expect("fixture file").records;
+    let measured = records.len();
     fill_missing(&mut records);
+    let data = Dataset::from_records(&records, HostFacts::default(), unit_of).with_metrics(
+        &records[..measured],
+        feeds(),
+        |_| true,
+    );
     let judgement = evaluate_all(
         &shipped_rules(rules)
             .into_iter()
             .map(compile)
             .collect::<Vec<_>>(),
-        &Dataset::from_records(&records, HostFacts::default(), unit_of),
+        &data,
     );
     assert!(judgement.errors.is_empty(), "{:?}", judgement.errors);
     judgement
@@ -683,7 +689,8 @@ fn a_known_link_speed_gives_utilization_and_an_unknown_one_none() {
     let busy = finding(&judgement, "network-utilization");
     assert_eq!(busy.evidence.instance["iface"], "eth1");
     assert!((busy.value - 85.0).abs() < 1e-9);
-    assert_eq!(busy.evidence.series, ["sar_dev.ifutil"]);
+    assert_eq!(busy.evidence.series, ["net.util"]);
+    assert_eq!(busy.evidence.sources[0].measured_as, "net_dev.ifutil");
 }
 
 /// eth0 here is virtio: its speed reads -1, so /proc gives no utilization and the rule is not
@@ -699,7 +706,7 @@ fn the_virtio_link_of_this_vm_has_no_utilization() {
     let judgement = judge("sys", "net_dev.txt", "use-network.toml");
     assert_eq!(
         why_not_evaluated(&judgement, "network-utilization"),
-        "no data for sar_dev.ifutil: the link speed is unknown (virtual NICs report none in \
+        "no data for net.util: the link speed is unknown (virtual NICs report none in \
          /sys/class/net/IFACE/speed), so throughput cannot be set against it"
     );
 }

@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Output};
 
 use perf_manual::{
-    parse::unit_of,
+    parse::{feeds, unit_of},
     record::{Dataset, HostFacts, Record, target::TargetUsage},
     report::use_check::UseCheckReport,
     rules::builtin::use_check_rules as builtin_rules,
@@ -153,7 +153,9 @@ fn the_builtin_rules_judge_one_interval_of_target_values() {
         cpus: Some(2),
         ..HostFacts::default()
     };
-    let judgement = evaluate_all(&rules, &Dataset::from_records(&records, host, unit_of));
+    let data =
+        Dataset::from_records(&records, host, unit_of).with_metrics(&records, feeds(), |_| true);
+    let judgement = evaluate_all(&rules, &data);
     assert!(judgement.errors.is_empty(), "{:?}", judgement.errors);
     let fired: Vec<&str> = judgement.findings.iter().map(|f| f.id.as_str()).collect();
     assert!(fired.contains(&"target-cpu-utilization"), "{fired:?}");

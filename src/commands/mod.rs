@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use crate::{
     cli::FailOn,
     exit::{self, Failure},
-    playbook::{self, Checked, check::check},
+    judge,
+    parse::catalogue::Catalogue,
+    playbook::{self, Checked, check::check_with},
     report::{
         ReportData,
         export::{self, Document, ExportError, ReportFormat},
@@ -23,10 +25,12 @@ use crate::{
     rules::{Finding, Severity},
 };
 
-/// Load and check a playbook; every problem is reported, one line each, and nothing runs.
+/// Load and check a playbook; every problem is reported, one line each, and nothing runs. Its
+/// rules may read what the parser specs of `./parsers` produce, as the judgement reads them.
 pub(crate) fn load_checked(path: &Path) -> Result<Checked, Failure> {
     let loaded = playbook::load(path)?;
-    check(loaded).map_err(|errors| {
+    let (specs, _) = judge::load_specs(Path::new(judge::PARSERS_DIR));
+    check_with(loaded, &Catalogue::built_in().with_specs(&specs)).map_err(|errors| {
         Failure::bad_input(
             errors
                 .iter()

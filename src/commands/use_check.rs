@@ -77,6 +77,7 @@ fn measure(
         records.extend(parsed.records);
         facts.merge(&parsed.host);
     }
+    let measured = records.len();
     fallback::fill_missing(&mut records);
     let machine = Machine {
         cpus: facts.cpus.unwrap_or(1),
@@ -87,7 +88,11 @@ fn measure(
     let host = host_usage(&records, machine.cpus);
     let latest = records.iter().map(|r| r.time).fold(0.0, f64::max);
     records.extend(usage.records(latest));
-    let data = Dataset::from_records(&records, facts, parse::unit_of);
+    let data = Dataset::from_records(&records, facts, parse::unit_of).with_metrics(
+        &records[..measured],
+        parse::feeds(),
+        |_| true,
+    );
     let judgement = rules::evaluate_all(rules, &data);
     Ok(use_check::assemble(
         target.describe(),

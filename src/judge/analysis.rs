@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::{
     parse::{self, Format},
     profile::{self, Folded, HotFunction, ProfileError},
-    record::{Dataset, HostFacts, Origin, ParseWarning, Record, Unit},
+    record::{Dataset, Feed, HostFacts, MetricSource, Origin, ParseWarning, Rank, Record, Unit},
     rules::CompiledRule,
     rules::eval::{Judgement, evaluate_all},
 };
@@ -92,6 +92,17 @@ pub struct Analysis {
     /// Units of the series of tables read by parser specs (`free.total` → KiB).
     #[serde(skip)]
     pub units: BTreeMap<String, Unit>,
+    /// The metrics the parser specs' `[[feed]]`s declare, beside the built-in parsers'.
+    #[serde(skip)]
+    pub spec_feeds: Vec<Feed>,
+    /// Tables of stand-in rows (`record::fallback`), whole: their sources feed the canonical
+    /// metrics themselves.
+    #[serde(skip)]
+    pub filled: Vec<String>,
+    /// Once judged: each canonical metric the rules read, with every source that had it, best
+    /// first.
+    #[serde(skip)]
+    pub metrics: Vec<(String, Vec<MetricSource>)>,
     #[serde(skip)]
     pub judgement: Judgement,
 }
@@ -140,18 +151,66 @@ impl Analysis {
         let mut facts = self.host.clone();
         facts.merge(host);
         super::kernel::place_events(&mut self.records, &facts, &mut self.warnings);
+        let feeds: Vec<Feed> = parse::feeds()
+            .iter()
+            .chain(&self.spec_feeds)
+            .cloned()
+            .collect();
+        let filled = &self.filled;
         let data = Dataset::from_records(&self.records, facts, parse::unit_of)
             .with_units(&self.units)
+            .with_metrics(&self.records, &feeds, |table| {
+                !filled.iter().any(|stand_in| stand_in == table)
+            })
             .with_origin(origin);
         self.judgement = evaluate_all(rules, &data);
         // A stand-in matters to the reader only where a rule judged with it.
-        let read: Vec<&String> = rules.iter().flat_map(CompiledRule::series_names).collect();
+        let mut read: Vec<&String> = rules.iter().flat_map(CompiledRule::series_names).collect();
         let is_read = |table: &str| {
             read.iter()
                 .any(|series| series.split('.').next() == Some(table))
         };
         self.stand_ins.retain(|table| is_read(table));
         self.summary_stand_ins.retain(|(table, _)| is_read(table));
+        let mut seen = std::collections::BTreeSet::new();
+        read.retain(|series| seen.insert(*series));
+        self.metrics = read
+            .into_iter()
+            .map(|metric| (metric.clone(), data.sources_of(metric).to_vec()))
+            .filter(|(_, sources)| !sources.is_empty())
+            .collect();
+        self.note_stand_ins(&feeds);
+    }
+
+    /// The tools whose place perf_manual's /proc readings (stand-ins) or another tool's summary
+    /// took for a metric the rules read: the table of the tool made for the metric, as the
+    /// report's stand-ins name it (`mpstat`; `memory from free`).
+    fn note_stand_ins(&mut self, feeds: &[Feed]) {
+        for (metric, sources) in &self.metrics {
+            let Some(made_for) = feeds
+                .iter()
+                .find(|feed| feed.metric == metric.as_str() && feed.rank == Rank::Primary)
+            else {
+                continue;
+            };
+            let table = made_for.table.to_string();
+            for source in sources.iter().filter(|source| source.chosen > 0) {
+                let from = source.taken.series.split('.').next().unwrap_or_default();
+                match source.taken.rank {
+                    Rank::StandIn if !self.stand_ins.contains(&table) => {
+                        self.stand_ins.push(table.clone());
+                    }
+                    Rank::Summary => {
+                        let pair = (table.clone(), from.to_string());
+                        if !self.summary_stand_ins.contains(&pair) {
+                            self.summary_stand_ins.push(pair);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.stand_ins.sort();
     }
 
     /// The processes that used the most CPU in pidstat's data, busiest first, leaving out the

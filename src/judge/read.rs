@@ -586,6 +586,9 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
         perf_data: Vec::new(),
         records: Vec::new(),
         units: BTreeMap::new(),
+        spec_feeds: specs.iter().flat_map(ParserSpec::feeds).collect(),
+        filled: Vec::new(),
+        metrics: Vec::new(),
         judgement: Judgement::default(),
     };
     for outcome in outcomes {
@@ -619,6 +622,10 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
     let before: Vec<String> = tables(&analysis.records);
     fallback::drop_unknown_link_utilization(&mut analysis.records);
     analysis.summary_stand_ins = fallback::fill_missing(&mut analysis.records);
+    analysis.filled = tables(&analysis.records)
+        .into_iter()
+        .filter(|table| !before.contains(table))
+        .collect();
     analysis.stand_ins = tables(&analysis.records)
         .into_iter()
         .filter(|table| !before.contains(table))

@@ -1,26 +1,16 @@
 //! Parser specs (`parsers/*.toml`): tools read without Rust, loaded from disk for the parse
-//! layer, which sees only the text it is given. The shipped ones are built in too, so `ss -s`
-//! or `netstat -i` output is read wherever perf_manual runs, not only from a checkout.
+//! layer, which sees only the text it is given. The shipped ones are built in too
+//! ([`crate::parse::spec::SHIPPED`]).
 
 use std::path::{Path, PathBuf};
 
-use crate::{parse::spec::ParserSpec, record::ParseWarning};
+use crate::{
+    parse::spec::{ParserSpec, SHIPPED},
+    record::ParseWarning,
+};
 
 /// Where parser specs are read from, relative to the current directory.
 pub const PARSERS_DIR: &str = "parsers";
-
-/// The specs shipped in `parsers/`, built into the binary.
-const SHIPPED: [(&str, &str); 3] = [
-    ("parsers/free.toml", include_str!("../../parsers/free.toml")),
-    (
-        "parsers/netstat-interfaces.toml",
-        include_str!("../../parsers/netstat-interfaces.toml"),
-    ),
-    (
-        "parsers/ss-summary.toml",
-        include_str!("../../parsers/ss-summary.toml"),
-    ),
-];
 
 /// The shipped specs, then those in `dir` ([`load_specs`]); a spec in `dir` takes the place of
 /// the shipped one of the same name, so a local copy can be changed.

@@ -19,8 +19,11 @@
 //! recognized first, also reads the other units.
 
 use super::sniff::Sign;
-use super::{Format, Parser};
-use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef, Unit, canonical_field};
+use super::{Format, Parser, Table};
+use crate::record::{
+    Feed, Labels, ParseWarning, Parsed, Rank, Record, SourceRef, Unit, canonical_field,
+    metric::Convert, swap_used_pct_of_totals, used_pct_of_totals,
+};
 
 /// `free`, told by its column header: `total used free shared buff/cache available`.
 pub struct Free;
@@ -41,6 +44,41 @@ impl Parser for Free {
     fn unit(&self, table: &str, _field: &str) -> Option<Unit> {
         (table == "free").then_some(Unit::KiB)
     }
+
+    fn tables(&self) -> Vec<Table> {
+        vec![Table::known(
+            "free",
+            &[
+                "total",
+                "used",
+                "free",
+                "shared",
+                "buff_cache",
+                "buffers",
+                "cache",
+                "available",
+            ],
+        )]
+    }
+
+    fn feeds(&self) -> Vec<Feed> {
+        memory_feeds("free", "free")
+    }
+}
+
+/// The memory metrics of a table of `Mem` and `Swap` rows in KiB with `total`, `used` and
+/// (on `Mem`) `available`, as free and top print them: a summary, below /proc/meminfo and sar.
+pub(crate) fn memory_feeds(tool: &str, table: &str) -> Vec<Feed> {
+    let feed = |field: &str, metric: &str, kind: &str| {
+        Feed::new(Rank::Summary, tool, &format!("{table}.{field}"), metric).only(&[("kind", kind)])
+    };
+    vec![
+        feed("total,available", "memory.used_pct", "Mem")
+            .convert(Convert::Derive(used_pct_of_totals)),
+        feed("available", "memory.available", "Mem"),
+        feed("total,used", "memory.swap_used_pct", "Swap")
+            .convert(Convert::Derive(swap_used_pct_of_totals)),
+    ]
 }
 
 /// The columns of free's header, canonical, when `line` is one.

@@ -17,8 +17,10 @@ use super::sniff::Sign;
 use super::sysstat::{
     Layout, Layouts, TableSpec, parse_banner, parse_date_time, parse_number, split_cells, warning,
 };
-use super::{Format, Parser};
-use crate::record::{Name, Parsed, SourceRef, Unit};
+use super::{Format, Parser, Table};
+use crate::record::{
+    Feed, Fields, Name, Parsed, Rank, SourceRef, Unit, cpu_busy_pct, metric::Convert,
+};
 
 /// iostat, told by its `avg-cpu:` block or its device header (`Device r/s`, or `Device tps`
 /// without `-x`).
@@ -48,6 +50,77 @@ impl Parser for Iostat {
             _ => None,
         }
     }
+
+    fn tables(&self) -> Vec<Table> {
+        vec![DEVICE.declared(), CPU.declared()]
+    }
+
+    /// iostat -x is the tool made for disks; sysstat 10's `rsec/s` (without `-k`) counts
+    /// 512-byte sectors. Its `avg-cpu` block covers the whole machine, as vmstat's columns do.
+    fn feeds(&self) -> Vec<Feed> {
+        let all_cpus = |source: &str, metric: &str| {
+            Feed::new(Rank::Secondary, "iostat", source, metric).set(&[("cpu", "all")])
+        };
+        disk_feeds(Rank::Primary, "iostat -x", "iostat")
+            .into_iter()
+            .chain([
+                all_cpus("iostat_cpu.idle,iowait", "cpu.busy").convert(Convert::Derive(|fields| {
+                    Some(cpu_busy_pct(*fields.get("idle")?, *fields.get("iowait")?))
+                })),
+                all_cpus("iostat_cpu.iowait", "cpu.iowait"),
+                all_cpus("iostat_cpu.steal", "cpu.steal"),
+                Feed::new(Rank::Primary, "iostat -x", "iostat.rsec_s", "disk.rkb_s")
+                    .convert(Convert::Scale(0.5)),
+                Feed::new(Rank::Primary, "iostat -x", "iostat.wsec_s", "disk.wkb_s")
+                    .convert(Convert::Scale(0.5)),
+            ])
+            .collect()
+    }
+}
+
+/// The disk metrics of a table with iostat -x's fields (iostat's own, and /proc/diskstats'
+/// computed as iostat computes them): each as it is, and `await` over reads, writes and
+/// discards where the table has none of its own.
+pub(crate) fn disk_feeds(rank: Rank, tool: &str, table: &str) -> Vec<Feed> {
+    let same = [
+        "util", "aqu_sz", "await", "r_await", "w_await", "r_s", "w_s", "rkb_s", "wkb_s",
+    ]
+    .map(|field| {
+        Feed::new(
+            rank,
+            tool,
+            &format!("{table}.{field}"),
+            &format!("disk.{field}"),
+        )
+    });
+    let derived = Feed::new(
+        rank,
+        tool,
+        &format!("{table}.r_await,w_await"),
+        "disk.await",
+    )
+    .convert(Convert::Derive(await_of_all));
+    same.into_iter().chain([derived]).collect()
+}
+
+/// The mean time of a request, reads, writes and discards together, from each kind's count
+/// and mean (what sar -d prints as `await`); 0 without requests, as iostat prints it.
+fn await_of_all(fields: &Fields) -> Option<f64> {
+    let mut requests = 0.0;
+    let mut time = 0.0;
+    let mut any = false;
+    for kind in ["r", "w", "d"] {
+        let (Some(count), Some(mean)) = (
+            fields.get(&format!("{kind}_s")),
+            fields.get(&format!("{kind}_await")),
+        ) else {
+            continue;
+        };
+        any = true;
+        requests += count;
+        time += count * mean;
+    }
+    any.then(|| if requests > 0.0 { time / requests } else { 0.0 })
 }
 
 /// The unit of an `iostat -x` device field where its name does not tell it: the merged share
@@ -69,6 +142,51 @@ const DEVICE: TableSpec = TableSpec {
     skip: &[],
     instances: None,
     busy: false,
+    fields: &[
+        "r_s",
+        "rkb_s",
+        "rmb_s",
+        "rsec_s",
+        "rrqm_s",
+        "rrqm",
+        "r_await",
+        "rareq_sz",
+        "w_s",
+        "wkb_s",
+        "wmb_s",
+        "wsec_s",
+        "wrqm_s",
+        "wrqm",
+        "w_await",
+        "wareq_sz",
+        "d_s",
+        "dkb_s",
+        "dmb_s",
+        "drqm_s",
+        "drqm",
+        "d_await",
+        "dareq_sz",
+        "f_s",
+        "f_await",
+        "aqu_sz",
+        "areq_sz",
+        "await",
+        "svctm",
+        "util",
+        "tps",
+        "kb_read_s",
+        "kb_wrtn_s",
+        "kb_dscd_s",
+        "kb_read",
+        "kb_wrtn",
+        "kb_dscd",
+        "mb_read_s",
+        "mb_wrtn_s",
+        "mb_dscd_s",
+        "mb_read",
+        "mb_wrtn",
+        "mb_dscd",
+    ],
 };
 
 const CPU: TableSpec = TableSpec {
@@ -80,6 +198,7 @@ const CPU: TableSpec = TableSpec {
     skip: &[],
     instances: None,
     busy: false,
+    fields: &["user", "nice", "system", "iowait", "steal", "idle"],
 };
 
 /// Which block of a report the previous lines opened.

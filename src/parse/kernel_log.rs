@@ -41,7 +41,7 @@ use regex::Regex;
 
 use super::clock::{ctime_micros, iso_micros, month_day_micros};
 use super::sniff::Sign;
-use super::{Format, Parser};
+use super::{Format, Parser, Table};
 use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef, Unit};
 
 /// The year a time printed without one is read in: a leap year, so 29 February reads, and far
@@ -88,6 +88,13 @@ impl Parser for KernelLog {
 
     fn parse(&self, file: &str, text: &str) -> Parsed {
         parse(file, text)
+    }
+
+    fn tables(&self) -> Vec<Table> {
+        TABLES
+            .iter()
+            .map(|(table, fields)| Table::known(table, fields))
+            .collect()
     }
 
     fn unit(&self, table: &str, field: &str) -> Option<Unit> {

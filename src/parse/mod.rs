@@ -5,6 +5,7 @@
 //! reads the text into records, and declares the units of the tables it makes. [`PARSERS`]
 //! lists them in the order [`sniff::sniff`] asks them.
 
+pub mod catalogue;
 pub mod clock;
 pub mod free;
 pub mod iostat;
@@ -25,7 +26,9 @@ pub mod vmstat;
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::{Parsed, Unit};
+use std::sync::LazyLock;
+
+use crate::record::{Feed, Parsed, Unit};
 use sniff::Sign;
 
 /// Every format perf_manual recognizes by content.
@@ -116,6 +119,38 @@ pub trait Parser: Sync {
     fn unit(&self, _table: &str, _field: &str) -> Option<Unit> {
         None
     }
+
+    /// The tables this parser makes and the fields their rows can have: what `check` lets a
+    /// rule read.
+    fn tables(&self) -> Vec<Table> {
+        Vec::new()
+    }
+
+    /// The canonical metrics ([`crate::record::metric`]) its tables feed, and how well.
+    fn feeds(&self) -> Vec<Feed> {
+        Vec::new()
+    }
+}
+
+/// A table a parser makes, with the fields its rows can have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub name: &'static str,
+    /// `None` where the data name the fields (every key of /proc/meminfo): any field may be read.
+    pub fields: Option<Vec<String>>,
+}
+
+impl Table {
+    pub fn known<S: AsRef<str>>(name: &'static str, fields: &[S]) -> Table {
+        Table {
+            name,
+            fields: Some(fields.iter().map(|f| f.as_ref().to_string()).collect()),
+        }
+    }
+
+    pub fn open(name: &'static str) -> Table {
+        Table { name, fields: None }
+    }
 }
 
 /// Every built-in parser, in the order sniffing asks them. Between equal signs on one line
@@ -141,6 +176,14 @@ pub(crate) static PARSERS: &[&dyn Parser] = &[
 /// `PerfScript` yields no records: profiles are built by `profile/`.
 pub fn parse(format: Format, file: &str, text: &str) -> Parsed {
     format.parser().parse(file, text)
+}
+
+/// Every feed the built-in parsers declare, in the order of [`PARSERS`]: what
+/// [`crate::record::Dataset::with_metrics`] builds the canonical metrics from.
+pub fn feeds() -> &'static [Feed] {
+    static FEEDS: LazyLock<Vec<Feed>> =
+        LazyLock::new(|| PARSERS.iter().flat_map(|parser| parser.feeds()).collect());
+    &FEEDS
 }
 
 /// The unit of `field` of `table`: as the parser that makes the table declares it, else as

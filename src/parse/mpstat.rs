@@ -16,8 +16,13 @@
 
 use super::sniff::Sign;
 use super::sysstat::{Instances, TableSpec, read_tables, stamped_header};
-use super::{Format, Parser};
-use crate::record::{Parsed, Unit};
+use super::{Format, Parser, Table};
+use crate::record::{Feed, Parsed, Rank, Unit};
+
+/// The CPU shares of `-u` and `-N`.
+const SHARES: &[&str] = &[
+    "usr", "nice", "sys", "iowait", "irq", "soft", "steal", "guest", "gnice", "idle", "busy",
+];
 
 const CPU: TableSpec = TableSpec {
     table: "mpstat",
@@ -28,6 +33,7 @@ const CPU: TableSpec = TableSpec {
     skip: &[],
     instances: None,
     busy: true,
+    fields: SHARES,
 };
 
 const NODE: TableSpec = TableSpec {
@@ -39,6 +45,7 @@ const NODE: TableSpec = TableSpec {
     skip: &[],
     instances: None,
     busy: true,
+    fields: SHARES,
 };
 
 const INTERRUPTS_SUM: TableSpec = TableSpec {
@@ -50,6 +57,7 @@ const INTERRUPTS_SUM: TableSpec = TableSpec {
     skip: &[],
     instances: None,
     busy: true,
+    fields: &["intr_s"],
 };
 
 /// Each interrupt's rate becomes `intr_s` of its own record.
@@ -71,6 +79,7 @@ const SOFTIRQS: TableSpec = TableSpec {
     skip: &[],
     instances: Some(PER_INTERRUPT),
     busy: true,
+    fields: &["intr_s"],
 };
 
 /// Last of the `CPU` reports: any header of `CPU` and `…/s` columns left is per-interrupt.
@@ -83,6 +92,7 @@ const INTERRUPTS: TableSpec = TableSpec {
     skip: &[],
     instances: Some(PER_INTERRUPT),
     busy: true,
+    fields: &["intr_s"],
 };
 
 /// The reports mpstat prints, in the order a header is tried against them.
@@ -116,6 +126,23 @@ impl Parser for Mpstat {
 
     fn unit(&self, table: &str, _field: &str) -> Option<Unit> {
         matches!(table, "mpstat" | "mpstat_node").then_some(Unit::Percent)
+    }
+
+    fn tables(&self) -> Vec<Table> {
+        REPORTS.iter().map(TableSpec::declared).collect()
+    }
+
+    /// mpstat is the tool made for per-CPU shares.
+    fn feeds(&self) -> Vec<Feed> {
+        [
+            ("mpstat.busy", "cpu.busy"),
+            ("mpstat.iowait", "cpu.iowait"),
+            ("mpstat.steal", "cpu.steal"),
+            ("mpstat.soft", "cpu.softirq"),
+        ]
+        .into_iter()
+        .map(|(source, metric)| Feed::new(Rank::Primary, "mpstat", source, metric))
+        .collect()
     }
 }
 

@@ -39,7 +39,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::sniff::Sign;
-use super::{Format, Parser};
+use super::{Format, Parser, Table};
 use crate::record::{ParseWarning, Parsed, Record};
 
 const SWITCH_EVENT: &str = " sched:sched_switch: ";
@@ -104,6 +104,26 @@ impl Parser for PerfSched {
 
     fn parse(&self, file: &str, text: &str) -> Parsed {
         parse(file, text)
+    }
+
+    fn tables(&self) -> Vec<Table> {
+        vec![
+            Table::known(
+                "offcpu",
+                &[
+                    "offcpu_ms",
+                    "offcpu_pct",
+                    "blocks",
+                    "blocks_s",
+                    "avg_ms",
+                    "max_ms",
+                ],
+            ),
+            Table::known(
+                "offcpu_process",
+                &["threads", "offcpu_pct", "offcpu_ms", "blocks", "blocks_s"],
+            ),
+        ]
     }
 }
 

@@ -36,7 +36,7 @@ use nom::sequence::{preceded, terminated};
 use nom::{IResult, Parser as _};
 
 use super::sniff::Sign;
-use super::{Format, Parser};
+use super::{Format, Parser, Table};
 use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef, canonical_field};
 
 const SUMMARY_MARK: &str = "Summary of events:";
@@ -68,6 +68,10 @@ impl Parser for PerfTrace {
 
     fn parse(&self, file: &str, text: &str) -> Parsed {
         parse(file, text)
+    }
+
+    fn tables(&self) -> Vec<Table> {
+        tables()
     }
 }
 
@@ -140,6 +144,35 @@ pub fn parse(file: &str, text: &str) -> Parsed {
         );
     }
     parsed
+}
+
+/// The two tables of a syscall summary, as `perf trace -s` prints it or as its per-call lines
+/// are summed.
+pub(crate) fn tables() -> Vec<Table> {
+    vec![
+        Table::known(
+            "syscall_process",
+            &[
+                "events",
+                "events_pct",
+                "fault_maj",
+                "fault_min",
+                "runtime_ms",
+            ],
+        ),
+        Table::known(
+            "syscalls",
+            &[
+                "calls",
+                "errors",
+                "total_ms",
+                "min_ms",
+                "avg_ms",
+                "max_ms",
+                "stddev_pct",
+            ],
+        ),
+    ]
 }
 
 /// The field a column of the syscall table becomes; perf's units are fixed (msec, %).

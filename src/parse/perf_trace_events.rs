@@ -30,7 +30,7 @@
 use std::collections::BTreeMap;
 
 use super::sniff::Sign;
-use super::{Format, Parser};
+use super::{Format, Parser, Table, perf_trace};
 use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef};
 
 /// The line `perf trace -S` puts between the events and its summary.
@@ -50,6 +50,10 @@ impl Parser for PerfTraceEvents {
 
     fn parse(&self, file: &str, text: &str) -> Parsed {
         parse(file, text)
+    }
+
+    fn tables(&self) -> Vec<Table> {
+        perf_trace::tables()
     }
 }
 

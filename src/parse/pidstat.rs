@@ -22,8 +22,8 @@
 
 use super::sniff::Sign;
 use super::sysstat::{TableSpec, read_tables};
-use super::{Format, Parser};
-use crate::record::{Name, Parsed, Unit};
+use super::{Format, Parser, Table};
+use crate::record::{Feed, Name, Parsed, Rank, Unit};
 
 /// pidstat, told by its header: `PID` (or `TGID`) and `Command`.
 pub struct Pidstat;
@@ -50,6 +50,18 @@ impl Parser for Pidstat {
             _ => None,
         }
     }
+
+    fn tables(&self) -> Vec<Table> {
+        vec![TASKS.declared()]
+    }
+
+    /// Per process: its rows without a `tid` (with `-t`, thread rows are left out).
+    fn feeds(&self) -> Vec<Feed> {
+        vec![
+            Feed::new(Rank::Primary, "pidstat", "pidstat.cpu", "process.cpu"),
+            Feed::new(Rank::Primary, "pidstat", "pidstat.rss", "process.rss"),
+        ]
+    }
 }
 
 const TASKS: TableSpec = TableSpec {
@@ -67,6 +79,30 @@ const TASKS: TableSpec = TableSpec {
     skip: &["UID", "USER", "policy"],
     instances: None,
     busy: false,
+    fields: &[
+        "usr",
+        "system",
+        "guest",
+        "wait",
+        "cpu",
+        "last_cpu",
+        "minflt_s",
+        "majflt_s",
+        "vsz",
+        "rss",
+        "mem",
+        "kb_rd_s",
+        "kb_wr_s",
+        "kb_ccwr_s",
+        "iodelay",
+        "cswch_s",
+        "nvcswch_s",
+        "stksize",
+        "stkref",
+        "threads",
+        "fd_nr",
+        "prio",
+    ],
 };
 
 /// How `pidstat -t` marks a thread under its process in the `Command` column.

@@ -31,6 +31,13 @@
 //! - **Units.** A field's unit is its column's `unit`, else `table.unit`, else a count; the
 //!   analysis hands them to the [`crate::record::Dataset`], as the global unit table knows only
 //!   built-in tables.
+//! - **Fields.** `table.fields` lists the fields the rows can have, under their final names:
+//!   `check` then refuses a rule reading another field of the table (any field passes without
+//!   it, as the header decides them).
+//! - **Metrics.** Each `[[feed]]` says a field feeds a canonical metric
+//!   ([`crate::record::metric`]): `metric`, `field`, the `labels` a row must have (dropped from
+//!   the instance) and how the tool ranks against the others that measure it (`rank`,
+//!   `secondary` unless said).
 
 use std::collections::BTreeMap;
 
@@ -40,7 +47,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::base::Span;
 use crate::base::source::{SourceError, SourceFile};
-use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef, Unit, canonical_field};
+use crate::record::{
+    Feed, Labels, ParseWarning, Parsed, Rank, Record, SourceRef, Unit, canonical_field, metric,
+};
+
+/// The specs shipped in `parsers/`, built into the binary (path, text), so `ss -s` or
+/// `netstat -i` output is read wherever perf_manual runs, not only from a checkout.
+pub const SHIPPED: [(&str, &str); 3] = [
+    ("parsers/free.toml", include_str!("../../parsers/free.toml")),
+    (
+        "parsers/netstat-interfaces.toml",
+        include_str!("../../parsers/netstat-interfaces.toml"),
+    ),
+    (
+        "parsers/ss-summary.toml",
+        include_str!("../../parsers/ss-summary.toml"),
+    ),
+];
 
 /// How many lines from the top a spec's `recognize.header` may match in: the sniffer's head.
 pub const RECOGNIZE_LINES: usize = super::sniff::HEAD_LINES;
@@ -62,6 +85,32 @@ pub struct Definition {
     /// Per-column settings; columns not listed are numbers under their canonical name.
     #[serde(default, rename = "column", skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<Column>,
+    /// The canonical metrics its fields feed.
+    #[serde(default, rename = "feed", skip_serializing_if = "Vec::is_empty")]
+    pub feeds: Vec<SpecFeed>,
+}
+
+/// A field of the table feeding a canonical metric (`sockets.udp_inuse` from `ip` of the
+/// `UDP` row).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecFeed {
+    /// The canonical metric (`memory.available`).
+    pub metric: String,
+    /// The field read, under its final name, already in the metric's unit.
+    pub field: String,
+    /// The labels a row must have to feed it (`{ kind = "Mem" }`); they are left out of the
+    /// metric's instance, whose labels must then be the metric's own.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// How the tool ranks against the others that measure the metric; `secondary` (below the
+    /// tool made for it and sar, above perf_manual's /proc stand-ins) unless said.
+    #[serde(default = "secondary")]
+    pub rank: Rank,
+}
+
+fn secondary() -> Rank {
+    Rank::Secondary
 }
 
 /// How the tool's output is told apart from every other file.
@@ -102,6 +151,10 @@ pub struct Layout {
     /// The time between two rows of one instance when no column holds the time.
     #[serde(default = "one_second")]
     pub interval: Span,
+    /// The fields its rows can have, under their final names (`total`, `available`): `check`
+    /// refuses a rule reading another field of this table. Empty: any field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
 }
 
 impl Default for Layout {
@@ -115,6 +168,7 @@ impl Default for Layout {
             unit: SpecUnit::default(),
             partial_rows: false,
             interval: one_second(),
+            fields: Vec::new(),
         }
     }
 }
@@ -250,6 +304,37 @@ impl ParserSpec {
             .into()
     }
 
+    /// The fields its rows can have, when the spec lists them.
+    pub fn fields(&self) -> Option<&[String]> {
+        let fields = &self.definition.table.fields;
+        (!fields.is_empty()).then_some(fields.as_slice())
+    }
+
+    /// The metrics its `[[feed]]`s declare, measured by the tool its description names.
+    pub fn feeds(&self) -> Vec<Feed> {
+        let tool = self
+            .definition
+            .description
+            .split(':')
+            .next()
+            .filter(|tool| !tool.trim().is_empty())
+            .unwrap_or(self.name())
+            .trim();
+        self.definition
+            .feeds
+            .iter()
+            .map(|feed| {
+                let labels: Vec<(&str, &str)> = feed
+                    .labels
+                    .iter()
+                    .map(|(key, value)| (key.as_str(), value.as_str()))
+                    .collect();
+                let source = format!("{}.{}", self.name(), feed.field);
+                Feed::new(feed.rank, tool, &source, &feed.metric).only(&labels)
+            })
+            .collect()
+    }
+
     /// The unit of every series (`free.total`) in `parsed`, for [`crate::record::Dataset::with_units`].
     pub fn units(&self, parsed: &Parsed) -> BTreeMap<String, Unit> {
         parsed
@@ -336,6 +421,18 @@ fn check(
             &["table", "interval"],
             "the interval must be above 0".into(),
         ));
+    }
+    for (index, feed) in definition.feeds.iter().enumerate() {
+        if metric::find(&feed.metric).is_none() {
+            return Err(at(
+                &["feed", &index.to_string(), "metric"],
+                format!(
+                    "{:?} is no canonical metric (record::metric lists them: cpu.busy, \
+                     memory.available, sockets.udp_inuse, ...)",
+                    feed.metric
+                ),
+            ));
+        }
     }
     let mut time_column = None;
     for (index, column) in definition.columns.iter().enumerate() {

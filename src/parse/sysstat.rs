@@ -326,6 +326,10 @@ pub struct TableSpec {
     /// Whether rows with an `idle` field get `busy` ([`crate::record::cpu_busy_pct`]), the
     /// one number a utilization rule wants, whichever tool measured the CPU.
     pub busy: bool,
+    /// Every field the report's rows can have, over the sysstat versions known (from
+    /// sysstat's manual pages and the fixtures under tests/data), `busy` included: what
+    /// `check` lets a rule read.
+    pub fields: &'static [&'static str],
 }
 
 /// A report whose every non-label column is one instance of the same measurement, as
@@ -346,6 +350,11 @@ pub struct Instances {
 }
 
 impl TableSpec {
+    /// The table and its fields, as `check` knows them.
+    pub(crate) fn declared(&self) -> super::Table {
+        super::Table::known(self.table, self.fields)
+    }
+
     /// Whether `header` (the cells after the time) is this report's header.
     fn matches(&self, header: &[&str]) -> bool {
         header
@@ -856,6 +865,7 @@ mod tests {
         skip: &["Skip"],
         instances: None,
         busy: false,
+        fields: &["a", "b_s"],
     };
 
     #[test]

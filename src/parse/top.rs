@@ -21,9 +21,10 @@
 //! seconds since it (across midnight too), as for sysstat without a date.
 
 use super::sniff::Sign;
-use super::{Format, Parser};
+use super::{Format, Parser, Table, free::memory_feeds};
 use crate::record::{
-    Fields, Labels, ParseWarning, Parsed, Record, SourceRef, Unit, canonical_field, cpu_busy_pct,
+    Feed, Fields, Labels, ParseWarning, Parsed, Rank, Record, SourceRef, Unit, canonical_field,
+    cpu_busy_pct, metric::Convert,
 };
 
 /// How many of a frame's largest processes by memory are kept besides those using CPU.
@@ -56,6 +57,65 @@ impl Parser for Top {
             }),
             _ => None,
         }
+    }
+
+    fn tables(&self) -> Vec<Table> {
+        vec![
+            Table::known(
+                "top_summary",
+                &[
+                    "load1",
+                    "load5",
+                    "load15",
+                    "users",
+                    "tasks_total",
+                    "tasks_running",
+                    "tasks_sleeping",
+                    "tasks_stopped",
+                    "tasks_zombie",
+                    "threads_total",
+                    "threads_running",
+                    "threads_sleeping",
+                    "threads_stopped",
+                    "threads_zombie",
+                ],
+            ),
+            Table::known(
+                "top_cpu",
+                &[
+                    "usr", "sys", "nice", "idle", "iowait", "irq", "soft", "steal", "busy",
+                ],
+            ),
+            Table::known(
+                "top_memory",
+                &["total", "free", "used", "buff_cache", "available"],
+            ),
+            Table::known(
+                "top_process",
+                &["cpu", "mem", "virt_kib", "res_kib", "shr_kib"],
+            ),
+        ]
+    }
+
+    /// A summary of what mpstat, vmstat, /proc/loadavg and free measure, ranked below them.
+    /// Its running tasks (or threads, with `-H`) count top itself.
+    fn feeds(&self) -> Vec<Feed> {
+        let top = |source: &str, metric: &str| Feed::new(Rank::Summary, "top -b", source, metric);
+        let mut feeds = vec![
+            top("top_cpu.busy", "cpu.busy"),
+            top("top_cpu.iowait", "cpu.iowait"),
+            top("top_cpu.steal", "cpu.steal"),
+            top("top_cpu.soft", "cpu.softirq"),
+            top("top_summary.load1", "load.avg1"),
+            top("top_summary.load5", "load.avg5"),
+            top("top_summary.load15", "load.avg15"),
+            top("top_summary.threads_running", "procs.runnable").convert(Convert::LessObserver),
+            top("top_summary.tasks_running", "procs.runnable").convert(Convert::LessObserver),
+            top("top_process.cpu", "process.cpu").dropping(&["user"]),
+            top("top_process.res_kib", "process.rss").dropping(&["user"]),
+        ];
+        feeds.extend(memory_feeds("top -b", "top_memory"));
+        feeds
     }
 }
 

@@ -15,8 +15,11 @@
 
 use super::sniff::Sign;
 use super::sysstat::{Stamp, parse_date, parse_stamp, split_cells, value_of, warning};
-use super::{Format, Parser};
-use crate::record::{Fields, Labels, Name, Parsed, Record, SourceRef, Unit, canonical_field};
+use super::{Format, Parser, Table};
+use crate::record::{
+    Feed, Fields, Labels, Name, Parsed, Rank, Record, SourceRef, Unit, canonical_field,
+    cpu_busy_pct, metric::Convert,
+};
 
 /// vmstat, told by its banner: `procs -----memory-----` (`--procs--` with `-w`).
 pub struct Vmstat;
@@ -45,6 +48,39 @@ impl Parser for Vmstat {
             "si" | "so" | "bi" | "bo" | "in" | "cs" => Some(Unit::PerSecond),
             _ => MEMORY_FIELDS.contains(&field).then_some(Unit::KiB),
         }
+    }
+
+    fn tables(&self) -> Vec<Table> {
+        vec![Table::known(
+            "vmstat",
+            &[
+                "r", "b", "swpd", "free", "buff", "cache", "inact", "active", "si", "so", "bi",
+                "bo", "in", "cs", "us", "sy", "id", "wa", "st", "gu",
+            ],
+        )]
+    }
+
+    /// vmstat is the tool made for the run queue, context switches and swapping; its CPU
+    /// columns cover the whole machine only, so per-CPU tools come first for those. `r`
+    /// counts vmstat itself, running as it reads; `si`/`so` are KiB/s.
+    fn feeds(&self) -> Vec<Feed> {
+        let vmstat = |rank, source: &str, metric: &str| Feed::new(rank, "vmstat", source, metric);
+        let all_cpus = |source: &str, metric: &str| {
+            vmstat(Rank::Secondary, source, metric).set(&[("cpu", "all")])
+        };
+        vec![
+            all_cpus("vmstat.id,wa", "cpu.busy").convert(Convert::Derive(|fields| {
+                Some(cpu_busy_pct(*fields.get("id")?, *fields.get("wa")?))
+            })),
+            all_cpus("vmstat.wa", "cpu.iowait"),
+            all_cpus("vmstat.st", "cpu.steal"),
+            vmstat(Rank::Primary, "vmstat.r", "procs.runnable").convert(Convert::LessObserver),
+            vmstat(Rank::Primary, "vmstat.b", "procs.blocked"),
+            vmstat(Rank::Primary, "vmstat.cs", "cpu.context_switches_s"),
+            vmstat(Rank::Primary, "vmstat.in", "cpu.interrupts_s"),
+            vmstat(Rank::Primary, "vmstat.si", "memory.swap_in_kb_s"),
+            vmstat(Rank::Primary, "vmstat.so", "memory.swap_out_kb_s"),
+        ]
     }
 }
 

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::{
     base::{SourceError, SourceFile},
+    parse::catalogue::Catalogue,
     rules::{CompiledRule, Condition, compile, parse_condition},
 };
 
@@ -32,8 +33,14 @@ pub fn schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Playbook)).unwrap_or_default()
 }
 
-/// The checked playbook, or every problem found, each located in its file.
+/// The checked playbook, or every problem found, each located in its file; its rules may read
+/// what the built-in parsers and the shipped parser specs produce.
 pub fn check(loaded: Loaded) -> Result<Checked, Vec<SourceError>> {
+    check_with(loaded, &Catalogue::built_in())
+}
+
+/// [`check`], the rules reading what `catalogue` knows (the parser specs of `./parsers` too).
+pub fn check_with(loaded: Loaded, catalogue: &Catalogue) -> Result<Checked, Vec<SourceError>> {
     let mut errors = check_schema(&loaded);
     let mut conditions = BTreeMap::new();
     let playbook = &loaded.playbook;
@@ -123,6 +130,9 @@ pub fn check(loaded: Loaded) -> Result<Checked, Vec<SourceError>> {
                 format!("bad rule expression in {:?}: {err}", rule.id),
             ));
         }
+        errors.extend(super::series::unknown_series(
+            source, &at, &compiled, catalogue,
+        ));
         rules.push(compiled);
     }
     if !errors.is_empty() {

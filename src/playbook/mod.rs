@@ -3,6 +3,7 @@
 pub mod check;
 pub mod load;
 pub(crate) mod model;
+mod series;
 
 pub use crate::collect::tools::{Collector, StepArgs};
 pub use check::Checked;

@@ -38,7 +38,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Fields, Labels, Name, Record};
+use super::{Fields, Labels, Name, Record, swap_used_pct_of_totals, used_pct_of_totals};
 
 /// Kernel page size assumed when turning /proc/vmstat's swap pages into vmstat's KiB.
 const PAGE_KIB: f64 = 4.0;
@@ -240,28 +240,9 @@ fn vmstat_from_top(record: &Record) -> Fields {
 /// `memory.used_pct` from free's or top's Mem row (what `available` leaves), and
 /// `swap_used_pct` from their Swap row (0 without swap), as meminfo's are computed.
 fn memory_from_totals(record: &Record) -> Fields {
-    let field = |name: &str| record.fields.get(name).copied();
-    let share = |part: f64, whole: f64| {
-        if whole > 0.0 {
-            part / whole * 100.0
-        } else {
-            0.0
-        }
-    };
     match record.labels.get("kind").map(Name::as_str) {
-        Some("Mem") => present([(
-            "used_pct",
-            field("total")
-                .zip(field("available"))
-                .filter(|(total, _)| *total > 0.0)
-                .map(|(total, available)| 100.0 - share(available, total)),
-        )]),
-        Some("Swap") => present([(
-            "swap_used_pct",
-            field("total")
-                .zip(field("used"))
-                .map(|(total, used)| share(used, total)),
-        )]),
+        Some("Mem") => present([("used_pct", used_pct_of_totals(&record.fields))]),
+        Some("Swap") => present([("swap_used_pct", swap_used_pct_of_totals(&record.fields))]),
         _ => Fields::new(),
     }
 }

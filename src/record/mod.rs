@@ -6,6 +6,7 @@
 //! Nothing above `parse/` looks at tool text again.
 
 pub mod fallback;
+pub mod metric;
 pub mod name;
 pub mod series;
 pub mod target;
@@ -13,6 +14,7 @@ pub mod units;
 
 use serde::{Deserialize, Serialize};
 
+pub use metric::{Feed, Metric, MetricSource, Rank};
 pub use name::{Name, NameMap};
 pub use series::{Dataset, Origin, Series};
 pub use units::Unit;
@@ -129,6 +131,25 @@ pub struct Parsed {
 /// itself reports it apart. Every parser that derives `busy` uses this one formula.
 pub(crate) fn cpu_busy_pct(idle: f64, iowait: f64) -> f64 {
     (100.0 - idle - iowait).max(0.0)
+}
+
+/// Memory in use from a `Mem` row of free or top (`total`, `available`): 100 − available /
+/// total, as /proc/meminfo's `memory.used_pct` is computed; none without a total.
+pub(crate) fn used_pct_of_totals(fields: &Fields) -> Option<f64> {
+    let total = *fields.get("total")?;
+    let available = *fields.get("available")?;
+    (total > 0.0).then(|| 100.0 - available / total * 100.0)
+}
+
+/// Swap in use from a `Swap` row of free or top (`total`, `used`): 0 without swap.
+pub(crate) fn swap_used_pct_of_totals(fields: &Fields) -> Option<f64> {
+    let total = *fields.get("total")?;
+    let used = *fields.get("used")?;
+    Some(if total > 0.0 {
+        used / total * 100.0
+    } else {
+        0.0
+    })
 }
 
 /// The canonical name of a tool's column header: `%util` → `util`, `rkB/s` → `rkb_s`.

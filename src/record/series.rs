@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::{HostFacts, Labels, Record, Unit};
+use super::metric::{self, Feed, MetricSource, Taken};
+use super::{HostFacts, Labels, Record, SourceRef, Unit};
 
 /// One metric of one instance over time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -17,12 +18,18 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Raw files the points came from.
     pub files: BTreeSet<String>,
+    /// Where each point was read (file and line), in the points' order.
+    pub sources: Vec<SourceRef>,
+    /// For a canonical metric (`cpu.busy`): the tool series its points were taken from.
+    pub taken: Option<Taken>,
 }
 
 /// Every series of an investigation, plus what is known of the host.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
     series: BTreeMap<String, Vec<Series>>,
+    /// For each canonical metric built, every source that had it, best first.
+    sources: BTreeMap<String, Vec<MetricSource>>,
     pub host: HostFacts,
     pub origin: Origin,
 }
@@ -37,6 +44,42 @@ pub enum Origin {
     /// Captured earlier or elsewhere (`analyze`), or by a run without the sampler: a series
     /// missing is only missing from the data.
     Captured,
+}
+
+impl Series {
+    fn empty(name: String, labels: Labels, unit: Unit) -> Series {
+        Series {
+            name,
+            labels,
+            unit,
+            points: Vec::new(),
+            files: BTreeSet::new(),
+            sources: Vec::new(),
+            taken: None,
+        }
+    }
+
+    fn push(&mut self, time: f64, value: f64, source: &SourceRef) {
+        self.points.push((time, value));
+        if !self.files.contains(source.file.as_str()) {
+            self.files.insert(source.file.to_string());
+        }
+        self.sources.push(source.clone());
+    }
+
+    /// Put the points, and their sources with them, in time order.
+    fn sort(&mut self) {
+        let mut order: Vec<usize> = (0..self.points.len()).collect();
+        order.sort_by(|&a, &b| self.points[a].0.total_cmp(&self.points[b].0));
+        if order.windows(2).all(|pair| pair[0] < pair[1]) {
+            return;
+        }
+        self.points = order.iter().map(|&index| self.points[index]).collect();
+        self.sources = order
+            .iter()
+            .map(|&index| self.sources[index].clone())
+            .collect();
+    }
 }
 
 impl Dataset {
@@ -54,31 +97,108 @@ impl Dataset {
                     continue;
                 }
                 let name = format!("{}.{}", record.table, field);
-                let series = by_key
+                by_key
                     .entry((name.clone(), record.labels.clone()))
-                    .or_insert_with(|| Series {
-                        name,
-                        labels: record.labels.clone(),
-                        unit: unit_of(&record.table, field),
-                        points: Vec::new(),
-                        files: BTreeSet::new(),
-                    });
-                series.points.push((record.time, value));
-                if !series.files.contains(record.source.file.as_str()) {
-                    series.files.insert(record.source.file.to_string());
-                }
+                    .or_insert_with(|| {
+                        Series::empty(name, record.labels.clone(), unit_of(&record.table, field))
+                    })
+                    .push(record.time, value, &record.source);
             }
         }
         let mut series: BTreeMap<String, Vec<Series>> = BTreeMap::new();
         for (_, mut one) in by_key {
-            one.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            one.sort();
             series.entry(one.name.clone()).or_default().push(one);
         }
         Dataset {
             series,
+            sources: BTreeMap::new(),
             host,
             origin: Origin::default(),
         }
+    }
+
+    /// Add the canonical metrics ([`metric::METRICS`]) `feeds` make of `records`: for each
+    /// metric and instance, the series of the best-ranked feed that had values for it (the
+    /// first declared among equals), its points keeping where they were read. A metric built
+    /// here takes the place of a tool series of the same name (`pressure.stall`, which the
+    /// /proc table of that name feeds as it is). `measured` says which tables hold what a
+    /// tool measured: a table of stand-in rows (`record::fallback`) feeds nothing, as its
+    /// source feeds the metrics itself.
+    pub fn with_metrics(
+        mut self,
+        records: &[Record],
+        feeds: &[Feed],
+        measured: impl Fn(&str) -> bool,
+    ) -> Self {
+        type Candidates = BTreeMap<(&'static str, Labels), BTreeMap<usize, Series>>;
+        let mut by_table: BTreeMap<&str, Vec<(usize, &Feed, &metric::Metric)>> = BTreeMap::new();
+        for (index, feed) in feeds.iter().enumerate() {
+            if let Some(metric) = metric::find(&feed.metric) {
+                by_table
+                    .entry(feed.table.as_str())
+                    .or_default()
+                    .push((index, feed, metric));
+            }
+        }
+        let mut candidates: Candidates = BTreeMap::new();
+        for record in records.iter().filter(|record| measured(&record.table)) {
+            for &(index, feed, metric) in by_table.get(record.table.as_str()).into_iter().flatten()
+            {
+                if let Some((labels, value)) = feed.read(record, metric) {
+                    candidates
+                        .entry((metric.name, labels.clone()))
+                        .or_default()
+                        .entry(index)
+                        .or_insert_with(|| Series::empty(metric.name.into(), labels, metric.unit))
+                        .push(record.time, value, &record.source);
+                }
+            }
+        }
+        let mut built: BTreeMap<&str, Vec<Series>> = BTreeMap::new();
+        let mut sources: BTreeMap<&str, BTreeMap<usize, MetricSource>> = BTreeMap::new();
+        for ((name, _), mut by_feed) in candidates {
+            let Some(&best) = by_feed
+                .keys()
+                .min_by_key(|&&index| (feeds[index].rank, index))
+            else {
+                continue;
+            };
+            let used = sources.entry(name).or_default();
+            for (&index, series) in &by_feed {
+                let feed = &feeds[index];
+                let source = used.entry(index).or_insert_with(|| MetricSource {
+                    taken: feed.taken(),
+                    instances: 0,
+                    chosen: 0,
+                    files: BTreeSet::new(),
+                });
+                source.instances += 1;
+                source.chosen += usize::from(index == best);
+                source.files.extend(series.files.iter().cloned());
+            }
+            if let Some(mut series) = by_feed.remove(&best) {
+                series.sort();
+                series.taken = Some(feeds[best].taken());
+                built.entry(name).or_default().push(series);
+            }
+        }
+        for (name, series) in built {
+            self.series.insert(name.to_string(), series);
+        }
+        for (name, used) in sources {
+            let mut list: Vec<(usize, MetricSource)> = used.into_iter().collect();
+            list.sort_by_key(|(index, _)| (feeds[*index].rank, *index));
+            self.sources
+                .insert(name.to_string(), list.into_iter().map(|(_, s)| s).collect());
+        }
+        self
+    }
+
+    /// Every source that had the canonical metric `name`, best first; empty for any other
+    /// series.
+    pub fn sources_of(&self, name: &str) -> &[MetricSource] {
+        self.sources.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// The same series, from `origin`.

@@ -306,6 +306,36 @@ fn derive_cgroup(before: &CgroupSample, now: &CgroupSample, seconds: f64) -> Cgr
     }
 }
 
+/// The tables [`TargetUsage::records`] makes and the fields they can have: what use-check's
+/// rules may read of the target.
+pub const TABLES: [(&str, &[&str]); 2] = [
+    (
+        "target",
+        &[
+            "cpu_pct",
+            "cpu_all_pct",
+            "busiest_thread_pct",
+            "run_wait_ms_s",
+            "rss_pct",
+            "major_faults_s",
+            "blkio_wait_ms_s",
+        ],
+    ),
+    (
+        "target_cgroup",
+        &[
+            "memory_used_pct",
+            "memory_limit_hits",
+            "oom_kill",
+            "oom_kill_delta",
+            "throttled_periods",
+            "cpu_pressure_pct",
+            "memory_pressure_pct",
+            "io_pressure_pct",
+        ],
+    ),
+];
+
 impl TargetUsage {
     /// The usage as rows the rules can query: `target` (the processes) and `target_cgroup`,
     /// one row each at `time`. Absent values are left out, so rules on them are not judged.
@@ -572,6 +602,34 @@ mod tests {
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].fields["cpu_pct"], 99.0);
         assert!(!records[0].fields.contains_key("blkio_wait_ms_s"));
+    }
+
+    #[test]
+    fn every_field_made_is_declared() {
+        let usage = TargetUsage {
+            blkio_wait_ms_s: Some(1.0),
+            cgroup: Some(CgroupUsage {
+                memory_used_pct: Some(1.0),
+                memory_limit_hits: Some(1),
+                oom_kill: Some(1),
+                oom_kill_delta: Some(1),
+                throttled_periods: Some(1),
+                pressure_some_pct: ["cpu", "memory", "io"]
+                    .map(|resource| (resource.to_string(), 1.0))
+                    .into(),
+                ..CgroupUsage::default()
+            }),
+            ..TargetUsage::default()
+        };
+        for record in usage.records(1.0) {
+            let (_, fields) = TABLES
+                .iter()
+                .find(|(table, _)| record.table == *table)
+                .expect("a declared table");
+            let made: Vec<&str> = record.fields.keys().map(|name| name.as_str()).collect();
+            assert_eq!(made.len(), fields.len(), "{}: {made:?}", record.table);
+            assert!(made.iter().all(|field| fields.contains(field)), "{made:?}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::{
     collect::manifest::{Manifest, StepStatus},
     judge::{Analysis, NotAnalysed},
     profile::HotFunction,
-    record::{HostFacts, Record},
+    record::{HostFacts, MetricSource, Record},
     rules::{CompiledRule, Finding, VerdictKind, use_table::UseRow, use_table::use_table, verdict},
     store::redact::redact,
 };
@@ -64,6 +64,10 @@ pub(crate) struct ReportData {
     /// tool nor /proc gave them: `mpstat from top_cpu`.
     #[serde(default)]
     pub stand_ins_from_tools: Vec<String>,
+    /// Where each canonical metric the rules read (`cpu.busy`) came from: the tools it was
+    /// taken from, best first, and those that measured it too.
+    #[serde(default)]
+    pub metric_sources: Vec<MetricChoice>,
     pub profiles: Vec<ProfileData>,
     /// The syscalls that took the most time (perf trace -s), most first.
     #[serde(default)]
@@ -110,6 +114,74 @@ pub(crate) struct ReportJson<'a> {
     /// Every record read, file by file, each naming its source file and line (`analyze`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub records: Option<&'a [Record]>,
+}
+
+/// One canonical metric the rules read, and the sources that had it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct MetricChoice {
+    pub metric: String,
+    /// `cpu.busy from mpstat; sar -u also had it`.
+    pub line: String,
+    /// The tools its series were taken from (one per instance), best first.
+    pub taken: Vec<String>,
+    /// The files those series were read from.
+    pub files: Vec<String>,
+    /// The other tools that measured it, not used.
+    pub also: Vec<String>,
+    /// Every source, best first; `chosen` says for how many of its instances each one's
+    /// series was taken.
+    pub sources: Vec<MetricSource>,
+}
+
+impl MetricChoice {
+    fn new(metric: &str, sources: &[MetricSource]) -> MetricChoice {
+        let (used, unused): (Vec<&MetricSource>, Vec<&MetricSource>) =
+            sources.iter().partition(|source| source.chosen > 0);
+        // One entry per tool: sar -q ALL feeds pressure.stall from three reports.
+        let mut by_tool: Vec<(String, usize)> = Vec::new();
+        for source in &used {
+            match by_tool
+                .iter_mut()
+                .find(|(tool, _)| *tool == source.taken.tool)
+            {
+                Some((_, chosen)) => *chosen += source.chosen,
+                None => by_tool.push((source.taken.tool.clone(), source.chosen)),
+            }
+        }
+        let several = by_tool.len() > 1;
+        let taken: Vec<String> = by_tool
+            .into_iter()
+            .map(|(tool, chosen)| match (several, chosen) {
+                (false, _) => tool,
+                (true, 1) => format!("{tool} (1 instance)"),
+                (true, n) => format!("{tool} ({n} instances)"),
+            })
+            .collect();
+        let mut also: Vec<String> = Vec::new();
+        for source in &unused {
+            if !also.contains(&source.taken.tool) {
+                also.push(source.taken.tool.clone());
+            }
+        }
+        let mut line = format!("{metric} from {}", taken.join(" and "));
+        if !also.is_empty() {
+            line.push_str(&format!("; {} also had it", also.join(", ")));
+        }
+        let files: Vec<String> = used
+            .iter()
+            .flat_map(|source| source.files.iter().cloned())
+            .collect::<std::collections::BTreeSet<String>>()
+            .into_iter()
+            .collect();
+        MetricChoice {
+            metric: metric.to_string(),
+            line,
+            taken,
+            files,
+            also,
+            sources: sources.to_vec(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -280,6 +352,12 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
             .summary_stand_ins
             .iter()
             .map(|(table, from)| format!("{table} from {from}"))
+            .collect(),
+        metric_sources: inputs
+            .analysis
+            .metrics
+            .iter()
+            .map(|(metric, sources)| MetricChoice::new(metric, sources))
             .collect(),
         profiles: inputs
             .analysis

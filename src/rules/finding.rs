@@ -115,6 +115,30 @@ pub struct Evidence {
     /// then judged over the longest window they allow (`held_seconds`), as its message says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asked_seconds: Option<f64>,
+    /// Where the values behind the finding were read: for each series the rule read, in the
+    /// instance that crossed, the tool series it was taken from and the lines of the file its
+    /// points in `window` came from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<EvidenceSource>,
+}
+
+/// The lines of one file that gave one series of a finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct EvidenceSource {
+    /// The series as the rule names it (`cpu.busy`).
+    pub series: String,
+    /// Its instance (`cpu="all"`); empty for host-wide series.
+    pub instance: Labels,
+    /// The tool series the values are (`sar_cpu.busy`): the series itself when the rule reads
+    /// a tool's series by name.
+    pub measured_as: String,
+    /// The tool that measured it (`sar -u`), for a canonical metric; empty otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tool: String,
+    pub file: String,
+    /// The first and the last line read, 1-based (0 for values made without a line).
+    pub first_line: usize,
+    pub last_line: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -164,6 +188,7 @@ impl Finding {
                 window: None,
                 held_seconds: 0.0,
                 asked_seconds: None,
+                sources: Vec::new(),
             },
         }
     }

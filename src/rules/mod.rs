@@ -17,6 +17,6 @@ pub use compiled::{CompiledRule, compile};
 pub use condition::{Condition, parse_condition};
 pub use eval::{Judgement, Outcome, evaluate, evaluate_all};
 pub use expr::{Expr, ExprError, parse_expression};
-pub use finding::{Evidence, Finding, Severity, Signal, Window, rank};
+pub use finding::{Evidence, EvidenceSource, Finding, Severity, Signal, Window, rank};
 pub use rule::{Rule, RuleFile};
 pub use verdict::{Verdict, VerdictKind, verdict};

@@ -13,7 +13,18 @@ use std::collections::BTreeMap;
 use super::rate::{Counters, percent};
 use super::snapshot::{Rounds, Snapshot, single_value};
 use super::{Output, labels};
+use crate::parse::Table;
 use crate::record::Unit;
+
+pub(super) fn table() -> Table {
+    let mut fields: Vec<String> = CGROUP_COUNTERS
+        .iter()
+        .map(|(.., name)| format!("{name}_delta"))
+        .collect();
+    fields.extend(CGROUP_GAUGES.iter().map(|(_, field)| field.to_string()));
+    fields.extend(["failcnt_s", "usage_pct"].map(String::from));
+    Table::known("cgroup_memory", &fields)
+}
 
 /// A v1 memory cgroup's files read; the memsw ones exist only with swap accounting.
 pub(crate) const CGROUP_V1_FILES: [&str; 7] = [

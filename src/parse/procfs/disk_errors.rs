@@ -7,6 +7,11 @@ use std::collections::BTreeMap;
 use super::rate::Counters;
 use super::snapshot::{Rounds, single_value};
 use super::{Output, labels};
+use crate::parse::Table;
+
+pub(super) fn table() -> Table {
+    Table::known("disk_errors", &["ioerr_s", "iodone_s", "ioerr_delta"])
+}
 
 /// A SCSI device's counters under `/sys/block/DEV/device/`, hexadecimal: commands completed,
 /// and completed with an error.

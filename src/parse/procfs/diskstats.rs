@@ -13,8 +13,24 @@ use procfs::DiskStat;
 use super::rate::{Reading, percent};
 use super::snapshot::Snapshot;
 use super::{Output, labels};
-use crate::parse::iostat;
-use crate::record::Unit;
+use crate::parse::{Table, iostat};
+use crate::record::{Feed, Rank, Unit};
+
+pub(super) fn table() -> Table {
+    let mut fields = Vec::new();
+    for prefix in ["r", "w", "d"] {
+        for field in ["_s", "rqm_s", "kb_s", "rqm", "_await", "areq_sz"] {
+            fields.push(format!("{prefix}{field}"));
+        }
+    }
+    fields.extend(["f_s", "f_await", "aqu_sz", "util"].map(String::from));
+    Table::known("diskstats", &fields)
+}
+
+/// Computed as iostat computes them, in its place.
+pub(super) fn feeds() -> Vec<Feed> {
+    iostat::disk_feeds(Rank::StandIn, "/proc/diskstats", "diskstats")
+}
 
 /// The counters of a diskstats line, in-flight (a gauge, field 12) left out. 14-field lines
 /// (before 4.18) stop after `time_in_queue`, 18-field lines (before 5.5) after the discards.

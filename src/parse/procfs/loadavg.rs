@@ -5,7 +5,25 @@
 
 use super::snapshot::Snapshot;
 use super::{Output, fields};
-use crate::record::Labels;
+use crate::parse::Table;
+use crate::record::{Feed, Labels, Rank, metric::Convert};
+
+pub(super) fn table() -> Table {
+    Table::known("loadavg", &["load1", "load5", "load15", "running", "total"])
+}
+
+/// The load averages' own source; its running count, which counts the reader, stands in for
+/// vmstat's after /proc/stat's.
+pub(super) fn feeds() -> Vec<Feed> {
+    let loadavg =
+        |rank, source: &str, metric: &str| Feed::new(rank, "/proc/loadavg", source, metric);
+    vec![
+        loadavg(Rank::Primary, "loadavg.load1", "load.avg1"),
+        loadavg(Rank::Primary, "loadavg.load5", "load.avg5"),
+        loadavg(Rank::Primary, "loadavg.load15", "load.avg15"),
+        loadavg(Rank::StandIn, "loadavg.running", "procs.runnable").convert(Convert::LessObserver),
+    ]
+}
 
 /// `load1 load5 load15 running/total last_pid`.
 pub(super) fn loadavg_line(line: &str) -> Option<[f64; 5]> {

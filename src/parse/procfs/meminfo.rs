@@ -17,7 +17,8 @@ use nom::{IResult, Parser as _};
 use super::Output;
 use super::rate::percent;
 use super::snapshot::Snapshot;
-use crate::record::{Labels, Unit, canonical_field};
+use crate::parse::Table;
+use crate::record::{Feed, Labels, Rank, Unit, canonical_field};
 
 /// `Name:   value [kB]`.
 pub(super) fn meminfo_line(line: &str) -> IResult<&str, (&str, u64)> {
@@ -32,6 +33,27 @@ pub(super) fn meminfo_line(line: &str) -> IResult<&str, (&str, u64)> {
     )
         .map(|(name, _, _, value, _, _, _)| (name, value))
         .parse(line)
+}
+
+/// `meminfo` holds every key the kernel prints, which differ between kernels; `memory` the
+/// two shares made of them.
+pub(super) fn tables() -> Vec<Table> {
+    vec![
+        Table::open("meminfo"),
+        Table::known("memory", &["used_pct", "swap_used_pct"]),
+    ]
+}
+
+/// MemAvailable is the fact's own source; `memory.used_pct` and `swap_used_pct` keep their
+/// names as metrics.
+pub(super) fn feeds() -> Vec<Feed> {
+    let meminfo =
+        |source: &str, metric: &str| Feed::new(Rank::Primary, "/proc/meminfo", source, metric);
+    vec![
+        meminfo("memory.used_pct", "memory.used_pct"),
+        meminfo("memory.swap_used_pct", "memory.swap_used_pct"),
+        meminfo("meminfo.memavailable", "memory.available"),
+    ]
 }
 
 /// `Active(anon)` → `active_anon`, `HugePages_Total` → `hugepages_total`.

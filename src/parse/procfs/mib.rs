@@ -15,7 +15,44 @@ use std::collections::BTreeMap;
 use super::Output;
 use super::rate::{Reading, percent};
 use super::snapshot::Snapshot;
-use crate::record::Labels;
+use crate::parse::Table;
+use crate::record::{Feed, Labels, Rank, metric};
+
+/// Every field of `table` (`tcp`, `udp`) the MIB counters give.
+fn mib_fields(table: &str) -> Vec<&'static str> {
+    let mut fields: Vec<&'static str> = MIB_RATES
+        .iter()
+        .chain(&MIB_INSTANTS)
+        .chain(&MIB_RUN_DELTAS)
+        .filter(|mib| mib.table == table)
+        .map(|mib| mib.field)
+        .collect();
+    if table == "tcp" {
+        fields.push("retrans_pct");
+    }
+    fields
+}
+
+pub(super) fn tables() -> Vec<Table> {
+    ["tcp", "udp"]
+        .map(|table| Table::known(table, &mib_fields(table)))
+        .to_vec()
+}
+
+/// The kernel's counters are the facts' own source: each field that is a metric
+/// (`tcp.retrans_segs_s`) feeds it under its own name.
+pub(super) fn feeds() -> Vec<Feed> {
+    ["tcp", "udp"]
+        .into_iter()
+        .flat_map(|table| {
+            mib_fields(table).into_iter().filter_map(move |field| {
+                let name = format!("{table}.{field}");
+                metric::find(&name)?;
+                Some(Feed::new(Rank::Primary, "/proc/net/snmp", &name, &name))
+            })
+        })
+        .collect()
+}
 
 /// One kernel MIB counter (`Tcp` `RetransSegs`) and the field of the table it becomes.
 struct MibField {

@@ -37,8 +37,8 @@ mod vmstat;
 use std::collections::BTreeMap;
 
 use super::sniff::Sign;
-use super::{Format, Parser};
-use crate::record::{Labels, ParseWarning, Parsed, Record, SourceRef, Unit};
+use super::{Format, Parser, Table};
+use crate::record::{Feed, Labels, ParseWarning, Parsed, Record, SourceRef, Unit};
 use snapshot::{Rounds, Snapshot, Source, gather, split_snapshots};
 
 pub(crate) use cgroup::{CGROUP_V1_FILES, CGROUP_V2_FILES};
@@ -214,6 +214,39 @@ impl Parser for Procfs {
             "cgroup_memory" => cgroup::unit(field),
             _ => None,
         }
+    }
+
+    fn tables(&self) -> Vec<Table> {
+        let mut tables = meminfo::tables();
+        tables.extend(mib::tables());
+        tables.extend([
+            stat::table(),
+            vmstat::table(),
+            pressure::table(),
+            loadavg::table(),
+            diskstats::table(),
+            net_dev::table(),
+            sockstat::table(),
+            cgroup::table(),
+            disk_errors::table(),
+        ]);
+        tables
+    }
+
+    /// Each source's, /proc/stat before /proc/loadavg (both stand in for vmstat's run queue).
+    fn feeds(&self) -> Vec<Feed> {
+        [
+            stat::feeds(),
+            loadavg::feeds(),
+            meminfo::feeds(),
+            vmstat::feeds(),
+            pressure::feeds(),
+            diskstats::feeds(),
+            net_dev::feeds(),
+            mib::feeds(),
+            sockstat::feeds(),
+        ]
+        .concat()
     }
 }
 

@@ -10,6 +10,30 @@ use super::link_speed::{LinkSpeeds, speed_at};
 use super::rate::Reading;
 use super::snapshot::Snapshot;
 use super::{Output, labels};
+use crate::parse::Table;
+use crate::record::{Feed, Rank};
+
+pub(super) fn table() -> Table {
+    let mut fields: Vec<&str> = NET_RATES.to_vec();
+    fields.extend(["speed_known", "speed_mbps", "ifutil"]);
+    Table::known("net_dev", &fields)
+}
+
+/// /proc/net/dev stands in for sar -n DEV's throughput, and is the drop and error counters'
+/// own source (sar -n EDEV reads them from it).
+pub(super) fn feeds() -> Vec<Feed> {
+    let net = |rank, field: &str, metric: &str| {
+        Feed::new(rank, "/proc/net/dev", &format!("net_dev.{field}"), metric)
+    };
+    let mut feeds = vec![net(Rank::StandIn, "ifutil", "net.util")];
+    for field in ["rxkb_s", "txkb_s", "rxpck_s", "txpck_s"] {
+        feeds.push(net(Rank::StandIn, field, &format!("net.{field}")));
+    }
+    for field in ["rxdrop_s", "txdrop_s", "rxerr_s", "txerr_s"] {
+        feeds.push(net(Rank::Primary, field, &format!("net.{field}")));
+    }
+    feeds
+}
 
 const NET_COUNTERS: [&str; 16] = [
     "rx_bytes",

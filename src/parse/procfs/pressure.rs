@@ -18,7 +18,8 @@ use nom::{IResult, Parser as _};
 use super::rate::{Reading, percent};
 use super::snapshot::Snapshot;
 use super::{Output, fields, labels};
-use crate::record::Unit;
+use crate::parse::Table;
+use crate::record::{Feed, Rank, Unit};
 
 /// PSI resources the kernel has files for.
 pub(super) const PSI_RESOURCES: [&str; 4] = ["cpu", "memory", "io", "irq"];
@@ -95,6 +96,20 @@ pub(super) fn pressure(resource: &str, snapshots: &[Snapshot], out: &mut Output)
             );
         }
     }
+}
+
+pub(super) fn table() -> Table {
+    Table::known("pressure", &["avg10", "avg60", "avg300", "stall"])
+}
+
+/// /proc/pressure is the fact's own source: the metric keeps the table's name.
+pub(super) fn feeds() -> Vec<Feed> {
+    vec![Feed::new(
+        Rank::Primary,
+        "/proc/pressure",
+        "pressure.stall",
+        "pressure.stall",
+    )]
 }
 
 pub(super) fn unit(_field: &str) -> Option<Unit> {

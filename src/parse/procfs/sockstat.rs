@@ -5,7 +5,32 @@ use std::collections::BTreeMap;
 
 use super::Output;
 use super::snapshot::Snapshot;
-use crate::record::{Labels, Unit};
+use crate::parse::Table;
+use crate::record::{Feed, Labels, Rank, Unit};
+
+pub(super) fn table() -> Table {
+    Table::known("sockstat", &SOCKSTAT_FIELDS.map(|(.., field)| field))
+}
+
+/// The socket counts' own source.
+pub(super) fn feeds() -> Vec<Feed> {
+    [
+        ("sockets_used", "sockets.used"),
+        ("tcp_inuse", "sockets.tcp_inuse"),
+        ("udp_inuse", "sockets.udp_inuse"),
+        ("tcp_tw", "sockets.tcp_tw"),
+    ]
+    .into_iter()
+    .map(|(field, metric)| {
+        Feed::new(
+            Rank::Primary,
+            "/proc/net/sockstat",
+            &format!("sockstat.{field}"),
+            metric,
+        )
+    })
+    .collect()
+}
 
 /// The sockstat values kept: (group, key) → field. All are gauges; `mem` is in pages.
 const SOCKSTAT_FIELDS: [(&str, &str, &str); 7] = [

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use super::rate::{Reading, percent};
 use super::snapshot::Snapshot;
 use super::{Output, fields, labels};
-use crate::record::{Unit, cpu_busy_pct};
+use crate::parse::Table;
+use crate::record::{Feed, Rank, Unit, cpu_busy_pct, metric::Convert};
 
 /// `/proc/stat`'s tick columns for one CPU line, missing trailing columns as 0 (kernels before
 /// 2.6.33 have fewer).
@@ -29,6 +30,36 @@ const CPU_TICKS: [&str; 10] = [
     "guest_nice",
 ];
 const IOWAIT: usize = 4;
+
+/// The shares of every CPU line, as mpstat names them.
+const SHARES: [&str; 11] = [
+    "usr", "nice", "sys", "iowait", "irq", "soft", "steal", "guest", "gnice", "idle", "busy",
+];
+
+pub(super) fn table() -> Table {
+    let mut fields: Vec<&str> = SHARES.to_vec();
+    fields.extend(STAT_RATES.iter().map(|(_, rate)| *rate));
+    fields.extend(STAT_INSTANTS);
+    Table::known("proc_stat", &fields)
+}
+
+/// /proc/stat as perf_manual reads it stands in for mpstat's shares and vmstat's counts;
+/// `procs_running` counts the reader (the sampler, or `cat`) running as it reads.
+pub(super) fn feeds() -> Vec<Feed> {
+    let stat = |source: &str, metric: &str| Feed::new(Rank::StandIn, "/proc/stat", source, metric);
+    vec![
+        stat("proc_stat.busy", "cpu.busy"),
+        stat("proc_stat.iowait", "cpu.iowait"),
+        stat("proc_stat.steal", "cpu.steal"),
+        stat("proc_stat.soft", "cpu.softirq"),
+        stat("proc_stat.procs_running", "procs.runnable")
+            .convert(Convert::LessObserver)
+            .only(&[("cpu", "all")]),
+        stat("proc_stat.procs_blocked", "procs.blocked").only(&[("cpu", "all")]),
+        stat("proc_stat.ctxt_s", "cpu.context_switches_s").only(&[("cpu", "all")]),
+        stat("proc_stat.intr_s", "cpu.interrupts_s").only(&[("cpu", "all")]),
+    ]
+}
 
 /// System-wide counters turned into per-second rates on the `cpu="all"` row.
 const STAT_RATES: [(&str, &str); 3] = [

@@ -9,7 +9,61 @@ use std::collections::BTreeMap;
 use super::Output;
 use super::rate::Reading;
 use super::snapshot::Snapshot;
-use crate::record::Labels;
+use crate::parse::Table;
+use crate::record::{Feed, Labels, Rank, metric::Convert};
+
+/// Kernel page size assumed when turning swapped pages into vmstat's KiB (x86-64 and most
+/// arm64 kernels; a 16 or 64 KiB kernel would under-report them).
+const PAGE_KIB: f64 = 4.0;
+
+pub(super) fn table() -> Table {
+    let mut fields: Vec<String> = VMSTAT_RATES
+        .iter()
+        .map(|name| format!("{name}_s"))
+        .collect();
+    fields.push("oom_kill_delta".into());
+    Table::known("proc_vmstat", &fields)
+}
+
+/// /proc/vmstat is the source of the paging counters; for swapping it stands in for vmstat.
+pub(super) fn feeds() -> Vec<Feed> {
+    let vmstat = |rank, source: &str, metric: &str| Feed::new(rank, "/proc/vmstat", source, metric);
+    vec![
+        vmstat(Rank::StandIn, "proc_vmstat.pswpin_s", "memory.swap_in_kb_s")
+            .convert(Convert::Scale(PAGE_KIB)),
+        vmstat(
+            Rank::StandIn,
+            "proc_vmstat.pswpout_s",
+            "memory.swap_out_kb_s",
+        )
+        .convert(Convert::Scale(PAGE_KIB)),
+        vmstat(
+            Rank::Primary,
+            "proc_vmstat.pgfault_s",
+            "memory.page_faults_s",
+        ),
+        vmstat(
+            Rank::Primary,
+            "proc_vmstat.pgmajfault_s",
+            "memory.major_faults_s",
+        ),
+        vmstat(
+            Rank::Primary,
+            "proc_vmstat.pgscan_direct_s",
+            "memory.direct_scan_s",
+        ),
+        vmstat(
+            Rank::Primary,
+            "proc_vmstat.allocstall_s",
+            "memory.direct_reclaim_s",
+        ),
+        vmstat(
+            Rank::Primary,
+            "proc_vmstat.oom_kill_delta",
+            "memory.oom_kills",
+        ),
+    ]
+}
 
 /// The /proc/vmstat counters reported as per-second rates, `<name>_s`.
 pub(crate) const VMSTAT_RATES: [&str; 14] = [

@@ -7,7 +7,10 @@ use super::truth::ComparisonInfo;
 use crate::record::{Labels, Name};
 use crate::rules::Rule;
 use crate::rules::expr::Expr;
-use crate::rules::finding::{Evidence, Finding};
+use crate::rules::finding::{Evidence, EvidenceSource, Finding, Window};
+
+/// How many files and instances a finding's evidence lists where its series came from.
+const SOURCES_SHOWN: usize = 8;
 
 /// What became of one rule. `Fired` is large beside the others, but outcomes are few and
 /// short-lived, and callers match on a plain `Finding`.
@@ -98,6 +101,7 @@ impl Judge<'_> {
                 .replace(&format!("{{{{{name}}}}}"), &text)
                 .replace(&format!("{{{{ {name} }}}}"), &text);
         }
+        let sources = self.sources(expr, &crossing.witness.labels, crossing.window);
         Finding {
             id: rule.id.clone(),
             resource: rule.resource.clone(),
@@ -117,8 +121,73 @@ impl Judge<'_> {
                 window: crossing.window,
                 held_seconds: crossing.held,
                 asked_seconds: None,
+                sources,
             },
         }
+    }
+
+    /// Where the points behind a finding were read: for each selector, its instances that
+    /// agree with the `witness`'s labels, the lines of each file their points in `window` (all
+    /// of them for a whole-run value without one) came from.
+    fn sources(
+        &self,
+        expr: &Expr,
+        witness: &Labels,
+        window: Option<Window>,
+    ) -> Vec<EvidenceSource> {
+        let mut sources: Vec<EvidenceSource> = Vec::new();
+        for selector in expr.selectors() {
+            let agree = |labels: &Labels| {
+                witness
+                    .iter()
+                    .all(|(key, value)| labels.get(key).is_none_or(|own| own == value))
+            };
+            for series in self.data.instances(&selector.name) {
+                if !selector.matches(&series.labels) || !agree(&series.labels) {
+                    continue;
+                }
+                let in_window =
+                    series
+                        .points
+                        .iter()
+                        .zip(&series.sources)
+                        .filter(|((time, _), _)| {
+                            window.is_none_or(|window| *time > window.start && *time <= window.end)
+                        });
+                for (_, source) in in_window {
+                    let known = sources.iter().position(|known| {
+                        known.series == selector.name
+                            && known.instance == series.labels
+                            && known.file == source.file.as_str()
+                    });
+                    match known {
+                        Some(index) => {
+                            let known = &mut sources[index];
+                            known.first_line = known.first_line.min(source.line);
+                            known.last_line = known.last_line.max(source.line);
+                        }
+                        None if sources.len() < SOURCES_SHOWN => sources.push(EvidenceSource {
+                            series: selector.name.clone(),
+                            instance: series.labels.clone(),
+                            measured_as: series
+                                .taken
+                                .as_ref()
+                                .map_or_else(|| series.name.clone(), |taken| taken.series.clone()),
+                            tool: series
+                                .taken
+                                .as_ref()
+                                .map(|taken| taken.tool.clone())
+                                .unwrap_or_default(),
+                            file: source.file.to_string(),
+                            first_line: source.line,
+                            last_line: source.line,
+                        }),
+                        None => {}
+                    }
+                }
+            }
+        }
+        sources
     }
 }
 
