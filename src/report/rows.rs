@@ -66,8 +66,7 @@ pub(crate) fn top_syscalls(records: &[Record], top: usize) -> Vec<SyscallRow> {
             max_ms: field_of(record, "max_ms"),
         })
         .collect();
-    rows.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
-    rows.truncate(top);
+    most_first(&mut rows, |row| row.total_ms, top);
     rows
 }
 
@@ -89,9 +88,14 @@ pub(crate) fn top_off_cpu(records: &[Record], top: usize) -> Vec<OffCpuRow> {
         })
         .filter(|row| row.wait != "preempted")
         .collect();
-    rows.sort_by(|a, b| b.offcpu_ms.total_cmp(&a.offcpu_ms));
-    rows.truncate(top);
+    most_first(&mut rows, |row| row.offcpu_ms, top);
     rows
+}
+
+/// Keep the `top` rows with the most `key`, most first.
+fn most_first<T>(rows: &mut Vec<T>, key: impl Fn(&T) -> f64, top: usize) {
+    rows.sort_by(|a, b| key(b).total_cmp(&key(a)));
+    rows.truncate(top);
 }
 
 /// One event of a kernel log (dmesg, journalctl -k).
