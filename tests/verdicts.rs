@@ -264,3 +264,95 @@ fn a_five_second_run_under_cpu_load_names_the_cpu() {
         json["findings"]
     );
 }
+
+/// The ids of the findings, most important first.
+fn finding_ids(json: &serde_json::Value) -> Vec<String> {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Where each canonical metric came from: `cpu.busy from sar -u`.
+fn metric_lines(json: &serde_json::Value) -> Vec<String> {
+    json["metric_sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|metric| metric["line"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn sar_all_alone_judges_the_cpu_it_saw_saturated() {
+    // Real `sar -A 1 5` under `stress-ng --cpu 4` on 2 CPUs: no mpstat, vmstat or /proc.
+    let (_, json) = analyze(&data("sar/12.6.1-A-cpu-stress"), None);
+    assert_eq!(json["verdict_kind"], "bottleneck", "{}", json["verdict"]);
+    let ids = finding_ids(&json);
+    assert_eq!(ids[0], "cpu-saturation", "{ids:?}");
+    assert!(ids.contains(&"cpu-utilization".to_string()), "{ids:?}");
+    let lines = metric_lines(&json);
+    for expected in [
+        "cpu.busy from sar -u",
+        "procs.runnable from sar -q",
+        "pressure.stall from sar -q ALL",
+        "disk.util from sar -d",
+    ] {
+        assert!(
+            lines.iter().any(|line| line == expected),
+            "{expected}: {lines:?}"
+        );
+    }
+}
+
+#[test]
+fn vmstat_alone_judges_the_cpu_and_names_what_it_lacks() {
+    // Real `vmstat 1 7` under the same load: the CPU columns are judged; the run queue per CPU
+    // is not, since vmstat does not say how many CPUs there are, and the report says so.
+    let (_, json) = analyze(&data("vmstat/procps-ng-4.0.2-cpu-stress"), None);
+    assert_eq!(
+        finding_ids(&json),
+        ["cpu-utilization"],
+        "{}",
+        json["verdict"]
+    );
+    assert!(metric_lines(&json).contains(&"cpu.busy from vmstat".to_string()));
+    let run_queue = json["not_evaluated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|rule| rule["rule"] == "cpu-run-queue")
+        .expect("cpu-run-queue not judged");
+    let why = run_queue["why"].as_str().unwrap();
+    assert!(
+        why.contains("host.cpus") && why.contains("not in the data"),
+        "{why}"
+    );
+}
+
+#[test]
+fn when_two_tools_measured_one_fact_the_tool_made_for_it_is_read() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        data("sar/12.6.1-A-cpu-stress/sar-A.txt"),
+        work.path().join("sar.txt"),
+    )
+    .unwrap();
+    std::fs::copy(
+        data("vmstat/procps-ng-4.0.2-cpu-stress/vmstat.txt"),
+        work.path().join("vmstat.txt"),
+    )
+    .unwrap();
+    let (_, json) = analyze(work.path(), None);
+    let lines = metric_lines(&json);
+    assert!(
+        lines.contains(&"cpu.busy from sar -u; vmstat also had it".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"procs.runnable from vmstat; sar -q also had it".to_string()),
+        "{lines:?}"
+    );
+}

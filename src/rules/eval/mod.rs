@@ -165,9 +165,10 @@ fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> Judged {
         }
     };
     if let Some((why, absent)) = missing_data(expr, data) {
-        // A rule's note speaks of hosts: it holds where the sampler looked at this one.
+        // A rule's note speaks of hosts: it holds where the sampler looked at this one. Of data
+        // someone captured, all that is known is that the capture lacks it.
         let why = match (rule.no_data.as_str(), data.origin) {
-            ("", _) => why,
+            ("", Origin::ThisHost) => why,
             (note, Origin::ThisHost) => format!("{why}: {note}"),
             (_, Origin::Captured) => format!("{why}: not in the data given"),
         };
