@@ -16,7 +16,7 @@ use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 
 use crate::collect::tools::FINISH_GRACE;
-use crate::playbook::{Collector, Playbook, StepArgs, check::resolve_step};
+use crate::playbook::{Collector, Playbook, StepArgs, check::resolve_step, outputs::step_outputs};
 
 /// What a run will do, in order. Printed by `run --dry-run --format json` (as [`PlanJson`]).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -116,6 +116,7 @@ pub fn plan(playbook: &Playbook, observe: Option<Duration>) -> Result<Plan, Stri
              not one sample would be taken"
         ));
     }
+    let outputs = step_outputs(playbook);
     let phases = playbook
         .phases
         .iter()
@@ -126,18 +127,15 @@ pub fn plan(playbook: &Playbook, observe: Option<Duration>) -> Result<Plan, Stri
                 Some(observe) => observe + FINISH_GRACE,
                 None => phase.time_box.0.max(interval * 2),
             };
-            let steps = phase
-                .steps
+            let steps = outputs
                 .iter()
-                .filter_map(|name| {
-                    let step = resolve_step(playbook, name)?;
+                .filter(|output| output.phase == index)
+                .filter_map(|output| {
+                    let step = resolve_step(playbook, &output.step)?;
                     Some(PlannedStep {
-                        name: name.clone(),
+                        name: output.step.clone(),
                         collector: step.collector,
-                        output: step
-                            .output
-                            .clone()
-                            .unwrap_or_else(|| step.collector.default_output(name)),
+                        output: output.path.clone(),
                         args: step.args,
                     })
                 })

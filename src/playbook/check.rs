@@ -105,6 +105,10 @@ pub fn check_with(loaded: Loaded, catalogue: &Catalogue) -> Result<Checked, Vec<
             }
         }
     }
+    for problem in super::outputs::output_problems(playbook) {
+        let at: Vec<&str> = problem.at.iter().map(String::as_str).collect();
+        errors.push(main.error_at_path(&at, None, problem.message));
+    }
     for (name, step) in &playbook.steps {
         for problem in step.collector.arg_problems(&step.args) {
             errors.push(main.error_at_path(&["step", name, "args"], None, problem));

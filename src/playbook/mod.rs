@@ -3,6 +3,7 @@
 pub mod check;
 pub mod load;
 pub(crate) mod model;
+pub(crate) mod outputs;
 mod series;
 
 pub use crate::collect::tools::{Collector, StepArgs};
