@@ -62,7 +62,12 @@ pub struct Judged {
 pub fn judge(request: &Request<'_>) -> Result<Judged, Failure> {
     let (specs, spec_warnings) = shipped_and_local(Path::new(PARSERS_DIR));
     let mut analysis = read_data(request.raw_dir, &specs).map_err(|err| {
-        Failure::bad_input(format!("cannot read {}: {err}", request.raw_dir.display()))
+        let message = format!("cannot read {}: {err}", request.raw_dir.display());
+        // A directory this user may not read is the environment's doing, not bad input.
+        match err.kind() {
+            std::io::ErrorKind::PermissionDenied => Failure::environment(message),
+            _ => Failure::bad_input(message),
+        }
     })?;
     analysis.warnings.extend(spec_warnings);
     let interrupted = script_perf_data(&mut analysis, request)?;

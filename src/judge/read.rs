@@ -127,27 +127,73 @@ pub const MEMBER_LIMIT: u64 = 256 << 20;
 /// A limit, because an archive can contain itself.
 const ARCHIVE_DEPTH: usize = 4;
 
-/// Every regular file below `dir`, as paths relative to it, sorted.
-pub fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
+/// What a walk of the data directory found: the files to read (anything that is not a folder,
+/// relative, sorted; [`read_file`] looks at what kind each is) and the places it could not
+/// enter, with why. Only the top directory failing to open is an error: one unreadable folder
+/// or a name too long for the filesystem is a warning and the rest is read.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub files: Vec<String>,
+    pub unreadable: Vec<(String, String)>,
+}
+
+/// Every entry below `dir` but folders, as paths relative to it, sorted.
+pub fn list_files(dir: &Path) -> std::io::Result<Listing> {
+    fn walk(base: &Path, dir: &Path, listing: &mut Listing) {
+        let relative = |path: &Path| {
+            path.strip_prefix(base)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .into_owned()
+        };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(err) => {
+                listing.unreadable.push((relative(dir), err.to_string()));
+                return;
+            }
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(err) => {
+                    listing.unreadable.push((relative(dir), err.to_string()));
+                    continue;
+                }
+            };
             let path = entry.path();
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                walk(base, &path, out)?;
-            } else if kind.is_file()
-                && let Ok(relative) = path.strip_prefix(base)
-            {
-                out.push(relative.to_string_lossy().into_owned());
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => walk(base, &path, listing),
+                Ok(_) => listing.files.push(relative(&path)),
+                Err(err) => listing.unreadable.push((relative(&path), err.to_string())),
             }
         }
-        Ok(())
     }
-    let mut files = Vec::new();
-    walk(dir, dir, &mut files)?;
-    files.sort();
-    Ok(files)
+    std::fs::read_dir(dir)?;
+    let mut listing = Listing::default();
+    walk(dir, dir, &mut listing);
+    listing.files.sort();
+    listing.unreadable.sort();
+    Ok(listing)
+}
+
+/// Why a file that is not a regular one is not read: a FIFO would block, a device can be
+/// endless (`/dev/zero`), a link can point anywhere on the machine.
+fn not_regular(kind: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_file() {
+        None
+    } else if kind.is_symlink() {
+        Some("a symbolic link: not followed, since it can point anywhere on this machine")
+    } else if kind.is_fifo() {
+        Some("a FIFO: not read, since reading it waits for a writer")
+    } else if kind.is_char_device() || kind.is_block_device() {
+        Some("a device: not read, since it can be endless")
+    } else if kind.is_socket() {
+        Some("a socket: not read")
+    } else {
+        Some("not a regular file: not read")
+    }
 }
 
 /// What one file (or archive member) yielded.
@@ -443,6 +489,15 @@ fn member_name(raw: &[u8]) -> String {
 /// Everything one file below the data directory yielded (many outcomes for an archive).
 fn read_file(dir: &Path, relative: &str, specs: &[ParserSpec]) -> Vec<FileOutcome> {
     let path = dir.join(relative);
+    match std::fs::symlink_metadata(&path).map(|meta| not_regular(meta.file_type())) {
+        Ok(None) => {}
+        Ok(Some(why)) => {
+            let mut outcome = FileOutcome::noted(relative, "skipped: not a regular file");
+            outcome.warn(relative, why.to_string());
+            return vec![outcome];
+        }
+        Err(err) => return vec![FileOutcome::noted(relative, format!("cannot read: {err}"))],
+    }
     let file = match std::fs::File::open(&path) {
         Ok(file) => file,
         Err(err) => return vec![FileOutcome::noted(relative, format!("cannot read: {err}"))],
@@ -540,11 +595,21 @@ fn finish_input(label: &str, size: u64, result: std::io::Result<()>, out: &mut V
 /// Read, recognize and parse every file below `dir`, opening archives; nothing is judged yet.
 /// `specs` are tried on the files no built-in parser recognizes.
 pub fn read_dir(dir: &Path, specs: &[ParserSpec]) -> std::io::Result<Analysis> {
-    let files: Vec<String> = list_files(dir)?
+    let listing = list_files(dir)?;
+    let files: Vec<String> = listing
+        .files
         .into_iter()
         .filter(|file| !is_bookkeeping(file))
         .collect();
-    Ok(read_files(dir, &files, specs))
+    let mut analysis = read_files(dir, &files, specs);
+    for (place, why) in listing.unreadable {
+        analysis.warnings.push(ParseWarning {
+            file: place,
+            line: 0,
+            message: format!("cannot be read ({why}): what is below it is not judged"),
+        });
+    }
+    Ok(analysis)
 }
 
 /// [`read_dir`] of a directory, or of one file (an archive someone sent, say), named by its
@@ -559,7 +624,13 @@ pub fn read_data(path: &Path, specs: &[ParserSpec]) -> std::io::Result<Analysis>
         .to_string_lossy()
         .into_owned();
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::metadata(path)?;
+    let kind = std::fs::metadata(path)?.file_type();
+    if let Some(why) = not_regular(kind) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{why}; give a directory, a file or an archive"),
+        ));
+    }
     Ok(read_files(dir, &[name], specs))
 }
 
