@@ -45,3 +45,88 @@ impl From<crate::base::SourceError> for Failure {
         Failure::bad_input(err.to_string())
     }
 }
+
+/// What a command asked for `--format json` prints on stdout when it fails (besides the
+/// message on stderr): scripts read the failure as they would have read the result
+/// (schemas/error.schema.json).
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorJson {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    /// The process's exit status, as the README's table lists them.
+    pub exit_code: i32,
+    /// `bad_input` (2), `environment` (3), `finding` (1), `inconclusive` (4), `interrupted`
+    /// (130).
+    pub kind: String,
+    /// The whole message, as printed on stderr.
+    pub message: String,
+    /// Each place in a file the message points at (`playbook.toml:14:1: ...`), one per line.
+    pub at: Vec<ErrorLocation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorLocation {
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+impl Failure {
+    /// This failure for scripts; `message` is what was printed (already redacted).
+    pub fn to_json(&self, message: &str) -> ErrorJson {
+        let kind = match self.code {
+            BAD_INPUT => "bad_input",
+            ENVIRONMENT => "environment",
+            FINDING => "finding",
+            INCONCLUSIVE => "inconclusive",
+            INTERRUPTED => "interrupted",
+            _ => "other",
+        };
+        ErrorJson {
+            error: ErrorBody {
+                exit_code: self.code,
+                kind: kind.to_string(),
+                message: message.to_string(),
+                at: message.lines().filter_map(location).collect(),
+            },
+        }
+    }
+}
+
+/// `file:line:column: message`, as located errors are written (`base::SourceError`).
+fn location(line: &str) -> Option<ErrorLocation> {
+    let (head, message) = line.split_once(": ")?;
+    let mut parts = head.rsplitn(3, ':');
+    let column = parts.next()?.parse().ok()?;
+    let line = parts.next()?.parse().ok()?;
+    let file = parts.next()?.to_string();
+    Some(ErrorLocation {
+        file,
+        line,
+        column,
+        message: message.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ErrorLocation, location};
+
+    #[test]
+    fn a_located_line_gives_file_line_and_column() {
+        assert_eq!(
+            location("dir/p.toml:14:3: unknown field `severty`"),
+            Some(ErrorLocation {
+                file: "dir/p.toml".into(),
+                line: 14,
+                column: 3,
+                message: "unknown field `severty`".into(),
+            })
+        );
+        assert_eq!(location("--data /x: no such directory or file"), None);
+    }
+}

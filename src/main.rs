@@ -13,6 +13,7 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    let json_errors = cli.command.wants_json();
     let result = match cli.command {
         Command::Run(args) => commands::run::run(&args),
         Command::Check { playbook, format } => commands::check::check(&playbook, format),
@@ -25,7 +26,15 @@ fn main() {
     let code = match result {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("perf_manual: {}", redact(&failure.message));
+            let message = redact(&failure.message);
+            eprintln!("perf_manual: {message}");
+            if json_errors {
+                let json = failure.to_json(&message);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json).unwrap_or_default()
+                );
+            }
             failure.code
         }
     };

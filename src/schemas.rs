@@ -18,7 +18,7 @@ pub struct Published {
 }
 
 /// Everything in `schemas/`.
-pub const PUBLISHED: [Published; 5] = [
+pub const PUBLISHED: [Published; 6] = [
     Published {
         file: "playbook.schema.json",
         generate: playbook,
@@ -39,7 +39,16 @@ pub const PUBLISHED: [Published; 5] = [
         file: "plan.schema.json",
         generate: plan,
     },
+    Published {
+        file: "error.schema.json",
+        generate: error,
+    },
 ];
+
+/// What a command asked for `--format json` prints when it fails.
+pub fn error() -> Value {
+    generate::<crate::exit::ErrorJson>()
+}
 
 /// Playbooks and rule files (`check` validates against it).
 pub fn playbook() -> Value {

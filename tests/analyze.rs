@@ -552,3 +552,33 @@ fn ctrl_c_during_perf_script_ends_it_and_analyze() {
         "perf script outlived analyze"
     );
 }
+
+#[test]
+fn the_report_file_is_written_in_the_format_its_name_asks_for() {
+    let work = tempfile::tempdir().unwrap();
+    let data =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/vmstat/procps-ng-4.0.2-cpu-stress");
+    for name in ["report.json", "report.xml", "report.md"] {
+        let path = work.path().join(name);
+        let status = Command::new(BIN)
+            .arg("analyze")
+            .arg("--data")
+            .arg(&data)
+            .arg("--output")
+            .arg(&path)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{name}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        match name {
+            "report.json" => {
+                let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_valid(&json);
+                assert_eq!(json["findings"][0]["id"], "cpu-utilization");
+            }
+            "report.xml" => assert!(text.starts_with("<?xml") && text.contains("<testsuites")),
+            _ => assert!(text.starts_with("# Performance investigation")),
+        }
+    }
+}

@@ -70,6 +70,22 @@ pub enum Command {
     UseCheck(UseCheckArgs),
 }
 
+impl Command {
+    /// Whether the command was asked for JSON: then a failure is printed as JSON on stdout
+    /// too (`exit::ErrorJson`), so a script reads it where it would have read the result.
+    pub fn wants_json(&self) -> bool {
+        match self {
+            Command::Run(args) => args.format == ReportFormat::Json,
+            Command::Analyze(args) => args.format == ReportFormat::Json,
+            Command::Check { format, .. } | Command::Doctor { format } => {
+                *format == OutputFormat::Json
+            }
+            Command::UseCheck(args) => args.format == OutputFormat::Json,
+            Command::Collect(_) | Command::Schema => false,
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// The playbook file.

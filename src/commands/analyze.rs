@@ -72,19 +72,37 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
         fail_on: args.fail_on.map(Into::into),
         report_path: args.output.as_deref(),
     };
-    let report_text = export::to_string(&markdown, &document).map_err(super::export_failure)?;
     match &args.output {
         Some(path) => {
+            // The file is written in the format its name asks for: report.json, report.xml
+            // (JUnit), else the Markdown report.
+            let report_text = match file_format(path) {
+                Some(format) => export::to_string(export::exporter(format).as_ref(), &document),
+                None => export::to_string(&markdown, &document),
+            }
+            .map_err(super::export_failure)?;
             store::write_atomic(path, report_text.as_bytes())
                 .map_err(|err| Failure::environment(format!("cannot write {err}")))?;
             super::print(args.format, &document)?;
         }
         // Without a file for the report, the report itself is what a person asked for.
-        None if args.format == ReportFormat::Text => print!("{report_text}"),
+        None if args.format == ReportFormat::Text => print!(
+            "{}",
+            export::to_string(&markdown, &document).map_err(super::export_failure)?
+        ),
         None => super::print(args.format, &document)?,
     }
     if judged.interrupted {
         return Ok(exit::INTERRUPTED);
     }
     Ok(super::exit_code(&data, args.fail_on))
+}
+
+/// The format a report file's name asks for: `.json` JSON, `.xml` JUnit; `None`: Markdown.
+fn file_format(path: &std::path::Path) -> Option<ReportFormat> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "json" => Some(ReportFormat::Json),
+        "xml" => Some(ReportFormat::Junit),
+        _ => None,
+    }
 }
