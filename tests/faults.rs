@@ -780,3 +780,57 @@ fn costs_count_only_the_collectors_not_what_the_shell_ran_before_exec() {
         .unwrap();
     assert!(collectors < 0.1, "collectors_cpu_seconds = {collectors}");
 }
+
+#[test]
+fn perf_refused_to_a_user_says_why_and_how_to_allow_it() {
+    let paranoid = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
+        .ok()
+        .and_then(|text| text.trim().parse::<i32>().ok());
+    if unsafe { libc::geteuid() } != 0 || paranoid.is_none_or(|level| level < 2) {
+        // Only root can become another user, and only paranoid >= 2 refuses a user `-a`: a
+        // property of the host, not a missing tool, so not a failure in CI either.
+        eprintln!("skipping: needs root and perf_event_paranoid >= 2");
+        return;
+    }
+    if !common::have("perf") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let playbook = work.path().join("perf-only.toml");
+    std::fs::write(
+        &playbook,
+        "name = \"perf-only\"\n[[phase]]\nname = \"profile\"\ntime_box = \"2s\"\n\
+         steps = [\"prof\"]\n[step.prof]\ncollector = \"perf-record\"\n\
+         args = { frequency = 99, target = \"all\" }\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&playbook, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let output = Command::new("setpriv")
+        .args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            BIN,
+        ])
+        .args(["run", "--format", "json", "--output"])
+        .arg(work.path().join("out"))
+        .arg(&playbook)
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+        panic!("{err}: {}", stderr(&output));
+    });
+    let step = &json["not_collected"][0];
+    assert_eq!(step["status"], "failed", "{json:#}");
+    let why = step["why"].as_str().unwrap();
+    assert!(
+        why.len() > "Error:".len(),
+        "a bare `Error:` tells nothing: {why}"
+    );
+    let hint = step["hint"].as_str().unwrap();
+    assert!(hint.contains("perf_event_paranoid"), "{hint}");
+}

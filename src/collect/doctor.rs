@@ -331,6 +331,10 @@ fn tracepoint_check() -> Check {
     }
 }
 
+/// What lets perf profile as this user: said by doctor and by a run whose perf step was refused.
+pub(crate) const PARANOID_HINT: &str =
+    "run as root, or allow it: sysctl kernel.perf_event_paranoid=1 (or grant CAP_PERFMON)";
+
 fn paranoid_check() -> Check {
     let value = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
         .map(|text| text.trim().to_string());
@@ -345,7 +349,7 @@ fn paranoid_check() -> Check {
                 hint: if ok {
                     String::new()
                 } else {
-                    "run as root or: sysctl kernel.perf_event_paranoid=1".into()
+                    PARANOID_HINT.into()
                 },
             }
         }

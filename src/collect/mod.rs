@@ -268,6 +268,9 @@ fn run_commands(
     }
     if record.status == StepStatus::Failed && record.note.is_empty() {
         record.note = failure_line(run.raw_dir, &record, &step.output).unwrap_or_default();
+        if record.hint.is_empty() && is_perf_permission(&record.note) {
+            record.hint = doctor::PARANOID_HINT.to_string();
+        }
     }
     if empty && record.note.is_empty() {
         record.note = format!("produced nothing: {} is empty", step.output);
@@ -379,6 +382,17 @@ fn run_invocation(
 /// Why a step failed, in the tool's words: the first line of the failed command's stderr or,
 /// for tools that write even their complaints to their `-o` file (perf trace), of a short
 /// output file.
+/// Whether a tool's complaint is perf refusing this user (perf_event_paranoid, capabilities).
+fn is_perf_permission(note: &str) -> bool {
+    [
+        "Access to performance monitoring",
+        "perf_event_paranoid",
+        "No permission to enable",
+    ]
+    .iter()
+    .any(|sign| note.contains(sign))
+}
+
 fn failure_line(raw_dir: &Path, record: &StepRecord, output: &str) -> Option<String> {
     const SHORT: u64 = 4096;
     // The command that failed is the last one run: its complaint, not an earlier one's chatter.
@@ -389,10 +403,13 @@ fn failure_line(raw_dir: &Path, record: &StepRecord, output: &str) -> Option<Str
             return None;
         }
         let text = std::fs::read_to_string(path).ok()?;
-        text.lines()
-            .map(str::trim)
-            .find(|line| !line.is_empty())
-            .map(String::from)
+        let mut lines = text.lines().map(str::trim).filter(|line| !line.is_empty());
+        let first = lines.next()?;
+        // perf writes a bare "Error:" and says what on the next line.
+        Some(match first {
+            "Error:" | "error:" => lines.next().map_or(first.to_string(), String::from),
+            _ => first.to_string(),
+        })
     };
     first_line(&failed.stderr, u64::MAX)
         .or_else(|| first_line(&failed.stdout, SHORT))

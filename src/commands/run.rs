@@ -171,6 +171,12 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
     let observe = super::parse_duration_flag(args.duration.as_deref())?;
     let mut plan = schedule::plan(&loaded.playbook, observe).map_err(Failure::bad_input)?;
     if let Some(pid) = args.pid {
+        // perf would fail only once the phase that aims at it starts, after the whole USE phase.
+        if pid == 0 || !Path::new(&format!("/proc/{pid}")).is_dir() {
+            return Err(Failure::bad_input(format!(
+                "--pid {pid}: no such process (it may have exited); `ps -e` lists the running ones"
+            )));
+        }
         plan.target_pid(pid);
     }
     if args.dry_run {
