@@ -361,13 +361,30 @@ fn the_seed_layout_with_a_real_perf_data_is_profiled() {
     assert_eq!(profiles.len(), 1, "{profiles:#?}");
     assert_eq!(profiles[0]["source"], "profile/perf.script");
 
-    // Inside a tarball perf script cannot read it: listed as not analysed, with why.
+    // Inside a tarball: perf script reads a private copy, and the profile names the member.
     std::fs::remove_file(capture.join("profile/perf.script")).unwrap();
     let archive = tarball(work.path(), "capture.tgz");
     let (_, json) = analyze(&archive, None);
-    assert_eq!(
-        json["not_analysed"][0]["file"],
-        "capture.tgz!/capture/profile/perf.data"
+    assert!(
+        json["not_analysed"].as_array().unwrap().is_empty(),
+        "{json:#}"
+    );
+    let profile = &json["profiles"][0];
+    assert_eq!(profile["source"], "capture.tgz!/capture/profile/perf.data");
+    assert!(profile["total_samples"].as_u64() > Some(100), "{profile:#}");
+    let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("perf_manual-perf-data")
+        })
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "the private copies are removed: {leftovers:?}"
     );
 }
 

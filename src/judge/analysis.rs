@@ -87,6 +87,11 @@ pub struct Analysis {
     /// the text to [`Analysis::add_perf_script`].
     #[serde(skip)]
     pub perf_data: Vec<String>,
+    /// Each perf.data found inside an archive or a compressed file (bounded by
+    /// `MEMBER_LIMIT`), by its label: perf script reads only a file, so it is given a private
+    /// copy.
+    #[serde(skip)]
+    pub perf_data_members: Vec<(String, Vec<u8>)>,
     #[serde(skip)]
     pub records: Vec<Record>,
     /// Units of the series of tables read by parser specs (`free.total` → KiB).

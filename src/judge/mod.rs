@@ -81,7 +81,7 @@ pub fn judge(request: &Request<'_>) -> Result<Judged, Failure> {
 /// Have perf script read each perf.data that came without its text, and fold what it
 /// printed. Returns whether Ctrl-C came meanwhile.
 fn script_perf_data(analysis: &mut Analysis, request: &Request<'_>) -> Result<bool, Failure> {
-    if analysis.perf_data.is_empty() {
+    if analysis.perf_data.is_empty() && analysis.perf_data_members.is_empty() {
         return Ok(false);
     }
     let registered;
@@ -109,7 +109,8 @@ fn script_perf_data(analysis: &mut Analysis, request: &Request<'_>) -> Result<bo
     } else {
         request.raw_dir.parent().unwrap_or(Path::new("."))
     };
-    for (index, file) in std::mem::take(&mut analysis.perf_data).iter().enumerate() {
+    let on_disk = std::mem::take(&mut analysis.perf_data);
+    for (index, file) in on_disk.iter().enumerate() {
         if interrupted.load(Ordering::Relaxed) {
             analysis.add_not_analysed(file, "interrupted before perf script read it".into(), "");
             continue;
@@ -118,6 +119,30 @@ fn script_perf_data(analysis: &mut Analysis, request: &Request<'_>) -> Result<bo
         match script::perf_script(&base.join(file), &output, interrupted) {
             Ok(script) => analysis.add_perf_script(file, &script.text, script.partial),
             Err(Unavailable { why, hint }) => analysis.add_not_analysed(file, why, &hint),
+        }
+    }
+    let members = std::mem::take(&mut analysis.perf_data_members);
+    if !members.is_empty() {
+        // A private copy of each, removed with the scratch folder when done.
+        let copies = ScratchDir::new("perf-data").map_err(write_error)?;
+        for (index, (label, bytes)) in members.into_iter().enumerate() {
+            if interrupted.load(Ordering::Relaxed) {
+                analysis.add_not_analysed(
+                    &label,
+                    "interrupted before perf script read it".into(),
+                    "",
+                );
+                continue;
+            }
+            let copy = copies.path().join(format!("{index}.perf.data"));
+            store::write_atomic(&copy, &bytes).map_err(write_error)?;
+            drop(bytes);
+            let output = store::perf_script_in(folder, on_disk.len() + index);
+            match script::perf_script(&copy, &output, interrupted) {
+                Ok(script) => analysis.add_perf_script(&label, &script.text, script.partial),
+                Err(Unavailable { why, hint }) => analysis.add_not_analysed(&label, why, &hint),
+            }
+            let _ = std::fs::remove_file(&copy);
         }
     }
     Ok(request.interrupted.is_none() && interrupted.load(Ordering::Relaxed))

@@ -208,6 +208,8 @@ pub(super) struct FileOutcome {
     not_analysed: Option<NotAnalysed>,
     /// A perf.data file on disk, for `perf script` to read.
     perf_data: bool,
+    /// A perf.data read from inside an archive.
+    perf_data_member: Option<Vec<u8>>,
 }
 
 impl FileOutcome {
@@ -331,18 +333,20 @@ fn read_input(
             let mut outcome = FileOutcome::noted(label, "perf-data");
             if place.on_disk {
                 outcome.perf_data = true;
-            } else {
-                outcome.report.note = Some("perf-data: not analysed".into());
-                outcome.not_analysed = Some(NotAnalysed {
-                    file: label.to_string(),
-                    why: "perf.data inside an archive or compressed: perf script reads only a \
-                          file on disk"
-                        .into(),
-                    hint: "extract it and analyze the directory".into(),
-                });
+                out.push(outcome);
+                return Ok(());
             }
+            // Inside an archive: kept in memory, bounded, for a private copy perf script reads.
+            let mut bytes = Vec::new();
+            let read = whole.take(MEMBER_LIMIT + 1).read_to_end(&mut bytes);
+            if bytes.len() as u64 > MEMBER_LIMIT {
+                out.push(too_large(label));
+                return Ok(());
+            }
+            outcome.report.bytes = bytes.len() as u64;
+            outcome.perf_data_member = Some(bytes);
             out.push(outcome);
-            Ok(())
+            read.map(drop)
         }
         Some(Container::Tar) => {
             read_tar(label, &mut whole, inner, specs, out);
@@ -655,6 +659,7 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
         profiles: Vec::new(),
         not_analysed: Vec::new(),
         perf_data: Vec::new(),
+        perf_data_members: Vec::new(),
         records: Vec::new(),
         units: BTreeMap::new(),
         spec_feeds: specs.iter().flat_map(ParserSpec::feeds).collect(),
@@ -665,6 +670,11 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
     for outcome in outcomes {
         if outcome.perf_data {
             analysis.perf_data.push(outcome.report.path.clone());
+        }
+        if let Some(bytes) = outcome.perf_data_member {
+            analysis
+                .perf_data_members
+                .push((outcome.report.path.clone(), bytes));
         }
         analysis.files.push(outcome.report);
         analysis.host.merge(&outcome.parsed.host);
