@@ -9,7 +9,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use perf_manual::parse::{Format, perf_sched, perf_trace, sniff::sniff};
-use perf_manual::profile::{ProfileError, flamegraph_svg, fold_perf_script, top_functions};
+use perf_manual::profile::{
+    Caption, ProfileError, flamegraph_svg, fold_perf_script, top_functions,
+};
 use perf_manual::record::{Name, Parsed};
 
 fn data_dir(tool: &str, variant: &str) -> PathBuf {
@@ -42,7 +44,14 @@ fn check_profile(variant: &str, dropped: u64) {
         events - dropped,
         "one count per sample"
     );
-    let svg = String::from_utf8(flamegraph_svg(&folded, variant).unwrap()).unwrap();
+    let caption = Caption {
+        kind: "On-CPU".into(),
+        what: variant.into(),
+        samples: folded.total_samples,
+        ..Caption::default()
+    };
+    let (svg, _) = flamegraph_svg(&folded, &caption).unwrap();
+    let svg = String::from_utf8(svg).unwrap();
     assert!(svg.contains(&top[0].function.replace('<', "&lt;").replace('>', "&gt;")));
 }
 
