@@ -125,7 +125,12 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
     if !recorded.perf_maps.is_empty() {
         notes.push(format!(
             "JIT frames were named from perf map files, copied beside the data: {}",
-            recorded.perf_maps.join(", ")
+            recorded
+                .perf_maps
+                .iter()
+                .map(|map| format!("raw_data/{map}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if let Scope::CgroupMembers { dir, .. } = &scope {
