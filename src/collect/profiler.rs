@@ -243,6 +243,8 @@ pub struct Recorded {
     /// perf map files (`/tmp/perf-PID.map`) of the profiled processes, copied beside the data
     /// (relative to `raw_dir`): what named their JIT frames.
     pub perf_maps: Vec<String>,
+    /// What the reader must know (a process exited during the recording).
+    pub notes: Vec<String>,
 }
 
 /// How long perf record may overrun its `sleep` (writing out a large perf.data).
@@ -288,14 +290,32 @@ pub fn record(
         .as_ref()
         .is_some_and(|exit| exit.ending == Ending::Interrupted);
     let data_written = std::fs::metadata(raw_dir.join(&plan.data)).is_ok_and(|meta| meta.len() > 0);
-    let failed = recorded
-        .exit
-        .as_ref()
-        .is_none_or(|exit| exit.ending == Ending::Exited && exit.code != Some(0))
-        || !data_written;
+    // When every profiled process has exited, perf ends its `sleep` with SIGTERM and dies of
+    // the same signal, after writing the whole recording ("Captured and wrote").
+    let stderr = std::fs::read_to_string(raw_dir.join(&recorded.stderr)).unwrap_or_default();
+    let captured = stderr.contains("Captured and wrote");
+    let failed = !data_written
+        || recorded.exit.as_ref().is_none_or(|exit| match exit.code {
+            Some(code) => exit.ending == Ending::Exited && code != 0,
+            None => exit.ending == Ending::Exited && !captured,
+        });
     if failed {
         let complaint = complaint(raw_dir, &recorded);
         return Err((explain(&complaint, &plan.scope), vec![recorded]));
+    }
+    let mut notes = Vec::new();
+    if let Scope::Pids(pids) | Scope::CgroupMembers { pids, .. } = &plan.scope {
+        let gone: Vec<String> = pids
+            .iter()
+            .filter(|(pid, _)| !Path::new(&format!("/proc/{pid}")).exists())
+            .map(|(pid, name)| format!("{pid} ({name})"))
+            .collect();
+        if !gone.is_empty() {
+            notes.push(format!(
+                "PID {} exited before the recording ended: the profile covers its last moments only",
+                gone.join(", ")
+            ));
+        }
     }
     let script = Invocation {
         argv: [
@@ -341,6 +361,7 @@ pub fn record(
         commands: vec![recorded, scripted],
         interrupted: was_interrupted || interrupted.load(std::sync::atomic::Ordering::Relaxed),
         perf_maps,
+        notes,
     })
 }
 

@@ -118,7 +118,7 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         samples: folded.total_samples,
         notes: Vec::new(),
     };
-    let mut notes = Vec::new();
+    let mut notes = recorded.notes.clone();
     if recorded.interrupted {
         notes.push("interrupted (Ctrl-C): the profile covers the time until then".to_string());
     }

@@ -120,11 +120,11 @@ pub fn symbol_hint(binary: &str) -> String {
             or sysctl kernel.kptr_restrict=0"
             .into(),
         _ => format!(
-            "{binary} has no symbols: install its debug symbols (Debian: the {binary}-dbgsym \
-             package from the debian-debug archive; Fedora: dnf debuginfo-install), or let perf \
-             fetch them from debuginfod (DEBUGINFOD_URLS=https://debuginfod.debian.net), or \
-             rebuild it with -g -fno-omit-frame-pointer (Rust: -C force-frame-pointers=yes and \
-             debug = \"line-tables-only\")"
+            "install the debug symbols of the package that ships {binary} (Debian: `dpkg -S \
+             {binary}` names it, then its -dbgsym package from the debian-debug archive; \
+             Fedora: `dnf debuginfo-install`), or let perf fetch them from debuginfod \
+             (DEBUGINFOD_URLS=https://debuginfod.debian.net), or rebuild it with symbols and \
+             frame pointers (-g -fno-omit-frame-pointer; Rust: -C force-frame-pointers=yes)"
         ),
     }
 }
@@ -158,7 +158,7 @@ mod tests {
         assert_eq!(unsymbolized_binary("main"), None);
         assert_eq!(unsymbolized_binary("[]"), None);
         assert_eq!(unsymbolized_binary("f_[k]"), None);
-        assert!(symbol_hint("stress-ng").contains("stress-ng-dbgsym"));
+        assert!(symbol_hint("stress-ng").contains("dpkg -S stress-ng"));
         assert!(symbol_hint("stress-ng").contains("debuginfod"));
         assert!(symbol_hint("stress-ng").contains("frame-pointer"));
     }
