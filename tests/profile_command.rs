@@ -402,3 +402,51 @@ fn jit_frames_are_named_from_the_perf_map() {
             .is_file()
     );
 }
+
+/// A contended lock is where its threads wait: off-CPU time in futex, under Mutex::lock,
+/// drawn as a flamegraph weighted by time blocked.
+#[test]
+fn a_contended_lock_is_the_widest_off_cpu_tower() {
+    if !can_profile() {
+        return;
+    }
+    let mut lock = Command::new(example("contended_lock"))
+        .args(["6", "4"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("lock");
+    let output = perf_manual(&[
+        "profile",
+        "--pid",
+        &lock.id().to_string(),
+        "--duration",
+        "2s",
+        "--off-cpu",
+        "--output",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let _ = lock.kill();
+    let _ = lock.wait();
+    let report = json(&output)[0].clone();
+    let off = &report["off_cpu"];
+    let top = &off["by_wait"][0];
+    assert_eq!(top["wait"], "futex", "{off:#}");
+    assert!(top["frame"].as_str().unwrap().contains("Mutex"), "{top}");
+    assert!(top["percent"].as_f64().unwrap() > 40.0, "{top}");
+    // Four threads blocked most of 2 s: several seconds of off-CPU time in all.
+    assert!(off["blocked_ms"].as_f64().unwrap() > 2000.0, "{off:#}");
+    let svg = std::fs::read_to_string(dir.join("analysis/offcpu-flamegraph.svg")).unwrap();
+    assert!(svg.contains("Off-CPU: PID "));
+    assert!(svg.contains("futex"));
+    let folded = std::fs::read_to_string(dir.join("analysis/offcpu.folded")).unwrap();
+    assert!(
+        folded
+            .lines()
+            .any(|line| line.starts_with("contended_lock;futex;"))
+    );
+}

@@ -188,6 +188,11 @@ pub struct ProfileArgs {
     /// stacks stop early in code built without frame pointers (most distributions' binaries).
     #[arg(long)]
     pub frame_pointers: bool,
+    /// Also record where the threads wait (every sched_switch with its stack, for at most the
+    /// first 5 s): off-CPU stacks weighted by time blocked, by wait (futex, io, sleep, poll,
+    /// run-queue), and their flamegraph.
+    #[arg(long)]
+    pub off_cpu: bool,
     /// Write here instead of investigations/DATE_TIME_profile; refused when something is
     /// already there (see --force).
     #[arg(long)]

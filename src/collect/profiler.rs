@@ -230,6 +230,8 @@ pub struct Plan {
     /// DWARF unwinding (whole stacks without frame pointers, about 2 MB/s of data on two
     /// CPUs) rather than frame pointers (`-g`).
     pub dwarf: bool,
+    /// Off-CPU: every sched_switch with its stack, instead of cpu-clock samples.
+    pub off_cpu: bool,
     /// perf.data, and perf script's text, relative to `raw_dir`.
     pub data: String,
     pub script: String,
@@ -252,14 +254,26 @@ const RECORD_GRACE: Duration = Duration::from_secs(30);
 
 /// The `perf record` argv of `plan`.
 pub fn record_argv(plan: &Plan, raw_dir: &Path) -> Vec<String> {
-    let frequency = plan.frequency.to_string();
-    let mut argv: Vec<String> = ["perf", "record", "-e", "cpu-clock", "-F", &frequency]
-        .map(String::from)
-        .to_vec();
-    if plan.dwarf {
-        argv.extend(["--call-graph".into(), "dwarf".into()]);
+    let mut argv: Vec<String> = vec!["perf".into(), "record".into()];
+    if plan.off_cpu {
+        argv.extend(["-e".into(), "sched:sched_switch".into(), "-g".into()]);
+        // A per-process recording sees its threads' switch-outs only; switch events give
+        // the switch-ins. A system-wide one has them as each sched_switch's next_pid.
+        if !plan.scope.is_system_wide() {
+            argv.push("--switch-events".into());
+        }
     } else {
-        argv.push("-g".into());
+        argv.extend([
+            "-e".into(),
+            "cpu-clock".into(),
+            "-F".into(),
+            plan.frequency.to_string(),
+        ]);
+        if plan.dwarf {
+            argv.extend(["--call-graph".into(), "dwarf".into()]);
+        } else {
+            argv.push("-g".into());
+        }
     }
     argv.extend(plan.scope.perf_args());
     argv.extend([
@@ -317,20 +331,25 @@ pub fn record(
             ));
         }
     }
-    let script = Invocation {
-        argv: [
-            "perf",
-            "script",
-            "--no-inline",
-            "--header",
-            "-F",
-            "comm,pid,tid,time,event,ip,sym,dso",
-            "-i",
-        ]
+    let fields = if plan.off_cpu {
+        "comm,pid,tid,time,event,trace,ip,sym,dso"
+    } else {
+        "comm,pid,tid,time,event,ip,sym,dso"
+    };
+    let mut script_argv: Vec<String> = ["perf", "script", "--no-inline", "--header"]
         .map(String::from)
-        .into_iter()
-        .chain([raw_dir.join(&plan.data).to_string_lossy().into_owned()])
-        .collect(),
+        .to_vec();
+    if plan.off_cpu {
+        script_argv.push("--show-switch-events".into());
+    }
+    script_argv.extend([
+        "-F".into(),
+        fields.into(),
+        "-i".into(),
+        raw_dir.join(&plan.data).to_string_lossy().into_owned(),
+    ]);
+    let script = Invocation {
+        argv: script_argv,
         stdout: plan.script.clone(),
     };
     // perf script runs even after Ctrl-C: without it the recording cannot be read.
@@ -446,6 +465,7 @@ mod tests {
             duration: Duration::from_millis(2500),
             frequency: 99,
             dwarf: true,
+            off_cpu: false,
             data: "profile/perf.data".into(),
             script: "profile/perf.script".into(),
         };
@@ -467,6 +487,16 @@ mod tests {
                 .contains("-g -a -G /app -o")
         );
         assert_eq!(cgroup.scope.describe(), "cgroup /app");
+        let off = Plan {
+            off_cpu: true,
+            scope: Scope::Pids(vec![(12, "a".into())]),
+            ..cgroup
+        };
+        assert!(
+            record_argv(&off, Path::new("/raw"))
+                .join(" ")
+                .starts_with("perf record -e sched:sched_switch -g --switch-events -p 12 -o")
+        );
     }
 
     #[test]

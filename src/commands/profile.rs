@@ -15,12 +15,15 @@ use crate::{
         profiler::{self, Plan, Scope},
     },
     exit::{self, Failure},
-    profile::{self, Caption, Folded},
+    profile::{self, Caption, Folded, OffCpu},
     report::{
         export::{OutputFormat, pretty_json},
-        profile::{Cost, ProfileReport, profile_markdown, profile_text},
+        profile::{Cost, OffCpuReport, ProfileReport, profile_markdown, profile_text},
     },
-    store::{self, Investigation, PROFILE_DATA, PROFILE_SCRIPT},
+    store::{
+        self, AnalysisFiles, Investigation, OFFCPU_DATA, OFFCPU_SCRIPT, PROFILE_DATA,
+        PROFILE_SCRIPT,
+    },
 };
 
 use super::LoadedProfile;
@@ -28,6 +31,8 @@ use super::LoadedProfile;
 /// The shortest and longest recording `--duration` allows.
 const SHORTEST: Duration = Duration::from_millis(500);
 const LONGEST: Duration = Duration::from_secs(600);
+/// The longest off-CPU recording (see `record`).
+const OFF_CPU_LONGEST: Duration = Duration::from_secs(5);
 /// How many functions the table lists.
 const TOP: usize = 25;
 
@@ -74,9 +79,18 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         duration,
         frequency: args.frequency,
         dwarf: !args.frame_pointers,
+        off_cpu: false,
         data: PROFILE_DATA.into(),
         script: PROFILE_SCRIPT.into(),
     };
+    // Every sched_switch with its stack: about 5 MB of perf.data a second under a lock storm.
+    let off_plan = args.off_cpu.then(|| Plan {
+        off_cpu: true,
+        duration: duration.min(OFF_CPU_LONGEST),
+        data: OFFCPU_DATA.into(),
+        script: OFFCPU_SCRIPT.into(),
+        ..plan.clone()
+    });
     eprintln!(
         "perf_manual: profiling {} for {} s at {} Hz into {}",
         scope.describe(),
@@ -89,12 +103,37 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         .strftime("%Y-%m-%d %H:%M:%S UTC")
         .to_string();
     let clock = Instant::now();
-    let recorded = profiler::record(&plan, &raw_dir, &interrupted);
+    // Both recordings at once, each waited for by the thread that started it.
+    let (recorded, off_recorded) = std::thread::scope(|threads| {
+        let off = off_plan
+            .as_ref()
+            .map(|off_plan| threads.spawn(|| profiler::record(off_plan, &raw_dir, &interrupted)));
+        let on = profiler::record(&plan, &raw_dir, &interrupted);
+        let off = off.map(|handle| {
+            handle.join().unwrap_or_else(|_| {
+                Err((
+                    Failure::environment("the off-CPU recording's thread panicked"),
+                    Vec::new(),
+                ))
+            })
+        });
+        (on, off)
+    });
     let seconds = clock.elapsed().as_secs_f64();
-    let (commands, outcome) = match recorded {
+    let (mut commands, outcome) = match recorded {
         Ok(recorded) => (recorded.commands.clone(), Ok(recorded)),
         Err((failure, commands)) => (commands, Err(failure)),
     };
+    let off_outcome = off_recorded.map(|off| match off {
+        Ok(off) => {
+            commands.extend(off.commands.iter().cloned());
+            Ok(off)
+        }
+        Err((failure, off_commands)) => {
+            commands.extend(off_commands);
+            Err(failure)
+        }
+    });
     write_manifest(&investigation, &started, &commands, outcome.as_ref().err())?;
     let recorded = outcome?;
 
@@ -116,6 +155,7 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
             if plan.dwarf { "DWARF" } else { "frame-pointer" }
         ),
         samples: folded.total_samples,
+        unit: String::new(),
         notes: Vec::new(),
     };
     let mut notes = recorded.notes.clone();
@@ -150,8 +190,49 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         data_bytes,
         seconds,
     };
+    let off_cpu = match (off_outcome, &off_plan) {
+        (Some(Ok(_)), Some(off_plan)) => {
+            let text = std::fs::read(raw_dir.join(OFFCPU_SCRIPT)).unwrap_or_default();
+            let off = profile::fold_switches(&text);
+            let caption = Caption {
+                kind: "Off-CPU".into(),
+                what: scope.describe(),
+                host: caption.host.clone(),
+                when: caption.when.clone(),
+                how: format!(
+                    "{} s of sched_switch; widths are time blocked",
+                    off_plan.duration.as_secs_f64()
+                ),
+                samples: off.folded.total_samples,
+                unit: "µs off-CPU".into(),
+                notes: Vec::new(),
+            };
+            let mut off_notes = Vec::new();
+            if off_plan.duration < duration {
+                off_notes.push(format!(
+                    "off-CPU was recorded for the first {} s only: every context switch is an \
+                     event, a lock storm writes megabytes a second",
+                    off_plan.duration.as_secs_f64()
+                ));
+            }
+            Some(OffCpuSource {
+                off,
+                caption,
+                notes: off_notes,
+            })
+        }
+        (Some(Err(failure)), _) => {
+            notes.push(format!(
+                "off-CPU could not be recorded: {}",
+                failure.message
+            ));
+            None
+        }
+        _ => None,
+    };
     let source = Source {
         folded: &folded,
+        off_cpu,
         caption,
         command: commands.first().map(|c| c.argv.clone()).unwrap_or_default(),
         cost: Some(cost),
@@ -191,6 +272,7 @@ fn from_data(args: &ProfileArgs, data: &Path) -> Result<i32, Failure> {
                  warnings,
              }| Source {
                 folded,
+                off_cpu: None,
                 caption: Caption::of_file("On-CPU", source, header, folded.total_samples),
                 command: Vec::new(),
                 cost: None,
@@ -202,9 +284,17 @@ fn from_data(args: &ProfileArgs, data: &Path) -> Result<i32, Failure> {
     write_outputs(&investigation, &sources, args.format)
 }
 
+/// An off-CPU recording to write out beside its on-CPU profile.
+struct OffCpuSource {
+    off: OffCpu,
+    caption: Caption,
+    notes: Vec<String>,
+}
+
 /// One profile to write out.
 struct Source<'a> {
     folded: &'a Folded,
+    off_cpu: Option<OffCpuSource>,
     caption: Caption,
     command: Vec<String>,
     cost: Option<Cost>,
@@ -266,6 +356,9 @@ fn write_outputs(
                 )));
             }
         }
+        if let Some(off) = &source.off_cpu {
+            report.off_cpu = Some(write_off_cpu(off, &files, &relative)?);
+        }
         let json_path = files.profile_json(index);
         report
             .files
@@ -294,6 +387,35 @@ fn write_outputs(
     } else {
         exit::SUCCESS
     })
+}
+
+/// The off-CPU stacks and their flamegraph, and what the report says of them.
+fn write_off_cpu(
+    source: &OffCpuSource,
+    files: &AnalysisFiles,
+    relative: &dyn Fn(&Path) -> String,
+) -> Result<OffCpuReport, Failure> {
+    let off = &source.off;
+    let folded_path = files.offcpu_folded();
+    store::write_atomic(&folded_path, off.folded.to_text().as_bytes()).map_err(cannot_write)?;
+    let mut report = OffCpuReport::new(&source.caption, off);
+    report.notes.clone_from(&source.notes);
+    report
+        .files
+        .push(("off-CPU folded stacks (µs)".into(), relative(&folded_path)));
+    match profile::flamegraph_svg(&off.folded, &source.caption) {
+        Ok((svg, _)) => {
+            let path = files.offcpu_flamegraph();
+            store::write_atomic(&path, &svg).map_err(cannot_write)?;
+            report
+                .files
+                .push(("off-CPU flamegraph".into(), relative(&path)));
+        }
+        Err(_) => report
+            .notes
+            .push("no thread left the CPU while it was watched: nothing to draw".into()),
+    }
+    Ok(report)
 }
 
 /// The manifest of the recording, so `analyze` and whoever reads it later know how it was

@@ -49,6 +49,7 @@ pub fn profile_diff(args: &ProfileDiffArgs) -> Result<i32, Failure> {
             thousands(before.folded.total_samples)
         ),
         samples: after.folded.total_samples,
+        unit: String::new(),
         notes: Vec::new(),
     };
     let svg =

@@ -73,6 +73,9 @@ fn draw<'a>(
     options.title = caption.title();
     options.subtitle = Some(caption.subtitle());
     options.hash = true;
+    if !caption.unit.is_empty() {
+        options.count_name = caption.unit.clone();
+    }
     let mut svg = Vec::new();
     flamegraph::from_lines(&mut options, lines, &mut svg)?;
     Ok(svg)

@@ -58,6 +58,8 @@ pub struct Caption {
     /// `10 s at 99 Hz`, or perf's sample duration.
     pub how: String,
     pub samples: u64,
+    /// What a count is, when not a sample (`µs off-CPU`).
+    pub unit: String,
     /// What the picture leaves out or changes (`stacks deeper than 16 frames cut`).
     pub notes: Vec<String>,
 }
@@ -78,7 +80,12 @@ impl Caption {
         if !self.how.is_empty() {
             parts.push(self.how.clone());
         }
-        parts.push(format!("{} samples", thousands(self.samples)));
+        let unit = if self.unit.is_empty() {
+            "samples"
+        } else {
+            &self.unit
+        };
+        parts.push(format!("{} {unit}", thousands(self.samples)));
         parts.extend(self.notes.iter().cloned());
         parts.join(" · ")
     }
@@ -96,6 +103,7 @@ impl Caption {
             when: header.captured_on.clone(),
             how: header.sample_duration.clone(),
             samples,
+            unit: String::new(),
             notes: Vec::new(),
         }
     }

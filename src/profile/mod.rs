@@ -33,6 +33,7 @@ mod fold;
 mod frames;
 mod header;
 mod hot;
+mod offcpu;
 
 pub use depth::{CUT_FRAME, DepthCap, cap_depth};
 pub use diff::{Shift, amdahl_ceiling, hotspot_shift};
@@ -42,6 +43,7 @@ pub use fold::{Folded, fold_perf_script, fold_perf_script_from};
 pub use frames::{FrameKind, classify, symbol_hint, unsymbolized_binary};
 pub use header::{Caption, ScriptHeader, thousands};
 pub use hot::{HotFunction, top_functions};
+pub use offcpu::{OffCpu, WaitShare, fold_switches, wait_kind};
 
 /// Why a profile could not be built or drawn.
 #[derive(Debug, thiserror::Error)]

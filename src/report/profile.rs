@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::profile::{Caption, DepthCap, Digest, FrameKind, Shift, thousands};
+use crate::profile::{Caption, DepthCap, Digest, FrameKind, OffCpu, Shift, WaitShare, thousands};
 
 /// One profile, as its report shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -27,6 +27,89 @@ pub struct ProfileReport {
     pub files: Vec<(String, String)>,
     /// What the reader must know about how it was made (interrupted, partial script).
     pub notes: Vec<String>,
+    /// Where the threads waited, with `--off-cpu`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub off_cpu: Option<OffCpuReport>,
+}
+
+/// Off-CPU time, as the report shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OffCpuReport {
+    pub title: String,
+    pub subtitle: String,
+    pub window_ms: f64,
+    pub blocked_ms: f64,
+    /// By process, wait and where it blocked, most time first (at most 15).
+    pub by_wait: Vec<WaitShare>,
+    pub files: Vec<(String, String)>,
+    pub notes: Vec<String>,
+}
+
+impl OffCpuReport {
+    pub fn new(caption: &Caption, off: &OffCpu) -> OffCpuReport {
+        OffCpuReport {
+            title: caption.title(),
+            subtitle: caption.subtitle(),
+            window_ms: off.window_ms,
+            blocked_ms: off.blocked_ms,
+            by_wait: off.by_wait.iter().take(15).cloned().collect(),
+            files: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+fn off_cpu_markdown(out: &mut String, off: &OffCpuReport) {
+    let _ = writeln!(out, "\n## {}\n\n_{}_\n", off.title, off.subtitle);
+    let _ = writeln!(
+        out,
+        "Threads were off the CPU {:.0} ms in all over a {:.0} ms window (several threads add up).\n",
+        off.blocked_ms, off.window_ms
+    );
+    for note in &off.notes {
+        let _ = writeln!(out, "- **Note:** {note}");
+    }
+    let _ = writeln!(
+        out,
+        "| Process | Waited for | Where | Blocked ms | % of off-CPU | Blocks |\n|---|---|---|---:|---:|---:|"
+    );
+    for wait in &off.by_wait {
+        let _ = writeln!(
+            out,
+            "| {} | {} | `{}` | {:.1} | {:.1} | {} |",
+            wait.process,
+            wait.wait,
+            wait.frame.replace('|', "\\|"),
+            wait.blocked_ms,
+            wait.percent,
+            wait.blocks
+        );
+    }
+    for (what, path) in &off.files {
+        let _ = writeln!(out, "\n- {what}: [{path}]({path})");
+    }
+}
+
+fn off_cpu_text(out: &mut String, off: &OffCpuReport) {
+    let _ = writeln!(out, "\n{}\n{}", off.title, off.subtitle);
+    for note in &off.notes {
+        let _ = writeln!(out, "  note: {note}");
+    }
+    let _ = writeln!(
+        out,
+        "\n  {:>10} {:>6}  {:<10} {:<40} process",
+        "blocked ms", "%", "wait", "where"
+    );
+    for wait in off.by_wait.iter().take(8) {
+        let _ = writeln!(
+            out,
+            "  {:>10.1} {:>6.1}  {:<10} {:<40} {}",
+            wait.blocked_ms, wait.percent, wait.wait, wait.frame, wait.process
+        );
+    }
+    for (what, path) in &off.files {
+        let _ = writeln!(out, "  {what}: {path}");
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +130,7 @@ impl ProfileReport {
             depth_cap: None,
             files: Vec::new(),
             notes: Vec::new(),
+            off_cpu: None,
         }
     }
 }
@@ -173,6 +257,9 @@ pub fn profile_markdown(report: &ProfileReport) -> String {
             );
         }
     }
+    if let Some(off) = &report.off_cpu {
+        off_cpu_markdown(&mut out, off);
+    }
     let _ = writeln!(out, "\n## Files\n");
     for (what, path) in &report.files {
         let _ = writeln!(out, "- {what}: [{path}]({path})");
@@ -218,6 +305,9 @@ pub fn profile_text(report: &ProfileReport) -> String {
             "\n  Without symbols: {} — the report says how to get them.",
             binaries.join(", ")
         );
+    }
+    if let Some(off) = &report.off_cpu {
+        off_cpu_text(&mut out, off);
     }
     let _ = writeln!(out);
     for (what, path) in &report.files {

@@ -158,11 +158,21 @@ impl AnalysisFiles {
     pub fn diff_json(&self) -> PathBuf {
         self.dir.join("diff.json")
     }
+    /// `profile --off-cpu`'s stacks weighted by blocked microseconds, and their flamegraph.
+    pub fn offcpu_folded(&self) -> PathBuf {
+        self.dir.join("offcpu.folded")
+    }
+    pub fn offcpu_flamegraph(&self) -> PathBuf {
+        self.dir.join("offcpu-flamegraph.svg")
+    }
 }
 
 /// Where `profile` keeps perf record's data and perf script's text, under raw_data/.
 pub(crate) const PROFILE_DATA: &str = "profile/perf.data";
 pub(crate) const PROFILE_SCRIPT: &str = "profile/perf.script";
+/// Where `profile --off-cpu` keeps its sched_switch recording and its text.
+pub(crate) const OFFCPU_DATA: &str = "offcpu/perf.data";
+pub(crate) const OFFCPU_SCRIPT: &str = "offcpu/perf.script";
 
 /// The flamegraph drawn for the `index`th profile of a report written at `report`: beside it,
 /// named after it (`report.md` → `report.flamegraph.svg`, `report.flamegraph-1.svg`).
