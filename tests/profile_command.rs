@@ -450,3 +450,78 @@ fn a_contended_lock_is_the_widest_off_cpu_tower() {
             .any(|line| line.starts_with("contended_lock;futex;"))
     );
 }
+
+/// `trace`: the lock's futex calls counted with their latencies in a histogram, the
+/// tracepoint asked for counted, and an event perf does not know refused as bad input.
+#[test]
+fn trace_counts_calls_latencies_and_tracepoints() {
+    if !can_profile() {
+        return;
+    }
+    let mut lock = Command::new(example("contended_lock"))
+        .args(["5", "4"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let scratch = tempfile::tempdir().unwrap();
+    let pid = lock.id().to_string();
+    let output = perf_manual(&[
+        "trace",
+        "--pid",
+        &pid,
+        "--events",
+        "futex,clock_nanosleep,sched:sched_wakeup",
+        "--duration",
+        "1s",
+        "--max-events",
+        "20000",
+        "--output",
+        scratch.path().join("t").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let bad = perf_manual(&[
+        "trace",
+        "--pid",
+        &pid,
+        "--events",
+        "no_such_call",
+        "--duration",
+        "1s",
+        "--output",
+        scratch.path().join("bad").to_str().unwrap(),
+    ]);
+    let _ = lock.kill();
+    let _ = lock.wait();
+    let report = json(&output);
+    let futex = report["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|call| call["syscall"] == "futex")
+        .expect("futex calls");
+    let calls = futex["calls"].as_u64().unwrap();
+    assert!(calls > 100, "{futex}");
+    let histogram: u64 = futex["histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(histogram, calls);
+    let (mean, max) = (
+        futex["mean_ms"].as_f64().unwrap(),
+        futex["max_ms"].as_f64().unwrap(),
+    );
+    assert!(mean > 0.0 && mean <= max, "{futex}");
+    assert_eq!(report["tracepoints"][0][0], "sched:sched_wakeup");
+    assert!(scratch.path().join("t/raw_data/trace/events.txt").is_file());
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("perf does not know"));
+}

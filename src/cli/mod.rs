@@ -73,6 +73,9 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Compare two profiles: differential flamegraph, hotspot shifts, Amdahl ceilings.
     ProfileDiff(ProfileDiffArgs),
+    /// Trace the system calls (and tracepoints) of processes with perf trace: per-syscall
+    /// counts, errors, latencies and their histogram.
+    Trace(TraceArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -218,6 +221,35 @@ pub struct ProfileDiffArgs {
     #[arg(long, default_value_t = 20)]
     pub top: usize,
     /// Write here instead of investigations/DATE_TIME_profile-diff.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// With --output onto something that exists: move it aside and start afresh.
+    #[arg(long)]
+    pub force: bool,
+    /// Where new investigation directories are made.
+    #[arg(long, default_value = "investigations")]
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// The processes to trace: `--pid 4242` or `--pid 4242,4243`.
+    #[arg(long)]
+    pub pid: String,
+    /// What to trace: syscall names and tracepoints, comma-separated
+    /// (`futex,read,sched:sched_wakeup`); every syscall when absent.
+    #[arg(long)]
+    pub events: Option<String>,
+    /// How long to trace (`10s`, `1m`).
+    #[arg(long, default_value = "10s")]
+    pub duration: String,
+    /// perf stops after this many events; the log read is also capped at 64 MiB. Both caps,
+    /// and what they cut, are stated.
+    #[arg(long, default_value_t = 200_000)]
+    pub max_events: u64,
+    /// Write here instead of investigations/DATE_TIME_trace.
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// With --output onto something that exists: move it aside and start afresh.

@@ -427,13 +427,19 @@ fn explain(complaint: &str, scope: &Scope) -> Failure {
             scope.describe()
         ));
     }
+    if lower.contains("event syntax error") || lower.contains("unknown tracepoint") {
+        return Failure::bad_input(format!(
+            "perf does not know an event asked for: {complaint} (`perf list` names the \
+             tracepoints; syscalls are named without sys_, like futex or read)"
+        ));
+    }
     if lower.contains("not found for kernel") || lower.contains("not installed") {
         return Failure::environment(format!(
             "perf cannot run on this kernel: {complaint}. {}",
             PERF.install_hint()
         ));
     }
-    Failure::environment(format!("perf record failed: {complaint}"))
+    Failure::environment(format!("perf failed: {complaint}"))
 }
 
 /// Copy the perf map files of the profiled processes beside the data, so whoever reads it
@@ -452,6 +458,71 @@ fn copy_perf_maps(scope: &Scope, raw_dir: &Path, data: &str) -> Vec<String> {
             Some(copy.display().to_string())
         })
         .collect()
+}
+
+/// `perf trace` of some processes for a while: its event log, one line per call.
+#[derive(Debug, Clone)]
+pub struct TracePlan {
+    pub scope: Scope,
+    /// `-e`: syscall names and tracepoints (`futex,read,sched:sched_wakeup`); all syscalls
+    /// when empty.
+    pub events: String,
+    pub duration: Duration,
+    /// perf stops after this many events: the bound on what a busy process writes.
+    pub max_events: u64,
+    /// The event log, relative to `raw_dir`.
+    pub output: String,
+}
+
+/// The `perf trace` argv of `plan`.
+pub fn trace_argv(plan: &TracePlan, raw_dir: &Path) -> Vec<String> {
+    let mut argv: Vec<String> = vec!["perf".into(), "trace".into()];
+    if !plan.events.is_empty() {
+        argv.extend(["-e".into(), plan.events.clone()]);
+    }
+    argv.extend(plan.scope.perf_args());
+    argv.extend([
+        "--max-events".into(),
+        plan.max_events.to_string(),
+        "-o".into(),
+        raw_dir.join(&plan.output).to_string_lossy().into_owned(),
+        "--".into(),
+        "sleep".into(),
+        format!("{}", plan.duration.as_secs_f64()),
+    ]);
+    argv
+}
+
+/// Run `perf trace`; its refusals are explained as perf record's are.
+pub fn trace(
+    plan: &TracePlan,
+    raw_dir: &Path,
+    interrupted: &AtomicBool,
+) -> Result<CommandRecord, Failure> {
+    let invocation = Invocation {
+        argv: trace_argv(plan, raw_dir),
+        stdout: format!("{}.log", plan.output),
+    };
+    let deadline = Instant::now() + plan.duration + RECORD_GRACE;
+    let traced = run_invocation(raw_dir, &invocation, deadline, interrupted);
+    let written = std::fs::metadata(raw_dir.join(&plan.output)).is_ok_and(|meta| meta.len() > 0);
+    let failed = traced.exit.as_ref().is_none_or(|exit| {
+        exit.ending == Ending::Exited && exit.code.is_some_and(|code| code != 0)
+    });
+    if failed && !written {
+        // perf trace writes even its complaints to its -o file.
+        let mut complaint = complaint(raw_dir, &traced);
+        if complaint == "perf said nothing" {
+            complaint = std::fs::read_to_string(raw_dir.join(&plan.output))
+                .unwrap_or_default()
+                .lines()
+                .find(|line| !line.trim().is_empty())
+                .unwrap_or("perf trace said nothing")
+                .to_string();
+        }
+        return Err(explain(&complaint, &plan.scope));
+    }
+    Ok(traced)
 }
 
 #[cfg(test)]

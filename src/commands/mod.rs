@@ -10,6 +10,7 @@ pub mod profile;
 pub mod profile_diff;
 pub mod run;
 pub mod schema;
+pub mod trace;
 pub mod use_check;
 
 use std::path::{Path, PathBuf};

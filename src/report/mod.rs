@@ -5,6 +5,7 @@ pub(crate) mod export;
 pub mod profile;
 pub mod rows;
 pub(crate) mod terminal;
+pub mod trace;
 pub mod use_check;
 
 use schemars::JsonSchema;

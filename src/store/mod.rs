@@ -158,6 +158,10 @@ impl AnalysisFiles {
     pub fn diff_json(&self) -> PathBuf {
         self.dir.join("diff.json")
     }
+    /// What `trace` found: per-syscall latencies, tracepoint counts.
+    pub fn trace_json(&self) -> PathBuf {
+        self.dir.join("trace.json")
+    }
     /// `profile --off-cpu`'s stacks weighted by blocked microseconds, and their flamegraph.
     pub fn offcpu_folded(&self) -> PathBuf {
         self.dir.join("offcpu.folded")
@@ -170,6 +174,8 @@ impl AnalysisFiles {
 /// Where `profile` keeps perf record's data and perf script's text, under raw_data/.
 pub(crate) const PROFILE_DATA: &str = "profile/perf.data";
 pub(crate) const PROFILE_SCRIPT: &str = "profile/perf.script";
+/// Where `trace` keeps perf trace's event log, under raw_data/.
+pub(crate) const TRACE_LOG: &str = "trace/events.txt";
 /// Where `profile --off-cpu` keeps its sched_switch recording and its text.
 pub(crate) const OFFCPU_DATA: &str = "offcpu/perf.data";
 pub(crate) const OFFCPU_SCRIPT: &str = "offcpu/perf.script";
