@@ -525,3 +525,49 @@ fn trace_counts_calls_latencies_and_tracepoints() {
     );
     assert!(String::from_utf8_lossy(&bad.stderr).contains("perf does not know"));
 }
+
+/// `--memory`: a program that writes into a big buffer faults it in from its own loop, and
+/// is named as the process that grew.
+#[test]
+fn a_memory_hog_is_where_pages_fault_and_who_grows() {
+    if !can_profile() {
+        return;
+    }
+    let mut hog = Command::new(example("memory_hog"))
+        .args(["200", "6", "200"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("memory");
+    let output = perf_manual(&[
+        "profile",
+        "--pid",
+        &hog.id().to_string(),
+        "--duration",
+        "2s",
+        "--memory",
+        "--output",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let _ = hog.kill();
+    let _ = hog.wait();
+    let report = json(&output)[0].clone();
+    let memory = &report["memory"];
+    assert_eq!(
+        memory["top"][0]["function"], "memory_hog::main",
+        "{memory:#}"
+    );
+    assert!(memory["top"][0]["self_percent"].as_f64().unwrap() > 80.0);
+    let grown = &memory["growth"][0];
+    assert_eq!(grown["process"], "memory_hog");
+    // 200 MiB written at 200 MiB/s: most of it faulted in within the 2 s.
+    assert!(
+        grown["rss_change_kib"].as_i64().unwrap() > 50 * 1024,
+        "{grown}"
+    );
+    assert!(dir.join("analysis/faults-flamegraph.svg").is_file());
+}

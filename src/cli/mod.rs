@@ -196,6 +196,10 @@ pub struct ProfileArgs {
     /// run-queue), and their flamegraph.
     #[arg(long)]
     pub off_cpu: bool,
+    /// Also record where memory is faulted in (perf record -e page-faults, one sample every
+    /// 10 faults, with stacks) and how each process's RSS and swap grew over the recording.
+    #[arg(long)]
+    pub memory: bool,
     /// Write here instead of investigations/DATE_TIME_profile; refused when something is
     /// already there (see --force).
     #[arg(long)]

@@ -232,6 +232,8 @@ pub struct Plan {
     pub dwarf: bool,
     /// Off-CPU: every sched_switch with its stack, instead of cpu-clock samples.
     pub off_cpu: bool,
+    /// Page faults: one sample every [`FAULTS_PER_SAMPLE`] faults, with its stack.
+    pub page_faults: bool,
     /// perf.data, and perf script's text, relative to `raw_dir`.
     pub data: String,
     pub script: String,
@@ -249,6 +251,9 @@ pub struct Recorded {
     pub notes: Vec<String>,
 }
 
+/// A page-fault recording samples every this many faults.
+pub const FAULTS_PER_SAMPLE: u32 = 10;
+
 /// How long perf record may overrun its `sleep` (writing out a large perf.data).
 const RECORD_GRACE: Duration = Duration::from_secs(30);
 
@@ -263,12 +268,22 @@ pub fn record_argv(plan: &Plan, raw_dir: &Path) -> Vec<String> {
             argv.push("--switch-events".into());
         }
     } else {
-        argv.extend([
-            "-e".into(),
-            "cpu-clock".into(),
-            "-F".into(),
-            plan.frequency.to_string(),
-        ]);
+        if plan.page_faults {
+            // A fixed period, so every sample stands for as many faults.
+            argv.extend([
+                "-e".into(),
+                "page-faults".into(),
+                "-c".into(),
+                FAULTS_PER_SAMPLE.to_string(),
+            ]);
+        } else {
+            argv.extend([
+                "-e".into(),
+                "cpu-clock".into(),
+                "-F".into(),
+                plan.frequency.to_string(),
+            ]);
+        }
         if plan.dwarf {
             argv.extend(["--call-graph".into(), "dwarf".into()]);
         } else {
@@ -525,6 +540,53 @@ pub fn trace(
     Ok(traced)
 }
 
+/// One process's memory at one moment (from /proc/PID/status).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryReading {
+    pub pid: u32,
+    pub name: String,
+    pub rss_kib: u64,
+    pub swap_kib: u64,
+}
+
+/// The resident and swapped memory of the scope's processes (every process for a
+/// system-wide scope); processes that cannot be read are left out.
+pub fn read_memory(scope: &Scope) -> Vec<MemoryReading> {
+    let pids: Vec<u32> = match scope {
+        Scope::Pids(pids) | Scope::CgroupMembers { pids, .. } => {
+            pids.iter().map(|(pid, _)| *pid).collect()
+        }
+        Scope::All | Scope::Cgroup { .. } => std::fs::read_dir("/proc")
+            .map(|entries| {
+                entries
+                    .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    pids.into_iter()
+        .filter_map(|pid| {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            let field = |name: &str| {
+                status
+                    .lines()
+                    .find_map(|line| line.strip_prefix(name))
+                    .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+            };
+            Some(MemoryReading {
+                pid,
+                name: status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("Name:"))?
+                    .trim()
+                    .to_string(),
+                rss_kib: field("VmRSS:")?,
+                swap_kib: field("VmSwap:").unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,6 +599,7 @@ mod tests {
             frequency: 99,
             dwarf: true,
             off_cpu: false,
+            page_faults: false,
             data: "profile/perf.data".into(),
             script: "profile/perf.script".into(),
         };

@@ -12,17 +12,19 @@ use crate::{
         host::host_facts,
         manifest::{CommandRecord, Manifest, StepRecord, StepStatus, now_stamp},
         process::interrupt_flag,
-        profiler::{self, Plan, Scope},
+        profiler::{self, MemoryReading, Plan, Scope},
     },
     exit::{self, Failure},
     profile::{self, Caption, Folded, OffCpu},
     report::{
         export::{OutputFormat, pretty_json},
-        profile::{Cost, OffCpuReport, ProfileReport, profile_markdown, profile_text},
+        profile::{
+            Cost, Growth, MemoryReport, OffCpuReport, ProfileReport, profile_markdown, profile_text,
+        },
     },
     store::{
-        self, AnalysisFiles, Investigation, OFFCPU_DATA, OFFCPU_SCRIPT, PROFILE_DATA,
-        PROFILE_SCRIPT,
+        self, AnalysisFiles, Investigation, MEMORY_DATA, MEMORY_SCRIPT, OFFCPU_DATA, OFFCPU_SCRIPT,
+        PROFILE_DATA, PROFILE_SCRIPT,
     },
 };
 
@@ -80,6 +82,7 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         frequency: args.frequency,
         dwarf: !args.frame_pointers,
         off_cpu: false,
+        page_faults: false,
         data: PROFILE_DATA.into(),
         script: PROFILE_SCRIPT.into(),
     };
@@ -91,6 +94,13 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         script: OFFCPU_SCRIPT.into(),
         ..plan.clone()
     });
+    let memory_plan = args.memory.then(|| Plan {
+        page_faults: true,
+        data: MEMORY_DATA.into(),
+        script: MEMORY_SCRIPT.into(),
+        ..plan.clone()
+    });
+    let memory_before = args.memory.then(|| profiler::read_memory(&scope));
     eprintln!(
         "perf_manual: profiling {} for {} s at {} Hz into {}",
         scope.describe(),
@@ -104,21 +114,32 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         .to_string();
     let clock = Instant::now();
     // Both recordings at once, each waited for by the thread that started it.
-    let (recorded, off_recorded) = std::thread::scope(|threads| {
-        let off = off_plan
-            .as_ref()
-            .map(|off_plan| threads.spawn(|| profiler::record(off_plan, &raw_dir, &interrupted)));
-        let on = profiler::record(&plan, &raw_dir, &interrupted);
-        let off = off.map(|handle| {
-            handle.join().unwrap_or_else(|_| {
-                Err((
-                    Failure::environment("the off-CPU recording's thread panicked"),
-                    Vec::new(),
-                ))
+    let spawned =
+        |extra: &Option<Plan>| extra.as_ref().map(|extra| (extra.clone(), raw_dir.clone()));
+    let (off_job, memory_job) = (spawned(&off_plan), spawned(&memory_plan));
+    let (recorded, off_recorded, memory_recorded) = std::thread::scope(|threads| {
+        let interrupted = &interrupted;
+        let start = |job: Option<(Plan, std::path::PathBuf)>| {
+            job.map(|(extra, raw)| {
+                threads.spawn(move || profiler::record(&extra, &raw, interrupted))
             })
-        });
-        (on, off)
+        };
+        let off = start(off_job);
+        let memory = start(memory_job);
+        let on = profiler::record(&plan, &raw_dir, interrupted);
+        let join = |handle: Option<std::thread::ScopedJoinHandle<'_, _>>| {
+            handle.map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    Err((
+                        Failure::environment("a recording's thread panicked"),
+                        Vec::new(),
+                    ))
+                })
+            })
+        };
+        (on, join(off), join(memory))
     });
+    let memory_after = args.memory.then(|| profiler::read_memory(&scope));
     let seconds = clock.elapsed().as_secs_f64();
     let (mut commands, outcome) = match recorded {
         Ok(recorded) => (recorded.commands.clone(), Ok(recorded)),
@@ -131,6 +152,16 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         }
         Err((failure, off_commands)) => {
             commands.extend(off_commands);
+            Err(failure)
+        }
+    });
+    let memory_outcome = memory_recorded.map(|memory| match memory {
+        Ok(memory) => {
+            commands.extend(memory.commands.iter().cloned());
+            Ok(memory)
+        }
+        Err((failure, memory_commands)) => {
+            commands.extend(memory_commands);
             Err(failure)
         }
     });
@@ -230,9 +261,50 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         }
         _ => None,
     };
+    let memory = match memory_outcome {
+        Some(Ok(_)) => {
+            let text = std::fs::read(raw_dir.join(MEMORY_SCRIPT)).unwrap_or_default();
+            match profile::fold_perf_script(&text) {
+                Ok(faults) => Some(MemorySource {
+                    caption: Caption {
+                        kind: "Page faults".into(),
+                        what: scope.describe(),
+                        host: caption.host.clone(),
+                        when: caption.when.clone(),
+                        how: format!(
+                            "{} s, one sample every {} faults",
+                            duration.as_secs_f64(),
+                            profiler::FAULTS_PER_SAMPLE
+                        ),
+                        samples: faults.total_samples,
+                        unit: String::new(),
+                        notes: Vec::new(),
+                    },
+                    faults,
+                    growth: growth(
+                        memory_before.as_deref().unwrap_or_default(),
+                        memory_after.as_deref().unwrap_or_default(),
+                    ),
+                }),
+                Err(err) => {
+                    notes.push(format!("the page faults could not be folded: {err}"));
+                    None
+                }
+            }
+        }
+        Some(Err(failure)) => {
+            notes.push(format!(
+                "page faults could not be recorded: {}",
+                failure.message
+            ));
+            None
+        }
+        None => None,
+    };
     let source = Source {
         folded: &folded,
         off_cpu,
+        memory,
         caption,
         command: commands.first().map(|c| c.argv.clone()).unwrap_or_default(),
         cost: Some(cost),
@@ -273,6 +345,7 @@ fn from_data(args: &ProfileArgs, data: &Path) -> Result<i32, Failure> {
              }| Source {
                 folded,
                 off_cpu: None,
+                memory: None,
                 caption: Caption::of_file("On-CPU", source, header, folded.total_samples),
                 command: Vec::new(),
                 cost: None,
@@ -291,10 +364,18 @@ struct OffCpuSource {
     notes: Vec<String>,
 }
 
+/// A page-fault recording, and how each process's memory grew meanwhile.
+struct MemorySource {
+    faults: Folded,
+    caption: Caption,
+    growth: Vec<Growth>,
+}
+
 /// One profile to write out.
 struct Source<'a> {
     folded: &'a Folded,
     off_cpu: Option<OffCpuSource>,
+    memory: Option<MemorySource>,
     caption: Caption,
     command: Vec<String>,
     cost: Option<Cost>,
@@ -359,6 +440,9 @@ fn write_outputs(
         if let Some(off) = &source.off_cpu {
             report.off_cpu = Some(write_off_cpu(off, &files, &relative)?);
         }
+        if let Some(memory) = &source.memory {
+            report.memory = Some(write_memory(memory, &files, &relative)?);
+        }
         let json_path = files.profile_json(index);
         report
             .files
@@ -416,6 +500,61 @@ fn write_off_cpu(
             .push("no thread left the CPU while it was watched: nothing to draw".into()),
     }
     Ok(report)
+}
+
+/// The page-fault stacks and their flamegraph, and the growers.
+fn write_memory(
+    source: &MemorySource,
+    files: &AnalysisFiles,
+    relative: &dyn Fn(&Path) -> String,
+) -> Result<MemoryReport, Failure> {
+    let folded_path = files.faults_folded();
+    store::write_atomic(&folded_path, source.faults.to_text().as_bytes()).map_err(cannot_write)?;
+    let mut report = MemoryReport {
+        title: source.caption.title(),
+        subtitle: source.caption.subtitle(),
+        top: profile::top_functions(&source.faults, 10)
+            .into_iter()
+            .filter(|hot| hot.self_samples > 0)
+            .collect(),
+        growth: source.growth.iter().take(10).cloned().collect(),
+        files: vec![("page-fault folded stacks".into(), relative(&folded_path))],
+        notes: Vec::new(),
+    };
+    match profile::flamegraph_svg(&source.faults, &source.caption) {
+        Ok((svg, _)) => {
+            let path = files.faults_flamegraph();
+            store::write_atomic(&path, &svg).map_err(cannot_write)?;
+            report
+                .files
+                .push(("page-fault flamegraph".into(), relative(&path)));
+        }
+        Err(_) => report
+            .notes
+            .push("no page fault was sampled: the memory it touched was already mapped".into()),
+    }
+    Ok(report)
+}
+
+/// How each process's resident and swapped memory changed between two readings, largest
+/// growth first; a process in only one reading (started or ended meanwhile) is left out.
+fn growth(before: &[MemoryReading], after: &[MemoryReading]) -> Vec<Growth> {
+    let mut grown: Vec<Growth> = after
+        .iter()
+        .filter_map(|now| {
+            let was = before.iter().find(|was| was.pid == now.pid)?;
+            Some(Growth {
+                pid: now.pid,
+                process: now.name.clone(),
+                rss_before_kib: was.rss_kib,
+                rss_after_kib: now.rss_kib,
+                rss_change_kib: now.rss_kib as i64 - was.rss_kib as i64,
+                swap_change_kib: now.swap_kib as i64 - was.swap_kib as i64,
+            })
+        })
+        .collect();
+    grown.sort_by_key(|growth| std::cmp::Reverse(growth.rss_change_kib + growth.swap_change_kib));
+    grown
 }
 
 /// The manifest of the recording, so `analyze` and whoever reads it later know how it was

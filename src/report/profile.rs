@@ -5,7 +5,9 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::profile::{Caption, DepthCap, Digest, FrameKind, OffCpu, Shift, WaitShare, thousands};
+use crate::profile::{
+    Caption, DepthCap, Digest, FrameKind, HotFunction, OffCpu, Shift, WaitShare, thousands,
+};
 
 /// One profile, as its report shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -30,6 +32,101 @@ pub struct ProfileReport {
     /// Where the threads waited, with `--off-cpu`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub off_cpu: Option<OffCpuReport>,
+    /// Where memory was faulted in and who grew, with `--memory`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryReport>,
+}
+
+/// One process's memory growth over the recording.
+#[derive(Debug, Clone, Serialize)]
+pub struct Growth {
+    pub pid: u32,
+    pub process: String,
+    pub rss_before_kib: u64,
+    pub rss_after_kib: u64,
+    pub rss_change_kib: i64,
+    pub swap_change_kib: i64,
+}
+
+/// Page faults and memory growth, as the report shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryReport {
+    pub title: String,
+    pub subtitle: String,
+    /// Functions where the sampled faults were taken.
+    pub top: Vec<HotFunction>,
+    /// Largest growth (RSS + swap) first, at most 10.
+    pub growth: Vec<Growth>,
+    pub files: Vec<(String, String)>,
+    pub notes: Vec<String>,
+}
+
+fn memory_markdown(out: &mut String, memory: &MemoryReport) {
+    let _ = writeln!(out, "\n## {}\n\n_{}_\n", memory.title, memory.subtitle);
+    for note in &memory.notes {
+        let _ = writeln!(out, "- **Note:** {note}");
+    }
+    let _ = writeln!(
+        out,
+        "| Function | Process | Self % of faults | Total % |\n|---|---|---:|---:|"
+    );
+    for hot in &memory.top {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {:.2} | {:.2} |",
+            hot.function.replace('|', "\\|"),
+            hot.process,
+            hot.self_percent,
+            hot.total_percent
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n| Process | PID | RSS before KiB | RSS after KiB | RSS change KiB | Swap change KiB |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for grown in &memory.growth {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:+} | {:+} |",
+            grown.process,
+            grown.pid,
+            grown.rss_before_kib,
+            grown.rss_after_kib,
+            grown.rss_change_kib,
+            grown.swap_change_kib
+        );
+    }
+    for (what, path) in &memory.files {
+        let _ = writeln!(out, "\n- {what}: [{path}]({path})");
+    }
+}
+
+fn memory_text(out: &mut String, memory: &MemoryReport) {
+    let _ = writeln!(out, "\n{}\n{}", memory.title, memory.subtitle);
+    for note in &memory.notes {
+        let _ = writeln!(out, "  note: {note}");
+    }
+    for hot in memory.top.iter().take(5) {
+        let _ = writeln!(
+            out,
+            "  {:>7.2}% of faults in {} ({})",
+            hot.self_percent, hot.function, hot.process
+        );
+    }
+    for grown in memory.growth.iter().take(5) {
+        let _ = writeln!(
+            out,
+            "  {} (PID {}): RSS {:+} KiB to {} KiB, swap {:+} KiB",
+            grown.process,
+            grown.pid,
+            grown.rss_change_kib,
+            grown.rss_after_kib,
+            grown.swap_change_kib
+        );
+    }
+    for (what, path) in &memory.files {
+        let _ = writeln!(out, "  {what}: {path}");
+    }
 }
 
 /// Off-CPU time, as the report shows it.
@@ -131,6 +228,7 @@ impl ProfileReport {
             files: Vec::new(),
             notes: Vec::new(),
             off_cpu: None,
+            memory: None,
         }
     }
 }
@@ -260,6 +358,9 @@ pub fn profile_markdown(report: &ProfileReport) -> String {
     if let Some(off) = &report.off_cpu {
         off_cpu_markdown(&mut out, off);
     }
+    if let Some(memory) = &report.memory {
+        memory_markdown(&mut out, memory);
+    }
     let _ = writeln!(out, "\n## Files\n");
     for (what, path) in &report.files {
         let _ = writeln!(out, "- {what}: [{path}]({path})");
@@ -308,6 +409,9 @@ pub fn profile_text(report: &ProfileReport) -> String {
     }
     if let Some(off) = &report.off_cpu {
         off_cpu_text(&mut out, off);
+    }
+    if let Some(memory) = &report.memory {
+        memory_text(&mut out, memory);
     }
     let _ = writeln!(out);
     for (what, path) in &report.files {

@@ -162,6 +162,13 @@ impl AnalysisFiles {
     pub fn trace_json(&self) -> PathBuf {
         self.dir.join("trace.json")
     }
+    /// `profile --memory`'s page-fault stacks and their flamegraph.
+    pub fn faults_folded(&self) -> PathBuf {
+        self.dir.join("faults.folded")
+    }
+    pub fn faults_flamegraph(&self) -> PathBuf {
+        self.dir.join("faults-flamegraph.svg")
+    }
     /// `profile --off-cpu`'s stacks weighted by blocked microseconds, and their flamegraph.
     pub fn offcpu_folded(&self) -> PathBuf {
         self.dir.join("offcpu.folded")
@@ -176,6 +183,9 @@ pub(crate) const PROFILE_DATA: &str = "profile/perf.data";
 pub(crate) const PROFILE_SCRIPT: &str = "profile/perf.script";
 /// Where `trace` keeps perf trace's event log, under raw_data/.
 pub(crate) const TRACE_LOG: &str = "trace/events.txt";
+/// Where `profile --memory` keeps its page-fault recording and its text.
+pub(crate) const MEMORY_DATA: &str = "memory/perf.data";
+pub(crate) const MEMORY_SCRIPT: &str = "memory/perf.script";
 /// Where `profile --off-cpu` keeps its sched_switch recording and its text.
 pub(crate) const OFFCPU_DATA: &str = "offcpu/perf.data";
 pub(crate) const OFFCPU_SCRIPT: &str = "offcpu/perf.script";
