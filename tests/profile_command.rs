@@ -571,3 +571,49 @@ fn a_memory_hog_is_where_pages_fault_and_who_grows() {
     );
     assert!(dir.join("analysis/faults-flamegraph.svg").is_file());
 }
+
+/// `--cgroup`: perf filters every CPU to the group (`-G`), so only its processes are sampled.
+#[test]
+fn a_cgroup_is_profiled_alone() {
+    if !can_profile() {
+        return;
+    }
+    let unified = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"]
+        .into_iter()
+        .map(Path::new)
+        .find(|root| {
+            root.join("cgroup.procs").is_file() && root.join("cgroup.controllers").is_file()
+        });
+    let Some(unified) = unified else {
+        eprintln!("skipping: no cgroup v2 hierarchy");
+        return;
+    };
+    let group = unified.join(format!("perf_manual-test-{}", std::process::id()));
+    std::fs::create_dir(&group).unwrap();
+    let load = Load::start("after", 6);
+    std::fs::write(group.join("cgroup.procs"), load.pid()).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let output = perf_manual(&[
+        "profile",
+        "--cgroup",
+        group.to_str().unwrap(),
+        "--duration",
+        "2s",
+        "--output",
+        scratch.path().join("cg").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    drop(load);
+    let _ = std::fs::remove_dir(&group);
+    let report = json(&output)[0].clone();
+    let processes = report["processes"].as_array().unwrap();
+    assert_eq!(processes.len(), 1, "{processes:?}");
+    assert_eq!(processes[0]["process"], "hot_shift");
+    assert!(
+        report["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("On-CPU: cgroup /")
+    );
+}
