@@ -21,6 +21,9 @@ fn main() {
         Command::Analyze(args) => commands::analyze::analyze(&args),
         Command::Doctor { format } => commands::doctor::doctor(format),
         Command::UseCheck(args) => commands::use_check::use_check(&args),
+        Command::Profile(args) => commands::profile::profile(&args),
+        Command::ProfileDiff(args) => commands::profile_diff::profile_diff(&args),
+        Command::Trace(args) => commands::trace::trace(&args),
         Command::Schema => Ok(commands::schema::schema()),
     };
     let code = match result {

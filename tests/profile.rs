@@ -9,7 +9,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use perf_manual::parse::{Format, perf_sched, perf_trace, sniff::sniff};
-use perf_manual::profile::{ProfileError, flamegraph_svg, fold_perf_script, top_functions};
+use perf_manual::profile::{
+    Caption, ProfileError, flamegraph_svg, fold_perf_script, top_functions,
+};
 use perf_manual::record::{Name, Parsed};
 
 fn data_dir(tool: &str, variant: &str) -> PathBuf {
@@ -42,7 +44,14 @@ fn check_profile(variant: &str, dropped: u64) {
         events - dropped,
         "one count per sample"
     );
-    let svg = String::from_utf8(flamegraph_svg(&folded, variant).unwrap()).unwrap();
+    let caption = Caption {
+        kind: "On-CPU".into(),
+        what: variant.into(),
+        samples: folded.total_samples,
+        ..Caption::default()
+    };
+    let (svg, _) = flamegraph_svg(&folded, &caption).unwrap();
+    let svg = String::from_utf8(svg).unwrap();
     assert!(svg.contains(&top[0].function.replace('<', "&lt;").replace('>', "&gt;")));
 }
 
@@ -235,5 +244,29 @@ fn cut_and_mangled_switches_never_panic() {
     let alphabet = b" \t\n:=/>[]0123456789.abcRSDPERF_RECORD_SWITCH";
     for bytes in mangled_copies(&original, alphabet, 4) {
         perf_sched::parse("t", &String::from_utf8_lossy(&bytes));
+    }
+}
+
+/// Off-CPU stacks from the real sched_switch captures (tests/data/perf_sched/6.1): the
+/// contended lock's threads wait in futex; the idle pool's sleep in futex with timeouts too,
+/// and a system-wide capture's switch-ins come from next_pid.
+#[test]
+fn real_switches_fold_into_off_cpu_stacks_weighted_by_time() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/perf_sched/6.1");
+    for variant in ["contended-lock", "idle-pool-100ms", "system-wide"] {
+        let text = fs::read(dir.join(variant).join("switches.txt")).unwrap();
+        let off = perf_manual::profile::fold_switches(&text);
+        assert!(off.blocked_ms > 0.0, "{variant}");
+        assert_eq!(
+            off.folded.total_samples,
+            off.folded.lines.iter().map(|(_, us)| us).sum::<u64>(),
+            "{variant}"
+        );
+        let waits: f64 = off.by_wait.iter().map(|w| w.percent).sum();
+        assert!((waits - 100.0).abs() < 0.01, "{variant}: {waits}");
+        if variant == "contended-lock" {
+            assert_eq!(off.by_wait[0].wait, "futex", "{:?}", off.by_wait[0]);
+            assert!(off.by_wait[0].percent > 40.0, "{:?}", off.by_wait[0]);
+        }
     }
 }

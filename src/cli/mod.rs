@@ -68,6 +68,14 @@ pub enum Command {
     Schema,
     /// Print the USE table of the host and of one target, measured over one interval.
     UseCheck(UseCheckArgs),
+    /// Record an on-CPU profile (perf record, cpu-clock) of processes, a cgroup or every CPU,
+    /// or read one recorded earlier: flamegraph, top functions, frames without symbols.
+    Profile(ProfileArgs),
+    /// Compare two profiles: differential flamegraph, hotspot shifts, Amdahl ceilings.
+    ProfileDiff(ProfileDiffArgs),
+    /// Trace the system calls (and tracepoints) of processes with perf trace: per-syscall
+    /// counts, errors, latencies and their histogram.
+    Trace(TraceArgs),
 }
 
 impl Command {
@@ -81,6 +89,9 @@ impl Command {
                 *format == OutputFormat::Json
             }
             Command::UseCheck(args) => args.format == OutputFormat::Json,
+            Command::Profile(args) => args.format == OutputFormat::Json,
+            Command::ProfileDiff(args) => args.format == OutputFormat::Json,
+            Command::Trace(args) => args.format == OutputFormat::Json,
             Command::Collect(_) | Command::Schema => false,
         }
     }
@@ -171,6 +182,107 @@ pub struct AnalyzeArgs {
     /// A Handlebars template to render instead of the built-in technical report.
     #[arg(long)]
     pub template: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["pid", "all", "cgroup", "data"])))]
+pub struct ProfileArgs {
+    /// Profile these processes: `--pid 4242` or `--pid 4242,4243`.
+    #[arg(long)]
+    pub pid: Option<String>,
+    /// Profile every CPU (`perf record -a`): needs root or CAP_PERFMON.
+    #[arg(long)]
+    pub all: bool,
+    /// Profile a cgroup: its directory (`/sys/fs/cgroup/unified/app`) or name (`nginx.service`).
+    #[arg(long)]
+    pub cgroup: Option<String>,
+    /// Record nothing: read a perf.data, a perf script's text, a folded file, or a directory
+    /// holding them (an investigation), and write the same outputs.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// How long to record (`10s`, `1m`).
+    #[arg(long, default_value = "10s")]
+    pub duration: String,
+    /// Samples per second per CPU.
+    #[arg(long, default_value_t = 99)]
+    pub frequency: u32,
+    /// Unwind with frame pointers (`perf record -g`) instead of DWARF: far less data, but
+    /// stacks stop early in code built without frame pointers (most distributions' binaries).
+    #[arg(long)]
+    pub frame_pointers: bool,
+    /// Also record where the threads wait (every sched_switch with its stack, for at most the
+    /// first 5 s): off-CPU stacks weighted by time blocked, by wait (futex, io, sleep, poll,
+    /// run-queue), and their flamegraph.
+    #[arg(long)]
+    pub off_cpu: bool,
+    /// Also record where memory is faulted in (perf record -e page-faults, one sample every
+    /// 10 faults, with stacks) and how each process's RSS and swap grew over the recording.
+    #[arg(long)]
+    pub memory: bool,
+    /// Write here instead of investigations/DATE_TIME_profile; refused when something is
+    /// already there (see --force).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// With --output onto something that exists: move it aside and start afresh.
+    #[arg(long)]
+    pub force: bool,
+    /// Where new investigation directories are made.
+    #[arg(long, default_value = "investigations")]
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ProfileDiffArgs {
+    /// The profile before the change: a perf.data, a perf script, a folded file, or an
+    /// investigation (or directory) holding one.
+    pub before: PathBuf,
+    /// The profile after the change, in any of the same forms.
+    pub after: PathBuf,
+    /// How many functions the hotspot-shift table lists.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    /// Write here instead of investigations/DATE_TIME_profile-diff.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// With --output onto something that exists: move it aside and start afresh.
+    #[arg(long)]
+    pub force: bool,
+    /// Where new investigation directories are made.
+    #[arg(long, default_value = "investigations")]
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TraceArgs {
+    /// The processes to trace: `--pid 4242` or `--pid 4242,4243`.
+    #[arg(long)]
+    pub pid: String,
+    /// What to trace: syscall names and tracepoints, comma-separated
+    /// (`futex,read,sched:sched_wakeup`); every syscall when absent.
+    #[arg(long)]
+    pub events: Option<String>,
+    /// How long to trace (`10s`, `1m`).
+    #[arg(long, default_value = "10s")]
+    pub duration: String,
+    /// perf stops after this many events; the log read is also capped at 64 MiB. Both caps,
+    /// and what they cut, are stated.
+    #[arg(long, default_value_t = 200_000)]
+    pub max_events: u64,
+    /// Write here instead of investigations/DATE_TIME_trace.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// With --output onto something that exists: move it aside and start afresh.
+    #[arg(long)]
+    pub force: bool,
+    /// Where new investigation directories are made.
+    #[arg(long, default_value = "investigations")]
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, clap::Args)]

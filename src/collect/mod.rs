@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod host;
 pub mod manifest;
 pub mod process;
+pub mod profiler;
 pub mod sampler;
 pub mod script;
 mod supervisor;
@@ -325,7 +326,7 @@ fn command_status(command: &CommandRecord) -> StepStatus {
     }
 }
 
-fn run_invocation(
+pub(crate) fn run_invocation(
     raw_dir: &Path,
     invocation: &Invocation,
     deadline: Instant,

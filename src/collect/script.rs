@@ -26,7 +26,7 @@ pub(crate) struct Script {
     pub partial: Option<String>,
 }
 
-/// Run `perf script --no-inline -i data`, its output to `output` and its errors beside it
+/// Run `perf script --no-inline --header -i data`, its output to `output` and its errors beside it
 /// (`output.stderr`), within [`TIME_BOX`] or until `interrupted` is set. perf's own default
 /// fields are kept: a perf.data from another machine may lack some that `-F` would demand.
 pub(crate) fn perf_script(
@@ -44,6 +44,8 @@ pub(crate) fn perf_script(
         "perf".into(),
         "script".into(),
         "--no-inline".into(),
+        // The perf.data's own header (host, time, command line) titles the flamegraph.
+        "--header".into(),
         "-i".into(),
         data.to_string_lossy().into_owned(),
     ];

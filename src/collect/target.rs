@@ -11,7 +11,7 @@ use procfs::process::Process;
 use crate::record::target::{CgroupSample, ProcessSample, TargetSample, ThreadSample};
 
 /// Where the cgroup hierarchies are mounted.
-const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+pub(crate) const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
 /// A cgroup's directories on the v1 memory hierarchy and on the v2 one, whichever exist.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -96,7 +96,7 @@ pub fn resolve(spec: &str) -> Result<Target, String> {
 
 /// The cgroup `name` names under `root`, on the v1 memory hierarchy and on the v2 one (at the
 /// root on a pure cgroup2 host, under `unified/` on a hybrid one).
-fn find_cgroup(root: &Path, name: &str) -> Option<Target> {
+pub(crate) fn find_cgroup(root: &Path, name: &str) -> Option<Target> {
     let relative = name.trim_matches('/');
     if relative.is_empty() || relative.split('/').any(|part| part == "..") {
         return None;
@@ -128,7 +128,7 @@ fn find_cgroup(root: &Path, name: &str) -> Option<Target> {
 }
 
 /// Where the v2 hierarchy is: the root on a pure cgroup2 host, `unified/` on a hybrid one.
-fn unified_root(root: &Path) -> PathBuf {
+pub(crate) fn unified_root(root: &Path) -> PathBuf {
     if root.join("cgroup.controllers").is_file() {
         root.to_path_buf()
     } else {
@@ -164,7 +164,7 @@ fn cgroup_of(root: &Path, proc_cgroup: &str) -> Option<CgroupDirs> {
     (dirs.memory_v1.is_some() || dirs.unified.is_some()).then_some(dirs)
 }
 
-fn comm(pid: u32) -> Option<String> {
+pub(crate) fn comm(pid: u32) -> Option<String> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
     Some(text.trim_end_matches('\n').to_string())
 }
@@ -182,7 +182,7 @@ fn pids_named(name: &str) -> Vec<u32> {
 }
 
 /// The PIDs of a cgroup and of the cgroups below it.
-fn cgroup_pids(dir: &Path) -> Vec<u32> {
+pub(crate) fn cgroup_pids(dir: &Path) -> Vec<u32> {
     let mut pids: Vec<u32> = std::fs::read_to_string(dir.join("cgroup.procs"))
         .unwrap_or_default()
         .lines()

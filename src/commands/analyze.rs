@@ -51,6 +51,11 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
         analysis: None,
         interrupted: None,
     })?;
+    // A profile's flamegraph goes beside the report; printed to stdout, there is nowhere.
+    let flamegraphs = match &args.output {
+        Some(path) => judge::write_flamegraphs_beside(&judged.analysis, path)?,
+        None => Vec::new(),
+    };
     let data = report::assemble(&Inputs {
         playbook: &name,
         summary: &summary,
@@ -61,7 +66,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
         rules: &rules,
         manifest: manifest.as_ref(),
         host: &host,
-        flamegraphs: &[],
+        flamegraphs: &flamegraphs,
     });
     let markdown = Markdown::new(super::read_template(args.template.as_deref())?);
     let document = Document {

@@ -6,8 +6,11 @@
 pub mod analyze;
 pub mod check;
 pub mod doctor;
+pub mod profile;
+pub mod profile_diff;
 pub mod run;
 pub mod schema;
+pub mod trace;
 pub mod use_check;
 
 use std::path::{Path, PathBuf};
@@ -99,4 +102,137 @@ pub(crate) fn exit_code(report: &ReportData, fail_on: Option<FailOn>) -> i32 {
     } else {
         exit::SUCCESS
     }
+}
+
+/// A profile read from what a user gave (`profile --data`, `profile-diff`).
+pub(crate) struct LoadedProfile {
+    /// The file it came from, relative to what was given.
+    pub source: String,
+    pub folded: crate::profile::Folded,
+    pub header: crate::profile::ScriptHeader,
+    /// Why it may be incomplete.
+    pub warnings: Vec<String>,
+}
+
+/// Every on-CPU profile in `path`: a folded file, a perf script's text or a perf.data (read
+/// with `perf script`), or a directory (an investigation) holding them, read as `analyze`
+/// reads it. None is bad input (or the environment's fault, when perf was needed and missing).
+pub(crate) fn load_profiles(path: &Path) -> Result<Vec<LoadedProfile>, Failure> {
+    use crate::{profile::Folded, record::HostFacts, record::Origin, store::DataDir};
+    if !path.exists() {
+        return Err(Failure::bad_input(format!(
+            "{}: no such file or directory",
+            path.display()
+        )));
+    }
+    let name = path.display().to_string();
+    if path.is_file() && looks_folded(path) {
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| Failure::bad_input(format!("cannot read {name}: {err}")))?;
+        let folded =
+            Folded::from_text(&text).map_err(|err| Failure::bad_input(format!("{name}: {err}")))?;
+        return Ok(vec![LoadedProfile {
+            source: name,
+            folded,
+            header: Default::default(),
+            warnings: Vec::new(),
+        }]);
+    }
+    let data_dir = DataDir::locate(path);
+    let judged = judge::judge(&judge::Request {
+        raw_dir: &data_dir.raw_dir,
+        rules: &[],
+        host: &HostFacts::default(),
+        origin: Origin::Captured,
+        analysis: None,
+        interrupted: None,
+    })?;
+    if judged.interrupted {
+        return Err(Failure {
+            code: exit::INTERRUPTED,
+            message: "interrupted while perf script read the data".into(),
+        });
+    }
+    let analysis = judged.analysis;
+    let warnings: Vec<String> = analysis
+        .warnings
+        .iter()
+        .filter(|warning| warning.message.starts_with("perf script"))
+        .map(|warning| format!("{}: {}", warning.file, warning.message))
+        .collect();
+    let mut loaded: Vec<LoadedProfile> = analysis
+        .profiles
+        .into_iter()
+        .map(|profile| LoadedProfile {
+            source: match path.is_dir() {
+                true => data_dir.raw_dir.join(&profile.source).display().to_string(),
+                false => name.clone(),
+            },
+            folded: profile.folded,
+            header: profile.header,
+            warnings: warnings.clone(),
+        })
+        .collect();
+    if loaded.is_empty() && path.is_dir() {
+        // What an earlier `profile` or `run` kept: its folded stacks.
+        let folded = crate::store::Investigation {
+            root: path.to_path_buf(),
+        }
+        .analysis()
+        .folded(0);
+        if let Ok(text) = std::fs::read_to_string(&folded)
+            && let Ok(stacks) = Folded::from_text(&text)
+        {
+            loaded.push(LoadedProfile {
+                source: folded.display().to_string(),
+                folded: stacks,
+                header: Default::default(),
+                warnings: Vec::new(),
+            });
+        }
+    }
+    if !loaded.is_empty() {
+        return Ok(loaded);
+    }
+    let reasons: Vec<String> = analysis
+        .not_analysed
+        .iter()
+        .map(|not| {
+            let hint = if not.hint.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", not.hint)
+            };
+            format!("{}: {}{hint}", not.file, not.why)
+        })
+        .collect();
+    let message = format!(
+        "{name}: no on-CPU profile found (a perf.data, a perf script's text or a folded file){}{}",
+        if reasons.is_empty() { "" } else { ": " },
+        reasons.join("; ")
+    );
+    if analysis.not_analysed.iter().any(|not| !not.hint.is_empty()) {
+        Err(Failure::environment(message))
+    } else {
+        Err(Failure::bad_input(message))
+    }
+}
+
+/// Whether a file's first stack-like line is a folded stack (`a;b;c 12`) rather than perf
+/// script's text.
+fn looks_folded(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = vec![0; 4096];
+    let read = std::fs::File::open(path)
+        .and_then(|mut file| file.read(&mut head))
+        .unwrap_or(0);
+    head.truncate(read);
+    let text = String::from_utf8_lossy(&head);
+    text.lines()
+        .map(str::trim_end)
+        .find(|line| !line.is_empty() && !line.starts_with('#'))
+        .and_then(|line| line.rsplit_once(' '))
+        .is_some_and(|(stack, count)| {
+            count.parse::<u64>().is_ok() && !stack.trim().is_empty() && !stack.contains(": ")
+        })
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::{
     parse::{self, Format},
-    profile::{self, Folded, HotFunction, ProfileError},
+    profile::{self, Caption, Digest, Folded, HotFunction, ProfileError, ScriptHeader},
     record::{Dataset, Feed, HostFacts, MetricSource, Origin, ParseWarning, Rank, Record, Unit},
     rules::CompiledRule,
     rules::eval::{Judgement, evaluate_all},
@@ -44,14 +44,25 @@ pub struct ProfileSummary {
     pub source: String,
     pub total_samples: u64,
     pub top: Vec<HotFunction>,
+    /// Processes, perf's overhead, idle, binaries without symbols.
+    #[serde(skip)]
+    pub digest: Digest,
+    /// What the script's header says of the recording (host, time, command line).
+    #[serde(skip)]
+    pub header: ScriptHeader,
     #[serde(skip)]
     pub folded: Folded,
 }
 
+/// How many functions a profile's table lists.
+pub(crate) const TOP_FUNCTIONS: usize = 15;
+
 impl ProfileSummary {
     /// Fold `perf script` text read from `source`.
     pub(super) fn fold(source: &str, script: &[u8]) -> Result<ProfileSummary, String> {
-        ProfileSummary::of(source, profile::fold_perf_script(script))
+        let mut summary = ProfileSummary::of(source, profile::fold_perf_script(script))?;
+        summary.header = ScriptHeader::parse(script);
+        Ok(summary)
     }
 
     pub(super) fn of(
@@ -59,12 +70,20 @@ impl ProfileSummary {
         folded: Result<Folded, ProfileError>,
     ) -> Result<ProfileSummary, String> {
         let folded = folded.map_err(|err| format!("perf script could not be folded: {err}"))?;
+        let digest = profile::digest(&folded, TOP_FUNCTIONS);
         Ok(ProfileSummary {
             source: source.to_string(),
             total_samples: folded.total_samples,
-            top: profile::top_functions(&folded, 15),
+            top: digest.top.clone(),
+            digest,
+            header: ScriptHeader::default(),
             folded,
         })
+    }
+
+    /// The flamegraph's title and subtitle.
+    pub fn caption(&self) -> Caption {
+        Caption::of_file("On-CPU", &self.source, &self.header, self.total_samples)
     }
 }
 

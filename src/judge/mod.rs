@@ -167,8 +167,7 @@ pub(crate) fn write_artefacts(
     for (index, summary) in analysis.profiles.iter().enumerate() {
         store::write_atomic(&files.folded(index), summary.folded.to_text().as_bytes())
             .map_err(write_error)?;
-        let title = format!("On-CPU: {}", summary.source);
-        if let Ok(svg) = profile::flamegraph_svg(&summary.folded, &title) {
+        if let Ok((svg, _)) = profile::flamegraph_svg(&summary.folded, &summary.caption()) {
             let path = files.flamegraph(index);
             store::write_atomic(&path, &svg).map_err(write_error)?;
             let relative = path
@@ -176,6 +175,27 @@ pub(crate) fn write_artefacts(
                 .map(Path::to_path_buf)
                 .unwrap_or(path);
             flamegraphs.push((summary.source.clone(), relative.display().to_string()));
+        }
+    }
+    Ok(flamegraphs)
+}
+
+/// Draw each profile's flamegraph beside a report written at `report` (`analyze --output
+/// report.md` → `report.flamegraph.svg`). Returns (profile source, flamegraph path relative
+/// to the report's folder) for each drawn.
+pub(crate) fn write_flamegraphs_beside(
+    analysis: &Analysis,
+    report: &Path,
+) -> Result<Vec<(String, String)>, Failure> {
+    let mut flamegraphs = Vec::new();
+    for (index, summary) in analysis.profiles.iter().enumerate() {
+        if let Ok((svg, _)) = profile::flamegraph_svg(&summary.folded, &summary.caption()) {
+            let path = store::flamegraph_beside(report, index);
+            store::write_atomic(&path, &svg).map_err(write_error)?;
+            let name = path
+                .file_name()
+                .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
+            flamegraphs.push((summary.source.clone(), name));
         }
     }
     Ok(flamegraphs)

@@ -13,14 +13,23 @@ impl Parser for PerfScript {
         Format::PerfScript
     }
 
+    /// A sample line, or the first line of the header `perf script --header` prints (28
+    /// comment lines, more than the head sniffing reads, come before the first sample).
     fn sign(&self, line: &str) -> Option<Sign> {
-        is_sample(line).then_some(Sign::Sample)
+        (is_sample(line) || is_header_start(line)).then_some(Sign::Sample)
     }
 
     /// No records: the samples' stacks become a profile.
     fn parse(&self, _file: &str, _text: &str) -> Parsed {
         Parsed::default()
     }
+}
+
+/// `# captured on    : Fri Dec  4 18:25:17 2026`, perf's header's first field.
+fn is_header_start(line: &str) -> bool {
+    line.strip_prefix('#')
+        .and_then(|rest| rest.trim_start().strip_prefix("captured on"))
+        .is_some_and(|rest| rest.trim_start().starts_with(':'))
 }
 
 /// A sample line: a time stamp cell ending in `:`, at least the third cell, followed later by

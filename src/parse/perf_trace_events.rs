@@ -280,9 +280,130 @@ fn record(
     }
 }
 
+/// The upper bounds of the latency histogram's buckets, in ms; the last bucket is above them.
+pub const LATENCY_BUCKETS_MS: [f64; 6] = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0];
+
+/// One system call's latencies over a whole event log (all threads).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SyscallLatency {
+    pub syscall: String,
+    pub calls: u64,
+    pub errors: u64,
+    pub total_ms: f64,
+    pub mean_ms: f64,
+    pub max_ms: f64,
+    /// Calls per bucket of [`LATENCY_BUCKETS_MS`]: under 10 µs, under 100 µs, ..., 1 s and over.
+    pub histogram: [u64; 7],
+}
+
+/// What an event log holds: per-syscall latencies, tracepoint counts, and what was left out.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct LatencySummary {
+    /// Most total time first.
+    pub syscalls: Vec<SyscallLatency>,
+    /// Tracepoint (`sched:sched_wakeup`) and other non-syscall events, by name, most first.
+    pub tracepoints: Vec<(String, u64)>,
+    /// Calls in flight when the trace started, or still blocked when it ended: no latency.
+    pub unfinished: u64,
+}
+
+/// Per-syscall counts, errors and latencies (with a histogram), and tracepoint counts, from
+/// `perf trace`'s event log (without `-s`). A call counts as in [`parse`]: once both its ends
+/// are seen.
+pub fn latency_summary(text: &str) -> LatencySummary {
+    let text = text.find(SUMMARY_LINE).map_or(text, |start| &text[..start]);
+    let mut calls: BTreeMap<&str, SyscallLatency> = BTreeMap::new();
+    let mut tracepoints: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut unfinished = 0;
+    // Calls started (`name(...) ...`) and not yet seen to end, per thread.
+    let mut started: BTreeMap<&str, u64> = BTreeMap::new();
+    for line in text.lines() {
+        let Some(event) = event_line(line) else {
+            continue;
+        };
+        match (event.duration_ms, ended_call(event.rest)) {
+            (Some(ms), Some((name, failed))) => {
+                if event.rest.trim_start().starts_with("... [continued]")
+                    && let Some(open) = started.get_mut(event.tid)
+                {
+                    *open = open.saturating_sub(1);
+                }
+                let entry = calls.entry(name).or_default();
+                entry.calls += 1;
+                entry.errors += u64::from(failed);
+                entry.total_ms += ms;
+                entry.max_ms = entry.max_ms.max(ms);
+                let bucket = LATENCY_BUCKETS_MS
+                    .iter()
+                    .position(|bound| ms < *bound)
+                    .unwrap_or(LATENCY_BUCKETS_MS.len());
+                entry.histogram[bucket] += 1;
+            }
+            (None, Some(_)) => unfinished += 1,
+            _ => {
+                let rest = event.rest.trim_start();
+                let name = rest.split_once('(').map_or(rest, |(name, _)| name);
+                if name.contains(':') && !name.contains(' ') {
+                    *tracepoints.entry(name).or_default() += 1;
+                } else if rest.ends_with("...") {
+                    *started.entry(event.tid).or_default() += 1;
+                }
+            }
+        }
+    }
+    unfinished += started.values().sum::<u64>();
+    let mut syscalls: Vec<SyscallLatency> = calls
+        .into_iter()
+        .map(|(name, mut latency)| {
+            latency.syscall = name.to_string();
+            latency.mean_ms = latency.total_ms / latency.calls.max(1) as f64;
+            latency
+        })
+        .collect();
+    syscalls.sort_by(|a, b| b.total_ms.total_cmp(&a.total_ms));
+    let mut tracepoints: Vec<(String, u64)> = tracepoints
+        .into_iter()
+        .map(|(name, count)| (name.to_string(), count))
+        .collect();
+    tracepoints.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    LatencySummary {
+        syscalls,
+        tracepoints,
+        unfinished,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latencies_are_bucketed_and_tracepoints_counted() {
+        let log = "\
+     0.014 (         ): app/2 futex(uaddr: 0x1, op: WAIT) ...
+     0.100 ( 0.005 ms): app/3 read(fd: 3, buf: 0x1, count: 8)                   = -1 EAGAIN (Resource temporarily unavailable)
+     0.200 ( 0.050 ms): app/3 read(fd: 3, buf: 0x1, count: 8)                   = 8
+     0.300 (         ): app/3 sched:sched_wakeup(comm: \"app\", pid: 2 (app), prio: 120)
+     0.014 (2.500 ms): app/2  ... [continued]: futex())                          = 0
+         ? (         ): app/4  ... [continued]: futex())                          = 0
+";
+        let summary = latency_summary(log);
+        assert_eq!(summary.syscalls.len(), 2);
+        let futex = &summary.syscalls[0];
+        assert_eq!((futex.syscall.as_str(), futex.calls), ("futex", 1));
+        assert_eq!(futex.histogram, [0, 0, 0, 1, 0, 0, 0]);
+        let read = &summary.syscalls[1];
+        assert_eq!((read.calls, read.errors), (2, 1));
+        assert_eq!(read.histogram, [1, 1, 0, 0, 0, 0, 0]);
+        assert!((read.mean_ms - 0.0275).abs() < 1e-9);
+        assert_eq!(read.max_ms, 0.05);
+        assert_eq!(
+            summary.tracepoints,
+            vec![("sched:sched_wakeup".to_string(), 1)]
+        );
+        // app/4's futex was in flight at the start; app/2's ended.
+        assert_eq!(summary.unfinished, 1);
+    }
 
     const TRACE: &str = "         ? (         ): :7/7  ... [continued]: clone3())     = 0
      0.100 ( 0.010 ms): :7/7 rseq(rseq: 0x7f4f5a8e5fe0, rseq_len: 32) = 0

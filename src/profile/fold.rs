@@ -343,6 +343,8 @@ fn collapse(samples: SamplesOnly<'_>, event: &str) -> Result<Folded, ProfileErro
     // Named up front so inferno need not guess it from the first stack, which it asserts on.
     options.event_filter = Some(event.to_owned());
     options.nthreads = 1;
+    // Functions named from a perf map (/tmp/perf-PID.map: Java, Node, .NET JITs) end `_[j]`.
+    options.annotate_jit = true;
     let mut folder = Folder::from(options);
     let mut collapsed = Vec::new();
     let outcome = catch_unwind(AssertUnwindSafe(|| {

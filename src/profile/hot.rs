@@ -4,7 +4,10 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::Folded;
+use super::{
+    Folded,
+    frames::{FrameKind, classify},
+};
 
 /// One function of one process, with its share of the profile.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -18,6 +21,8 @@ pub struct HotFunction {
     /// Samples taken in the function or anything it called.
     pub total_samples: u64,
     pub total_percent: f64,
+    /// Whether it is the workload's code, perf's overhead, idle, JIT or unsymbolized.
+    pub kind: FrameKind,
 }
 
 /// The `n` functions with most self samples, most first.
@@ -71,6 +76,7 @@ pub fn top_functions(folded: &Folded, n: usize) -> Vec<HotFunction> {
             self_percent: percent(counts.self_samples),
             total_samples: counts.total_samples,
             total_percent: percent(counts.total_samples),
+            kind: classify(process, function),
         })
         .collect();
     table.sort_by(|a, b| {

@@ -5,6 +5,11 @@
 //! on disk (`raw_data/profile/perf.folded`, written with [`Folded::to_text`] and read back
 //! with [`Folded::from_text`]), so a profile can be judged again without perf.
 //!
+//! [`digest`] says what a reader needs first: the processes, the hottest function of the
+//! workload (perf's own sampling frames and the idle task are counted apart, see
+//! `frames.rs`), and which binaries lack symbols; [`hotspot_shift`] and
+//! [`differential_svg`] compare two profiles.
+//!
 //! Counts are samples: every sample counts once, whatever period perf printed (see
 //! [`fold_perf_script`]).
 //!
@@ -20,13 +25,25 @@
 //! with addr2line, which took 7 minutes instead of 2 seconds on a profile that had
 //! touched rustc's libLLVM; `time` must stay in `-F`, the event name is found after it.
 
+mod depth;
+mod diff;
+mod digest;
 mod flamegraph;
 mod fold;
+mod frames;
+mod header;
 mod hot;
+mod offcpu;
 
-pub use flamegraph::flamegraph_svg;
+pub use depth::{CUT_FRAME, DepthCap, cap_depth};
+pub use diff::{Shift, amdahl_ceiling, hotspot_shift};
+pub use digest::{Digest, MissingSymbols, ProcessShare, digest};
+pub use flamegraph::{differential_svg, flamegraph_svg};
 pub use fold::{Folded, fold_perf_script, fold_perf_script_from};
+pub use frames::{FrameKind, classify, symbol_hint, unsymbolized_binary};
+pub use header::{Caption, ScriptHeader, thousands};
 pub use hot::{HotFunction, top_functions};
+pub use offcpu::{OffCpu, WaitShare, fold_switches, wait_kind};
 
 /// Why a profile could not be built or drawn.
 #[derive(Debug, thiserror::Error)]

@@ -2,8 +2,10 @@
 //! written by an exporter (`export/`, one file per format). Nothing here judges.
 
 pub(crate) mod export;
+pub mod profile;
 pub mod rows;
 pub(crate) mod terminal;
+pub mod trace;
 pub mod use_check;
 
 use schemars::JsonSchema;
@@ -12,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     collect::manifest::{Manifest, StepStatus},
     judge::{Analysis, NotAnalysed},
-    profile::HotFunction,
+    profile::{Digest, FrameKind, HotFunction},
     record::{HostFacts, MetricSource, Record},
     rules::{CompiledRule, Finding, VerdictKind, use_table::UseRow, use_table::use_table, verdict},
     store::redact::redact,
@@ -207,6 +209,10 @@ pub(crate) struct ProfileData {
     /// The flamegraph, relative to the investigation directory, when one was drawn.
     pub flamegraph: Option<String>,
     pub top: Vec<HotFunctionData>,
+    /// What is not the workload and what could not be named, one sentence each: perf's own
+    /// overhead, idle, binaries without symbols and how to get them.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -216,6 +222,9 @@ pub(crate) struct HotFunctionData {
     pub self_samples: u64,
     pub self_percent: f64,
     pub total_percent: f64,
+    /// `code`, `jit`, `unsymbolized`, `overhead` (perf's own sampling) or `idle`.
+    #[serde(default)]
+    pub kind: String,
 }
 
 impl From<&HotFunction> for HotFunctionData {
@@ -226,6 +235,14 @@ impl From<&HotFunction> for HotFunctionData {
             self_samples: hot.self_samples,
             self_percent: hot.self_percent,
             total_percent: hot.total_percent,
+            kind: match hot.kind {
+                FrameKind::Code => "",
+                FrameKind::Jit => "JIT",
+                FrameKind::Unsymbolized => "no symbols",
+                FrameKind::Overhead => "perf overhead",
+                FrameKind::Idle => "idle",
+            }
+            .to_string(),
         }
     }
 }
@@ -372,6 +389,7 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
                     .find(|(source, _)| source == &profile.source)
                     .map(|(_, svg)| svg.clone()),
                 top: profile.top.iter().map(HotFunctionData::from).collect(),
+                notes: profile_notes(&profile.digest),
             })
             .collect(),
         syscalls: top_syscalls(&inputs.analysis.records, TRACE_ROWS_SHOWN),
@@ -403,4 +421,41 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
             .collect(),
         warnings,
     }
+}
+
+/// What a reader of a profile must know beside its table: perf's overhead, idle CPUs, and
+/// each binary without symbols with how to get them.
+fn profile_notes(digest: &Digest) -> Vec<String> {
+    let mut notes = Vec::new();
+    if digest.overhead_samples > 0 {
+        notes.push(format!(
+            "{:.1}% of samples were perf's own sampling code or the perf process: the cost of measuring, not the workload's hot spot",
+            digest.overhead_percent
+        ));
+    }
+    if digest.idle_samples > 0 {
+        notes.push(format!(
+            "{:.1}% of samples were a CPU idling",
+            digest.idle_percent
+        ));
+    }
+    // Binaries under 1% of the samples are counted, not explained one by one.
+    let (large, small): (Vec<_>, Vec<_>) = digest
+        .missing_symbols
+        .iter()
+        .partition(|missing| missing.percent >= 1.0);
+    for missing in large {
+        notes.push(format!(
+            "`{}` has no symbols in {:.1}% of samples: {}",
+            missing.binary, missing.percent, missing.hint
+        ));
+    }
+    if !small.is_empty() {
+        let names: Vec<String> = small.iter().map(|m| format!("`{}`", m.binary)).collect();
+        notes.push(format!(
+            "without symbols in under 1% of samples each: {}",
+            names.join(", ")
+        ));
+    }
+    notes
 }

@@ -144,6 +144,60 @@ impl AnalysisFiles {
     pub fn flamegraph(&self, index: usize) -> PathBuf {
         self.dir.join(numbered("flamegraph", index, "svg"))
     }
+    /// What `profile` found in the `index`th profile (digest, top functions), as JSON.
+    pub fn profile_json(&self, index: usize) -> PathBuf {
+        self.dir.join(numbered("profile", index, "json"))
+    }
+    /// `profile-diff`'s differential stacks (two counts per stack) and their flamegraph.
+    pub fn diff_folded(&self) -> PathBuf {
+        self.dir.join("diff.folded")
+    }
+    pub fn diff_flamegraph(&self) -> PathBuf {
+        self.dir.join("diff-flamegraph.svg")
+    }
+    pub fn diff_json(&self) -> PathBuf {
+        self.dir.join("diff.json")
+    }
+    /// What `trace` found: per-syscall latencies, tracepoint counts.
+    pub fn trace_json(&self) -> PathBuf {
+        self.dir.join("trace.json")
+    }
+    /// `profile --memory`'s page-fault stacks and their flamegraph.
+    pub fn faults_folded(&self) -> PathBuf {
+        self.dir.join("faults.folded")
+    }
+    pub fn faults_flamegraph(&self) -> PathBuf {
+        self.dir.join("faults-flamegraph.svg")
+    }
+    /// `profile --off-cpu`'s stacks weighted by blocked microseconds, and their flamegraph.
+    pub fn offcpu_folded(&self) -> PathBuf {
+        self.dir.join("offcpu.folded")
+    }
+    pub fn offcpu_flamegraph(&self) -> PathBuf {
+        self.dir.join("offcpu-flamegraph.svg")
+    }
+}
+
+/// Where `profile` keeps perf record's data and perf script's text, under raw_data/.
+pub(crate) const PROFILE_DATA: &str = "profile/perf.data";
+pub(crate) const PROFILE_SCRIPT: &str = "profile/perf.script";
+/// Where `trace` keeps perf trace's event log, under raw_data/.
+pub(crate) const TRACE_LOG: &str = "trace/events.txt";
+/// Where `profile --memory` keeps its page-fault recording and its text.
+pub(crate) const MEMORY_DATA: &str = "memory/perf.data";
+pub(crate) const MEMORY_SCRIPT: &str = "memory/perf.script";
+/// Where `profile --off-cpu` keeps its sched_switch recording and its text.
+pub(crate) const OFFCPU_DATA: &str = "offcpu/perf.data";
+pub(crate) const OFFCPU_SCRIPT: &str = "offcpu/perf.script";
+
+/// The flamegraph drawn for the `index`th profile of a report written at `report`: beside it,
+/// named after it (`report.md` → `report.flamegraph.svg`, `report.flamegraph-1.svg`).
+pub(crate) fn flamegraph_beside(report: &Path, index: usize) -> PathBuf {
+    let stem = report.file_stem().map_or_else(
+        || "report".into(),
+        |stem| stem.to_string_lossy().into_owned(),
+    );
+    report.with_file_name(numbered(&format!("{stem}.flamegraph"), index, "svg"))
 }
 
 /// `stem.extension` for the first of its kind, `stem-N.extension` after.
