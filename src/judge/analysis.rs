@@ -349,7 +349,7 @@ fn cpu_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> 
         else {
             continue;
         };
-        if OBSERVERS.contains(&comm) || pid == std::process::id() {
+        if OBSERVERS.contains(&comm) || is_kernel_thread(comm) || pid == std::process::id() {
             continue;
         }
         if let Some(&cpu) = record.fields.get("cpu") {
@@ -368,6 +368,21 @@ fn cpu_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> 
         .collect();
     ranked.sort_by(|a, b| b.cpu_pct.total_cmp(&a.cpu_pct));
     ranked
+}
+
+/// Whether `command` names a kernel thread (`kworker/0:1H`, `ksoftirqd/1`, `jbd2/vda-8`,
+/// `kswapd0`): work the kernel does for whoever asked, often the target's own I/O or memory,
+/// so neither the target's nor a neighbour's.
+fn is_kernel_thread(command: &str) -> bool {
+    const NAMED: [&str; 6] = [
+        "kswapd",
+        "kcompactd",
+        "khugepaged",
+        "kdamond",
+        "rcu_preempt",
+        "rcu_sched",
+    ];
+    command.contains('/') || NAMED.iter().any(|name| command.starts_with(name))
 }
 
 #[cfg(test)]
