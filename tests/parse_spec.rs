@@ -296,6 +296,9 @@ unit = "percent"
         next: String::new(),
         source: String::new(),
         no_data: String::new(),
+        explained_by: Vec::new(),
+        corroborated_by: Vec::new(),
+        alone: None,
     };
     match evaluate(
         &compile(rule("max(ps.rss) > 1MiB and ps.virtual > ps.rss")),

@@ -42,6 +42,9 @@ fn rule(id: &str, when: &str) -> Rule {
         next: String::new(),
         source: String::new(),
         no_data: String::new(),
+        explained_by: Vec::new(),
+        corroborated_by: Vec::new(),
+        alone: None,
     }
 }
 

@@ -129,7 +129,8 @@ pub struct RunArgs {
     /// Let `collector = "command"` steps run arbitrary programs.
     #[arg(long)]
     pub allow_commands: bool,
-    /// Point the perf steps (profile, syscall trace, off-CPU) at this process instead of their target.
+    /// The process investigated: the perf steps (profile, syscall trace, off-CPU) are pointed at
+    /// it, and CPU findings other processes' load explains are told as a neighbour's.
     #[arg(long)]
     pub pid: Option<u32>,
     /// A Handlebars template to render instead of the built-in technical report.
@@ -182,6 +183,10 @@ pub struct AnalyzeArgs {
     /// A Handlebars template to render instead of the built-in technical report.
     #[arg(long)]
     pub template: Option<PathBuf>,
+    /// The process investigated (default: the one an investigation's run was aimed at): CPU
+    /// findings that other processes' load explains are told as a neighbour's.
+    #[arg(long)]
+    pub pid: Option<u32>,
 }
 
 #[derive(Debug, clap::Args)]

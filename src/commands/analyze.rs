@@ -50,6 +50,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
         origin: Origin::Captured,
         analysis: None,
         interrupted: None,
+        target: args.pid.or_else(|| data_dir.target_pid()),
     })?;
     // A profile's flamegraph goes beside the report; printed to stdout, there is nowhere.
     let flamegraphs = match &args.output {

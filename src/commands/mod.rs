@@ -146,6 +146,7 @@ pub(crate) fn load_profiles(path: &Path) -> Result<Vec<LoadedProfile>, Failure> 
         origin: Origin::Captured,
         analysis: None,
         interrupted: None,
+        target: None,
     })?;
     if judged.interrupted {
         return Err(Failure {

@@ -43,6 +43,8 @@ struct Collection<'a> {
     host: &'a HostFacts,
     progress: &'a Progress,
     interrupted: &'a AtomicBool,
+    /// `--pid`: a phase condition weighs the target's findings, not a neighbour's.
+    target: Option<u32>,
 }
 
 /// Run the phases in order; the manifest is rewritten after each, so an interrupted run
@@ -65,6 +67,9 @@ fn collect_phases(
         let earlier = needs_earlier_data(phase).then(|| {
             let mut data = judge::read_dir(collection.raw_dir, &specs).ok()?;
             data.judge(&collection.checked.rules, collection.host, Origin::ThisHost);
+            if let Some(pid) = collection.target {
+                data.attribute(pid, &collection.checked.rules);
+            }
             Some(data)
         });
         let earlier = earlier.flatten();
@@ -215,6 +220,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         playbook_sha256: store::sha256_hex(playbook_text),
         workload: redact(&args.workload),
         symptom: redact(&args.symptom),
+        target_pid: args.pid,
         host: host.clone(),
         tools: tool_versions(),
         ..Metadata::default()
@@ -252,6 +258,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
             host: &host,
             progress: &progress,
             interrupted: &interrupted,
+            target: args.pid,
         },
         &mut metadata.timeline,
     )?;
@@ -273,6 +280,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         },
         analysis: Some(&analysis_files),
         interrupted: Some(&interrupted),
+        target: args.pid,
     })?;
     let analysis = &judged.analysis;
     let flamegraphs = judge::write_artefacts(analysis, &analysis_files, &investigation.root)?;
@@ -372,6 +380,7 @@ pub fn collect_only(args: &CollectArgs) -> Result<i32, Failure> {
             host: &host,
             progress: &progress,
             interrupted: &interrupted,
+            target: None,
         },
         &mut timeline,
     )?;

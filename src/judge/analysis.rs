@@ -11,8 +11,29 @@ use crate::{
     profile::{self, Caption, Digest, Folded, HotFunction, ProfileError, ScriptHeader},
     record::{Dataset, Feed, HostFacts, MetricSource, Origin, ParseWarning, Rank, Record, Unit},
     rules::CompiledRule,
-    rules::eval::{Judgement, evaluate_all},
+    rules::eval::{Judgement, evaluate_all, format_number},
+    rules::{Neighbour, Window, link},
 };
+
+/// The collectors themselves and perf_manual: never a neighbour, never the busiest process.
+const OBSERVERS: [&str; 7] = [
+    "perf_manual",
+    "pidstat",
+    "mpstat",
+    "iostat",
+    "sar",
+    "sadc",
+    "perf",
+];
+
+/// How many times the target's CPU the other processes must use for a CPU finding to be
+/// theirs: below that the target is a large part of the load (a single busy thread beside a
+/// build uses a third of the CPU time: its own finding), above it the target a bystander
+/// (fsync writers use a tenth, a contended lock a quarter, beside builds here).
+const NEIGHBOUR_FACTOR: f64 = 2.0;
+
+/// How many neighbours a finding names.
+const NEIGHBOURS_SHOWN: usize = 3;
 
 /// How one file was read.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -243,51 +264,149 @@ impl Analysis {
     /// the busiest used, and 1 % of a CPU, count: a drill-down aimed at a daemon that woke
     /// once is wasted, and perf refuses the whole list for one process it cannot read.
     pub(crate) fn busiest_processes(&self, top: usize) -> Vec<u32> {
-        const OBSERVERS: [&str; 7] = [
-            "perf_manual",
-            "pidstat",
-            "mpstat",
-            "iostat",
-            "sar",
-            "sadc",
-            "perf",
-        ];
-        let mut usage: std::collections::BTreeMap<u32, f64> = Default::default();
-        let mut intervals: std::collections::BTreeSet<u64> = Default::default();
-        for record in self.records.iter().filter(|r| r.table == "pidstat") {
-            intervals.insert(record.time.to_bits());
-            let comm = record.labels.get("comm").map_or("", |comm| comm.as_str());
-            let Some(pid) = record
-                .labels
-                .get("pid")
-                .and_then(|pid| pid.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if OBSERVERS.contains(&comm) || pid == std::process::id() {
-                continue;
-            }
-            if let Some(&cpu) = record.fields.get("cpu") {
-                *usage.entry(pid).or_default() += cpu;
-            }
-        }
-        let intervals = intervals.len().max(1) as f64;
-        let mut ranked: Vec<(u32, f64)> = usage
-            .into_iter()
-            .map(|(pid, sum)| (pid, sum / intervals))
-            .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let floor = ranked
+        let usage = cpu_by_process(&self.records, None);
+        let floor = usage
             .first()
-            .map_or(0.0, |&(_, busiest)| busiest / 10.0)
+            .map_or(0.0, |busiest| busiest.cpu_pct / 10.0)
             .max(1.0);
-        ranked
+        usage
             .into_iter()
-            .filter(|&(_, average)| average >= floor)
+            .filter(|process| process.cpu_pct >= floor)
             .take(top)
-            .map(|(pid, _)| pid)
+            .map(|process| process.pid)
             .collect()
     }
+
+    /// Tell the target's findings from a neighbour's. The target is process `pid` and every
+    /// process with its command name (the workers of a pool, as stress-ng's); pidstat says how
+    /// much CPU each process used over the window (a process it never printed used none).
+    /// Where the other processes, the collectors left out, used more than
+    /// [`NEIGHBOUR_FACTOR`] times the target's CPU, the CPU findings are theirs: each names
+    /// the busiest of them and ranks after the target's own findings, and the verdict is drawn
+    /// from the target's. Without pidstat's data nothing is told apart, and a warning says so.
+    pub(crate) fn attribute(&mut self, pid: u32, rules: &[CompiledRule]) {
+        let usage = cpu_by_process(&self.records, None);
+        if usage.is_empty() {
+            self.warnings.push(ParseWarning {
+                file: String::new(),
+                line: 0,
+                message: format!(
+                    "no per-process CPU data (pidstat): the findings of target PID {pid} cannot \
+                     be told from a neighbour's"
+                ),
+            });
+            return;
+        }
+        let command = usage
+            .iter()
+            .find(|process| process.pid == pid)
+            .map_or_else(|| format!("PID {pid}"), |process| process.command.clone());
+        for finding in self
+            .judgement
+            .findings
+            .iter_mut()
+            .filter(|finding| finding.resource == "cpu")
+        {
+            // Whose load it was while the condition held, where the finding says when.
+            let during = finding
+                .evidence
+                .window
+                .map(|window| cpu_by_process(&self.records, Some(window)))
+                .filter(|during| !during.is_empty())
+                .unwrap_or_else(|| usage.clone());
+            let (own, others): (Vec<Neighbour>, Vec<Neighbour>) = during
+                .into_iter()
+                .partition(|process| process.pid == pid || process.command == command);
+            let own_pct: f64 = own.iter().map(|process| process.cpu_pct).sum();
+            let others_pct: f64 = others.iter().map(|process| process.cpu_pct).sum();
+            if others_pct <= NEIGHBOUR_FACTOR * own_pct {
+                continue;
+            }
+            let shown: Vec<Neighbour> = others.into_iter().take(NEIGHBOURS_SHOWN).collect();
+            let named: Vec<String> = shown
+                .iter()
+                .map(|process| {
+                    format!(
+                        "PID {} {} {}%",
+                        process.pid,
+                        process.command,
+                        format_number(process.cpu_pct)
+                    )
+                })
+                .collect();
+            finding.message.push_str(&format!(
+                " (a neighbour's load: other processes used {}% CPU, the target {} {}%; busiest {})",
+                format_number(others_pct),
+                command,
+                format_number(own_pct),
+                named.join(", ")
+            ));
+            finding.neighbours = shown;
+        }
+        // Linked again: a neighbour's finding ranks after the target's, which then explain
+        // first what they explain (a lock's context switches, not the neighbour's CPU load).
+        link(rules, &mut self.judgement.findings);
+    }
+}
+
+/// Each process's use of the CPUs in pidstat's data (100 is one CPU), averaged over every
+/// interval pidstat printed (it prints nothing for an idle one) in `window` (all of them
+/// without one), busiest first; the observers left out.
+fn cpu_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> {
+    let mut usage: BTreeMap<u32, (String, f64)> = BTreeMap::new();
+    let mut intervals: std::collections::BTreeSet<u64> = Default::default();
+    // pidstat stamps whole seconds, the window's ends come from other tools' samples.
+    let slack = 0.5;
+    let inside = |time: f64| {
+        window.is_none_or(|window| time > window.start - slack && time <= window.end + slack)
+    };
+    for record in records
+        .iter()
+        .filter(|r| r.table == "pidstat" && inside(r.time))
+    {
+        intervals.insert(record.time.to_bits());
+        let comm = record.labels.get("comm").map_or("", |comm| comm.as_str());
+        let Some(pid) = record
+            .labels
+            .get("pid")
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if OBSERVERS.contains(&comm) || is_kernel_thread(comm) || pid == std::process::id() {
+            continue;
+        }
+        if let Some(&cpu) = record.fields.get("cpu") {
+            let entry = usage.entry(pid).or_insert_with(|| (comm.to_string(), 0.0));
+            entry.1 += cpu;
+        }
+    }
+    let intervals = intervals.len().max(1) as f64;
+    let mut ranked: Vec<Neighbour> = usage
+        .into_iter()
+        .map(|(pid, (command, sum))| Neighbour {
+            pid,
+            command,
+            cpu_pct: sum / intervals,
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.cpu_pct.total_cmp(&a.cpu_pct));
+    ranked
+}
+
+/// Whether `command` names a kernel thread (`kworker/0:1H`, `ksoftirqd/1`, `jbd2/vda-8`,
+/// `kswapd0`): work the kernel does for whoever asked, often the target's own I/O or memory,
+/// so neither the target's nor a neighbour's.
+fn is_kernel_thread(command: &str) -> bool {
+    const NAMED: [&str; 6] = [
+        "kswapd",
+        "kcompactd",
+        "khugepaged",
+        "kdamond",
+        "rcu_preempt",
+        "rcu_sched",
+    ];
+    command.contains('/') || NAMED.iter().any(|name| command.starts_with(name))
 }
 
 #[cfg(test)]
@@ -323,5 +442,56 @@ mod tests {
         };
         assert_eq!(analysis.busiest_processes(5), [100, 200]);
         assert_eq!(analysis.busiest_processes(1), [100]);
+    }
+
+    /// A lock with a busy neighbour: the CPU finding is the neighbour's (named, ranked after
+    /// the target's own), the lock's stays first; the target's workers count as the target.
+    #[test]
+    fn cpu_findings_a_neighbour_explains_are_named_as_its_and_ranked_after_the_targets() {
+        use crate::rules::{Finding, Severity, Signal};
+        let mut records = Vec::new();
+        for time in 1..=5 {
+            let time = f64::from(time);
+            records.push(pidstat(time, "100", "lock", 30.0));
+            records.push(pidstat(time, "101", "lock", 20.0));
+            records.push(pidstat(time, "200", "rustc", 150.0));
+            records.push(pidstat(time, "300", "perf", 90.0));
+        }
+        let judgement = Judgement {
+            findings: vec![
+                Finding::bare("cpu-saturation", "cpu", Signal::Saturation, Severity::High),
+                Finding::bare("futex", "mutex", Signal::Saturation, Severity::Medium),
+            ],
+            ..Judgement::default()
+        };
+        let mut analysis = Analysis {
+            records,
+            judgement,
+            ..Analysis::default()
+        };
+        let mut alone = analysis.clone();
+        analysis.attribute(100, &[]);
+        let findings = &analysis.judgement.findings;
+        assert_eq!(findings[0].id, "futex");
+        assert_eq!(findings[1].id, "cpu-saturation");
+        assert_eq!(findings[1].neighbours.len(), 1);
+        assert_eq!(findings[1].neighbours[0].command, "rustc");
+        // The target used more than the others: the CPU finding is its own.
+        alone
+            .records
+            .retain(|record| record.labels.get("pid").is_none_or(|pid| pid != "200"));
+        alone.attribute(100, &[]);
+        assert!(alone.judgement.findings[0].neighbours.is_empty());
+        // A target pidstat never printed used no CPU: the CPU finding is the others'.
+        let mut unseen = alone.clone();
+        unseen.attribute(999, &[]);
+        assert_eq!(unseen.judgement.findings[1].id, "cpu-saturation");
+        assert_eq!(unseen.judgement.findings[1].neighbours.len(), 2);
+        // Without pidstat's data: a warning, nothing moved.
+        let mut blind = alone.clone();
+        blind.records.clear();
+        blind.attribute(100, &[]);
+        assert_eq!(blind.warnings.len(), 1);
+        assert!(blind.judgement.findings[0].neighbours.is_empty());
     }
 }

@@ -49,6 +49,9 @@ pub struct Request<'a> {
     pub analysis: Option<&'a AnalysisFiles>,
     /// The run's Ctrl-C flag; `None` (analyze) registers one only if perf script must run.
     pub interrupted: Option<&'a AtomicBool>,
+    /// The process investigated (`--pid`): findings other processes' load explains are
+    /// told as a neighbour's (`Analysis::attribute`).
+    pub target: Option<u32>,
 }
 
 /// What a judgement gave.
@@ -72,6 +75,9 @@ pub fn judge(request: &Request<'_>) -> Result<Judged, Failure> {
     analysis.warnings.extend(spec_warnings);
     let interrupted = script_perf_data(&mut analysis, request)?;
     analysis.judge(request.rules, request.host, request.origin);
+    if let Some(pid) = request.target {
+        analysis.attribute(pid, request.rules);
+    }
     Ok(Judged {
         analysis,
         interrupted,

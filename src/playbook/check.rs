@@ -139,6 +139,7 @@ pub fn check_with(loaded: Loaded, catalogue: &Catalogue) -> Result<Checked, Vec<
         ));
         rules.push(compiled);
     }
+    errors.extend(unknown_links(&loaded, &rules));
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -148,6 +149,30 @@ pub fn check_with(loaded: Loaded, catalogue: &Catalogue) -> Result<Checked, Vec<
         rules,
         conditions,
     })
+}
+
+/// Links (`explained_by`, `corroborated_by`) naming a rule that is neither in the playbook nor
+/// in the shipped sets: a typo, which would leave the link silently unused.
+fn unknown_links(loaded: &Loaded, rules: &[CompiledRule]) -> Vec<SourceError> {
+    let shipped = crate::rules::builtin::use_rules().unwrap_or_default();
+    let known: Vec<&str> = rules
+        .iter()
+        .chain(&shipped)
+        .map(|compiled| compiled.rule().id.as_str())
+        .collect();
+    let mut errors = Vec::new();
+    for (rule_id, field, name) in crate::rules::links::unknown_links(rules, &known) {
+        let Some(index) = rules.iter().position(|c| c.rule().id == rule_id) else {
+            continue;
+        };
+        let (source_index, at) = loaded.rule_origins[index];
+        errors.push(loaded.sources[source_index].error_at_path(
+            &["rule", &at.to_string(), field],
+            None,
+            format!("rule {rule_id:?}: {field} names {name:?}, which is no rule"),
+        ));
+    }
+    errors
 }
 
 /// `, did you mean "mpstat"?` when a known step name is close to `name`.

@@ -34,10 +34,14 @@ pub struct FindingFilter {
 }
 
 impl FindingFilter {
+    /// Whether `finding` matches every filter given. A neighbour's finding (`neighbours`, set
+    /// where the target is known) never does: a drill-down is aimed at the target's problem.
     pub fn accepts(&self, finding: &Finding) -> bool {
-        self.resource
-            .as_ref()
-            .is_none_or(|resource| *resource == finding.resource)
+        finding.neighbours.is_empty()
+            && self
+                .resource
+                .as_ref()
+                .is_none_or(|resource| *resource == finding.resource)
             && self.signal.is_none_or(|signal| signal == finding.signal)
             && self
                 .min_severity

@@ -162,6 +162,30 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub next: String,
     pub evidence: Evidence,
+    /// The finding that explains this one (its rule is in this rule's `explained_by`): this
+    /// finding is its consequence, ranked under it and not a rival for the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consequence_of: Option<String>,
+    /// The findings this one explains, the consequences ranked under it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub explains: Vec<String>,
+    /// The findings of other rules that measured the same fact independently and agree (the
+    /// rule's `corroborated_by` that fired).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corroborated_by: Vec<String>,
+    /// Where a known target was given (`run --pid`): the processes beside it that did most of
+    /// what this finding measures, so that their load is not taken for the target's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub neighbours: Vec<Neighbour>,
+}
+
+/// A process beside the investigated target, and its share of the CPUs (pidstat's `%CPU`,
+/// averaged over the window: 100 is one CPU).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Neighbour {
+    pub pid: u32,
+    pub command: String,
+    pub cpu_pct: f64,
 }
 
 #[cfg(test)]
@@ -190,12 +214,20 @@ impl Finding {
                 asked_seconds: None,
                 sources: Vec::new(),
             },
+            consequence_of: None,
+            explains: Vec::new(),
+            corroborated_by: Vec::new(),
+            neighbours: Vec::new(),
         }
     }
 }
 
-/// Most important first: severity, then how far past the threshold, then how long it held.
-pub fn rank(findings: &mut [Finding]) {
+/// Most important first: the target's findings before those a neighbour's load explains
+/// (`neighbours`), then severity, then how many independent measures back it (itself and
+/// the rules that corroborate it), then how far past the threshold, then how long it held; a
+/// consequence comes right after the finding that explains it. The order of measures before
+/// excess is what keeps two findings of a severity from swapping places on sampling noise.
+pub fn rank(findings: &mut Vec<Finding>) {
     fn excess(finding: &Finding) -> f64 {
         match finding.threshold {
             Some(threshold) if threshold.abs() > f64::EPSILON => {
@@ -205,10 +237,26 @@ pub fn rank(findings: &mut [Finding]) {
         }
     }
     findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
+        b.neighbours
+            .is_empty()
+            .cmp(&a.neighbours.is_empty())
+            .then(b.severity.cmp(&a.severity))
+            .then(b.corroborated_by.len().cmp(&a.corroborated_by.len()))
             .then(excess(b).total_cmp(&excess(a)))
             .then(b.evidence.held_seconds.total_cmp(&a.evidence.held_seconds))
             .then(a.id.cmp(&b.id))
     });
+    let (primaries, mut consequences): (Vec<Finding>, Vec<Finding>) = std::mem::take(findings)
+        .into_iter()
+        .partition(|finding| finding.consequence_of.is_none());
+    for primary in primaries {
+        let id = primary.id.clone();
+        findings.push(primary);
+        let (under, rest): (Vec<Finding>, Vec<Finding>) = consequences
+            .into_iter()
+            .partition(|finding| finding.consequence_of.as_deref() == Some(id.as_str()));
+        findings.extend(under);
+        consequences = rest;
+    }
+    findings.extend(consequences);
 }

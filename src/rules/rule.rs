@@ -31,6 +31,20 @@ pub struct Rule {
     /// expose it and how to get it (`virtual NICs report no link speed`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub no_data: String,
+    /// Rules whose finding explains this one (`io-pressure` explains a context-switch storm):
+    /// when one of them fires, this finding is shown as its consequence, ranked under it,
+    /// whatever its severity.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub explained_by: Vec<String>,
+    /// Rules that measure the same fact independently (PSI beside a sampled run queue): each
+    /// that fires corroborates this finding, and a finding backed by more measures ranks first
+    /// among findings of its severity.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corroborated_by: Vec<String>,
+    /// The severity this finding takes when none of `corroborated_by` fired: a single sampled
+    /// signal (a run queue, a context-switch rate) should not raise medium or above alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alone: Option<Severity>,
 }
 
 /// A rule file named by `include`: only rules.

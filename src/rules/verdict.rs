@@ -9,9 +9,10 @@
 //! little data, a rule in error, or a series no note explains (a tool that did not run, a series
 //! nothing produces) is a gap; so is every rule of a resource none of whose rules was judged.
 //!
-//! - **bottleneck**: findings above info, all about one resource;
-//! - **several**: findings above info about more than one resource (which one explains the
-//!   others is not drawn yet);
+//! - **bottleneck**: findings above info, all about one resource, leaving out the consequences
+//!   of others (`links.rs`: a run queue inflated by I/O is the disk's, not the CPU's);
+//! - **several**: findings above info, consequences left out, about more than one resource:
+//!   independent bottlenecks, the best ranked first;
 //! - **inconclusive**: no finding above info, and gaps, or no rule at all: the line names what
 //!   was not judged and why;
 //! - **healthy**: no finding above info and no gap: the line names the resources judged, and the
@@ -89,24 +90,35 @@ pub fn verdict(compiled: &[CompiledRule], judgement: &Judgement) -> Verdict {
         .filter(|rule| !judged(rule) && (!excused(rule) || unjudged.contains(&&rule.resource)))
         .collect();
     let not_judged = gaps.iter().map(|rule| rule.id.clone()).collect();
-    let loud: Vec<&Finding> = judgement
+    // A consequence is shown under its cause, not weighed as a rival resource; a neighbour's
+    // load is the verdict only where the target itself shows nothing.
+    let primary =
+        |finding: &&Finding| finding.severity > Severity::Info && finding.consequence_of.is_none();
+    let mut loud: Vec<&Finding> = judgement
         .findings
         .iter()
-        .filter(|finding| finding.severity > Severity::Info)
+        .filter(primary)
+        .filter(|finding| finding.neighbours.is_empty())
         .collect();
+    if loud.is_empty() {
+        loud = judgement.findings.iter().filter(primary).collect();
+    }
     let (kind, line) = if let Some(top) = loud.first() {
         let kind = if loud.iter().all(|finding| finding.resource == top.resource) {
             VerdictKind::Bottleneck
         } else {
             VerdictKind::Several
         };
-        let line = format!(
+        let mut line = format!(
             "{} {} {}: {}",
             top.severity.as_str().to_uppercase(),
             top.resource,
             top.signal.as_str(),
             top.message
         );
+        if !top.explains.is_empty() {
+            line.push_str(&format!(" (explains {})", and_list(&top.explains)));
+        }
         (kind, line)
     } else if rules.is_empty() {
         let line = "Inconclusive: there is no rule to judge the data with.".to_string();
@@ -254,6 +266,9 @@ mod tests {
             next: String::new(),
             source: String::new(),
             no_data: no_data.into(),
+            explained_by: Vec::new(),
+            corroborated_by: Vec::new(),
+            alone: None,
         })
     }
 
@@ -413,5 +428,49 @@ mod tests {
         assert_eq!(open.kind, VerdictKind::Bottleneck);
         assert_eq!(open.not_judged, ["mem"]);
         assert!(is_open(open.kind, &open.not_judged));
+    }
+
+    /// A run queue the disk explains is shown under it: one bottleneck, the disk, whose line
+    /// names what it explains; a neighbour's CPU load gives way to the target's own finding.
+    #[test]
+    fn consequences_and_neighbours_are_no_rival_resources() {
+        let mut rules = cpu_rules();
+        rules.push(rule("io", "disk", Signal::Saturation, "avg(t.io) > 10", ""));
+        let mut cause = Finding::bare("io", "disk", Signal::Saturation, Severity::Medium);
+        cause.message = "tasks stalled on I/O".into();
+        cause.explains = vec!["queue".into()];
+        let mut consequence = Finding::bare("queue", "cpu", Signal::Saturation, Severity::High);
+        consequence.consequence_of = Some("io".into());
+        let judgement = Judgement {
+            findings: vec![cause.clone(), consequence],
+            ..Judgement::default()
+        };
+        let verdict = verdict(&rules, &judgement);
+        assert_eq!(verdict.kind, VerdictKind::Bottleneck);
+        assert_eq!(
+            verdict.line,
+            "MEDIUM disk saturation: tasks stalled on I/O (explains queue)"
+        );
+        let mut busy = Finding::bare("busy", "cpu", Signal::Utilization, Severity::High);
+        busy.neighbours = vec![crate::rules::Neighbour {
+            pid: 7,
+            command: "rustc".into(),
+            cpu_pct: 180.0,
+        }];
+        cause.explains.clear();
+        let judgement = Judgement {
+            findings: vec![cause, busy.clone()],
+            ..Judgement::default()
+        };
+        assert_eq!(verdict_of(&rules, &judgement), VerdictKind::Bottleneck);
+        let judgement = Judgement {
+            findings: vec![busy],
+            ..Judgement::default()
+        };
+        assert_eq!(verdict_of(&rules, &judgement), VerdictKind::Bottleneck);
+    }
+
+    fn verdict_of(rules: &[CompiledRule], judgement: &Judgement) -> VerdictKind {
+        verdict(rules, judgement).kind
     }
 }

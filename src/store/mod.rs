@@ -97,6 +97,17 @@ impl DataDir {
         self.raw_dir.join(MANIFEST)
     }
 
+    /// The process the investigation's run was aimed at (`run --pid`), from its metadata.
+    pub(crate) fn target_pid(&self) -> Option<u32> {
+        #[derive(Deserialize)]
+        struct Target {
+            target_pid: Option<u32>,
+        }
+        let investigation = self.investigation.as_ref()?;
+        let text = std::fs::read_to_string(investigation.metadata_path()).ok()?;
+        toml::from_str::<Target>(&text).ok()?.target_pid
+    }
+
     /// How an investigation whose run never finished stands: metadata.toml still says
     /// `running`, and either a run holds the directory now (`running`) or none does, because
     /// the run was killed (`abandoned`). `None` for a finished run and for plain data.
@@ -564,6 +575,10 @@ pub(crate) struct Metadata {
     pub workload: String,
     #[serde(default)]
     pub symptom: String,
+    /// The process investigated (`run --pid`): `analyze` judges the run's data against it
+    /// again, telling its findings from a neighbour's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_pid: Option<u32>,
     pub host: HostFacts,
     /// Tool name → the version it printed.
     #[serde(default)]

@@ -88,7 +88,7 @@ use crate::record::{Dataset, Origin};
 use super::Rule;
 use super::compiled::CompiledRule;
 use super::expr::Expr;
-use super::finding::rank;
+use super::links::link;
 use crossing::coverage;
 use outcome::labels_text;
 pub use outcome::{Judgement, Outcome, format_number};
@@ -125,7 +125,7 @@ pub fn evaluate_all(rules: &[CompiledRule], data: &Dataset) -> Judgement {
             Outcome::Error(what) => judgement.errors.push((id.clone(), what)),
         }
     }
-    rank(&mut judgement.findings);
+    link(rules, &mut judgement.findings);
     judgement
 }
 

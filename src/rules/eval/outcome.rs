@@ -28,7 +28,7 @@ pub enum Outcome {
 /// What a set of rules concluded about a dataset.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Judgement {
-    /// Ranked with [`crate::rules::rank`], most important first.
+    /// Linked and ranked with [`crate::rules::link`], most important first.
     pub findings: Vec<Finding>,
     /// (rule id, why it could not be judged).
     pub not_evaluated: Vec<(String, String)>,
@@ -123,6 +123,10 @@ impl Judge<'_> {
                 asked_seconds: None,
                 sources,
             },
+            consequence_of: None,
+            explains: Vec::new(),
+            corroborated_by: Vec::new(),
+            neighbours: Vec::new(),
         }
     }
 
