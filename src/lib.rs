@@ -15,4 +15,5 @@ pub mod report;
 pub mod rules;
 pub(crate) mod schedule;
 pub mod schemas;
+pub mod stats;
 pub mod store;
