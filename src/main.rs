@@ -21,6 +21,7 @@ fn main() {
         Command::Doctor { format } => commands::doctor::doctor(format),
         Command::UseCheck(args) => commands::use_check::use_check(&args),
         Command::Schema => Ok(commands::schema::schema()),
+        Command::Regress(args) => commands::regress::regress(&args),
     };
     let code = match result {
         Ok(code) => code,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::{
-    report::export::{OutputFormat, ReportFormat},
+    report::export::{OutputFormat, ReportFormat, regression::RegressFormat},
     rules::Severity,
 };
 
@@ -68,6 +68,8 @@ pub enum Command {
     Schema,
     /// Print the USE table of the host and of one target, measured over one interval.
     UseCheck(UseCheckArgs),
+    /// Run a regression recipe: measure benchmarks against a baseline, exit 1 on a regression.
+    Regress(RegressArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -167,4 +169,34 @@ pub struct UseCheckArgs {
     pub interval: String,
     #[arg(long, value_enum, default_value = "text")]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RegressArgs {
+    /// The recipe file (TOML, schemas/recipe.schema.json).
+    pub recipe: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: RegressFormat,
+    /// Compare against this stored result instead of the recipe's baseline.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Write this run's results here: a stored result a later run can take as its baseline.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+    /// Also write JUnit XML here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Also write the Markdown summary (for a pull-request comment) here.
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
+    /// Measure the current tree and compare nothing (no baseline, no playbook): the first
+    /// baseline, with --save.
+    #[arg(long, conflicts_with = "history_only")]
+    pub measure_only: bool,
+    /// Run nothing: report where the recipe's history changed.
+    #[arg(long)]
+    pub history_only: bool,
+    /// Exit 4 when a check could not tell (too noisy), instead of 0.
+    #[arg(long)]
+    pub fail_inconclusive: bool,
 }

@@ -73,8 +73,9 @@ pub struct Comparison {
     pub test: Test,
     pub baseline: Option<Summary>,
     pub current: Option<Summary>,
-    /// Relative change of the statistic compared (mean for Welch, median for Mann–Whitney):
-    /// 0.2 is 20% higher than the baseline. `None` when the baseline's is 0 or unknown.
+    /// Relative change, over the baseline's statistic (mean for Welch, median for
+    /// Mann–Whitney), of the difference of means or of the Hodges–Lehmann shift: 0.2 is 20%
+    /// higher than the baseline. `None` when the baseline's statistic is 0 or unknown.
     pub change: Option<f64>,
     /// The relative change's interval at `confidence`: of the difference of means (Welch) or
     /// the Hodges–Lehmann shift (Mann–Whitney), over the baseline's statistic.
@@ -133,14 +134,14 @@ pub fn compare(
         comparison.reason = "no samples, or a sample that is not a number, on a side".into();
         return comparison;
     };
-    // (p above factor × baseline, p below it, statistic of each side, interval of the
-    // difference, effect size)
+    // (p above factor × baseline, p below it, the baseline's statistic, the estimated
+    // difference and its interval, effect size)
     let tested = match test {
         Test::Welch => welch(baseline, current, factor, confidence).map(|w| {
             (
                 w.p_above,
                 w.p_below,
-                (b.mean, c.mean),
+                (b.mean, c.mean - b.mean),
                 w.interval,
                 w.hedges_g,
             )
@@ -149,13 +150,13 @@ pub fn compare(
             (
                 m.p_above,
                 m.p_below,
-                (b.median, c.median),
+                (b.median, m.shift),
                 m.interval,
                 m.rank_biserial,
             )
         }),
     };
-    let Some((p_above, p_below, (stat_b, stat_c), interval, effect)) = tested else {
+    let Some((p_above, p_below, (stat_b, difference), interval, effect)) = tested else {
         comparison.reason = format!(
             "{} needs at least 2 samples on each side (baseline {}, current {})",
             test.as_str(),
@@ -165,7 +166,7 @@ pub fn compare(
         return comparison;
     };
     let relative = |value: f64| (stat_b != 0.0).then(|| value / stat_b.abs());
-    comparison.change = relative(stat_c - stat_b);
+    comparison.change = relative(difference);
     comparison.change_low = relative(interval.0);
     comparison.change_high = relative(interval.1);
     comparison.effect_size = Some(effect);
