@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::{
     parse::spec::Definition,
+    regress::{Recipe, judge::RegressReport},
     report::{ReportJson, use_check::UseCheckReport},
     schedule::PlanJson,
 };
@@ -18,7 +19,7 @@ pub struct Published {
 }
 
 /// Everything in `schemas/`.
-pub const PUBLISHED: [Published; 5] = [
+pub const PUBLISHED: [Published; 7] = [
     Published {
         file: "playbook.schema.json",
         generate: playbook,
@@ -38,6 +39,14 @@ pub const PUBLISHED: [Published; 5] = [
     Published {
         file: "plan.schema.json",
         generate: plan,
+    },
+    Published {
+        file: "recipe.schema.json",
+        generate: recipe,
+    },
+    Published {
+        file: "regress.schema.json",
+        generate: regress,
     },
 ];
 
@@ -64,6 +73,16 @@ pub fn use_check() -> Value {
 /// What `run --dry-run --format json` prints.
 pub fn plan() -> Value {
     generate::<PlanJson<'static>>()
+}
+
+/// Regression recipes (`regress RECIPE.toml`).
+pub fn recipe() -> Value {
+    generate::<Recipe>()
+}
+
+/// What `regress --format json` prints; its `current` is what `--save` writes.
+pub fn regress() -> Value {
+    generate::<RegressReport>()
 }
 
 fn generate<T: JsonSchema>() -> Value {
