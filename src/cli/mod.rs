@@ -16,7 +16,7 @@ use crate::{
     name = "perf_manual",
     version,
     about = "Declarative performance investigations for Linux: collect, parse, judge, report.",
-    after_help = "Exit codes: 0 success, 1 a finding at or above --fail-on, 2 bad usage, playbook or data, 3 the environment cannot do what was asked, 4 with --fail-on: no finding reached it but something could not be judged (inconclusive), 130 interrupted."
+    after_help = "Exit codes: 0 success, 1 a finding at or above --fail-on or a regression (regress), 2 bad usage, playbook, recipe or data, 3 the environment cannot do what was asked, 4 with --fail-on: no finding reached it but something could not be judged (inconclusive; regress --fail-inconclusive: a check too noisy to tell), 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
