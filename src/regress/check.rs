@@ -285,6 +285,7 @@ pub fn check(recipe: Recipe, source: &SourceFile) -> Result<Checked, Vec<SourceE
     });
 
     if !errors.is_empty() {
+        errors.sort_by_key(|err| (err.line, err.column));
         return Err(errors);
     }
     let Some(baseline) = baseline else {
