@@ -55,7 +55,7 @@ pub fn regress(args: &RegressArgs) -> Result<i32, Failure> {
             )));
         }
         let report = history_report(&checked, &history);
-        return finish(args, &report, None);
+        return finish(args, &report);
     }
 
     let interrupted = interrupt_flag()?;
@@ -113,7 +113,7 @@ pub fn regress(args: &RegressArgs) -> Result<i32, Failure> {
         playbook,
     };
     progress.finish();
-    finish(args, &report, Some(&report.current))
+    finish(args, &report)
 }
 
 /// Why measuring stopped.
@@ -375,16 +375,13 @@ fn history_report(checked: &Checked, history: &[RunResult]) -> RegressReport {
     }
 }
 
-/// Save, write and print the outputs; the exit code of the verdict.
-fn finish(
-    args: &RegressArgs,
-    report: &RegressReport,
-    current: Option<&Option<RunResult>>,
-) -> Result<i32, Failure> {
+/// Save (the current run, when there is one), write and print the outputs; the exit code of
+/// the verdict.
+fn finish(args: &RegressArgs, report: &RegressReport) -> Result<i32, Failure> {
     let cannot = |path: &Path, err: &dyn std::fmt::Display| {
         Failure::environment(format!("cannot write {}: {err}", path.display()))
     };
-    if let (Some(path), Some(Some(current))) = (&args.save, current) {
+    if let (Some(path), Some(current)) = (&args.save, &report.current) {
         let json = serde_json::to_string_pretty(current).map_err(|err| cannot(path, &err))?;
         std::fs::write(path, json + "\n").map_err(|err| cannot(path, &err))?;
     }
