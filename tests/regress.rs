@@ -65,7 +65,7 @@ fn recipe(dir: &Path, name: &str, extra: &[&str], baseline: &str) -> PathBuf {
     let text = format!(
         r#"name = "spin"
 warmup = 1
-repetitions = 12
+repetitions = 20
 
 [baseline]
 {baseline}
