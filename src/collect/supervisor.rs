@@ -2,7 +2,7 @@
 //! collector starts outlives it or perf_manual, whatever either does.
 //!
 //! ```text
-//! perf_manual (step thread) ──fork──► supervisor ──fork──► collector ──► its children ...
+//! perf_manual (step thread) ──fork──► supervisor ──clone──► collector ──► its children ...
 //!   signals the supervisor              subreaper, PDEATHSIG        own process group,
 //!   reads its status pipe               forwards, sweeps            PDEATHSIG = SIGKILL
 //! ```
@@ -161,7 +161,7 @@ pub enum Outcome {
 }
 
 impl Supervisor {
-    /// Fork the supervisor, which forks and executes the collector.
+    /// Fork the supervisor, which clones and executes the collector.
     pub fn start(prepared: &Prepared) -> io::Result<Supervisor> {
         let mut pipe = [0 as RawFd; 2];
         // SAFETY: pipe2 fills the two descriptors it is given.
@@ -366,7 +366,7 @@ fn errno() -> i32 {
 }
 
 /// The supervisor's life: own group, subreaper, parent-death signal; descriptors in place;
-/// fork the collector; wait for it, forwarding signals; sweep; report; exit.
+/// clone the collector; wait for it, forwarding signals; sweep; report; exit.
 ///
 /// # Safety
 /// Call only in the child of fork, with every signal blocked.
@@ -402,11 +402,25 @@ unsafe fn supervise(prepared: &Prepared, status: RawFd, engine: libc::pid_t) -> 
         libc::fcntl(STATUS_FD, libc::F_SETFD, libc::FD_CLOEXEC);
         close_from(STATUS_FD + 1);
         let supervisor = libc::getpid();
+        // The collector is started as posix_spawn does, sharing this process's memory until
+        // it executes (CLONE_VM | CLONE_VFORK, this process waiting meanwhile) on a stack of
+        // its own: no copy of a perf_manual-sized address space per program, which a
+        // benchmark's repetitions would pay, and measure, every time.
+        // Left uninitialised: only the pages the collector uses are touched (and copied).
+        let mut stack = std::mem::MaybeUninit::<[u8; COLLECTOR_STACK]>::uninit();
+        let top = (stack.as_mut_ptr().cast::<u8>().add(COLLECTOR_STACK) as usize & !15)
+            as *mut libc::c_void;
+        let context = CollectorStart {
+            prepared,
+            supervisor,
+        };
         let started = monotonic_nanos();
-        let collector = libc::fork();
-        if collector == 0 {
-            exec_collector(prepared, supervisor);
-        }
+        let collector = libc::clone(
+            start_collector,
+            top,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&raw const context).cast_mut().cast(),
+        );
         if collector < 0 {
             fail(START_FAILED, errno());
         }
@@ -460,8 +474,29 @@ unsafe fn close_from(first: RawFd) {
     }
 }
 
+/// The collector's stack while it shares the supervisor's memory, until it executes: what
+/// `exec_collector` calls needs a few KiB.
+const COLLECTOR_STACK: usize = 64 * 1024;
+
+/// What the collector's first function is handed.
+struct CollectorStart<'a> {
+    prepared: &'a Prepared,
+    supervisor: libc::pid_t,
+}
+
+/// The collector's entry point under `clone`.
+extern "C" fn start_collector(context: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `context` points at the supervisor's `CollectorStart`, alive while the
+    // supervisor waits (CLONE_VFORK) for this function to execute or exit.
+    unsafe {
+        let context = &*context.cast::<CollectorStart<'_>>();
+        exec_collector(context.prepared, context.supervisor)
+    }
+}
+
 /// # Safety
-/// Call only in the child of the supervisor's fork.
+/// Call only in the collector, cloned by the supervisor; async-signal-safe, and writes
+/// nothing the supervisor reads (it shares the supervisor's memory until execve).
 unsafe fn exec_collector(prepared: &Prepared, supervisor: libc::pid_t) -> ! {
     unsafe {
         libc::setpgid(0, 0);
