@@ -25,6 +25,7 @@ fn main() {
         Command::ProfileDiff(args) => commands::profile_diff::profile_diff(&args),
         Command::Trace(args) => commands::trace::trace(&args),
         Command::Schema => Ok(commands::schema::schema()),
+        Command::Regress(args) => commands::regress::regress(&args),
     };
     let code = match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::{
     parse::spec::Definition,
+    regress::{Recipe, judge::RegressReport},
     report::{ReportJson, use_check::UseCheckReport},
     schedule::PlanJson,
 };
@@ -18,7 +19,7 @@ pub struct Published {
 }
 
 /// Everything in `schemas/`.
-pub const PUBLISHED: [Published; 6] = [
+pub const PUBLISHED: [Published; 8] = [
     Published {
         file: "playbook.schema.json",
         generate: playbook,
@@ -42,6 +43,14 @@ pub const PUBLISHED: [Published; 6] = [
     Published {
         file: "error.schema.json",
         generate: error,
+    },
+    Published {
+        file: "recipe.schema.json",
+        generate: recipe,
+    },
+    Published {
+        file: "regress.schema.json",
+        generate: regress,
     },
 ];
 
@@ -73,6 +82,16 @@ pub fn use_check() -> Value {
 /// What `run --dry-run --format json` prints.
 pub fn plan() -> Value {
     generate::<PlanJson<'static>>()
+}
+
+/// Regression recipes (`regress RECIPE.toml`).
+pub fn recipe() -> Value {
+    generate::<Recipe>()
+}
+
+/// What `regress --format json` prints; its `current` is what `--save` writes.
+pub fn regress() -> Value {
+    generate::<RegressReport>()
 }
 
 fn generate<T: JsonSchema>() -> Value {

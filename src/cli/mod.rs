@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::{
-    report::export::{OutputFormat, ReportFormat},
+    report::export::{OutputFormat, ReportFormat, regression::RegressFormat},
     rules::Severity,
 };
 
@@ -16,7 +16,7 @@ use crate::{
     name = "perf_manual",
     version,
     about = "Declarative performance investigations for Linux: collect, parse, judge, report.",
-    after_help = "Exit codes: 0 success, 1 a finding at or above --fail-on, 2 bad usage, playbook or data, 3 the environment cannot do what was asked, 4 with --fail-on: no finding reached it but something could not be judged (inconclusive), 130 interrupted."
+    after_help = "Exit codes: 0 success, 1 a finding at or above --fail-on or a regression (regress), 2 bad usage, playbook, recipe or data, 3 the environment cannot do what was asked, 4 with --fail-on: no finding reached it but something could not be judged (inconclusive; regress --fail-inconclusive: a check too noisy to tell), 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -76,6 +76,8 @@ pub enum Command {
     /// Trace the system calls (and tracepoints) of processes with perf trace: per-syscall
     /// counts, errors, latencies and their histogram.
     Trace(TraceArgs),
+    /// Run a regression recipe: measure benchmarks against a baseline, exit 1 on a regression.
+    Regress(RegressArgs),
 }
 
 impl Command {
@@ -92,6 +94,7 @@ impl Command {
             Command::Profile(args) => args.format == OutputFormat::Json,
             Command::ProfileDiff(args) => args.format == OutputFormat::Json,
             Command::Trace(args) => args.format == OutputFormat::Json,
+            Command::Regress(args) => args.format == RegressFormat::Json,
             Command::Collect(_) | Command::Schema => false,
         }
     }
@@ -300,4 +303,34 @@ pub struct UseCheckArgs {
     pub interval: String,
     #[arg(long, value_enum, default_value = "text")]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RegressArgs {
+    /// The recipe file (TOML, schemas/recipe.schema.json).
+    pub recipe: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: RegressFormat,
+    /// Compare against this stored result instead of the recipe's baseline.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Write this run's results here: a stored result a later run can take as its baseline.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+    /// Also write JUnit XML here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Also write the Markdown summary (for a pull-request comment) here.
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
+    /// Measure the current tree and compare nothing (no baseline, no playbook): the first
+    /// baseline, with --save.
+    #[arg(long, conflicts_with = "history_only")]
+    pub measure_only: bool,
+    /// Run nothing: report where the recipe's history changed.
+    #[arg(long)]
+    pub history_only: bool,
+    /// Exit 4 when a check could not tell (too noisy), instead of 0.
+    #[arg(long)]
+    pub fail_inconclusive: bool,
 }

@@ -2,6 +2,7 @@
 //! own process group, ends them at the time box (SIGINT, SIGTERM, SIGKILL) or on Ctrl-C, and
 //! records everything in the manifest. Output goes straight to files under raw_data/.
 
+pub mod bench;
 pub mod doctor;
 pub mod host;
 pub mod manifest;

@@ -68,6 +68,17 @@ pub struct Exit {
     pub cpu_seconds: f64,
 }
 
+/// What one program used, measured by its supervisor around it alone: from just before its
+/// fork to its exit, and its resource usage with that of the children it waited for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Usage {
+    pub wall: Duration,
+    pub user_seconds: f64,
+    pub system_seconds: f64,
+    /// The largest resident set of the program or of a child it waited for, in KiB.
+    pub max_rss_kib: u64,
+}
+
 /// Where a process's output goes.
 pub(crate) struct Redirect<'a> {
     pub stdout: &'a Path,
@@ -87,6 +98,30 @@ pub(crate) fn run_owned(
     deadline: Instant,
     interrupted: &AtomicBool,
 ) -> std::io::Result<Exit> {
+    run_supervised(argv, None, redirect, deadline, interrupted).map(|(exit, _)| exit)
+}
+
+/// [`run_owned`] in `cwd` (perf_manual's own when `None`), with what its supervisor measured
+/// of the program: a benchmark's repetition.
+pub(crate) fn run_measured(
+    argv: &[String],
+    cwd: Option<&Path>,
+    redirect: Redirect<'_>,
+    deadline: Instant,
+    interrupted: &AtomicBool,
+) -> std::io::Result<(Exit, Usage)> {
+    let (exit, usage) = run_supervised(argv, cwd, redirect, deadline, interrupted)?;
+    let usage = usage.ok_or_else(|| std::io::Error::other("the supervisor measured nothing"))?;
+    Ok((exit, usage))
+}
+
+fn run_supervised(
+    argv: &[String],
+    cwd: Option<&Path>,
+    redirect: Redirect<'_>,
+    deadline: Instant,
+    interrupted: &AtomicBool,
+) -> std::io::Result<(Exit, Option<Usage>)> {
     let program = argv
         .first()
         .ok_or_else(|| std::io::Error::other("empty argv"))?;
@@ -97,6 +132,7 @@ pub(crate) fn run_owned(
     };
     let prepared = Prepared::new(
         &path,
+        cwd,
         argv,
         &[("LC_ALL", "C"), ("S_TIME_FORMAT", "ISO")],
         redirect.stdout,
@@ -133,20 +169,26 @@ pub(crate) fn run_owned(
             break outcome;
         }
     };
-    let (status, cpu_seconds) = match outcome {
+    let (status, cpu_seconds, usage) = match outcome {
         Outcome::Ended {
             status,
             cpu_seconds,
-        } => (std::process::ExitStatus::from_raw(status), cpu_seconds),
+            usage,
+        } => (
+            std::process::ExitStatus::from_raw(status),
+            cpu_seconds,
+            usage,
+        ),
         Outcome::NotStarted(err) => return Err(err),
     };
-    Ok(Exit {
+    let exit = Exit {
         ending,
         code: status.code(),
         signal: status.signal(),
         signals_sent,
         cpu_seconds,
-    })
+    };
+    Ok((exit, usage))
 }
 
 /// Whether `program` can be found on PATH (or is a path to an executable file).

@@ -2,7 +2,7 @@
 //! collector starts outlives it or perf_manual, whatever either does.
 //!
 //! ```text
-//! perf_manual (step thread) ──fork──► supervisor ──fork──► collector ──► its children ...
+//! perf_manual (step thread) ──fork──► supervisor ──clone──► collector ──► its children ...
 //!   signals the supervisor              subreaper, PDEATHSIG        own process group,
 //!   reads its status pipe               forwards, sweeps            PDEATHSIG = SIGKILL
 //! ```
@@ -24,6 +24,7 @@
 //! no allocation, no locks, nothing that can panic. Everything it needs is prepared before
 //! the fork ([`Prepared`]).
 
+use super::process::Usage;
 use std::{
     ffi::{CString, OsStr},
     fs::{File, OpenOptions},
@@ -43,10 +44,13 @@ const END: libc::c_int = libc::SIGUSR1;
 /// The file descriptor of the status pipe in the supervisor and, until exec, the collector.
 const STATUS_FD: RawFd = 3;
 
-/// What the status pipe carries: a tag and a value, two native-endian `i32`s.
+/// What the status pipe carries, each message [`MESSAGE`] bytes: a tag and a value, two
+/// native-endian `i32`s, then for [`EXITED`] the collector's own measurements, four `i64`s
+/// (wall nanoseconds, user and system microseconds, maximum resident set in KiB).
 const EXEC_FAILED: i32 = 1;
 const START_FAILED: i32 = 2;
 const EXITED: i32 = 3;
+const MESSAGE: usize = 40;
 
 /// How long the sweep keeps killing orphans before it gives up on any that will not die (a
 /// process stuck in the kernel).
@@ -55,6 +59,8 @@ const SWEEP_LIMIT: Duration = Duration::from_secs(1);
 /// Everything the supervisor and the collector need, made before the fork.
 pub(crate) struct Prepared {
     program: CString,
+    /// The working directory the collector starts in, when not perf_manual's.
+    cwd: Option<CString>,
     _argv: Vec<CString>,
     argv: Vec<*const libc::c_char>,
     _envp: Vec<CString>,
@@ -67,9 +73,10 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// `program` runs with `argv` (its first element is the name it sees), perf_manual's
     /// environment with `env` set on top, stdin from /dev/null, stdout and stderr into the
-    /// files given (created 0600, truncated).
+    /// files given (created 0600, truncated), in `cwd` when one is given.
     pub fn new(
         program: &Path,
+        cwd: Option<&Path>,
         argv: &[String],
         env: &[(&str, &str)],
         stdout: &Path,
@@ -81,6 +88,9 @@ impl Prepared {
             })
         };
         let program = c_string(program.as_os_str().as_bytes())?;
+        let cwd = cwd
+            .map(|dir| c_string(dir.as_os_str().as_bytes()))
+            .transpose()?;
         let argv_strings = argv
             .iter()
             .map(|arg| c_string(arg.as_bytes()))
@@ -116,6 +126,7 @@ impl Prepared {
         };
         Ok(Prepared {
             program,
+            cwd,
             argv: pointers(&argv_strings),
             _argv: argv_strings,
             envp: pointers(&envp_strings),
@@ -138,17 +149,19 @@ pub(crate) struct Supervisor {
 /// How the collector ended, as its supervisor saw it.
 pub enum Outcome {
     /// Its wait status, and the CPU seconds it and everything it started used (with the
-    /// supervisor's own, a few milliseconds).
+    /// supervisor's own, a few milliseconds); what the supervisor measured of the collector
+    /// alone.
     Ended {
         status: libc::c_int,
         cpu_seconds: f64,
+        usage: Option<Usage>,
     },
     /// It could not be started (the errno of exec or fork).
     NotStarted(io::Error),
 }
 
 impl Supervisor {
-    /// Fork the supervisor, which forks and executes the collector.
+    /// Fork the supervisor, which clones and executes the collector.
     pub fn start(prepared: &Prepared) -> io::Result<Supervisor> {
         let mut pipe = [0 as RawFd; 2];
         // SAFETY: pipe2 fills the two descriptors it is given.
@@ -263,15 +276,18 @@ impl Supervisor {
         let mut outcome = Outcome::Ended {
             status: own_status,
             cpu_seconds,
+            usage: None,
         };
-        for message in self.message.chunks_exact(8) {
+        for message in self.message.chunks_exact(MESSAGE) {
             let word = |at: usize| {
-                i32::from_ne_bytes([
-                    message[at],
-                    message[at + 1],
-                    message[at + 2],
-                    message[at + 3],
-                ])
+                let mut bytes = [0u8; 4];
+                bytes.copy_from_slice(&message[at..at + 4]);
+                i32::from_ne_bytes(bytes)
+            };
+            let long = |at: usize| {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(&message[at..at + 8]);
+                i64::from_ne_bytes(bytes)
             };
             outcome = match word(0) {
                 EXEC_FAILED | START_FAILED => {
@@ -280,6 +296,12 @@ impl Supervisor {
                 _ => Outcome::Ended {
                     status: word(4),
                     cpu_seconds,
+                    usage: Some(Usage {
+                        wall: Duration::from_nanos(long(8).max(0) as u64),
+                        user_seconds: long(16) as f64 / 1e6,
+                        system_seconds: long(24) as f64 / 1e6,
+                        max_rss_kib: long(32).max(0) as u64,
+                    }),
                 },
             };
             if matches!(outcome, Outcome::NotStarted(_)) {
@@ -318,19 +340,21 @@ fn empty_set() -> libc::sigset_t {
 /// Async-signal-safe; call only after fork.
 unsafe fn fail(tag: i32, errno: i32) -> ! {
     unsafe {
-        report(tag, errno);
+        report(tag, errno, [0; 4]);
         libc::_exit(127)
     }
 }
 
 /// # Safety
 /// Async-signal-safe; call only after fork, with the status pipe at [`STATUS_FD`].
-unsafe fn report(tag: i32, value: i32) {
-    let mut message = [0u8; 8];
-    let (head, tail) = message.split_at_mut(4);
-    head.copy_from_slice(&tag.to_ne_bytes());
-    tail.copy_from_slice(&value.to_ne_bytes());
-    // A message of 8 bytes is written whole or not at all (PIPE_BUF); with every signal
+unsafe fn report(tag: i32, value: i32, measured: [i64; 4]) {
+    let mut message = [0u8; MESSAGE];
+    message[..4].copy_from_slice(&tag.to_ne_bytes());
+    message[4..8].copy_from_slice(&value.to_ne_bytes());
+    for (slot, number) in message[8..].chunks_exact_mut(8).zip(measured) {
+        slot.copy_from_slice(&number.to_ne_bytes());
+    }
+    // A message of 40 bytes is written whole or not at all (PIPE_BUF); with every signal
     // blocked, a reader that has gone means EPIPE, not death by SIGPIPE.
     unsafe {
         libc::write(STATUS_FD, message.as_ptr().cast(), message.len());
@@ -342,7 +366,7 @@ fn errno() -> i32 {
 }
 
 /// The supervisor's life: own group, subreaper, parent-death signal; descriptors in place;
-/// fork the collector; wait for it, forwarding signals; sweep; report; exit.
+/// clone the collector; wait for it, forwarding signals; sweep; report; exit.
 ///
 /// # Safety
 /// Call only in the child of fork, with every signal blocked.
@@ -378,16 +402,42 @@ unsafe fn supervise(prepared: &Prepared, status: RawFd, engine: libc::pid_t) -> 
         libc::fcntl(STATUS_FD, libc::F_SETFD, libc::FD_CLOEXEC);
         close_from(STATUS_FD + 1);
         let supervisor = libc::getpid();
-        let collector = libc::fork();
-        if collector == 0 {
-            exec_collector(prepared, supervisor);
-        }
+        // The collector is started as posix_spawn does, sharing this process's memory until
+        // it executes (CLONE_VM | CLONE_VFORK, this process waiting meanwhile) on a stack of
+        // its own: no copy of a perf_manual-sized address space per program, which a
+        // benchmark's repetitions would pay, and measure, every time.
+        // Left uninitialised: only the pages the collector uses are touched (and copied).
+        let mut stack = std::mem::MaybeUninit::<[u8; COLLECTOR_STACK]>::uninit();
+        let top = (stack.as_mut_ptr().cast::<u8>().add(COLLECTOR_STACK) as usize & !15)
+            as *mut libc::c_void;
+        let context = CollectorStart {
+            prepared,
+            supervisor,
+        };
+        let started = monotonic_nanos();
+        let collector = libc::clone(
+            start_collector,
+            top,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&raw const context).cast_mut().cast(),
+        );
         if collector < 0 {
             fail(START_FAILED, errno());
         }
-        let wait_status = wait_for(collector);
+        let (wait_status, usage) = wait_for(collector);
+        let wall = (monotonic_nanos() - started) as i64;
         sweep();
-        report(EXITED, wait_status);
+        let micros = |time: libc::timeval| time.tv_sec * 1_000_000 + time.tv_usec;
+        report(
+            EXITED,
+            wait_status,
+            [
+                wall,
+                micros(usage.ru_utime),
+                micros(usage.ru_stime),
+                usage.ru_maxrss,
+            ],
+        );
         libc::_exit(0)
     }
 }
@@ -424,8 +474,29 @@ unsafe fn close_from(first: RawFd) {
     }
 }
 
+/// The collector's stack while it shares the supervisor's memory, until it executes: what
+/// `exec_collector` calls needs a few KiB.
+const COLLECTOR_STACK: usize = 64 * 1024;
+
+/// What the collector's first function is handed.
+struct CollectorStart<'a> {
+    prepared: &'a Prepared,
+    supervisor: libc::pid_t,
+}
+
+/// The collector's entry point under `clone`.
+extern "C" fn start_collector(context: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `context` points at the supervisor's `CollectorStart`, alive while the
+    // supervisor waits (CLONE_VFORK) for this function to execute or exit.
+    unsafe {
+        let context = &*context.cast::<CollectorStart<'_>>();
+        exec_collector(context.prepared, context.supervisor)
+    }
+}
+
 /// # Safety
-/// Call only in the child of the supervisor's fork.
+/// Call only in the collector, cloned by the supervisor; async-signal-safe, and writes
+/// nothing the supervisor reads (it shares the supervisor's memory until execve).
 unsafe fn exec_collector(prepared: &Prepared, supervisor: libc::pid_t) -> ! {
     unsafe {
         libc::setpgid(0, 0);
@@ -440,6 +511,11 @@ unsafe fn exec_collector(prepared: &Prepared, supervisor: libc::pid_t) -> ! {
         }
         let none = empty_set();
         libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+        if let Some(cwd) = &prepared.cwd
+            && libc::chdir(cwd.as_ptr()) != 0
+        {
+            fail(EXEC_FAILED, errno());
+        }
         libc::execve(
             prepared.program.as_ptr(),
             prepared.argv.as_ptr(),
@@ -450,11 +526,12 @@ unsafe fn exec_collector(prepared: &Prepared, supervisor: libc::pid_t) -> ! {
 }
 
 /// Wait for the collector to exit, forwarding SIGINT and SIGTERM to its group and killing
-/// it on [`END`]; orphans that exit meanwhile are reaped. Returns its wait status.
+/// it on [`END`]; orphans that exit meanwhile are reaped. Returns its wait status and its
+/// resource usage (with that of the children it waited for).
 ///
 /// # Safety
 /// Async-signal-safe; call only in the supervisor, with every signal blocked.
-unsafe fn wait_for(collector: libc::pid_t) -> libc::c_int {
+unsafe fn wait_for(collector: libc::pid_t) -> (libc::c_int, libc::rusage) {
     unsafe {
         let mut waited = empty_set();
         for signal in [libc::SIGCHLD, libc::SIGINT, libc::SIGTERM, END] {
@@ -463,8 +540,8 @@ unsafe fn wait_for(collector: libc::pid_t) -> libc::c_int {
         loop {
             match libc::sigwaitinfo(&waited, std::ptr::null_mut()) {
                 libc::SIGCHLD => {
-                    if let Some(status) = reap_exited(collector) {
-                        return status;
+                    if let Some(ended) = reap_exited(collector) {
+                        return ended;
                     }
                 }
                 signal @ (libc::SIGINT | libc::SIGTERM) => {
@@ -480,11 +557,11 @@ unsafe fn wait_for(collector: libc::pid_t) -> libc::c_int {
 }
 
 /// Reap every child that has exited; when the collector is one of them, kill its group first
-/// (while its zombie still holds the group's number) and return its wait status.
+/// (while its zombie still holds the group's number) and return its wait status and usage.
 ///
 /// # Safety
 /// Async-signal-safe; call only in the supervisor.
-unsafe fn reap_exited(collector: libc::pid_t) -> Option<libc::c_int> {
+unsafe fn reap_exited(collector: libc::pid_t) -> Option<(libc::c_int, libc::rusage)> {
     unsafe {
         loop {
             let mut info: libc::siginfo_t = std::mem::zeroed();
@@ -499,8 +576,9 @@ unsafe fn reap_exited(collector: libc::pid_t) -> Option<libc::c_int> {
             let mut status = 0;
             if pid == collector {
                 libc::kill(-collector, libc::SIGKILL);
-                libc::waitpid(collector, &mut status, 0);
-                return Some(status);
+                let mut usage: libc::rusage = std::mem::zeroed();
+                libc::wait4(collector, &mut status, 0, &mut usage);
+                return Some((status, usage));
             }
             libc::waitpid(pid, &mut status, 0);
         }

@@ -8,6 +8,7 @@
 mod json;
 mod junit;
 mod markdown;
+pub(crate) mod regression;
 mod text;
 
 use std::io::Write;
