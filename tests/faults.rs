@@ -834,3 +834,41 @@ fn perf_refused_to_a_user_says_why_and_how_to_allow_it() {
     let hint = step["hint"].as_str().unwrap();
     assert!(hint.contains("perf_event_paranoid"), "{hint}");
 }
+
+#[test]
+fn of_two_collects_into_one_folder_the_second_fails_at_once_naming_the_first() {
+    let work = Work::new();
+    let marker = marker();
+    let playbook = work.playbook(
+        "shared-collect",
+        "2s",
+        &[],
+        &[&["sh", "-c", "exec sleep \"$0\"", &marker]],
+    );
+    let args = [
+        "collect",
+        "--allow-commands",
+        "--output",
+        "raw",
+        "--suite",
+        playbook.to_str().unwrap(),
+    ];
+    let first = work.command(&args).spawn().unwrap();
+    wait_for_marker(&marker);
+    let second = work.run(&args);
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains(&format!(
+            "in use by another perf_manual run (PID {})",
+            first.id()
+        )),
+        "{}",
+        stderr(&second)
+    );
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    // The lock is bookkeeping: analyze of the folder does not list it.
+    let json = analyze(&work, "raw");
+    let listed = json["files"].to_string();
+    assert!(!listed.contains(".lock"), "{listed}");
+}

@@ -365,6 +365,8 @@ pub fn collect_only(args: &CollectArgs) -> Result<i32, Failure> {
     store::private_umask();
     store::private_dir(&args.output)
         .map_err(|err| Failure::environment(format!("cannot create {err}")))?;
+    // Two collects into one folder would write the same files at once.
+    let _lock = store::RunLock::take(&args.output)?;
     let host = host_facts();
     let progress = Progress::new();
     let manifest_path = args.output.join(store::MANIFEST);

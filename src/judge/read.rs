@@ -25,10 +25,11 @@ use crate::{
     store::{Investigation, MANIFEST},
 };
 
-/// Files never read: the engine's manifest, and the previous perf.data perf keeps.
+/// Files never read: the engine's manifest, the lock a run or a collect holds, and the
+/// previous perf.data perf keeps.
 fn is_bookkeeping(relative: &str) -> bool {
     let name = relative.rsplit('/').next().unwrap_or(relative);
-    name == MANIFEST || name.ends_with(".data.old")
+    name == MANIFEST || name == crate::store::LOCK || name.ends_with(".data.old")
 }
 
 /// What a run writes beside its outputs and no parser reads: perf record's own messages

@@ -304,7 +304,7 @@ fn make_dir(path: &Path) -> std::io::Result<bool> {
 
 /// The lock file in an investigation: the run writing it holds an flock on it, and wrote its
 /// PID in it for whoever finds it held.
-const LOCK: &str = ".lock";
+pub(crate) const LOCK: &str = ".lock";
 
 /// A run's hold on its investigation directory, released when dropped (or when the process
 /// dies, however it dies).
@@ -315,7 +315,7 @@ pub struct RunLock {
 
 impl RunLock {
     /// Take the lock of the investigation at `root`, or say which run holds it.
-    fn take(root: &Path) -> Result<RunLock, Failure> {
+    pub(crate) fn take(root: &Path) -> Result<RunLock, Failure> {
         use std::os::{fd::AsRawFd, unix::fs::OpenOptionsExt};
         let path = root.join(LOCK);
         let cannot = |err| Failure::environment(format!("cannot lock {}", with_path(&path, err)));
