@@ -128,7 +128,8 @@ fn verdict(
         .map(CompiledRule::rule)
         .filter(|r| r.id.starts_with(prefix) && r.resource == resource && r.signal == signal)
         .collect();
-    let judged = judge_cell(&cell_rules, judgement);
+    let index = judgement.index();
+    let judged = judge_cell(&cell_rules, &index);
     let verdict = match (judged.status(), judged.worst()) {
         (CellStatus::Finding, Some(Severity::High | Severity::Critical)) => Verdict::High,
         (CellStatus::Finding, _) => Verdict::Warn,

@@ -10,17 +10,18 @@
 //!   cycle of links, the better ranked finding is the cause). It is ranked right under that finding, which lists
 //!   it in `explains`, and takes no part in the verdict's choice of resource.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{CompiledRule, Finding, Rule, Severity, rank};
 
-/// Corroborate, explain and rank `findings`, the fired findings of `rules`.
+/// Corroborate, explain and rank `findings`, the fired findings of `rules`. Linear in the
+/// findings and the links: a playbook may hold many thousand rules.
 pub fn link(rules: &[CompiledRule], findings: &mut Vec<Finding>) {
     let rule_of: BTreeMap<&str, &Rule> = rules
         .iter()
         .map(|compiled| (compiled.rule().id.as_str(), compiled.rule()))
         .collect();
-    let fired: Vec<String> = findings.iter().map(|finding| finding.id.clone()).collect();
+    let fired: BTreeSet<String> = findings.iter().map(|finding| finding.id.clone()).collect();
     for finding in findings.iter_mut() {
         let Some(rule) = rule_of.get(finding.id.as_str()) else {
             continue;
@@ -28,7 +29,7 @@ pub fn link(rules: &[CompiledRule], findings: &mut Vec<Finding>) {
         finding.corroborated_by = rule
             .corroborated_by
             .iter()
-            .filter(|id| fired.contains(id))
+            .filter(|id| fired.contains(*id))
             .cloned()
             .collect();
         if finding.corroborated_by.is_empty()
@@ -38,30 +39,64 @@ pub fn link(rules: &[CompiledRule], findings: &mut Vec<Finding>) {
         }
     }
     rank(findings);
-    let order: Vec<(String, Severity)> = findings
-        .iter()
-        .map(|finding| (finding.id.clone(), finding.severity))
-        .collect();
+    let order = Order::of(findings);
     let mut decided: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for (id, _) in &order {
+    for (id, _) in &order.findings {
         cause_of(id, &order, &rule_of, &mut decided, &mut Vec::new());
+    }
+    // Each cause's consequences, in rank order.
+    let mut explained: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (id, _) in &order.findings {
+        if let Some(Some(cause)) = decided.get(id) {
+            explained
+                .entry(cause.as_str())
+                .or_default()
+                .push(id.clone());
+        }
     }
     for finding in findings.iter_mut() {
         finding.consequence_of = decided.get(&finding.id).cloned().flatten();
-        finding.explains = order
-            .iter()
-            .filter(|(id, _)| decided.get(id).and_then(Option::as_deref) == Some(&finding.id))
-            .map(|(id, _)| id.clone())
-            .collect();
+        finding.explains = explained.remove(finding.id.as_str()).unwrap_or_default();
     }
     rank(findings);
+}
+
+/// The findings in rank order, and where each id first stands in it.
+struct Order {
+    findings: Vec<(String, Severity)>,
+    position: BTreeMap<String, usize>,
+}
+
+impl Order {
+    fn of(findings: &[Finding]) -> Order {
+        let findings: Vec<(String, Severity)> = findings
+            .iter()
+            .map(|finding| (finding.id.clone(), finding.severity))
+            .collect();
+        let mut position = BTreeMap::new();
+        for (index, (id, _)) in findings.iter().enumerate() {
+            position.entry(id.clone()).or_insert(index);
+        }
+        Order { findings, position }
+    }
+
+    /// The findings of `ids` that fired, in rank order.
+    fn among<'a>(&'a self, ids: &[String]) -> Vec<&'a (String, Severity)> {
+        let mut at: Vec<usize> = ids
+            .iter()
+            .filter_map(|id| self.position.get(id).copied())
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        at.into_iter().map(|index| &self.findings[index]).collect()
+    }
 }
 
 /// The finding that explains finding `id`, if any, deciding its explainers first; `visiting`
 /// holds the findings being decided, so a cycle of links ends where it closes.
 fn cause_of(
     id: &str,
-    order: &[(String, Severity)],
+    order: &Order,
     rule_of: &BTreeMap<&str, &Rule>,
     decided: &mut BTreeMap<String, Option<String>>,
     visiting: &mut Vec<String>,
@@ -74,8 +109,8 @@ fn cause_of(
         .map_or(&[][..], |rule| rule.explained_by.as_slice());
     visiting.push(id.to_string());
     let mut cause = None;
-    for (candidate, severity) in order {
-        if !explainers.contains(candidate) || *severity <= Severity::Info {
+    for (candidate, severity) in order.among(explainers) {
+        if *severity <= Severity::Info {
             continue;
         }
         // A finding being decided further up is taken as a cause: the cycle closes here, and

@@ -5,7 +5,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{CompiledRule, Rule};
-use super::{Finding, Signal, eval::Judgement};
+use super::{
+    Finding, Signal,
+    eval::{Judgement, JudgementIndex},
+};
 
 /// The resources a USE table always shows, in order; others follow when rules name them.
 pub(crate) const RESOURCES: [&str; 5] = ["cpu", "memory", "disk", "network", "mutex"];
@@ -44,6 +47,7 @@ pub struct UseRow {
 
 /// Build the table from the rules and how they were judged.
 pub fn use_table(rules: &[CompiledRule], judgement: &Judgement) -> Vec<UseRow> {
+    let index = judgement.index();
     // A resource no USE rule looks at is left out rather than shown as an empty row.
     resources(
         rules
@@ -53,7 +57,7 @@ pub fn use_table(rules: &[CompiledRule], judgement: &Judgement) -> Vec<UseRow> {
     )
     .into_iter()
     .map(|resource| {
-        let cell = |signal| cell(&resource, signal, rules, judgement);
+        let cell = |signal| cell(&resource, signal, rules, &index);
         UseRow {
             utilization: cell(Signal::Utilization),
             saturation: cell(Signal::Saturation),
@@ -114,31 +118,27 @@ impl CellJudgement<'_> {
 /// Judge one cell from its rules: the findings they raised and which were evaluated.
 pub(crate) fn judge_cell<'a>(
     cell_rules: &[&'a Rule],
-    judgement: &'a Judgement,
+    index: &JudgementIndex<'a>,
 ) -> CellJudgement<'a> {
-    let fired = judgement
-        .findings
-        .iter()
-        .filter(|f| cell_rules.iter().any(|r| r.id == f.id))
-        .collect();
+    let ids: Vec<&str> = cell_rules.iter().map(|rule| rule.id.as_str()).collect();
     CellJudgement {
-        fired,
+        fired: index.fired_by(&ids),
         judged: cell_rules
             .iter()
             .copied()
-            .filter(|rule| judgement.was_judged(&rule.id))
+            .filter(|rule| index.was_judged(&rule.id))
             .collect(),
         has_rules: !cell_rules.is_empty(),
     }
 }
 
-fn cell(resource: &str, signal: Signal, rules: &[CompiledRule], judgement: &Judgement) -> UseCell {
+fn cell(resource: &str, signal: Signal, rules: &[CompiledRule], index: &JudgementIndex) -> UseCell {
     let cell_rules: Vec<&Rule> = rules
         .iter()
         .map(CompiledRule::rule)
         .filter(|r| r.resource == resource && r.signal == signal)
         .collect();
-    let judged = judge_cell(&cell_rules, judgement);
+    let judged = judge_cell(&cell_rules, index);
     let status = judged.status();
     let detail = match status {
         CellStatus::Finding => judged
@@ -150,7 +150,7 @@ fn cell(resource: &str, signal: Signal, rules: &[CompiledRule], judgement: &Judg
         CellStatus::Ok => judged
             .judged
             .iter()
-            .map(|rule| format!("{}: {}", rule.id, judgement.observed(&rule.id)))
+            .map(|rule| format!("{}: {}", rule.id, index.observed(&rule.id)))
             .collect::<Vec<_>>()
             .join("; "),
         CellStatus::NoData => "no data for its rules".into(),

@@ -71,18 +71,18 @@ const NAMES_SHOWN: usize = 6;
 
 pub fn verdict(compiled: &[CompiledRule], judgement: &Judgement) -> Verdict {
     let rules: Vec<&Rule> = compiled.iter().map(CompiledRule::rule).collect();
-    let judged = |rule: &Rule| judgement.was_judged(&rule.id);
-    let excused = |rule: &Rule| {
-        !rule.no_data.is_empty() && judgement.absent.iter().any(|(id, _)| id == &rule.id)
-    };
+    let index = judgement.index();
+    let judged = |rule: &Rule| index.was_judged(&rule.id);
+    let excused = |rule: &Rule| !rule.no_data.is_empty() && index.is_absent(&rule.id);
     let all_resources = resources(rules.iter().copied());
+    let judged_resources: std::collections::BTreeSet<&str> = rules
+        .iter()
+        .filter(|rule| judged(rule))
+        .map(|rule| rule.resource.as_str())
+        .collect();
     let unjudged: Vec<&String> = all_resources
         .iter()
-        .filter(|resource| {
-            !rules
-                .iter()
-                .any(|rule| &rule.resource == *resource && judged(rule))
-        })
+        .filter(|resource| !judged_resources.contains(resource.as_str()))
         .collect();
     let gaps: Vec<&Rule> = rules
         .iter()

@@ -10,7 +10,10 @@ use std::io::Write;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{Document, ExportError, Exporter};
-use crate::rules::{CompiledRule, Finding, Severity, eval::format_number};
+use crate::rules::{
+    CompiledRule, Finding, Severity,
+    eval::{JudgementIndex, format_number},
+};
 
 pub(crate) struct Junit;
 
@@ -30,8 +33,9 @@ impl Exporter for Junit {
         if let Some(host) = &data.host.hostname {
             suite.add_property(Property::new("host", host.as_str()));
         }
+        let index = document.judgement.index();
         for rule in document.rules {
-            suite.add_test_case(test_case(rule, document, fails_from));
+            suite.add_test_case(test_case(rule, &index, fails_from));
         }
         let mut report = Report::new("perf_manual");
         report.add_test_suite(suite);
@@ -42,19 +46,17 @@ impl Exporter for Junit {
 }
 
 /// How one rule was judged, as a test case named by its id in `resource.signal`'s class.
-fn test_case(compiled: &CompiledRule, document: &Document<'_>, fails_from: Severity) -> TestCase {
+fn test_case(
+    compiled: &CompiledRule,
+    index: &JudgementIndex<'_>,
+    fails_from: Severity,
+) -> TestCase {
     let rule = compiled.rule();
-    let judgement = document.judgement;
-    let reason = |list: &[(String, String)]| {
-        list.iter()
-            .find(|(id, _)| *id == rule.id)
-            .map(|(_, why)| why.clone())
-    };
-    let finding = judgement.findings.iter().find(|f| f.id == rule.id);
+    let finding = index.fired(&rule.id).next();
     let mut output = None;
-    let status = if let Some(what) = reason(&judgement.errors) {
-        non_success(NonSuccessKind::Error, &what, "rule error", "")
-    } else if let Some(why) = reason(&judgement.not_evaluated) {
+    let status = if let Some(what) = index.error(&rule.id) {
+        non_success(NonSuccessKind::Error, what, "rule error", "")
+    } else if let Some(why) = index.not_evaluated(&rule.id) {
         let mut status = TestCaseStatus::skipped();
         status.set_message(why);
         status
@@ -68,7 +70,7 @@ fn test_case(compiled: &CompiledRule, document: &Document<'_>, fails_from: Sever
     } else {
         output = Some(match finding {
             Some(finding) => format!("[{}] {}", finding.severity.as_str(), finding.message),
-            None => judgement.observed(&rule.id),
+            None => index.observed(&rule.id).to_string(),
         });
         TestCaseStatus::success()
     };

@@ -90,6 +90,7 @@ use super::compiled::CompiledRule;
 use super::expr::Expr;
 use super::links::link;
 use crossing::coverage;
+pub(crate) use outcome::JudgementIndex;
 use outcome::labels_text;
 pub use outcome::{Judgement, Outcome, format_number};
 use truth::ComparisonInfo;

@@ -1,6 +1,8 @@
 //! What judging a rule gives: its outcome, the finding of a rule that fired (its message filled
 //! in), and what a judged rule saw.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::Judge;
 use super::crossing::Crossing;
 use super::truth::ComparisonInfo;
@@ -41,14 +43,99 @@ pub struct Judgement {
     pub observed: Vec<(String, String)>,
 }
 
-impl Judgement {
+/// Lookups into a [`Judgement`] by rule id, made once for a pass over many rules (a table,
+/// the verdict, a JUnit report), so that the pass stays linear in the rules: a playbook may
+/// hold many thousand.
+pub(crate) struct JudgementIndex<'a> {
+    pub judgement: &'a Judgement,
+    unjudged: BTreeSet<&'a str>,
+    errors: BTreeMap<&'a str, &'a str>,
+    not_evaluated: BTreeMap<&'a str, &'a str>,
+    absent: BTreeSet<&'a str>,
+    observed: BTreeMap<&'a str, &'a str>,
+    /// Each rule's findings, by their place in the ranked list.
+    fired: BTreeMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> JudgementIndex<'a> {
     /// Whether rule `id` was judged: evaluated, not left without data or in error.
-    pub(crate) fn was_judged(&self, id: &str) -> bool {
-        !self
-            .not_evaluated
+    pub fn was_judged(&self, id: &str) -> bool {
+        !self.unjudged.contains(id)
+    }
+
+    /// What is wrong with rule `id`, if it is in error.
+    pub fn error(&self, id: &str) -> Option<&'a str> {
+        self.errors.get(id).copied()
+    }
+
+    /// Why rule `id` could not be judged, if it could not.
+    pub fn not_evaluated(&self, id: &str) -> Option<&'a str> {
+        self.not_evaluated.get(id).copied()
+    }
+
+    /// Whether rule `id` lacks one of its series outright.
+    pub fn is_absent(&self, id: &str) -> bool {
+        self.absent.contains(id)
+    }
+
+    /// What rule `id` saw; empty for a rule that was not judged.
+    pub fn observed(&self, id: &str) -> &'a str {
+        self.observed.get(id).copied().unwrap_or_default()
+    }
+
+    /// Rule `id`'s findings, most important first.
+    pub fn fired(&self, id: &str) -> impl Iterator<Item = &'a Finding> + '_ {
+        self.fired
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|&at| &self.judgement.findings[at])
+    }
+
+    /// The findings of the rules `ids`, in the judgement's rank order.
+    pub fn fired_by(&self, ids: &[&str]) -> Vec<&'a Finding> {
+        let mut at: Vec<usize> = ids
             .iter()
-            .chain(&self.errors)
-            .any(|(rule, _)| rule == id)
+            .filter_map(|id| self.fired.get(id))
+            .flatten()
+            .copied()
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        at.into_iter()
+            .map(|at| &self.judgement.findings[at])
+            .collect()
+    }
+}
+
+impl Judgement {
+    /// Its lookups by rule id, for a pass over many rules.
+    pub(crate) fn index(&self) -> JudgementIndex<'_> {
+        let mut fired: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (at, finding) in self.findings.iter().enumerate() {
+            fired.entry(finding.id.as_str()).or_default().push(at);
+        }
+        fn first(list: &[(String, String)]) -> BTreeMap<&str, &str> {
+            let mut map = BTreeMap::new();
+            for (id, text) in list {
+                map.entry(id.as_str()).or_insert(text.as_str());
+            }
+            map
+        }
+        JudgementIndex {
+            judgement: self,
+            unjudged: self
+                .not_evaluated
+                .iter()
+                .chain(&self.errors)
+                .map(|(id, _)| id.as_str())
+                .collect(),
+            errors: first(&self.errors),
+            not_evaluated: first(&self.not_evaluated),
+            absent: self.absent.iter().map(|(id, _)| id.as_str()).collect(),
+            observed: first(&self.observed),
+            fired,
+        }
     }
 
     /// What a judged rule saw (`highest 45% against > 90%`); empty for other rules.
