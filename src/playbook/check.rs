@@ -33,6 +33,9 @@ pub fn schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Playbook)).unwrap_or_default()
 }
 
+/// How many errors `check` locates (file:line:col) before it only counts the rest.
+const ERRORS_LOCATED: usize = 50;
+
 /// The checked playbook, or every problem found, each located in its file; its rules may read
 /// what the built-in parsers and the shipped parser specs produce.
 pub fn check(loaded: Loaded) -> Result<Checked, Vec<SourceError>> {
@@ -116,17 +119,29 @@ pub fn check_with(loaded: Loaded, catalogue: &Catalogue) -> Result<Checked, Vec<
     }
     let mut rule_ids = BTreeSet::new();
     let mut rules = Vec::with_capacity(playbook.rules.len());
+    // Each located error reads the file again to find its line: past a few dozen, the rest
+    // are counted, not located, so a playbook with thousands of bad rules is told at once.
+    let mut unlocated = 0usize;
     for (rule, &(source_index, index)) in playbook.rules.iter().zip(&loaded.rule_origins) {
         let source = &loaded.sources[source_index];
         let at = index.to_string();
-        if !rule_ids.insert(rule.id.as_str()) {
+        let first = rule_ids.insert(rule.id.as_str());
+        let compiled = compile(rule.clone());
+        if errors.len() >= ERRORS_LOCATED {
+            let bad = !first
+                || compiled.expression().is_err()
+                || super::series::reads_unknown(&compiled, catalogue);
+            unlocated += usize::from(bad);
+            rules.push(compiled);
+            continue;
+        }
+        if !first {
             errors.push(source.error_at_path(
                 &["rule", &at, "id"],
                 None,
                 format!("rule id {:?} is used twice", rule.id),
             ));
         }
-        let compiled = compile(rule.clone());
         if let Err(err) = compiled.expression() {
             errors.push(source.error_at_path(
                 &["rule", &at, "when"],
@@ -138,6 +153,12 @@ pub fn check_with(loaded: Loaded, catalogue: &Catalogue) -> Result<Checked, Vec<
             source, &at, &compiled, catalogue,
         ));
         rules.push(compiled);
+    }
+    if unlocated > 0 {
+        errors.push(main.error_at(
+            None,
+            format!("... and {unlocated} more rule(s) with problems like these: fix these and check again"),
+        ));
     }
     errors.extend(unknown_links(&loaded, &rules));
     if !errors.is_empty() {

@@ -36,6 +36,15 @@ pub(super) fn unknown_series(
         .collect()
 }
 
+/// Whether `compiled` reads a series nothing produces (what [`unknown_series`] reports,
+/// without locating it).
+pub(super) fn reads_unknown(compiled: &CompiledRule, catalogue: &Catalogue) -> bool {
+    compiled
+        .series_names()
+        .iter()
+        .any(|series| !catalogue.knows(series))
+}
+
 /// The byte offset of the first mention of `series` in `when`, as a whole name.
 fn mention(when: &str, series: &str) -> Option<usize> {
     let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
