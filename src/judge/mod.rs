@@ -117,41 +117,44 @@ fn script_perf_data(analysis: &mut Analysis, request: &Request<'_>) -> Result<bo
     };
     let on_disk = std::mem::take(&mut analysis.perf_data);
     for (index, file) in on_disk.iter().enumerate() {
-        if interrupted.load(Ordering::Relaxed) {
-            analysis.add_not_analysed(file, "interrupted before perf script read it".into(), "");
-            continue;
-        }
         let output = store::perf_script_in(folder, index);
-        match script::perf_script(&base.join(file), &output, interrupted) {
-            Ok(script) => analysis.add_perf_script(file, &script.text, script.partial),
-            Err(Unavailable { why, hint }) => analysis.add_not_analysed(file, why, &hint),
-        }
+        script_into(analysis, file, &base.join(file), &output, interrupted);
     }
     let members = std::mem::take(&mut analysis.perf_data_members);
     if !members.is_empty() {
         // A private copy of each, removed with the scratch folder when done.
         let copies = ScratchDir::new("perf-data").map_err(write_error)?;
         for (index, (label, bytes)) in members.into_iter().enumerate() {
-            if interrupted.load(Ordering::Relaxed) {
-                analysis.add_not_analysed(
-                    &label,
-                    "interrupted before perf script read it".into(),
-                    "",
-                );
-                continue;
-            }
             let copy = copies.path().join(format!("{index}.perf.data"));
-            store::write_atomic(&copy, &bytes).map_err(write_error)?;
+            if !interrupted.load(Ordering::Relaxed) {
+                store::write_atomic(&copy, &bytes).map_err(write_error)?;
+            }
             drop(bytes);
             let output = store::perf_script_in(folder, on_disk.len() + index);
-            match script::perf_script(&copy, &output, interrupted) {
-                Ok(script) => analysis.add_perf_script(&label, &script.text, script.partial),
-                Err(Unavailable { why, hint }) => analysis.add_not_analysed(&label, why, &hint),
-            }
+            script_into(analysis, &label, &copy, &output, interrupted);
             let _ = std::fs::remove_file(&copy);
         }
     }
     Ok(request.interrupted.is_none() && interrupted.load(Ordering::Relaxed))
+}
+
+/// Have perf script read `data` (the perf.data known as `label`) into `output` and hand its
+/// text to the analysis, or say why it was not analysed.
+fn script_into(
+    analysis: &mut Analysis,
+    label: &str,
+    data: &Path,
+    output: &Path,
+    interrupted: &AtomicBool,
+) {
+    if interrupted.load(Ordering::Relaxed) {
+        analysis.add_not_analysed(label, "interrupted before perf script read it".into(), "");
+        return;
+    }
+    match script::perf_script(data, output, interrupted) {
+        Ok(script) => analysis.add_perf_script(label, &script.text, script.partial),
+        Err(Unavailable { why, hint }) => analysis.add_not_analysed(label, why, &hint),
+    }
 }
 
 fn write_error(err: std::io::Error) -> Failure {
