@@ -20,6 +20,7 @@ fn main() {
         Command::Analyze(args) => commands::analyze::analyze(&args),
         Command::Doctor { format } => commands::doctor::doctor(format),
         Command::UseCheck(args) => commands::use_check::use_check(&args),
+        Command::RedCheck(args) => commands::red_check::red_check(&args),
         Command::Schema => Ok(commands::schema::schema()),
     };
     let code = match result {

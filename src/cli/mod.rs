@@ -68,6 +68,8 @@ pub enum Command {
     Schema,
     /// Print the USE table of the host and of one target, measured over one interval.
     UseCheck(UseCheckArgs),
+    /// Load an HTTP endpoint and print its RED: rate, errors by class, duration percentiles.
+    RedCheck(RedCheckArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -167,4 +169,35 @@ pub struct UseCheckArgs {
     pub interval: String,
     #[arg(long, value_enum, default_value = "text")]
     pub format: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RedCheckArgs {
+    /// The endpoint: http://HOST[:PORT][/PATH] (clear-text HTTP/1.1; GET).
+    #[arg(long)]
+    pub endpoint: String,
+    /// How long to load it: seconds (`10`) or a duration (`10s`, `1m`).
+    #[arg(long, default_value = "10s")]
+    pub duration: String,
+    /// Keep-alive connections, each sending its next request when the last is answered.
+    #[arg(long, default_value_t = 10)]
+    pub connections: u32,
+    /// Open model: this many requests per second in all, on a fixed schedule; durations are
+    /// counted from when each was due (corrected for coordinated omission) and from its send.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// For one request, connecting and redirects included (`5s`, `500ms`).
+    #[arg(long, default_value = "5s")]
+    pub timeout: String,
+    /// Bytes of an answer's body read at most; a longer one is the error `body_too_big`.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    pub max_body: u64,
+    /// Also write what the probe measured here, for `analyze` to judge later.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Exit 1 when a RED finding is at or above this severity.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
 }

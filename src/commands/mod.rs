@@ -6,6 +6,7 @@
 pub mod analyze;
 pub mod check;
 pub mod doctor;
+pub mod red_check;
 pub mod run;
 pub mod schema;
 pub mod use_check;

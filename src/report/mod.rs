@@ -2,6 +2,7 @@
 //! written by an exporter (`export/`, one file per format). Nothing here judges.
 
 pub(crate) mod export;
+pub mod red_check;
 pub mod rows;
 pub(crate) mod terminal;
 pub mod use_check;
