@@ -190,7 +190,7 @@ pub struct RedCheckArgs {
     #[arg(long, default_value = "5s")]
     pub timeout: String,
     /// Bytes of an answer's body read at most; a longer one is the error `body_too_big`.
-    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    #[arg(long, default_value_t = crate::red::DEFAULT_MAX_BODY)]
     pub max_body: u64,
     /// Also write what the probe measured here, for `analyze` to judge later.
     #[arg(long)]

@@ -198,7 +198,11 @@ mod tests {
         assert_eq!(run.fields.get("errors_http_5xx"), Some(&1.0));
         let max = run.fields.get("duration_max").copied().unwrap();
         assert!((max - 1500.0).abs() < 2.0, "{max}");
-        assert_eq!(run.time, 1_796_407_201.0 + 3.0, "18:00:01 UTC and three windows");
+        assert_eq!(
+            run.time,
+            1_796_407_201.0 + 3.0,
+            "18:00:01 UTC and three windows"
+        );
     }
 
     #[test]

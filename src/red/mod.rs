@@ -40,6 +40,8 @@ use crate::parse::red::{Outcome, ProbeSetting, Window};
 
 /// The most requests one connection sends in a run: a bound whatever the duration.
 pub const MOST_REQUESTS: u64 = 100_000_000;
+/// The most bytes of a body read when nothing says otherwise: 16 MiB.
+pub const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
 /// The longest wait before reconnecting after a failed connection.
 const LONGEST_BACKOFF: Duration = Duration::from_millis(250);
 /// How often the probe looks at the Ctrl-C flag.
@@ -349,11 +351,12 @@ async fn connection(shared: &Shared, number: u32, mut stopped: watch::Receiver<b
 enum Schedule {
     /// As soon as the last is answered.
     Closed,
-    /// The k-th at `first + k * period`.
+    /// The k-th at `first + k * period`, none at or after `end`.
     Open {
         first: Instant,
         period: Duration,
         next: u32,
+        end: Instant,
     },
 }
 
@@ -370,8 +373,13 @@ impl Schedule {
                 first,
                 period,
                 next,
+                end,
             } => {
                 let due = *first + *period * *next;
+                if due >= *end {
+                    // Nothing more is due: wait to be stopped.
+                    std::future::pending::<()>().await;
+                }
                 *next = next.saturating_add(1);
                 if Instant::now() >= due {
                     return due;
@@ -391,6 +399,7 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, ended: 
             first: shared.start + Duration::from_secs_f64(f64::from(number) / rate),
             period: Duration::from_secs_f64(f64::from(probe.connections) / rate),
             next: 0,
+            end: shared.start + probe.duration,
         },
     };
     let mut backoff = Duration::from_millis(1);
