@@ -11,6 +11,7 @@ pub mod parse;
 pub mod playbook;
 pub mod profile;
 pub mod record;
+pub mod red;
 pub mod regress;
 pub mod report;
 pub mod rules;

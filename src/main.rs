@@ -24,6 +24,7 @@ fn main() {
         Command::Profile(args) => commands::profile::profile(&args),
         Command::ProfileDiff(args) => commands::profile_diff::profile_diff(&args),
         Command::Trace(args) => commands::trace::trace(&args),
+        Command::RedCheck(args) => commands::red_check::red_check(&args),
         Command::Schema => Ok(commands::schema::schema()),
         Command::Regress(args) => commands::regress::regress(&args),
     };

@@ -731,3 +731,29 @@ fn all_with_for_needs_every_instance_at_once() {
         Outcome::Fired(_)
     ));
 }
+
+#[test]
+fn a_ratio_of_counts_meets_a_percentage_as_a_fraction() {
+    let data = dataset(
+        vec![vec![record(
+            "red",
+            1.0,
+            &[],
+            &[("errors", 3.0), ("requests", 200.0)],
+        )]],
+        None,
+    );
+    let finding = fired("red.errors / red.requests > 1%", &data);
+    assert_eq!(finding.value, 1.5);
+    assert_eq!(finding.threshold, Some(1.0));
+    assert_eq!(finding.unit, "%");
+    assert!(matches!(
+        outcome("red.errors / red.requests > 2%", &data),
+        Outcome::Quiet
+    ));
+    // A plain number still reads the ratio as it is.
+    assert!(matches!(
+        outcome("red.errors / red.requests > 0.01", &data),
+        Outcome::Fired(_)
+    ));
+}

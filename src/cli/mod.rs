@@ -78,6 +78,8 @@ pub enum Command {
     Trace(TraceArgs),
     /// Run a regression recipe: measure benchmarks against a baseline, exit 1 on a regression.
     Regress(RegressArgs),
+    /// Load an HTTP endpoint and print its RED: rate, errors by class, duration percentiles.
+    RedCheck(RedCheckArgs),
 }
 
 impl Command {
@@ -95,6 +97,7 @@ impl Command {
             Command::ProfileDiff(args) => args.format == OutputFormat::Json,
             Command::Trace(args) => args.format == OutputFormat::Json,
             Command::Regress(args) => args.format == RegressFormat::Json,
+            Command::RedCheck(args) => args.format == OutputFormat::Json,
             Command::Collect(_) | Command::Schema => false,
         }
     }
@@ -333,4 +336,35 @@ pub struct RegressArgs {
     /// Exit 4 when a check could not tell (too noisy), instead of 0.
     #[arg(long)]
     pub fail_inconclusive: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RedCheckArgs {
+    /// The endpoint: http://HOST[:PORT][/PATH] (clear-text HTTP/1.1; GET).
+    #[arg(long)]
+    pub endpoint: String,
+    /// How long to load it: seconds (`10`) or a duration (`10s`, `1m`).
+    #[arg(long, default_value = "10s")]
+    pub duration: String,
+    /// Keep-alive connections, each sending its next request when the last is answered.
+    #[arg(long, default_value_t = 10)]
+    pub connections: u32,
+    /// Open model: this many requests per second in all, on a fixed schedule; durations are
+    /// counted from when each was due (corrected for coordinated omission) and from its send.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// For one request, connecting and redirects included (`5s`, `500ms`).
+    #[arg(long, default_value = "5s")]
+    pub timeout: String,
+    /// Bytes of an answer's body read at most; a longer one is the error `body_too_big`.
+    #[arg(long, default_value_t = crate::red::DEFAULT_MAX_BODY)]
+    pub max_body: u64,
+    /// Also write what the probe measured here, for `analyze` to judge later.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Exit 1 when a RED finding is at or above this severity.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
 }

@@ -148,6 +148,7 @@ pub fn skipped(
 fn run_step(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRecord {
     match step.collector.runs() {
         Runs::InProcess => return run_sampler(run, step, deadline),
+        Runs::Probe => return run_probe(run, step, deadline),
         Runs::Command(_) if !run.allow_commands => {
             return skipped(
                 run,
@@ -448,6 +449,56 @@ fn run_sampler(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> Ste
             record.status = StepStatus::Failed;
             record.note = format!("the /proc sampler failed: {err}");
         }
+    }
+    record.end = now_stamp();
+    record
+}
+
+/// The HTTP probe over what is left of the time box, but for the grace the interval tools get
+/// to finish; its raw file is written when it ends. An endpoint that gives no answer fails the
+/// step with its error class; the other steps go on.
+fn run_probe(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRecord {
+    let mut record = skipped(run, step, StepStatus::Ok, "");
+    let fail = |mut record: StepRecord, note: String| {
+        record.status = StepStatus::Failed;
+        record.note = redact(&note);
+        record.end = now_stamp();
+        record
+    };
+    let endpoint = step.args.endpoint.as_deref().unwrap_or_default();
+    let endpoint = match crate::red::Endpoint::parse(endpoint) {
+        Ok(endpoint) => endpoint,
+        Err(err) => return fail(record, err.message),
+    };
+    let duration = deadline
+        .saturating_duration_since(Instant::now())
+        .saturating_sub(tools::FINISH_GRACE)
+        .max(Duration::from_secs(1));
+    let probe = crate::red::Probe {
+        endpoint,
+        connections: step.args.connections.unwrap_or(tools::DEFAULT_CONNECTIONS),
+        rate: step.args.rate,
+        duration,
+        timeout: (duration / 2).min(Duration::from_secs(5)),
+        max_body: crate::red::DEFAULT_MAX_BODY,
+        window: run.interval,
+    };
+    let measured = match probe.run(run.interrupted) {
+        Ok(measured) => measured,
+        Err(err) => return fail(record, err.message),
+    };
+    let path = run.raw_dir.join(&step.output);
+    let written = path
+        .parent()
+        .map_or(Ok(()), store::private_dir)
+        .and_then(|()| std::fs::write(&path, measured.file()));
+    if let Err(err) = written {
+        return fail(record, format!("cannot write {}: {err}", step.output));
+    }
+    record.outputs = vec![step.output.clone()];
+    record.bytes = std::fs::metadata(&path).map_or(0, |meta| meta.len());
+    if measured.interrupted {
+        record.status = StepStatus::Interrupted;
     }
     record.end = now_stamp();
     record

@@ -8,6 +8,7 @@ pub mod check;
 pub mod doctor;
 pub mod profile;
 pub mod profile_diff;
+pub mod red_check;
 pub mod regress;
 pub mod run;
 pub mod schema;

@@ -5,6 +5,7 @@
 //! reads the text into records, and declares the units of the tables it makes. [`PARSERS`]
 //! lists them in the order [`sniff::sniff`] asks them.
 
+pub mod access_log;
 pub mod catalogue;
 pub mod clock;
 pub mod free;
@@ -17,6 +18,7 @@ pub mod perf_trace;
 pub mod perf_trace_events;
 pub mod pidstat;
 pub mod procfs;
+pub mod red;
 pub mod sar;
 pub mod sniff;
 pub mod spec;
@@ -61,6 +63,10 @@ pub enum Format {
     Free,
     /// procps `top -b`: load, tasks, CPU shares, memory and the top consumers.
     Top,
+    /// perf_manual's own HTTP probe (`red-check`, `collector = "red-probe"`): RED windows.
+    RedProbe,
+    /// A web server's access log (combined or common format) with the request time: RED.
+    AccessLog,
 }
 
 impl Format {
@@ -80,6 +86,8 @@ impl Format {
             Format::KernelLog => "kernel-log",
             Format::Free => "free",
             Format::Top => "top",
+            Format::RedProbe => "red-probe",
+            Format::AccessLog => "access-log",
         }
     }
 
@@ -99,6 +107,8 @@ impl Format {
             Format::KernelLog => &kernel_log::KernelLog,
             Format::Free => &free::Free,
             Format::Top => &top::Top,
+            Format::RedProbe => &red::RedProbe,
+            Format::AccessLog => &access_log::AccessLog,
         }
     }
 }
@@ -170,6 +180,8 @@ pub(crate) static PARSERS: &[&dyn Parser] = &[
     &free::Free,
     &top::Top,
     &perf_trace_events::PerfTraceEvents,
+    &red::RedProbe,
+    &access_log::AccessLog,
 ];
 
 /// Parse `text` as `format`. `file` names the input in warnings.

@@ -3,6 +3,7 @@
 
 pub(crate) mod export;
 pub mod profile;
+pub mod red_check;
 pub mod rows;
 pub(crate) mod terminal;
 pub mod trace;

@@ -44,6 +44,9 @@ const USE_CHECK_RULES: (&str, &str) = (
     include_str!("../../playbooks/rules/use-check.toml"),
 );
 
+/// The RED rules of `red-check` (and of playbooks that include them).
+const RED_RULES: (&str, &str) = ("red.toml", include_str!("../../playbooks/rules/red.toml"));
+
 /// The built-in USE rules. `Err` names the file that does not parse.
 pub fn use_rules() -> Result<Vec<CompiledRule>, String> {
     let mut rules = Vec::new();
@@ -51,6 +54,11 @@ pub fn use_rules() -> Result<Vec<CompiledRule>, String> {
         rules.extend(read(file)?);
     }
     Ok(rules)
+}
+
+/// The RED rules.
+pub fn red_rules() -> Result<Vec<CompiledRule>, String> {
+    read(RED_RULES)
 }
 
 /// The use-check rules.

@@ -26,6 +26,15 @@ pub struct StepArgs {
     /// command: the parser for its output (a built-in parser name or a spec in parsers/).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parser: Option<String>,
+    /// red-probe: the endpoint to load, `http://HOST[:PORT][/PATH]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// red-probe: keep-alive connections (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<u32>,
+    /// red-probe: requests per second in all (the open model); absent, the closed model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
 }
 
 /// One field of [`StepArgs`], as a collector's descriptor names what it takes.
@@ -37,17 +46,23 @@ pub(crate) enum Arg {
     Top,
     Argv,
     Parser,
+    Endpoint,
+    Connections,
+    Rate,
 }
 
 impl Arg {
     /// In the order of [`StepArgs`]' fields, which is the order problems are reported in.
-    pub const ALL: [Arg; 6] = [
+    pub const ALL: [Arg; 9] = [
         Arg::Frequency,
         Arg::CallGraph,
         Arg::Target,
         Arg::Top,
         Arg::Argv,
         Arg::Parser,
+        Arg::Endpoint,
+        Arg::Connections,
+        Arg::Rate,
     ];
 
     /// The name a playbook writes.
@@ -59,6 +74,9 @@ impl Arg {
             Arg::Top => "top",
             Arg::Argv => "argv",
             Arg::Parser => "parser",
+            Arg::Endpoint => "endpoint",
+            Arg::Connections => "connections",
+            Arg::Rate => "rate",
         }
     }
 
@@ -71,6 +89,9 @@ impl Arg {
             Arg::Top => args.top.is_some(),
             Arg::Argv => args.argv.is_some(),
             Arg::Parser => args.parser.is_some(),
+            Arg::Endpoint => args.endpoint.is_some(),
+            Arg::Connections => args.connections.is_some(),
+            Arg::Rate => args.rate.is_some(),
         }
     }
 }
@@ -90,6 +111,23 @@ impl StepArgs {
         }
         if self.frequency == Some(0) {
             problems.push("frequency must be more than 0".to_string());
+        }
+        if let Some(endpoint) = &self.endpoint
+            && !endpoint.starts_with("http://")
+        {
+            problems.push(format!(
+                "endpoint {endpoint:?} is not an http:// URL (the probe speaks clear-text HTTP/1.1)"
+            ));
+        }
+        if self.connections == Some(0) {
+            problems.push("connections must be more than 0".to_string());
+        }
+        if let Some(rate) = self.rate
+            && !(rate > 0.0 && rate.is_finite())
+        {
+            problems.push(format!(
+                "rate {rate} must be more than 0 requests per second"
+            ));
         }
         problems
     }

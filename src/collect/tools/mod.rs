@@ -7,10 +7,12 @@ mod args;
 mod command;
 mod perf;
 mod procfs;
+mod red;
 mod sysstat;
 
 pub use args::StepArgs;
 pub(crate) use perf::{OFF_CPU_RECORD, PERF};
+pub(crate) use red::DEFAULT_CONNECTIONS;
 
 use std::{borrow::Cow, fmt, path::Path, sync::LazyLock, time::Duration};
 
@@ -24,10 +26,11 @@ use args::Arg;
 
 /// Every built-in collector, family by family, in the order the playbook schema and the
 /// "unknown step" error list them.
-static FAMILIES: [&[Descriptor]; 4] = [
+static FAMILIES: [&[Descriptor]; 5] = [
     sysstat::COLLECTORS,
     procfs::COLLECTORS,
     perf::COLLECTORS,
+    red::COLLECTORS,
     command::COLLECTORS,
 ];
 
@@ -62,6 +65,8 @@ pub(crate) type BuildArgv = fn(&ToolContext<'_>) -> Result<Vec<Invocation>, Stri
 pub enum Runs {
     /// Inside perf_manual (the /proc sampler): nothing is spawned.
     InProcess,
+    /// perf_manual's HTTP load probe, inside perf_manual for the phase's time box.
+    Probe,
     /// The programs its argv builder names, one after the other.
     Spawned(BuildArgv),
     /// A program the playbook names, so only with `--allow-commands`.
@@ -159,10 +164,9 @@ impl Collector {
     /// The invocations of a step. `Err` says why it cannot run as configured.
     pub(crate) fn invocations(self, context: &ToolContext<'_>) -> Result<Vec<Invocation>, String> {
         match self.0.runs {
-            Runs::InProcess => Err(format!(
-                "{} is sampled in-process, not spawned",
-                self.name()
-            )),
+            Runs::InProcess | Runs::Probe => {
+                Err(format!("{} runs in-process, not spawned", self.name()))
+            }
             Runs::Spawned(build) | Runs::Command(build) => build(context),
         }
     }

@@ -110,7 +110,7 @@ fn reduce(aggregate: Aggregate, points: &[Point<f64>]) -> Option<f64> {
 fn aggregate_measure(aggregate: Aggregate, measure: Measure) -> Measure {
     match (aggregate, measure) {
         (Aggregate::Count, _) => Measure::Of(Unit::Count),
-        (Aggregate::Rate, Measure::Plain | Measure::Of(Unit::Count)) => {
+        (Aggregate::Rate, Measure::Plain | Measure::Ratio | Measure::Of(Unit::Count)) => {
             Measure::Of(Unit::PerSecond)
         }
         (Aggregate::Rate, Measure::Of(Unit::KiB)) => Measure::Of(Unit::KiBPerSecond),

@@ -12,6 +12,9 @@ pub(super) enum Measure {
     /// A number written without a unit, or a ratio: takes the unit of what it meets.
     Plain,
     Of(Unit),
+    /// A quotient of two values of one dimension (`red.errors / red.requests`): a fraction,
+    /// which a percentage meets as a hundredth of itself (`> 1%` is `> 0.01`).
+    Ratio,
     /// A product or quotient no [`Unit`] names (`ms*KiB`); only plain numbers meet it.
     Derived(String),
 }
@@ -20,6 +23,7 @@ impl Measure {
     pub(super) fn name(&self) -> String {
         match self {
             Measure::Plain => "a plain number".into(),
+            Measure::Ratio => "a ratio".into(),
             Measure::Of(unit) => unit_name(*unit).into(),
             Measure::Derived(name) => name.clone(),
         }
@@ -27,7 +31,7 @@ impl Measure {
 
     pub(super) fn suffix(&self) -> String {
         match self {
-            Measure::Plain => String::new(),
+            Measure::Plain | Measure::Ratio => String::new(),
             Measure::Of(unit) => unit.suffix().into(),
             Measure::Derived(name) => format!(" {name}"),
         }
@@ -58,6 +62,16 @@ pub(super) fn reconcile(
     };
     match (&left.measure, &right.measure) {
         (Measure::Plain, other) | (other, Measure::Plain) => Ok((1.0, 1.0, other.clone())),
+        // A fraction met by a percentage is read as a percentage: the finding says `5%`.
+        (Measure::Ratio, Measure::Of(Unit::Percent)) => {
+            Ok((100.0, 1.0, Measure::Of(Unit::Percent)))
+        }
+        (Measure::Of(Unit::Percent), Measure::Ratio) => {
+            Ok((1.0, 100.0, Measure::Of(Unit::Percent)))
+        }
+        (Measure::Ratio, Measure::Of(Unit::Count)) | (Measure::Of(Unit::Count), Measure::Ratio) => {
+            Ok((1.0, 1.0, Measure::Of(Unit::Count)))
+        }
         (Measure::Of(a), Measure::Of(b)) => {
             let left_is_constant =
                 matches!(left.val, Val::Constant(_)) && matches!(right.val, Val::Tracks(_));
@@ -77,12 +91,21 @@ pub(super) fn reconcile(
 /// The unit of a product or quotient, and the factor that makes a same-dimension quotient a
 /// plain ratio (`ms / s`).
 pub(super) fn product_measure(op: ArithOp, left: &Measure, right: &Measure) -> (f64, f64, Measure) {
-    let counted = |measure: &Measure| matches!(measure, Measure::Plain | Measure::Of(Unit::Count));
+    let counted = |measure: &Measure| {
+        matches!(
+            measure,
+            Measure::Plain | Measure::Ratio | Measure::Of(Unit::Count)
+        )
+    };
     match (left, right) {
+        // Two counts divided (errors per request) are a fraction, not a count.
+        (Measure::Of(Unit::Count), Measure::Of(Unit::Count)) if op == ArithOp::Div => {
+            (1.0, 1.0, Measure::Ratio)
+        }
         (_, r) if counted(r) => (1.0, 1.0, left.clone()),
         (l, _) if counted(l) && op == ArithOp::Mul => (1.0, 1.0, right.clone()),
         (Measure::Of(a), Measure::Of(b)) if op == ArithOp::Div => match b.convert(1.0, *a) {
-            Some(scale) => (1.0, scale, Measure::Of(Unit::Count)),
+            Some(scale) => (1.0, scale, Measure::Ratio),
             None => (
                 1.0,
                 1.0,

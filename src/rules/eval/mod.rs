@@ -42,8 +42,10 @@
 //!   against seconds is `0.02`); `90%` against a percent series is 90. A plain number takes the
 //!   unit of the other side. Comparing or adding values of different dimensions (`5ms` with a
 //!   percentage) is an evaluation error naming both units. Dividing two values of the same
-//!   dimension gives a count (a ratio); multiplying or dividing by a count keeps the unit (so
-//!   `avg(vmstat.r) / host.cpus` is a count and `mpstat.busy / 2` a percentage).
+//!   dimension gives a ratio; multiplying or dividing by a count keeps the unit (so
+//!   `avg(vmstat.r) / host.cpus` is a ratio and `mpstat.busy / 2` a percentage). A ratio
+//!   compared with a percentage is read as a percentage: `red.errors / red.requests > 1%`
+//!   holds when more than one request in a hundred failed, and its finding says `2%`.
 //! - A number compared with a series (`90% < iostat.util`) is turned round so that the series is
 //!   on the left: the finding's value is always the series side.
 //! - **No data.** If a series the rule reads has no instance at all, or none matches its labels,

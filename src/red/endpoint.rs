@@ -1,0 +1,142 @@
+//! The endpoint a probe loads: a clear-text `http://` URL, and the address its host resolves to.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use hyper::Uri;
+
+use super::ProbeError;
+use crate::parse::red::Outcome;
+
+/// Where requests go.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The URL as given, for reports.
+    pub url: String,
+    /// `host:port` as the Host header says it.
+    pub authority: String,
+    host: String,
+    port: u16,
+    /// Path and query, `/` at least.
+    pub path: String,
+}
+
+impl Endpoint {
+    /// Read `url`: `http://HOST[:PORT][/PATH][?QUERY]`. `https` is refused, as the probe speaks
+    /// clear-text HTTP/1.1 only.
+    pub fn parse(url: &str) -> Result<Endpoint, ProbeError> {
+        let bad = |why: &str| ProbeError::usage(format!("--endpoint {url}: {why}"));
+        let uri: Uri = url
+            .parse()
+            .map_err(|err| bad(&format!("not a URL ({err})")))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some("https") => {
+                return Err(ProbeError {
+                    outcome: Some(Outcome::Tls),
+                    usage: true,
+                    message: format!(
+                        "--endpoint {url}: https is not supported; the probe speaks clear-text HTTP/1.1 (put it in front of the TLS terminator, or probe the backend)"
+                    ),
+                });
+            }
+            _ => return Err(bad("give an http:// URL")),
+        }
+        let authority = uri.authority().ok_or_else(|| bad("no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(bad("credentials in the URL are not sent; leave them out"));
+        }
+        let host = authority.host().trim_matches(['[', ']']).to_string();
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        Ok(Endpoint {
+            url: url.to_string(),
+            authority: authority.as_str().to_string(),
+            host,
+            port: authority.port_u16().unwrap_or(80),
+            path: uri
+                .path_and_query()
+                .map_or_else(|| "/".to_string(), |path| path.as_str().to_string()),
+        })
+    }
+
+    /// The address to connect to: the host's first, looked up once, within `timeout`.
+    pub async fn resolve(&self, timeout: Duration) -> Result<SocketAddr, ProbeError> {
+        let dns = |why: String| ProbeError {
+            outcome: Some(Outcome::Dns),
+            usage: false,
+            message: format!("cannot resolve {}: {why}", self.host),
+        };
+        let lookup = tokio::net::lookup_host((self.host.as_str(), self.port));
+        let mut addresses = tokio::time::timeout(timeout, lookup)
+            .await
+            .map_err(|_| dns(format!("no answer within {} s", timeout.as_secs_f64())))?
+            .map_err(|err| dns(err.to_string()))?;
+        addresses
+            .next()
+            .ok_or_else(|| dns("no address".to_string()))
+    }
+
+    /// The path of a redirect's `Location` if it stays on this endpoint's host and port
+    /// (a path, or an http:// URL with the same authority); `None` when it leaves.
+    pub fn same_site(&self, location: &str) -> Option<String> {
+        if location.starts_with('/') && !location.starts_with("//") {
+            return Some(location.to_string());
+        }
+        let uri: Uri = location.parse().ok()?;
+        let same = uri.scheme_str() == Some("http")
+            && uri.authority().map(|a| a.as_str()) == Some(self.authority.as_str());
+        same.then(|| {
+            uri.path_and_query()
+                .map_or_else(|| "/".to_string(), |path| path.as_str().to_string())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_http_url_is_read_into_its_parts() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:8080/a?b=1").unwrap();
+        assert_eq!(endpoint.authority, "127.0.0.1:8080");
+        assert_eq!(endpoint.port, 8080);
+        assert_eq!(endpoint.path, "/a?b=1");
+        let bare = Endpoint::parse("http://localhost").unwrap();
+        assert_eq!((bare.port, bare.path.as_str()), (80, "/"));
+    }
+
+    #[test]
+    fn other_urls_are_refused_with_the_reason() {
+        let https = Endpoint::parse("https://example.com/").unwrap_err();
+        assert_eq!(https.outcome, Some(Outcome::Tls));
+        assert!(https.usage);
+        assert!(
+            Endpoint::parse("ftp://x/")
+                .unwrap_err()
+                .message
+                .contains("http://")
+        );
+        assert!(Endpoint::parse("not a url").unwrap_err().usage);
+        assert!(
+            Endpoint::parse("http://u:p@h/")
+                .unwrap_err()
+                .message
+                .contains("credentials")
+        );
+    }
+
+    #[test]
+    fn redirects_are_followed_only_on_the_same_site() {
+        let endpoint = Endpoint::parse("http://127.0.0.1:8080/").unwrap();
+        assert_eq!(endpoint.same_site("/next").as_deref(), Some("/next"));
+        assert_eq!(
+            endpoint.same_site("http://127.0.0.1:8080/x").as_deref(),
+            Some("/x")
+        );
+        assert_eq!(endpoint.same_site("http://other:8080/x"), None);
+        assert_eq!(endpoint.same_site("//other/x"), None);
+    }
+}

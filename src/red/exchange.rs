@@ -1,0 +1,187 @@
+//! One connection and one request on it: connect, send, read the answer within its limits,
+//! follow same-site redirects, and say how it ended.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Request, StatusCode, header};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use super::endpoint::Endpoint;
+use crate::parse::red::Outcome;
+
+/// The most redirects one request follows; one more is a redirect loop.
+pub const MOST_REDIRECTS: u32 = 10;
+
+pub type Sender = SendRequest<Empty<Bytes>>;
+
+/// How one request ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ended {
+    pub outcome: Outcome,
+    /// Whether the connection may carry the next request.
+    pub reusable: bool,
+    /// The last answer's status, when there was one.
+    pub status: Option<u16>,
+}
+
+impl Ended {
+    fn failed(outcome: Outcome) -> Ended {
+        Ended {
+            outcome,
+            reusable: false,
+            status: None,
+        }
+    }
+}
+
+/// Open a keep-alive HTTP/1.1 connection to `address` within `timeout`; its driver runs as a
+/// task of its own until the sender is dropped.
+pub async fn connect(address: SocketAddr, timeout: Duration) -> Result<Sender, Outcome> {
+    let stream = tokio::time::timeout(timeout, TcpStream::connect(address))
+        .await
+        .map_err(|_| Outcome::Timeout)?
+        .map_err(|err| io_outcome(&err))?;
+    // Requests are one write each: nothing to gain from Nagle's algorithm, a delay to lose.
+    let _ = stream.set_nodelay(true);
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|err| hyper_outcome(&err))?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// Send a GET for the endpoint's path and read the whole answer, following redirects on the
+/// same site, all within `timeout`; a body over `max_body` bytes is not read further.
+pub async fn request(
+    sender: &mut Sender,
+    endpoint: &Endpoint,
+    timeout: Duration,
+    max_body: u64,
+) -> Ended {
+    tokio::time::timeout(timeout, follow(sender, endpoint, max_body))
+        .await
+        .unwrap_or(Ended::failed(Outcome::Timeout))
+}
+
+async fn follow(sender: &mut Sender, endpoint: &Endpoint, max_body: u64) -> Ended {
+    let mut path = endpoint.path.clone();
+    for _ in 0..=MOST_REDIRECTS {
+        let answer = match once(sender, endpoint, &path, max_body).await {
+            Ok(answer) => answer,
+            Err(outcome) => return Ended::failed(outcome),
+        };
+        let next = answer
+            .status
+            .is_redirection()
+            .then(|| {
+                answer
+                    .location
+                    .as_deref()
+                    .and_then(|l| endpoint.same_site(l))
+            })
+            .flatten();
+        match next {
+            Some(next) if answer.reusable => path = next,
+            _ => {
+                return Ended {
+                    outcome: Outcome::of_status(answer.status.as_u16()),
+                    reusable: answer.reusable,
+                    status: Some(answer.status.as_u16()),
+                };
+            }
+        }
+    }
+    Ended::failed(Outcome::RedirectLoop)
+}
+
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    reusable: bool,
+}
+
+async fn once(
+    sender: &mut Sender,
+    endpoint: &Endpoint,
+    path: &str,
+    max_body: u64,
+) -> Result<Answer, Outcome> {
+    sender.ready().await.map_err(|err| hyper_outcome(&err))?;
+    let request = Request::get(path)
+        .header(header::HOST, endpoint.authority.as_str())
+        .header(header::USER_AGENT, "perf_manual-red-probe")
+        .body(Empty::<Bytes>::new())
+        .map_err(|_| Outcome::Protocol)?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|err| hyper_outcome(&err))?;
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .map(String::from);
+    let closes = response
+        .headers()
+        .get(header::CONNECTION)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.eq_ignore_ascii_case("close"));
+    let declared = response
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max_body) {
+        return Err(Outcome::BodyTooBig);
+    }
+    let mut body = response.into_body();
+    let mut read = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|err| hyper_outcome(&err))?;
+        if let Some(data) = frame.data_ref() {
+            read += data.len() as u64;
+            if read > max_body {
+                return Err(Outcome::BodyTooBig);
+            }
+        }
+    }
+    Ok(Answer {
+        status,
+        location,
+        reusable: !closes,
+    })
+}
+
+/// The class of a socket error.
+pub fn io_outcome(err: &std::io::Error) -> Outcome {
+    use std::io::ErrorKind;
+    match err.kind() {
+        ErrorKind::ConnectionRefused => Outcome::Refused,
+        ErrorKind::TimedOut => Outcome::Timeout,
+        _ => Outcome::Connection,
+    }
+}
+
+/// The class of a hyper error: a malformed answer, or a socket error underneath.
+fn hyper_outcome(err: &hyper::Error) -> Outcome {
+    if err.is_parse() || err.is_parse_status() {
+        return Outcome::Protocol;
+    }
+    if err.is_timeout() {
+        return Outcome::Timeout;
+    }
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return io_outcome(io);
+        }
+        source = cause.source();
+    }
+    Outcome::Connection
+}

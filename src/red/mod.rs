@@ -1,0 +1,441 @@
+//! perf_manual's HTTP/1.1 load probe for RED: rate, errors by class, and the duration of every
+//! request in HDR histograms, cut into windows (`parse::red::Window`) that `red-check` reports
+//! and a playbook's `red-probe` step writes to raw_data/ for the judge to read back.
+//!
+//! It runs on hyper's HTTP/1.1 client over tokio: N keep-alive connections, each a task.
+//!
+//! - **Closed model** (no `rate`): each connection sends its next request as soon as the last
+//!   one is answered. Latency is from the send; as in any closed loop a slow answer holds back
+//!   the requests behind it, so the percentiles undercount waits (coordinated omission).
+//! - **Open model** (`rate` R): the requests are due on a fixed schedule, R per second spread
+//!   over the connections (connection c's k-th at `c/R + k·N/R` s). A connection still busy
+//!   when a request is due sends it late; its duration is counted from when it was due
+//!   (corrected, what a user arriving then waits) and from when it was sent (raw), side by side.
+//!   (A request due while its connection was idle counts from when the timer woke it: the
+//!   timer's own lateness, under a millisecond, is the probe's and not the service's.)
+//!   Requests due before the end that were never answered are `missed`.
+//!
+//! Bounded everywhere: the host is looked up once, within the timeout; one request is tried
+//! first and a failure without an answer (refused, DNS, timeout, ...) ends the probe with its
+//! class before any load; every request, connecting included, has the timeout; redirects are
+//! followed on the same site at most [`exchange::MOST_REDIRECTS`] times; a body is read up to
+//! `max_body`; a connection that fails reconnects after a backoff doubling to 250 ms; each
+//! connection sends at most [`MOST_REQUESTS`]; and at the end of the duration (or on Ctrl-C)
+//! every request in flight is dropped, as wrk does, so the probe ends on time whatever the
+//! server does.
+
+pub mod endpoint;
+pub mod exchange;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::watch;
+
+pub use endpoint::Endpoint;
+use exchange::Sender;
+
+use crate::parse::red::{Outcome, ProbeSetting, Window};
+
+/// The most requests one connection sends in a run: a bound whatever the duration.
+pub const MOST_REQUESTS: u64 = 100_000_000;
+/// The most bytes of a body read when nothing says otherwise: 16 MiB.
+pub const DEFAULT_MAX_BODY: u64 = 16 * 1024 * 1024;
+/// The longest wait before reconnecting after a failed connection.
+const LONGEST_BACKOFF: Duration = Duration::from_millis(250);
+/// How often the probe looks at the Ctrl-C flag.
+const INTERRUPT_POLL: Duration = Duration::from_millis(50);
+
+/// What to load, how hard and for how long.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub endpoint: Endpoint,
+    pub connections: u32,
+    /// Requests per second over all connections (open model); `None`: closed model.
+    pub rate: Option<f64>,
+    pub duration: Duration,
+    /// For one request, connecting and redirects included.
+    pub timeout: Duration,
+    /// Bytes of one answer's body read at most.
+    pub max_body: u64,
+    /// The length of a window.
+    pub window: Duration,
+}
+
+/// What the probe measured.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub setting: ProbeSetting,
+    pub windows: Vec<Window>,
+    pub interrupted: bool,
+}
+
+impl Measured {
+    /// The probe's file (`parse::red` reads it back): what `red-check --save` and a
+    /// `red-probe` step write.
+    pub fn file(&self) -> String {
+        let mut text = crate::parse::red::format_head(&self.setting);
+        for window in &self.windows {
+            text.push_str(&crate::parse::red::format_window(window));
+        }
+        text
+    }
+}
+
+/// Why the probe could not load the endpoint at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeError {
+    /// How the first request ended, or would have.
+    pub outcome: Option<Outcome>,
+    /// Whether the request itself was wrong (a bad URL), rather than the endpoint unreachable.
+    pub usage: bool,
+    pub message: String,
+}
+
+impl ProbeError {
+    pub(crate) fn usage(message: String) -> ProbeError {
+        ProbeError {
+            outcome: None,
+            usage: true,
+            message,
+        }
+    }
+
+    fn environment(message: String) -> ProbeError {
+        ProbeError {
+            outcome: None,
+            usage: false,
+            message,
+        }
+    }
+}
+
+/// What every connection task shares.
+struct Shared {
+    probe: Probe,
+    address: std::net::SocketAddr,
+    start: Instant,
+    windows: Mutex<Vec<Window>>,
+    epoch_start: f64,
+}
+
+impl Probe {
+    /// The setting line of the probe's file.
+    pub fn setting(&self) -> ProbeSetting {
+        ProbeSetting {
+            endpoint: self.endpoint.url.clone(),
+            model: if self.rate.is_some() {
+                "open"
+            } else {
+                "closed"
+            }
+            .to_string(),
+            connections: self.connections,
+            rate: self.rate.unwrap_or(0.0),
+            seconds: self.duration.as_secs_f64(),
+            timeout: self.timeout.as_secs_f64(),
+        }
+    }
+
+    /// Load the endpoint for the duration (less if `interrupted` is set) and return what was
+    /// measured. Fails, before any load, when one first request gets no answer.
+    pub fn run(&self, interrupted: &AtomicBool) -> Result<Measured, ProbeError> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(self.connections as usize)
+            .max(1);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+            .map_err(|err| ProbeError::environment(format!("cannot start the probe: {err}")))?;
+        let measured = runtime.block_on(self.load(interrupted));
+        // Connection drivers of requests dropped at the end need not be waited for.
+        runtime.shutdown_background();
+        measured
+    }
+
+    async fn load(&self, interrupted: &AtomicBool) -> Result<Measured, ProbeError> {
+        let address = self.endpoint.resolve(self.timeout).await?;
+        self.first_request(address).await?;
+        let shared = Arc::new(Shared {
+            probe: self.clone(),
+            address,
+            start: Instant::now(),
+            windows: Mutex::new(Vec::new()),
+            epoch_start: SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0.0, |since| since.as_secs_f64()),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let tasks: Vec<_> = (0..self.connections)
+            .map(|number| {
+                let shared = Arc::clone(&shared);
+                let stopped = stopped.clone();
+                tokio::spawn(async move { connection(&shared, number, stopped).await })
+            })
+            .collect();
+        let deadline = shared.start + self.duration;
+        let mut was_interrupted = false;
+        loop {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            if interrupted.load(Ordering::SeqCst) {
+                was_interrupted = true;
+                break;
+            }
+            tokio::time::sleep((deadline - now).min(INTERRUPT_POLL)).await;
+        }
+        let _ = stop.send(true);
+        let elapsed = shared.start.elapsed().min(self.duration).as_secs_f64();
+        let mut missed = 0;
+        for (number, task) in (0..).zip(tasks) {
+            // A task that panicked lost its own counts only.
+            let ended = task.await.unwrap_or(0);
+            missed += self.due(number, elapsed).saturating_sub(ended);
+        }
+        let mut windows = std::mem::take(
+            &mut *shared
+                .windows
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let width = self.window.as_secs_f64();
+        let count = ((elapsed / width).ceil() as usize).max(1);
+        extend(&mut windows, count, shared.epoch_start, width);
+        windows.truncate(count);
+        if let Some(last) = windows.last_mut() {
+            last.seconds = (elapsed - (count - 1) as f64 * width).max(f64::EPSILON);
+            last.missed += missed;
+        }
+        Ok(Measured {
+            setting: self.setting(),
+            windows,
+            interrupted: was_interrupted,
+        })
+    }
+
+    /// One request before the load: an endpoint that gives no answer ends the probe here.
+    async fn first_request(&self, address: std::net::SocketAddr) -> Result<(), ProbeError> {
+        let fail = |outcome: Outcome, detail: String| ProbeError {
+            outcome: Some(outcome),
+            usage: false,
+            message: format!(
+                "{}: {}: {} ({detail}); no load was sent",
+                outcome.name(),
+                self.endpoint.url,
+                describe(outcome)
+            ),
+        };
+        let mut sender = exchange::connect(address, self.timeout)
+            .await
+            .map_err(|outcome| fail(outcome, format!("connecting to {address}")))?;
+        let ended =
+            exchange::request(&mut sender, &self.endpoint, self.timeout, self.max_body).await;
+        if ended.outcome.answered() {
+            Ok(())
+        } else {
+            Err(fail(
+                ended.outcome,
+                format!("the first request to {address}"),
+            ))
+        }
+    }
+
+    /// Open model: how many requests connection `number` was due to send in the first
+    /// `elapsed` seconds; closed model: none are due.
+    fn due(&self, number: u32, elapsed: f64) -> u64 {
+        let Some(rate) = self.rate else {
+            return 0;
+        };
+        let offset = f64::from(number) / rate;
+        let period = f64::from(self.connections) / rate;
+        if elapsed <= offset {
+            return 0;
+        }
+        ((elapsed - offset) / period).ceil() as u64
+    }
+}
+
+/// Make sure `windows` has `count` windows, each `width` long from `epoch_start`.
+fn extend(windows: &mut Vec<Window>, count: usize, epoch_start: f64, width: f64) {
+    while windows.len() < count {
+        let index = windows.len();
+        windows.push(Window::new(epoch_start + index as f64 * width, width));
+    }
+}
+
+/// What an outcome means, for messages.
+pub fn describe(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Ok => "answered",
+        Outcome::Refused => "connection refused",
+        Outcome::Timeout => "timed out",
+        Outcome::Dns => "the host name did not resolve",
+        Outcome::Tls => "TLS is not spoken by the probe",
+        Outcome::Http4xx => "HTTP 4xx",
+        Outcome::Http5xx => "HTTP 5xx",
+        Outcome::RedirectLoop => "redirect loop",
+        Outcome::BodyTooBig => "body too big",
+        Outcome::Connection => "connection broken",
+        Outcome::Protocol => "not an HTTP/1.1 answer",
+    }
+}
+
+/// One connection's windows, flushed into the shared ones when a window ends: each task
+/// records without a lock, and a window's histograms are merged once per task.
+struct Recorder<'a> {
+    shared: &'a Shared,
+    index: usize,
+    current: Window,
+    width: f64,
+}
+
+impl<'a> Recorder<'a> {
+    fn new(shared: &'a Shared) -> Recorder<'a> {
+        let width = shared.probe.window.as_secs_f64();
+        Recorder {
+            shared,
+            index: 0,
+            current: Window::new(shared.epoch_start, width),
+            width,
+        }
+    }
+
+    fn record(&mut self, at: Instant, outcome: Outcome, durations: Option<(u64, u64)>) {
+        let index = ((at - self.shared.start).as_secs_f64() / self.width) as usize;
+        if index != self.index {
+            self.flush();
+            self.index = index;
+        }
+        self.current.record(outcome, durations);
+    }
+
+    fn flush(&mut self) {
+        if self.current.requests() == 0 {
+            return;
+        }
+        let mut windows = self
+            .shared
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        extend(
+            &mut windows,
+            self.index + 1,
+            self.shared.epoch_start,
+            self.width,
+        );
+        windows[self.index].merge(&self.current);
+        drop(windows);
+        self.current.clear();
+    }
+}
+
+/// Connection `number`'s load until told to stop: how many requests it ended.
+async fn connection(shared: &Shared, number: u32, mut stopped: watch::Receiver<bool>) -> u64 {
+    let mut recorder = Recorder::new(shared);
+    let mut ended = 0u64;
+    tokio::select! {
+        () = load(shared, number, &mut recorder, &mut ended) => {}
+        _ = stopped.wait_for(|stop| *stop) => {}
+    }
+    recorder.flush();
+    ended
+}
+
+/// When each request of one connection is due.
+enum Schedule {
+    /// As soon as the last is answered.
+    Closed,
+    /// The k-th at `first + k * period`, none at or after `end`.
+    Open {
+        first: Instant,
+        period: Duration,
+        next: u32,
+        end: Instant,
+    },
+}
+
+impl Schedule {
+    /// When the next request counts from, having waited for it to be due. A request due
+    /// while the connection was still busy counts from when it was due: the wait behind the
+    /// slow answer is the service's, and hiding it is coordinated omission. One due while the
+    /// connection was idle counts from when the timer woke, a little after (tokio's timer
+    /// ticks in milliseconds): that lateness is the probe's, not the service's.
+    async fn next(&mut self) -> Instant {
+        match self {
+            Schedule::Closed => Instant::now(),
+            Schedule::Open {
+                first,
+                period,
+                next,
+                end,
+            } => {
+                let due = *first + *period * *next;
+                if due >= *end {
+                    // Nothing more is due: wait to be stopped.
+                    std::future::pending::<()>().await;
+                }
+                *next = next.saturating_add(1);
+                if Instant::now() >= due {
+                    return due;
+                }
+                tokio::time::sleep_until(due.into()).await;
+                Instant::now()
+            }
+        }
+    }
+}
+
+async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, ended: &mut u64) {
+    let probe = &shared.probe;
+    let mut schedule = match probe.rate {
+        None => Schedule::Closed,
+        Some(rate) => Schedule::Open {
+            first: shared.start + Duration::from_secs_f64(f64::from(number) / rate),
+            period: Duration::from_secs_f64(f64::from(probe.connections) / rate),
+            next: 0,
+            end: shared.start + probe.duration,
+        },
+    };
+    let mut backoff = Duration::from_millis(1);
+    while *ended < MOST_REQUESTS {
+        let mut sender: Sender = match exchange::connect(shared.address, probe.timeout).await {
+            Ok(sender) => {
+                backoff = Duration::from_millis(1);
+                sender
+            }
+            Err(outcome) => {
+                // The request that was due fails with the connection.
+                schedule.next().await;
+                recorder.record(Instant::now(), outcome, None);
+                *ended += 1;
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(LONGEST_BACKOFF);
+                continue;
+            }
+        };
+        while *ended < MOST_REQUESTS {
+            // A connection the server closed while idle is replaced before anything is sent.
+            if sender.ready().await.is_err() {
+                break;
+            }
+            let due = schedule.next().await;
+            let sent = Instant::now();
+            let result =
+                exchange::request(&mut sender, &probe.endpoint, probe.timeout, probe.max_body)
+                    .await;
+            let now = Instant::now();
+            let micros = |since: Instant| (now - since).as_micros() as u64;
+            recorder.record(now, result.outcome, Some((micros(due), micros(sent))));
+            *ended += 1;
+            if !result.reusable {
+                break;
+            }
+        }
+    }
+}
