@@ -51,16 +51,23 @@ fn a_busy_loop_uses_about_one_cpu_and_the_table_has_four_resources() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     let report = json_report(&busy.0.id().to_string());
     let usage = &report.target_usage;
-    // Near one CPU; other work on a 2-CPU host may take a share of it, but a busy loop is
-    // always either on a CPU or waiting in a run queue for one.
+    // Near one CPU; other work on a 2-CPU host may take most of it (beside a load of 19 it
+    // ran 15 % of the time), but a busy loop is always either on a CPU or waiting in a run
+    // queue for one.
     let running_or_waiting = usage.cpu_pct + usage.run_wait_ms_s / 10.0;
     assert!(
-        usage.cpu_pct > 30.0 && (80.0..115.0).contains(&running_or_waiting),
+        usage.cpu_pct > 0.0 && (80.0..115.0).contains(&running_or_waiting),
         "cpu_pct {}, run_wait_ms_s {}",
         usage.cpu_pct,
         usage.run_wait_ms_s
     );
-    assert!(usage.busiest_thread_pct > 30.0);
+    // One thread: the busiest thread is the whole of it.
+    assert!(
+        (usage.busiest_thread_pct - usage.cpu_pct).abs() <= 0.05 * usage.cpu_pct + 1.0,
+        "busiest thread {} of {}",
+        usage.busiest_thread_pct,
+        usage.cpu_pct
+    );
     assert!((report.interval_seconds - 1.0).abs() < 0.5);
     assert!(report.target.starts_with(&format!("pid {}", busy.0.id())));
     for resource in ["cpu", "memory", "disk", "network"] {
