@@ -351,7 +351,14 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
         verdict: verdict.line,
         verdict_kind: verdict.kind,
         not_judged: verdict.not_judged,
-        findings: judgement.findings.clone(),
+        findings: judgement
+            .findings
+            .iter()
+            .map(|finding| Finding {
+                next: advice_within(&finding.next, inputs.playbook),
+                ..finding.clone()
+            })
+            .collect(),
         use_table: use_table(inputs.rules, judgement),
         not_collected,
         not_evaluated: judgement
@@ -426,6 +433,27 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
 
 /// What a reader of a profile must know beside its table: perf's overhead, idle CPUs, and
 /// each binary without symbols with how to get them.
+/// A rule's advice as a reader of `playbook`'s report should take it: advice to run the
+/// playbook they are reading points at its drill-down in this report instead.
+fn advice_within(next: &str, playbook: &str) -> String {
+    let file = format!("playbooks/{playbook}.toml");
+    if playbook.is_empty() || !next.contains(&file) {
+        return next.to_string();
+    }
+    const HERE: &str = "this investigation's drill-down (below)";
+    next.replace(
+        &format!("Run {file} to see"),
+        "This investigation's drill-down (below) shows",
+    )
+    .replace(&format!("Run {file}"), &format!("See {HERE}"))
+    .replace(&format!("run {file}"), &format!("see {HERE}"))
+    .replace(
+        &format!("({file})"),
+        "(this investigation's drill-down, below)",
+    )
+    .replace(&file, HERE)
+}
+
 fn profile_notes(digest: &Digest) -> Vec<String> {
     let mut notes = Vec::new();
     if digest.overhead_samples > 0 {
@@ -459,4 +487,35 @@ fn profile_notes(digest: &Digest) -> Vec<String> {
         ));
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::advice_within;
+
+    #[test]
+    fn advice_to_run_the_playbook_being_read_points_at_its_drill_down() {
+        let next = "Run playbooks/cpu-bottleneck.toml: its profile shows who is on CPU.";
+        assert_eq!(
+            advice_within(next, "cpu-bottleneck"),
+            "See this investigation's drill-down (below): its profile shows who is on CPU."
+        );
+        assert_eq!(
+            advice_within(
+                "Check PSI; run playbooks/cpu-bottleneck.toml.",
+                "cpu-bottleneck"
+            ),
+            "Check PSI; see this investigation's drill-down (below)."
+        );
+        assert_eq!(
+            advice_within(
+                "Profile it (playbooks/cpu-bottleneck.toml) now.",
+                "cpu-bottleneck"
+            ),
+            "Profile it (this investigation's drill-down, below) now."
+        );
+        // Another playbook's report keeps the advice to run this one.
+        assert_eq!(advice_within(next, "triage"), next);
+        assert_eq!(advice_within(next, ""), next);
+    }
 }
