@@ -599,3 +599,69 @@ fn the_report_file_is_written_in_the_format_its_name_asks_for() {
         }
     }
 }
+
+/// A sysstat data file (`sar -o`, what sadc keeps in /var/log/sysstat/saDD) recorded here
+/// under `stress-ng --cpu 4` (tests/data/sysstat-data/, sysstat 12.6.1): read with `sar -A
+/// -f`, under any name, also inside a tarball, and judged. Without sar, or from a sysstat
+/// version sar cannot read, it is listed as not analysed with the fix, never "healthy".
+#[test]
+fn a_binary_sysstat_file_is_read_with_sar_and_judged() {
+    if !have("sar") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let capture = work.path().join("capture");
+    std::fs::create_dir(&capture).unwrap();
+    let data =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sysstat-data/sa-cpu-stress-12.6.1");
+    std::fs::copy(&data, capture.join("sa04")).unwrap();
+    let (code, json) = analyze(&capture, None);
+    assert_eq!(code, 0);
+    assert_valid(&json);
+    assert_eq!(json["verdict_kind"], "bottleneck", "{}", json["verdict"]);
+    assert_eq!(json["findings"][0]["resource"], "cpu");
+    assert!(
+        files(&json).contains(&("sa04".into(), "sar".into())),
+        "{:?}",
+        files(&json)
+    );
+    assert!(record_sources(&json).iter().any(|file| file == "sa04"));
+
+    let archive = tarball(work.path(), "capture.tgz");
+    let (code, json) = analyze(&archive, None);
+    assert_eq!(code, 0);
+    assert_eq!(json["findings"][0]["resource"], "cpu");
+
+    // The magic number of a sysstat file, then nothing sar can read.
+    std::fs::write(capture.join("sa04"), b"\x96\xd5\x75\x21 not a sysstat file").unwrap();
+    let (_, json) = analyze(&capture, None);
+    assert_ne!(json["verdict_kind"], "healthy");
+    let missing = &json["not_analysed"][0];
+    assert_eq!(missing["file"], "sa04");
+    assert!(
+        missing["why"]
+            .as_str()
+            .unwrap()
+            .contains("sar -A -f could not read it")
+    );
+    assert!(missing["hint"].as_str().unwrap().contains("sadf -c"));
+
+    std::fs::copy(&data, capture.join("sa04")).unwrap();
+    let empty = work.path().join("empty-bin");
+    std::fs::create_dir(&empty).unwrap();
+    let (_, json) = analyze(&capture, Some(empty.to_str().unwrap()));
+    assert_eq!(json["verdict_kind"], "inconclusive");
+    let missing = &json["not_analysed"][0];
+    assert!(
+        missing["why"]
+            .as_str()
+            .unwrap()
+            .contains("sar is not installed")
+    );
+    assert!(
+        missing["hint"]
+            .as_str()
+            .unwrap()
+            .contains("apt-get install sysstat")
+    );
+}

@@ -1,10 +1,12 @@
 //! `perf script` on a perf.data found in captured data, so that a profile recorded without its
-//! text (the seed's collect_all.sh keeps only profile/perf.data) is still folded.
+//! text (the seed's collect_all.sh keeps only profile/perf.data) is still folded; and `sar -A
+//! -f` on a sysstat data file (`sar -o`, /var/log/sysstat/saDD), so that a colleague's binary
+//! sar history is judged like its text.
 
 use std::{path::Path, sync::atomic::AtomicBool, time::Duration, time::Instant};
 
 use super::process::{Ending, Redirect, find_program, run_owned};
-use super::tools::PERF;
+use super::tools::{PERF, SAR};
 
 /// How long `perf script` may take. `--no-inline` keeps perf 6.1 at seconds for a minute of
 /// samples; a much larger file is folded from what perf printed by then, with a warning.
@@ -94,6 +96,95 @@ pub(crate) fn perf_script(
         (Ending::Exited, _) => Some(format!("perf script failed: {complaint}")),
     };
     Ok(Script { text, partial })
+}
+
+/// How long `sar -A -f` may take: a day of one-second samples from a big host prints in
+/// seconds.
+pub(crate) const SAR_TIME_BOX: Duration = Duration::from_secs(60);
+
+/// What `sar -A -f data` printed (LC_ALL=C, S_TIME_FORMAT=ISO, as every collector runs), its
+/// text written to `output` and its errors beside it (`output.stderr`). A file of a sysstat
+/// version this sar cannot read is `Unavailable` with how to convert it.
+pub(crate) fn sar_text(
+    data: &Path,
+    output: &Path,
+    interrupted: &AtomicBool,
+) -> Result<Script, Unavailable> {
+    if find_program("sar").is_none() {
+        return Err(Unavailable {
+            why: "sar is not installed: `sar -A -f` turns a sysstat data file into text".into(),
+            hint: SAR.install_hint(),
+        });
+    }
+    let argv = [
+        "sar".into(),
+        "-A".into(),
+        "-f".into(),
+        data.to_string_lossy().into_owned(),
+    ];
+    let stderr = output.with_extension("stderr");
+    let exit = run_owned(
+        &argv,
+        Redirect {
+            stdout: output,
+            stderr: &stderr,
+        },
+        Instant::now() + SAR_TIME_BOX,
+        interrupted,
+    )
+    .map_err(|err| Unavailable {
+        why: format!("sar could not start: {err}"),
+        hint: String::new(),
+    })?;
+    let text = std::fs::read(output).unwrap_or_default();
+    let complaint = std::fs::read_to_string(&stderr)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    // A file sar cannot read prints the header line at most.
+    let tables = text
+        .split(|&byte| byte == b'\n')
+        .filter(|line| !line.is_empty())
+        .count()
+        > 1;
+    match (exit.ending, exit.code) {
+        (Ending::Exited, Some(0)) if tables => Ok(Script {
+            text,
+            partial: (!complaint.is_empty()).then(|| format!("sar said: {complaint}")),
+        }),
+        (Ending::TimedOut, _) if tables => Ok(Script {
+            text,
+            partial: Some(format!(
+                "sar was ended at its {} s time box",
+                SAR_TIME_BOX.as_secs()
+            )),
+        }),
+        (Ending::Interrupted, _) => Err(Unavailable {
+            why: "sar was interrupted".into(),
+            hint: String::new(),
+        }),
+        _ if tables => Ok(Script {
+            text,
+            partial: Some(format!("sar failed after some output: {complaint}")),
+        }),
+        _ => {
+            let complaint = if complaint.is_empty() {
+                "no samples in it".to_string()
+            } else {
+                complaint
+            };
+            Err(Unavailable {
+                why: format!("sar -A -f could not read it: {complaint}"),
+                hint: "a file from another sysstat version: convert it with `sadf -c FILE > \
+                       FILE.new` (older formats), or run `LC_ALL=C S_TIME_FORMAT=ISO sar -A -f \
+                       FILE > FILE.txt` where it was written and send the text"
+                    .into(),
+            })
+        }
+    }
 }
 
 #[cfg(test)]

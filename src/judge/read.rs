@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use super::analysis::{Analysis, FileReport, NotAnalysed, ProfileSummary};
 use super::copies::{self, HandCopy};
 use crate::{
+    collect::script::{self, Unavailable},
     parse::{
         self, Format,
         sniff::{CONTAINER_HEAD, Container, HEAD_BYTES, sniff, sniff_container},
@@ -22,7 +23,7 @@ use crate::{
     profile,
     record::{HostFacts, ParseWarning, Record, Unit, fallback},
     rules::eval::Judgement,
-    store::{Investigation, MANIFEST},
+    store::{self, Investigation, MANIFEST, ScratchDir},
 };
 
 /// Files never read: the engine's manifest, the lock a run or a collect holds, and the
@@ -349,6 +350,16 @@ fn read_input(
             out.push(outcome);
             read.map(drop)
         }
+        Some(Container::SysstatData) => {
+            let mut bytes = Vec::new();
+            let read = whole.take(MEMBER_LIMIT + 1).read_to_end(&mut bytes);
+            if bytes.len() as u64 > MEMBER_LIMIT {
+                out.push(too_large(label));
+                return Ok(());
+            }
+            out.push(read_sysstat_data(label, &bytes, specs));
+            read.map(drop)
+        }
         Some(Container::Tar) => {
             read_tar(label, &mut whole, inner, specs, out);
             Ok(())
@@ -369,6 +380,55 @@ fn read_input(
             out.push(read_text(label, &bytes, specs));
             read.map(drop)
         }
+    }
+}
+
+/// A sysstat data file (`sar -o`, /var/log/sysstat/saDD) as the text `sar -A -f` prints of
+/// it, from a private copy (it may be an archive's member), parsed like any sar capture. Where
+/// sar is missing or cannot read it (another sysstat version), it is listed as not analysed
+/// with how to fix that.
+fn read_sysstat_data(label: &str, bytes: &[u8], specs: &[ParserSpec]) -> FileOutcome {
+    static NEVER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let unavailable = |why: String, hint: String| {
+        let mut outcome = FileOutcome::noted(label, "sysstat data: not analysed");
+        outcome.report.bytes = bytes.len() as u64;
+        outcome.not_analysed = Some(NotAnalysed {
+            file: label.to_string(),
+            why,
+            hint,
+        });
+        outcome
+    };
+    let scratch = match ScratchDir::new("sysstat-data") {
+        Ok(scratch) => scratch,
+        Err(err) => {
+            return unavailable(
+                format!("no private copy could be made: {err}"),
+                String::new(),
+            );
+        }
+    };
+    let copy = scratch.path().join("sa.data");
+    if let Err(err) = store::write_atomic(&copy, bytes) {
+        return unavailable(
+            format!("no private copy could be made: {err}"),
+            String::new(),
+        );
+    }
+    match script::sar_text(&copy, &scratch.path().join("sar.txt"), &NEVER) {
+        Ok(text) => {
+            let mut outcome = read_text(label, &text.text, specs);
+            outcome.report.bytes = bytes.len() as u64;
+            outcome.report.note = Some("sysstat data (read with sar -A -f)".into());
+            if let Some(why) = text.partial {
+                outcome.warn(
+                    label,
+                    format!("sar -A -f may have read it only in part: {why}"),
+                );
+            }
+            outcome
+        }
+        Err(Unavailable { why, hint }) => unavailable(why, hint),
     }
 }
 

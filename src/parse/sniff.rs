@@ -65,6 +65,9 @@ pub(crate) enum Container {
     PerfData,
     /// A tar archive: `ustar` at offset 257, as POSIX and GNU tar write it.
     Tar,
+    /// A sysstat data file (`sar -o`, sadc, /var/log/sysstat/saDD): its magic number 0xd596
+    /// in either byte order at offset 0; `sar -A -f` turns it into text.
+    SysstatData,
     /// gzip (`1f 8b`): a compressed tar (`.tgz`) or one compressed file.
     Gzip,
 }
@@ -79,6 +82,9 @@ pub(crate) fn sniff_container(head: &[u8]) -> Option<Container> {
         Some(Container::PerfData)
     } else if head.starts_with(&[0x1f, 0x8b]) {
         Some(Container::Gzip)
+    } else if head.starts_with(&[0x96, 0xd5]) || head.starts_with(&[0xd5, 0x96]) {
+        // Neither byte can begin UTF-8 text: 0x96 is a continuation byte, 0xd5 needs one.
+        Some(Container::SysstatData)
     } else if head.get(257..262) == Some(b"ustar".as_slice()) {
         Some(Container::Tar)
     } else {
@@ -206,6 +212,10 @@ mod tests {
             Some(Container::PerfData)
         );
         assert_eq!(sniff_container(&[0x1f, 0x8b, 8, 0]), Some(Container::Gzip));
+        assert_eq!(
+            sniff_container(&[0x96, 0xd5, 0x75, 0x21]),
+            Some(Container::SysstatData)
+        );
         for other in [&b""[..], b"PERFILE", b"Linux 6.1", &[0u8; 300]] {
             assert_eq!(sniff_container(other), None);
         }

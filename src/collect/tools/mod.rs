@@ -13,6 +13,7 @@ mod sysstat;
 pub use args::StepArgs;
 pub(crate) use perf::{OFF_CPU_RECORD, PERF};
 pub(crate) use red::DEFAULT_CONNECTIONS;
+pub(crate) use sysstat::SAR;
 
 use std::{borrow::Cow, fmt, path::Path, sync::LazyLock, time::Duration};
 

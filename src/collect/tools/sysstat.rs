@@ -17,7 +17,7 @@ const fn sysstat(name: &'static str) -> Program {
 
 const MPSTAT: Program = sysstat("mpstat");
 const IOSTAT: Program = sysstat("iostat");
-const SAR: Program = sysstat("sar");
+pub(crate) const SAR: Program = sysstat("sar");
 const PIDSTAT: Program = sysstat("pidstat");
 const VMSTAT: Program = Program {
     name: "vmstat",
