@@ -109,6 +109,9 @@ pub struct FileReport {
     pub records: usize,
     pub warnings: usize,
     pub bytes: u64,
+    /// How many bytes were read of a file longer than `--max-file-size`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut_after: Option<u64>,
     /// Why it was not recognized, when it was not; `spec:<name>` when a parser spec read it;
     /// what kind of container it is (`tar archive`, `perf-data`).
     #[serde(skip_serializing_if = "Option::is_none")]

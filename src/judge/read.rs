@@ -287,11 +287,7 @@ impl FileOutcome {
             ),
         });
         self.report.warnings += 1;
-        let note = format!("cut after {read} bytes");
-        self.report.note = Some(match self.report.note.take() {
-            Some(note_before) => format!("{note_before}; {note}"),
-            None => note,
-        });
+        self.report.cut_after = Some(read);
     }
 
     fn warn(&mut self, file: &str, message: String) {
@@ -1183,10 +1179,7 @@ mod tests {
             );
             let file = &analysis.files[0];
             assert_eq!(file.bytes, text.len() as u64);
-            assert!(
-                file.note.as_deref().unwrap().starts_with("cut after"),
-                "{file:?}"
-            );
+            assert!(file.cut_after.is_some(), "{file:?}");
             assert_eq!(file.records, rows.len());
         }
     }
