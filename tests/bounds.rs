@@ -2,7 +2,8 @@
 //! in a tree are listed and skipped (never a hang, never an endless read), a device or FIFO
 //! given as `--data` is refused, a folder it may not enter or a name too long for the
 //! filesystem is a warning while the rest is judged, and a directory the user may not read at
-//! all is the environment's failure (exit 3), as the README says.
+//! all is the environment's failure (exit 3), as the README says. A file longer than
+//! `--max-file-size` is cut, said first among the warnings, and the rest judged.
 
 use std::{
     os::unix::fs::PermissionsExt,
@@ -157,4 +158,61 @@ fn a_directory_the_user_may_not_read_exits_3() {
     assert_eq!(output.status.code(), Some(3), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("Permission denied"), "{stderr}");
+}
+
+#[test]
+fn a_file_longer_than_the_cap_is_cut_with_a_warning_naming_it_and_the_rest_judged() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    std::fs::copy(VMSTAT, dir.join("vmstat.txt")).unwrap();
+    let sar = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/sar/12.6.1-A-cpu-stress/sar-A.txt"
+    );
+    std::fs::copy(sar, dir.join("sar.txt")).unwrap();
+    let output = Command::new(BIN)
+        .args([
+            "analyze",
+            "--format",
+            "json",
+            "--max-file-size",
+            "16K",
+            "--data",
+        ])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let json = json(&output);
+    let first = json["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        first.starts_with("sar.txt") && first.contains("--max-file-size"),
+        "the cut is the first warning and names the file: {:#}",
+        json["warnings"]
+    );
+    let file = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|file| file["path"] == "sar.txt")
+        .unwrap();
+    assert_eq!(file["format"], "sar, cut after 16350 bytes", "{file:#}");
+    assert_eq!(file["bytes"], std::fs::metadata(sar).unwrap().len());
+    // What was read of it is judged, and so is the file beside it.
+    assert!(file["records"].as_u64().unwrap() > 0);
+    let findings: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["id"].as_str().unwrap())
+        .collect();
+    assert!(findings.contains(&"cpu-run-queue"), "{findings:?}");
+    assert_eq!(format_of(&json, "vmstat.txt"), "vmstat");
+    // A size it cannot read is a usage error.
+    let bad = Command::new(BIN)
+        .args(["analyze", "--max-file-size", "12Q", "--data"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
 }

@@ -193,6 +193,40 @@ pub struct AnalyzeArgs {
     /// findings that other processes' load explains are told as a neighbour's.
     #[arg(long)]
     pub pid: Option<u32>,
+    /// The most read of any one file (`512M`, `2G`; bytes without a unit; K, M, G are
+    /// powers of 1024): the rest of a longer file is not judged, and the report says so
+    /// naming the file. Default 1G.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+}
+
+/// A size as `--max-file-size` takes it: `1073741824`, `512K`, `512M`, `2G`, `1T`, with an
+/// optional `iB` or `B` (`512MiB`, `2GB`: powers of 1024 all the same).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let digits = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("expected a size such as 512M or 2G, found {text:?}"))?;
+    let unit = unit.trim_end_matches("iB").trim_end_matches('B');
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("unknown unit in {text:?}: use K, M, G or T")),
+    };
+    let size = number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))?;
+    if size == 0 {
+        return Err("the size must be more than 0".into());
+    }
+    Ok(size)
 }
 
 #[derive(Debug, clap::Args)]

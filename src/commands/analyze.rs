@@ -51,6 +51,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
         analysis: None,
         interrupted: None,
         target: args.pid.or_else(|| data_dir.target_pid()),
+        max_file_size: args.max_file_size,
     })?;
     // A profile's flamegraph goes beside the report; printed to stdout, there is nowhere.
     let flamegraphs = match &args.output {

@@ -149,6 +149,7 @@ pub(crate) fn load_profiles(path: &Path) -> Result<Vec<LoadedProfile>, Failure> 
         analysis: None,
         interrupted: None,
         target: None,
+        max_file_size: None,
     })?;
     if judged.interrupted {
         return Err(Failure {

@@ -281,6 +281,7 @@ pub fn run(args: &RunArgs) -> Result<i32, Failure> {
         analysis: Some(&analysis_files),
         interrupted: Some(&interrupted),
         target: args.pid,
+        max_file_size: None,
     })?;
     let analysis = &judged.analysis;
     let flamegraphs = judge::write_artefacts(analysis, &analysis_files, &investigation.root)?;

@@ -9,7 +9,10 @@ use serde::Serialize;
 use crate::{
     parse::{self, Format},
     profile::{self, Caption, Digest, Folded, HotFunction, ProfileError, ScriptHeader},
-    record::{Dataset, Feed, HostFacts, MetricSource, Origin, ParseWarning, Rank, Record, Unit},
+    record::{
+        Columns, Dataset, Feed, HostFacts, MetricSource, Origin, ParseWarning, Rank, Record, Rows,
+        Unit,
+    },
     rules::CompiledRule,
     rules::eval::{Judgement, evaluate_all, format_number},
     rules::{Neighbour, Window, link},
@@ -35,6 +38,68 @@ const NEIGHBOUR_FACTOR: f64 = 2.0;
 /// How many neighbours a finding names.
 const NEIGHBOURS_SHOWN: usize = 3;
 
+/// What rules read: the series they name, and through the canonical metrics among them, the
+/// tool fields that feed those. Only these are made into series, and only these fields of a
+/// streamed file's rows are kept.
+#[derive(Debug, Default)]
+pub struct Wanted {
+    /// Series named by a rule (`mpstat.busy`, `cpu.busy`), by table then field.
+    series: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// Fields read by a feed of a metric a rule names, by table then field.
+    fields: BTreeMap<String, std::collections::BTreeSet<String>>,
+}
+
+impl Wanted {
+    pub fn of(rules: &[CompiledRule], feeds: &[Feed]) -> Wanted {
+        let mut wanted = Wanted::default();
+        for name in rules.iter().flat_map(CompiledRule::series_names) {
+            let (table, field) = name.split_once('.').unwrap_or((name, ""));
+            wanted
+                .series
+                .entry(table.to_string())
+                .or_default()
+                .insert(field.to_string());
+        }
+        let read: Vec<&Feed> = feeds
+            .iter()
+            .filter(|feed| wanted.reads_series(&feed.metric))
+            .collect();
+        for feed in read {
+            // A derived feed names every field it reads (`id,wa`).
+            for field in feed.field.split(',') {
+                wanted
+                    .fields
+                    .entry(feed.table.to_string())
+                    .or_default()
+                    .insert(field.to_string());
+            }
+        }
+        wanted
+    }
+
+    /// Whether a rule names the series `name` (`cpu.busy`).
+    fn reads_series(&self, name: &str) -> bool {
+        let (table, field) = name.split_once('.').unwrap_or((name, ""));
+        self.names(table, field)
+    }
+
+    /// Whether a rule names the series `table.field`.
+    fn names(&self, table: &str, field: &str) -> bool {
+        self.series
+            .get(table)
+            .is_some_and(|fields| fields.contains(field))
+    }
+
+    /// Whether a rule reads `field` of `table`, as a series or through a metric.
+    pub fn reads(&self, table: &str, field: &str) -> bool {
+        [&self.series, &self.fields].iter().any(|by_table| {
+            by_table
+                .get(table)
+                .is_some_and(|fields| fields.contains(field))
+        })
+    }
+}
+
 /// How one file was read.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FileReport {
@@ -44,6 +109,9 @@ pub struct FileReport {
     pub records: usize,
     pub warnings: usize,
     pub bytes: u64,
+    /// How many bytes were read of a file longer than `--max-file-size`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut_after: Option<u64>,
     /// Why it was not recognized, when it was not; `spec:<name>` when a parser spec read it;
     /// what kind of container it is (`tar archive`, `perf-data`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,6 +202,10 @@ pub struct Analysis {
     pub perf_data_members: Vec<(String, Vec<u8>)>,
     #[serde(skip)]
     pub records: Vec<Record>,
+    /// The rows of big mpstat and sar files, read in parts: only the fields the rules read
+    /// are kept, and they are not among `records` (nor in records.json).
+    #[serde(skip)]
+    pub columns: Columns,
     /// Units of the series of tables read by parser specs (`free.total` → KiB).
     #[serde(skip)]
     pub units: BTreeMap<String, Unit>,
@@ -202,12 +274,24 @@ impl Analysis {
             .cloned()
             .collect();
         let filled = &self.filled;
-        let data = Dataset::from_records(&self.records, facts, parse::unit_of)
-            .with_units(&self.units)
-            .with_metrics(&self.records, &feeds, |table| {
-                !filled.iter().any(|stand_in| stand_in == table)
-            })
-            .with_origin(origin);
+        let wanted = Wanted::of(rules, &feeds);
+        let rows = Rows {
+            records: &self.records,
+            columns: Some(&self.columns),
+        };
+        let read_feeds: Vec<Feed> = feeds
+            .iter()
+            .filter(|feed| wanted.reads_series(&feed.metric))
+            .cloned()
+            .collect();
+        let data = Dataset::from_rows(rows, facts, parse::unit_of, &|table, field| {
+            wanted.names(table, field)
+        })
+        .with_units(&self.units)
+        .with_metrics_of(rows, &read_feeds, |table| {
+            !filled.iter().any(|stand_in| stand_in == table)
+        })
+        .with_origin(origin);
         self.judgement = evaluate_all(rules, &data);
         // A stand-in matters to the reader only where a rule judged with it.
         let mut read: Vec<&String> = rules.iter().flat_map(CompiledRule::series_names).collect();

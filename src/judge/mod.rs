@@ -17,9 +17,12 @@ mod specs;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use analysis::{Analysis, FileReport, NotAnalysed, ProfileSummary};
+pub use analysis::{Analysis, FileReport, NotAnalysed, ProfileSummary, Wanted};
 pub(crate) use kernel::{EARLIER, UNPLACED};
-pub use read::{MEMBER_LIMIT, list_files, read_bytes, read_data, read_dir};
+pub use read::{
+    MAX_FILE_SIZE, MEMBER_LIMIT, Reading, STREAMED_TABLE, list_files, read_bytes, read_data,
+    read_data_with, read_dir, read_dir_with,
+};
 pub use specs::{PARSERS_DIR, load_specs, shipped_and_local};
 
 use crate::{
@@ -52,6 +55,8 @@ pub struct Request<'a> {
     /// The process investigated (`--pid`): findings other processes' load explains are
     /// told as a neighbour's (`Analysis::attribute`).
     pub target: Option<u32>,
+    /// The most read of any one file (`analyze --max-file-size`); `None`: [`MAX_FILE_SIZE`].
+    pub max_file_size: Option<u64>,
 }
 
 /// What a judgement gave.
@@ -64,7 +69,18 @@ pub struct Judged {
 /// Read, parse, fill stand-ins, fold profiles, evaluate the rules.
 pub fn judge(request: &Request<'_>) -> Result<Judged, Failure> {
     let (specs, spec_warnings) = shipped_and_local(Path::new(PARSERS_DIR));
-    let mut analysis = read_data(request.raw_dir, &specs).map_err(|err| {
+    let feeds: Vec<crate::record::Feed> = crate::parse::feeds()
+        .iter()
+        .cloned()
+        .chain(specs.iter().flat_map(crate::parse::spec::ParserSpec::feeds))
+        .collect();
+    let wanted = Wanted::of(request.rules, &feeds);
+    let reading = Reading {
+        max_file_size: request.max_file_size.unwrap_or(MAX_FILE_SIZE),
+        keep: &|table, field| wanted.reads(table, field),
+        ..Reading::default()
+    };
+    let mut analysis = read_data_with(request.raw_dir, &specs, &reading).map_err(|err| {
         let message = format!("cannot read {}: {err}", request.raw_dir.display());
         // A directory this user may not read is the environment's doing, not bad input.
         match err.kind() {

@@ -21,7 +21,7 @@ use crate::{
         spec::{self, ParserSpec},
     },
     profile,
-    record::{HostFacts, ParseWarning, Record, Unit, fallback},
+    record::{Columns, HostFacts, ParseWarning, Record, Unit, fallback},
     rules::eval::Judgement,
     store::{self, Investigation, MANIFEST, ScratchDir},
 };
@@ -198,11 +198,49 @@ fn not_regular(kind: std::fs::FileType) -> Option<&'static str> {
     }
 }
 
+/// How much is read, and kept, of each file.
+#[derive(Clone, Copy)]
+pub struct Reading<'a> {
+    /// The most read of any one file on disk: the rest is cut, with a warning naming the file
+    /// (`analyze --max-file-size`).
+    pub max_file_size: u64,
+    /// From this size, an mpstat or sar file on disk is read in parts and its rows kept as
+    /// [`Columns`] rather than records.
+    pub stream_from: u64,
+    /// Which fields (`table`, `field`) of a streamed file's rows are kept: those the rules
+    /// read, directly or through a canonical metric.
+    pub keep: &'a (dyn Fn(&str, &str) -> bool + Sync),
+    /// How much of a streamed file is parsed at once: at least this many bytes, to the next
+    /// blank line.
+    pub part: usize,
+}
+
+/// The most read of one file by default: 1 GiB.
+pub const MAX_FILE_SIZE: u64 = 1 << 30;
+
+/// From this size, an mpstat or sar file is streamed ([`Reading::stream_from`]).
+pub const STREAMED_TABLE: u64 = 32 << 20;
+
+impl Default for Reading<'static> {
+    fn default() -> Self {
+        Reading {
+            max_file_size: MAX_FILE_SIZE,
+            stream_from: STREAMED_TABLE,
+            keep: &|_, _| true,
+            part: TABLE_PART,
+        }
+    }
+}
+
 /// What one file (or archive member) yielded.
 #[derive(Default)]
 pub(super) struct FileOutcome {
     pub(super) report: FileReport,
     pub(super) parsed: crate::record::Parsed,
+    /// The rows of a big table read in parts.
+    pub(super) columns: Columns,
+    /// Said first among the warnings: the file was longer than the most read of one file.
+    cut: Option<ParseWarning>,
     /// A plain copy of a /proc file, kept to be read again with its other copies.
     pub(super) copy: Option<HandCopy>,
     profile: Option<ProfileSummary>,
@@ -237,6 +275,20 @@ impl FileOutcome {
             Ok(profile) => self.profile = Some(profile),
             Err(why) => self.report.note = Some(why),
         }
+    }
+
+    /// Say that only the first `read` bytes were read, the file being longer than `cap`.
+    fn cut_at(&mut self, file: &str, read: u64, cap: u64) {
+        self.cut = Some(ParseWarning {
+            file: file.to_string(),
+            line: 0,
+            message: format!(
+                "longer than the most read of one file ({cap} bytes, --max-file-size): only \
+                 its first {read} bytes were read, the rest is not judged"
+            ),
+        });
+        self.report.warnings += 1;
+        self.report.cut_after = Some(read);
     }
 
     fn warn(&mut self, file: &str, message: String) {
@@ -315,6 +367,18 @@ fn read_input(
     specs: &[ParserSpec],
     out: &mut Vec<FileOutcome>,
 ) -> std::io::Result<()> {
+    read_input_capped(label, reader, place, specs, u64::MAX, out)
+}
+
+/// [`read_input`], text on disk read to at most `cap` bytes (cut at the end of a line).
+fn read_input_capped(
+    label: &str,
+    reader: &mut dyn Read,
+    place: Place,
+    specs: &[ParserSpec],
+    cap: u64,
+    out: &mut Vec<FileOutcome>,
+) -> std::io::Result<()> {
     let mut head = Vec::with_capacity(CONTAINER_HEAD);
     reader.take(CONTAINER_HEAD as u64).read_to_end(&mut head)?;
     let container = sniff_container(&head);
@@ -368,7 +432,7 @@ fn read_input(
         None => {
             let mut bytes = Vec::new();
             let limit = if place.on_disk {
-                u64::MAX
+                cap.saturating_add(1)
             } else {
                 MEMBER_LIMIT + 1
             };
@@ -377,7 +441,20 @@ fn read_input(
                 out.push(too_large(label));
                 return Ok(());
             }
-            out.push(read_text(label, &bytes, specs));
+            let cut = bytes.len() as u64 > cap;
+            if cut {
+                bytes.truncate(cap as usize);
+                let whole_lines = bytes
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |at| at + 1);
+                bytes.truncate(whole_lines);
+            }
+            let mut outcome = read_text(label, &bytes, specs);
+            if cut {
+                outcome.cut_at(label, bytes.len() as u64, cap);
+            }
+            out.push(outcome);
             read.map(drop)
         }
     }
@@ -552,7 +629,12 @@ fn member_name(raw: &[u8]) -> String {
 }
 
 /// Everything one file below the data directory yielded (many outcomes for an archive).
-fn read_file(dir: &Path, relative: &str, specs: &[ParserSpec]) -> Vec<FileOutcome> {
+fn read_file(
+    dir: &Path,
+    relative: &str,
+    specs: &[ParserSpec],
+    reading: &Reading<'_>,
+) -> Vec<FileOutcome> {
     let path = dir.join(relative);
     match std::fs::symlink_metadata(&path).map(|meta| not_regular(meta.file_type())) {
         Ok(None) => {}
@@ -579,13 +661,18 @@ fn read_file(dir: &Path, relative: &str, specs: &[ParserSpec]) -> Vec<FileOutcom
         depth: 0,
     };
     let mut reader = BufReader::with_capacity(STREAMED_HEAD, file);
-    let streamed = if size > STREAMED_SCRIPT {
+    let mut streamed = if size > STREAMED_SCRIPT {
         read_perf_script(relative, &mut reader, &mut out)
     } else {
         None
     };
-    let result =
-        streamed.unwrap_or_else(|| read_input(relative, &mut reader, place, specs, &mut out));
+    if streamed.is_none() && size > reading.stream_from {
+        streamed = read_streamed_table(relative, &mut reader, reading, &mut out);
+    }
+    let result = streamed.unwrap_or_else(|| {
+        let cap = reading.max_file_size;
+        read_input_capped(relative, &mut reader, place, specs, cap, &mut out)
+    });
     finish_input(relative, size, result, &mut out);
     if let Some(epoch_us) = modified {
         set_modified(&mut out, epoch_us);
@@ -639,6 +726,209 @@ fn read_perf_script(
     Some(result)
 }
 
+/// How much of a streamed table is parsed at once by default ([`Reading::part`]).
+const TABLE_PART: usize = 4 << 20;
+
+/// A part of a streamed table: its text and the file line it starts at (1-based).
+struct Part {
+    text: Vec<u8>,
+    first_line: usize,
+}
+
+/// What one part of a streamed table gave.
+struct PartRows {
+    columns: Columns,
+    warnings: Vec<ParseWarning>,
+    host: HostFacts,
+    /// The times of its first and last rows, in the order of their lines.
+    span: Option<(f64, f64)>,
+}
+
+/// A large mpstat or sar file on disk, read in parts of [`Reading::part`] that end at a blank
+/// line (each part starts with a report header; parts after the first are parsed with the
+/// file's banner before them, for its date and host), parsed on rayon's threads, and each
+/// part's rows kept as [`Columns`] with the fields `reading.keep` asks for: memory holds a
+/// few parts of text and records at a time, and the columns. A part parsed on its own
+/// starts on the banner's day: days that passed before it are added as a whole-file parse
+/// adds them, when the clock goes back by more than 12 hours. `None` when the head of
+/// `reader` is not mpstat or sar with a dated banner (nothing is consumed).
+fn read_streamed_table(
+    label: &str,
+    reader: &mut BufReader<std::fs::File>,
+    reading: &Reading<'_>,
+    out: &mut Vec<FileOutcome>,
+) -> Option<std::io::Result<()>> {
+    let head = reader.fill_buf().ok()?;
+    if head.len() <= HEAD_BYTES || sniff_container(head).is_some() || head.contains(&0) {
+        return None;
+    }
+    let head_text = String::from_utf8_lossy(head);
+    let format = sniff(&head_text)
+        .filter(|format| matches!(format, Format::Mpstat | Format::Sar | Format::SarDev))?;
+    let banner = head_text.lines().next()?.to_string();
+    let day = parse::sysstat::parse_banner(&banner)?.epoch_day?;
+    let mut outcome = FileOutcome::new(label);
+    outcome.report.format = Some(format);
+    let mut columns = Columns::default();
+    let mut read_bytes: u64 = 0;
+    let mut next_line = 1;
+    let mut previous_end: Option<f64> = None;
+    let mut seen_warnings = BTreeSet::new();
+    let batch = rayon::current_num_threads().max(1) * 2;
+    let mut result = Ok(());
+    let mut cut = false;
+    loop {
+        let mut parts = Vec::with_capacity(batch);
+        while parts.len() < batch && !cut {
+            let budget = reading.max_file_size.saturating_sub(read_bytes);
+            match read_part(reader, reading.part, budget) {
+                Ok((text, more)) => {
+                    cut = more;
+                    if text.is_empty() {
+                        break;
+                    }
+                    read_bytes += text.len() as u64;
+                    let lines = text.iter().filter(|&&b| b == b'\n').count();
+                    parts.push(Part {
+                        text,
+                        first_line: next_line,
+                    });
+                    next_line += lines;
+                }
+                Err(err) => {
+                    result = Err(err);
+                    break;
+                }
+            }
+        }
+        if parts.is_empty() {
+            break;
+        }
+        let rows: Vec<PartRows> = parts
+            .par_iter()
+            .map(|part| parse_part(label, format, &banner, part, reading))
+            .collect();
+        drop(parts);
+        for mut part in rows {
+            outcome.parsed.host.merge(&part.host);
+            for warning in part.warnings {
+                // A report not understood is said once, at its first header.
+                if !warning.message.contains("is not understood")
+                    || seen_warnings.insert(warning.message.clone())
+                {
+                    outcome.parsed.warnings.push(warning);
+                }
+            }
+            let Some((first, last)) = part.span else {
+                columns.append(part.columns);
+                continue;
+            };
+            let mut shift = 0.0;
+            if let Some(end) = previous_end {
+                let day_start = |time: f64| {
+                    let since = time - (day * SECONDS_PER_DAY) as f64;
+                    (since / SECONDS_PER_DAY as f64).floor()
+                };
+                let days = day_start(end);
+                let end_of_day =
+                    end - (day * SECONDS_PER_DAY) as f64 - days * SECONDS_PER_DAY as f64;
+                let first_of_day = first - (day * SECONDS_PER_DAY) as f64;
+                let wrapped = end_of_day - first_of_day > (SECONDS_PER_DAY / 2) as f64;
+                shift = (days + f64::from(u8::from(wrapped))) * SECONDS_PER_DAY as f64;
+            }
+            if shift != 0.0 {
+                part.columns.shift_times(shift);
+            }
+            previous_end = Some(last + shift);
+            columns.append(part.columns);
+        }
+        if result.is_err() || cut {
+            break;
+        }
+    }
+    outcome.report.records = columns.rows();
+    outcome.report.warnings = outcome.parsed.warnings.len();
+    outcome.columns = columns;
+    if cut {
+        outcome.cut_at(label, read_bytes, reading.max_file_size);
+    }
+    out.push(outcome);
+    Some(result)
+}
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// The next part of a streamed table: at least `size` bytes, then to the end of the next
+/// blank line; at most `budget` bytes, ending at a line. Also whether `budget` cut it short
+/// of the file's end.
+fn read_part(
+    reader: &mut impl BufRead,
+    size: usize,
+    budget: u64,
+) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut text = Vec::with_capacity(size + (64 << 10));
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line)?;
+        if read == 0 {
+            return Ok((text, false));
+        }
+        if (text.len() + line.len()) as u64 > budget {
+            return Ok((text, true));
+        }
+        text.extend_from_slice(&line);
+        let blank = line.iter().all(u8::is_ascii_whitespace);
+        if text.len() >= size && blank {
+            return Ok((text, false));
+        }
+    }
+}
+
+/// Parse one part of a streamed table and keep its rows as columns, their lines those of
+/// the file.
+fn parse_part(
+    label: &str,
+    format: Format,
+    banner: &str,
+    part: &Part,
+    reading: &Reading<'_>,
+) -> PartRows {
+    let body = String::from_utf8_lossy(&part.text);
+    // A part after the first is read after the banner: line 2 of its text is `first_line`.
+    let (text, line_of) = if part.first_line == 1 {
+        (body, 0)
+    } else {
+        (
+            std::borrow::Cow::Owned(format!("{banner}\n{body}")),
+            part.first_line - 2,
+        )
+    };
+    let mut parsed = parse::parse(format, label, &text);
+    drop(text);
+    let span = parsed
+        .records
+        .first()
+        .zip(parsed.records.last())
+        .map(|(first, last)| (first.time, last.time));
+    let mut columns = Columns::default();
+    for record in &mut parsed.records {
+        record.source.line += line_of;
+        columns.push(record, reading.keep);
+    }
+    for warning in &mut parsed.warnings {
+        if warning.line > 0 {
+            warning.line += line_of;
+        }
+    }
+    PartRows {
+        columns,
+        warnings: parsed.warnings,
+        host: parsed.host,
+        span,
+    }
+}
+
 /// Say on the input's first outcome how big it was and whether it broke before its end; one
 /// that yielded nothing before breaking is listed as unreadable.
 fn finish_input(label: &str, size: u64, result: std::io::Result<()>, out: &mut Vec<FileOutcome>) {
@@ -660,13 +950,22 @@ fn finish_input(label: &str, size: u64, result: std::io::Result<()>, out: &mut V
 /// Read, recognize and parse every file below `dir`, opening archives; nothing is judged yet.
 /// `specs` are tried on the files no built-in parser recognizes.
 pub fn read_dir(dir: &Path, specs: &[ParserSpec]) -> std::io::Result<Analysis> {
+    read_dir_with(dir, specs, &Reading::default())
+}
+
+/// [`read_dir`], reading and keeping what `reading` says.
+pub fn read_dir_with(
+    dir: &Path,
+    specs: &[ParserSpec],
+    reading: &Reading<'_>,
+) -> std::io::Result<Analysis> {
     let listing = list_files(dir)?;
     let files: Vec<String> = listing
         .files
         .into_iter()
         .filter(|file| !is_bookkeeping(file))
         .collect();
-    let mut analysis = read_files(dir, &files, specs);
+    let mut analysis = read_files(dir, &files, specs, reading);
     for (place, why) in listing.unreadable {
         analysis.warnings.push(ParseWarning {
             file: place,
@@ -680,8 +979,17 @@ pub fn read_dir(dir: &Path, specs: &[ParserSpec]) -> std::io::Result<Analysis> {
 /// [`read_dir`] of a directory, or of one file (an archive someone sent, say), named by its
 /// file name.
 pub fn read_data(path: &Path, specs: &[ParserSpec]) -> std::io::Result<Analysis> {
+    read_data_with(path, specs, &Reading::default())
+}
+
+/// [`read_data`], reading and keeping what `reading` says.
+pub fn read_data_with(
+    path: &Path,
+    specs: &[ParserSpec],
+    reading: &Reading<'_>,
+) -> std::io::Result<Analysis> {
     if path.is_dir() {
-        return read_dir(path, specs);
+        return read_dir_with(path, specs, reading);
     }
     let name = path
         .file_name()
@@ -696,13 +1004,18 @@ pub fn read_data(path: &Path, specs: &[ParserSpec]) -> std::io::Result<Analysis>
             format!("{why}; give a directory, a file or an archive"),
         ));
     }
-    Ok(read_files(dir, &[name], specs))
+    Ok(read_files(dir, &[name], specs, reading))
 }
 
-fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
+fn read_files(
+    dir: &Path,
+    files: &[String],
+    specs: &[ParserSpec],
+    reading: &Reading<'_>,
+) -> Analysis {
     let mut outcomes: Vec<FileOutcome> = files
         .par_iter()
-        .map(|file| read_file(dir, file, specs))
+        .map(|file| read_file(dir, file, specs, reading))
         .collect::<Vec<_>>()
         .into_iter()
         .flatten()
@@ -722,12 +1035,14 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
         perf_data: Vec::new(),
         perf_data_members: Vec::new(),
         records: Vec::new(),
+        columns: Columns::default(),
         units: BTreeMap::new(),
         spec_feeds: specs.iter().flat_map(ParserSpec::feeds).collect(),
         filled: Vec::new(),
         metrics: Vec::new(),
         judgement: Judgement::default(),
     };
+    let mut cut = Vec::new();
     for outcome in outcomes {
         if outcome.perf_data {
             analysis.perf_data.push(outcome.report.path.clone());
@@ -740,11 +1055,15 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
         analysis.files.push(outcome.report);
         analysis.host.merge(&outcome.parsed.host);
         analysis.records.extend(outcome.parsed.records);
+        analysis.columns.append(outcome.columns);
+        cut.extend(outcome.cut);
         analysis.warnings.extend(outcome.parsed.warnings);
         analysis.profiles.extend(outcome.profile);
         analysis.not_analysed.extend(outcome.not_analysed);
         analysis.units.extend(outcome.units);
     }
+    // A file cut short is said before any parse warning, so a long list cannot hide it.
+    analysis.warnings.splice(0..0, cut);
     // `run` keeps perf.data beside the script it printed from it: one profile is enough.
     let profiles = &analysis.profiles;
     let (scripted, unscripted): (Vec<String>, Vec<String>) =
@@ -761,14 +1080,15 @@ fn read_files(dir: &Path, files: &[String], specs: &[ParserSpec]) -> Analysis {
             file.note = Some("perf-data (profiled from the perf script beside it)".into());
         }
     }
-    let before: Vec<String> = tables(&analysis.records);
-    fallback::drop_unknown_link_utilization(&mut analysis.records);
-    analysis.summary_stand_ins = fallback::fill_missing(&mut analysis.records);
-    analysis.filled = tables(&analysis.records)
+    let streamed: Vec<String> = analysis.columns.tables().map(|t| t.to_string()).collect();
+    let before: Vec<String> = tables(&analysis.records, &streamed);
+    fallback::drop_unknown_link_utilization(&mut analysis.records, &mut analysis.columns);
+    analysis.summary_stand_ins = fallback::fill_missing_beside(&mut analysis.records, &streamed);
+    analysis.filled = tables(&analysis.records, &streamed)
         .into_iter()
         .filter(|table| !before.contains(table))
         .collect();
-    analysis.stand_ins = tables(&analysis.records)
+    analysis.stand_ins = tables(&analysis.records, &streamed)
         .into_iter()
         .filter(|table| !before.contains(table))
         .filter(|table| ["mpstat", "vmstat", "iostat", "sar_dev"].contains(&table.as_str()))
@@ -787,8 +1107,10 @@ fn parent(relative: &str) -> &str {
     relative.rsplit_once('/').map_or("", |(folder, _)| folder)
 }
 
-fn tables(records: &[Record]) -> Vec<String> {
+/// Every table of `records`, and the `streamed` ones, sorted.
+fn tables(records: &[Record], streamed: &[String]) -> Vec<String> {
     let mut tables: Vec<String> = records.iter().map(|r| r.table.to_string()).collect();
+    tables.extend(streamed.iter().cloned());
     tables.sort();
     tables.dedup();
     tables
@@ -811,6 +1133,114 @@ mod tests {
         // Cut anywhere, the stream still yields its one file and never panics.
         for cut in [0, 10, gzip.len() / 2, gzip.len() - 1] {
             assert_eq!(read_bytes("cut.gz", &gzip[..cut], &[]).0, 1, "cut at {cut}");
+        }
+    }
+
+    /// `mpstat -P ALL` for three CPUs, a sample a second from 23:50 for `minutes`: past
+    /// midnight, so parts read on their own must learn which day they are on.
+    fn mpstat_over_midnight(minutes: u32) -> String {
+        let mut text = String::from("Linux 6.1.0 (host) \t2026-11-25 \t_x86_64_\t(2 CPU)\n");
+        let clock = |s: u32| format!("{:02}:{:02}:{:02}", s / 3600 % 24, s / 60 % 60, s % 60);
+        let start = 23 * 3600 + 50 * 60;
+        for second in start..start + minutes * 60 {
+            text += &format!(
+                "\n{}     CPU    %usr   %nice    %sys %iowait    %irq   %soft  %steal  %guest  %gnice   %idle\n",
+                clock(second)
+            );
+            for (index, cpu) in ["all", "0", "1"].iter().enumerate() {
+                let usr = f64::from((second + index as u32 * 7) % 90);
+                text += &format!(
+                    "{}     {cpu:>3}   {usr:5.2}    0.00    1.00    2.00    0.00    0.00    0.00    0.00    0.00   {:5.2}\n",
+                    clock(second + 1),
+                    97.0 - usr
+                );
+            }
+        }
+        text
+    }
+
+    fn rows_of(analysis: &Analysis) -> Vec<Record> {
+        let mut rows = analysis.records.clone();
+        analysis
+            .columns
+            .for_each_record(&mut |record| rows.push(record.clone()));
+        rows.sort_by_key(|record| record.source.line);
+        rows
+    }
+
+    #[test]
+    fn a_table_read_in_parts_gives_the_rows_of_a_whole_read() {
+        let text = mpstat_over_midnight(30);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("mpstat.txt"), &text).unwrap();
+        let whole = read_dir(dir.path(), &[]).unwrap();
+        assert!(whole.columns.is_empty());
+        let streamed = read_dir_with(
+            dir.path(),
+            &[],
+            &Reading {
+                stream_from: 0,
+                part: 16 << 10,
+                ..Reading::default()
+            },
+        )
+        .unwrap();
+        assert!(streamed.records.is_empty());
+        assert_eq!(streamed.columns.rows(), whole.records.len());
+        assert_eq!(rows_of(&streamed), rows_of(&whole));
+        assert_eq!(streamed.files[0].records, whole.files[0].records);
+        assert_eq!(streamed.host, whole.host);
+        // Only the fields asked for are kept.
+        let kept = read_dir_with(
+            dir.path(),
+            &[],
+            &Reading {
+                stream_from: 0,
+                part: 16 << 10,
+                keep: &|_, field| field == "busy",
+                ..Reading::default()
+            },
+        )
+        .unwrap();
+        let mut fields = BTreeSet::new();
+        kept.columns.for_each_record(&mut |record| {
+            fields.extend(record.fields.keys().map(|name| name.to_string()));
+        });
+        assert_eq!(fields, BTreeSet::from(["busy".to_string()]));
+    }
+
+    #[test]
+    fn a_file_longer_than_the_cap_is_cut_at_a_line_with_a_warning_naming_it() {
+        let text = mpstat_over_midnight(2);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("mpstat.txt"), &text).unwrap();
+        let cap = text.len() as u64 / 2;
+        for stream_from in [0, u64::MAX] {
+            let analysis = read_dir_with(
+                dir.path(),
+                &[],
+                &Reading {
+                    max_file_size: cap,
+                    stream_from,
+                    part: 1 << 10,
+                    ..Reading::default()
+                },
+            )
+            .unwrap();
+            let warning = &analysis.warnings[0];
+            assert_eq!(warning.file, "mpstat.txt");
+            assert!(warning.message.contains("--max-file-size"), "{warning}");
+            let rows = rows_of(&analysis);
+            let last = rows.last().unwrap().source.line;
+            let lines_read = text[..cap as usize].lines().count();
+            assert!(
+                last <= lines_read && last + 6 >= lines_read,
+                "{last} {lines_read}"
+            );
+            let file = &analysis.files[0];
+            assert_eq!(file.bytes, text.len() as u64);
+            assert!(file.cut_after.is_some(), "{file:?}");
+            assert_eq!(file.records, rows.len());
         }
     }
 

@@ -38,7 +38,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Fields, Labels, Name, Record, swap_used_pct_of_totals, used_pct_of_totals};
+use super::{Columns, Fields, Labels, Name, Record, swap_used_pct_of_totals, used_pct_of_totals};
 
 /// Kernel page size assumed when turning /proc/vmstat's swap pages into vmstat's KiB.
 const PAGE_KIB: f64 = 4.0;
@@ -80,7 +80,17 @@ const SUMMARY_STAND_INS: [(&str, &str, StandIn); 4] = [
 /// table is still missing, from other tools' summaries ([`SUMMARY_STAND_INS`]). Returns each
 /// table filled from a summary with the table it came from.
 pub fn fill_missing(records: &mut Vec<Record>) -> Vec<(String, String)> {
-    let present: BTreeSet<&str> = records.iter().map(|r| r.table.as_str()).collect();
+    fill_missing_beside(records, &[])
+}
+
+/// [`fill_missing`] where the tables `streamed` are present too, as [`Columns`] (read
+/// from big files).
+pub fn fill_missing_beside(
+    records: &mut Vec<Record>,
+    streamed: &[String],
+) -> Vec<(String, String)> {
+    let mut present: BTreeSet<&str> = records.iter().map(|r| r.table.as_str()).collect();
+    present.extend(streamed.iter().map(String::as_str));
     let mut added = Vec::new();
     for (table, from, make) in STAND_INS {
         if !present.contains(table) {
@@ -128,7 +138,7 @@ fn stand_ins(records: &[Record], table: &str, from: &str, make: StandIn) -> Vec<
 /// sar prints %ifutil 0.00 for an interface whose link speed the kernel does not know (as for
 /// virtio): a 0 a rule would read as an idle link. Where the sampler read that interface's
 /// speed file and found no speed, sar's `ifutil` is taken out, so the rule is not evaluated.
-pub(crate) fn drop_unknown_link_utilization(records: &mut [Record]) {
+pub(crate) fn drop_unknown_link_utilization(records: &mut [Record], columns: &mut Columns) {
     let mut known: std::collections::BTreeMap<&str, bool> = Default::default();
     for record in records.iter().filter(|r| r.table == "net_dev") {
         if let (Some(iface), Some(&flag)) =
@@ -151,6 +161,11 @@ pub(crate) fn drop_unknown_link_utilization(records: &mut [Record]) {
             record.fields.remove("ifutil");
         }
     }
+    columns.drop_field("sar_dev", "ifutil", |labels| {
+        labels
+            .get("iface")
+            .is_some_and(|iface| unknown.contains(iface.as_str()))
+    });
 }
 
 /// vmstat and memory describe the whole system, so their rows have no labels (vmstat's
@@ -276,7 +291,7 @@ mod tests {
             record("sar_dev", &[("iface", "eth1")], &[("ifutil", 0.0)]),
             record("sar_dev", &[("iface", "eth2")], &[("ifutil", 0.0)]),
         ];
-        drop_unknown_link_utilization(&mut records);
+        drop_unknown_link_utilization(&mut records, &mut Columns::default());
         let ifutil: Vec<bool> = records
             .iter()
             .filter(|r| r.table == "sar_dev")

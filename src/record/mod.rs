@@ -5,6 +5,7 @@
 //! time, for one instance (the labels), with numeric fields under canonical names.
 //! Nothing above `parse/` looks at tool text again.
 
+pub mod columns;
 pub mod fallback;
 pub mod metric;
 pub mod name;
@@ -14,9 +15,10 @@ pub mod units;
 
 use serde::{Deserialize, Serialize};
 
+pub use columns::Columns;
 pub use metric::{Feed, Metric, MetricSource, Rank};
 pub use name::{Name, NameMap};
-pub use series::{Dataset, Origin, Series};
+pub use series::{Dataset, Origin, Rows, Series};
 pub use units::Unit;
 
 /// Which instance a row describes: `cpu="0"`, `device="sda"`, `pid="123"`, `comm="nginx"`.

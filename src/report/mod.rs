@@ -252,7 +252,8 @@ impl From<&HotFunction> for HotFunctionData {
 pub(crate) struct FileData {
     pub path: String,
     /// The format it was recognized as, or what it is instead: `not recognized`, `empty`,
-    /// `binary`, `tar archive (N files)`, `perf-data (...)`, `too large: skipped`.
+    /// `binary`, `tar archive (N files)`, `perf-data (...)`, `too large: skipped`; a file
+    /// longer than `--max-file-size` says so: `sar, cut after 1073741760 bytes`.
     pub format: String,
     pub records: usize,
     pub warnings: usize,
@@ -417,11 +418,13 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
             .iter()
             .map(|file| FileData {
                 path: file.path.clone(),
-                format: file
-                    .format
-                    .map(|format| format.name().to_string())
-                    .or_else(|| file.note.clone())
-                    .unwrap_or_else(|| "not recognized".into()),
+                format: match (file.format, file.cut_after) {
+                    (Some(format), Some(read)) => {
+                        format!("{}, cut after {read} bytes", format.name())
+                    }
+                    (Some(format), None) => format.name().to_string(),
+                    (None, _) => file.note.clone().unwrap_or_else(|| "not recognized".into()),
+                },
                 records: file.records,
                 warnings: file.warnings,
                 bytes: file.bytes,

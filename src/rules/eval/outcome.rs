@@ -241,21 +241,21 @@ impl Judge<'_> {
                     series
                         .points
                         .iter()
-                        .zip(&series.sources)
+                        .zip(series.sources())
                         .filter(|((time, _), _)| {
                             window.is_none_or(|window| *time > window.start && *time <= window.end)
                         });
-                for (_, source) in in_window {
+                for (_, (file, line)) in in_window {
                     let known = sources.iter().position(|known| {
                         known.series == selector.name
                             && known.instance == series.labels
-                            && known.file == source.file.as_str()
+                            && known.file == file
                     });
                     match known {
                         Some(index) => {
                             let known = &mut sources[index];
-                            known.first_line = known.first_line.min(source.line);
-                            known.last_line = known.last_line.max(source.line);
+                            known.first_line = known.first_line.min(line);
+                            known.last_line = known.last_line.max(line);
                         }
                         None if sources.len() < SOURCES_SHOWN => sources.push(EvidenceSource {
                             series: selector.name.clone(),
@@ -269,9 +269,9 @@ impl Judge<'_> {
                                 .as_ref()
                                 .map(|taken| taken.tool.clone())
                                 .unwrap_or_default(),
-                            file: source.file.to_string(),
-                            first_line: source.line,
-                            last_line: source.line,
+                            file: file.to_string(),
+                            first_line: line,
+                            last_line: line,
                         }),
                         None => {}
                     }
