@@ -234,6 +234,8 @@ pub struct Plan {
     pub off_cpu: bool,
     /// Page faults: one sample every [`FAULTS_PER_SAMPLE`] faults, with its stack.
     pub page_faults: bool,
+    /// Major faults (pages read from disk): every one, with its stack.
+    pub major_faults: bool,
     /// perf.data, and perf script's text, relative to `raw_dir`.
     pub data: String,
     pub script: String,
@@ -268,14 +270,14 @@ pub fn record_argv(plan: &Plan, raw_dir: &Path) -> Vec<String> {
             argv.push("--switch-events".into());
         }
     } else {
-        if plan.page_faults {
-            // A fixed period, so every sample stands for as many faults.
-            argv.extend([
-                "-e".into(),
-                "page-faults".into(),
-                "-c".into(),
-                FAULTS_PER_SAMPLE.to_string(),
-            ]);
+        if plan.page_faults || plan.major_faults {
+            // A fixed period, so every sample stands for as many faults; major faults are
+            // rare (each a disk read), so every one is a sample.
+            let (event, period) = match plan.major_faults {
+                true => ("major-faults", 1),
+                false => ("page-faults", FAULTS_PER_SAMPLE),
+            };
+            argv.extend(["-e".into(), event.into(), "-c".into(), period.to_string()]);
         } else {
             argv.extend([
                 "-e".into(),
@@ -600,6 +602,7 @@ mod tests {
             dwarf: true,
             off_cpu: false,
             page_faults: false,
+            major_faults: false,
             data: "profile/perf.data".into(),
             script: "profile/perf.script".into(),
         };
@@ -630,6 +633,16 @@ mod tests {
             record_argv(&off, Path::new("/raw"))
                 .join(" ")
                 .starts_with("perf record -e sched:sched_switch -g --switch-events -p 12 -o")
+        );
+        let major = Plan {
+            off_cpu: false,
+            major_faults: true,
+            ..off
+        };
+        assert!(
+            record_argv(&major, Path::new("/raw"))
+                .join(" ")
+                .starts_with("perf record -e major-faults -c 1 -g -p 12 -o")
         );
     }
 

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::{
     parse::{self, Format},
-    profile::{self, Caption, Digest, Folded, HotFunction, ProfileError, ScriptHeader},
+    profile::{
+        self, Caption, Digest, Folded, HotFunction, ProfileError, ProfileKind, ScriptHeader,
+    },
     record::{Dataset, Feed, HostFacts, MetricSource, Origin, ParseWarning, Rank, Record, Unit},
     rules::CompiledRule,
     rules::eval::{Judgement, evaluate_all, format_number},
@@ -63,6 +65,9 @@ pub struct NotAnalysed {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileSummary {
     pub source: String,
+    /// What the counts are, from the recording's event: on-CPU samples, µs off-CPU, faults.
+    pub kind: ProfileKind,
+    /// Samples; microseconds for an off-CPU profile.
     pub total_samples: u64,
     pub top: Vec<HotFunction>,
     /// Processes, perf's overhead, idle, binaries without symbols.
@@ -83,7 +88,22 @@ impl ProfileSummary {
     pub(super) fn fold(source: &str, script: &[u8]) -> Result<ProfileSummary, String> {
         let mut summary = ProfileSummary::of(source, profile::fold_perf_script(script))?;
         summary.header = ScriptHeader::parse(script);
+        summary.kind = profile::script_event(script)
+            .map_or(ProfileKind::OnCpu, |event| ProfileKind::of_event(&event));
         Ok(summary)
+    }
+
+    /// The off-CPU profile of a sched_switch script: stacks weighted by the time blocked.
+    /// `None` when no thread came back to a CPU within it (nothing to weigh).
+    pub(super) fn off_cpu(source: &str, script: &[u8]) -> Option<ProfileSummary> {
+        let off = profile::fold_switches(script);
+        if off.folded.total_samples == 0 {
+            return None;
+        }
+        let mut summary = ProfileSummary::of(source, Ok(off.folded)).ok()?;
+        summary.header = ScriptHeader::parse(script);
+        summary.kind = ProfileKind::OffCpu;
+        Some(summary)
     }
 
     pub(super) fn of(
@@ -94,6 +114,7 @@ impl ProfileSummary {
         let digest = profile::digest(&folded, TOP_FUNCTIONS);
         Ok(ProfileSummary {
             source: source.to_string(),
+            kind: ProfileKind::OnCpu,
             total_samples: folded.total_samples,
             top: digest.top.clone(),
             digest,
@@ -104,7 +125,14 @@ impl ProfileSummary {
 
     /// The flamegraph's title and subtitle.
     pub fn caption(&self) -> Caption {
-        Caption::of_file("On-CPU", &self.source, &self.header, self.total_samples)
+        let mut caption = Caption::of_file(
+            self.kind.label(),
+            &self.source,
+            &self.header,
+            self.total_samples,
+        );
+        caption.unit = self.kind.unit().into();
+        caption
     }
 }
 
@@ -164,7 +192,16 @@ impl Analysis {
                 message: format!("perf script may be incomplete: {why}"),
             });
         }
-        match ProfileSummary::fold(file, script) {
+        // A sched_switch recording is weighed by the time each thread stayed away.
+        let folded = match super::read::is_off_cpu(script) {
+            true => ProfileSummary::off_cpu(file, script).ok_or_else(|| {
+                "no thread came back to a CPU in its sched_switch events: no off-CPU time to \
+                 weigh (a recording of some processes needs --switch-events)"
+                    .to_string()
+            }),
+            false => ProfileSummary::fold(file, script),
+        };
+        match folded {
             Ok(profile) if profile.total_samples > 0 => {
                 if let Some(report) = self.files.iter_mut().find(|report| report.path == file) {
                     report.note = Some("perf-data (profiled with perf script)".into());

@@ -205,6 +205,11 @@ pub struct NotEvaluated {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub(crate) struct ProfileData {
     pub source: String,
+    /// What the profile measures, from its recording's event: `On-CPU`, `Off-CPU` (counts
+    /// are µs blocked), `Page faults`, `Major faults`, `Tracepoint`.
+    #[serde(default)]
+    pub kind: String,
+    /// Samples; microseconds for an off-CPU profile.
     pub total_samples: u64,
     /// The flamegraph, relative to the investigation directory, when one was drawn.
     pub flamegraph: Option<String>,
@@ -382,6 +387,7 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
             .iter()
             .map(|profile| ProfileData {
                 source: profile.source.clone(),
+                kind: profile.kind.label().into(),
                 total_samples: profile.total_samples,
                 flamegraph: inputs
                     .flamegraphs
