@@ -449,6 +449,30 @@ fn a_contended_lock_is_the_widest_off_cpu_tower() {
             .lines()
             .any(|line| line.starts_with("contended_lock;futex;"))
     );
+    // The sched_switch perf.data read again is told by its events: off-CPU time, weighted
+    // as the recording was, never On-CPU samples.
+    let again = scratch.path().join("again");
+    let output = perf_manual(&[
+        "profile",
+        "--data",
+        dir.join("raw_data/offcpu/perf.data").to_str().unwrap(),
+        "--output",
+        again.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let reread = json(&output)[0].clone();
+    assert!(
+        reread["title"].as_str().unwrap().starts_with("Off-CPU: "),
+        "{reread:#}"
+    );
+    assert!(
+        reread["subtitle"].as_str().unwrap().ends_with("µs off-CPU"),
+        "{reread:#}"
+    );
+    assert_eq!(reread["total_samples"], report["off_cpu"]["total_samples"]);
+    let svg = std::fs::read_to_string(again.join("analysis/flamegraph.svg")).unwrap();
+    assert!(svg.contains("Off-CPU: ") && svg.contains("futex"));
 }
 
 /// `trace`: the lock's futex calls counted with their latencies in a histogram, the
@@ -570,6 +594,185 @@ fn a_memory_hog_is_where_pages_fault_and_who_grows() {
         "{grown}"
     );
     assert!(dir.join("analysis/faults-flamegraph.svg").is_file());
+    // Anonymous memory faults no page in from disk unless it swaps: either major faults were
+    // drawn, or the report says there were none and draws nothing.
+    let major = &memory["major_faults"];
+    match major["samples"].as_u64().unwrap() {
+        0 => {
+            assert!(
+                major["notes"][0].as_str().unwrap().contains("major fault"),
+                "{major:#}"
+            );
+            assert!(!dir.join("analysis/major-faults-flamegraph.svg").exists());
+        }
+        _ => assert!(dir.join("analysis/major-faults-flamegraph.svg").is_file()),
+    }
+}
+
+/// A program that reads a mapped file after dropping it from the page cache takes major
+/// faults in its read path: the major-fault flamegraph is that function, on a host without
+/// swap too.
+#[test]
+fn a_file_read_from_disk_is_where_the_major_faults_are() {
+    if !can_profile() {
+        return;
+    }
+    // On the target's disk, not a tmpfs: a tmpfs page cannot be dropped, so never faults in.
+    let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join("file_faults.bin");
+    let mut reader = Command::new(example("file_faults"))
+        .args([file.to_str().unwrap(), "32", "8"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Time to write the file the first time.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("major");
+    let output = perf_manual(&[
+        "profile",
+        "--pid",
+        &reader.id().to_string(),
+        "--duration",
+        "2s",
+        "--memory",
+        "--output",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let _ = reader.kill();
+    let _ = reader.wait();
+    let report = json(&output)[0].clone();
+    let major = &report["memory"]["major_faults"];
+    assert!(major["samples"].as_u64().unwrap() > 5, "{major:#}");
+    assert_eq!(
+        major["top"][0]["function"], "file_faults::read_mapped_file",
+        "{major:#}"
+    );
+    assert!(major["top"][0]["self_percent"].as_f64().unwrap() > 80.0);
+    let svg = std::fs::read_to_string(dir.join("analysis/major-faults-flamegraph.svg")).unwrap();
+    assert!(svg.contains("Major faults: PID "));
+    assert!(svg.contains("read_mapped_file"));
+    assert!(
+        std::fs::read_to_string(dir.join("report.md"))
+            .unwrap()
+            .contains("### Major faults: PID ")
+    );
+}
+
+/// A playbook's perf-record step with `event = "off-cpu"` draws the off-CPU flamegraph of
+/// the busiest process, and the report (and terminal) say whom it profiled, whom it left out
+/// and why, how perf was aimed and what it cost.
+#[test]
+fn a_playbooks_off_cpu_step_draws_the_flamegraph_and_names_who_was_left_out() {
+    if !can_profile() || !have("pidstat") {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    // Two different commands: `top = 1` profiles the busier and leaves the other out.
+    let copy = scratch.path().join("lock_copy");
+    std::fs::copy(example("contended_lock"), &copy).unwrap();
+    let start = |program: &Path| {
+        Command::new(program)
+            .args(["20", "4"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut loads = [start(&example("contended_lock")), start(&copy)];
+    let pids: Vec<u32> = loads.iter().map(Child::id).collect();
+    let playbook = scratch.path().join("drill.toml");
+    std::fs::write(
+        &playbook,
+        r#"name = "off-cpu-drill"
+summary = "Where do the busiest process's threads wait?"
+interval = "1s"
+
+[[phase]]
+name = "use"
+time_box = "4s"
+steps = ["pidstat"]
+
+[[phase]]
+name = "drill-down"
+time_box = "5s"
+steps = ["waits"]
+
+[step.waits]
+collector = "perf-record"
+output = "offcpu/waits.script"
+args = { event = "off-cpu", target = "busiest", top = 1 }
+"#,
+    )
+    .unwrap();
+    let dir = scratch.path().join("run");
+    let output = perf_manual(&[
+        "run",
+        playbook.to_str().unwrap(),
+        "--output",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    for load in &mut loads {
+        let _ = load.kill();
+        let _ = load.wait();
+    }
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "JSON on stdout; stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let drill = &report["drill_downs"][0];
+    assert_eq!(drill["step"], "waits", "{report:#}");
+    let processes = drill["processes"].as_array().unwrap();
+    let ours: Vec<&serde_json::Value> = processes
+        .iter()
+        .filter(|process| pids.contains(&(process["pid"].as_u64().unwrap() as u32)))
+        .collect();
+    assert_eq!(ours.len(), 2, "{drill:#}");
+    let (profiled, left_out): (Vec<&serde_json::Value>, Vec<&serde_json::Value>) =
+        ours.iter().partition(|process| process["profiled"] == true);
+    assert_eq!((profiled.len(), left_out.len()), (1, 1), "{drill:#}");
+    assert!(
+        left_out[0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("beyond the top 1"),
+        "{drill:#}"
+    );
+    assert_eq!(
+        drill["scope"].as_str().unwrap(),
+        format!("-p {}", profiled[0]["pid"]),
+        "{drill:#}"
+    );
+    assert!(
+        drill["perf_cpu_seconds"].as_f64().unwrap() > 0.0,
+        "{drill:#}"
+    );
+    assert!(drill["bytes"].as_u64().unwrap() > 0, "{drill:#}");
+    let profile = report["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|profile| profile["source"] == "offcpu/waits.script")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(profile["kind"], "Off-CPU", "{profile:#}");
+    let svg = profile["flamegraph"].as_str().unwrap();
+    let svg = std::fs::read_to_string(dir.join(svg)).unwrap();
+    assert!(svg.contains("Off-CPU: ") && svg.contains("futex"));
+    let markdown = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(markdown.contains("## Drill-down: who was profiled"));
+    assert!(markdown.contains(left_out[0]["command"].as_str().unwrap()));
+    // The terminal says it too.
+    let text = perf_manual(&["analyze", "--data", dir.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("drill-down: waits aimed perf at `-p "),
+        "{text}"
+    );
+    assert!(text.contains("left out "), "{text}");
 }
 
 /// `--cgroup`: perf filters every CPU to the group (`-G`), so only its processes are sampled.

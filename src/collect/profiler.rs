@@ -15,7 +15,7 @@ use super::{
     process::{Ending, find_program},
     run_invocation,
     target::{CGROUP_ROOT, Target, cgroup_pids, comm, find_cgroup, unified_root},
-    tools::{Invocation, PERF},
+    tools::{Invocation, PERF, ProfileEvent},
 };
 use crate::exit::Failure;
 
@@ -241,6 +241,18 @@ pub struct Plan {
     pub script: String,
 }
 
+impl Plan {
+    /// What the recording's event is.
+    pub(crate) fn event(&self) -> ProfileEvent {
+        match (self.off_cpu, self.page_faults, self.major_faults) {
+            (true, _, _) => ProfileEvent::OffCpu,
+            (_, _, true) => ProfileEvent::MajorFaults,
+            (_, true, _) => ProfileEvent::PageFaults,
+            _ => ProfileEvent::Cpu,
+        }
+    }
+}
+
 /// What the recording gave.
 #[derive(Debug)]
 pub struct Recorded {
@@ -253,45 +265,16 @@ pub struct Recorded {
     pub notes: Vec<String>,
 }
 
-/// A page-fault recording samples every this many faults.
-pub const FAULTS_PER_SAMPLE: u32 = 10;
-
 /// How long perf record may overrun its `sleep` (writing out a large perf.data).
 const RECORD_GRACE: Duration = Duration::from_secs(30);
 
 /// The `perf record` argv of `plan`.
 pub fn record_argv(plan: &Plan, raw_dir: &Path) -> Vec<String> {
     let mut argv: Vec<String> = vec!["perf".into(), "record".into()];
-    if plan.off_cpu {
-        argv.extend(["-e".into(), "sched:sched_switch".into(), "-g".into()]);
-        // A per-process recording sees its threads' switch-outs only; switch events give
-        // the switch-ins. A system-wide one has them as each sched_switch's next_pid.
-        if !plan.scope.is_system_wide() {
-            argv.push("--switch-events".into());
-        }
-    } else {
-        if plan.page_faults || plan.major_faults {
-            // A fixed period, so every sample stands for as many faults; major faults are
-            // rare (each a disk read), so every one is a sample.
-            let (event, period) = match plan.major_faults {
-                true => ("major-faults", 1),
-                false => ("page-faults", FAULTS_PER_SAMPLE),
-            };
-            argv.extend(["-e".into(), event.into(), "-c".into(), period.to_string()]);
-        } else {
-            argv.extend([
-                "-e".into(),
-                "cpu-clock".into(),
-                "-F".into(),
-                plan.frequency.to_string(),
-            ]);
-        }
-        if plan.dwarf {
-            argv.extend(["--call-graph".into(), "dwarf".into()]);
-        } else {
-            argv.push("-g".into());
-        }
-    }
+    argv.extend(
+        plan.event()
+            .record_args(plan.frequency, plan.dwarf, !plan.scope.is_system_wide()),
+    );
     argv.extend(plan.scope.perf_args());
     argv.extend([
         "-o".into(),
@@ -348,20 +331,9 @@ pub fn record(
             ));
         }
     }
-    let fields = if plan.off_cpu {
-        "comm,pid,tid,time,event,trace,ip,sym,dso"
-    } else {
-        "comm,pid,tid,time,event,ip,sym,dso"
-    };
-    let mut script_argv: Vec<String> = ["perf", "script", "--no-inline", "--header"]
-        .map(String::from)
-        .to_vec();
-    if plan.off_cpu {
-        script_argv.push("--show-switch-events".into());
-    }
+    let mut script_argv: Vec<String> = vec!["perf".into(), "script".into(), "--header".into()];
+    script_argv.extend(plan.event().script_args());
     script_argv.extend([
-        "-F".into(),
-        fields.into(),
         "-i".into(),
         raw_dir.join(&plan.data).to_string_lossy().into_owned(),
     ]);

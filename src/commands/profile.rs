@@ -34,8 +34,6 @@ use super::LoadedProfile;
 /// The shortest and longest recording `--duration` allows.
 const SHORTEST: Duration = Duration::from_millis(500);
 const LONGEST: Duration = Duration::from_secs(600);
-/// The longest off-CPU recording (see `record`).
-const OFF_CPU_LONGEST: Duration = Duration::from_secs(5);
 /// How many functions the table lists.
 const TOP: usize = 25;
 
@@ -91,7 +89,7 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
     // Every sched_switch with its stack: about 5 MB of perf.data a second under a lock storm.
     let off_plan = args.off_cpu.then(|| Plan {
         off_cpu: true,
-        duration: duration.min(OFF_CPU_LONGEST),
+        duration: duration.min(crate::collect::tools::OFF_CPU_PROFILE_LONGEST),
         data: OFFCPU_DATA.into(),
         script: OFFCPU_SCRIPT.into(),
         ..plan.clone()
@@ -298,7 +296,7 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
                         how: format!(
                             "{} s, one sample every {} faults",
                             duration.as_secs_f64(),
-                            profiler::FAULTS_PER_SAMPLE
+                            crate::collect::tools::FAULTS_PER_SAMPLE
                         ),
                         samples: faults.total_samples,
                         unit: String::new(),
@@ -696,6 +694,7 @@ fn write_manifest(
         commands: commands.to_vec(),
         note: failure.map(|f| f.message.clone()).unwrap_or_default(),
         hint: String::new(),
+        targets: None,
     };
     let manifest = Manifest {
         playbook: "profile".into(),

@@ -17,9 +17,15 @@ pub struct StepArgs {
     /// (the processes using the most CPU in earlier phases' pidstat data), or a PID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
-    /// With `target = "busiest"`: how many processes (default 3).
+    /// With `target = "busiest"`: how many processes (default 3). Where the cut would split
+    /// processes of one command (2 of 4 equal workers), all of that command are taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top: Option<u32>,
+    /// perf-record: what to profile, as `profile`'s flags say it: `cpu` (default: on-CPU
+    /// samples), `off-cpu` (every sched_switch, weighted by the time blocked), `page-faults`
+    /// or `major-faults` (pages read from disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
     /// command: the program and its arguments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub argv: Option<Vec<String>>,
@@ -35,17 +41,19 @@ pub(crate) enum Arg {
     CallGraph,
     Target,
     Top,
+    Event,
     Argv,
     Parser,
 }
 
 impl Arg {
     /// In the order of [`StepArgs`]' fields, which is the order problems are reported in.
-    pub const ALL: [Arg; 6] = [
+    pub const ALL: [Arg; 7] = [
         Arg::Frequency,
         Arg::CallGraph,
         Arg::Target,
         Arg::Top,
+        Arg::Event,
         Arg::Argv,
         Arg::Parser,
     ];
@@ -57,6 +65,7 @@ impl Arg {
             Arg::CallGraph => "call_graph",
             Arg::Target => "target",
             Arg::Top => "top",
+            Arg::Event => "event",
             Arg::Argv => "argv",
             Arg::Parser => "parser",
         }
@@ -69,6 +78,7 @@ impl Arg {
             Arg::CallGraph => args.call_graph.is_some(),
             Arg::Target => args.target.is_some(),
             Arg::Top => args.top.is_some(),
+            Arg::Event => args.event.is_some(),
             Arg::Argv => args.argv.is_some(),
             Arg::Parser => args.parser.is_some(),
         }
@@ -86,6 +96,16 @@ impl StepArgs {
         {
             problems.push(format!(
                 "target {target:?} is not `all`, `busiest` or a process id"
+            ));
+        }
+        if let Some(event) = &self.event
+            && super::perf::ProfileEvent::from_name(event).is_none()
+        {
+            problems.push(format!(
+                "event {event:?} is not one of {}",
+                super::perf::ProfileEvent::NAMES
+                    .map(|name| format!("`{name}`"))
+                    .join(", ")
             ));
         }
         if self.frequency == Some(0) {

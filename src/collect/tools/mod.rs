@@ -10,7 +10,9 @@ mod procfs;
 mod sysstat;
 
 pub use args::StepArgs;
-pub(crate) use perf::{OFF_CPU_RECORD, PERF};
+pub(crate) use perf::{
+    FAULTS_PER_SAMPLE, OFF_CPU_PROFILE_LONGEST, OFF_CPU_RECORD, PERF, ProfileEvent,
+};
 
 use std::{borrow::Cow, fmt, path::Path, sync::LazyLock, time::Duration};
 
