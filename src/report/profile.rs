@@ -14,6 +14,9 @@ use crate::profile::{
 pub struct ProfileReport {
     pub title: String,
     pub subtitle: String,
+    /// What a count is when not a sample (`µs off-CPU`: a sched_switch recording read back).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub unit: String,
     /// What was profiled and how (`perf record -e cpu-clock -F 99 ... -p 4242`), when
     /// perf_manual recorded it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -279,6 +282,7 @@ impl ProfileReport {
         ProfileReport {
             title: caption.title(),
             subtitle: caption.subtitle(),
+            unit: caption.unit.clone(),
             command: Vec::new(),
             cost: None,
             digest,
@@ -306,6 +310,11 @@ fn headline(report: &ProfileReport) -> Vec<String> {
     let digest = &report.digest;
     let mut lines = Vec::new();
     match &digest.hottest {
+        // Off-CPU time ends in the scheduler: the widest towers, not the leaf, say where.
+        Some(hot) if !report.unit.is_empty() => lines.push(format!(
+            "Counts are {}: the widest towers of the flamegraph are where threads waited; {} of {} blocked the most ({:.1}%).",
+            report.unit, hot.process, hot.function, hot.total_percent
+        )),
         Some(hot) => lines.push(format!(
             "Hottest function: `{}` in {} — {:.1}% of samples in itself, {:.1}% with what it calls.",
             hot.function, hot.process, hot.self_percent, hot.total_percent
