@@ -21,6 +21,15 @@ fn perf_manual(args: &[&str]) -> Output {
         .expect("perf_manual runs")
 }
 
+/// One test at a time: each counts samples of a load it starts, which the loads of the
+/// others (lock storms, perf recording every sched_switch) would starve on a small host.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Whether perf can record here (root, or perf_event_paranoid ≤ 1): the tests need it.
 fn can_profile() -> bool {
     if !have("perf") {
@@ -102,6 +111,7 @@ fn hottest(report: &serde_json::Value) -> (String, f64) {
 
 #[test]
 fn a_known_hot_function_tops_the_profile_and_every_input_form_gives_the_same() {
+    let _serial = serial();
     if !can_profile() {
         return;
     }
@@ -200,6 +210,7 @@ fn a_known_hot_function_tops_the_profile_and_every_input_form_gives_the_same() {
 
 #[test]
 fn the_function_made_twice_as_slow_shifts_most_with_its_amdahl_ceiling() {
+    let _serial = serial();
     if !can_profile() {
         return;
     }
@@ -258,6 +269,7 @@ fn the_function_made_twice_as_slow_shifts_most_with_its_amdahl_ceiling() {
 
 #[test]
 fn a_process_that_never_runs_gets_no_flamegraph_and_exit_4() {
+    let _serial = serial();
     if !can_profile() {
         return;
     }
@@ -288,6 +300,7 @@ fn a_process_that_never_runs_gets_no_flamegraph_and_exit_4() {
 
 #[test]
 fn what_stops_perf_is_said_with_its_fix_and_exit_code() {
+    let _serial = serial();
     let scratch = tempfile::tempdir().unwrap();
     let out = scratch.path().join("x");
     let out = out.to_str().unwrap();
@@ -328,7 +341,7 @@ fn what_stops_perf_is_said_with_its_fix_and_exit_code() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no on-CPU profile found"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no profile found"));
     let output = perf_manual(&["profile-diff", "/no/such/before", garbage.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
 }
@@ -337,6 +350,7 @@ fn what_stops_perf_is_said_with_its_fix_and_exit_code() {
 /// before perf runs, with the sysctl that changes it.
 #[test]
 fn a_user_perf_may_not_serve_is_told_the_sysctl() {
+    let _serial = serial();
     // SAFETY: geteuid(2) has no failure mode.
     let root = unsafe { libc::geteuid() } == 0;
     let paranoid =
@@ -369,6 +383,7 @@ fn a_user_perf_may_not_serve_is_told_the_sysctl() {
 /// and the map is kept with the data.
 #[test]
 fn jit_frames_are_named_from_the_perf_map() {
+    let _serial = serial();
     if !can_profile() || !cfg!(target_arch = "x86_64") {
         return;
     }
@@ -407,6 +422,7 @@ fn jit_frames_are_named_from_the_perf_map() {
 /// drawn as a flamegraph weighted by time blocked.
 #[test]
 fn a_contended_lock_is_the_widest_off_cpu_tower() {
+    let _serial = serial();
     if !can_profile() {
         return;
     }
@@ -449,12 +465,43 @@ fn a_contended_lock_is_the_widest_off_cpu_tower() {
             .lines()
             .any(|line| line.starts_with("contended_lock;futex;"))
     );
+    // The sched_switch perf.data read again is told by its events: off-CPU time, weighted
+    // as the recording was, never On-CPU samples.
+    let again = scratch.path().join("again");
+    let output = perf_manual(&[
+        "profile",
+        "--data",
+        dir.join("raw_data/offcpu/perf.data").to_str().unwrap(),
+        "--output",
+        again.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let reread = json(&output)[0].clone();
+    assert!(
+        reread["title"].as_str().unwrap().starts_with("Off-CPU: "),
+        "{reread:#}"
+    );
+    assert!(
+        reread["subtitle"].as_str().unwrap().ends_with("µs off-CPU"),
+        "{reread:#}"
+    );
+    // The same microseconds blocked as the recording's own report.
+    let reread_ms = reread["total_samples"].as_f64().unwrap() / 1000.0;
+    let recorded_ms = report["off_cpu"]["blocked_ms"].as_f64().unwrap();
+    assert!(
+        (reread_ms - recorded_ms).abs() < 1.0,
+        "{reread_ms} ms, {recorded_ms} ms"
+    );
+    let svg = std::fs::read_to_string(again.join("analysis/flamegraph.svg")).unwrap();
+    assert!(svg.contains("Off-CPU: ") && svg.contains("futex"));
 }
 
 /// `trace`: the lock's futex calls counted with their latencies in a histogram, the
 /// tracepoint asked for counted, and an event perf does not know refused as bad input.
 #[test]
 fn trace_counts_calls_latencies_and_tracepoints() {
+    let _serial = serial();
     if !can_profile() {
         return;
     }
@@ -530,6 +577,7 @@ fn trace_counts_calls_latencies_and_tracepoints() {
 /// is named as the process that grew.
 #[test]
 fn a_memory_hog_is_where_pages_fault_and_who_grows() {
+    let _serial = serial();
     if !can_profile() {
         return;
     }
@@ -570,11 +618,208 @@ fn a_memory_hog_is_where_pages_fault_and_who_grows() {
         "{grown}"
     );
     assert!(dir.join("analysis/faults-flamegraph.svg").is_file());
+    // Anonymous memory faults no page in from disk unless it swaps: either major faults were
+    // drawn, or the report says there were none and draws nothing.
+    let major = &memory["major_faults"];
+    match major["samples"].as_u64().unwrap() {
+        0 => {
+            assert!(
+                major["notes"][0].as_str().unwrap().contains("major fault"),
+                "{major:#}"
+            );
+            assert!(!dir.join("analysis/major-faults-flamegraph.svg").exists());
+        }
+        _ => assert!(dir.join("analysis/major-faults-flamegraph.svg").is_file()),
+    }
+}
+
+/// A program that reads a mapped file after dropping it from the page cache takes major
+/// faults in its read path: the major-fault flamegraph is that function, on a host without
+/// swap too.
+#[test]
+fn a_file_read_from_disk_is_where_the_major_faults_are() {
+    let _serial = serial();
+    if !can_profile() {
+        return;
+    }
+    // On the target's disk, not a tmpfs: a tmpfs page cannot be dropped, so never faults in.
+    let file = Path::new(env!("CARGO_TARGET_TMPDIR")).join("file_faults.bin");
+    let mut reader = Command::new(example("file_faults"))
+        .args([file.to_str().unwrap(), "32", "8"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Time to write the file the first time.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("major");
+    let output = perf_manual(&[
+        "profile",
+        "--pid",
+        &reader.id().to_string(),
+        "--duration",
+        "2s",
+        "--memory",
+        "--output",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let _ = reader.kill();
+    let _ = reader.wait();
+    let report = json(&output)[0].clone();
+    let major = &report["memory"]["major_faults"];
+    assert!(major["samples"].as_u64().unwrap() > 5, "{major:#}");
+    assert_eq!(
+        major["top"][0]["function"], "file_faults::read_mapped_file",
+        "{major:#}"
+    );
+    assert!(major["top"][0]["self_percent"].as_f64().unwrap() > 80.0);
+    let svg = std::fs::read_to_string(dir.join("analysis/major-faults-flamegraph.svg")).unwrap();
+    assert!(svg.contains("Major faults: PID "));
+    assert!(svg.contains("read_mapped_file"));
+    assert!(
+        std::fs::read_to_string(dir.join("report.md"))
+            .unwrap()
+            .contains("### Major faults: PID ")
+    );
+}
+
+/// A playbook's perf-record step with `event = "off-cpu"` draws the off-CPU flamegraph of
+/// the busiest process, and the report (and terminal) say whom it profiled, whom it left out
+/// and why, how perf was aimed and what it cost.
+#[test]
+fn a_playbooks_off_cpu_step_draws_the_flamegraph_and_names_who_was_left_out() {
+    let _serial = serial();
+    if !can_profile() || !have("pidstat") {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    // Two different commands: `top = 1` profiles the busier and leaves the other out. Two
+    // threads each: enough of a lock to wait on, little load beside the other tests.
+    let copy = scratch.path().join("lock_copy");
+    std::fs::copy(example("contended_lock"), &copy).unwrap();
+    let start = |program: &Path| {
+        Command::new(program)
+            .args(["14", "2"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut loads = [start(&example("contended_lock")), start(&copy)];
+    let pids: Vec<u32> = loads.iter().map(Child::id).collect();
+    let playbook = scratch.path().join("drill.toml");
+    std::fs::write(
+        &playbook,
+        r#"name = "off-cpu-drill"
+summary = "Where do the busiest process's threads wait?"
+interval = "1s"
+
+[[phase]]
+name = "use"
+time_box = "4s"
+steps = ["pidstat"]
+
+[[phase]]
+name = "drill-down"
+time_box = "5s"
+steps = ["waits"]
+
+[step.waits]
+collector = "perf-record"
+output = "offcpu/waits.script"
+args = { event = "off-cpu", target = "busiest", top = 1 }
+"#,
+    )
+    .unwrap();
+    let dir = scratch.path().join("run");
+    let output = perf_manual(&[
+        "run",
+        playbook.to_str().unwrap(),
+        "--output",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    for load in &mut loads {
+        let _ = load.kill();
+        let _ = load.wait();
+    }
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "JSON on stdout; stderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let drill = &report["drill_downs"][0];
+    assert_eq!(drill["step"], "waits", "{report:#}");
+    let processes = drill["processes"].as_array().unwrap();
+    let ours: Vec<&serde_json::Value> = processes
+        .iter()
+        .filter(|process| pids.contains(&(process["pid"].as_u64().unwrap() as u32)))
+        .collect();
+    assert_eq!(ours.len(), 2, "{drill:#}");
+    let (profiled, left_out): (Vec<&serde_json::Value>, Vec<&serde_json::Value>) =
+        ours.iter().partition(|process| process["profiled"] == true);
+    assert_eq!((profiled.len(), left_out.len()), (1, 1), "{drill:#}");
+    assert!(
+        left_out[0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("beyond the top 1"),
+        "{drill:#}"
+    );
+    assert_eq!(
+        drill["scope"].as_str().unwrap(),
+        format!("-p {}", profiled[0]["pid"]),
+        "{drill:#}"
+    );
+    assert!(
+        drill["perf_cpu_seconds"].as_f64().unwrap() > 0.0,
+        "{drill:#}"
+    );
+    assert!(drill["bytes"].as_u64().unwrap() > 0, "{drill:#}");
+    let profile = report["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|profile| profile["source"] == "offcpu/waits.script")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(profile["kind"], "Off-CPU", "{profile:#}");
+    let svg = profile["flamegraph"].as_str().unwrap();
+    let svg = std::fs::read_to_string(dir.join(svg)).unwrap();
+    assert!(svg.contains("Off-CPU: ") && svg.contains("futex"));
+    let markdown = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(markdown.contains("## Drill-down: who was profiled"));
+    let row = format!(
+        "| {} | {} |",
+        left_out[0]["command"].as_str().unwrap(),
+        left_out[0]["pid"]
+    );
+    assert!(markdown.contains(&row), "{markdown}");
+    // The terminal says it too.
+    let again = scratch.path().join("again.md");
+    let text = perf_manual(&[
+        "analyze",
+        "--data",
+        dir.to_str().unwrap(),
+        "--output",
+        again.to_str().unwrap(),
+        "--format",
+        "text",
+    ]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("drill-down: waits aimed perf at `-p "),
+        "{text}"
+    );
+    assert!(text.contains("left out "), "{text}");
 }
 
 /// `--cgroup`: perf filters every CPU to the group (`-G`), so only its processes are sampled.
 #[test]
 fn a_cgroup_is_profiled_alone() {
+    let _serial = serial();
     if !can_profile() {
         return;
     }

@@ -55,6 +55,33 @@ pub struct StepRecord {
     /// How to install what was missing.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hint: String,
+    /// A perf step's aim: whom it watched, and whom it left out and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Targets>,
+}
+
+/// Whom a drill-down step aimed perf at: the processes that used the CPU before it (busiest
+/// first, from pidstat), each profiled or not, and why not.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Targets {
+    /// How perf was aimed: `-p 12,34` (those processes) or `-a` (every CPU).
+    pub scope: String,
+    pub processes: Vec<TargetProcess>,
+}
+
+/// One process that used the resource before a drill-down.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TargetProcess {
+    pub pid: u32,
+    pub command: String,
+    /// Its CPU use before the drill-down, averaged over pidstat's intervals (100 is one CPU).
+    pub cpu_pct: f64,
+    /// Its share of what every process used, percent.
+    pub share_pct: f64,
+    pub profiled: bool,
+    /// Why it was, when it was taken beyond the top N; why not, when it was not.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -20,7 +20,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use manifest::{CommandRecord, StepRecord, StepStatus, now_stamp};
+use manifest::{CommandRecord, StepRecord, StepStatus, TargetProcess, Targets, now_stamp};
 use process::{Ending, Redirect, find_program, run_owned};
 use tools::{Invocation, Runs, ToolContext};
 
@@ -66,8 +66,9 @@ pub struct PhaseRun<'a> {
     pub raw_dir: &'a Path,
     /// Whether `collector = "command"` steps may run (`--allow-commands`).
     pub allow_commands: bool,
-    /// The busiest processes seen so far, for steps with `target = "busiest"`.
-    pub busiest: &'a [u32],
+    /// The processes that used the CPU so far, busiest first, those to profile marked, for
+    /// steps with `target = "busiest"`.
+    pub busiest: &'a [TargetProcess],
     pub interrupted: &'a AtomicBool,
     pub observer: &'a dyn Observer,
 }
@@ -142,6 +143,7 @@ pub fn skipped(
         commands: Vec::new(),
         note: note.to_string(),
         hint: String::new(),
+        targets: None,
     }
 }
 
@@ -174,27 +176,31 @@ fn run_step(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRe
         record.hint = missing.install_hint();
         return record;
     }
-    // perf attaches only to a live user process whose memory map it can read: it refuses the
-    // whole PID list for one that exited, a kernel thread or one it may not read (PID 1 in a
-    // sandbox).
     let alive = |pids: &[u32]| -> Vec<u32> {
         pids.iter()
             .copied()
-            .filter(|pid| {
-                let proc = Path::new("/proc").join(pid.to_string());
-                std::fs::read(proc.join("cmdline")).is_ok_and(|cmdline| !cmdline.is_empty())
-                    && std::fs::File::open(proc.join("maps")).is_ok()
-            })
+            .filter(|pid| unattachable(*pid).is_none())
             .collect()
     };
+    let chosen: Vec<u32> = run
+        .busiest
+        .iter()
+        .filter(|process| process.profiled)
+        .map(|process| process.pid)
+        .collect();
     let pids: Vec<u32> = match step.args.target.as_deref() {
         // The busiest processes of the last phase may have exited since; with none left the
         // whole system is observed.
-        Some("busiest") => alive(run.busiest),
+        Some("busiest") => alive(&chosen),
         Some(pid) => pid.parse().map(|pid| vec![pid]).unwrap_or_default(),
         None => Vec::new(),
     };
-    let first = run_commands(run, step, &pids, deadline);
+    let targets = step
+        .collector
+        .aimed_by_pid()
+        .then(|| aim(run.busiest, &pids));
+    let mut first = run_commands(run, step, &pids, deadline);
+    first.targets.clone_from(&targets);
     // A busy process can exit while perf attaches to it ("Problems initializing symbol
     // libraries!", "Problems parsing the target"): once, the step tries again on the
     // processes still there, keeping the first attempt's commands in the manifest.
@@ -209,6 +215,7 @@ fn run_step(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRe
         return first;
     }
     let mut second = run_commands(run, step, &survivors, deadline);
+    second.targets = Some(aim(run.busiest, &survivors));
     second.note = format!(
         "retried on PIDs {survivors:?} after: {}{}{}",
         first.note,
@@ -218,6 +225,56 @@ fn run_step(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepRe
     second.start = first.start;
     second.commands.splice(0..0, first.commands);
     second
+}
+
+/// Why perf cannot attach to `pid`, if it cannot: it refuses the whole PID list for a
+/// process that exited, a kernel thread or one whose memory map it may not read (PID 1 in a
+/// sandbox).
+fn unattachable(pid: u32) -> Option<&'static str> {
+    let proc = Path::new("/proc").join(pid.to_string());
+    match std::fs::read(proc.join("cmdline")) {
+        Err(_) => Some("exited before perf started"),
+        Ok(cmdline) if cmdline.is_empty() => {
+            Some("a kernel thread (or a zombie): perf -p cannot attach")
+        }
+        Ok(_) if std::fs::File::open(proc.join("maps")).is_err() => {
+            Some("its memory map may not be read, so perf may not attach")
+        }
+        Ok(_) => None,
+    }
+}
+
+/// Whom perf is aimed at: `-p` the `pids` (or `-a` without any), and each process that used
+/// the CPU before, marked profiled or not, and why not.
+fn aim(busiest: &[TargetProcess], pids: &[u32]) -> Targets {
+    let scope = match pids {
+        [] => "-a".to_string(),
+        pids => format!(
+            "-p {}",
+            pids.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    };
+    let processes = busiest
+        .iter()
+        .map(|process| {
+            let mut process = process.clone();
+            if pids.is_empty() {
+                // Every CPU: everyone is in the recording.
+                process.profiled = true;
+                process.why = String::new();
+            } else if process.profiled && !pids.contains(&process.pid) {
+                process.profiled = false;
+                process.why = unattachable(process.pid)
+                    .unwrap_or("ended before perf attached")
+                    .to_string();
+            }
+            process
+        })
+        .collect();
+    Targets { scope, processes }
 }
 
 /// Run a step's commands in order, stopping at the first that fails or is interrupted.

@@ -15,7 +15,7 @@ use super::{
     process::{Ending, find_program},
     run_invocation,
     target::{CGROUP_ROOT, Target, cgroup_pids, comm, find_cgroup, unified_root},
-    tools::{Invocation, PERF},
+    tools::{Invocation, PERF, ProfileEvent},
 };
 use crate::exit::Failure;
 
@@ -234,9 +234,23 @@ pub struct Plan {
     pub off_cpu: bool,
     /// Page faults: one sample every [`FAULTS_PER_SAMPLE`] faults, with its stack.
     pub page_faults: bool,
+    /// Major faults (pages read from disk): every one, with its stack.
+    pub major_faults: bool,
     /// perf.data, and perf script's text, relative to `raw_dir`.
     pub data: String,
     pub script: String,
+}
+
+impl Plan {
+    /// What the recording's event is.
+    pub(crate) fn event(&self) -> ProfileEvent {
+        match (self.off_cpu, self.page_faults, self.major_faults) {
+            (true, _, _) => ProfileEvent::OffCpu,
+            (_, _, true) => ProfileEvent::MajorFaults,
+            (_, true, _) => ProfileEvent::PageFaults,
+            _ => ProfileEvent::Cpu,
+        }
+    }
 }
 
 /// What the recording gave.
@@ -251,45 +265,16 @@ pub struct Recorded {
     pub notes: Vec<String>,
 }
 
-/// A page-fault recording samples every this many faults.
-pub const FAULTS_PER_SAMPLE: u32 = 10;
-
 /// How long perf record may overrun its `sleep` (writing out a large perf.data).
 const RECORD_GRACE: Duration = Duration::from_secs(30);
 
 /// The `perf record` argv of `plan`.
 pub fn record_argv(plan: &Plan, raw_dir: &Path) -> Vec<String> {
     let mut argv: Vec<String> = vec!["perf".into(), "record".into()];
-    if plan.off_cpu {
-        argv.extend(["-e".into(), "sched:sched_switch".into(), "-g".into()]);
-        // A per-process recording sees its threads' switch-outs only; switch events give
-        // the switch-ins. A system-wide one has them as each sched_switch's next_pid.
-        if !plan.scope.is_system_wide() {
-            argv.push("--switch-events".into());
-        }
-    } else {
-        if plan.page_faults {
-            // A fixed period, so every sample stands for as many faults.
-            argv.extend([
-                "-e".into(),
-                "page-faults".into(),
-                "-c".into(),
-                FAULTS_PER_SAMPLE.to_string(),
-            ]);
-        } else {
-            argv.extend([
-                "-e".into(),
-                "cpu-clock".into(),
-                "-F".into(),
-                plan.frequency.to_string(),
-            ]);
-        }
-        if plan.dwarf {
-            argv.extend(["--call-graph".into(), "dwarf".into()]);
-        } else {
-            argv.push("-g".into());
-        }
-    }
+    argv.extend(
+        plan.event()
+            .record_args(plan.frequency, plan.dwarf, !plan.scope.is_system_wide()),
+    );
     argv.extend(plan.scope.perf_args());
     argv.extend([
         "-o".into(),
@@ -346,20 +331,9 @@ pub fn record(
             ));
         }
     }
-    let fields = if plan.off_cpu {
-        "comm,pid,tid,time,event,trace,ip,sym,dso"
-    } else {
-        "comm,pid,tid,time,event,ip,sym,dso"
-    };
-    let mut script_argv: Vec<String> = ["perf", "script", "--no-inline", "--header"]
-        .map(String::from)
-        .to_vec();
-    if plan.off_cpu {
-        script_argv.push("--show-switch-events".into());
-    }
+    let mut script_argv: Vec<String> = vec!["perf".into(), "script".into(), "--header".into()];
+    script_argv.extend(plan.event().script_args());
     script_argv.extend([
-        "-F".into(),
-        fields.into(),
         "-i".into(),
         raw_dir.join(&plan.data).to_string_lossy().into_owned(),
     ]);
@@ -600,6 +574,7 @@ mod tests {
             dwarf: true,
             off_cpu: false,
             page_faults: false,
+            major_faults: false,
             data: "profile/perf.data".into(),
             script: "profile/perf.script".into(),
         };
@@ -630,6 +605,16 @@ mod tests {
             record_argv(&off, Path::new("/raw"))
                 .join(" ")
                 .starts_with("perf record -e sched:sched_switch -g --switch-events -p 12 -o")
+        );
+        let major = Plan {
+            off_cpu: false,
+            major_faults: true,
+            ..off
+        };
+        assert!(
+            record_argv(&major, Path::new("/raw"))
+                .join(" ")
+                .starts_with("perf record -e major-faults -c 1 -g -p 12 -o")
         );
     }
 

@@ -48,6 +48,8 @@ pub(crate) fn perf_script(
         "--no-inline".into(),
         // The perf.data's own header (host, time, command line) titles the flamegraph.
         "--header".into(),
+        // A per-process off-CPU recording's switch-ins; nothing in any other.
+        "--show-switch-events".into(),
         "-i".into(),
         data.to_string_lossy().into_owned(),
     ];

@@ -111,12 +111,14 @@ pub(crate) struct LoadedProfile {
     /// The file it came from, relative to what was given.
     pub source: String,
     pub folded: crate::profile::Folded,
+    /// What its counts are (a folded file does not say: on-CPU samples).
+    pub kind: crate::profile::ProfileKind,
     pub header: crate::profile::ScriptHeader,
     /// Why it may be incomplete.
     pub warnings: Vec<String>,
 }
 
-/// Every on-CPU profile in `path`: a folded file, a perf script's text or a perf.data (read
+/// Every profile in `path` (on-CPU, off-CPU, page faults: what its events say): a folded file, a perf script's text or a perf.data (read
 /// with `perf script`), or a directory (an investigation) holding them, read as `analyze`
 /// reads it. None is bad input (or the environment's fault, when perf was needed and missing).
 pub(crate) fn load_profiles(path: &Path) -> Result<Vec<LoadedProfile>, Failure> {
@@ -136,6 +138,7 @@ pub(crate) fn load_profiles(path: &Path) -> Result<Vec<LoadedProfile>, Failure> 
         return Ok(vec![LoadedProfile {
             source: name,
             folded,
+            kind: Default::default(),
             header: Default::default(),
             warnings: Vec::new(),
         }]);
@@ -173,6 +176,7 @@ pub(crate) fn load_profiles(path: &Path) -> Result<Vec<LoadedProfile>, Failure> 
                 false => name.clone(),
             },
             folded: profile.folded,
+            kind: profile.kind,
             header: profile.header,
             warnings: warnings.clone(),
         })
@@ -190,6 +194,7 @@ pub(crate) fn load_profiles(path: &Path) -> Result<Vec<LoadedProfile>, Failure> 
             loaded.push(LoadedProfile {
                 source: folded.display().to_string(),
                 folded: stacks,
+                kind: Default::default(),
                 header: Default::default(),
                 warnings: Vec::new(),
             });
@@ -211,7 +216,7 @@ pub(crate) fn load_profiles(path: &Path) -> Result<Vec<LoadedProfile>, Failure> 
         })
         .collect();
     let message = format!(
-        "{name}: no on-CPU profile found (a perf.data, a perf script's text or a folded file){}{}",
+        "{name}: no profile found (a perf.data, a perf script's text or a folded file){}{}",
         if reasons.is_empty() { "" } else { ": " },
         reasons.join("; ")
     );

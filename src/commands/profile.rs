@@ -19,12 +19,13 @@ use crate::{
     report::{
         export::{OutputFormat, pretty_json},
         profile::{
-            Cost, Growth, MemoryReport, OffCpuReport, ProfileReport, profile_markdown, profile_text,
+            Cost, Growth, MajorFaultsReport, MemoryReport, OffCpuReport, ProfileReport,
+            profile_markdown, profile_text,
         },
     },
     store::{
-        self, AnalysisFiles, Investigation, MEMORY_DATA, MEMORY_SCRIPT, OFFCPU_DATA, OFFCPU_SCRIPT,
-        PROFILE_DATA, PROFILE_SCRIPT,
+        self, AnalysisFiles, Investigation, MAJOR_FAULTS_DATA, MAJOR_FAULTS_SCRIPT, MEMORY_DATA,
+        MEMORY_SCRIPT, OFFCPU_DATA, OFFCPU_SCRIPT, PROFILE_DATA, PROFILE_SCRIPT,
     },
 };
 
@@ -33,8 +34,6 @@ use super::LoadedProfile;
 /// The shortest and longest recording `--duration` allows.
 const SHORTEST: Duration = Duration::from_millis(500);
 const LONGEST: Duration = Duration::from_secs(600);
-/// The longest off-CPU recording (see `record`).
-const OFF_CPU_LONGEST: Duration = Duration::from_secs(5);
 /// How many functions the table lists.
 const TOP: usize = 25;
 
@@ -83,13 +82,14 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         dwarf: !args.frame_pointers,
         off_cpu: false,
         page_faults: false,
+        major_faults: false,
         data: PROFILE_DATA.into(),
         script: PROFILE_SCRIPT.into(),
     };
     // Every sched_switch with its stack: about 5 MB of perf.data a second under a lock storm.
     let off_plan = args.off_cpu.then(|| Plan {
         off_cpu: true,
-        duration: duration.min(OFF_CPU_LONGEST),
+        duration: duration.min(crate::collect::tools::OFF_CPU_PROFILE_LONGEST),
         data: OFFCPU_DATA.into(),
         script: OFFCPU_SCRIPT.into(),
         ..plan.clone()
@@ -98,6 +98,13 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         page_faults: true,
         data: MEMORY_DATA.into(),
         script: MEMORY_SCRIPT.into(),
+        ..plan.clone()
+    });
+    // Beside every fault, the major ones alone: where pages were read from disk.
+    let major_plan = args.memory.then(|| Plan {
+        major_faults: true,
+        data: MAJOR_FAULTS_DATA.into(),
+        script: MAJOR_FAULTS_SCRIPT.into(),
         ..plan.clone()
     });
     let memory_before = args.memory.then(|| profiler::read_memory(&scope));
@@ -116,8 +123,12 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
     // Both recordings at once, each waited for by the thread that started it.
     let spawned =
         |extra: &Option<Plan>| extra.as_ref().map(|extra| (extra.clone(), raw_dir.clone()));
-    let (off_job, memory_job) = (spawned(&off_plan), spawned(&memory_plan));
-    let (recorded, off_recorded, memory_recorded) = std::thread::scope(|threads| {
+    let (off_job, memory_job, major_job) = (
+        spawned(&off_plan),
+        spawned(&memory_plan),
+        spawned(&major_plan),
+    );
+    let (recorded, off_recorded, memory_recorded, major_recorded) = std::thread::scope(|threads| {
         let interrupted = &interrupted;
         let start = |job: Option<(Plan, std::path::PathBuf)>| {
             job.map(|(extra, raw)| {
@@ -126,6 +137,7 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         };
         let off = start(off_job);
         let memory = start(memory_job);
+        let major = start(major_job);
         let on = profiler::record(&plan, &raw_dir, interrupted);
         let join = |handle: Option<std::thread::ScopedJoinHandle<'_, _>>| {
             handle.map(|handle| {
@@ -137,7 +149,7 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
                 })
             })
         };
-        (on, join(off), join(memory))
+        (on, join(off), join(memory), join(major))
     });
     let memory_after = args.memory.then(|| profiler::read_memory(&scope));
     let seconds = clock.elapsed().as_secs_f64();
@@ -162,6 +174,16 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
         }
         Err((failure, memory_commands)) => {
             commands.extend(memory_commands);
+            Err(failure)
+        }
+    });
+    let major_outcome = major_recorded.map(|major| match major {
+        Ok(major) => {
+            commands.extend(major.commands.iter().cloned());
+            Ok(major)
+        }
+        Err((failure, major_commands)) => {
+            commands.extend(major_commands);
             Err(failure)
         }
     });
@@ -274,13 +296,14 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
                         how: format!(
                             "{} s, one sample every {} faults",
                             duration.as_secs_f64(),
-                            profiler::FAULTS_PER_SAMPLE
+                            crate::collect::tools::FAULTS_PER_SAMPLE
                         ),
                         samples: faults.total_samples,
                         unit: String::new(),
                         notes: Vec::new(),
                     },
                     faults,
+                    major: major_faults(major_outcome, &raw_dir, &caption, duration),
                     growth: growth(
                         memory_before.as_deref().unwrap_or_default(),
                         memory_after.as_deref().unwrap_or_default(),
@@ -340,13 +363,17 @@ fn from_data(args: &ProfileArgs, data: &Path) -> Result<i32, Failure> {
             |LoadedProfile {
                  source,
                  folded,
+                 kind,
                  header,
                  warnings,
              }| Source {
                 folded,
                 off_cpu: None,
                 memory: None,
-                caption: Caption::of_file("On-CPU", source, header, folded.total_samples),
+                caption: Caption {
+                    unit: kind.unit().into(),
+                    ..Caption::of_file(kind.label(), source, header, folded.total_samples)
+                },
                 command: Vec::new(),
                 cost: None,
                 notes: warnings.clone(),
@@ -368,7 +395,48 @@ struct OffCpuSource {
 struct MemorySource {
     faults: Folded,
     caption: Caption,
+    /// The major faults' stacks and caption, or why there are none.
+    major: Result<(Folded, Caption), String>,
     growth: Vec<Growth>,
+}
+
+/// The major faults recorded beside the page faults, or why there are none to draw: perf
+/// could not record the event, or no page was read from disk while it watched.
+fn major_faults(
+    outcome: Option<Result<profiler::Recorded, Failure>>,
+    raw_dir: &Path,
+    on_cpu: &Caption,
+    duration: Duration,
+) -> Result<(Folded, Caption), String> {
+    match outcome {
+        None => Err("major faults were not recorded".into()),
+        Some(Err(failure)) => Err(format!(
+            "major faults could not be recorded (perf's major-faults event): {}",
+            failure.message
+        )),
+        Some(Ok(_)) => {
+            let text = std::fs::read(raw_dir.join(MAJOR_FAULTS_SCRIPT)).unwrap_or_default();
+            let folded = profile::fold_perf_script(&text)
+                .map_err(|err| format!("the major faults could not be folded: {err}"))?;
+            if folded.total_samples == 0 {
+                return Err(format!(
+                    "no major fault in {} s: every page touched was already in memory (page \
+                     cache or RAM), none was read from disk or swap",
+                    duration.as_secs_f64()
+                ));
+            }
+            let caption = Caption {
+                kind: "Major faults".into(),
+                how: format!(
+                    "{} s, every major fault (a page read from disk)",
+                    duration.as_secs_f64()
+                ),
+                samples: folded.total_samples,
+                ..on_cpu.clone()
+            };
+            Ok((folded, caption))
+        }
+    }
 }
 
 /// One profile to write out.
@@ -520,6 +588,7 @@ fn write_memory(
         growth: source.growth.iter().take(10).cloned().collect(),
         files: vec![("page-fault folded stacks".into(), relative(&folded_path))],
         notes: Vec::new(),
+        major_faults: Some(write_major_faults(&source.major, files, relative)?),
     };
     match profile::flamegraph_svg(&source.faults, &source.caption) {
         Ok((svg, _)) => {
@@ -534,6 +603,47 @@ fn write_memory(
             .push("no page fault was sampled: the memory it touched was already mapped".into()),
     }
     Ok(report)
+}
+
+/// The major-fault stacks and their flamegraph; without major faults, why, and no picture.
+fn write_major_faults(
+    major: &Result<(Folded, Caption), String>,
+    files: &AnalysisFiles,
+    relative: &dyn Fn(&Path) -> String,
+) -> Result<MajorFaultsReport, Failure> {
+    let (folded, caption) = match major {
+        Ok(major) => major,
+        Err(why) => {
+            return Ok(MajorFaultsReport {
+                title: "Major faults".into(),
+                subtitle: String::new(),
+                samples: 0,
+                top: Vec::new(),
+                files: Vec::new(),
+                notes: vec![why.clone()],
+            });
+        }
+    };
+    let folded_path = files.major_faults_folded();
+    store::write_atomic(&folded_path, folded.to_text().as_bytes()).map_err(cannot_write)?;
+    let (svg, _) = profile::flamegraph_svg(folded, caption)
+        .map_err(|err| Failure::environment(format!("cannot draw the flamegraph: {err}")))?;
+    let svg_path = files.major_faults_flamegraph();
+    store::write_atomic(&svg_path, &svg).map_err(cannot_write)?;
+    Ok(MajorFaultsReport {
+        title: caption.title(),
+        subtitle: caption.subtitle(),
+        samples: folded.total_samples,
+        top: profile::top_functions(folded, 10)
+            .into_iter()
+            .filter(|hot| hot.self_samples > 0)
+            .collect(),
+        files: vec![
+            ("major-fault folded stacks".into(), relative(&folded_path)),
+            ("major-fault flamegraph".into(), relative(&svg_path)),
+        ],
+        notes: Vec::new(),
+    })
 }
 
 /// How each process's resident and swapped memory changed between two readings, largest
@@ -584,6 +694,7 @@ fn write_manifest(
         commands: commands.to_vec(),
         note: failure.map(|f| f.message.clone()).unwrap_or_default(),
         hint: String::new(),
+        targets: None,
     };
     let manifest = Manifest {
         playbook: "profile".into(),

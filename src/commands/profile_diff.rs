@@ -28,6 +28,15 @@ pub fn profile_diff(args: &ProfileDiffArgs) -> Result<i32, Failure> {
             )));
         }
     }
+    if before.kind != after.kind {
+        return Err(Failure::bad_input(format!(
+            "BEFORE {} is {} and AFTER {} is {}: compare two profiles of one kind",
+            before.source,
+            before.kind.label(),
+            after.source,
+            after.kind.label()
+        )));
+    }
     let shifts = profile::hotspot_shift(&before.folded, &after.folded, args.top.max(1));
     store::private_umask();
     let claimed = store::create(

@@ -12,7 +12,7 @@ use crate::{
     collect::{
         self, PhaseRun,
         host::{cpu_seconds, host_facts},
-        manifest::{Manifest, StepStatus, now_stamp},
+        manifest::{Manifest, StepStatus, TargetProcess, now_stamp},
         process::interrupt_flag,
     },
     exit::{self, Failure},
@@ -102,7 +102,7 @@ fn collect_phases(
             .unwrap_or(3) as usize;
         let busiest = earlier
             .as_ref()
-            .map(|data| data.busiest_processes(top))
+            .map(|data| data.drill_down_targets(top))
             .unwrap_or_default();
         timeline.push(Event {
             time: now_stamp(),
@@ -123,7 +123,7 @@ fn collect_phases(
 fn phase_run<'a>(
     collection: &'a Collection<'a>,
     phase: &'a PlannedPhase,
-    busiest: &'a [u32],
+    busiest: &'a [TargetProcess],
 ) -> PhaseRun<'a> {
     PhaseRun {
         phase,

@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::collect::manifest::TargetProcess;
 use crate::{
     parse::{self, Format},
-    profile::{self, Caption, Digest, Folded, HotFunction, ProfileError, ScriptHeader},
+    profile::{
+        self, Caption, Digest, Folded, HotFunction, ProfileError, ProfileKind, ScriptHeader,
+    },
     record::{
         Columns, Dataset, Feed, HostFacts, MetricSource, Origin, ParseWarning, Rank, Record, Rows,
         Unit,
@@ -34,6 +37,12 @@ const OBSERVERS: [&str; 7] = [
 /// build uses a third of the CPU time: its own finding), above it the target a bystander
 /// (fsync writers use a tenth, a contended lock a quarter, beside builds here).
 const NEIGHBOUR_FACTOR: f64 = 2.0;
+
+/// The most processes a `target = "busiest"` drill-down aims perf at.
+const MOST_PROFILED: usize = 16;
+
+/// How many of the processes a drill-down left out its report lists.
+const LEFT_OUT_LISTED: usize = 10;
 
 /// How many neighbours a finding names.
 const NEIGHBOURS_SHOWN: usize = 3;
@@ -131,6 +140,9 @@ pub struct NotAnalysed {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileSummary {
     pub source: String,
+    /// What the counts are, from the recording's event: on-CPU samples, µs off-CPU, faults.
+    pub kind: ProfileKind,
+    /// Samples; microseconds for an off-CPU profile.
     pub total_samples: u64,
     pub top: Vec<HotFunction>,
     /// Processes, perf's overhead, idle, binaries without symbols.
@@ -151,7 +163,22 @@ impl ProfileSummary {
     pub(super) fn fold(source: &str, script: &[u8]) -> Result<ProfileSummary, String> {
         let mut summary = ProfileSummary::of(source, profile::fold_perf_script(script))?;
         summary.header = ScriptHeader::parse(script);
+        summary.kind = profile::script_event(script)
+            .map_or(ProfileKind::OnCpu, |event| ProfileKind::of_event(&event));
         Ok(summary)
+    }
+
+    /// The off-CPU profile of a sched_switch script: stacks weighted by the time blocked.
+    /// `None` when no thread came back to a CPU within it (nothing to weigh).
+    pub(super) fn off_cpu(source: &str, script: &[u8]) -> Option<ProfileSummary> {
+        let off = profile::fold_switches(script);
+        if off.folded.total_samples == 0 {
+            return None;
+        }
+        let mut summary = ProfileSummary::of(source, Ok(off.folded)).ok()?;
+        summary.header = ScriptHeader::parse(script);
+        summary.kind = ProfileKind::OffCpu;
+        Some(summary)
     }
 
     pub(super) fn of(
@@ -162,6 +189,7 @@ impl ProfileSummary {
         let digest = profile::digest(&folded, TOP_FUNCTIONS);
         Ok(ProfileSummary {
             source: source.to_string(),
+            kind: ProfileKind::OnCpu,
             total_samples: folded.total_samples,
             top: digest.top.clone(),
             digest,
@@ -172,7 +200,14 @@ impl ProfileSummary {
 
     /// The flamegraph's title and subtitle.
     pub fn caption(&self) -> Caption {
-        Caption::of_file("On-CPU", &self.source, &self.header, self.total_samples)
+        let mut caption = Caption::of_file(
+            self.kind.label(),
+            &self.source,
+            &self.header,
+            self.total_samples,
+        );
+        caption.unit = self.kind.unit().into();
+        caption
     }
 }
 
@@ -236,7 +271,16 @@ impl Analysis {
                 message: format!("perf script may be incomplete: {why}"),
             });
         }
-        match ProfileSummary::fold(file, script) {
+        // A sched_switch recording is weighed by the time each thread stayed away.
+        let folded = match super::read::is_off_cpu(script) {
+            true => ProfileSummary::off_cpu(file, script).ok_or_else(|| {
+                "no thread came back to a CPU in its sched_switch events: no off-CPU time to \
+                 weigh (a recording of some processes needs --switch-events)"
+                    .to_string()
+            }),
+            false => ProfileSummary::fold(file, script),
+        };
+        match folded {
             Ok(profile) if profile.total_samples > 0 => {
                 if let Some(report) = self.files.iter_mut().find(|report| report.path == file) {
                     report.note = Some("perf-data (profiled with perf script)".into());
@@ -343,21 +387,89 @@ impl Analysis {
     }
 
     /// The processes that used the most CPU in pidstat's data, busiest first, leaving out the
-    /// observers themselves. A process's use is averaged over every interval pidstat printed
-    /// (it prints nothing for an idle one), and only those that used at least a tenth of what
-    /// the busiest used, and 1 % of a CPU, count: a drill-down aimed at a daemon that woke
-    /// once is wasted, and perf refuses the whole list for one process it cannot read.
-    pub(crate) fn busiest_processes(&self, top: usize) -> Vec<u32> {
+    /// observers themselves, each marked profiled or not and why: what a drill-down with
+    /// `target = "busiest"` aims at. A process's use is averaged over every interval pidstat
+    /// printed (it prints nothing for an idle one), and only those that used at least a tenth
+    /// of what the busiest used, and 1 % of a CPU, are profiled: a drill-down aimed at a
+    /// daemon that woke once is wasted, and perf refuses the whole list for one process it
+    /// cannot read. Where the top `top` would split processes of one command (2 of 4 equal
+    /// workers), every one of that command above the floor is taken, up to
+    /// [`MOST_PROFILED`] in all. The list holds the profiled and up to [`LEFT_OUT_LISTED`]
+    /// of the others.
+    pub(crate) fn drill_down_targets(&self, top: usize) -> Vec<TargetProcess> {
         let usage = cpu_by_process(&self.records, None);
+        let total: f64 = usage.iter().map(|process| process.cpu_pct).sum();
         let floor = usage
             .first()
             .map_or(0.0, |busiest| busiest.cpu_pct / 10.0)
             .max(1.0);
-        usage
-            .into_iter()
+        let eligible: Vec<&Neighbour> = usage
+            .iter()
             .filter(|process| process.cpu_pct >= floor)
+            .collect();
+        let mut chosen: Vec<u32> = eligible.iter().take(top).map(|p| p.pid).collect();
+        let cut_commands: Vec<&str> = eligible
+            .iter()
             .take(top)
-            .map(|process| process.pid)
+            .map(|process| process.command.as_str())
+            .collect();
+        let mut capped = false;
+        for process in eligible.iter().skip(top) {
+            if cut_commands.contains(&process.command.as_str()) {
+                if chosen.len() < MOST_PROFILED {
+                    chosen.push(process.pid);
+                } else {
+                    capped = true;
+                }
+            }
+        }
+        let mut left_out_listed = 0;
+        usage
+            .iter()
+            .enumerate()
+            .filter_map(|(rank, process)| {
+                let profiled = chosen.contains(&process.pid);
+                let why = if profiled {
+                    if rank < top {
+                        String::new()
+                    } else {
+                        format!(
+                            "beyond the top {top}, taken with the other {} processes: the \
+                             cut would have split them",
+                            process.command
+                        )
+                    }
+                } else {
+                    left_out_listed += 1;
+                    if left_out_listed > LEFT_OUT_LISTED {
+                        return None;
+                    }
+                    if process.cpu_pct < floor {
+                        format!(
+                            "used {}% CPU, under the floor of {}% (a tenth of the busiest's, \
+                             at least 1%)",
+                            format_number(process.cpu_pct),
+                            format_number(floor)
+                        )
+                    } else if capped && cut_commands.contains(&process.command.as_str()) {
+                        format!("beyond the {MOST_PROFILED} processes one recording is aimed at")
+                    } else {
+                        format!("beyond the top {top} (`top` in the step's args)")
+                    }
+                };
+                Some(TargetProcess {
+                    pid: process.pid,
+                    command: process.command.clone(),
+                    cpu_pct: process.cpu_pct,
+                    share_pct: if total > 0.0 {
+                        process.cpu_pct * 100.0 / total
+                    } else {
+                        0.0
+                    },
+                    profiled,
+                    why,
+                })
+            })
             .collect()
     }
 
@@ -524,8 +636,54 @@ mod tests {
             records,
             ..Analysis::default()
         };
-        assert_eq!(analysis.busiest_processes(5), [100, 200]);
-        assert_eq!(analysis.busiest_processes(1), [100]);
+        let profiled = |top| -> Vec<u32> {
+            analysis
+                .drill_down_targets(top)
+                .iter()
+                .filter(|target| target.profiled)
+                .map(|target| target.pid)
+                .collect()
+        };
+        assert_eq!(profiled(5), [100, 200]);
+        assert_eq!(profiled(1), [100]);
+        let targets = analysis.drill_down_targets(1);
+        let worker = targets.iter().find(|target| target.pid == 200).unwrap();
+        assert!(worker.why.starts_with("beyond the top 1"), "{worker:?}");
+        let init = targets.iter().find(|target| target.pid == 1).unwrap();
+        assert!(init.why.contains("under the floor of 8%"), "{init:?}");
+        assert_eq!(targets[0].share_pct.round(), 80.0);
+    }
+
+    #[test]
+    fn a_top_n_that_would_split_equal_workers_takes_them_all() {
+        let mut records = Vec::new();
+        for time in 1..=5 {
+            let time = f64::from(time);
+            for pid in ["11", "12", "13", "14"] {
+                records.push(pidstat(time, pid, "stress-ng-cpu", 50.0));
+            }
+            records.push(pidstat(time, "20", "sshd", 2.0));
+        }
+        let analysis = Analysis {
+            records,
+            ..Analysis::default()
+        };
+        let targets = analysis.drill_down_targets(3);
+        let profiled: Vec<u32> = targets
+            .iter()
+            .filter(|t| t.profiled)
+            .map(|t| t.pid)
+            .collect();
+        assert_eq!(profiled, [11, 12, 13, 14]);
+        assert!(
+            targets[3].why.contains("would have split them"),
+            "{targets:?}"
+        );
+        let sshd = targets.iter().find(|t| t.pid == 20).unwrap();
+        assert!(
+            !sshd.profiled && sshd.why.contains("under the floor"),
+            "{sshd:?}"
+        );
     }
 
     /// A lock with a busy neighbour: the CPU finding is the neighbour's (named, ranked after

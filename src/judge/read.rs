@@ -20,7 +20,7 @@ use crate::{
         sniff::{CONTAINER_HEAD, Container, HEAD_BYTES, sniff, sniff_container},
         spec::{self, ParserSpec},
     },
-    profile,
+    profile::{self, ProfileKind},
     record::{Columns, HostFacts, ParseWarning, Record, Unit, fallback},
     rules::eval::Judgement,
     store::{self, Investigation, MANIFEST, ScratchDir},
@@ -329,12 +329,20 @@ fn read_text(label: &str, bytes: &[u8], specs: &[ParserSpec]) -> FileOutcome {
         }
         return outcome;
     };
+    // perf script's header is longer than the head sniffed: its events say what it holds.
+    let format = match format {
+        Format::PerfScript if is_off_cpu(bytes) => Format::PerfSchedSwitch,
+        other => other,
+    };
     outcome.report.format = Some(format);
     if format == Format::PerfScript {
         outcome.set_profile(ProfileSummary::fold(label, bytes));
         return outcome;
     }
     let parsed = parse::parse(format, label, &text);
+    if format == Format::PerfSchedSwitch {
+        outcome.profile = ProfileSummary::off_cpu(label, bytes);
+    }
     if format == Format::Procfs && !text.lines().any(|line| line.starts_with("==> ")) {
         outcome.copy = Some(HandCopy {
             text: text.into_owned(),
@@ -690,6 +698,12 @@ fn set_modified(outcomes: &mut [FileOutcome], epoch_us: i64) {
     }
 }
 
+/// Whether a perf script's samples are sched_switch events: off-CPU time, not samples.
+pub(super) fn is_off_cpu(script: &[u8]) -> bool {
+    profile::script_event(script)
+        .is_some_and(|event| ProfileKind::of_event(&event) == ProfileKind::OffCpu)
+}
+
 /// From this size, a file on disk that starts as a perf script is folded as it is read
 /// ([`read_perf_script`]); smaller ones are read whole like any file.
 const STREAMED_SCRIPT: u64 = 4 << 20;
@@ -712,7 +726,8 @@ fn read_perf_script(
     let is_script = head.len() > HEAD_BYTES + 4
         && sniff_container(head).is_none()
         && !head.contains(&0)
-        && sniff(&String::from_utf8_lossy(head)) == Some(Format::PerfScript);
+        && sniff(&String::from_utf8_lossy(head)) == Some(Format::PerfScript)
+        && !is_off_cpu(head);
     if !is_script {
         return None;
     }
@@ -720,8 +735,13 @@ fn read_perf_script(
     outcome.report.format = Some(Format::PerfScript);
     // A read error ends the script early: its profile is of what was read, and the caller
     // warns that the file was not read to its end.
+    let kind = profile::script_event(head)
+        .map_or(ProfileKind::OnCpu, |event| ProfileKind::of_event(&event));
     let (folded, result) = profile::fold_perf_script_from(reader);
-    outcome.set_profile(ProfileSummary::of(label, folded));
+    outcome.set_profile(ProfileSummary::of(label, folded).map(|mut summary| {
+        summary.kind = kind;
+        summary
+    }));
     out.push(outcome);
     Some(result)
 }

@@ -404,6 +404,27 @@ fn first_event(text: &[u8]) -> Result<Option<String>, ProfileError> {
     Ok(None)
 }
 
+/// The event of a perf script's first sample (`cpu-clock`, `major-faults`), which is the one
+/// [`fold_perf_script`] folds; `None` for text that is not a perf script or has no sample.
+/// A tracepoint keeps its system (`sched:sched_switch`), an event its modifiers (`cycles:ppp`).
+pub fn script_event(text: &[u8]) -> Option<String> {
+    // Side-band lines (`PERF_RECORD_SWITCH IN`) are not samples.
+    let line = text
+        .split(|&byte| byte == b'\n')
+        .map(String::from_utf8_lossy)
+        .find(|line| {
+            !line.starts_with(['#', ' ', '\t'])
+                && !line.is_empty()
+                && !line.contains("PERF_RECORD_")
+        })?;
+    let after_task_id = task_id_end(&line)?;
+    let time_colon = after_task_id + line.get(after_task_id..)?.find(':')?;
+    line.get(time_colon + 1..)?
+        .split_ascii_whitespace()
+        .find_map(|word| word.strip_suffix(':'))
+        .map(str::to_owned)
+}
+
 /// The start of a line, enough to recognize it in an error message.
 fn excerpt(line: &str) -> String {
     const LIMIT: usize = 80;
@@ -734,6 +755,24 @@ impl BufRead for SamplesOnly<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scripts_event_is_named_whole() {
+        for (script, event) in [
+            (
+                "# captured on : x\napp 12 [000]   681.788644:   10101010 cpu-clock: \n",
+                "cpu-clock",
+            ),
+            (
+                "bash 10090 [001] 23409.027391: sched:sched_switch: prev_comm=bash prev_pid=1\n",
+                "sched:sched_switch",
+            ),
+            ("cat 7/7 15.2: 1 major-faults: \n", "major-faults"),
+        ] {
+            assert_eq!(script_event(script.as_bytes()).as_deref(), Some(event));
+        }
+        assert_eq!(script_event(b"not a script\n"), None);
+    }
 
     #[test]
     fn event_lines_split_like_inferno_reads_them() {

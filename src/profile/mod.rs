@@ -33,16 +33,18 @@ mod fold;
 mod frames;
 mod header;
 mod hot;
+mod kind;
 mod offcpu;
 
 pub use depth::{CUT_FRAME, DepthCap, cap_depth};
 pub use diff::{Shift, amdahl_ceiling, hotspot_shift};
 pub use digest::{Digest, MissingSymbols, ProcessShare, digest};
 pub use flamegraph::{differential_svg, flamegraph_svg};
-pub use fold::{Folded, fold_perf_script, fold_perf_script_from};
+pub use fold::{Folded, fold_perf_script, fold_perf_script_from, script_event};
 pub use frames::{FrameKind, classify, symbol_hint, unsymbolized_binary};
 pub use header::{Caption, ScriptHeader, thousands};
 pub use hot::{HotFunction, top_functions};
+pub use kind::ProfileKind;
 pub use offcpu::{OffCpu, WaitShare, fold_switches, wait_kind};
 
 /// Why a profile could not be built or drawn.

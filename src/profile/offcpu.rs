@@ -232,8 +232,17 @@ fn leave(gone: Pending, away: &mut HashMap<u32, Away>) {
 
 /// `comm pid/tid time:` (the comm may hold spaces) → (comm, tid, seconds).
 fn task_of(head: &str) -> Option<(String, u32, f64)> {
-    // perf pads the cells with spaces to line them up.
-    let cells: Vec<&str> = head.split_whitespace().collect();
+    // perf pads the cells with spaces to line them up; its default fields put the CPU
+    // (`[001]`) between the task and the time.
+    let is_cpu = |cell: &str| {
+        cell.strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .is_some_and(|cpu| !cpu.is_empty() && cpu.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let cells: Vec<&str> = head
+        .split_whitespace()
+        .filter(|cell| !is_cpu(cell))
+        .collect();
     let [comm @ .., ids, time] = cells.as_slice() else {
         return None;
     };
@@ -322,6 +331,26 @@ app 10/13 100.009000: PERF_RECORD_SWITCH OUT
         let futex = off.by_wait.iter().find(|w| w.wait == "futex").unwrap();
         assert_eq!(futex.frame, "Mutex::lock");
         assert_eq!(futex.blocks, 1);
+    }
+
+    #[test]
+    fn perf_scripts_default_fields_with_the_cpu_fold_the_same() {
+        // `perf script` without -F prints `comm tid [cpu] time:` (a perf.data read later).
+        let with_cpu = SCRIPT
+            .lines()
+            .map(|line| match line.split_once(' ') {
+                Some((comm, rest)) if !line.starts_with('\t') => {
+                    let (ids, rest) = rest.split_once(' ').unwrap();
+                    let tid = ids.rsplit('/').next().unwrap();
+                    format!("{comm} {tid} [001] {rest}\n")
+                }
+                _ => format!("{line}\n"),
+            })
+            .collect::<String>();
+        assert_eq!(
+            fold_switches(with_cpu.as_bytes()).folded,
+            fold_switches(SCRIPT.as_bytes()).folded
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    collect::manifest::{Manifest, StepStatus},
+    collect::manifest::{Manifest, StepRecord, StepStatus, TargetProcess},
     judge::{Analysis, NotAnalysed},
     profile::{Digest, FrameKind, HotFunction},
     record::{HostFacts, MetricSource, Record},
@@ -72,6 +72,9 @@ pub(crate) struct ReportData {
     #[serde(default)]
     pub metric_sources: Vec<MetricChoice>,
     pub profiles: Vec<ProfileData>,
+    /// Each perf drill-down step: whom it aimed at and whom it left out, and what it cost.
+    #[serde(default)]
+    pub drill_downs: Vec<DrillDown>,
     /// The syscalls that took the most time (perf trace -s), most first.
     #[serde(default)]
     pub syscalls: Vec<SyscallRow>,
@@ -197,6 +200,109 @@ pub(crate) struct NotCollected {
     pub hint: String,
 }
 
+/// A perf drill-down step: which processes used the CPU before it, which it profiled and why
+/// the others were left out, how perf was aimed, and what it cost.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct DrillDown {
+    pub phase: String,
+    pub step: String,
+    pub collector: String,
+    /// `-p 12,34` (those processes) or `-a` (every CPU).
+    pub scope: String,
+    /// Busiest first: the profiled, and the first of those left out.
+    pub processes: Vec<TargetProcess>,
+    /// CPU seconds perf (record and script) used: the cost of looking.
+    pub perf_cpu_seconds: f64,
+    /// Bytes it wrote (perf.data and perf script's text).
+    pub bytes: u64,
+    /// Samples in its profile (µs blocked for an off-CPU one), when one was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u64>,
+    /// One sentence: whom it profiled, whom it left out and why, at what cost.
+    pub summary: String,
+}
+
+impl DrillDown {
+    fn of(step: &StepRecord, analysis: &Analysis) -> Option<DrillDown> {
+        let targets = step.targets.as_ref()?;
+        let perf_cpu_seconds: f64 = step
+            .commands
+            .iter()
+            .filter_map(|command| command.exit.as_ref())
+            .map(|exit| exit.cpu_seconds)
+            .sum();
+        let profile = analysis
+            .profiles
+            .iter()
+            .find(|profile| step.outputs.contains(&profile.source));
+        let samples = profile.map(|profile| profile.total_samples);
+        let profiled: Vec<String> = targets
+            .processes
+            .iter()
+            .filter(|process| process.profiled)
+            .map(|process| {
+                format!(
+                    "{} (PID {}, {}% of the processes' CPU)",
+                    process.command,
+                    process.pid,
+                    crate::rules::eval::format_number(process.share_pct)
+                )
+            })
+            .collect();
+        let left_out = targets
+            .processes
+            .iter()
+            .filter(|process| !process.profiled)
+            .count();
+        let whom = match (targets.scope.as_str(), profiled.is_empty()) {
+            ("-a", true) => "every CPU (`-a`): no per-process CPU data came before it".to_string(),
+            ("-a", false) => format!("every CPU (`-a`), so {}", profiled.join(", ")),
+            (scope, true) => format!("`{scope}`"),
+            (scope, false) => format!("`{scope}`: {}", profiled.join(", ")),
+        };
+        let left = match left_out {
+            0 => String::new(),
+            n => format!("; {n} left out (the table says why)"),
+        };
+        let mut cost = format!(
+            "perf used {:.2} CPU s and wrote {}",
+            perf_cpu_seconds,
+            human_bytes(step.bytes)
+        );
+        if let Some(profile) = profile {
+            let unit = match profile.kind.unit() {
+                "" => "samples",
+                unit => unit,
+            };
+            cost.push_str(&format!(
+                ", {} {unit} in its {} profile",
+                crate::profile::thousands(profile.total_samples),
+                profile.kind.label()
+            ));
+        }
+        Some(DrillDown {
+            phase: step.phase.clone(),
+            step: step.step.clone(),
+            collector: step.collector.clone(),
+            scope: targets.scope.clone(),
+            processes: targets.processes.clone(),
+            perf_cpu_seconds,
+            bytes: step.bytes,
+            samples,
+            summary: format!("{} aimed perf at {whom}{left}; {cost}.", step.step),
+        })
+    }
+}
+
+/// `12.3 MB`, `456 KB`, `78 bytes`.
+fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b if b >= 1_000 => format!("{:.0} KB", b as f64 / 1e3),
+        b => format!("{b} bytes"),
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct NotEvaluated {
     pub rule: String,
@@ -206,6 +312,11 @@ pub struct NotEvaluated {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub(crate) struct ProfileData {
     pub source: String,
+    /// What the profile measures, from its recording's event: `On-CPU`, `Off-CPU` (counts
+    /// are µs blocked), `Page faults`, `Major faults`, `Tracepoint`.
+    #[serde(default)]
+    pub kind: String,
+    /// Samples; microseconds for an off-CPU profile.
     pub total_samples: u64,
     /// The flamegraph, relative to the investigation directory, when one was drawn.
     pub flamegraph: Option<String>,
@@ -391,6 +502,7 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
             .iter()
             .map(|profile| ProfileData {
                 source: profile.source.clone(),
+                kind: profile.kind.label().into(),
                 total_samples: profile.total_samples,
                 flamegraph: inputs
                     .flamegraphs
@@ -401,6 +513,17 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
                 notes: profile_notes(&profile.digest),
             })
             .collect(),
+        drill_downs: inputs
+            .manifest
+            .map(|manifest| {
+                manifest
+                    .steps
+                    .iter()
+                    .filter(|step| step.status != StepStatus::Skipped)
+                    .filter_map(|step| DrillDown::of(step, inputs.analysis))
+                    .collect()
+            })
+            .unwrap_or_default(),
         syscalls: top_syscalls(&inputs.analysis.records, TRACE_ROWS_SHOWN),
         off_cpu: top_off_cpu(&inputs.analysis.records, TRACE_ROWS_SHOWN),
         kernel_events,

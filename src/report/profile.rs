@@ -14,6 +14,9 @@ use crate::profile::{
 pub struct ProfileReport {
     pub title: String,
     pub subtitle: String,
+    /// What a count is when not a sample (`µs off-CPU`: a sched_switch recording read back).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub unit: String,
     /// What was profiled and how (`perf record -e cpu-clock -F 99 ... -p 4242`), when
     /// perf_manual recorded it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -59,18 +62,34 @@ pub struct MemoryReport {
     pub growth: Vec<Growth>,
     pub files: Vec<(String, String)>,
     pub notes: Vec<String>,
+    /// The major faults (pages read from disk: a file, or swap), recorded beside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub major_faults: Option<MajorFaultsReport>,
 }
 
-fn memory_markdown(out: &mut String, memory: &MemoryReport) {
-    let _ = writeln!(out, "\n## {}\n\n_{}_\n", memory.title, memory.subtitle);
-    for note in &memory.notes {
-        let _ = writeln!(out, "- **Note:** {note}");
+/// Major faults: where pages were read from disk, as the report shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct MajorFaultsReport {
+    pub title: String,
+    pub subtitle: String,
+    /// How many major faults were sampled (each is one: the period is 1).
+    pub samples: u64,
+    /// Functions where the major faults were taken.
+    pub top: Vec<HotFunction>,
+    pub files: Vec<(String, String)>,
+    /// Why there is no flamegraph (no major fault; perf could not record the event).
+    pub notes: Vec<String>,
+}
+
+fn faults_table(out: &mut String, top: &[HotFunction]) {
+    if top.is_empty() {
+        return;
     }
     let _ = writeln!(
         out,
         "| Function | Process | Self % of faults | Total % |\n|---|---|---:|---:|"
     );
-    for hot in &memory.top {
+    for hot in top {
         let _ = writeln!(
             out,
             "| `{}` | {} | {:.2} | {:.2} |",
@@ -80,6 +99,42 @@ fn memory_markdown(out: &mut String, memory: &MemoryReport) {
             hot.total_percent
         );
     }
+}
+
+fn major_faults_markdown(out: &mut String, major: &MajorFaultsReport) {
+    let _ = writeln!(out, "\n### {}\n\n_{}_\n", major.title, major.subtitle);
+    for note in &major.notes {
+        let _ = writeln!(out, "- **Note:** {note}");
+    }
+    faults_table(out, &major.top);
+    for (what, path) in &major.files {
+        let _ = writeln!(out, "\n- {what}: [{path}]({path})");
+    }
+}
+
+fn major_faults_text(out: &mut String, major: &MajorFaultsReport) {
+    let _ = writeln!(out, "\n{}\n{}", major.title, major.subtitle);
+    for note in &major.notes {
+        let _ = writeln!(out, "  note: {note}");
+    }
+    for hot in major.top.iter().take(5) {
+        let _ = writeln!(
+            out,
+            "  {:>7.2}% of major faults in {} ({})",
+            hot.self_percent, hot.function, hot.process
+        );
+    }
+    for (what, path) in &major.files {
+        let _ = writeln!(out, "  {what}: {path}");
+    }
+}
+
+fn memory_markdown(out: &mut String, memory: &MemoryReport) {
+    let _ = writeln!(out, "\n## {}\n\n_{}_\n", memory.title, memory.subtitle);
+    for note in &memory.notes {
+        let _ = writeln!(out, "- **Note:** {note}");
+    }
+    faults_table(out, &memory.top);
     let _ = writeln!(
         out,
         "\n| Process | PID | RSS before KiB | RSS after KiB | RSS change KiB | Swap change KiB |\n|---|---:|---:|---:|---:|---:|"
@@ -98,6 +153,9 @@ fn memory_markdown(out: &mut String, memory: &MemoryReport) {
     }
     for (what, path) in &memory.files {
         let _ = writeln!(out, "\n- {what}: [{path}]({path})");
+    }
+    if let Some(major) = &memory.major_faults {
+        major_faults_markdown(out, major);
     }
 }
 
@@ -126,6 +184,9 @@ fn memory_text(out: &mut String, memory: &MemoryReport) {
     }
     for (what, path) in &memory.files {
         let _ = writeln!(out, "  {what}: {path}");
+    }
+    if let Some(major) = &memory.major_faults {
+        major_faults_text(out, major);
     }
 }
 
@@ -221,6 +282,7 @@ impl ProfileReport {
         ProfileReport {
             title: caption.title(),
             subtitle: caption.subtitle(),
+            unit: caption.unit.clone(),
             command: Vec::new(),
             cost: None,
             digest,
@@ -248,6 +310,11 @@ fn headline(report: &ProfileReport) -> Vec<String> {
     let digest = &report.digest;
     let mut lines = Vec::new();
     match &digest.hottest {
+        // Off-CPU time ends in the scheduler: the widest towers, not the leaf, say where.
+        Some(hot) if !report.unit.is_empty() => lines.push(format!(
+            "Counts are {}: the widest towers of the flamegraph are where threads waited; {} of {} blocked the most ({:.1}%).",
+            report.unit, hot.process, hot.function, hot.total_percent
+        )),
         Some(hot) => lines.push(format!(
             "Hottest function: `{}` in {} — {:.1}% of samples in itself, {:.1}% with what it calls.",
             hot.function, hot.process, hot.self_percent, hot.total_percent

@@ -180,6 +180,13 @@ impl AnalysisFiles {
     pub fn faults_flamegraph(&self) -> PathBuf {
         self.dir.join("faults-flamegraph.svg")
     }
+    /// `profile --memory`'s major-fault stacks (pages read from disk) and their flamegraph.
+    pub fn major_faults_folded(&self) -> PathBuf {
+        self.dir.join("major-faults.folded")
+    }
+    pub fn major_faults_flamegraph(&self) -> PathBuf {
+        self.dir.join("major-faults-flamegraph.svg")
+    }
     /// `profile --off-cpu`'s stacks weighted by blocked microseconds, and their flamegraph.
     pub fn offcpu_folded(&self) -> PathBuf {
         self.dir.join("offcpu.folded")
@@ -197,6 +204,9 @@ pub(crate) const TRACE_LOG: &str = "trace/events.txt";
 /// Where `profile --memory` keeps its page-fault recording and its text.
 pub(crate) const MEMORY_DATA: &str = "memory/perf.data";
 pub(crate) const MEMORY_SCRIPT: &str = "memory/perf.script";
+/// Where `profile --memory` keeps its major-fault recording and its text.
+pub(crate) const MAJOR_FAULTS_DATA: &str = "memory/major-faults.data";
+pub(crate) const MAJOR_FAULTS_SCRIPT: &str = "memory/major-faults.script";
 /// Where `profile --off-cpu` keeps its sched_switch recording and its text.
 pub(crate) const OFFCPU_DATA: &str = "offcpu/perf.data";
 pub(crate) const OFFCPU_SCRIPT: &str = "offcpu/perf.script";

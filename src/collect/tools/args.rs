@@ -17,9 +17,15 @@ pub struct StepArgs {
     /// (the processes using the most CPU in earlier phases' pidstat data), or a PID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
-    /// With `target = "busiest"`: how many processes (default 3).
+    /// With `target = "busiest"`: how many processes (default 3). Where the cut would split
+    /// processes of one command (2 of 4 equal workers), all of that command are taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top: Option<u32>,
+    /// perf-record: what to profile, as `profile`'s flags say it: `cpu` (default: on-CPU
+    /// samples), `off-cpu` (every sched_switch, weighted by the time blocked), `page-faults`
+    /// or `major-faults` (pages read from disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
     /// command: the program and its arguments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub argv: Option<Vec<String>>,
@@ -44,6 +50,7 @@ pub(crate) enum Arg {
     CallGraph,
     Target,
     Top,
+    Event,
     Argv,
     Parser,
     Endpoint,
@@ -53,11 +60,12 @@ pub(crate) enum Arg {
 
 impl Arg {
     /// In the order of [`StepArgs`]' fields, which is the order problems are reported in.
-    pub const ALL: [Arg; 9] = [
+    pub const ALL: [Arg; 10] = [
         Arg::Frequency,
         Arg::CallGraph,
         Arg::Target,
         Arg::Top,
+        Arg::Event,
         Arg::Argv,
         Arg::Parser,
         Arg::Endpoint,
@@ -72,6 +80,7 @@ impl Arg {
             Arg::CallGraph => "call_graph",
             Arg::Target => "target",
             Arg::Top => "top",
+            Arg::Event => "event",
             Arg::Argv => "argv",
             Arg::Parser => "parser",
             Arg::Endpoint => "endpoint",
@@ -87,6 +96,7 @@ impl Arg {
             Arg::CallGraph => args.call_graph.is_some(),
             Arg::Target => args.target.is_some(),
             Arg::Top => args.top.is_some(),
+            Arg::Event => args.event.is_some(),
             Arg::Argv => args.argv.is_some(),
             Arg::Parser => args.parser.is_some(),
             Arg::Endpoint => args.endpoint.is_some(),
@@ -107,6 +117,16 @@ impl StepArgs {
         {
             problems.push(format!(
                 "target {target:?} is not `all`, `busiest` or a process id"
+            ));
+        }
+        if let Some(event) = &self.event
+            && super::perf::ProfileEvent::from_name(event).is_none()
+        {
+            problems.push(format!(
+                "event {event:?} is not one of {}",
+                super::perf::ProfileEvent::NAMES
+                    .map(|name| format!("`{name}`"))
+                    .join(", ")
             ));
         }
         if self.frequency == Some(0) {

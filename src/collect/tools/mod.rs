@@ -11,7 +11,9 @@ mod red;
 mod sysstat;
 
 pub use args::StepArgs;
-pub(crate) use perf::{OFF_CPU_RECORD, PERF};
+pub(crate) use perf::{
+    FAULTS_PER_SAMPLE, OFF_CPU_PROFILE_LONGEST, OFF_CPU_RECORD, PERF, ProfileEvent,
+};
 pub(crate) use red::DEFAULT_CONNECTIONS;
 pub(crate) use sysstat::SAR;
 

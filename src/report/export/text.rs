@@ -39,6 +39,22 @@ impl Exporter for Text {
                 finding.message
             )?;
         }
+        let mut listed: Option<&[crate::collect::manifest::TargetProcess]> = None;
+        for drill_down in &data.drill_downs {
+            writeln!(out, "  drill-down: {}", drill_down.summary)?;
+            // Steps of one phase aim at the same processes: who was left out is said once.
+            if listed == Some(drill_down.processes.as_slice()) {
+                continue;
+            }
+            listed = Some(&drill_down.processes);
+            for process in drill_down.processes.iter().filter(|p| !p.profiled) {
+                writeln!(
+                    out,
+                    "    left out {} (PID {}, {:.1}% CPU): {}",
+                    process.command, process.pid, process.cpu_pct, process.why
+                )?;
+            }
+        }
         if let Some(path) = document.report_path {
             writeln!(out, "report: {}", path.display())?;
         }
