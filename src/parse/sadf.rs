@@ -455,6 +455,23 @@ mod tests {
     }
 
     #[test]
+    fn any_cut_or_damage_parses_without_panicking() {
+        let tabs = "vm\t1\t2026-12-04 21:53:57 UTC\tall\t%usr\t60.00\n\
+            vm\t1\t2026-12-04 21:53:57 UTC\tsum\tcpu0\t9.00\n";
+        for text in [SEMICOLONS, tabs] {
+            for cut in 0..text.len() {
+                let prefix = text.get(..cut).unwrap_or_default();
+                parse("d", prefix);
+                parse("d", &prefix.replace(';', "\t"));
+                parse(
+                    "d",
+                    &text.replacen(|c: char| c.is_ascii_digit(), "", cut % 7),
+                );
+            }
+        }
+    }
+
+    #[test]
     fn signs() {
         assert_eq!(
             Sadf.sign("# hostname;interval;timestamp;CPU;%user"),

@@ -39,7 +39,8 @@ use crate::record::{
     Fields, HostFacts, Labels, Name, Parsed, Record, SourceRef, canonical_field, cpu_busy_pct,
 };
 
-/// sysstat's JSON, told by its first line: `{"sysstat": {`.
+/// sysstat's JSON, told by its first line, `{"sysstat": {`, or by its `"sysstat": {` line when
+/// another tool (`jq .`) wrote it again.
 pub struct SysstatJson;
 
 impl Parser for SysstatJson {
@@ -49,7 +50,8 @@ impl Parser for SysstatJson {
 
     fn sign(&self, line: &str) -> Option<Sign> {
         let line: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-        line.starts_with("{\"sysstat\":").then_some(Sign::Banner)
+        let line = line.strip_prefix('{').unwrap_or(&line);
+        line.starts_with("\"sysstat\":{").then_some(Sign::Banner)
     }
 
     fn parse(&self, file: &str, text: &str) -> Parsed {
@@ -906,6 +908,27 @@ mod tests {
     }
 
     #[test]
+    fn json_rewritten_by_another_tool_reads_alike() {
+        let pretty = serde_json::to_string_pretty(
+            &serde_json::from_str::<Value>(MPSTAT).expect("valid JSON"),
+        )
+        .expect("JSON");
+        assert_eq!(
+            super::super::sniff::sniff(&pretty),
+            Some(Format::SysstatJson)
+        );
+        let parsed = parse("m.json", &pretty);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let records = |p: &Parsed| -> Vec<(f64, Fields)> {
+            p.records
+                .iter()
+                .map(|r| (r.time, r.fields.clone()))
+                .collect()
+        };
+        assert_eq!(records(&parsed), records(&parse("m.json", MPSTAT)));
+    }
+
+    #[test]
     fn a_garbled_object_costs_only_itself() {
         let text = MPSTAT.replacen("\"usr\": 60.00", "\"usr\": 6x0.00", 1);
         let parsed = parse("m.json", &text);
@@ -918,6 +941,8 @@ mod tests {
     fn sign_is_the_first_line() {
         assert_eq!(SysstatJson.sign("{\"sysstat\": {"), Some(Sign::Banner));
         assert_eq!(SysstatJson.sign("{ \"sysstat\" : {"), Some(Sign::Banner));
+        assert_eq!(SysstatJson.sign("  \"sysstat\": {"), Some(Sign::Banner));
         assert_eq!(SysstatJson.sign("{\"other\": {"), None);
+        assert_eq!(SysstatJson.sign("\"sysstat\": 12"), None);
     }
 }
