@@ -24,6 +24,8 @@ const TOOLS: &[(&str, Format)] = &[
     ("iostat", Format::Iostat),
     ("sar", Format::Sar),
     ("pidstat", Format::Pidstat),
+    ("sysstat-json", Format::SysstatJson),
+    ("sadf", Format::Sadf),
 ];
 
 /// Parse a fixture the way perf_manual would, knowing the argv for vmstat's `-S`.
@@ -67,8 +69,9 @@ fn every_fixture_matches_its_golden() {
 fn real_captures_parse_without_warnings() {
     for &(tool, format) in TOOLS {
         for path in fixtures(tool) {
-            // `sar -A` also prints reports no parser reads: see `sar_all_...` below.
-            if path.to_string_lossy().contains("/broken/") || path.ends_with("sar-A.txt") {
+            // `sar -A` (and sadf's `-- -A`) also prints reports no parser reads: see
+            // `sar_all_...` and `sadf_and_json_...` below.
+            if path.to_string_lossy().contains("/broken/") || name_of(&path).ends_with("-A.txt") {
                 continue;
             }
             let parsed = parse_fixture(&path, format);
@@ -703,5 +706,170 @@ fn any_cut_of_any_fixture_through_any_parser_is_survived() {
                 }
             }
         }
+    }
+}
+
+/// A record without where it was read: what two formats of one capture must agree on.
+type Fact = (String, u64, Vec<(String, String)>, Vec<(String, f64)>);
+
+fn facts(parsed: &Parsed) -> Vec<Fact> {
+    facts_of(parsed.records.iter())
+}
+
+fn facts_of<'a>(records: impl Iterator<Item = &'a Record>) -> Vec<Fact> {
+    let mut facts: Vec<_> = records
+        .map(|r| {
+            (
+                r.table.to_string(),
+                r.time as u64,
+                r.labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                r.fields.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            )
+        })
+        .collect();
+    facts.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    facts
+}
+
+/// `sadf -j`, `sadf -d` and `sadf -p` of the data file `sar -o` wrote while it printed
+/// `sar -A`: the same tables, fields, labels, times and values as the text, record for record;
+/// only the reports no parser reads are warned about, once each.
+#[test]
+fn sadf_and_json_of_a_sar_file_make_the_records_of_its_text() {
+    let text = load("sar/12.6.1-A-cpu-stress-twin/sar-A.txt", Format::Sar);
+    let expected = facts(&text);
+    let tables: BTreeSet<&str> = text.records.iter().map(|r| r.table.as_str()).collect();
+    assert_eq!(tables.len(), sar::REPORTS.len(), "{tables:?}");
+    for (relative, format) in [
+        (
+            "sysstat-json/12.6.1-cpu-stress/sadf-j-A.txt",
+            Format::SysstatJson,
+        ),
+        ("sadf/12.6.1-cpu-stress/sadf-d-A.txt", Format::Sadf),
+        ("sadf/12.6.1-cpu-stress/sadf-p-A.txt", Format::Sadf),
+    ] {
+        let parsed = load(relative, format);
+        let actual = facts(&parsed);
+        let missing: Vec<_> = expected.iter().filter(|f| !actual.contains(f)).collect();
+        let extra: Vec<_> = actual.iter().filter(|f| !expected.contains(f)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{relative}: missing {:#?}\nextra {:#?}",
+            missing.get(..3),
+            extra.get(..3)
+        );
+        assert_eq!(parsed.host.cpus, Some(2), "{relative}");
+        assert_eq!(parsed.host.hostname.as_deref(), Some("vm"), "{relative}");
+        let messages: BTreeSet<&str> = parsed.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            messages.len(),
+            parsed.warnings.len(),
+            "{relative}: one each"
+        );
+        for warning in &parsed.warnings {
+            assert!(
+                warning.message.contains("not read") || warning.message.contains("not understood"),
+                "{relative}: {warning}"
+            );
+        }
+    }
+}
+
+/// The JSON of mpstat and iostat, taken beside their text under the same load: the same
+/// tables, with the same fields and labels, at the same times.
+#[test]
+fn mpstat_and_iostat_json_make_the_tables_of_their_text() {
+    let shape = |parsed: &Parsed| -> BTreeSet<(String, u64, Vec<String>, Vec<String>)> {
+        parsed
+            .records
+            .iter()
+            .map(|r| {
+                (
+                    r.table.to_string(),
+                    r.time as u64,
+                    r.labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+                    r.fields.keys().map(Name::to_string).collect(),
+                )
+            })
+            .collect()
+    };
+    for (text, json) in [
+        (
+            ("mpstat/12.6.1-cpu-stress/mpstat-P-ALL.txt", Format::Mpstat),
+            "sysstat-json/12.6.1-cpu-stress/mpstat-P-ALL-o-JSON.txt",
+        ),
+        (
+            ("iostat/12.6.1-cpu-stress/iostat-x-y-t.txt", Format::Iostat),
+            "sysstat-json/12.6.1-cpu-stress/iostat-x-y-t-o-JSON.txt",
+        ),
+    ] {
+        let text = load(text.0, text.1);
+        let parsed = load(json, Format::SysstatJson);
+        assert!(!parsed.records.is_empty(), "{json}");
+        assert_eq!(shape(&parsed), shape(&text), "{json}");
+        assert_eq!(parsed.host.cpus, Some(2), "{json}");
+        for record in &parsed.records {
+            let line = text_line(json, record.source.line);
+            assert!(
+                line.trim_start().starts_with('{'),
+                "{json}:{}: {line}",
+                record.source.line
+            );
+        }
+    }
+    // Without -t, report n is at n seconds, as for the text.
+    let unstamped = load(
+        "sysstat-json/12.6.1-cpu-stress/iostat-x-o-JSON.txt",
+        Format::SysstatJson,
+    );
+    let times: BTreeSet<u64> = unstamped.records.iter().map(|r| r.time as u64).collect();
+    assert_eq!(times, BTreeSet::from([0, 1, 2, 3, 4]));
+}
+
+/// Line `number` (1-based) of a fixture.
+fn text_line(relative: &str, number: usize) -> String {
+    let text = fs::read_to_string(Path::new(DATA).join(relative)).unwrap();
+    text.lines().nth(number - 1).unwrap_or_default().to_string()
+}
+
+/// A JSON capture cut mid-way (the tool killed) keeps every statistics object before the cut,
+/// exactly as the whole file has them, and says where the cut one starts.
+#[test]
+fn a_cut_json_capture_keeps_what_came_before_the_cut() {
+    for (cut, whole, samples) in [
+        (
+            "sysstat-json/broken/sadf-j-A-cut.txt",
+            "sysstat-json/12.6.1-cpu-stress/sadf-j-A.txt",
+            3,
+        ),
+        (
+            "sysstat-json/broken/mpstat-o-JSON-cut.txt",
+            "sysstat-json/12.6.1-cpu-stress/mpstat-P-ALL-o-JSON.txt",
+            2,
+        ),
+    ] {
+        let parsed = load(cut, Format::SysstatJson);
+        let complete = load(whole, Format::SysstatJson);
+        let warning = parsed.warnings.last().expect("a warning about the cut");
+        assert_eq!(warning.file, cut);
+        assert!(warning.message.contains("cut short"), "{warning}");
+        assert!(
+            text_line(cut, warning.line).trim() == "{",
+            "{warning}: the line of the statistics object cut"
+        );
+        let times: BTreeSet<u64> = parsed.records.iter().map(|r| r.time as u64).collect();
+        assert_eq!(
+            times.len(),
+            samples,
+            "{cut}: the whole samples before the cut"
+        );
+        let before_cut = complete
+            .records
+            .iter()
+            .filter(|r| times.contains(&(r.time as u64)));
+        assert_eq!(facts(&parsed), facts_of(before_cut), "{cut}");
     }
 }

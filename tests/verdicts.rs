@@ -356,3 +356,69 @@ fn when_two_tools_measured_one_fact_the_tool_made_for_it_is_read() {
         "{lines:?}"
     );
 }
+
+/// A temporary directory holding only `files` (paths under tests/data), each under its name.
+fn only(files: &[&str]) -> tempfile::TempDir {
+    let work = tempfile::tempdir().unwrap();
+    for file in files {
+        let path = data(file);
+        std::fs::copy(&path, work.path().join(path.file_name().unwrap())).unwrap();
+    }
+    work
+}
+
+/// One capture under `stress-ng --cpu 4` on 2 CPUs in sysstat's machine-readable forms
+/// (mpstat and iostat `-o JSON`, `sadf -j`, `sadf -d`, `sadf -p` of the data file `sar -o`
+/// wrote) is judged as its text is: the same verdict and the same top finding, with evidence
+/// naming the file it was read from.
+#[test]
+fn json_and_sadf_captures_get_the_verdict_of_their_text() {
+    let sar_text = "sar/12.6.1-A-cpu-stress-twin/sar-A.txt";
+    let text = [
+        "mpstat/12.6.1-cpu-stress/mpstat-P-ALL.txt",
+        "iostat/12.6.1-cpu-stress/iostat-x-y-t.txt",
+        sar_text,
+    ];
+    let json = [
+        "sysstat-json/12.6.1-cpu-stress/mpstat-P-ALL-o-JSON.txt",
+        "sysstat-json/12.6.1-cpu-stress/iostat-x-y-t-o-JSON.txt",
+        "sysstat-json/12.6.1-cpu-stress/sadf-j-A.txt",
+    ];
+    let pairs: [(&[&str], &[&str]); 4] = [
+        (&text, &json),
+        (
+            &[sar_text],
+            &["sysstat-json/12.6.1-cpu-stress/sadf-j-A.txt"],
+        ),
+        (&[sar_text], &["sadf/12.6.1-cpu-stress/sadf-d-A.txt"]),
+        (&[sar_text], &["sadf/12.6.1-cpu-stress/sadf-p-A.txt"]),
+    ];
+    for (text, other) in pairs {
+        let (_, expected) = analyze(only(text).path(), None);
+        assert_eq!(
+            expected["verdict_kind"], "bottleneck",
+            "{}",
+            expected["verdict"]
+        );
+        assert_eq!(expected["findings"][0]["resource"], "cpu");
+        let (code, json) = analyze(only(other).path(), None);
+        assert_eq!(code, 0);
+        assert_eq!(json["verdict_kind"], expected["verdict_kind"], "{other:?}");
+        assert_eq!(finding_ids(&json), finding_ids(&expected), "{other:?}");
+        let files = json["findings"][0]["evidence"]["files"].as_array().unwrap();
+        let names: Vec<String> = other
+            .iter()
+            .map(|f| data(f).file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            files
+                .iter()
+                .all(|f| names.contains(&f.as_str().unwrap().to_string())),
+            "{files:?}"
+        );
+        assert!(
+            json["not_recognized"].as_array().unwrap().is_empty(),
+            "{other:?}"
+        );
+    }
+}

@@ -12,6 +12,8 @@ fuzz_target!(|data: &[u8]| {
         Format::Iostat,
         Format::Sar,
         Format::Pidstat,
+        Format::SysstatJson,
+        Format::Sadf,
     ] {
         let _ = parse(format, "fuzz", &text);
     }

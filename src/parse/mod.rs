@@ -19,10 +19,12 @@ pub mod perf_trace_events;
 pub mod pidstat;
 pub mod procfs;
 pub mod red;
+pub mod sadf;
 pub mod sar;
 pub mod sniff;
 pub mod spec;
 pub mod sysstat;
+pub mod sysstat_json;
 pub mod top;
 pub mod vmstat;
 
@@ -67,6 +69,12 @@ pub enum Format {
     RedProbe,
     /// A web server's access log (combined or common format) with the request time: RED.
     AccessLog,
+    /// sysstat's JSON: `mpstat -o JSON`, `iostat -o JSON`, `sadf -j`, read into the tables
+    /// the text of each makes.
+    SysstatJson,
+    /// `sadf -d` (semicolon-separated, a `# hostname;interval;timestamp;...` header per
+    /// activity) and `sadf -p` (one value a line): sar's activities as sar's tables.
+    Sadf,
 }
 
 impl Format {
@@ -88,6 +96,8 @@ impl Format {
             Format::Top => "top",
             Format::RedProbe => "red-probe",
             Format::AccessLog => "access-log",
+            Format::SysstatJson => "sysstat-json",
+            Format::Sadf => "sadf",
         }
     }
 
@@ -109,6 +119,8 @@ impl Format {
             Format::Top => &top::Top,
             Format::RedProbe => &red::RedProbe,
             Format::AccessLog => &access_log::AccessLog,
+            Format::SysstatJson => &sysstat_json::SysstatJson,
+            Format::Sadf => &sadf::Sadf,
         }
     }
 }
@@ -174,6 +186,8 @@ pub(crate) static PARSERS: &[&dyn Parser] = &[
     &pidstat::Pidstat,
     &mpstat::Mpstat,
     &sar::Sar,
+    &sysstat_json::SysstatJson,
+    &sadf::Sadf,
     &perf_sched::PerfSched,
     &perf_script::PerfScript,
     &kernel_log::KernelLog,

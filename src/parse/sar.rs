@@ -388,7 +388,7 @@ pub fn parse(file: &str, text: &str) -> Parsed {
 
 /// First columns of sar reports perf_manual does not read (`sar -A` prints them all), so that
 /// a file holding only those is still known as sar's, and warned about as such.
-const OTHER_FIRST_COLUMNS: &[&str] = &[
+pub(crate) const OTHER_FIRST_COLUMNS: &[&str] = &[
     "TTY",
     "MBfsfree",
     "FCHOST",

@@ -355,8 +355,20 @@ impl TableSpec {
         super::Table::known(self.table, self.fields)
     }
 
+    /// Whether every column of `header` is a label, a skipped column, an instance or a field
+    /// this report declares: for headers rebuilt from `sadf -p`, where a report's end is
+    /// inferred rather than printed.
+    pub(crate) fn declares_all(&self, header: &[&str]) -> bool {
+        header.iter().all(|&name| {
+            self.labels.iter().any(|(label, _)| *label == name)
+                || self.skip.contains(&name)
+                || self.instances.is_some()
+                || self.fields.contains(&field_name(self, name).as_str())
+        })
+    }
+
     /// Whether `header` (the cells after the time) is this report's header.
-    fn matches(&self, header: &[&str]) -> bool {
+    pub(crate) fn matches(&self, header: &[&str]) -> bool {
         header
             .first()
             .is_some_and(|first| self.first.contains(first))
