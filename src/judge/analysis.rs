@@ -12,7 +12,7 @@ use crate::{
     record::{Dataset, Feed, HostFacts, MetricSource, Origin, ParseWarning, Rank, Record, Unit},
     rules::CompiledRule,
     rules::eval::{Judgement, evaluate_all, format_number},
-    rules::{Neighbour, Window, link},
+    rules::{Finding, Neighbour, Severity, Window, link},
 };
 
 /// The collectors themselves and perf_manual: never a neighbour, never the busiest process.
@@ -277,6 +277,18 @@ impl Analysis {
             .collect()
     }
 
+    /// With a target, the per-thread series (pidstat -t) are its threads only: judged before
+    /// [`Analysis::attribute`], a per-thread rule names the target's busiest thread, not a
+    /// neighbour's busier one. Call before [`Analysis::judge`].
+    pub(crate) fn keep_threads_of(&mut self, pid: u32) {
+        let target = pid.to_string();
+        self.records.retain(|record| {
+            record.table != "pidstat"
+                || !record.labels.contains_key("tid")
+                || record.labels.get("pid").is_some_and(|of| *of == *target)
+        });
+    }
+
     /// Tell the target's findings from a neighbour's. The target is process `pid` and every
     /// process with its command name (the workers of a pool, as stress-ng's); pidstat says how
     /// much CPU each process used over the window (a process it never printed used none).
@@ -284,6 +296,13 @@ impl Analysis {
     /// [`NEIGHBOUR_FACTOR`] times the target's CPU, the CPU findings are theirs: each names
     /// the busiest of them and ranks after the target's own findings, and the verdict is drawn
     /// from the target's. Without pidstat's data nothing is told apart, and a warning says so.
+    ///
+    /// A finding about one process or thread (its instance has a `pid`) is the target's when
+    /// that is the target. When one is a CPU finding about a thread of the target (one thread
+    /// wanting a whole CPU), the target is that one process, whatever other processes are
+    /// called (a neighbour may run the same program), and the host-wide CPU findings are the
+    /// others' as soon as they used more CPU than it: a single thread needs one CPU, and the
+    /// host's CPUs were full or queued because of the load beside it.
     pub(crate) fn attribute(&mut self, pid: u32, rules: &[CompiledRule]) {
         let usage = cpu_by_process(&self.records, None);
         if usage.is_empty() {
@@ -301,12 +320,38 @@ impl Analysis {
             .iter()
             .find(|process| process.pid == pid)
             .map_or_else(|| format!("PID {pid}"), |process| process.command.clone());
+        let of_a_process = |finding: &Finding| finding.evidence.instance.get("pid").cloned();
+        let target = pid.to_string();
+        let thread_bound = self.judgement.findings.iter().any(|finding| {
+            finding.resource == "cpu"
+                && finding.severity > Severity::Info
+                && finding.evidence.instance.contains_key("tid")
+                && of_a_process(finding).is_some_and(|of| *of == *target)
+        });
+        let factor = if thread_bound { 1.0 } else { NEIGHBOUR_FACTOR };
         for finding in self
             .judgement
             .findings
             .iter_mut()
             .filter(|finding| finding.resource == "cpu")
         {
+            if let Some(of) = of_a_process(finding) {
+                // About one process or thread: the target's, or the one it names.
+                if *of == *target {
+                    continue;
+                }
+                let named = usage.iter().find(|process| process.pid.to_string() == *of);
+                if let Some(process) = named
+                    && (thread_bound || process.command != command)
+                {
+                    finding.message.push_str(&format!(
+                        " (a neighbour's: PID {} {}, not the target {command})",
+                        process.pid, process.command
+                    ));
+                    finding.neighbours = vec![process.clone()];
+                }
+                continue;
+            }
             // Whose load it was while the condition held, where the finding says when.
             let during = finding
                 .evidence
@@ -314,12 +359,13 @@ impl Analysis {
                 .map(|window| cpu_by_process(&self.records, Some(window)))
                 .filter(|during| !during.is_empty())
                 .unwrap_or_else(|| usage.clone());
-            let (own, others): (Vec<Neighbour>, Vec<Neighbour>) = during
-                .into_iter()
-                .partition(|process| process.pid == pid || process.command == command);
+            let (own, others): (Vec<Neighbour>, Vec<Neighbour>) =
+                during.into_iter().partition(|process| {
+                    process.pid == pid || (!thread_bound && process.command == command)
+                });
             let own_pct: f64 = own.iter().map(|process| process.cpu_pct).sum();
             let others_pct: f64 = others.iter().map(|process| process.cpu_pct).sum();
-            if others_pct <= NEIGHBOUR_FACTOR * own_pct {
+            if others_pct <= factor * own_pct {
                 continue;
             }
             let shown: Vec<Neighbour> = others.into_iter().take(NEIGHBOURS_SHOWN).collect();
@@ -360,9 +406,10 @@ fn cpu_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> 
     let inside = |time: f64| {
         window.is_none_or(|window| time > window.start - slack && time <= window.end + slack)
     };
+    // With `-t`, a thread's row repeats part of its process's: processes only.
     for record in records
         .iter()
-        .filter(|r| r.table == "pidstat" && inside(r.time))
+        .filter(|r| r.table == "pidstat" && !r.labels.contains_key("tid") && inside(r.time))
     {
         intervals.insert(record.time.to_bits());
         let comm = record.labels.get("comm").map_or("", |comm| comm.as_str());
@@ -442,6 +489,74 @@ mod tests {
         };
         assert_eq!(analysis.busiest_processes(5), [100, 200]);
         assert_eq!(analysis.busiest_processes(1), [100]);
+    }
+
+    /// One busy thread beside a neighbour running the same program (both `stress-ng-cpu`):
+    /// the target's thread finding stays its own and first; the host's saturation is the
+    /// load beside it, named by PID, though the neighbour has the target's command name.
+    #[test]
+    fn a_thread_bound_target_beside_a_same_named_neighbour_keeps_its_own_finding_first() {
+        use crate::rules::{Finding, Severity, Signal};
+        let mut records = Vec::new();
+        for time in 1..=5 {
+            let time = f64::from(time);
+            records.push(pidstat(time, "100", "stress-ng-cpu", 60.0));
+            records.push(pidstat(time, "200", "stress-ng-cpu", 70.0));
+            records.push(pidstat(time, "300", "rustc", 60.0));
+        }
+        let mut thread = Finding::bare(
+            "cpu-thread-bound",
+            "cpu",
+            Signal::Utilization,
+            Severity::Medium,
+        );
+        for (label, value) in [("pid", "100"), ("tid", "100"), ("comm", "stress-ng-cpu")] {
+            thread.evidence.instance.insert(label.into(), value.into());
+        }
+        let judgement = Judgement {
+            findings: vec![
+                Finding::bare("cpu-saturation", "cpu", Signal::Saturation, Severity::High),
+                thread,
+            ],
+            ..Judgement::default()
+        };
+        let mut analysis = Analysis {
+            records,
+            judgement,
+            ..Analysis::default()
+        };
+        analysis.attribute(100, &[]);
+        let findings = &analysis.judgement.findings;
+        assert_eq!(findings[0].id, "cpu-thread-bound");
+        assert!(findings[0].neighbours.is_empty());
+        assert_eq!(findings[1].id, "cpu-saturation");
+        let named: Vec<u32> = findings[1].neighbours.iter().map(|n| n.pid).collect();
+        assert_eq!(named, [200, 300]);
+    }
+
+    /// With a target, only its threads' rows are judged; its processes' rows all stay.
+    #[test]
+    fn only_the_target_s_threads_are_kept() {
+        let mut thread = pidstat(1.0, "200", "stress-ng-cpu", 99.0);
+        thread.labels.insert("tid".into(), "200".into());
+        let mut own = pidstat(1.0, "100", "stress-ng-cpu", 99.0);
+        own.labels.insert("tid".into(), "101".into());
+        let mut analysis = Analysis {
+            records: vec![pidstat(1.0, "200", "stress-ng-cpu", 99.0), thread, own],
+            ..Analysis::default()
+        };
+        analysis.keep_threads_of(100);
+        let kept: Vec<(Option<&str>, &str)> = analysis
+            .records
+            .iter()
+            .map(|r| {
+                (
+                    r.labels.get("tid").map(|t| t.as_str()),
+                    r.labels["pid"].as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(kept, [(None, "200"), (Some("101"), "100")]);
     }
 
     /// A lock with a busy neighbour: the CPU finding is the neighbour's (named, ranked after
