@@ -32,6 +32,10 @@ const OBSERVERS: [&str; 7] = [
 /// (fsync writers use a tenth, a contended lock a quarter, beside builds here).
 const NEIGHBOUR_FACTOR: f64 = 2.0;
 
+/// How much over the host's CPUs but one (in % of one CPU) a target may use and still leave a
+/// whole CPU to others: pidstat rounds, and a thread pinned to a CPU reads 100.5 % at times.
+const ROUNDING_PCT: f64 = 10.0;
+
 /// How many neighbours a finding names.
 const NEIGHBOURS_SHOWN: usize = 3;
 
@@ -298,11 +302,14 @@ impl Analysis {
     /// from the target's. Without pidstat's data nothing is told apart, and a warning says so.
     ///
     /// A finding about one process or thread (its instance has a `pid`) is the target's when
-    /// that is the target. When one is a CPU finding about a thread of the target (one thread
-    /// wanting a whole CPU), the target is that one process, whatever other processes are
-    /// called (a neighbour may run the same program), and the host-wide CPU findings are the
-    /// others' as soon as they used more CPU than it: a single thread needs one CPU, and the
-    /// host's CPUs were full or queued because of the load beside it.
+    /// that is the target; the target's thread finding says how much of the time its thread
+    /// was on a CPU and how much it waited for one. When one is a CPU finding about a thread of
+    /// the target (one thread wanting a whole CPU), the target is that one process, whatever
+    /// other processes are called (a neighbour may run the same program), and a host-wide CPU
+    /// finding is the others' when the target left at least one of the host's CPUs to them: a
+    /// single thread needs one CPU, so on two or more the host's CPUs were full or queued
+    /// because of the load beside it; on one CPU, or when the target itself used all but one,
+    /// the finding stays its own (without the CPU count: the others' when they used more).
     pub(crate) fn attribute(&mut self, pid: u32, rules: &[CompiledRule]) {
         let usage = cpu_by_process(&self.records, None);
         if usage.is_empty() {
@@ -328,7 +335,18 @@ impl Analysis {
                 && finding.evidence.instance.contains_key("tid")
                 && of_a_process(finding).is_some_and(|of| *of == *target)
         });
-        let factor = if thread_bound { 1.0 } else { NEIGHBOUR_FACTOR };
+        let cpus = self.host.cpus.map(f64::from);
+        let theirs = |own_pct: f64, others_pct: f64| {
+            if thread_bound {
+                others_pct > 0.0
+                    && cpus.map_or(others_pct > own_pct, |cpus| {
+                        own_pct < 100.0 * (cpus - 1.0) + ROUNDING_PCT
+                    })
+            } else {
+                others_pct > NEIGHBOUR_FACTOR * own_pct
+            }
+        };
+        let records = &self.records;
         for finding in self
             .judgement
             .findings
@@ -338,6 +356,16 @@ impl Analysis {
             if let Some(of) = of_a_process(finding) {
                 // About one process or thread: the target's, or the one it names.
                 if *of == *target {
+                    if let Some(tid) = finding.evidence.instance.get("tid")
+                        && let Some((on, waiting)) =
+                            thread_share(records, tid, finding.evidence.window)
+                    {
+                        finding.message.push_str(&format!(
+                            " (on a CPU {}% of the time, waiting for one {}%)",
+                            format_number(on),
+                            format_number(waiting)
+                        ));
+                    }
                     continue;
                 }
                 let named = usage.iter().find(|process| process.pid.to_string() == *of);
@@ -365,7 +393,7 @@ impl Analysis {
                 });
             let own_pct: f64 = own.iter().map(|process| process.cpu_pct).sum();
             let others_pct: f64 = others.iter().map(|process| process.cpu_pct).sum();
-            if others_pct <= factor * own_pct {
+            if !theirs(own_pct, others_pct) {
                 continue;
             }
             let shown: Vec<Neighbour> = others.into_iter().take(NEIGHBOURS_SHOWN).collect();
@@ -441,6 +469,28 @@ fn cpu_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> 
     ranked
 }
 
+/// Thread `tid`'s average share of one CPU on it and waiting for it (pidstat -t's `%CPU` and
+/// `%wait`) over `window` (the whole run without one).
+fn thread_share(records: &[Record], tid: &str, window: Option<Window>) -> Option<(f64, f64)> {
+    let slack = 0.5;
+    let rows: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.table == "pidstat" && r.labels.get("tid").is_some_and(|t| *t == *tid))
+        .filter(|r| r.fields.contains_key("cpu"))
+        .filter(|r| window.is_none_or(|w| r.time > w.start - slack && r.time <= w.end + slack))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let mean = |field: &str| {
+        rows.iter()
+            .map(|r| r.fields.get(field).copied().unwrap_or(0.0))
+            .sum::<f64>()
+            / rows.len() as f64
+    };
+    Some((mean("cpu"), mean("wait")))
+}
+
 /// Whether `command` names a kernel thread (`kworker/0:1H`, `ksoftirqd/1`, `jbd2/vda-8`,
 /// `kswapd0`): work the kernel does for whoever asked, often the target's own I/O or memory,
 /// so neither the target's nor a neighbour's.
@@ -501,6 +551,10 @@ mod tests {
         for time in 1..=5 {
             let time = f64::from(time);
             records.push(pidstat(time, "100", "stress-ng-cpu", 60.0));
+            let mut thread = pidstat(time, "100", "stress-ng-cpu", 60.0);
+            thread.labels.insert("tid".into(), "100".into());
+            thread.fields.insert("wait".into(), 40.0);
+            records.push(thread);
             records.push(pidstat(time, "200", "stress-ng-cpu", 70.0));
             records.push(pidstat(time, "300", "rustc", 60.0));
         }
@@ -523,15 +577,33 @@ mod tests {
         let mut analysis = Analysis {
             records,
             judgement,
+            host: HostFacts {
+                cpus: Some(2),
+                ..HostFacts::default()
+            },
             ..Analysis::default()
         };
+        let mut alone_on_one_cpu = analysis.clone();
         analysis.attribute(100, &[]);
         let findings = &analysis.judgement.findings;
         assert_eq!(findings[0].id, "cpu-thread-bound");
+        assert!(
+            findings[0]
+                .message
+                .ends_with("(on a CPU 60% of the time, waiting for one 40%)"),
+            "{}",
+            findings[0].message
+        );
         assert!(findings[0].neighbours.is_empty());
         assert_eq!(findings[1].id, "cpu-saturation");
         let named: Vec<u32> = findings[1].neighbours.iter().map(|n| n.pid).collect();
         assert_eq!(named, [200, 300]);
+        // On one CPU, one busy thread fills the host by itself: the saturation is its own.
+        alone_on_one_cpu.host.cpus = Some(1);
+        alone_on_one_cpu.attribute(100, &[]);
+        let findings = &alone_on_one_cpu.judgement.findings;
+        assert_eq!(findings[0].id, "cpu-saturation");
+        assert!(findings[0].neighbours.is_empty());
     }
 
     /// With a target, only its threads' rows are judged; its processes' rows all stay.
