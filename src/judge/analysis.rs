@@ -356,6 +356,7 @@ impl Analysis {
             if let Some(of) = of_a_process(finding) {
                 // About one process or thread: the target's, or the one it names.
                 if *of == *target {
+                    finding.about_target = true;
                     if let Some(tid) = finding.evidence.instance.get("tid")
                         && let Some((on, waiting)) =
                             thread_share(records, tid, finding.evidence.window)
@@ -396,6 +397,11 @@ impl Analysis {
             if !theirs(own_pct, others_pct) {
                 continue;
             }
+            let others_same_program: Vec<u32> = others
+                .iter()
+                .filter(|process| process.command == command)
+                .map(|process| process.pid)
+                .collect();
             let shown: Vec<Neighbour> = others.into_iter().take(NEIGHBOURS_SHOWN).collect();
             let named: Vec<String> = shown
                 .iter()
@@ -408,8 +414,23 @@ impl Analysis {
                     )
                 })
                 .collect();
+            // pidstat does not say whose child a process is: one running the target's program
+            // may be a worker of its pool as well as a neighbour; the reader is told so.
+            let same_program: Vec<String> = others_same_program
+                .iter()
+                .map(|pid| format!("PID {pid}"))
+                .collect();
+            let caveat = if same_program.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} run(s) the target's program {command}: if a worker of its pool, this \
+                     is the pool's own load",
+                    same_program.join(", ")
+                )
+            };
             finding.message.push_str(&format!(
-                " (a neighbour's load: other processes used {}% CPU, the target {} {}%; busiest {})",
+                " (a neighbour's load: other processes used {}% CPU, the target {} {}%; busiest {}{caveat})",
                 format_number(others_pct),
                 command,
                 format_number(own_pct),
@@ -598,6 +619,13 @@ mod tests {
         assert_eq!(findings[1].id, "cpu-saturation");
         let named: Vec<u32> = findings[1].neighbours.iter().map(|n| n.pid).collect();
         assert_eq!(named, [200, 300]);
+        assert!(
+            findings[1]
+                .message
+                .contains("PID 200 run(s) the target's program stress-ng-cpu"),
+            "{}",
+            findings[1].message
+        );
         // On one CPU, one busy thread fills the host by itself: the saturation is its own.
         alone_on_one_cpu.host.cpus = Some(1);
         alone_on_one_cpu.attribute(100, &[]);
