@@ -268,3 +268,31 @@ pub fn rank(findings: &mut Vec<Finding>) {
     }
     findings.extend(consequences);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// At one severity, a finding about the target itself goes before a host-wide one that is
+    /// further past its threshold; a higher severity still goes first.
+    #[test]
+    fn a_finding_about_the_target_ranks_first_among_equals() {
+        let mut queue = Finding::bare("disk-queue", "disk", Signal::Saturation, Severity::Medium);
+        queue.value = 4.2;
+        queue.threshold = Some(1.0);
+        let mut thread = Finding::bare(
+            "cpu-thread-bound",
+            "cpu",
+            Signal::Utilization,
+            Severity::Medium,
+        );
+        thread.value = 100.6;
+        thread.threshold = Some(90.0);
+        thread.about_target = true;
+        let oom = Finding::bare("memory-oom-kill", "memory", Signal::Errors, Severity::High);
+        let mut findings = vec![queue, thread, oom];
+        rank(&mut findings);
+        let ids: Vec<&str> = findings.iter().map(|finding| finding.id.as_str()).collect();
+        assert_eq!(ids, ["memory-oom-kill", "cpu-thread-bound", "disk-queue"]);
+    }
+}
