@@ -461,3 +461,36 @@ fn a_pure_cpu_load_raises_no_mutex_finding() {
         assert!(mutex.is_empty(), "{name}: {mutex:#?}");
     }
 }
+
+/// One busy thread, alone and beside a neighbour running the same program (`stress-ng --cpu 1`
+/// twice on two CPUs): the target's thread is named first as a single-threaded bottleneck, and
+/// beside the neighbour every host-wide CPU finding is the neighbour's, named by its PID.
+#[test]
+fn one_busy_thread_is_named_first_and_a_same_named_neighbour_is_a_neighbour() {
+    for name in ["single-thread", "single-thread-neighbour"] {
+        let label: Label = toml::from_str(
+            &std::fs::read_to_string(scenarios().join(format!("{name}.toml"))).unwrap(),
+        )
+        .unwrap();
+        let pid = label.pid.expect("the capture names its target");
+        let json = analyze(&scenarios().join(name), Some(pid));
+        let findings = json["findings"].as_array().unwrap();
+        let top = &findings[0];
+        assert_eq!(top["id"], "cpu-thread-bound", "{name}: {findings:#?}");
+        assert_eq!(top["evidence"]["instance"]["pid"], pid.to_string().as_str());
+        for finding in findings.iter().skip(1) {
+            let primary = finding["consequence_of"].is_null();
+            if finding["resource"] != "cpu" || !primary || label.neighbour == "none" {
+                continue;
+            }
+            let named = finding["neighbours"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert!(
+                !named.is_empty() && named.iter().all(|n| n["pid"] != pid),
+                "{name}: {finding:#}"
+            );
+        }
+    }
+}

@@ -651,24 +651,49 @@ fn threads_fighting_for_one_mutex_are_named_as_lock_contention() {
     record_row(7, "8 threads fighting for one mutex (triage)", &json);
 }
 
-/// One busy thread on a two-CPU machine: one CPU pinned, the other idle. Triage must call it a
-/// single-threaded bottleneck, not CPU saturation.
+/// One busy thread on a two-CPU machine, investigated with `--pid`: triage must name the
+/// target's thread as a single-threaded CPU bottleneck (it wants a whole CPU: on one, or
+/// waiting for one), not the host's CPUs. Run beside a busy neighbour, even one running the same
+/// program (`stress-ng --cpu 1`), the neighbour's load is named as a neighbour's.
 #[test]
 fn one_busy_thread_is_a_single_threaded_bottleneck() {
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    if !(have("stress-ng") && have("mpstat")) {
+    if !(have("stress-ng") && have("mpstat") && have("pidstat")) {
         return;
     }
-    let _load = Load::start(&["--cpu", "1", "--timeout", "60s"]);
-    let (json, _out, _work) = run_playbook("playbooks/triage.toml", &["--duration", "11s"], None);
-    assert_eq!(
-        json["findings"][0]["id"], "cpu-single-thread",
-        "{:#}",
-        json["findings"]
+    let load = Load::start(&["--cpu", "1", "--timeout", "60s"]);
+    let worker = load.worker();
+    let (json, _out, _work) = run_playbook(
+        "playbooks/triage.toml",
+        &["--duration", "11s", "--pid", &worker],
+        None,
     );
+    let top = &json["findings"][0];
+    assert_eq!(top["id"], "cpu-thread-bound", "{:#}", json["findings"]);
+    assert_eq!(
+        top["evidence"]["instance"]["pid"],
+        worker.as_str(),
+        "{top:#}"
+    );
+    assert!(is_own(top), "{top:#}");
+    // Any other CPU finding is the load beside the thread, and never names it.
+    for finding in json["findings"].as_array().unwrap().iter().skip(1) {
+        if finding["resource"] == "cpu" && finding["consequence_of"].is_null() {
+            let named = finding["neighbours"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            assert!(
+                named
+                    .iter()
+                    .all(|n| n["pid"].as_u64().map(|p| p.to_string()) != Some(worker.clone())),
+                "{finding:#}"
+            );
+        }
+    }
     record_row(
         2,
-        "`stress-ng --cpu 1`: one busy thread on 2 CPUs (triage)",
+        "`stress-ng --cpu 1`: one busy thread on 2 CPUs, `--pid` its worker (triage)",
         &json,
     );
 }

@@ -80,17 +80,19 @@ pub(crate) fn run_phase(run: &PhaseRun<'_>) -> Vec<StepRecord> {
         time_box: run.phase.time_box,
         steps: run.phase.steps.len(),
     });
+    start_on_a_second();
     let deadline = Instant::now() + run.phase.time_box;
     let stagger = stagger(run.interval, run.phase.steps.len());
+    let places = start_places(&run.phase.steps);
     std::thread::scope(|scope| {
         let handles: Vec<_> = run
             .phase
             .steps
             .iter()
-            .enumerate()
-            .map(|(index, step)| {
+            .zip(places)
+            .map(|(step, place)| {
                 scope.spawn(move || {
-                    std::thread::sleep(stagger * index as u32);
+                    std::thread::sleep(stagger * place as u32);
                     run_step(run, step, deadline)
                 })
             })
@@ -111,6 +113,45 @@ pub(crate) fn run_phase(run: &PhaseRun<'_>) -> Vec<StepRecord> {
             })
             .collect()
     })
+}
+
+/// Wait for the wall clock's next whole second (and a little more). sysstat stamps its samples
+/// with whole seconds, cut down; steps that start on both sides of a second's boundary stamp the
+/// same instants one second apart, and a rule joining them (mpstat, vmstat and the sampler's
+/// PSI) then finds one sample fewer in common than each has: "held 4 s" under 5 s of load.
+/// Started just after a boundary, every step's staggered start (under 0.8 s in all) falls in
+/// the same second.
+fn start_on_a_second() {
+    const AFTER: Duration = Duration::from_millis(20);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let into = Duration::from_nanos(u64::from(now.subsec_nanos()));
+    let wait = (Duration::from_secs(1) - into + AFTER).as_secs_f64() % 1.0;
+    std::thread::sleep(Duration::from_secs_f64(wait));
+}
+
+/// Where each step of a phase stands in the order they start: the in-process sampler first,
+/// then the programs in the playbook's order. The sampler's first snapshot is only the base
+/// its rates are counted from, and an interval tool's first sample covers its first interval:
+/// started first, the sampler's rates cover the same seconds as the tools' samples, and a rule
+/// joining PSI (sampler) to vmstat and mpstat holds over the whole window, not one second less.
+fn start_places(steps: &[PlannedStep]) -> Vec<usize> {
+    let in_process = |step: &PlannedStep| matches!(step.collector.runs(), Runs::InProcess);
+    let first = steps.iter().filter(|step| in_process(step)).count();
+    let (mut sampler, mut program) = (0, first);
+    steps
+        .iter()
+        .map(|step| {
+            let counter = if in_process(step) {
+                &mut sampler
+            } else {
+                &mut program
+            };
+            *counter += 1;
+            *counter - 1
+        })
+        .collect()
 }
 
 /// How far apart the steps of a phase start. Started together, the interval tools all wake
@@ -576,5 +617,20 @@ mod tests {
             Duration::from_millis(200)
         );
         assert!(stagger(Duration::from_secs(1), 9) * 8 < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_sampler_starts_first_and_the_programs_after_it_in_order() {
+        let step = |name: &str| PlannedStep {
+            name: name.into(),
+            collector: crate::collect::tools::Collector::from_name(name).unwrap(),
+            args: Default::default(),
+            output: format!("{name}.txt"),
+        };
+        let steps: Vec<PlannedStep> = ["mpstat", "vmstat", "procfs", "iostat"]
+            .into_iter()
+            .map(step)
+            .collect();
+        assert_eq!(start_places(&steps), [1, 2, 0, 3]);
     }
 }

@@ -66,6 +66,9 @@ fn collect_phases(
         }
         let earlier = needs_earlier_data(phase).then(|| {
             let mut data = judge::read_dir(collection.raw_dir, &specs).ok()?;
+            if let Some(pid) = collection.target {
+                data.keep_threads_of(pid);
+            }
             data.judge(&collection.checked.rules, collection.host, Origin::ThisHost);
             if let Some(pid) = collection.target {
                 data.attribute(pid, &collection.checked.rules);

@@ -18,7 +18,7 @@ use crate::{
     },
     rules::CompiledRule,
     rules::eval::{Judgement, evaluate_all, format_number},
-    rules::{Neighbour, Window, link},
+    rules::{Finding, Neighbour, Severity, Window, link},
 };
 
 /// The collectors themselves and perf_manual: never a neighbour, never the busiest process.
@@ -43,6 +43,10 @@ const MOST_PROFILED: usize = 16;
 
 /// How many of the processes a drill-down left out its report lists.
 const LEFT_OUT_LISTED: usize = 10;
+
+/// How much over the host's CPUs but one (in % of one CPU) a target may use and still leave a
+/// whole CPU to others: pidstat rounds, and a thread pinned to a CPU reads 100.5 % at times.
+const ROUNDING_PCT: f64 = 10.0;
 
 /// How many neighbours a finding names.
 const NEIGHBOURS_SHOWN: usize = 3;
@@ -473,6 +477,18 @@ impl Analysis {
             .collect()
     }
 
+    /// With a target, the per-thread series (pidstat -t) are its threads only: judged before
+    /// [`Analysis::attribute`], a per-thread rule names the target's busiest thread, not a
+    /// neighbour's busier one. Call before [`Analysis::judge`].
+    pub(crate) fn keep_threads_of(&mut self, pid: u32) {
+        let target = pid.to_string();
+        self.records.retain(|record| {
+            record.table != "pidstat"
+                || !record.labels.contains_key("tid")
+                || record.labels.get("pid").is_some_and(|of| *of == *target)
+        });
+    }
+
     /// Tell the target's findings from a neighbour's. The target is process `pid` and every
     /// process with its command name (the workers of a pool, as stress-ng's); pidstat says how
     /// much CPU each process used over the window (a process it never printed used none).
@@ -480,6 +496,16 @@ impl Analysis {
     /// [`NEIGHBOUR_FACTOR`] times the target's CPU, the CPU findings are theirs: each names
     /// the busiest of them and ranks after the target's own findings, and the verdict is drawn
     /// from the target's. Without pidstat's data nothing is told apart, and a warning says so.
+    ///
+    /// A finding about one process or thread (its instance has a `pid`) is the target's when
+    /// that is the target; the target's thread finding says how much of the time its thread
+    /// was on a CPU and how much it waited for one. When one is a CPU finding about a thread of
+    /// the target (one thread wanting a whole CPU), the target is that one process, whatever
+    /// other processes are called (a neighbour may run the same program), and a host-wide CPU
+    /// finding is the others' when the target left at least one of the host's CPUs to them: a
+    /// single thread needs one CPU, so on two or more the host's CPUs were full or queued
+    /// because of the load beside it; on one CPU, or when the target itself used all but one,
+    /// the finding stays its own (without the CPU count: the others' when they used more).
     pub(crate) fn attribute(&mut self, pid: u32, rules: &[CompiledRule]) {
         let usage = cpu_by_process(&self.records, None);
         if usage.is_empty() {
@@ -497,12 +523,60 @@ impl Analysis {
             .iter()
             .find(|process| process.pid == pid)
             .map_or_else(|| format!("PID {pid}"), |process| process.command.clone());
+        let of_a_process = |finding: &Finding| finding.evidence.instance.get("pid").cloned();
+        let target = pid.to_string();
+        let thread_bound = self.judgement.findings.iter().any(|finding| {
+            finding.resource == "cpu"
+                && finding.severity > Severity::Info
+                && finding.evidence.instance.contains_key("tid")
+                && of_a_process(finding).is_some_and(|of| *of == *target)
+        });
+        let cpus = self.host.cpus.map(f64::from);
+        let theirs = |own_pct: f64, others_pct: f64| {
+            if thread_bound {
+                others_pct > 0.0
+                    && cpus.map_or(others_pct > own_pct, |cpus| {
+                        own_pct < 100.0 * (cpus - 1.0) + ROUNDING_PCT
+                    })
+            } else {
+                others_pct > NEIGHBOUR_FACTOR * own_pct
+            }
+        };
+        let records = &self.records;
         for finding in self
             .judgement
             .findings
             .iter_mut()
             .filter(|finding| finding.resource == "cpu")
         {
+            if let Some(of) = of_a_process(finding) {
+                // About one process or thread: the target's, or the one it names.
+                if *of == *target {
+                    finding.about_target = true;
+                    if let Some(tid) = finding.evidence.instance.get("tid")
+                        && let Some((on, waiting)) =
+                            thread_share(records, tid, finding.evidence.window)
+                    {
+                        finding.message.push_str(&format!(
+                            " (on a CPU {}% of the time, waiting for one {}%)",
+                            format_number(on),
+                            format_number(waiting)
+                        ));
+                    }
+                    continue;
+                }
+                let named = usage.iter().find(|process| process.pid.to_string() == *of);
+                if let Some(process) = named
+                    && (thread_bound || process.command != command)
+                {
+                    finding.message.push_str(&format!(
+                        " (a neighbour's: PID {} {}, not the target {command})",
+                        process.pid, process.command
+                    ));
+                    finding.neighbours = vec![process.clone()];
+                }
+                continue;
+            }
             // Whose load it was while the condition held, where the finding says when.
             let during = finding
                 .evidence
@@ -510,14 +584,20 @@ impl Analysis {
                 .map(|window| cpu_by_process(&self.records, Some(window)))
                 .filter(|during| !during.is_empty())
                 .unwrap_or_else(|| usage.clone());
-            let (own, others): (Vec<Neighbour>, Vec<Neighbour>) = during
-                .into_iter()
-                .partition(|process| process.pid == pid || process.command == command);
+            let (own, others): (Vec<Neighbour>, Vec<Neighbour>) =
+                during.into_iter().partition(|process| {
+                    process.pid == pid || (!thread_bound && process.command == command)
+                });
             let own_pct: f64 = own.iter().map(|process| process.cpu_pct).sum();
             let others_pct: f64 = others.iter().map(|process| process.cpu_pct).sum();
-            if others_pct <= NEIGHBOUR_FACTOR * own_pct {
+            if !theirs(own_pct, others_pct) {
                 continue;
             }
+            let others_same_program: Vec<u32> = others
+                .iter()
+                .filter(|process| process.command == command)
+                .map(|process| process.pid)
+                .collect();
             let shown: Vec<Neighbour> = others.into_iter().take(NEIGHBOURS_SHOWN).collect();
             let named: Vec<String> = shown
                 .iter()
@@ -530,8 +610,23 @@ impl Analysis {
                     )
                 })
                 .collect();
+            // pidstat does not say whose child a process is: one running the target's program
+            // may be a worker of its pool as well as a neighbour; the reader is told so.
+            let same_program: Vec<String> = others_same_program
+                .iter()
+                .map(|pid| format!("PID {pid}"))
+                .collect();
+            let caveat = if same_program.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} run(s) the target's program {command}: if a worker of its pool, this \
+                     is the pool's own load",
+                    same_program.join(", ")
+                )
+            };
             finding.message.push_str(&format!(
-                " (a neighbour's load: other processes used {}% CPU, the target {} {}%; busiest {})",
+                " (a neighbour's load: other processes used {}% CPU, the target {} {}%; busiest {}{caveat})",
                 format_number(others_pct),
                 command,
                 format_number(own_pct),
@@ -556,9 +651,10 @@ fn cpu_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> 
     let inside = |time: f64| {
         window.is_none_or(|window| time > window.start - slack && time <= window.end + slack)
     };
+    // With `-t`, a thread's row repeats part of its process's: processes only.
     for record in records
         .iter()
-        .filter(|r| r.table == "pidstat" && inside(r.time))
+        .filter(|r| r.table == "pidstat" && !r.labels.contains_key("tid") && inside(r.time))
     {
         intervals.insert(record.time.to_bits());
         let comm = record.labels.get("comm").map_or("", |comm| comm.as_str());
@@ -588,6 +684,28 @@ fn cpu_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> 
         .collect();
     ranked.sort_by(|a, b| b.cpu_pct.total_cmp(&a.cpu_pct));
     ranked
+}
+
+/// Thread `tid`'s average share of one CPU on it and waiting for it (pidstat -t's `%CPU` and
+/// `%wait`) over `window` (the whole run without one).
+fn thread_share(records: &[Record], tid: &str, window: Option<Window>) -> Option<(f64, f64)> {
+    let slack = 0.5;
+    let rows: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.table == "pidstat" && r.labels.get("tid").is_some_and(|t| *t == *tid))
+        .filter(|r| r.fields.contains_key("cpu"))
+        .filter(|r| window.is_none_or(|w| r.time > w.start - slack && r.time <= w.end + slack))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let mean = |field: &str| {
+        rows.iter()
+            .map(|r| r.fields.get(field).copied().unwrap_or(0.0))
+            .sum::<f64>()
+            / rows.len() as f64
+    };
+    Some((mean("cpu"), mean("wait")))
 }
 
 /// Whether `command` names a kernel thread (`kworker/0:1H`, `ksoftirqd/1`, `jbd2/vda-8`,
@@ -684,6 +802,103 @@ mod tests {
             !sshd.profiled && sshd.why.contains("under the floor"),
             "{sshd:?}"
         );
+    }
+
+    /// One busy thread beside a neighbour running the same program (both `stress-ng-cpu`):
+    /// the target's thread finding stays its own and first; the host's saturation is the
+    /// load beside it, named by PID, though the neighbour has the target's command name.
+    #[test]
+    fn a_thread_bound_target_beside_a_same_named_neighbour_keeps_its_own_finding_first() {
+        use crate::rules::{Finding, Severity, Signal};
+        let mut records = Vec::new();
+        for time in 1..=5 {
+            let time = f64::from(time);
+            records.push(pidstat(time, "100", "stress-ng-cpu", 60.0));
+            let mut thread = pidstat(time, "100", "stress-ng-cpu", 60.0);
+            thread.labels.insert("tid".into(), "100".into());
+            thread.fields.insert("wait".into(), 40.0);
+            records.push(thread);
+            records.push(pidstat(time, "200", "stress-ng-cpu", 70.0));
+            records.push(pidstat(time, "300", "rustc", 60.0));
+        }
+        let mut thread = Finding::bare(
+            "cpu-thread-bound",
+            "cpu",
+            Signal::Utilization,
+            Severity::Medium,
+        );
+        for (label, value) in [("pid", "100"), ("tid", "100"), ("comm", "stress-ng-cpu")] {
+            thread.evidence.instance.insert(label.into(), value.into());
+        }
+        let judgement = Judgement {
+            findings: vec![
+                Finding::bare("cpu-saturation", "cpu", Signal::Saturation, Severity::High),
+                thread,
+            ],
+            ..Judgement::default()
+        };
+        let mut analysis = Analysis {
+            records,
+            judgement,
+            host: HostFacts {
+                cpus: Some(2),
+                ..HostFacts::default()
+            },
+            ..Analysis::default()
+        };
+        let mut alone_on_one_cpu = analysis.clone();
+        analysis.attribute(100, &[]);
+        let findings = &analysis.judgement.findings;
+        assert_eq!(findings[0].id, "cpu-thread-bound");
+        assert!(
+            findings[0]
+                .message
+                .ends_with("(on a CPU 60% of the time, waiting for one 40%)"),
+            "{}",
+            findings[0].message
+        );
+        assert!(findings[0].neighbours.is_empty());
+        assert_eq!(findings[1].id, "cpu-saturation");
+        let named: Vec<u32> = findings[1].neighbours.iter().map(|n| n.pid).collect();
+        assert_eq!(named, [200, 300]);
+        assert!(
+            findings[1]
+                .message
+                .contains("PID 200 run(s) the target's program stress-ng-cpu"),
+            "{}",
+            findings[1].message
+        );
+        // On one CPU, one busy thread fills the host by itself: the saturation is its own.
+        alone_on_one_cpu.host.cpus = Some(1);
+        alone_on_one_cpu.attribute(100, &[]);
+        let findings = &alone_on_one_cpu.judgement.findings;
+        assert_eq!(findings[0].id, "cpu-saturation");
+        assert!(findings[0].neighbours.is_empty());
+    }
+
+    /// With a target, only its threads' rows are judged; its processes' rows all stay.
+    #[test]
+    fn only_the_target_s_threads_are_kept() {
+        let mut thread = pidstat(1.0, "200", "stress-ng-cpu", 99.0);
+        thread.labels.insert("tid".into(), "200".into());
+        let mut own = pidstat(1.0, "100", "stress-ng-cpu", 99.0);
+        own.labels.insert("tid".into(), "101".into());
+        let mut analysis = Analysis {
+            records: vec![pidstat(1.0, "200", "stress-ng-cpu", 99.0), thread, own],
+            ..Analysis::default()
+        };
+        analysis.keep_threads_of(100);
+        let kept: Vec<(Option<&str>, &str)> = analysis
+            .records
+            .iter()
+            .map(|r| {
+                (
+                    r.labels.get("tid").map(|t| t.as_str()),
+                    r.labels["pid"].as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(kept, [(None, "200"), (Some("101"), "100")]);
     }
 
     /// A lock with a busy neighbour: the CPU finding is the neighbour's (named, ranked after

@@ -90,6 +90,9 @@ pub fn judge(request: &Request<'_>) -> Result<Judged, Failure> {
     })?;
     analysis.warnings.extend(spec_warnings);
     let interrupted = script_perf_data(&mut analysis, request)?;
+    if let Some(pid) = request.target {
+        analysis.keep_threads_of(pid);
+    }
     analysis.judge(request.rules, request.host, request.origin);
     if let Some(pid) = request.target {
         analysis.attribute(pid, request.rules);

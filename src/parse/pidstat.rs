@@ -55,11 +55,13 @@ impl Parser for Pidstat {
         vec![TASKS.declared()]
     }
 
-    /// Per process: its rows without a `tid` (with `-t`, thread rows are left out).
+    /// Per process: its rows without a `tid`; per thread (`-t`): the rows with one.
     fn feeds(&self) -> Vec<Feed> {
         vec![
             Feed::new(Rank::Primary, "pidstat", "pidstat.cpu", "process.cpu"),
             Feed::new(Rank::Primary, "pidstat", "pidstat.rss", "process.rss"),
+            Feed::new(Rank::Primary, "pidstat -t", "pidstat.cpu", "thread.cpu"),
+            Feed::new(Rank::Primary, "pidstat -t", "pidstat.wait", "thread.wait"),
         ]
     }
 }

@@ -32,6 +32,7 @@
 //! | `tcp.*_s`, `udp.*_s` | | /s | /proc/net/snmp and netstat, sar -n TCP,ETCP,UDP |
 //! | `sockets.used`, `sockets.tcp_inuse`, `sockets.udp_inuse`, `sockets.tcp_tw` | | count | /proc/net/sockstat, sar -n SOCK, ss -s |
 //! | `process.cpu`, `process.rss` | `pid`, `comm` | %, KiB | pidstat, top |
+//! | `thread.cpu`, `thread.wait` | `pid`, `tid`, `comm` | % | pidstat -t |
 
 use std::collections::BTreeSet;
 
@@ -69,6 +70,7 @@ const CPU: &[&str] = &["cpu"];
 const DEVICE: &[&str] = &["device"];
 const IFACE: &[&str] = &["iface"];
 const PROCESS: &[&str] = &["pid", "comm"];
+const THREAD: &[&str] = &["pid", "tid", "comm"];
 const HOST: &[&str] = &[];
 
 /// The canonical namespace.
@@ -396,6 +398,18 @@ pub const METRICS: &[Metric] = &[
         Unit::KiB,
         PROCESS,
         "one process's resident memory",
+    ),
+    metric(
+        "thread.cpu",
+        Unit::Percent,
+        THREAD,
+        "one thread's CPU use, of one CPU",
+    ),
+    metric(
+        "thread.wait",
+        Unit::Percent,
+        THREAD,
+        "time one thread was runnable but waited for a CPU, of one CPU",
     ),
 ];
 

@@ -177,6 +177,11 @@ pub struct Finding {
     /// what this finding measures, so that their load is not taken for the target's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub neighbours: Vec<Neighbour>,
+    /// Where a known target was given: this finding measured the target itself (its instance
+    /// is the target's process or one of its threads), not the whole host. At one severity it
+    /// ranks before the host-wide findings, whose load may be anyone's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub about_target: bool,
 }
 
 /// A process beside the investigated target, and its share of the CPUs (pidstat's `%CPU`,
@@ -218,12 +223,14 @@ impl Finding {
             explains: Vec::new(),
             corroborated_by: Vec::new(),
             neighbours: Vec::new(),
+            about_target: false,
         }
     }
 }
 
 /// Most important first: the target's findings before those a neighbour's load explains
-/// (`neighbours`), then severity, then how many independent measures back it (itself and
+/// (`neighbours`), then severity, then those about the target itself (`about_target`) before
+/// host-wide ones, then how many independent measures back it (itself and
 /// the rules that corroborate it), then how far past the threshold, then how long it held; a
 /// consequence comes right after the finding that explains it. The order of measures before
 /// excess is what keeps two findings of a severity from swapping places on sampling noise.
@@ -241,6 +248,7 @@ pub fn rank(findings: &mut Vec<Finding>) {
             .is_empty()
             .cmp(&a.neighbours.is_empty())
             .then(b.severity.cmp(&a.severity))
+            .then(b.about_target.cmp(&a.about_target))
             .then(b.corroborated_by.len().cmp(&a.corroborated_by.len()))
             .then(excess(b).total_cmp(&excess(a)))
             .then(b.evidence.held_seconds.total_cmp(&a.evidence.held_seconds))
@@ -259,4 +267,32 @@ pub fn rank(findings: &mut Vec<Finding>) {
         consequences = rest;
     }
     findings.extend(consequences);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// At one severity, a finding about the target itself goes before a host-wide one that is
+    /// further past its threshold; a higher severity still goes first.
+    #[test]
+    fn a_finding_about_the_target_ranks_first_among_equals() {
+        let mut queue = Finding::bare("disk-queue", "disk", Signal::Saturation, Severity::Medium);
+        queue.value = 4.2;
+        queue.threshold = Some(1.0);
+        let mut thread = Finding::bare(
+            "cpu-thread-bound",
+            "cpu",
+            Signal::Utilization,
+            Severity::Medium,
+        );
+        thread.value = 100.6;
+        thread.threshold = Some(90.0);
+        thread.about_target = true;
+        let oom = Finding::bare("memory-oom-kill", "memory", Signal::Errors, Severity::High);
+        let mut findings = vec![queue, thread, oom];
+        rank(&mut findings);
+        let ids: Vec<&str> = findings.iter().map(|finding| finding.id.as_str()).collect();
+        assert_eq!(ids, ["memory-oom-kill", "cpu-thread-bound", "disk-queue"]);
+    }
 }

@@ -8,7 +8,9 @@
 //! - **Explanation.** A finding is the consequence of the first finding, in rank order, of a
 //!   rule in its `explained_by` that fired above info and is not a consequence itself (in a
 //!   cycle of links, the better ranked finding is the cause). It is ranked right under that finding, which lists
-//!   it in `explains`, and takes no part in the verdict's choice of resource.
+//!   it in `explains`, and takes no part in the verdict's choice of resource. A neighbour's
+//!   finding (one with `neighbours`, see `judge::Analysis::attribute`) never explains the
+//!   target's own: the target's finding stays first, the neighbour's load is listed after it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -65,11 +67,13 @@ pub fn link(rules: &[CompiledRule], findings: &mut Vec<Finding>) {
 struct Order {
     findings: Vec<(String, Severity)>,
     position: BTreeMap<String, usize>,
+    /// The findings that are a neighbour's load, not the target's.
+    neighbours: BTreeSet<String>,
 }
 
 impl Order {
-    fn of(findings: &[Finding]) -> Order {
-        let findings: Vec<(String, Severity)> = findings
+    fn of(findings_in: &[Finding]) -> Order {
+        let findings: Vec<(String, Severity)> = findings_in
             .iter()
             .map(|finding| (finding.id.clone(), finding.severity))
             .collect();
@@ -77,7 +81,12 @@ impl Order {
         for (index, (id, _)) in findings.iter().enumerate() {
             position.entry(id.clone()).or_insert(index);
         }
-        Order { findings, position }
+        let neighbours = findings_of_neighbours(findings_in);
+        Order {
+            findings,
+            position,
+            neighbours,
+        }
     }
 
     /// The findings of `ids` that fired, in rank order.
@@ -109,8 +118,9 @@ fn cause_of(
         .map_or(&[][..], |rule| rule.explained_by.as_slice());
     visiting.push(id.to_string());
     let mut cause = None;
+    let own = !order.neighbours.contains(id);
     for (candidate, severity) in order.among(explainers) {
-        if *severity <= Severity::Info {
+        if *severity <= Severity::Info || (own && order.neighbours.contains(candidate)) {
             continue;
         }
         // A finding being decided further up is taken as a cause: the cycle closes here, and
@@ -125,6 +135,14 @@ fn cause_of(
     visiting.pop();
     decided.insert(id.to_string(), cause.clone());
     cause
+}
+
+fn findings_of_neighbours(findings: &[Finding]) -> BTreeSet<String> {
+    findings
+        .iter()
+        .filter(|finding| !finding.neighbours.is_empty())
+        .map(|finding| finding.id.clone())
+        .collect()
 }
 
 /// The links of `rules` that name no rule of `known` (a typo, or a rule file left out):

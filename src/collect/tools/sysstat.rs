@@ -65,7 +65,7 @@ pub(super) const COLLECTORS: &[Descriptor] = &[
     },
     Descriptor {
         name: "pidstat",
-        description: "`pidstat -u -w`: per-process CPU and context switches.",
+        description: "`pidstat -u -w -t`: per-process and per-thread CPU, CPU wait and context switches.",
         programs: &[PIDSTAT],
         takes: &[],
         requires: |_| None,
@@ -120,9 +120,11 @@ fn sar_dev(context: &ToolContext<'_>) -> Invocation {
     interval_tool("sar", &["-n", "DEV"], context)
 }
 
-/// CPU and context switches per process: who is busy, and who keeps being switched out.
+/// CPU and context switches per process and per thread: who is busy, which of its threads
+/// wants a whole CPU (`%CPU` + `%wait`, the time it waited runnable), and who keeps being
+/// switched out.
 fn pidstat(context: &ToolContext<'_>) -> Invocation {
-    interval_tool("pidstat", &["-u", "-w"], context)
+    interval_tool("pidstat", &["-u", "-w", "-t"], context)
 }
 
 #[cfg(test)]
@@ -179,6 +181,6 @@ mod tests {
         assert_eq!(argv("vmstat"), ["vmstat", "-w", "-t", "1", "10"]);
         assert_eq!(argv("iostat"), ["iostat", "-x", "-d", "-y", "-t", "1", "9"]);
         assert_eq!(argv("sar-dev"), ["sar", "-n", "DEV", "1", "9"]);
-        assert_eq!(argv("pidstat"), ["pidstat", "-u", "-w", "1", "9"]);
+        assert_eq!(argv("pidstat"), ["pidstat", "-u", "-w", "-t", "1", "9"]);
     }
 }

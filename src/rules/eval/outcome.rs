@@ -214,6 +214,7 @@ impl Judge<'_> {
             explains: Vec::new(),
             corroborated_by: Vec::new(),
             neighbours: Vec::new(),
+            about_target: false,
         }
     }
 
