@@ -66,7 +66,10 @@ impl Endpoint {
         let dns = |why: String| ProbeError {
             outcome: Some(Outcome::Dns),
             usage: false,
-            message: format!("cannot resolve {}: {why}", self.host),
+            message: format!(
+                "dns: {}: cannot resolve {}: {why}; no load was sent",
+                self.url, self.host
+            ),
         };
         let lookup = tokio::net::lookup_host((self.host.as_str(), self.port));
         let mut addresses = tokio::time::timeout(timeout, lookup)

@@ -13,7 +13,13 @@
 //!   (corrected, what a user arriving then waits) and from when it was sent (raw), side by side.
 //!   (A request due while its connection was idle counts from when the timer woke it: the
 //!   timer's own lateness, under a millisecond, is the probe's and not the service's.)
-//!   Requests due before the end that were never answered are `missed`.
+//!   Requests due before the end that were never sent are `missed`.
+//!
+//! A request counts when it ends before the end of the load. One still in flight then (sent,
+//! its answer not read by the end, whether the probe dropped it or read the answer a moment
+//! after) is not counted with the others: it is `in_flight`, at most one per connection, and
+//! the server may well have answered and logged it. So a server's log holds the probe's
+//! counted requests, its first request, and up to `in_flight` more.
 //!
 //! Bounded everywhere: the host is looked up once, within the timeout; one request is tried
 //! first and a failure without an answer (refused, DNS, timeout, ...) ends the probe with its
@@ -118,6 +124,11 @@ struct Shared {
     start: Instant,
     windows: Mutex<Vec<Window>>,
     epoch_start: f64,
+    /// When the load ends unless interrupted first.
+    deadline: Instant,
+    /// Set when the load ends (at the deadline or on Ctrl-C): a request that ends after it
+    /// is not counted but in flight.
+    stopping: AtomicBool,
 }
 
 impl Probe {
@@ -159,10 +170,13 @@ impl Probe {
     async fn load(&self, interrupted: &AtomicBool) -> Result<Measured, ProbeError> {
         let address = self.endpoint.resolve(self.timeout).await?;
         self.first_request(address).await?;
+        let start = Instant::now();
         let shared = Arc::new(Shared {
             probe: self.clone(),
             address,
-            start: Instant::now(),
+            start,
+            deadline: start + self.duration,
+            stopping: AtomicBool::new(false),
             windows: Mutex::new(Vec::new()),
             epoch_start: SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
@@ -176,7 +190,7 @@ impl Probe {
                 tokio::spawn(async move { connection(&shared, number, stopped).await })
             })
             .collect();
-        let deadline = shared.start + self.duration;
+        let deadline = shared.deadline;
         let mut was_interrupted = false;
         loop {
             let now = Instant::now();
@@ -189,13 +203,21 @@ impl Probe {
             }
             tokio::time::sleep((deadline - now).min(INTERRUPT_POLL)).await;
         }
-        let _ = stop.send(true);
+        // First the flag, then the time: a request a task saw end before the flag was set
+        // ended before `elapsed`, so it falls in one of the windows kept below.
+        shared.stopping.store(true, Ordering::SeqCst);
         let elapsed = shared.start.elapsed().min(self.duration).as_secs_f64();
-        let mut missed = 0;
+        let _ = stop.send(true);
+        let (mut missed, mut in_flight) = (0, 0);
         for (number, task) in (0..).zip(tasks) {
             // A task that panicked lost its own counts only.
-            let ended = task.await.unwrap_or(0);
-            missed += self.due(number, elapsed).saturating_sub(ended);
+            let (ended, flying) = task.await.unwrap_or((0, false));
+            let flying = u64::from(flying);
+            missed += self
+                .due(number, elapsed)
+                .saturating_sub(ended)
+                .saturating_sub(flying);
+            in_flight += flying;
         }
         let mut windows = std::mem::take(
             &mut *shared
@@ -210,6 +232,7 @@ impl Probe {
         if let Some(last) = windows.last_mut() {
             last.seconds = (elapsed - (count - 1) as f64 * width).max(f64::EPSILON);
             last.missed += missed;
+            last.in_flight += in_flight;
         }
         Ok(Measured {
             setting: self.setting(),
@@ -335,16 +358,28 @@ impl<'a> Recorder<'a> {
     }
 }
 
-/// Connection `number`'s load until told to stop: how many requests it ended.
-async fn connection(shared: &Shared, number: u32, mut stopped: watch::Receiver<bool>) -> u64 {
+/// Connection `number`'s load until told to stop: how many requests it ended, and whether one
+/// was in flight at the end.
+async fn connection(
+    shared: &Shared,
+    number: u32,
+    mut stopped: watch::Receiver<bool>,
+) -> (u64, bool) {
     let mut recorder = Recorder::new(shared);
-    let mut ended = 0u64;
+    let mut count = Count::default();
     tokio::select! {
-        () = load(shared, number, &mut recorder, &mut ended) => {}
+        () = load(shared, number, &mut recorder, &mut count) => {}
         _ = stopped.wait_for(|stop| *stop) => {}
     }
     recorder.flush();
-    ended
+    (count.ended, count.in_flight)
+}
+
+/// One connection's requests: ended before the end, and whether one is in flight.
+#[derive(Default)]
+struct Count {
+    ended: u64,
+    in_flight: bool,
 }
 
 /// When each request of one connection is due.
@@ -391,7 +426,7 @@ impl Schedule {
     }
 }
 
-async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, ended: &mut u64) {
+async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: &mut Count) {
     let probe = &shared.probe;
     let mut schedule = match probe.rate {
         None => Schedule::Closed,
@@ -402,37 +437,50 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, ended: 
             end: shared.start + probe.duration,
         },
     };
+    // Whether a request that ended at `now` ended after the load did.
+    let late = |now: Instant| now >= shared.deadline || shared.stopping.load(Ordering::SeqCst);
     let mut backoff = Duration::from_millis(1);
-    while *ended < MOST_REQUESTS {
+    while count.ended < MOST_REQUESTS {
         let mut sender: Sender = match exchange::connect(shared.address, probe.timeout).await {
             Ok(sender) => {
                 backoff = Duration::from_millis(1);
                 sender
             }
             Err(outcome) => {
-                // The request that was due fails with the connection.
+                // The request that was due fails with the connection (nothing was sent: one
+                // that fails after the end is not counted at all).
                 schedule.next().await;
-                recorder.record(Instant::now(), outcome, None);
-                *ended += 1;
+                let now = Instant::now();
+                if late(now) {
+                    return;
+                }
+                recorder.record(now, outcome, None);
+                count.ended += 1;
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(LONGEST_BACKOFF);
                 continue;
             }
         };
-        while *ended < MOST_REQUESTS {
+        while count.ended < MOST_REQUESTS {
             // A connection the server closed while idle is replaced before anything is sent.
             if sender.ready().await.is_err() {
                 break;
             }
             let due = schedule.next().await;
             let sent = Instant::now();
+            count.in_flight = true;
             let result =
                 exchange::request(&mut sender, &probe.endpoint, probe.timeout, probe.max_body)
                     .await;
             let now = Instant::now();
+            if late(now) {
+                // Ended after the end: in flight then, like one dropped at the stop.
+                return;
+            }
+            count.in_flight = false;
             let micros = |since: Instant| (now - since).as_micros() as u64;
             recorder.record(now, result.outcome, Some((micros(due), micros(sent))));
-            *ended += 1;
+            count.ended += 1;
             if !result.reusable {
                 break;
             }
