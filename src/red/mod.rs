@@ -2,7 +2,8 @@
 //! request in HDR histograms, cut into windows (`parse::red::Window`) that `red-check` reports
 //! and a playbook's `red-probe` step writes to raw_data/ for the judge to read back.
 //!
-//! It runs on hyper's HTTP/1.1 client over tokio: N keep-alive connections, each a task.
+//! It runs on hyper's HTTP/1.1 client over tokio: N keep-alive connections, each a task that
+//! also drives its connection's socket (`exchange::driven`).
 //!
 //! - **Closed model** (no `rate`): each connection sends its next request as soon as the last
 //!   one is answered. Latency is from the send; as in any closed loop a slow answer holds back
@@ -441,49 +442,60 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: 
     let late = |now: Instant| now >= shared.deadline || shared.stopping.load(Ordering::SeqCst);
     let mut backoff = Duration::from_millis(1);
     while count.ended < MOST_REQUESTS {
-        let mut sender: Sender = match exchange::connect(shared.address, probe.timeout).await {
-            Ok(sender) => {
-                backoff = Duration::from_millis(1);
-                sender
-            }
-            Err(outcome) => {
-                // The request that was due fails with the connection (nothing was sent: one
-                // that fails after the end is not counted at all).
-                schedule.next().await;
+        let (mut sender, driver): (Sender, _) =
+            match exchange::open(shared.address, probe.timeout).await {
+                Ok(pair) => {
+                    backoff = Duration::from_millis(1);
+                    pair
+                }
+                Err(outcome) => {
+                    // The request that was due fails with the connection (nothing was sent:
+                    // one that fails after the end is not counted at all).
+                    schedule.next().await;
+                    let now = Instant::now();
+                    if late(now) {
+                        return;
+                    }
+                    recorder.record(now, outcome, None);
+                    count.ended += 1;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(LONGEST_BACKOFF);
+                    continue;
+                }
+            };
+        // The requests of one connection, its driver polled in this task; true when the load
+        // ended while one was in flight.
+        let ended_in_flight = exchange::driven(driver, async {
+            while count.ended < MOST_REQUESTS {
+                // A connection the server closed while idle is replaced before anything is
+                // sent.
+                if sender.ready().await.is_err() {
+                    break;
+                }
+                let due = schedule.next().await;
+                let sent = Instant::now();
+                count.in_flight = true;
+                let result =
+                    exchange::request(&mut sender, &probe.endpoint, probe.timeout, probe.max_body)
+                        .await;
                 let now = Instant::now();
                 if late(now) {
-                    return;
+                    // Ended after the end: in flight then, like one dropped at the stop.
+                    return true;
                 }
-                recorder.record(now, outcome, None);
+                count.in_flight = false;
+                let micros = |since: Instant| (now - since).as_micros() as u64;
+                recorder.record(now, result.outcome, Some((micros(due), micros(sent))));
                 count.ended += 1;
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(LONGEST_BACKOFF);
-                continue;
+                if !result.reusable {
+                    break;
+                }
             }
-        };
-        while count.ended < MOST_REQUESTS {
-            // A connection the server closed while idle is replaced before anything is sent.
-            if sender.ready().await.is_err() {
-                break;
-            }
-            let due = schedule.next().await;
-            let sent = Instant::now();
-            count.in_flight = true;
-            let result =
-                exchange::request(&mut sender, &probe.endpoint, probe.timeout, probe.max_body)
-                    .await;
-            let now = Instant::now();
-            if late(now) {
-                // Ended after the end: in flight then, like one dropped at the stop.
-                return;
-            }
-            count.in_flight = false;
-            let micros = |since: Instant| (now - since).as_micros() as u64;
-            recorder.record(now, result.outcome, Some((micros(due), micros(sent))));
-            count.ended += 1;
-            if !result.reusable {
-                break;
-            }
+            false
+        })
+        .await;
+        if ended_in_flight {
+            return;
         }
     }
 }
