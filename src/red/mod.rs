@@ -3,7 +3,8 @@
 //! and a playbook's `red-probe` step writes to raw_data/ for the judge to read back.
 //!
 //! It runs on hyper's HTTP/1.1 client over tokio: N keep-alive connections, each a task that
-//! also drives its connection's socket (`exchange::driven`).
+//! also drives its connection's socket (`exchange::driven`), spread over one thread per CPU,
+//! each with a single-threaded runtime of its own (as wrk runs one event loop per thread).
 //!
 //! - **Closed model** (no `rate`): each connection sends its next request as soon as the last
 //!   one is answered. Latency is from the send; as in any closed loop a slow answer holds back
@@ -157,18 +158,17 @@ impl Probe {
             .map_or(1, usize::from)
             .min(self.connections as usize)
             .max(1);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|err| ProbeError::environment(format!("cannot start the probe: {err}")))?;
-        let measured = runtime.block_on(self.load(interrupted));
+        let measured = runtime.block_on(self.load(interrupted, threads));
         // Connection drivers of requests dropped at the end need not be waited for.
         runtime.shutdown_background();
         measured
     }
 
-    async fn load(&self, interrupted: &AtomicBool) -> Result<Measured, ProbeError> {
+    async fn load(&self, interrupted: &AtomicBool, threads: usize) -> Result<Measured, ProbeError> {
         let address = self.endpoint.resolve(self.timeout).await?;
         self.first_request(address).await?;
         let start = Instant::now();
@@ -184,11 +184,16 @@ impl Probe {
                 .map_or(0.0, |since| since.as_secs_f64()),
         });
         let (stop, stopped) = watch::channel(false);
-        let tasks: Vec<_> = (0..self.connections)
-            .map(|number| {
+        // As wrk does: one thread per CPU, each with a runtime of its own running its share of
+        // the connections; no task moves between threads.
+        let workers: Vec<_> = (0..threads)
+            .map(|thread| {
                 let shared = Arc::clone(&shared);
                 let stopped = stopped.clone();
-                tokio::spawn(async move { connection(&shared, number, stopped).await })
+                let numbers: Vec<u32> = (0..self.connections)
+                    .filter(|number| *number as usize % threads == thread)
+                    .collect();
+                std::thread::spawn(move || connections(&shared, &numbers, &stopped))
             })
             .collect();
         let deadline = shared.deadline;
@@ -209,10 +214,17 @@ impl Probe {
         shared.stopping.store(true, Ordering::SeqCst);
         let elapsed = shared.start.elapsed().min(self.duration).as_secs_f64();
         let _ = stop.send(true);
+        let ends = tokio::task::spawn_blocking(move || {
+            workers
+                .into_iter()
+                .flat_map(|worker| worker.join().unwrap_or_default())
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
         let (mut missed, mut in_flight) = (0, 0);
-        for (number, task) in (0..).zip(tasks) {
-            // A task that panicked lost its own counts only.
-            let (ended, flying) = task.await.unwrap_or((0, false));
+        // A thread that panicked lost its own counts only.
+        for (number, (ended, flying)) in ends {
             let flying = u64::from(flying);
             missed += self
                 .due(number, elapsed)
@@ -357,6 +369,41 @@ impl<'a> Recorder<'a> {
         drop(windows);
         self.current.clear();
     }
+}
+
+/// Connections `numbers` on this thread until told to stop: for each, how many requests it
+/// ended and whether one was in flight at the end.
+fn connections(
+    shared: &Arc<Shared>,
+    numbers: &[u32],
+    stopped: &watch::Receiver<bool>,
+) -> Vec<(u32, (u64, bool))> {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Vec::new();
+    };
+    let ends = runtime.block_on(async {
+        let tasks: Vec<_> = numbers
+            .iter()
+            .map(|&number| {
+                let shared = Arc::clone(shared);
+                let stopped = stopped.clone();
+                (
+                    number,
+                    tokio::spawn(async move { connection(&shared, number, stopped).await }),
+                )
+            })
+            .collect();
+        let mut ends = Vec::new();
+        for (number, task) in tasks {
+            ends.push((number, task.await.unwrap_or((0, false))));
+        }
+        ends
+    });
+    runtime.shutdown_background();
+    ends
 }
 
 /// Connection `number`'s load until told to stop: how many requests it ended, and whether one
