@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::{
     parse::spec::Definition,
     regress::{Recipe, judge::RegressReport},
-    report::{ReportJson, use_check::UseCheckReport},
+    report::{ReportJson, red_check::RedCheckReport, use_check::UseCheckReport},
     schedule::PlanJson,
 };
 
@@ -19,7 +19,7 @@ pub struct Published {
 }
 
 /// Everything in `schemas/`.
-pub const PUBLISHED: [Published; 8] = [
+pub const PUBLISHED: [Published; 9] = [
     Published {
         file: "playbook.schema.json",
         generate: playbook,
@@ -35,6 +35,10 @@ pub const PUBLISHED: [Published; 8] = [
     Published {
         file: "use-check.schema.json",
         generate: use_check,
+    },
+    Published {
+        file: "red-check.schema.json",
+        generate: red_check,
     },
     Published {
         file: "plan.schema.json",
@@ -77,6 +81,11 @@ pub fn parser_spec() -> Value {
 /// What `use-check --format json` prints.
 pub fn use_check() -> Value {
     generate::<UseCheckReport>()
+}
+
+/// What `red-check --format json` prints.
+pub fn red_check() -> Value {
+    generate::<RedCheckReport>()
 }
 
 /// What `run --dry-run --format json` prints.

@@ -268,13 +268,16 @@ fn open_model_corrects_for_coordinated_omission_where_raw_figures_hide_a_stall()
         "--rate",
         "100",
     ]);
-    // 100 requests a second for 3 s were due: each was answered or is counted missed.
+    // 100 requests a second for 3 s were due: each was answered, or was in flight at the end,
+    // or is counted missed.
     let requests = number(&report, "/requests");
     let missed = number(&report, "/missed");
+    let in_flight = number(&report, "/in_flight");
     assert!(
-        (requests + missed - 300.0).abs() <= 2.0,
-        "{requests} answered + {missed} missed"
+        (requests + missed + in_flight - 300.0).abs() <= 1.0,
+        "{requests} answered + {missed} missed + {in_flight} in flight"
     );
+    assert!(in_flight <= 2.0, "one per connection at most: {in_flight}");
     // The stalled connection's ~50 requests queued behind it: counted from when they were due
     // they waited up to a second, which the raw figures (from the send) do not show.
     let corrected_p99 = number(&report, "/duration/p99");
@@ -344,6 +347,18 @@ fn endpoints_that_never_answer_end_at_once_with_their_class_and_exit_3() {
     unsafe { libc::close(fd) };
     assert_eq!(code, 3, "{message}");
     assert!(message.starts_with("perf_manual: timeout: "), "{message}");
+
+    // A name that cannot resolve (RFC 2606 reserves .invalid): one lookup, within the timeout.
+    let (code, message) = failure(&[
+        "--endpoint",
+        "http://no-such-host.invalid/",
+        "--duration",
+        "60",
+        "--timeout",
+        "2s",
+    ]);
+    assert_eq!(code, 3, "{message}");
+    assert!(message.starts_with("perf_manual: dns: "), "{message}");
 
     for (answer, class) in [
         (Answer::RedirectLoop, "redirect_loop"),
@@ -434,6 +449,41 @@ fn a_saved_probe_file_is_judged_by_analyze_like_the_check() {
     assert_eq!(
         number(run, "/fields/duration_p99"),
         number(&report, "/duration/p99")
+    );
+    // The report's RED table says the same as red-check did.
+    let row = &analyzed["red"][0];
+    assert_eq!(row["endpoint"], report["endpoint"]);
+    assert_eq!(number(row, "/requests"), number(&report, "/requests"));
+    assert_eq!(number(row, "/in_flight"), number(&report, "/in_flight"));
+    assert_eq!(
+        number(row, "/duration/p99"),
+        number(&report, "/duration/p99")
+    );
+    let classes = row["error_classes"].as_array().unwrap();
+    assert_eq!(classes[0]["class"], "http_5xx");
+    // And so do the Markdown report and the terminal summary.
+    let markdown = dir.path().join("report.md");
+    let output = Command::new(BIN)
+        .args(["analyze", "--playbook"])
+        .arg(dir.path().join("red.toml"))
+        .arg("--data")
+        .arg(dir.path())
+        .arg("--output")
+        .arg(&markdown)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let terminal = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        terminal.contains(&format!("RED {}: ", report["endpoint"].as_str().unwrap())),
+        "{terminal}"
+    );
+    let markdown = std::fs::read_to_string(markdown).unwrap();
+    assert!(markdown.contains("## RED method"), "{markdown}");
+    let p99 = perf_manual::rules::eval::format_number(number(&report, "/duration/p99"));
+    assert!(
+        markdown.contains(&format!(" {p99} |")),
+        "p99 {p99}: {markdown}"
     );
 }
 
@@ -605,23 +655,26 @@ fn against_a_real_nginx_the_probe_counts_what_its_access_log_logged() {
             .filter(|line| line.contains(&format!("\" {code} ")))
             .count() as f64
     };
-    // nginx logged each run's first request too, and up to one per connection in flight at
-    // the end, which the probe dropped.
+    // nginx logged each run's first request too, and those in flight at the end (sent, not
+    // ended by then: the probe reports them and does not count them) that reached it.
     let ok = number(&closed, "/requests");
-    // Not yet explained: nginx logs a few more (8 in 15,900 seen) than the 4 in flight allow;
-    // about one per 1,000 requests is allowed (nginx closes a keep-alive connection after
-    // 1,000) until the cause is found.
+    let in_flight = number(&closed, "/in_flight");
+    assert!(in_flight <= 4.0, "one per connection at most: {in_flight}");
     assert!(
-        (0.0..=4.0 + ok / 1000.0).contains(&(logged("200") - 1.0 - ok)),
-        "probe {ok}, nginx {}",
+        (0.0..=in_flight).contains(&(logged("200") - 1.0 - ok)),
+        "probe {ok} and {in_flight} in flight, nginx {}",
         logged("200")
     );
     assert_eq!(number(&closed, "/errors"), 0.0);
     let missing = number(&open, "/error_classes/http_4xx");
-    assert_eq!(missing, 200.0 - number(&open, "/missed"));
+    let in_flight = number(&open, "/in_flight");
     assert!(
-        (0.0..=2.0).contains(&(logged("404") - 1.0 - missing)),
-        "probe {missing}, nginx {}",
+        (missing + number(&open, "/missed") + in_flight - 200.0).abs() <= 1.0,
+        "{open:#}"
+    );
+    assert!(
+        (0.0..=in_flight).contains(&(logged("404") - 1.0 - missing)),
+        "probe {missing} and {in_flight} in flight, nginx {}",
         logged("404")
     );
     // The access log read back gives the same counts.
@@ -679,7 +732,19 @@ fn a_playbook_judges_the_service_and_its_host_in_one_run() {
             .join("investigation/raw_data/red/probe.txt")
             .is_file()
     );
-    // The host's rules were judged in the same run.
-    let text = serde_json::to_string(&report).unwrap();
-    assert!(text.contains("cpu-saturation"), "USE rules judged too");
+    // The host's rules were judged in the same run: the CPU's utilization and saturation
+    // are findings or checked and fine (beside the other tests' load, either), never no data.
+    let cpu = report["use_table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["resource"] == "cpu")
+        .unwrap_or_else(|| panic!("a CPU row: {report:#}"));
+    for signal in ["utilization", "saturation"] {
+        let status = cpu[signal]["status"].as_str().unwrap();
+        assert!(
+            !["no_data", "not_checked"].contains(&status),
+            "cpu {signal}: {status}: {report:#}"
+        );
+    }
 }

@@ -14,8 +14,9 @@
 //!   `errors` and `errors_<class>` for each error class ([`Outcome`]), `duration_p50`, `_p90`,
 //!   `_p99`, `_p999`, `_max`, `_mean` (ms) and the same `raw_duration_*`.
 //! - `red`, one row for the whole run or log, from the merged histograms: the same fields,
-//!   and `missed` (open model: requests the schedule meant to send that were not sent by the
-//!   end). `red.duration_p99` is the run's 99th percentile, not a percentile of per-window
+//!   `missed` (open model: requests the schedule meant to send that were not sent by the
+//!   end) and `in_flight` (requests sent that had not ended by the end: not counted in
+//!   `requests`, though the server may have answered them). `red.duration_p99` is the run's 99th percentile, not a percentile of per-window
 //!   ones, which is why it is a table of its own rather than `p99(...)` over windows.
 //!
 //! Durations are those of requests that got an answer (any status); a request that failed
@@ -145,6 +146,8 @@ pub struct Window {
     counts: [u64; Outcome::ALL.len()],
     /// Open model: requests meant to be sent in it that were never sent (the run ended first).
     pub missed: u64,
+    /// Requests sent that had not ended when the run did (the last window only): not counted.
+    pub in_flight: u64,
     /// From the intended send time, µs.
     pub duration: Histogram<u64>,
     /// From the actual send time, µs.
@@ -158,6 +161,7 @@ impl Window {
             seconds,
             counts: [0; Outcome::ALL.len()],
             missed: 0,
+            in_flight: 0,
             duration: histogram(),
             raw_duration: histogram(),
         }
@@ -180,6 +184,7 @@ impl Window {
     pub fn clear(&mut self) {
         self.counts = [0; Outcome::ALL.len()];
         self.missed = 0;
+        self.in_flight = 0;
         self.duration.reset();
         self.raw_duration.reset();
     }
@@ -202,6 +207,7 @@ impl Window {
             *mine += theirs;
         }
         self.missed += other.missed;
+        self.in_flight += other.in_flight;
         let _ = self.duration.add(&other.duration);
         let _ = self.raw_duration.add(&other.raw_duration);
     }
@@ -271,7 +277,7 @@ impl Percentiles {
 
 /// Every field a RED table can have: what `check` lets a rule read.
 pub fn fields() -> Vec<String> {
-    let mut fields: Vec<String> = ["requests", "rate", "errors", "missed"]
+    let mut fields: Vec<String> = ["requests", "rate", "errors", "missed", "in_flight"]
         .into_iter()
         .map(String::from)
         .collect();
@@ -365,6 +371,7 @@ fn window_fields(window: &Window, whole_run: bool) -> Vec<(String, f64)> {
     ];
     if whole_run {
         fields.push(("missed".to_string(), window.missed as f64));
+        fields.push(("in_flight".to_string(), window.in_flight as f64));
     }
     for outcome in Outcome::ALL.into_iter().filter(|o| o.is_error()) {
         fields.push((
@@ -421,6 +428,9 @@ pub fn format_window(window: &Window) -> String {
     }
     if window.missed > 0 {
         let _ = write!(line, " missed={}", window.missed);
+    }
+    if window.in_flight > 0 {
+        let _ = write!(line, " in_flight={}", window.in_flight);
     }
     let _ = write!(line, " duration={}", format_histogram(&window.duration));
     if window.raw_duration == window.duration {
@@ -517,6 +527,11 @@ fn parse_window(line: &str) -> Result<Window, String> {
                 window.missed = value
                     .parse()
                     .map_err(|_| format!("missed={value} is not a count"))?;
+            }
+            "in_flight" => {
+                window.in_flight = value
+                    .parse()
+                    .map_err(|_| format!("in_flight={value} is not a count"))?;
             }
             name => {
                 let outcome =

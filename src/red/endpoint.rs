@@ -19,6 +19,10 @@ pub struct Endpoint {
     port: u16,
     /// Path and query, `/` at least.
     pub path: String,
+    /// `path` as the request's target.
+    pub target: Uri,
+    /// `authority` as the Host header's value.
+    pub host_header: hyper::header::HeaderValue,
 }
 
 impl Endpoint {
@@ -50,14 +54,22 @@ impl Endpoint {
         if host.is_empty() {
             return Err(bad("no host"));
         }
+        let path = uri
+            .path_and_query()
+            .map_or_else(|| "/".to_string(), |path| path.as_str().to_string());
+        let target = path
+            .parse()
+            .map_err(|err| bad(&format!("not a path ({err})")))?;
+        let host_header = hyper::header::HeaderValue::from_str(authority.as_str())
+            .map_err(|err| bad(&format!("not a host ({err})")))?;
         Ok(Endpoint {
             url: url.to_string(),
             authority: authority.as_str().to_string(),
             host,
             port: authority.port_u16().unwrap_or(80),
-            path: uri
-                .path_and_query()
-                .map_or_else(|| "/".to_string(), |path| path.as_str().to_string()),
+            path,
+            target,
+            host_header,
         })
     }
 
@@ -66,7 +78,10 @@ impl Endpoint {
         let dns = |why: String| ProbeError {
             outcome: Some(Outcome::Dns),
             usage: false,
-            message: format!("cannot resolve {}: {why}", self.host),
+            message: format!(
+                "dns: {}: cannot resolve {}: {why}; no load was sent",
+                self.url, self.host
+            ),
         };
         let lookup = tokio::net::lookup_host((self.host.as_str(), self.port));
         let mut addresses = tokio::time::timeout(timeout, lookup)

@@ -18,6 +18,8 @@ use crate::parse::red::Outcome;
 pub const MOST_REDIRECTS: u32 = 10;
 
 pub type Sender = SendRequest<Empty<Bytes>>;
+/// The connection's driver: reads and writes the socket for its [`Sender`].
+pub type Driver = hyper::client::conn::http1::Connection<TokioIo<TcpStream>, Empty<Bytes>>;
 
 /// How one request ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,6 +44,14 @@ impl Ended {
 /// Open a keep-alive HTTP/1.1 connection to `address` within `timeout`; its driver runs as a
 /// task of its own until the sender is dropped.
 pub async fn connect(address: SocketAddr, timeout: Duration) -> Result<Sender, Outcome> {
+    let (sender, driver) = open(address, timeout).await?;
+    tokio::spawn(driver);
+    Ok(sender)
+}
+
+/// Open a keep-alive HTTP/1.1 connection to `address` within `timeout`, its driver left to the
+/// caller to poll (see [`driven`]).
+pub async fn open(address: SocketAddr, timeout: Duration) -> Result<(Sender, Driver), Outcome> {
     let stream = tokio::time::timeout(timeout, TcpStream::connect(address))
         .await
         .map_err(|_| Outcome::Timeout)?
@@ -51,8 +61,25 @@ pub async fn connect(address: SocketAddr, timeout: Duration) -> Result<Sender, O
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|err| hyper_outcome(&err))?;
-    tokio::spawn(connection);
-    Ok(sender)
+    Ok((sender, connection))
+}
+
+/// Run `work` (requests on the driver's sender) while polling `driver` in the same task: no
+/// hand-off to another task, perhaps on another thread, for every request and answer, which
+/// cost the probe a quarter of its CPU per request. Once the driver ends (the connection
+/// closed) `work` goes on alone: its request in flight fails rather than vanishing.
+pub async fn driven<T>(driver: Driver, work: impl std::future::Future<Output = T>) -> T {
+    use std::future::Future;
+    let mut driver = std::pin::pin!(driver);
+    let mut work = std::pin::pin!(work);
+    let mut driving = true;
+    std::future::poll_fn(|cx| {
+        if driving && driver.as_mut().poll(cx).is_ready() {
+            driving = false;
+        }
+        work.as_mut().poll(cx)
+    })
+    .await
 }
 
 /// Send a GET for the endpoint's path and read the whole answer, following redirects on the
@@ -69,7 +96,8 @@ pub async fn request(
 }
 
 async fn follow(sender: &mut Sender, endpoint: &Endpoint, max_body: u64) -> Ended {
-    let mut path = endpoint.path.clone();
+    // Parsed once per endpoint, not once per request.
+    let mut path = endpoint.target.clone();
     for _ in 0..=MOST_REDIRECTS {
         let answer = match once(sender, endpoint, &path, max_body).await {
             Ok(answer) => answer,
@@ -86,7 +114,10 @@ async fn follow(sender: &mut Sender, endpoint: &Endpoint, max_body: u64) -> Ende
             })
             .flatten();
         match next {
-            Some(next) if answer.reusable => path = next,
+            Some(next) if answer.reusable => match next.parse() {
+                Ok(next) => path = next,
+                Err(_) => return Ended::failed(Outcome::Protocol),
+            },
             _ => {
                 return Ended {
                     outcome: Outcome::of_status(answer.status.as_u16()),
@@ -108,15 +139,18 @@ struct Answer {
 async fn once(
     sender: &mut Sender,
     endpoint: &Endpoint,
-    path: &str,
+    path: &hyper::Uri,
     max_body: u64,
 ) -> Result<Answer, Outcome> {
     sender.ready().await.map_err(|err| hyper_outcome(&err))?;
-    let request = Request::get(path)
-        .header(header::HOST, endpoint.authority.as_str())
-        .header(header::USER_AGENT, "perf_manual-red-probe")
-        .body(Empty::<Bytes>::new())
-        .map_err(|_| Outcome::Protocol)?;
+    let mut request = Request::new(Empty::<Bytes>::new());
+    *request.uri_mut() = path.clone();
+    let headers = request.headers_mut();
+    headers.insert(header::HOST, endpoint.host_header.clone());
+    headers.insert(
+        header::USER_AGENT,
+        header::HeaderValue::from_static("perf_manual-red-probe"),
+    );
     let response = sender
         .send_request(request)
         .await

@@ -2,7 +2,9 @@
 //! request in HDR histograms, cut into windows (`parse::red::Window`) that `red-check` reports
 //! and a playbook's `red-probe` step writes to raw_data/ for the judge to read back.
 //!
-//! It runs on hyper's HTTP/1.1 client over tokio: N keep-alive connections, each a task.
+//! It runs on hyper's HTTP/1.1 client over tokio: N keep-alive connections, each a task that
+//! also drives its connection's socket (`exchange::driven`), spread over one thread per CPU,
+//! each with a single-threaded runtime of its own (as wrk runs one event loop per thread).
 //!
 //! - **Closed model** (no `rate`): each connection sends its next request as soon as the last
 //!   one is answered. Latency is from the send; as in any closed loop a slow answer holds back
@@ -13,7 +15,13 @@
 //!   (corrected, what a user arriving then waits) and from when it was sent (raw), side by side.
 //!   (A request due while its connection was idle counts from when the timer woke it: the
 //!   timer's own lateness, under a millisecond, is the probe's and not the service's.)
-//!   Requests due before the end that were never answered are `missed`.
+//!   Requests due before the end that were never sent are `missed`.
+//!
+//! A request counts when it ends before the end of the load. One still in flight then (sent,
+//! its answer not read by the end, whether the probe dropped it or read the answer a moment
+//! after) is not counted with the others: it is `in_flight`, at most one per connection, and
+//! the server may well have answered and logged it. So a server's log holds the probe's
+//! counted requests, its first request, and up to `in_flight` more.
 //!
 //! Bounded everywhere: the host is looked up once, within the timeout; one request is tried
 //! first and a failure without an answer (refused, DNS, timeout, ...) ends the probe with its
@@ -118,6 +126,11 @@ struct Shared {
     start: Instant,
     windows: Mutex<Vec<Window>>,
     epoch_start: f64,
+    /// When the load ends unless interrupted first.
+    deadline: Instant,
+    /// Set when the load ends (at the deadline or on Ctrl-C): a request that ends after it
+    /// is not counted but in flight.
+    stopping: AtomicBool,
 }
 
 impl Probe {
@@ -145,38 +158,45 @@ impl Probe {
             .map_or(1, usize::from)
             .min(self.connections as usize)
             .max(1);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|err| ProbeError::environment(format!("cannot start the probe: {err}")))?;
-        let measured = runtime.block_on(self.load(interrupted));
+        let measured = runtime.block_on(self.load(interrupted, threads));
         // Connection drivers of requests dropped at the end need not be waited for.
         runtime.shutdown_background();
         measured
     }
 
-    async fn load(&self, interrupted: &AtomicBool) -> Result<Measured, ProbeError> {
+    async fn load(&self, interrupted: &AtomicBool, threads: usize) -> Result<Measured, ProbeError> {
         let address = self.endpoint.resolve(self.timeout).await?;
         self.first_request(address).await?;
+        let start = Instant::now();
         let shared = Arc::new(Shared {
             probe: self.clone(),
             address,
-            start: Instant::now(),
+            start,
+            deadline: start + self.duration,
+            stopping: AtomicBool::new(false),
             windows: Mutex::new(Vec::new()),
             epoch_start: SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0.0, |since| since.as_secs_f64()),
         });
         let (stop, stopped) = watch::channel(false);
-        let tasks: Vec<_> = (0..self.connections)
-            .map(|number| {
+        // As wrk does: one thread per CPU, each with a runtime of its own running its share of
+        // the connections; no task moves between threads.
+        let workers: Vec<_> = (0..threads)
+            .map(|thread| {
                 let shared = Arc::clone(&shared);
                 let stopped = stopped.clone();
-                tokio::spawn(async move { connection(&shared, number, stopped).await })
+                let numbers: Vec<u32> = (0..self.connections)
+                    .filter(|number| *number as usize % threads == thread)
+                    .collect();
+                std::thread::spawn(move || connections(&shared, &numbers, &stopped))
             })
             .collect();
-        let deadline = shared.start + self.duration;
+        let deadline = shared.deadline;
         let mut was_interrupted = false;
         loop {
             let now = Instant::now();
@@ -189,13 +209,28 @@ impl Probe {
             }
             tokio::time::sleep((deadline - now).min(INTERRUPT_POLL)).await;
         }
-        let _ = stop.send(true);
+        // First the flag, then the time: a request a task saw end before the flag was set
+        // ended before `elapsed`, so it falls in one of the windows kept below.
+        shared.stopping.store(true, Ordering::SeqCst);
         let elapsed = shared.start.elapsed().min(self.duration).as_secs_f64();
-        let mut missed = 0;
-        for (number, task) in (0..).zip(tasks) {
-            // A task that panicked lost its own counts only.
-            let ended = task.await.unwrap_or(0);
-            missed += self.due(number, elapsed).saturating_sub(ended);
+        let _ = stop.send(true);
+        let ends = tokio::task::spawn_blocking(move || {
+            workers
+                .into_iter()
+                .flat_map(|worker| worker.join().unwrap_or_default())
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        let (mut missed, mut in_flight) = (0, 0);
+        // A thread that panicked lost its own counts only.
+        for (number, (ended, flying)) in ends {
+            let flying = u64::from(flying);
+            missed += self
+                .due(number, elapsed)
+                .saturating_sub(ended)
+                .saturating_sub(flying);
+            in_flight += flying;
         }
         let mut windows = std::mem::take(
             &mut *shared
@@ -210,6 +245,7 @@ impl Probe {
         if let Some(last) = windows.last_mut() {
             last.seconds = (elapsed - (count - 1) as f64 * width).max(f64::EPSILON);
             last.missed += missed;
+            last.in_flight += in_flight;
         }
         Ok(Measured {
             setting: self.setting(),
@@ -335,16 +371,63 @@ impl<'a> Recorder<'a> {
     }
 }
 
-/// Connection `number`'s load until told to stop: how many requests it ended.
-async fn connection(shared: &Shared, number: u32, mut stopped: watch::Receiver<bool>) -> u64 {
+/// Connections `numbers` on this thread until told to stop: for each, how many requests it
+/// ended and whether one was in flight at the end.
+fn connections(
+    shared: &Arc<Shared>,
+    numbers: &[u32],
+    stopped: &watch::Receiver<bool>,
+) -> Vec<(u32, (u64, bool))> {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Vec::new();
+    };
+    let ends = runtime.block_on(async {
+        let tasks: Vec<_> = numbers
+            .iter()
+            .map(|&number| {
+                let shared = Arc::clone(shared);
+                let stopped = stopped.clone();
+                (
+                    number,
+                    tokio::spawn(async move { connection(&shared, number, stopped).await }),
+                )
+            })
+            .collect();
+        let mut ends = Vec::new();
+        for (number, task) in tasks {
+            ends.push((number, task.await.unwrap_or((0, false))));
+        }
+        ends
+    });
+    runtime.shutdown_background();
+    ends
+}
+
+/// Connection `number`'s load until told to stop: how many requests it ended, and whether one
+/// was in flight at the end.
+async fn connection(
+    shared: &Shared,
+    number: u32,
+    mut stopped: watch::Receiver<bool>,
+) -> (u64, bool) {
     let mut recorder = Recorder::new(shared);
-    let mut ended = 0u64;
+    let mut count = Count::default();
     tokio::select! {
-        () = load(shared, number, &mut recorder, &mut ended) => {}
+        () = load(shared, number, &mut recorder, &mut count) => {}
         _ = stopped.wait_for(|stop| *stop) => {}
     }
     recorder.flush();
-    ended
+    (count.ended, count.in_flight)
+}
+
+/// One connection's requests: ended before the end, and whether one is in flight.
+#[derive(Default)]
+struct Count {
+    ended: u64,
+    in_flight: bool,
 }
 
 /// When each request of one connection is due.
@@ -391,7 +474,7 @@ impl Schedule {
     }
 }
 
-async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, ended: &mut u64) {
+async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: &mut Count) {
     let probe = &shared.probe;
     let mut schedule = match probe.rate {
         None => Schedule::Closed,
@@ -402,40 +485,64 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, ended: 
             end: shared.start + probe.duration,
         },
     };
+    // Whether a request that ended at `now` ended after the load did.
+    let late = |now: Instant| now >= shared.deadline || shared.stopping.load(Ordering::SeqCst);
     let mut backoff = Duration::from_millis(1);
-    while *ended < MOST_REQUESTS {
-        let mut sender: Sender = match exchange::connect(shared.address, probe.timeout).await {
-            Ok(sender) => {
-                backoff = Duration::from_millis(1);
-                sender
+    while count.ended < MOST_REQUESTS {
+        let (mut sender, driver): (Sender, _) =
+            match exchange::open(shared.address, probe.timeout).await {
+                Ok(pair) => {
+                    backoff = Duration::from_millis(1);
+                    pair
+                }
+                Err(outcome) => {
+                    // The request that was due fails with the connection (nothing was sent:
+                    // one that fails after the end is not counted at all).
+                    schedule.next().await;
+                    let now = Instant::now();
+                    if late(now) {
+                        return;
+                    }
+                    recorder.record(now, outcome, None);
+                    count.ended += 1;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(LONGEST_BACKOFF);
+                    continue;
+                }
+            };
+        // The requests of one connection, its driver polled in this task; true when the load
+        // ended while one was in flight.
+        let ended_in_flight = exchange::driven(driver, async {
+            while count.ended < MOST_REQUESTS {
+                // A connection the server closed while idle is replaced before anything is
+                // sent.
+                if sender.ready().await.is_err() {
+                    break;
+                }
+                let due = schedule.next().await;
+                let sent = Instant::now();
+                count.in_flight = true;
+                let result =
+                    exchange::request(&mut sender, &probe.endpoint, probe.timeout, probe.max_body)
+                        .await;
+                let now = Instant::now();
+                if late(now) {
+                    // Ended after the end: in flight then, like one dropped at the stop.
+                    return true;
+                }
+                count.in_flight = false;
+                let micros = |since: Instant| (now - since).as_micros() as u64;
+                recorder.record(now, result.outcome, Some((micros(due), micros(sent))));
+                count.ended += 1;
+                if !result.reusable {
+                    break;
+                }
             }
-            Err(outcome) => {
-                // The request that was due fails with the connection.
-                schedule.next().await;
-                recorder.record(Instant::now(), outcome, None);
-                *ended += 1;
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(LONGEST_BACKOFF);
-                continue;
-            }
-        };
-        while *ended < MOST_REQUESTS {
-            // A connection the server closed while idle is replaced before anything is sent.
-            if sender.ready().await.is_err() {
-                break;
-            }
-            let due = schedule.next().await;
-            let sent = Instant::now();
-            let result =
-                exchange::request(&mut sender, &probe.endpoint, probe.timeout, probe.max_body)
-                    .await;
-            let now = Instant::now();
-            let micros = |since: Instant| (now - since).as_micros() as u64;
-            recorder.record(now, result.outcome, Some((micros(due), micros(sent))));
-            *ended += 1;
-            if !result.reusable {
-                break;
-            }
+            false
+        })
+        .await;
+        if ended_in_flight {
+            return;
         }
     }
 }

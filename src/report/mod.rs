@@ -20,7 +20,10 @@ use crate::{
     rules::{CompiledRule, Finding, VerdictKind, use_table::UseRow, use_table::use_table, verdict},
     store::redact::redact,
 };
-use rows::{KernelEventRow, OffCpuRow, SyscallRow, kernel_events, top_off_cpu, top_syscalls};
+use rows::{
+    KernelEventRow, OffCpuRow, RedRow, SyscallRow, kernel_events, red_rows, top_off_cpu,
+    top_syscalls,
+};
 
 /// Everything a report shows. Printed by `--format json` (as [`ReportJson`]); its shape is
 /// published in schemas/report.schema.json: extend it, never break it.
@@ -56,6 +59,10 @@ pub(crate) struct ReportData {
     /// Ranked, most important first.
     pub findings: Vec<Finding>,
     pub use_table: Vec<UseRow>,
+    /// RED of each service measured (a red-probe step's run, an access log): rate, errors by
+    /// class, duration percentiles, corrected beside raw where they differ (open model).
+    #[serde(default)]
+    pub red: Vec<RedRow>,
     pub not_collected: Vec<NotCollected>,
     pub not_evaluated: Vec<NotEvaluated>,
     /// Files found but not judged (a perf.data without perf to read it), and how to fix that.
@@ -472,6 +479,7 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
             })
             .collect(),
         use_table: use_table(inputs.rules, judgement),
+        red: red_rows(&inputs.analysis.records),
         not_collected,
         not_evaluated: judgement
             .not_evaluated

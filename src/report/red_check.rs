@@ -35,8 +35,11 @@ pub struct RedCheckReport {
     /// Errors by class (refused, timeout, dns, tls, http_4xx, http_5xx, redirect_loop,
     /// body_too_big, connection, protocol); only the classes that occurred.
     pub error_classes: BTreeMap<String, u64>,
-    /// Open model: requests due before the end that were never answered.
+    /// Open model: requests due before the end that were never sent.
     pub missed: u64,
+    /// Requests sent that had not ended at the end of the load (at most one per connection):
+    /// not counted in `requests`, though the server may have answered and logged them.
+    pub in_flight: u64,
     /// Milliseconds from when each request was due (corrected for coordinated omission);
     /// absent when no request was answered.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -88,6 +91,7 @@ pub fn assemble(
         },
         error_classes,
         missed: all.missed,
+        in_flight: all.in_flight,
         duration: Percentiles::of(&all.duration),
         raw_duration: Percentiles::of(&all.raw_duration),
         rate_per_window: windows
@@ -135,8 +139,14 @@ pub fn render_text(report: &RedCheckReport) -> String {
     );
     if report.missed > 0 {
         rate_line.push_str(&format!(
-            "; {} due were never answered: the service did not keep up",
+            "; {} due were never sent: the service did not keep up",
             report.missed
+        ));
+    }
+    if report.in_flight > 0 {
+        rate_line.push_str(&format!(
+            "; in flight at the end: {}, not counted",
+            report.in_flight
         ));
     }
     let classes: Vec<String> = report

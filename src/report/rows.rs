@@ -184,3 +184,148 @@ fn when_logged(record: &Record) -> String {
         _ => format!("{:.2} s", record.time),
     }
 }
+
+/// One row of the RED table: a service's rate, errors and durations over a whole probe run or
+/// access log (a `red` record).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct RedRow {
+    /// The endpoint the probe loaded; empty for an access log.
+    pub endpoint: String,
+    /// The file it was read from.
+    pub source: String,
+    pub requests: f64,
+    /// Requests per second.
+    pub rate: f64,
+    pub errors: f64,
+    /// Errors per 100 requests.
+    pub error_pct: f64,
+    /// Errors by class (`http_5xx 3, timeout 1`), only the classes that occurred.
+    pub error_classes: Vec<RedErrorClass>,
+    /// Open model: requests due that were never sent.
+    pub missed: f64,
+    /// Requests in flight at the end, not counted.
+    pub in_flight: f64,
+    /// Milliseconds from when each request was due (corrected for coordinated omission);
+    /// absent when nothing was answered.
+    pub duration: Option<RedPercentiles>,
+    /// Milliseconds from when each was sent, when that differs from `duration` (the open
+    /// model); absent when the same.
+    pub raw_duration: Option<RedPercentiles>,
+}
+
+/// Requests that failed in one way.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct RedErrorClass {
+    /// `refused`, `timeout`, `dns`, `tls`, `http_4xx`, `http_5xx`, ...
+    pub class: String,
+    pub count: f64,
+}
+
+/// Percentiles of a RED duration, in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct RedPercentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+/// The RED table's rows: one per `red` record (probe run or access log), in the order read.
+pub(crate) fn red_rows(records: &[Record]) -> Vec<RedRow> {
+    records
+        .iter()
+        .filter(|record| record.table == "red")
+        .map(|record| {
+            let field = |name: &str| field_of(record, name);
+            let percentiles = |prefix: &str| {
+                record
+                    .fields
+                    .get(format!("{prefix}_p50").as_str())
+                    .map(|&p50| RedPercentiles {
+                        p50,
+                        p90: field(&format!("{prefix}_p90")),
+                        p99: field(&format!("{prefix}_p99")),
+                        p999: field(&format!("{prefix}_p999")),
+                        max: field(&format!("{prefix}_max")),
+                    })
+            };
+            let duration = percentiles("duration");
+            let raw_duration =
+                percentiles("raw_duration").filter(|raw| Some(raw) != duration.as_ref());
+            let requests = field("requests");
+            let errors = field("errors");
+            RedRow {
+                endpoint: label_of(record, "endpoint"),
+                source: record.source.file.to_string(),
+                requests,
+                rate: field("rate"),
+                errors,
+                error_pct: if requests > 0.0 {
+                    100.0 * errors / requests
+                } else {
+                    0.0
+                },
+                error_classes: crate::parse::red::Outcome::ALL
+                    .into_iter()
+                    .filter(|outcome| outcome.is_error())
+                    .map(|outcome| RedErrorClass {
+                        class: outcome.name().to_string(),
+                        count: field(&format!("errors_{}", outcome.name())),
+                    })
+                    .filter(|class| class.count > 0.0)
+                    .collect(),
+                missed: field("missed"),
+                in_flight: field("in_flight"),
+                duration,
+                raw_duration,
+            }
+        })
+        .collect()
+}
+
+/// A RED row in one line, for a terminal: `RED http://h/: 812.5 req/s, errors 3 (0.4%: http_5xx
+/// 3), p50 1.2 p90 2 p99 9.8 p99.9 12 max 15 ms (raw p99 3.1 ms)`.
+pub(crate) fn red_line(row: &RedRow) -> String {
+    let number = crate::rules::eval::format_number;
+    let what = if row.endpoint.is_empty() {
+        row.source.as_str()
+    } else {
+        row.endpoint.as_str()
+    };
+    let mut line = format!("RED {what}: {} req/s", number(row.rate));
+    if row.errors > 0.0 {
+        let classes: Vec<String> = row
+            .error_classes
+            .iter()
+            .map(|class| format!("{} {}", class.class, number(class.count)))
+            .collect();
+        line.push_str(&format!(
+            ", errors {} ({}%: {})",
+            number(row.errors),
+            number(row.error_pct),
+            classes.join(", ")
+        ));
+    } else {
+        line.push_str(", no errors");
+    }
+    match &row.duration {
+        Some(d) => line.push_str(&format!(
+            ", p50 {} p90 {} p99 {} p99.9 {} max {} ms",
+            number(d.p50),
+            number(d.p90),
+            number(d.p99),
+            number(d.p999),
+            number(d.max)
+        )),
+        None => line.push_str(", nothing answered"),
+    }
+    if let Some(raw) = &row.raw_duration {
+        line.push_str(&format!(
+            " (corrected for coordinated omission; raw p99 {} max {} ms)",
+            number(raw.p99),
+            number(raw.max)
+        ));
+    }
+    line
+}

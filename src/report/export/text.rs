@@ -55,6 +55,9 @@ impl Exporter for Text {
                 )?;
             }
         }
+        for red in &data.red {
+            writeln!(out, "  {}", super::super::rows::red_line(red))?;
+        }
         if let Some(path) = document.report_path {
             writeln!(out, "report: {}", path.display())?;
         }
