@@ -383,7 +383,7 @@ fn bad_recipes_exit_2_and_point_at_the_mistake() {
     let path = recipe(dir.path(), "typo.toml", &[], r#"file = "base.json""#);
     let text = std::fs::read_to_string(&path)
         .unwrap()
-        .replace("repetitions", "repetitons");
+        .replace("\nrepetitions", "\nrepetitons");
     std::fs::write(&path, text).unwrap();
     let output = regress(dir.path(), &["typo.toml"]);
     assert_eq!(code(&output), 2);

@@ -82,8 +82,9 @@ pub fn measure(
             runners.push(Runner::start(argv, *tree, scratch, tree_index)?);
         }
         for runner in &mut runners {
+            runner.start_runs(plan.warmup)?;
             for _ in 0..plan.warmup {
-                runner.run(plan.timeout, interrupted, false)?;
+                runner.next(plan.timeout, interrupted, false)?;
             }
         }
         progress(&format!(
@@ -95,9 +96,22 @@ pub fn measure(
                 .collect::<Vec<_>>()
                 .join(" and ")
         ));
+        // One tree whose output is not read: every repetition asked for at once, run back
+        // to back by the supervisor (no round trip through perf_manual between two).
+        // Otherwise one at a time: interleaved across trees, each output read before the
+        // next run replaces it.
+        let back_to_back = runners.len() == 1 && !plan.keep_output;
+        if back_to_back {
+            for runner in &mut runners {
+                runner.start_runs(plan.repetitions)?;
+            }
+        }
         for _ in 0..plan.repetitions {
             for (tree_index, runner) in runners.iter_mut().enumerate() {
-                let repetition = runner.run(plan.timeout, interrupted, plan.keep_output)?;
+                if !back_to_back {
+                    runner.start_runs(1)?;
+                }
+                let repetition = runner.next(plan.timeout, interrupted, plan.keep_output)?;
                 record(tree_index, index, repetition)?;
             }
         }
@@ -143,13 +157,27 @@ impl<'a> Runner<'a> {
         })
     }
 
-    fn run(
+    fn start_runs(&mut self, runs: u32) -> Result<(), BenchError> {
+        if runs == 0 {
+            return Ok(());
+        }
+        self.repeated.start_runs(runs).map_err(|err| {
+            BenchError::Failed(format!(
+                "cannot run `{}` in {}: {err}",
+                self.argv.join(" "),
+                where_(self.tree)
+            ))
+        })
+    }
+
+    /// The next run asked for; its deadline counts from now, when the one before ended.
+    fn next(
         &mut self,
         timeout: Duration,
         interrupted: &AtomicBool,
         keep_output: bool,
     ) -> Result<Repetition, BenchError> {
-        let measured = self.repeated.run(Instant::now() + timeout, interrupted);
+        let measured = self.repeated.next(Instant::now() + timeout, interrupted);
         judge_run(
             self.argv,
             self.tree,

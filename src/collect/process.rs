@@ -234,14 +234,19 @@ impl Repeated {
         Ok(Repeated { supervisor })
     }
 
-    /// Run the program once more, until it exits, `deadline` passes or `interrupted` is
-    /// set; what its supervisor measured of it.
-    pub(crate) fn run(
+    /// Have the program run `runs` times, one run after the other with nothing between
+    /// them; take each with [`Repeated::next`]. The runs asked for must all be taken.
+    pub(crate) fn start_runs(&mut self, runs: u32) -> std::io::Result<()> {
+        self.supervisor.go(runs)
+    }
+
+    /// The next run asked for, until it exits, `deadline` passes or `interrupted` is set;
+    /// what its supervisor measured of it.
+    pub(crate) fn next(
         &mut self,
         deadline: Instant,
         interrupted: &AtomicBool,
     ) -> std::io::Result<(Exit, Usage)> {
-        self.supervisor.go()?;
         let (exit, usage) = await_end(&mut self.supervisor, deadline, interrupted)?;
         let usage =
             usage.ok_or_else(|| std::io::Error::other("the supervisor measured nothing"))?;
@@ -289,8 +294,9 @@ mod tests {
         let mut runs = repeated(dir.path(), &["sh", "-c", "echo $$"]);
         let mut pids = Vec::new();
         for _ in 0..3 {
+            runs.start_runs(1).unwrap();
             let (exit, usage) = runs
-                .run(Instant::now() + Duration::from_secs(30), &never)
+                .next(Instant::now() + Duration::from_secs(30), &never)
                 .unwrap();
             assert_eq!((exit.ending, exit.code), (Ending::Exited, Some(0)));
             assert!(usage.wall > Duration::ZERO && usage.max_rss_kib > 0);
@@ -300,36 +306,49 @@ mod tests {
         }
         pids.dedup();
         assert_eq!(pids.len(), 3, "a new process each run: {pids:?}");
+        // Runs asked for at once follow each other, each reported.
+        runs.start_runs(4).unwrap();
+        for _ in 0..4 {
+            let (exit, _) = runs
+                .next(Instant::now() + Duration::from_secs(30), &never)
+                .unwrap();
+            assert_eq!(exit.code, Some(0));
+        }
     }
 
     #[test]
     fn a_repeated_run_past_its_deadline_is_ended_with_what_it_started() {
         let dir = tempfile::tempdir().unwrap();
         let never = AtomicBool::new(false);
-        // A grandchild that leaves the group and ignores SIGINT and SIGTERM.
+        let soon = || Instant::now() + Duration::from_millis(200);
+        // Ended by SIGINT at its deadline: the supervisor goes on with the next run.
+        let mut runs = repeated(dir.path(), &["sleep", "60"]);
+        runs.start_runs(2).unwrap();
+        for _ in 0..2 {
+            let (exit, _) = runs.next(soon(), &never).unwrap();
+            assert_eq!(exit.ending, Ending::TimedOut);
+            assert_eq!(exit.signals_sent, ["SIGINT"]);
+        }
+        // A grandchild that leaves the group, and a program deaf to SIGINT and SIGTERM: the
+        // supervisor's END kills both, and ends the supervisor too.
         let script =
             "setsid sh -c 'trap \"\" INT TERM; sleep 60' & echo $!; trap '' INT TERM; sleep 60";
         let mut runs = repeated(dir.path(), &["sh", "-c", script]);
-        for _ in 0..2 {
-            let (exit, _) = runs
-                .run(Instant::now() + Duration::from_millis(200), &never)
-                .unwrap();
-            assert_eq!(exit.ending, Ending::TimedOut);
-            assert_eq!(exit.signals_sent, ["SIGINT", "SIGTERM", "SIGKILL"]);
-            let out = std::fs::read_to_string(dir.path().join("out")).unwrap();
-            let grandchild = out.trim();
-            assert!(!grandchild.is_empty());
-            assert!(
-                !Path::new(&format!("/proc/{grandchild}")).exists(),
-                "the grandchild {grandchild} outlived its run"
-            );
-        }
+        runs.start_runs(2).unwrap();
+        let (exit, _) = runs.next(soon(), &never).unwrap();
+        assert_eq!(exit.ending, Ending::TimedOut);
+        assert_eq!(exit.signals_sent, ["SIGINT", "SIGTERM", "SIGKILL"]);
+        let out = std::fs::read_to_string(dir.path().join("out")).unwrap();
+        let grandchild = out.trim();
+        assert!(!grandchild.is_empty());
+        assert!(
+            !Path::new(&format!("/proc/{grandchild}")).exists(),
+            "the grandchild {grandchild} outlived its run"
+        );
+        assert!(runs.next(soon(), &never).is_err(), "the supervisor ended");
         // A program that cannot be found is an error of the run, not a hang.
         let mut missing = repeated(dir.path(), &["/nonexistent/program"]);
-        assert!(
-            missing
-                .run(Instant::now() + Duration::from_secs(5), &never)
-                .is_err()
-        );
+        missing.start_runs(1).unwrap();
+        assert!(missing.next(soon(), &never).is_err());
     }
 }

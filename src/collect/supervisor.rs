@@ -44,7 +44,8 @@ const END: libc::c_int = libc::SIGUSR1;
 /// The file descriptor of the status pipe in the supervisor and, until exec, the collector.
 const STATUS_FD: RawFd = 3;
 /// The file descriptor of the go pipe in a repeating supervisor (see [`Supervisor::repeating`]):
-/// each byte read from it starts the program once more; its end ends the supervisor.
+/// each count read from it (a native-endian `u32`) runs the program that many times more;
+/// its end ends the supervisor.
 const GO_FD: RawFd = 4;
 
 /// What the status pipe carries, each message [`MESSAGE`] bytes: a tag and a value, two
@@ -174,7 +175,7 @@ impl Supervisor {
         Supervisor::fork(prepared, false)
     }
 
-    /// Fork a supervisor that runs the collector once per [`Supervisor::go`], each run in a
+    /// Fork a supervisor that runs the collector as often as [`Supervisor::go`] asks, each run in a
     /// process group of its own, ended and swept like a single run, and reported through
     /// [`Supervisor::wait_timeout`] as soon as it ends: a benchmark's repetitions cost one
     /// clone each, not a fork of perf_manual each.
@@ -229,13 +230,14 @@ impl Supervisor {
         })
     }
 
-    /// Have a repeating supervisor run its program once more.
-    pub fn go(&mut self) -> io::Result<()> {
+    /// Have a repeating supervisor run its program `runs` times more, one run after the
+    /// other, each reported as it ends.
+    pub fn go(&mut self, runs: u32) -> io::Result<()> {
         let go = self
             .go
             .as_mut()
             .ok_or_else(|| io::Error::other("this supervisor runs its program only once"))?;
-        io::Write::write_all(go, &[1])
+        io::Write::write_all(go, &runs.to_ne_bytes())
     }
 
     /// Send the collector `signal` (SIGINT, SIGTERM), forwarded by the supervisor to its
@@ -506,11 +508,16 @@ unsafe fn supervise(prepared: &Prepared, status: RawFd, go: RawFd, engine: libc:
             prepared,
             supervisor,
         };
+        let mut runs_left = 0u32;
         loop {
             if repeating {
-                if !await_go() {
+                if runs_left == 0 {
+                    runs_left = await_go();
+                }
+                if runs_left == 0 || end_pending() {
                     libc::_exit(0);
                 }
+                runs_left -= 1;
                 for output in [1, 2] {
                     libc::ftruncate(output, 0);
                     libc::lseek(output, 0, libc::SEEK_SET);
@@ -526,7 +533,7 @@ unsafe fn supervise(prepared: &Prepared, status: RawFd, go: RawFd, engine: libc:
             if collector < 0 {
                 fail(START_FAILED, errno());
             }
-            let (wait_status, usage) = wait_for(collector);
+            let (wait_status, usage, ended) = wait_for(collector);
             let wall = (monotonic_nanos() - started) as i64;
             sweep();
             let micros = |time: libc::timeval| time.tv_sec * 1_000_000 + time.tv_usec;
@@ -540,30 +547,44 @@ unsafe fn supervise(prepared: &Prepared, status: RawFd, go: RawFd, engine: libc:
                     usage.ru_maxrss,
                 ],
             );
-            if !repeating {
+            if !repeating || ended {
                 libc::_exit(0)
             }
         }
     }
 }
 
-/// Wait for the engine's next go: false at the go pipe's end (the engine is done, or dead)
-/// or when [`END`] came while no collector ran.
+/// Wait for the engine's next go: how many runs it asks for, 0 at the go pipe's end (the
+/// engine is done, or dead).
 ///
 /// # Safety
 /// Async-signal-safe; call only in a repeating supervisor.
-unsafe fn await_go() -> bool {
+unsafe fn await_go() -> u32 {
     unsafe {
-        let mut byte = 0u8;
+        let mut count = [0u8; 4];
         let read = loop {
-            let read = libc::read(GO_FD, (&raw mut byte).cast(), 1);
+            let read = libc::read(GO_FD, count.as_mut_ptr().cast(), count.len());
             if read >= 0 || errno() != libc::EINTR {
                 break read;
             }
         };
+        if read == count.len() as isize {
+            u32::from_ne_bytes(count)
+        } else {
+            0
+        }
+    }
+}
+
+/// Whether [`END`] came while no collector ran.
+///
+/// # Safety
+/// Async-signal-safe.
+unsafe fn end_pending() -> bool {
+    unsafe {
         let mut pending = empty_set();
         libc::sigpending(&mut pending);
-        read == 1 && libc::sigismember(&pending, END) != 1
+        libc::sigismember(&pending, END) == 1
     }
 }
 
@@ -651,28 +672,31 @@ unsafe fn exec_collector(prepared: &Prepared, supervisor: libc::pid_t) -> ! {
 }
 
 /// Wait for the collector to exit, forwarding SIGINT and SIGTERM to its group and killing
-/// it on [`END`]; orphans that exit meanwhile are reaped. Returns its wait status and its
-/// resource usage (with that of the children it waited for).
+/// it on [`END`]; orphans that exit meanwhile are reaped. Returns its wait status, its
+/// resource usage (with that of the children it waited for), and whether END came: then
+/// the supervisor ends too, whatever runs it had left.
 ///
 /// # Safety
 /// Async-signal-safe; call only in the supervisor, with every signal blocked.
-unsafe fn wait_for(collector: libc::pid_t) -> (libc::c_int, libc::rusage) {
+unsafe fn wait_for(collector: libc::pid_t) -> (libc::c_int, libc::rusage, bool) {
     unsafe {
         let mut waited = empty_set();
         for signal in [libc::SIGCHLD, libc::SIGINT, libc::SIGTERM, END] {
             libc::sigaddset(&mut waited, signal);
         }
+        let mut ended = false;
         loop {
             match libc::sigwaitinfo(&waited, std::ptr::null_mut()) {
                 libc::SIGCHLD => {
-                    if let Some(ended) = reap_exited(collector) {
-                        return ended;
+                    if let Some((status, usage)) = reap_exited(collector) {
+                        return (status, usage, ended);
                     }
                 }
                 signal @ (libc::SIGINT | libc::SIGTERM) => {
                     libc::kill(-collector, signal);
                 }
                 END => {
+                    ended = true;
                     libc::kill(-collector, libc::SIGKILL);
                 }
                 _ => {}

@@ -163,7 +163,7 @@ fn measure(
         label: "current",
         cwd: None,
     };
-    let current_revision = bench::git(&["rev-parse", "HEAD"], None, scratch).ok();
+    let current_revision = current_commit(scratch);
     let baseline_file = match (&args.baseline, &checked.baseline) {
         (Some(file), _) => Some(file.clone()),
         (None, BaselineSource::File(file)) => Some(file.clone()),
@@ -256,6 +256,17 @@ fn measure(
         format!("revision {revision} ({short})"),
         current,
     ))
+}
+
+/// The commit checked out here, asked of git only inside a git work tree (a `.git` here or
+/// above, or `GIT_DIR` set): outside one, a git start-up (~10 ms) would only fail.
+fn current_commit(scratch: &Path) -> Option<String> {
+    let inside = std::env::var_os("GIT_DIR").is_some()
+        || std::env::current_dir()
+            .is_ok_and(|dir| dir.ancestors().any(|above| above.join(".git").exists()));
+    inside
+        .then(|| bench::git(&["rev-parse", "HEAD"], None, scratch).ok())
+        .flatten()
 }
 
 /// One run per tree, each repetition's numbers taken as it ends, in the rounds of the
