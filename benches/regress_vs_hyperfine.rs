@@ -3,7 +3,8 @@
 //!
 //! Run through `bench/regress-vs-hyperfine`, which builds the release binary and
 //! examples/spin_work first; or directly: `cargo bench --bench regress_vs_hyperfine --
-//! SPIN_WORK [RUNS] [ROUNDS]`. For each command, ROUNDS times (default 3), in alternating
+//! SPIN_WORK [RUNS] [ROUNDS]`; env `PERF_MANUAL` names another perf_manual binary to measure
+//! (an older build, for a before/after). For each command, ROUNDS times (default 3), in alternating
 //! order: `hyperfine -N --warmup 3 --runs RUNS --export-json` (no shell, as regress runs
 //! argv), and `perf_manual regress --measure-only --format json` on a recipe with the same
 //! warm-up and repetitions. Each tool's whole invocation is timed by the wall clock.
@@ -31,7 +32,9 @@ fn main() {
     };
     let runs: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(30);
     let rounds: u32 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3);
-    let perf_manual = env!("CARGO_BIN_EXE_perf_manual");
+    let perf_manual =
+        std::env::var("PERF_MANUAL").unwrap_or_else(|_| env!("CARGO_BIN_EXE_perf_manual").into());
+    println!("perf_manual: {perf_manual}");
     let work = tempfile::tempdir().expect("a temporary folder");
     let commands: Vec<(&str, Vec<String>)> = vec![
         (
@@ -84,7 +87,7 @@ fn main() {
                     hyperfine_times.extend(times);
                     hyperfine_overhead += overhead / rounds as f64;
                 } else {
-                    let (times, overhead) = regress(perf_manual, argv, runs, work.path());
+                    let (times, overhead) = regress(&perf_manual, argv, runs, work.path());
                     regress_times.extend(times);
                     regress_overhead += overhead / rounds as f64;
                 }

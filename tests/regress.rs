@@ -54,11 +54,19 @@ fn json(output: &Output) -> Value {
     })
 }
 
+/// The check of every recipe here.
+const CHECK: &str = "median(wall) may not rise more than 10% at p < 0.01";
+
 fn spin() -> String {
     common::example("spin_work").display().to_string()
 }
 
 /// A recipe measuring spin_work with `extra` arguments, against `baseline` (TOML lines).
+///
+/// Its check is made to hold beside a busy neighbour: the median (Mann–Whitney), which a few
+/// scheduling stalls do not move; a limit of 10%, half-way between "the same" and the 20%
+/// slowdown, so both are as far from it as they can be; and up to 160 repetitions when 20
+/// cannot decide (each look at p < 0.01 / 4). On a quiet machine 20 decide.
 fn recipe(dir: &Path, name: &str, extra: &[&str], baseline: &str) -> PathBuf {
     let mut command = vec![spin(), "--millis".into(), "20".into()];
     command.extend(extra.iter().map(|s| s.to_string()));
@@ -66,6 +74,7 @@ fn recipe(dir: &Path, name: &str, extra: &[&str], baseline: &str) -> PathBuf {
         r#"name = "spin"
 warmup = 1
 repetitions = 20
+max_repetitions = 160
 
 [baseline]
 {baseline}
@@ -80,7 +89,7 @@ pattern = 'ops/s: ([0-9.]+)'
 unit = "ops/s"
 
 [[threshold]]
-check = "mean(wall) may not rise more than 5% at p < 0.01"
+check = "{CHECK}"
 "#
     );
     let path = dir.join(name);
@@ -325,7 +334,7 @@ fn junit_and_markdown_are_written_beside_the_json() {
     assert!(suite.cases[0].status.is_failure(), "{:?}", suite.cases[0]);
     let markdown = std::fs::read_to_string(dir.path().join("pr.md")).unwrap();
     assert!(
-        markdown.contains("| ❌ | spin | `mean(wall) may not rise more than 5% at p < 0.01` |"),
+        markdown.contains(&format!("| ❌ | spin | `{CHECK}` |")),
         "{markdown}"
     );
     // The saved run is the report's current run, and a baseline in turn.
@@ -374,7 +383,7 @@ fn bad_recipes_exit_2_and_point_at_the_mistake() {
     let path = recipe(dir.path(), "typo.toml", &[], r#"file = "base.json""#);
     let text = std::fs::read_to_string(&path)
         .unwrap()
-        .replace("repetitions", "repetitons");
+        .replace("\nrepetitions", "\nrepetitons");
     std::fs::write(&path, text).unwrap();
     let output = regress(dir.path(), &["typo.toml"]);
     assert_eq!(code(&output), 2);

@@ -1,6 +1,7 @@
-//! Benchmarks of a regression recipe: each command run over and over, every repetition under
-//! its own supervisor (see `process.rs`), which measures the program alone: wall time from
-//! just before its fork to its exit, user and system CPU, and its maximum resident set.
+//! Benchmarks of a regression recipe: each command run over and over under one supervisor
+//! per benchmark and tree (`process::Repeated`), which clones each repetition in a process
+//! group of its own and measures the program alone: wall time from just before its clone to
+//! its exit, user and system CPU, and its maximum resident set.
 //! Also what a recipe needs around them: build commands, git for a baseline revision's
 //! worktree, and a playbook run while a benchmark loads the host.
 
@@ -10,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::process::{Ending, Redirect, run_measured, run_owned};
+use super::process::{Ending, Exit, Redirect, Repeated, Usage, run_measured, run_owned};
 use crate::regress::result::Measured;
 
 /// How long one build command may take.
@@ -47,10 +48,13 @@ pub struct Tree<'a> {
     pub cwd: Option<&'a Path>,
 }
 
-/// What to measure and how often.
+/// What to measure and how often, in one round.
 pub struct Plan<'a> {
     /// Each benchmark's name and argv.
     pub benchmarks: Vec<(&'a str, &'a [String])>,
+    /// Which of them this round measures, by index.
+    pub which: Vec<usize>,
+    /// Warm-up runs per tree before the round's repetitions (none in later rounds).
     pub warmup: u32,
     pub repetitions: u32,
     pub timeout: Duration,
@@ -58,10 +62,11 @@ pub struct Plan<'a> {
     pub keep_output: bool,
 }
 
-/// Measure every benchmark in every tree. Per benchmark: the warm-up runs in each tree, then
-/// the repetitions interleaved across the trees (baseline, current, baseline, current, ...),
-/// so that a machine that drifts (a neighbour starting, a CPU warming) weighs on both alike.
-/// `record(tree, benchmark, repetition)` takes each measured repetition.
+/// Measure every benchmark of the plan in every tree. Per benchmark: one supervisor per
+/// tree, the warm-up runs in each tree, then the repetitions interleaved across the trees
+/// (baseline, current, baseline, current, ...), so that a machine that drifts (a neighbour
+/// starting, a CPU warming) weighs on both alike. `record(tree, benchmark, repetition)`
+/// takes each measured repetition.
 pub fn measure(
     plan: &Plan<'_>,
     trees: &[Tree<'_>],
@@ -70,10 +75,16 @@ pub fn measure(
     progress: &dyn Fn(&str),
     record: &mut dyn FnMut(usize, usize, Repetition) -> Result<(), BenchError>,
 ) -> Result<(), BenchError> {
-    for (index, (name, argv)) in plan.benchmarks.iter().enumerate() {
-        for tree in trees {
+    for &index in &plan.which {
+        let (name, argv) = plan.benchmarks[index];
+        let mut runners = Vec::with_capacity(trees.len());
+        for (tree_index, tree) in trees.iter().enumerate() {
+            runners.push(Runner::start(argv, *tree, scratch, tree_index)?);
+        }
+        for runner in &mut runners {
+            runner.start_runs(plan.warmup)?;
             for _ in 0..plan.warmup {
-                run_once(argv, *tree, scratch, plan.timeout, interrupted, false)?;
+                runner.next(plan.timeout, interrupted, false)?;
             }
         }
         progress(&format!(
@@ -85,21 +96,97 @@ pub fn measure(
                 .collect::<Vec<_>>()
                 .join(" and ")
         ));
+        // One tree whose output is not read: every repetition asked for at once, run back
+        // to back by the supervisor (no round trip through perf_manual between two).
+        // Otherwise one at a time: interleaved across trees, each output read before the
+        // next run replaces it.
+        let back_to_back = runners.len() == 1 && !plan.keep_output;
+        if back_to_back {
+            for runner in &mut runners {
+                runner.start_runs(plan.repetitions)?;
+            }
+        }
         for _ in 0..plan.repetitions {
-            for (tree_index, tree) in trees.iter().enumerate() {
-                let repetition = run_once(
-                    argv,
-                    *tree,
-                    scratch,
-                    plan.timeout,
-                    interrupted,
-                    plan.keep_output,
-                )?;
+            for (tree_index, runner) in runners.iter_mut().enumerate() {
+                if !back_to_back {
+                    runner.start_runs(1)?;
+                }
+                let repetition = runner.next(plan.timeout, interrupted, plan.keep_output)?;
                 record(tree_index, index, repetition)?;
             }
         }
     }
     Ok(())
+}
+
+/// One benchmark's command in one tree, repeated under one supervisor.
+struct Runner<'a> {
+    argv: &'a [String],
+    tree: Tree<'a>,
+    stdout: PathBuf,
+    stderr: PathBuf,
+    repeated: Repeated,
+}
+
+impl<'a> Runner<'a> {
+    fn start(
+        argv: &'a [String],
+        tree: Tree<'a>,
+        scratch: &Path,
+        tree_index: usize,
+    ) -> Result<Runner<'a>, BenchError> {
+        let stdout = scratch.join(format!("tree{tree_index}.stdout"));
+        let stderr = scratch.join(format!("tree{tree_index}.stderr"));
+        let redirect = Redirect {
+            stdout: &stdout,
+            stderr: &stderr,
+        };
+        let repeated = Repeated::start(argv, tree.cwd, redirect).map_err(|err| {
+            BenchError::Failed(format!(
+                "cannot run `{}` in {}: {err}",
+                argv.join(" "),
+                where_(tree)
+            ))
+        })?;
+        Ok(Runner {
+            argv,
+            tree,
+            stdout,
+            stderr,
+            repeated,
+        })
+    }
+
+    fn start_runs(&mut self, runs: u32) -> Result<(), BenchError> {
+        if runs == 0 {
+            return Ok(());
+        }
+        self.repeated.start_runs(runs).map_err(|err| {
+            BenchError::Failed(format!(
+                "cannot run `{}` in {}: {err}",
+                self.argv.join(" "),
+                where_(self.tree)
+            ))
+        })
+    }
+
+    /// The next run asked for; its deadline counts from now, when the one before ended.
+    fn next(
+        &mut self,
+        timeout: Duration,
+        interrupted: &AtomicBool,
+        keep_output: bool,
+    ) -> Result<Repetition, BenchError> {
+        let measured = self.repeated.next(Instant::now() + timeout, interrupted);
+        judge_run(
+            self.argv,
+            self.tree,
+            measured,
+            timeout,
+            (&self.stdout, &self.stderr),
+            keep_output,
+        )
+    }
 }
 
 /// Run `argv` once in `tree`, its output into `scratch`, within `timeout`; a failure to
@@ -114,8 +201,7 @@ pub fn run_once(
 ) -> Result<Repetition, BenchError> {
     let stdout = scratch.join("stdout");
     let stderr = scratch.join("stderr");
-    let command = argv.join(" ");
-    let (exit, usage) = run_measured(
+    let measured = run_measured(
         argv,
         tree.cwd,
         Redirect {
@@ -124,8 +210,28 @@ pub fn run_once(
         },
         Instant::now() + timeout,
         interrupted,
+    );
+    judge_run(
+        argv,
+        tree,
+        measured,
+        timeout,
+        (&stdout, &stderr),
+        keep_output,
     )
-    .map_err(|err| {
+}
+
+/// One run's repetition, or the error that says what went wrong with it.
+fn judge_run(
+    argv: &[String],
+    tree: Tree<'_>,
+    measured: std::io::Result<(Exit, Usage)>,
+    timeout: Duration,
+    (stdout, stderr): (&Path, &Path),
+    keep_output: bool,
+) -> Result<Repetition, BenchError> {
+    let command = argv.join(" ");
+    let (exit, usage) = measured.map_err(|err| {
         BenchError::Failed(format!("cannot run `{command}` in {}: {err}", where_(tree)))
     })?;
     match exit.ending {
@@ -143,7 +249,7 @@ pub fn run_once(
             || format!("was killed by signal {}", exit.signal.unwrap_or(0)),
             |code| format!("exited with {code}"),
         );
-        let said = first_line(&stderr);
+        let said = first_line(stderr);
         return Err(BenchError::Failed(format!(
             "`{command}` {how} in {}{}{said}",
             where_(tree),
@@ -151,7 +257,7 @@ pub fn run_once(
         )));
     }
     let (stdout, stderr) = if keep_output {
-        (tail(&stdout), tail(&stderr))
+        (tail(stdout), tail(stderr))
     } else {
         (String::new(), String::new())
     };

@@ -122,6 +122,19 @@ fn run_supervised(
     deadline: Instant,
     interrupted: &AtomicBool,
 ) -> std::io::Result<(Exit, Option<Usage>)> {
+    let prepared = prepare(argv, cwd, redirect)?;
+    let mut supervisor = Supervisor::start(&prepared)?;
+    drop(prepared);
+    await_end(&mut supervisor, deadline, interrupted)
+}
+
+/// What the supervisor needs to run `argv`: the program found on PATH, the environment, the
+/// output files.
+fn prepare(
+    argv: &[String],
+    cwd: Option<&Path>,
+    redirect: Redirect<'_>,
+) -> std::io::Result<Prepared> {
     let program = argv
         .first()
         .ok_or_else(|| std::io::Error::other("empty argv"))?;
@@ -130,16 +143,23 @@ fn run_supervised(
     } else {
         find_program(program).ok_or_else(|| std::io::Error::from_raw_os_error(libc::ENOENT))?
     };
-    let prepared = Prepared::new(
+    Prepared::new(
         &path,
         cwd,
         argv,
         &[("LC_ALL", "C"), ("S_TIME_FORMAT", "ISO")],
         redirect.stdout,
         redirect.stderr,
-    )?;
-    let mut supervisor = Supervisor::start(&prepared)?;
-    drop(prepared);
+    )
+}
+
+/// Wait for the supervisor's program to end, escalating from SIGINT to SIGTERM to the
+/// supervisor's END once `deadline` passes or `interrupted` is set.
+fn await_end(
+    supervisor: &mut Supervisor,
+    deadline: Instant,
+    interrupted: &AtomicBool,
+) -> std::io::Result<(Exit, Option<Usage>)> {
     let mut ending = Ending::Exited;
     let mut signals_sent = Vec::new();
     let mut next_escalation = deadline;
@@ -191,6 +211,49 @@ fn run_supervised(
     Ok((exit, usage))
 }
 
+/// One program run again and again, each run measured, under one supervisor that stays
+/// (see `Supervisor::repeating`): a benchmark's repetitions, without a fork of perf_manual
+/// per repetition. Each run is owned as [`run_owned`]'s is: its own process group, ended at
+/// its deadline or on Ctrl-C with everything it started. Each run's output replaces the
+/// last one's in the files of `redirect`. Use it in the thread that made it (the
+/// supervisor's parent-death signal follows that thread).
+pub(crate) struct Repeated {
+    supervisor: Supervisor,
+}
+
+impl Repeated {
+    /// Start the supervisor of `argv` in `cwd` (perf_manual's own when `None`); nothing runs
+    /// yet.
+    pub(crate) fn start(
+        argv: &[String],
+        cwd: Option<&Path>,
+        redirect: Redirect<'_>,
+    ) -> std::io::Result<Repeated> {
+        let prepared = prepare(argv, cwd, redirect)?;
+        let supervisor = Supervisor::repeating(&prepared)?;
+        Ok(Repeated { supervisor })
+    }
+
+    /// Have the program run `runs` times, one run after the other with nothing between
+    /// them; take each with [`Repeated::next`]. The runs asked for must all be taken.
+    pub(crate) fn start_runs(&mut self, runs: u32) -> std::io::Result<()> {
+        self.supervisor.go(runs)
+    }
+
+    /// The next run asked for, until it exits, `deadline` passes or `interrupted` is set;
+    /// what its supervisor measured of it.
+    pub(crate) fn next(
+        &mut self,
+        deadline: Instant,
+        interrupted: &AtomicBool,
+    ) -> std::io::Result<(Exit, Usage)> {
+        let (exit, usage) = await_end(&mut self.supervisor, deadline, interrupted)?;
+        let usage =
+            usage.ok_or_else(|| std::io::Error::other("the supervisor measured nothing"))?;
+        Ok((exit, usage))
+    }
+}
+
 /// Whether `program` can be found on PATH (or is a path to an executable file).
 pub(crate) fn find_program(program: &str) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt;
@@ -206,4 +269,86 @@ pub(crate) fn find_program(program: &str) -> Option<std::path::PathBuf> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
         .find(|candidate| executable(candidate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    fn repeated(dir: &Path, words: &[&str]) -> Repeated {
+        let redirect = Redirect {
+            stdout: &dir.join("out"),
+            stderr: &dir.join("err"),
+        };
+        Repeated::start(&argv(words), None, redirect).unwrap()
+    }
+
+    #[test]
+    fn a_repeated_program_runs_once_per_run_its_output_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let never = AtomicBool::new(false);
+        let mut runs = repeated(dir.path(), &["sh", "-c", "echo $$"]);
+        let mut pids = Vec::new();
+        for _ in 0..3 {
+            runs.start_runs(1).unwrap();
+            let (exit, usage) = runs
+                .next(Instant::now() + Duration::from_secs(30), &never)
+                .unwrap();
+            assert_eq!((exit.ending, exit.code), (Ending::Exited, Some(0)));
+            assert!(usage.wall > Duration::ZERO && usage.max_rss_kib > 0);
+            let out = std::fs::read_to_string(dir.path().join("out")).unwrap();
+            assert_eq!(out.lines().count(), 1, "{out:?}");
+            pids.push(out);
+        }
+        pids.dedup();
+        assert_eq!(pids.len(), 3, "a new process each run: {pids:?}");
+        // Runs asked for at once follow each other, each reported.
+        runs.start_runs(4).unwrap();
+        for _ in 0..4 {
+            let (exit, _) = runs
+                .next(Instant::now() + Duration::from_secs(30), &never)
+                .unwrap();
+            assert_eq!(exit.code, Some(0));
+        }
+    }
+
+    #[test]
+    fn a_repeated_run_past_its_deadline_is_ended_with_what_it_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let never = AtomicBool::new(false);
+        let soon = || Instant::now() + Duration::from_millis(200);
+        // Ended by SIGINT at its deadline: the supervisor goes on with the next run.
+        let mut runs = repeated(dir.path(), &["sleep", "60"]);
+        runs.start_runs(2).unwrap();
+        for _ in 0..2 {
+            let (exit, _) = runs.next(soon(), &never).unwrap();
+            assert_eq!(exit.ending, Ending::TimedOut);
+            assert_eq!(exit.signals_sent, ["SIGINT"]);
+        }
+        // A grandchild that leaves the group, and a program deaf to SIGINT and SIGTERM: the
+        // supervisor's END kills both, and ends the supervisor too.
+        let script =
+            "setsid sh -c 'trap \"\" INT TERM; sleep 60' & echo $!; trap '' INT TERM; sleep 60";
+        let mut runs = repeated(dir.path(), &["sh", "-c", script]);
+        runs.start_runs(2).unwrap();
+        let (exit, _) = runs.next(soon(), &never).unwrap();
+        assert_eq!(exit.ending, Ending::TimedOut);
+        assert_eq!(exit.signals_sent, ["SIGINT", "SIGTERM", "SIGKILL"]);
+        let out = std::fs::read_to_string(dir.path().join("out")).unwrap();
+        let grandchild = out.trim();
+        assert!(!grandchild.is_empty());
+        assert!(
+            !Path::new(&format!("/proc/{grandchild}")).exists(),
+            "the grandchild {grandchild} outlived its run"
+        );
+        assert!(runs.next(soon(), &never).is_err(), "the supervisor ended");
+        // A program that cannot be found is an error of the run, not a hang.
+        let mut missing = repeated(dir.path(), &["/nonexistent/program"]);
+        missing.start_runs(1).unwrap();
+        assert!(missing.next(soon(), &never).is_err());
+    }
 }

@@ -43,6 +43,10 @@ const END: libc::c_int = libc::SIGUSR1;
 
 /// The file descriptor of the status pipe in the supervisor and, until exec, the collector.
 const STATUS_FD: RawFd = 3;
+/// The file descriptor of the go pipe in a repeating supervisor (see [`Supervisor::repeating`]):
+/// each count read from it (a native-endian `u32`) runs the program that many times more;
+/// its end ends the supervisor.
+const GO_FD: RawFd = 4;
 
 /// What the status pipe carries, each message [`MESSAGE`] bytes: a tag and a value, two
 /// native-endian `i32`s, then for [`EXITED`] the collector's own measurements, four `i64`s
@@ -142,8 +146,13 @@ impl Prepared {
 pub(crate) struct Supervisor {
     pid: libc::pid_t,
     status: File,
+    /// What the status pipe carried and has not been taken yet.
     message: Vec<u8>,
     reaped: bool,
+    /// The go pipe's write end, when the supervisor repeats its program on each byte.
+    go: Option<File>,
+    /// An exec failure reported by the collector, waiting for its exit to be reported too.
+    exec_failed: Option<i32>,
 }
 
 /// How the collector ended, as its supervisor saw it.
@@ -161,15 +170,28 @@ pub enum Outcome {
 }
 
 impl Supervisor {
-    /// Fork the supervisor, which clones and executes the collector.
+    /// Fork the supervisor, which clones and executes the collector once.
     pub fn start(prepared: &Prepared) -> io::Result<Supervisor> {
-        let mut pipe = [0 as RawFd; 2];
-        // SAFETY: pipe2 fills the two descriptors it is given.
-        if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: both were just opened and are owned here alone.
-        let (read, write) = unsafe { (File::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1])) };
+        Supervisor::fork(prepared, false)
+    }
+
+    /// Fork a supervisor that runs the collector as often as [`Supervisor::go`] asks, each run in a
+    /// process group of its own, ended and swept like a single run, and reported through
+    /// [`Supervisor::wait_timeout`] as soon as it ends: a benchmark's repetitions cost one
+    /// clone each, not a fork of perf_manual each.
+    pub fn repeating(prepared: &Prepared) -> io::Result<Supervisor> {
+        Supervisor::fork(prepared, true)
+    }
+
+    fn fork(prepared: &Prepared, repeating: bool) -> io::Result<Supervisor> {
+        let (read, write) = pipe()?;
+        let (go_read, go_write) = if repeating {
+            let (go_read, go_write) = pipe()?;
+            (Some(go_read), Some(File::from(go_write)))
+        } else {
+            (None, None)
+        };
+        let go_fd = go_read.as_ref().map_or(-1, AsRawFd::as_raw_fd);
         // SAFETY: getpid has no preconditions.
         let engine = unsafe { libc::getpid() };
         // Every signal stays blocked in the supervisor: it waits for the ones it acts on with
@@ -186,7 +208,7 @@ impl Supervisor {
         if pid == 0 {
             // SAFETY: in the forked child, which is single-threaded; `supervise` keeps to
             // async-signal-safe calls and ends in _exit.
-            unsafe { supervise(prepared, write.as_raw_fd(), engine) }
+            unsafe { supervise(prepared, write.as_raw_fd(), go_fd, engine) }
         }
         let fork_error = io::Error::last_os_error();
         // SAFETY: restores the mask saved above.
@@ -194,15 +216,28 @@ impl Supervisor {
             libc::pthread_sigmask(libc::SIG_SETMASK, &previous, std::ptr::null_mut());
         }
         drop(write);
+        drop(go_read);
         if pid < 0 {
             return Err(fork_error);
         }
         Ok(Supervisor {
             pid,
-            status: read,
+            status: File::from(read),
             message: Vec::new(),
             reaped: false,
+            go: go_write,
+            exec_failed: None,
         })
+    }
+
+    /// Have a repeating supervisor run its program `runs` times more, one run after the
+    /// other, each reported as it ends.
+    pub fn go(&mut self, runs: u32) -> io::Result<()> {
+        let go = self
+            .go
+            .as_mut()
+            .ok_or_else(|| io::Error::other("this supervisor runs its program only once"))?;
+        io::Write::write_all(go, &runs.to_ne_bytes())
     }
 
     /// Send the collector `signal` (SIGINT, SIGTERM), forwarded by the supervisor to its
@@ -227,6 +262,11 @@ impl Supervisor {
 
     /// Wait up to `timeout` for the collector and its sweep to end; `None` when it has not.
     pub fn wait_timeout(&mut self, timeout: Duration) -> io::Result<Option<Outcome>> {
+        if self.go.is_some()
+            && let Some(outcome) = self.take_run()
+        {
+            return Ok(Some(outcome));
+        }
         let mut poll = libc::pollfd {
             fd: self.status.as_raw_fd(),
             events: libc::POLLIN,
@@ -255,10 +295,38 @@ impl Supervisor {
         };
         if read > 0 {
             self.message.extend_from_slice(&buffer[..read]);
-            return Ok(None);
+            return Ok(if self.go.is_some() {
+                self.take_run()
+            } else {
+                None
+            });
         }
         // The pipe's end: the supervisor has exited (the collector closed its copy at exec).
         Ok(Some(self.reap()))
+    }
+
+    /// A repeating supervisor's next whole report of one run, taken off the messages.
+    fn take_run(&mut self) -> Option<Outcome> {
+        while self.message.len() >= MESSAGE {
+            let message: Vec<u8> = self.message.drain(..MESSAGE).collect();
+            match decode(&message) {
+                (EXEC_FAILED, errno, _) => self.exec_failed = Some(errno),
+                (EXITED, status, usage) => {
+                    return Some(match self.exec_failed.take() {
+                        Some(errno) => Outcome::NotStarted(io::Error::from_raw_os_error(errno)),
+                        None => Outcome::Ended {
+                            status,
+                            cpu_seconds: usage.user_seconds + usage.system_seconds,
+                            usage: Some(usage),
+                        },
+                    });
+                }
+                (_, errno, _) => {
+                    return Some(Outcome::NotStarted(io::Error::from_raw_os_error(errno)));
+                }
+            }
+        }
+        None
     }
 
     fn reap(&mut self) -> Outcome {
@@ -279,29 +347,14 @@ impl Supervisor {
             usage: None,
         };
         for message in self.message.chunks_exact(MESSAGE) {
-            let word = |at: usize| {
-                let mut bytes = [0u8; 4];
-                bytes.copy_from_slice(&message[at..at + 4]);
-                i32::from_ne_bytes(bytes)
-            };
-            let long = |at: usize| {
-                let mut bytes = [0u8; 8];
-                bytes.copy_from_slice(&message[at..at + 8]);
-                i64::from_ne_bytes(bytes)
-            };
-            outcome = match word(0) {
-                EXEC_FAILED | START_FAILED => {
-                    Outcome::NotStarted(io::Error::from_raw_os_error(word(4)))
+            outcome = match decode(message) {
+                (EXEC_FAILED | START_FAILED, errno, _) => {
+                    Outcome::NotStarted(io::Error::from_raw_os_error(errno))
                 }
-                _ => Outcome::Ended {
-                    status: word(4),
+                (_, status, usage) => Outcome::Ended {
+                    status,
                     cpu_seconds,
-                    usage: Some(Usage {
-                        wall: Duration::from_nanos(long(8).max(0) as u64),
-                        user_seconds: long(16) as f64 / 1e6,
-                        system_seconds: long(24) as f64 / 1e6,
-                        max_rss_kib: long(32).max(0) as u64,
-                    }),
+                    usage: Some(usage),
                 },
             };
             if matches!(outcome, Outcome::NotStarted(_)) {
@@ -313,13 +366,48 @@ impl Supervisor {
 }
 
 impl Drop for Supervisor {
-    /// A supervisor left behind by an error ends its collector and is reaped.
+    /// A supervisor left behind by an error ends its collector and is reaped; a repeating
+    /// one, whose go pipe ends first, exits when it is idle.
     fn drop(&mut self) {
+        self.go = None;
         if !self.reaped {
             self.end();
             let _ = self.reap();
         }
     }
+}
+
+/// A pipe whose ends are closed on exec.
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut pipe = [0 as RawFd; 2];
+    // SAFETY: pipe2 fills the two descriptors it is given.
+    if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both were just opened and are owned here alone.
+    Ok(unsafe { (OwnedFd::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1])) })
+}
+
+/// One message of the status pipe: its tag, its value, and the measurements of an
+/// [`EXITED`] message.
+fn decode(message: &[u8]) -> (i32, i32, Usage) {
+    let word = |at: usize| {
+        let mut bytes = [0u8; 4];
+        bytes.copy_from_slice(&message[at..at + 4]);
+        i32::from_ne_bytes(bytes)
+    };
+    let long = |at: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&message[at..at + 8]);
+        i64::from_ne_bytes(bytes)
+    };
+    let usage = Usage {
+        wall: Duration::from_nanos(long(8).max(0) as u64),
+        user_seconds: long(16) as f64 / 1e6,
+        system_seconds: long(24) as f64 / 1e6,
+        max_rss_kib: long(32).max(0) as u64,
+    };
+    (word(0), word(4), usage)
 }
 
 fn empty_set() -> libc::sigset_t {
@@ -366,11 +454,13 @@ fn errno() -> i32 {
 }
 
 /// The supervisor's life: own group, subreaper, parent-death signal; descriptors in place;
-/// clone the collector; wait for it, forwarding signals; sweep; report; exit.
+/// clone the collector; wait for it, forwarding signals; sweep; report; exit. A repeating
+/// supervisor (`go` a descriptor, not -1) waits for a byte on it before each run, with the
+/// output files emptied, and exits at the go pipe's end instead.
 ///
 /// # Safety
 /// Call only in the child of fork, with every signal blocked.
-unsafe fn supervise(prepared: &Prepared, status: RawFd, engine: libc::pid_t) -> ! {
+unsafe fn supervise(prepared: &Prepared, status: RawFd, go: RawFd, engine: libc::pid_t) -> ! {
     unsafe {
         libc::setpgid(0, 0);
         libc::prctl(libc::PR_SET_PDEATHSIG, END as libc::c_ulong);
@@ -379,28 +469,32 @@ unsafe fn supervise(prepared: &Prepared, status: RawFd, engine: libc::pid_t) -> 
             libc::_exit(127);
         }
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong);
-        // Move stdin, stdout, stderr and the status pipe to 0..=3: first out of the way
-        // (any of them may be a low number already), then into place.
+        // Move stdin, stdout, stderr, the status pipe and the go pipe to 0..=4: first out of
+        // the way (any of them may be a low number already), then into place.
+        let repeating = go >= 0;
         let wanted = [
             prepared.stdin.as_raw_fd(),
             prepared.stdout.as_raw_fd(),
             prepared.stderr.as_raw_fd(),
             status,
+            go,
         ];
-        let mut moved = [-1; 4];
-        for (slot, fd) in moved.iter_mut().zip(wanted) {
+        let used = if repeating { 5 } else { 4 };
+        let mut moved = [-1; 5];
+        for (slot, &fd) in moved.iter_mut().zip(&wanted[..used]) {
             *slot = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10);
             if *slot < 0 {
                 libc::_exit(127);
             }
         }
-        for (target, fd) in (0..).zip(moved) {
+        for (target, &fd) in (0..).zip(&moved[..used]) {
             if libc::dup2(fd, target) < 0 {
                 libc::_exit(127);
             }
         }
         libc::fcntl(STATUS_FD, libc::F_SETFD, libc::FD_CLOEXEC);
-        close_from(STATUS_FD + 1);
+        libc::fcntl(GO_FD, libc::F_SETFD, libc::FD_CLOEXEC);
+        close_from(if repeating { GO_FD + 1 } else { STATUS_FD + 1 });
         let supervisor = libc::getpid();
         // The collector is started as posix_spawn does, sharing this process's memory until
         // it executes (CLONE_VM | CLONE_VFORK, this process waiting meanwhile) on a stack of
@@ -414,31 +508,83 @@ unsafe fn supervise(prepared: &Prepared, status: RawFd, engine: libc::pid_t) -> 
             prepared,
             supervisor,
         };
-        let started = monotonic_nanos();
-        let collector = libc::clone(
-            start_collector,
-            top,
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            (&raw const context).cast_mut().cast(),
-        );
-        if collector < 0 {
-            fail(START_FAILED, errno());
+        let mut runs_left = 0u32;
+        loop {
+            if repeating {
+                if runs_left == 0 {
+                    runs_left = await_go();
+                }
+                if runs_left == 0 || end_pending() {
+                    libc::_exit(0);
+                }
+                runs_left -= 1;
+                for output in [1, 2] {
+                    libc::ftruncate(output, 0);
+                    libc::lseek(output, 0, libc::SEEK_SET);
+                }
+            }
+            let started = monotonic_nanos();
+            let collector = libc::clone(
+                start_collector,
+                top,
+                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                (&raw const context).cast_mut().cast(),
+            );
+            if collector < 0 {
+                fail(START_FAILED, errno());
+            }
+            let (wait_status, usage, ended) = wait_for(collector);
+            let wall = (monotonic_nanos() - started) as i64;
+            sweep();
+            let micros = |time: libc::timeval| time.tv_sec * 1_000_000 + time.tv_usec;
+            report(
+                EXITED,
+                wait_status,
+                [
+                    wall,
+                    micros(usage.ru_utime),
+                    micros(usage.ru_stime),
+                    usage.ru_maxrss,
+                ],
+            );
+            if !repeating || ended {
+                libc::_exit(0)
+            }
         }
-        let (wait_status, usage) = wait_for(collector);
-        let wall = (monotonic_nanos() - started) as i64;
-        sweep();
-        let micros = |time: libc::timeval| time.tv_sec * 1_000_000 + time.tv_usec;
-        report(
-            EXITED,
-            wait_status,
-            [
-                wall,
-                micros(usage.ru_utime),
-                micros(usage.ru_stime),
-                usage.ru_maxrss,
-            ],
-        );
-        libc::_exit(0)
+    }
+}
+
+/// Wait for the engine's next go: how many runs it asks for, 0 at the go pipe's end (the
+/// engine is done, or dead).
+///
+/// # Safety
+/// Async-signal-safe; call only in a repeating supervisor.
+unsafe fn await_go() -> u32 {
+    unsafe {
+        let mut count = [0u8; 4];
+        let read = loop {
+            let read = libc::read(GO_FD, count.as_mut_ptr().cast(), count.len());
+            if read >= 0 || errno() != libc::EINTR {
+                break read;
+            }
+        };
+        if read == count.len() as isize {
+            u32::from_ne_bytes(count)
+        } else {
+            0
+        }
+    }
+}
+
+/// Whether [`END`] came while no collector ran.
+///
+/// # Safety
+/// Async-signal-safe.
+unsafe fn end_pending() -> bool {
+    unsafe {
+        let mut pending = empty_set();
+        libc::sigpending(&mut pending);
+        libc::sigismember(&pending, END) == 1
     }
 }
 
@@ -526,28 +672,31 @@ unsafe fn exec_collector(prepared: &Prepared, supervisor: libc::pid_t) -> ! {
 }
 
 /// Wait for the collector to exit, forwarding SIGINT and SIGTERM to its group and killing
-/// it on [`END`]; orphans that exit meanwhile are reaped. Returns its wait status and its
-/// resource usage (with that of the children it waited for).
+/// it on [`END`]; orphans that exit meanwhile are reaped. Returns its wait status, its
+/// resource usage (with that of the children it waited for), and whether END came: then
+/// the supervisor ends too, whatever runs it had left.
 ///
 /// # Safety
 /// Async-signal-safe; call only in the supervisor, with every signal blocked.
-unsafe fn wait_for(collector: libc::pid_t) -> (libc::c_int, libc::rusage) {
+unsafe fn wait_for(collector: libc::pid_t) -> (libc::c_int, libc::rusage, bool) {
     unsafe {
         let mut waited = empty_set();
         for signal in [libc::SIGCHLD, libc::SIGINT, libc::SIGTERM, END] {
             libc::sigaddset(&mut waited, signal);
         }
+        let mut ended = false;
         loop {
             match libc::sigwaitinfo(&waited, std::ptr::null_mut()) {
                 libc::SIGCHLD => {
-                    if let Some(ended) = reap_exited(collector) {
-                        return ended;
+                    if let Some((status, usage)) = reap_exited(collector) {
+                        return (status, usage, ended);
                     }
                 }
                 signal @ (libc::SIGINT | libc::SIGTERM) => {
                     libc::kill(-collector, signal);
                 }
                 END => {
+                    ended = true;
                     libc::kill(-collector, libc::SIGKILL);
                 }
                 _ => {}

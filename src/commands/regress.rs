@@ -147,12 +147,13 @@ fn measure(
     note: &dyn Fn(&str),
 ) -> Result<(Option<RunResult>, String, RunResult), Stop> {
     let recipe = &checked.recipe;
-    let plan = Plan {
+    let mut plan = Plan {
         benchmarks: recipe
             .benchmarks
             .iter()
             .map(|b| (b.name.as_str(), b.command.as_slice()))
             .collect(),
+        which: (0..recipe.benchmarks.len()).collect(),
         warmup: recipe.warmup,
         repetitions: recipe.repetitions,
         timeout: checked.timeout,
@@ -162,7 +163,7 @@ fn measure(
         label: "current",
         cwd: None,
     };
-    let current_revision = bench::git(&["rev-parse", "HEAD"], None, scratch).ok();
+    let current_revision = current_commit(scratch);
     let baseline_file = match (&args.baseline, &checked.baseline) {
         (Some(file), _) => Some(file.clone()),
         (None, BaselineSource::File(file)) => Some(file.clone()),
@@ -178,7 +179,15 @@ fn measure(
             _ => None,
         };
         bench::build(&recipe.build, current_tree, scratch, interrupted, note)?;
-        let mut runs = measure_trees(checked, &plan, &[current_tree], scratch, interrupted, note)?;
+        let mut runs = measure_trees(
+            checked,
+            &mut plan,
+            &[current_tree],
+            baseline.as_ref(),
+            scratch,
+            interrupted,
+            note,
+        )?;
         let mut current = runs.remove(0);
         current.revision = current_revision;
         let source = match (&baseline, baseline_file) {
@@ -229,8 +238,9 @@ fn measure(
     bench::build(&recipe.build, current_tree, scratch, interrupted, note)?;
     let mut runs = measure_trees(
         checked,
-        &plan,
+        &mut plan,
         &[baseline_tree, current_tree],
+        None,
         scratch,
         interrupted,
         note,
@@ -248,11 +258,26 @@ fn measure(
     ))
 }
 
-/// One run per tree, each repetition's numbers taken as it ends.
+/// The commit checked out here, asked of git only inside a git work tree (a `.git` here or
+/// above, or `GIT_DIR` set): outside one, a git start-up (~10 ms) would only fail.
+fn current_commit(scratch: &Path) -> Option<String> {
+    let inside = std::env::var_os("GIT_DIR").is_some()
+        || std::env::current_dir()
+            .is_ok_and(|dir| dir.ancestors().any(|above| above.join(".git").exists()));
+    inside
+        .then(|| bench::git(&["rev-parse", "HEAD"], None, scratch).ok())
+        .flatten()
+}
+
+/// One run per tree, each repetition's numbers taken as it ends, in the rounds of the
+/// recipe's looks: after each round but the last, the benchmarks another round could help
+/// (`judge::undecided`, against the `stored` baseline, or the first tree's run when two
+/// trees are measured) are measured again, as many repetitions again as so far.
 fn measure_trees(
     checked: &Checked,
-    plan: &Plan<'_>,
+    plan: &mut Plan<'_>,
     trees: &[Tree<'_>],
+    stored: Option<&RunResult>,
     scratch: &Path,
     interrupted: &AtomicBool,
     note: &dyn Fn(&str),
@@ -271,6 +296,51 @@ fn measure_trees(
                 .collect(),
         })
         .collect();
+    let mut measured_so_far = 0;
+    for (look, &total) in checked.looks.iter().enumerate() {
+        if look > 0 {
+            let current = &runs[trees.len() - 1];
+            let baseline = if trees.len() > 1 {
+                Some(&runs[0])
+            } else {
+                stored
+            };
+            plan.which = judge::undecided(checked, baseline, current);
+            if plan.which.is_empty() {
+                break;
+            }
+            plan.warmup = 0;
+            note(&format!(
+                "{} undecided after {measured_so_far} repetition(s): {} more",
+                plan.which
+                    .iter()
+                    .map(|&index| recipe.benchmarks[index].name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                total - measured_so_far
+            ));
+        }
+        plan.repetitions = total - measured_so_far;
+        measure_round(checked, plan, trees, &mut runs, scratch, interrupted, note)?;
+        measured_so_far = total;
+    }
+    let time = now_stamp();
+    for run in &mut runs {
+        run.time.clone_from(&time);
+    }
+    Ok(runs)
+}
+
+/// One round of the plan, its repetitions added to `runs`.
+fn measure_round(
+    checked: &Checked,
+    plan: &Plan<'_>,
+    trees: &[Tree<'_>],
+    runs: &mut [RunResult],
+    scratch: &Path,
+    interrupted: &AtomicBool,
+    note: &dyn Fn(&str),
+) -> Result<(), Stop> {
     let mut bad_metric = None;
     let measured = bench::measure(
         plan,
@@ -297,12 +367,7 @@ fn measure_trees(
             checked.path.display()
         ))));
     }
-    measured?;
-    let time = now_stamp();
-    for run in &mut runs {
-        run.time.clone_from(&time);
-    }
-    Ok(runs)
+    Ok(measured?)
 }
 
 /// The playbook, run by this same binary while the load benchmark runs over and over.

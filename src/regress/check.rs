@@ -28,6 +28,10 @@ pub struct Checked {
     pub recipe: Recipe,
     pub path: PathBuf,
     pub timeout: Duration,
+    /// How many repetitions of each benchmark are measured by each look at the data: the
+    /// recipe's `repetitions`, then doubling up to `max_repetitions`. Each look's tests run
+    /// at alpha / `looks.len()`.
+    pub looks: Vec<u32>,
     pub baseline: BaselineSource,
     pub history: Option<PathBuf>,
     pub thresholds: Vec<CheckedThreshold>,
@@ -90,6 +94,19 @@ pub fn check(recipe: Recipe, source: &SourceFile) -> Result<Checked, Vec<SourceE
             "at least 2 repetitions are needed to see the noise (10 to 30 are usual)".into(),
         );
     }
+    if let Some(most) = recipe.max_repetitions
+        && most < recipe.repetitions
+    {
+        error(
+            &["max_repetitions"],
+            None,
+            format!(
+                "max_repetitions ({most}) is below repetitions ({}): it is the most measured when the first repetitions cannot decide",
+                recipe.repetitions
+            ),
+        );
+    }
+    let looks = looks(recipe.repetitions, recipe.max_repetitions);
     let timeout = parse_duration(&recipe.timeout).unwrap_or_else(|err| {
         error(&["timeout"], None, format!("timeout: {err}"));
         Duration::ZERO
@@ -296,11 +313,25 @@ pub fn check(recipe: Recipe, source: &SourceFile) -> Result<Checked, Vec<SourceE
         path: source.path.clone(),
         recipe,
         timeout,
+        looks,
         baseline,
         thresholds,
         metrics,
         playbook,
     })
+}
+
+/// The repetitions measured by each look: `first`, then doubling, up to `most`.
+fn looks(first: u32, most: Option<u32>) -> Vec<u32> {
+    let first = first.max(1);
+    let most = most.unwrap_or(first).max(first);
+    let mut looks = vec![first];
+    while let Some(&last) = looks.last()
+        && last < most
+    {
+        looks.push(last.saturating_mul(2).min(most));
+    }
+    looks
 }
 
 #[cfg(test)]
@@ -348,6 +379,20 @@ benchmarks = ["a"]
         assert_eq!(checked.thresholds.len(), 2);
         assert_eq!(checked.thresholds[0].benchmarks, vec![0]);
         assert_eq!(checked.recipe.warmup, 1);
+        assert_eq!(checked.looks, vec![5]);
+    }
+
+    #[test]
+    fn more_repetitions_are_looked_at_in_doubling_rounds() {
+        assert_eq!(looks(20, Some(160)), vec![20, 40, 80, 160]);
+        assert_eq!(looks(20, Some(100)), vec![20, 40, 80, 100]);
+        assert_eq!(looks(20, Some(20)), vec![20]);
+        let text = GOOD.replace("repetitions = 5", "repetitions = 5\nmax_repetitions = 3");
+        let errors = checked(&text).unwrap_err();
+        assert!(
+            errors[0].message.contains("below repetitions"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -50,8 +50,17 @@ pub struct CheckOutcome {
     pub metric: String,
     /// `s`, `KiB` or a `[[metric]]`'s unit.
     pub unit: String,
+    /// The check's significance, over all its looks.
     pub alpha: f64,
+    /// How many looks at the data the recipe allows (`max_repetitions`): the comparison was
+    /// made at `alpha / looks` (Bonferroni). 1 without `max_repetitions`.
+    #[serde(default = "one")]
+    pub looks: usize,
     pub comparison: Comparison,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// The change points of one metric of one benchmark over the history.
@@ -113,9 +122,10 @@ pub fn unit_of(checked: &Checked, metric: &str) -> String {
     }
 }
 
-/// Every threshold on every benchmark it applies to. A benchmark or metric the baseline
-/// lacks is inconclusive, with the reason.
+/// Every threshold on every benchmark it applies to, each at its alpha spread over the
+/// recipe's looks. A benchmark or metric the baseline lacks is inconclusive, with the reason.
 pub fn checks(checked: &Checked, baseline: &RunResult, current: &RunResult) -> Vec<CheckOutcome> {
+    let looks = checked.looks.len();
     let mut outcomes = Vec::new();
     for threshold in &checked.thresholds {
         for &index in &threshold.benchmarks {
@@ -129,12 +139,19 @@ pub fn checks(checked: &Checked, baseline: &RunResult, current: &RunResult) -> V
                 after,
                 threshold.statistic.test(),
                 threshold.limit,
-                threshold.alpha,
+                threshold.alpha / looks as f64,
             );
             if before.is_empty() {
                 comparison.reason = format!(
                     "the baseline has no samples of {} for benchmark {benchmark:?}",
                     threshold.metric
+                );
+            } else if looks > 1 {
+                comparison.reason = format!(
+                    "{} (p < {} over up to {looks} looks at the data: each look at p < {:.2e})",
+                    comparison.reason,
+                    threshold.alpha,
+                    threshold.alpha / looks as f64
                 );
             }
             outcomes.push(CheckOutcome {
@@ -143,11 +160,50 @@ pub fn checks(checked: &Checked, baseline: &RunResult, current: &RunResult) -> V
                 metric: threshold.metric.clone(),
                 unit: unit_of(checked, &threshold.metric),
                 alpha: threshold.alpha,
+                looks,
                 comparison,
             });
         }
     }
     outcomes
+}
+
+/// The benchmarks (by index) that another round of repetitions could help: those with an
+/// inconclusive check against `baseline`, or, with no baseline (`--measure-only`), those
+/// whose compared statistics are not yet precise enough for their limits.
+pub fn undecided(
+    checked: &Checked,
+    baseline: Option<&RunResult>,
+    current: &RunResult,
+) -> Vec<usize> {
+    let looks = checked.looks.len() as f64;
+    let mut found = Vec::new();
+    for threshold in &checked.thresholds {
+        for &index in &threshold.benchmarks {
+            if found.contains(&index) {
+                continue;
+            }
+            let benchmark = &checked.recipe.benchmarks[index].name;
+            let after = current.samples(benchmark, &threshold.metric).unwrap_or(&[]);
+            let test = threshold.statistic.test();
+            let alpha = threshold.alpha / looks;
+            let open = match baseline {
+                Some(baseline) => {
+                    let Some(before) = baseline.samples(benchmark, &threshold.metric) else {
+                        continue;
+                    };
+                    stats::compare(before, after, test, threshold.limit, alpha).decision
+                        == Decision::Inconclusive
+                }
+                None => !stats::precise_enough(after, test, threshold.limit, alpha),
+            };
+            if open {
+                found.push(index);
+            }
+        }
+    }
+    found.sort_unstable();
+    found
 }
 
 /// The change points of every metric a threshold reads, per benchmark, over the latest

@@ -37,6 +37,14 @@ pub struct Recipe {
     /// Measured runs of each benchmark (at least 2; 10 to 30 is usual).
     #[serde(default = "default_repetitions")]
     pub repetitions: u32,
+    /// Measured runs at most, when the first `repetitions` cannot decide: regress then
+    /// measures more in rounds, each doubling the count (capped here), until every check of
+    /// a benchmark decides (`--measure-only`: until each compared statistic is precise
+    /// enough for its limit). Every look is tested at alpha / looks (Bonferroni), so the
+    /// repeated looks do not make a regression likelier to be said. Absent: `repetitions`,
+    /// one look.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_repetitions: Option<u32>,
     /// The longest one run of a benchmark may take (`30s`, `5m`); past it the run is ended
     /// and the recipe cannot be judged (exit 3).
     #[serde(default = "default_timeout")]

@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use statrs::distribution::{ContinuousCDF, Normal};
+
 use super::{Summary, mann_whitney::mann_whitney, welch::welch};
 
 /// Which test compares the two sets.
@@ -207,6 +209,34 @@ pub fn compare(
     comparison
 }
 
+/// Whether `samples` pin the statistic `test` compares (the mean for Welch, the median for
+/// Mann–Whitney) precisely enough for `limit` at significance `alpha`: its one-sided
+/// `1 − alpha` bound lies within half the limit of it. A set measured to be compared later (a
+/// stored baseline) is then no obstacle to deciding. The median's standard error is taken
+/// from the median absolute deviation, so that a few stalls do not make it look imprecise.
+pub fn precise_enough(samples: &[f64], test: Test, limit: Limit, alpha: f64) -> bool {
+    let Some(summary) = Summary::of(samples) else {
+        return false;
+    };
+    if summary.count < 2 {
+        return false;
+    }
+    let root_n = (summary.count as f64).sqrt();
+    let (centre, error) = match test {
+        Test::Welch => (summary.mean, summary.stddev / root_n),
+        Test::MannWhitney => {
+            let deviations: Vec<f64> = samples.iter().map(|x| (x - summary.median).abs()).collect();
+            let spread = 1.4826 * super::summary::median(&deviations);
+            (summary.median, 1.2533 * spread / root_n)
+        }
+    };
+    if centre == 0.0 {
+        return error == 0.0;
+    }
+    let z = Normal::standard().inverse_cdf(1.0 - alpha);
+    z * error / centre.abs() <= limit.fraction / 2.0
+}
+
 /// A fraction as a percentage with at most one decimal (`0.05` → `5`, `0.125` → `12.5`).
 pub fn format_percent(fraction: f64) -> String {
     let percent = (fraction * 1000.0).round() / 10.0;
@@ -306,6 +336,19 @@ mod tests {
             0.01,
         );
         assert_eq!(faster.decision, Decision::Pass, "{faster:?}");
+    }
+
+    #[test]
+    fn precision_grows_with_the_samples_and_shrinks_with_the_noise() {
+        let quiet = noisy(20, 1.0, 0.02, 9);
+        let loud = noisy(20, 1.0, 0.3, 9);
+        let loud_many = noisy(1280, 1.0, 0.3, 9);
+        for test in [Test::Welch, Test::MannWhitney] {
+            assert!(precise_enough(&quiet, test, RISE_5, 0.01));
+            assert!(!precise_enough(&loud, test, RISE_5, 0.01));
+            assert!(precise_enough(&loud_many, test, RISE_5, 0.01));
+        }
+        assert!(!precise_enough(&[1.0], Test::Welch, RISE_5, 0.01));
     }
 
     #[test]

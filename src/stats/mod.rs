@@ -6,7 +6,8 @@
 //! - [`welch`]: Welch's t-test on means, with Hedges' g and a confidence interval.
 //! - [`mann_whitney`]: the Mann–Whitney U test on medians, with the rank-biserial correlation
 //!   and the Hodges–Lehmann shift's interval.
-//! - [`compare`]: the three-way decision a threshold asks for (regression, pass, inconclusive).
+//! - [`compare`]: the three-way decision a threshold asks for (regression, pass, inconclusive);
+//!   whether one set pins its statistic precisely enough for a limit.
 //! - [`change_point`]: E-divisive change points over a history of runs.
 //!
 //! The distributions (Student's t, the normal) are statrs's.
@@ -18,5 +19,5 @@ pub mod summary;
 pub mod welch;
 
 pub use change_point::{ChangePoint, change_points};
-pub use compare::{Comparison, Decision, Direction, Limit, Test, compare};
+pub use compare::{Comparison, Decision, Direction, Limit, Test, compare, precise_enough};
 pub use summary::Summary;
