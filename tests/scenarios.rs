@@ -270,8 +270,14 @@ fn collect_then_analyze_names_the_loaded_resource() {
     std::fs::remove_file(data.join("profile/perf.script")).unwrap();
     let json = analyze(&data);
     assert_eq!(top_finding(&json).0, "cpu", "{:#}", json["findings"]);
-    let profile = &json["profiles"][0];
-    assert_eq!(profile["source"], "profile/perf.data", "{profile:#}");
+    // The triage suite also records sched_switch (offcpu/), an off-CPU profile of its own:
+    // the on-CPU one is perf.data's.
+    let profiles = json["profiles"].as_array().unwrap();
+    let profile = profiles
+        .iter()
+        .find(|profile| profile["source"] == "profile/perf.data")
+        .unwrap_or_else(|| panic!("no profile of profile/perf.data: {profiles:#?}"));
+    assert_eq!(profile["kind"], "On-CPU", "{profile:#}");
     assert!(
         profile["top"][0]["process"]
             .as_str()
