@@ -5,7 +5,7 @@
 
 use std::{path::Path, sync::atomic::AtomicBool, time::Duration, time::Instant};
 
-use super::process::{Ending, Redirect, find_program, run_owned};
+use super::process::{Ending, Exit, Redirect, find_program, run_owned};
 use super::tools::{PERF, SAR};
 
 /// How long `perf script` may take. `--no-inline` keeps perf 6.1 at seconds for a minute of
@@ -53,28 +53,11 @@ pub(crate) fn perf_script(
         "-i".into(),
         data.to_string_lossy().into_owned(),
     ];
-    let stderr = output.with_extension("stderr");
-    let exit = run_owned(
-        &argv,
-        Redirect {
-            stdout: output,
-            stderr: &stderr,
-        },
-        Instant::now() + TIME_BOX,
-        interrupted,
-    )
-    .map_err(|err| Unavailable {
-        why: format!("perf script could not start: {err}"),
-        hint: String::new(),
-    })?;
-    let text = std::fs::read(output).unwrap_or_default();
-    let complaint = std::fs::read_to_string(&stderr)
-        .unwrap_or_default()
-        .lines()
-        .map(str::trim)
-        .rfind(|line| !line.is_empty())
-        .unwrap_or("no message")
-        .to_string();
+    let (exit, text, complaints) = run_into("perf script", &argv, output, TIME_BOX, interrupted)?;
+    let complaint = complaints
+        .last()
+        .cloned()
+        .unwrap_or_else(|| "no message".into());
     let partial = match (exit.ending, exit.code) {
         (Ending::Exited, Some(0)) => None,
         (Ending::TimedOut, _) => Some(format!(
@@ -124,28 +107,8 @@ pub(crate) fn sar_text(
         "-f".into(),
         data.to_string_lossy().into_owned(),
     ];
-    let stderr = output.with_extension("stderr");
-    let exit = run_owned(
-        &argv,
-        Redirect {
-            stdout: output,
-            stderr: &stderr,
-        },
-        Instant::now() + SAR_TIME_BOX,
-        interrupted,
-    )
-    .map_err(|err| Unavailable {
-        why: format!("sar could not start: {err}"),
-        hint: String::new(),
-    })?;
-    let text = std::fs::read(output).unwrap_or_default();
-    let complaint = std::fs::read_to_string(&stderr)
-        .unwrap_or_default()
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
+    let (exit, text, complaints) = run_into("sar", &argv, output, SAR_TIME_BOX, interrupted)?;
+    let complaint = complaints.join("; ");
     // A file sar cannot read prints the header line at most.
     let tables = text
         .split(|&byte| byte == b'\n')
@@ -187,6 +150,41 @@ pub(crate) fn sar_text(
             })
         }
     }
+}
+
+/// Run `argv` (`what`, as errors name it) as an owned child within `time_box`, its output to `output` and its errors
+/// beside it (`output.stderr`). Returns how it ended, what it printed and its non-empty
+/// error lines.
+fn run_into(
+    what: &str,
+    argv: &[String],
+    output: &Path,
+    time_box: Duration,
+    interrupted: &AtomicBool,
+) -> Result<(Exit, Vec<u8>, Vec<String>), Unavailable> {
+    let stderr = output.with_extension("stderr");
+    let exit = run_owned(
+        argv,
+        Redirect {
+            stdout: output,
+            stderr: &stderr,
+        },
+        Instant::now() + time_box,
+        interrupted,
+    )
+    .map_err(|err| Unavailable {
+        why: format!("{what} could not start: {err}"),
+        hint: String::new(),
+    })?;
+    let text = std::fs::read(output).unwrap_or_default();
+    let complaints = std::fs::read_to_string(&stderr)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(String::from)
+        .collect();
+    Ok((exit, text, complaints))
 }
 
 #[cfg(test)]
