@@ -228,3 +228,32 @@ fn an_oom_kill_in_the_window_is_found_in_the_copies_and_named_by_the_kernel_log(
         "{killed_before} killed before, {earlier} listed as earlier: {events:#?}"
     );
 }
+
+/// Copies a colleague took 5 s apart, each with `date` first, while `stress-ng --hdd 2` wrote
+/// with fsync (tests/data/scenarios/hand-fsync-writes, taken with scripts/capture-scenarios):
+/// the second copy of each counter file measured the whole time since the first, so the rules
+/// with `for 5s` are judged on it: the I/O stall share over the window is found, held from
+/// the first copy to the second, and no rule is left with "too little data".
+#[test]
+fn rates_between_two_dated_copies_are_judged_over_the_time_between_them() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios/hand-fsync-writes");
+    let json = analyze(&dir);
+    let io = finding(&json, "io-pressure");
+    assert_eq!(io["severity"], "medium", "{io:#}");
+    let files = evidence_files(io);
+    assert!(
+        files.contains(&"pressure_io.before") && files.contains(&"pressure_io.after"),
+        "{files:?}"
+    );
+    let window = &io["evidence"]["window"];
+    let seconds = window["end"].as_f64().unwrap() - window["start"].as_f64().unwrap();
+    assert_eq!(seconds, 5.0, "{window}");
+    assert!(io["evidence"]["asked_seconds"].is_null(), "{io:#}");
+    let short: Vec<&serde_json::Value> = json["not_evaluated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|rule| rule.to_string().contains("too little data"))
+        .collect();
+    assert!(short.is_empty(), "{short:#?}");
+}

@@ -324,6 +324,91 @@ fn for_longer_than_the_data_judges_the_whole_window_and_says_so() {
     );
 }
 
+/// Two copies of /proc/pressure/io taken 11 s apart (`cat` before and after a window): the
+/// first gives the kernel's running averages, the second also the stall share over the 11 s
+/// between them. That one sample measured the whole time since the row before it, so a rule
+/// with `for 5s` is judged on it, raw or aggregated, and holds from the first copy's time. A
+/// lone sample with no row before it has no known interval: too little data.
+#[test]
+fn one_sample_measured_over_the_time_since_the_row_before_it_is_judged() {
+    let copies = vec![vec![
+        record(
+            "pressure",
+            100.0,
+            &[("resource", "io")],
+            &[("some_avg10", 3.0)],
+        ),
+        record(
+            "pressure",
+            111.0,
+            &[("resource", "io")],
+            &[("some_avg10", 14.0), ("stall", 30.0)],
+        ),
+    ]];
+    let data = dataset(copies, None);
+    for when in [
+        "pressure.stall > 10 for 5s",
+        "avg(pressure.stall) > 10 for 5s",
+    ] {
+        let finding = fired(when, &data);
+        assert_eq!(
+            finding.evidence.window,
+            Some(Window {
+                start: 100.0,
+                end: 111.0
+            }),
+            "{when}"
+        );
+        assert_eq!(finding.value, 30.0, "{when}");
+        assert_eq!(finding.evidence.asked_seconds, None, "{when}");
+    }
+    assert_eq!(
+        outcome("avg(pressure.stall) > 40 for 5s", &data),
+        Outcome::Quiet
+    );
+    // The same sample with its interval unknown.
+    let alone = dataset(
+        vec![vec![record(
+            "pressure",
+            111.0,
+            &[("resource", "io")],
+            &[("stall", 30.0)],
+        )]],
+        None,
+    );
+    match outcome("pressure.stall > 10 for 5s", &alone) {
+        Outcome::NotEvaluated(why) => assert!(why.contains("too little data"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Two captures of one device 1,000 s apart (two days' sar files, a tool restarted): the
+/// first sample after the gap speaks for its own second, not for the 1,000 s nothing was
+/// measured, so three busy seconds on each side never hold `for 5s` across the gap.
+#[test]
+fn a_gap_in_the_data_is_not_held_across() {
+    let mut records = samples("iostat", "util", &[("device", "sda")], &[95.0, 96.0, 97.0]);
+    for (i, value) in [95.0, 96.0, 97.0].into_iter().enumerate() {
+        records.push(record(
+            "iostat",
+            1001.0 + i as f64,
+            &[("device", "sda")],
+            &[("util", value)],
+        ));
+    }
+    let data = dataset(vec![records], None);
+    for when in ["iostat.util > 90% for 5s", "avg(iostat.util) > 90% for 5s"] {
+        match outcome(when, &data) {
+            Outcome::Fired(finding) => {
+                let window = finding.evidence.window.unwrap();
+                assert!(window.end - window.start <= 3.0, "{when}: {window:?}");
+                assert_eq!(finding.evidence.asked_seconds, Some(5.0), "{when}");
+            }
+            other => panic!("{when}: {other:?}"),
+        }
+    }
+}
+
 /// Two series offset by 0.8 s, as the /proc sampler's are beside vmstat's in a run: five
 /// one-second samples each, but no five-second window of one meets one of the other. Judged
 /// over four: one sample interval shorter.
@@ -618,7 +703,19 @@ fn a_stretch_ends_where_samples_are_missing() {
             end: 10.0
         })
     );
-    assert_eq!(outcome(&when("5s"), &data), Outcome::Quiet);
+    // No stretch without a break covers 5 s: the longest, judged whole, says so.
+    let longest = fired(&when("5s"), &data);
+    assert_eq!(longest.evidence.window, finding.evidence.window);
+    assert_eq!(longest.evidence.asked_seconds, Some(5.0));
+    let dip = {
+        let mut records = samples("mpstat", "busy", &[("cpu", "all")], &[95.0; 10]);
+        for (time, r) in [(1.0, 8.0), (2.0, 8.0), (3.0, 8.0), (7.0, 8.0), (8.0, 0.0)] {
+            records.push(record("vmstat", time, &[], &[("r", r)]));
+        }
+        records.extend([9.0, 10.0].map(|time| record("vmstat", time, &[], &[("r", 8.0)])));
+        dataset(vec![records], Some(2))
+    };
+    assert_eq!(outcome(&when("5s"), &dip), Outcome::Quiet);
 }
 
 #[test]

@@ -64,15 +64,21 @@ const KNOWN_WRONG: &[(&str, &str)] = &[
     ),
     (
         "hand-fsync-writes",
-        "two copies of a /proc file give one sample of each rate, and a rule with `for` is \
-         judged over 3 samples at least (MIN_SAMPLES, src/rules/eval): io-pressure is not \
-         judged though pressure_io.before/.after hold the stall share over the 5 s; only the \
-         loadavg copies' low cpu-run-queue (other engineers' builds) is left",
+        "captured while other engineers' builds saturated both CPUs (load 15, 7.5 runnable \
+         threads per CPU in the copies): now that two copies judge their rates over the time \
+         between them, cpu-saturation is judged too and is true of the data; io-pressure \
+         (MEDIUM) is named after it. Nothing per process in this style can call the CPU load a \
+         neighbour's: to be retaken on a quiet box",
     ),
     (
         "hand-packet-loss",
-        "as hand-fsync-writes: network-tcp-retransmits reads rates, which two copies of \
-         net/snmp give as one sample, below MIN_SAMPLES: not judged, the verdict is inconclusive",
+        "as hand-fsync-writes (load 5, CPUs 100 % busy in the copies): network-tcp-retransmits \
+         (MEDIUM) is judged and named after cpu-saturation; to be retaken on a quiet box",
+    ),
+    (
+        "hand-listen-overflow",
+        "as hand-fsync-writes (load 14, 6 runnable threads per CPU in the copies): the listen \
+         overflows are found and named after cpu-saturation; to be retaken on a quiet box",
     ),
 ];
 

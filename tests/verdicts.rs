@@ -105,14 +105,20 @@ fn nothing_to_judge_is_inconclusive_never_healthy() {
 
 /// Parts of tests/data: tables the built-in rules do not read (pidstat's per-process ones:
 /// sar's, read now, judge the CPU, tests/canonical.rs), too short to judge (an iostat capture
-/// of two reports), or one plain copy of each /proc file, which judges memory utilization and
-/// nothing else. The resources missing are named, never called healthy, and the verdict
-/// agrees with the USE table.
+/// of two reports: below the three samples a shorter window is judged over), or one plain copy
+/// of each /proc file, which judges memory utilization and nothing else. The resources missing
+/// are named, never called healthy, and the verdict agrees with the USE table.
 #[test]
 fn a_partial_capture_names_what_it_could_not_judge() {
     assert_inconclusive(&data("pidstat"));
     assert_inconclusive(&data("spec"));
-    let short = assert_inconclusive(&data("iostat/12.6.1-iso"));
+    let two_reports = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        data("iostat/12.6.1-iso/iostat-x-t.txt"),
+        two_reports.path().join("iostat-x-t.txt"),
+    )
+    .unwrap();
+    let short = assert_inconclusive(two_reports.path());
     assert!(
         short["verdict"]
             .as_str()

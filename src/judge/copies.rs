@@ -17,7 +17,7 @@ use regex::Regex;
 
 use super::read::FileOutcome;
 use crate::parse::{
-    Format,
+    Format, clock,
     procfs::{self, Copy},
 };
 use crate::record::ParseWarning;
@@ -179,7 +179,16 @@ fn join(outcomes: &mut [FileOutcome], members: &[(Mark, usize)]) {
     // files copied without keeping their times all have nearly the same one.
     let modified =
         modified.filter(|times| times.windows(2).all(|pair| pair[1] - pair[0] >= 1_000_000));
+    let inside: Option<Vec<i64>> = members
+        .iter()
+        .map(|&(_, index)| {
+            let copy = outcomes[index].copy.as_ref()?;
+            copy.text.lines().find_map(clock::time_line_micros)
+        })
+        .collect();
+    let dated_inside = inside.is_some();
     let (times, how) = match (from_names, modified) {
+        _ if dated_inside => (None, "the `date` line in each copy"),
         (Some(times), _) => (Some(times), "the times in their names"),
         (None, Some(times)) => (Some(times), "the files' modification times"),
         (None, None) => (
@@ -188,7 +197,7 @@ fn join(outcomes: &mut [FileOutcome], members: &[(Mark, usize)]) {
              taken, so counts between them are given and rates are not",
         ),
     };
-    let span = match times.as_deref() {
+    let span = match times.as_deref().or(inside.as_deref()) {
         Some([first, .., last]) => format!(" ({:.1} s apart)", (last - first) as f64 / 1e6),
         _ => String::new(),
     };
@@ -242,8 +251,13 @@ fn join(outcomes: &mut [FileOutcome], members: &[(Mark, usize)]) {
             line: 0,
             message: format!(
                 "read with {} as copies of one /proc file taken in that order; times from \
-                 {how}{span} unless a `date` line in a copy gives its own",
-                names[..names.len() - 1].join(", ")
+                 {how}{span}{}",
+                names[..names.len() - 1].join(", "),
+                if dated_inside {
+                    ""
+                } else {
+                    " unless a `date` line in a copy gives its own"
+                }
             ),
         });
         outcome.report.warnings += 1;

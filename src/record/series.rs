@@ -25,6 +25,13 @@ pub struct Series {
     source_files: Vec<Name>,
     /// For a canonical metric (`cpu.busy`): the tool series its points were taken from.
     pub taken: Option<Taken>,
+    /// When the interval the first point speaks for is known: the time of the row before it
+    /// of the same table and instance. A rate between two /proc snapshots starts at the
+    /// first (which gave gauges and counts, no rate), so two hand-taken copies make one
+    /// point that measured the whole time between them. `None` for a first row: its
+    /// interval is then taken to be the gap to the next point.
+    #[serde(skip)]
+    pub first_from: Option<f64>,
 }
 
 /// Every series of an investigation, plus what is known of the host.
@@ -60,7 +67,18 @@ impl Series {
             sources: Vec::new(),
             source_files: Vec::new(),
             taken: None,
+            first_from: None,
         }
+    }
+
+    /// The series whose first point measured since `row` (the row before it, of the same
+    /// table and instance), whose file is then among the series' files.
+    fn measured_since(mut self, row: Option<Row>) -> Series {
+        if let Some((time, file)) = row {
+            self.first_from = Some(time);
+            self.files.insert(file.to_string());
+        }
+        self
     }
 
     fn push(&mut self, time: f64, value: f64, source: &SourceRef) {
@@ -93,6 +111,18 @@ impl Series {
 
     /// Put the points, and their sources with them, in time order.
     fn sort(&mut self) {
+        self.sort_points();
+        let first = self.points.first().map(|point| point.0);
+        if self
+            .first_from
+            .zip(first)
+            .is_some_and(|(from, first)| from >= first)
+        {
+            self.first_from = None;
+        }
+    }
+
+    fn sort_points(&mut self) {
         let mut order: Vec<usize> = (0..self.points.len()).collect();
         order.sort_by(|&a, &b| self.points[a].0.total_cmp(&self.points[b].0));
         if order.windows(2).all(|pair| pair[0] < pair[1]) {
@@ -119,14 +149,59 @@ impl<'a> Rows<'a> {
         }
     }
 
-    /// Every row, records first. A row of the columns is a record reused from one call to
-    /// the next.
+    /// Every row: the records in time order (the files they came from in any order; rows of
+    /// one time in the order given), then the columns' rows, which are one file's, in its
+    /// order. A row of the columns is a record reused from one call to the next.
     fn each(&self, visit: &mut dyn FnMut(&Record)) {
-        for record in self.records {
-            visit(record);
+        let mut order: Vec<u32> = (0..self.records.len() as u32).collect();
+        order.sort_by(|&a, &b| {
+            self.records[a as usize]
+                .time
+                .total_cmp(&self.records[b as usize].time)
+        });
+        for index in order {
+            visit(&self.records[index as usize]);
         }
         if let Some(columns) = self.columns {
             columns.for_each_record(visit);
+        }
+    }
+}
+
+/// The latest rows seen of each table and instance (time and file): what a series starting at
+/// a later row of the same instance measured from (a rate after a snapshot of gauges). Rows
+/// come in time order ([`Rows::each`]).
+#[derive(Default)]
+struct PreviousRows {
+    /// The latest row, and the one before it at an earlier time.
+    latest: BTreeMap<Name, BTreeMap<Labels, (Row, Option<Row>)>>,
+}
+
+/// When a row was taken, and the file it was read from.
+type Row = (f64, Name);
+
+impl PreviousRows {
+    /// The latest row of `record`'s table and instance taken before it, if any; then `record`
+    /// is the latest. Rows of one time (two files of one table) share the one before.
+    fn before(&mut self, record: &Record) -> Option<Row> {
+        let of_table = match self.latest.get_mut(&record.table) {
+            Some(of_table) => of_table,
+            None => self.latest.entry(record.table.clone()).or_default(),
+        };
+        let time = record.time;
+        match of_table.get_mut(&record.labels) {
+            Some((latest, earlier)) if time > latest.0 => {
+                let previous = std::mem::replace(latest, (time, record.source.file.clone()));
+                *earlier = Some(previous);
+                earlier.clone()
+            }
+            Some((latest, earlier)) if time == latest.0 => earlier.clone(),
+            Some(_) => None,
+            None => {
+                let row = (time, record.source.file.clone());
+                of_table.insert(record.labels.clone(), (row, None));
+                None
+            }
         }
     }
 }
@@ -151,7 +226,9 @@ impl Dataset {
         wanted: &dyn Fn(&str, &str) -> bool,
     ) -> Self {
         let mut by_key: BTreeMap<(String, Labels), Series> = BTreeMap::new();
+        let mut previous = PreviousRows::default();
         rows.each(&mut |record| {
+            let before = previous.before(record);
             for (field, &value) in &record.fields {
                 if !value.is_finite() || !wanted(&record.table, field) {
                     continue;
@@ -160,7 +237,12 @@ impl Dataset {
                 by_key
                     .entry((name.clone(), record.labels.clone()))
                     .or_insert_with(|| {
-                        Series::empty(name, record.labels.clone(), unit_of(&record.table, field))
+                        let empty = Series::empty(
+                            name,
+                            record.labels.clone(),
+                            unit_of(&record.table, field),
+                        );
+                        empty.measured_since(before.clone())
                     })
                     .push(record.time, value, &record.source);
             }
@@ -212,10 +294,12 @@ impl Dataset {
             }
         }
         let mut candidates: Candidates = BTreeMap::new();
+        let mut previous = PreviousRows::default();
         rows.each(&mut |record| {
             if !measured(&record.table) {
                 return;
             }
+            let before = previous.before(record);
             for &(index, feed, metric) in by_table.get(record.table.as_str()).into_iter().flatten()
             {
                 if let Some((labels, value)) = feed.read(record, metric) {
@@ -223,7 +307,10 @@ impl Dataset {
                         .entry((metric.name, labels.clone()))
                         .or_default()
                         .entry(index)
-                        .or_insert_with(|| Series::empty(metric.name.into(), labels, metric.unit))
+                        .or_insert_with(|| {
+                            let empty = Series::empty(metric.name.into(), labels, metric.unit);
+                            empty.measured_since(before.clone())
+                        })
                         .push(record.time, value, &record.source);
                 }
             }

@@ -200,6 +200,9 @@ pub(super) fn diskstats(snapshots: &[Snapshot], out: &mut Output) {
                     row_labels,
                     values,
                 );
+            } else {
+                let row_labels = labels(&[("device", &disk.name)]);
+                out.push_mark("diskstats", snapshot.time_us, line.number, row_labels);
             }
             let reading = Reading {
                 time_us: snapshot.time_us,

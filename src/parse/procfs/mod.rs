@@ -331,8 +331,19 @@ impl Output<'_> {
         });
     }
 
+    /// For copies in files of their own, a row with no field: the copy that starts the rates
+    /// of the next one (see [`Output::push`]).
+    fn push_mark(&mut self, table: &str, time_us: i64, line: usize, labels: Labels) {
+        if self.baseline_rows {
+            self.push(table, time_us, line, labels, BTreeMap::new());
+        }
+    }
+
     /// Add a record of the fields that have a value (a rate over copies taken at unknown
-    /// times has none), unless none has (a first snapshot of a counters-only source).
+    /// times has none), unless none has (a first snapshot of a counters-only source), but for
+    /// copies in files of their own (`baseline_rows`): there a row with no field still says
+    /// when the copy was taken, which is when the rates of the next copy start
+    /// (`Series::first_from`).
     fn push(
         &mut self,
         table: &str,
@@ -342,7 +353,7 @@ impl Output<'_> {
         mut fields: BTreeMap<String, f64>,
     ) {
         fields.retain(|_, value| value.is_finite());
-        if fields.is_empty() {
+        if fields.is_empty() && !self.baseline_rows {
             return;
         }
         self.parsed.records.push(Record {

@@ -116,6 +116,9 @@ pub(super) fn net_dev(snapshots: &[Snapshot], speeds: &LinkSpeeds, out: &mut Out
                 }
                 let row_labels = labels(&[("iface", iface)]);
                 out.push("net_dev", snapshot.time_us, line.number, row_labels, values);
+            } else {
+                let row_labels = labels(&[("iface", iface)]);
+                out.push_mark("net_dev", snapshot.time_us, line.number, row_labels);
             }
             let time_us = snapshot.time_us;
             let value = counters;

@@ -51,17 +51,30 @@ impl Judge<'_> {
 }
 
 /// The aggregate of the windows of length `window` that end at each sample, where the samples
-/// cover the whole window.
+/// cover the whole window. A sample that alone speaks for longer than the window (two copies
+/// of a /proc file taken 11 s apart, judged `for 5s`) is the finest the data allow: it stands
+/// for the window, and speaks from where its own interval starts.
 fn rolling(aggregate: Aggregate, points: &[Point<f64>], window: f64, step: f64) -> Vec<Point<f64>> {
     let mut out = Vec::new();
     let mut start = 0;
     for (end, point) in points.iter().enumerate() {
         let window_start = point.time - window;
-        while points
-            .get(start)
-            .is_some_and(|first| first.from < window_start - slack(step))
+        while start < end
+            && points
+                .get(start)
+                .is_some_and(|first| first.from < window_start - slack(step))
         {
             start += 1;
+        }
+        if start == end && point.from < window_start - slack(step) {
+            if let Some(value) = reduce(aggregate, std::slice::from_ref(point)) {
+                out.push(Point {
+                    time: point.time,
+                    from: point.from,
+                    value,
+                });
+            }
+            continue;
         }
         let Some(inside) = points.get(start..=end) else {
             continue;

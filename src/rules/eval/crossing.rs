@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::Judge;
 use super::format_number;
-use super::track::{Point, Shape, Track, raw_track, slack, span_of};
+use super::track::{Point, Shape, Track, longest_stretch, raw_track, slack};
 use super::truth::{Truth, Witness};
 use crate::record::Dataset;
 use crate::rules::expr::Expr;
@@ -121,13 +121,8 @@ impl Judge<'_> {
             .iter()
             .map(|track| match &track.shape {
                 Shape::Whole { .. } => f64::INFINITY,
-                Shape::Timed(points) => match (points.first(), points.last()) {
-                    (Some(first), Some(last)) => {
-                        let start = points.iter().map(|p| p.from).fold(first.from, f64::min);
-                        last.time - start + slack(track.step)
-                    }
-                    _ => 0.0,
-                },
+                Shape::Timed(points) if points.is_empty() => 0.0,
+                Shape::Timed(points) => longest_stretch(points, track.step) + slack(track.step),
             })
             .fold(0.0, f64::max);
         (covered < hold).then(|| {
@@ -146,8 +141,9 @@ impl Judge<'_> {
 }
 
 /// How much of a rule's data there is: in the series each selector reads, the instance with the
-/// most samples; of those, the fewest samples, the shortest span (from the start of the first
-/// sample's interval to the last sample) and the longest sample interval. Samples taken at the
+/// most samples; of those, the fewest samples, the shortest span (the longest stretch without
+/// a break, from the start of its first sample's interval to its last sample) and the longest
+/// sample interval. Samples taken at the
 /// same time (two copies of one file) count once.
 #[derive(Clone, Copy)]
 pub(super) struct Coverage {
@@ -171,9 +167,7 @@ pub(super) fn coverage(expr: &Expr, data: &Dataset) -> Coverage {
                 .map(|series| {
                     let track = raw_track(series);
                     let seconds = match &track.shape {
-                        Shape::Timed(points) => {
-                            span_of(points).map_or(0.0, |span| span.end - span.start)
-                        }
+                        Shape::Timed(points) => longest_stretch(points, track.step),
                         Shape::Whole { .. } => 0.0,
                     };
                     Coverage {

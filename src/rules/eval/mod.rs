@@ -5,9 +5,15 @@
 //!
 //! A selector picks every instance (every set of labels) of a series. Values flow per instance:
 //!
-//! - **Time.** A sample at time `t` stands for the interval since the previous sample (the first
-//!   sample is taken to cover one interval too), which is how sysstat reports. So five samples
-//!   one second apart cover five seconds.
+//! - **Time.** A sample at time `t` stands for the interval since the previous sample, which is
+//!   how sysstat reports. So five samples one second apart cover five seconds. The first sample
+//!   stands for the interval since the row before it of the same table and instance when there
+//!   is one (a rate between two /proc snapshots: two copies taken by hand 11 s apart give one
+//!   sample that measured those 11 s, and alone covers a `for` of 5 s), else it is taken to
+//!   cover one interval too. After a gap of more than two intervals (a tool restarted, two
+//!   days' files), a sample stands for one interval only: nothing holds across a gap. A sample
+//!   that alone stands for longer than a rolling window is that window's aggregate (the finest
+//!   the data allow).
 //! - **Without `for`**, an aggregate reduces each instance's whole series to one number, and a
 //!   bare selector stays a series: a comparison on it fires if any sample holds.
 //! - **With `for D`**, every aggregate is rolling: at each sample it reduces the samples of the
@@ -20,7 +26,7 @@
 //!   capture of a few seconds), the rule is judged over the whole window they cover, as if `for`
 //!   asked for that: it fires only if it held all along, and its message says "held for the
 //!   4 s the data cover, shorter than the 5 s its `for` asks" (the finding's `asked_seconds`
-//!   is then set). Series sampled at different instants share a little less than each covers:
+//!   is then set). What the data cover is their longest stretch without a gap. Series sampled at different instants share a little less than each covers:
 //!   the window is then one sample interval shorter. Only over at least [`MIN_SAMPLES`] samples
 //!   of every series the rule reads: below that the rule is *not evaluated* (too little data).
 //! - **Aggregates**: `avg`, `min`, `max`, `sum`, `last`, `count` (number of samples), `delta`

@@ -45,11 +45,15 @@ pub(super) fn slack(step: f64) -> f64 {
     (step * 0.25).max(1e-3)
 }
 
-/// A series as a timed track: each sample speaks for the interval since the previous one.
+/// A series as a timed track: each sample speaks for the interval since the previous one (after
+/// a gap of more than two typical intervals, for one typical interval), the first since the
+/// row before it when that is known (`Series::first_from`), else for as long as the gap to the
+/// second. A lone sample of a known interval has that interval as its step.
 pub(super) fn raw_track(series: &Series) -> Track<f64> {
     let points = &series.points;
-    let first_gap = match (points.first(), points.get(1)) {
-        (Some(first), Some(second)) => second.0 - first.0,
+    let first_gap = match (points.first(), points.get(1), series.first_from) {
+        (Some(first), _, Some(from)) => first.0 - from,
+        (Some(first), Some(second), None) => second.0 - first.0,
         _ => 0.0,
     };
     let mut gaps: Vec<f64> = points
@@ -59,13 +63,22 @@ pub(super) fn raw_track(series: &Series) -> Track<f64> {
             _ => 0.0,
         })
         .collect();
+    if gaps.is_empty() && first_gap > 0.0 {
+        gaps.push(first_gap);
+    }
     gaps.sort_by(f64::total_cmp);
     let step = gaps.get(gaps.len() / 2).copied().unwrap_or(0.0);
     let mut previous: Option<f64> = None;
     let timed = points
         .iter()
         .map(|&(time, value)| {
-            let from = previous.unwrap_or(time - first_gap);
+            // After a gap of more than two intervals (a tool restarted, files of two days) a
+            // sample speaks for its own interval, not for the time nothing was measured.
+            let from = match previous {
+                Some(previous) if step > 0.0 && time - previous > 2.0 * step => time - step,
+                Some(previous) => previous,
+                None => time - first_gap,
+            };
             previous = Some(time);
             Point { time, from, value }
         })
@@ -76,6 +89,25 @@ pub(super) fn raw_track(series: &Series) -> Track<f64> {
         step,
         shape: Shape::Timed(timed),
     }
+}
+
+/// The longest time the points cover without a break: consecutive points each reaching back
+/// to the one before (within `slack(step)`), from the first's interval start to the last.
+pub(super) fn longest_stretch<T>(points: &[Point<T>], step: f64) -> f64 {
+    let mut longest: f64 = 0.0;
+    let mut start: Option<f64> = None;
+    let mut previous: Option<f64> = None;
+    for point in points {
+        let joined = previous.is_some_and(|previous| point.from <= previous + slack(step));
+        let from = match start {
+            Some(start) if joined => start.min(point.from),
+            _ => point.from,
+        };
+        start = Some(from);
+        previous = Some(point.time);
+        longest = longest.max(point.time - from);
+    }
+    longest
 }
 
 pub(super) fn span_of<T>(points: &[Point<T>]) -> Option<Window> {
