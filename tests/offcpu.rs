@@ -47,10 +47,14 @@ fn mutex_findings(trace: Option<&str>, switches: Option<&str>) -> Vec<String> {
 }
 
 #[test]
-fn a_contended_lock_fires_both_futex_rules() {
+fn a_contended_lock_fires_every_futex_rule() {
     assert_eq!(
         mutex_findings(Some("contended-lock"), Some("contended-lock")),
-        ["mutex-futex-woken-waits", "mutex-offcpu-futex"]
+        [
+            "mutex-futex-shared",
+            "mutex-futex-woken-waits",
+            "mutex-offcpu-futex"
+        ]
     );
 }
 

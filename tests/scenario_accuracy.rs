@@ -48,14 +48,6 @@ struct Label {
 /// Never a way to pass: a capture goes here only with the cause found.
 const KNOWN_WRONG: &[(&str, &str)] = &[
     (
-        "seed-contended-lock",
-        "retaken on a quiet box (load 2): the futex rule judges each thread (perf trace -p \
-         prints thread IDs) and asks for 500 woken waits and 1 s in futex per thread; in the 5 s \
-         window each of the 8 threads made 410-690 futex calls and 0.39-0.46 s in futex, so \
-         mutex-futex-woken-waits stays quiet and the context-switch storm alone is info: the \
-         verdict is inconclusive. A per-process sum (or a rate) would judge it",
-    ),
-    (
         "seed-fsync-writes-neighbour",
         "retaken on a quiet box: the seed layout has no PSI and no per-process CPU, and the \
          virtio disk absorbs fsync writes (iostat %util under 20, w_await near 0): nothing in \

@@ -1,4 +1,4 @@
-//! Parser for `perf trace -s` summaries (perf 6.1), into two tables.
+//! Parser for `perf trace -s` summaries (perf 6.1), into three tables.
 //!
 //! ```text
 //!  Summary of events:
@@ -18,6 +18,10 @@
 //! - `syscalls` {comm, pid, syscall}: `calls`, `errors`, `total_ms`, `min_ms`, `avg_ms`,
 //!   `max_ms`, `stddev_pct` (the standard deviation as a percentage of the mean). Columns
 //!   are read from the table's header, so a perf without the `errors` column parses too.
+//!
+//! - `syscalls_comm` {comm, syscall}: `calls`, `errors`, `total_ms` summed over the threads of
+//!   one command name, and `threads`, how many there were ([`by_command`]): threads contending
+//!   for one lock share it, each with a modest count, where a rule per thread sees none.
 //!
 //! perf summarizes per thread: `pid` is the thread id, as perf prints it. The summary covers
 //! the whole traced interval and has no timestamp, so every record has time 0.0; the
@@ -143,7 +147,55 @@ pub fn parse(file: &str, text: &str) -> Parsed {
             format!("no `{SUMMARY_MARK}` line: not a `perf trace -s` summary"),
         );
     }
+    let by_command = by_command(&parsed.records);
+    parsed.records.extend(by_command);
     parsed
+}
+
+/// The `syscalls` rows of `records` summed per command name and syscall (`syscalls_comm`):
+/// calls, errors and time, and the number of threads. perf prints thread ids only, so the
+/// threads of one process are told by their shared name (a traced `-p PID` is one process;
+/// in a system-wide trace, processes of one name count together). Each row is read where the
+/// first of its threads' rows was.
+pub(crate) fn by_command(records: &[Record]) -> Vec<Record> {
+    let mut sums: BTreeMap<(&str, &str), ([f64; 3], usize, SourceRef)> = BTreeMap::new();
+    for record in records.iter().filter(|record| record.table == "syscalls") {
+        let (Some(comm), Some(syscall)) = (record.labels.get("comm"), record.labels.get("syscall"))
+        else {
+            continue;
+        };
+        let (totals, threads, _) = sums
+            .entry((comm.as_str(), syscall.as_str()))
+            .or_insert_with(|| ([0.0; 3], 0, record.source.clone()));
+        for (total, field) in totals.iter_mut().zip(["calls", "errors", "total_ms"]) {
+            *total += record.fields.get(field).copied().unwrap_or(0.0);
+        }
+        *threads += 1;
+    }
+    sums.into_iter()
+        .map(
+            |((comm, syscall), ([calls, errors, total_ms], threads, source))| {
+                let mut labels = Labels::new();
+                labels.insert("comm".into(), comm.into());
+                labels.insert("syscall".into(), syscall.into());
+                Record {
+                    table: "syscalls_comm".into(),
+                    time: 0.0,
+                    labels,
+                    fields: [
+                        ("calls", calls),
+                        ("errors", errors),
+                        ("total_ms", total_ms),
+                        ("threads", threads as f64),
+                    ]
+                    .into_iter()
+                    .map(|(name, value)| (name.into(), value))
+                    .collect(),
+                    source,
+                }
+            },
+        )
+        .collect()
 }
 
 /// The two tables of a syscall summary, as `perf trace -s` prints it or as its per-call lines
@@ -172,6 +224,7 @@ pub(crate) fn tables() -> Vec<Table> {
                 "stddev_pct",
             ],
         ),
+        Table::known("syscalls_comm", &["calls", "errors", "total_ms", "threads"]),
     ]
 }
 
@@ -307,7 +360,7 @@ mod tests {
     fn headers_and_rows_become_records() {
         let parsed = parse("trace/syscalls.txt", SAMPLE);
         assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
-        assert_eq!(parsed.records.len(), 3);
+        assert_eq!(parsed.records.len(), 4);
         let thread = &parsed.records[0];
         assert_eq!(thread.table, "syscall_process");
         assert_eq!(thread.labels["comm"], "opt 0tunt3oq5pi");
@@ -325,6 +378,42 @@ mod tests {
         assert_eq!(pam.fields["fault_maj"], 3.0);
         assert_eq!(pam.fields["fault_min"], 6.0);
         assert_eq!(pam.fields["runtime_ms"], 473.98);
+        let command = &parsed.records[3];
+        assert_eq!(command.table, "syscalls_comm");
+        assert_eq!(command.labels["comm"], "opt 0tunt3oq5pi");
+        assert!(!command.labels.contains_key("pid"));
+        assert_eq!(command.fields["threads"], 1.0);
+        assert_eq!(command.source.line, 9);
+    }
+
+    /// Threads of one name are summed per syscall, each count once.
+    #[test]
+    fn threads_of_one_command_are_summed() {
+        let text = " Summary of events:
+
+ lock (10), 9 events, 50.0%
+
+   syscall calls errors total min avg max stddev
+   futex 400 1 300.0 0 1 2 0%
+   read 5 0 1.0 0 1 2 0%
+
+ lock (11), 9 events, 50.0%
+
+   syscall calls errors total min avg max stddev
+   futex 600 0 450.5 0 1 2 0%
+";
+        let parsed = parse("t", text);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        let futex = parsed
+            .records
+            .iter()
+            .find(|r| r.table == "syscalls_comm" && r.labels["syscall"] == "futex")
+            .unwrap();
+        assert_eq!(futex.fields["calls"], 1000.0);
+        assert_eq!(futex.fields["errors"], 1.0);
+        assert_eq!(futex.fields["total_ms"], 750.5);
+        assert_eq!(futex.fields["threads"], 2.0);
+        assert_eq!(futex.source.line, 6);
     }
 
     #[test]
@@ -350,7 +439,7 @@ mod tests {
             " Summary of events:\n a (1), 2 events, 100.0%\n   read 1\n",
         );
         assert!(no_table.warnings[0].message.contains("table header"));
-        assert_eq!(parsed.records.len(), 2);
+        assert_eq!(parsed.records.len(), 3);
     }
 
     #[test]

@@ -245,6 +245,8 @@ pub fn parse(file: &str, text: &str) -> Parsed {
             ));
         }
     }
+    let by_command = perf_trace::by_command(&parsed.records);
+    parsed.records.extend(by_command);
     parsed
 }
 
