@@ -613,6 +613,82 @@ fn fsync_heavy_writes_make_the_disk_the_top_finding() {
     );
 }
 
+/// An idle service investigated with `--pid` while a neighbour (stress-ng's hdd stressor,
+/// syncing every write) loads the disk: the disk findings are the neighbour's, named with the
+/// bytes each process read and wrote (pidstat -d), never the target's bottleneck.
+#[test]
+fn a_neighbour_loading_the_disk_is_named_as_a_neighbour() {
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !(have("stress-ng") && have("iostat") && have("pidstat")) {
+        return;
+    }
+    let scratch = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let scratch_path = scratch.path().to_string_lossy().into_owned();
+    let mut target = Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .expect("sleep starts");
+    let load = Load::start(&[
+        "--hdd",
+        "2",
+        "--hdd-opts",
+        "fsync,wr-seq",
+        "--hdd-bytes",
+        "32M",
+        "--temp-path",
+        &scratch_path,
+        "--timeout",
+        "40s",
+    ]);
+    let pid = target.id().to_string();
+    let (json, _out, _work) = run_playbook(
+        "playbooks/triage.toml",
+        &["--duration", "11s", "--pid", &pid],
+        None,
+    );
+    let _ = target.kill();
+    let _ = target.wait();
+    drop(load);
+    let disk: Vec<&serde_json::Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["resource"] == "disk" && finding["severity"] != "info")
+        .collect();
+    assert!(
+        !disk.is_empty(),
+        "the writes were not found: {:#}",
+        json["findings"]
+    );
+    for finding in disk {
+        let neighbours = finding["neighbours"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            neighbours.iter().any(|neighbour| {
+                neighbour["command"]
+                    .as_str()
+                    .is_some_and(|command| command.starts_with("stress-ng"))
+                    && neighbour["io_kib_s"].as_f64().is_some_and(|io| io > 0.0)
+            }),
+            "{finding:#}"
+        );
+        assert!(
+            neighbours
+                .iter()
+                .all(|neighbour| neighbour["pid"] != pid.parse::<u64>().unwrap()),
+            "{finding:#}"
+        );
+        assert!(
+            finding["message"]
+                .as_str()
+                .is_some_and(|message| message.contains("a neighbour's I/O")),
+            "{finding:#}"
+        );
+    }
+}
+
 /// Eight threads fighting for one mutex (examples/contended_lock.rs, built by `cargo test`):
 /// the CPUs stay mostly idle while threads block and wake constantly, and triage must name
 /// the lock, not the CPU.

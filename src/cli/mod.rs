@@ -190,7 +190,7 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub template: Option<PathBuf>,
     /// The process investigated (default: the one an investigation's run was aimed at): CPU
-    /// findings that other processes' load explains are told as a neighbour's.
+    /// and disk findings that other processes' load explains are told as a neighbour's.
     #[arg(long)]
     pub pid: Option<u32>,
     /// The most read of any one file (`512M`, `2G`; bytes without a unit; K, M, G are

@@ -51,6 +51,10 @@ const ROUNDING_PCT: f64 = 10.0;
 /// How many neighbours a finding names.
 const NEIGHBOURS_SHOWN: usize = 3;
 
+/// The least the other processes must read and write (KiB/s) for a disk finding to be theirs:
+/// below it the bytes say nothing of who loads the device (a log line a second).
+const NEIGHBOUR_IO_KIB_S: f64 = 1024.0;
+
 /// What rules read: the series they name, and through the canonical metrics among them, the
 /// tool fields that feed those. Only these are made into series, and only these fields of a
 /// streamed file's rows are kept.
@@ -634,9 +638,79 @@ impl Analysis {
             ));
             finding.neighbours = shown;
         }
+        self.attribute_io(pid, &command);
         // Linked again: a neighbour's finding ranks after the target's, which then explain
         // first what they explain (a lock's context switches, not the neighbour's CPU load).
         link(rules, &mut self.judgement.findings);
+    }
+
+    /// The disk findings (host-wide: a device's queue, the I/O stall share) are a neighbour's
+    /// where the other processes read and wrote more than [`NEIGHBOUR_FACTOR`] times the
+    /// target's bytes while the finding held, and at least [`NEIGHBOUR_IO_KIB_S`]: pidstat -d
+    /// says who moved the bytes. Without `-d` in the data, a warning says the disk findings
+    /// could not be told apart.
+    fn attribute_io(&mut self, pid: u32, command: &str) {
+        let usage = io_by_process(&self.records, None);
+        let disk = |finding: &Finding| {
+            finding.resource == "disk"
+                && finding.severity > Severity::Info
+                && !finding.evidence.instance.contains_key("pid")
+        };
+        if !self.judgement.findings.iter().any(disk) {
+            return;
+        }
+        if usage.is_empty() {
+            self.warnings.push(ParseWarning {
+                file: String::new(),
+                line: 0,
+                message: format!(
+                    "no per-process I/O data (pidstat -d): the disk findings of target PID {pid} \
+                     cannot be told from a neighbour's"
+                ),
+            });
+            return;
+        }
+        for finding in self.judgement.findings.iter_mut().filter(|f| disk(f)) {
+            let during = finding
+                .evidence
+                .window
+                .map(|window| io_by_process(&self.records, Some(window)))
+                .filter(|during| !during.is_empty())
+                .unwrap_or_else(|| usage.clone());
+            let (own, others): (Vec<Neighbour>, Vec<Neighbour>) = during
+                .into_iter()
+                .partition(|process| process.pid == pid || process.command == command);
+            let io = |processes: &[Neighbour]| -> f64 {
+                processes
+                    .iter()
+                    .filter_map(|process| process.io_kib_s)
+                    .sum()
+            };
+            let (own_io, others_io) = (io(&own), io(&others));
+            if others_io < NEIGHBOUR_IO_KIB_S || others_io <= NEIGHBOUR_FACTOR * own_io {
+                continue;
+            }
+            let shown: Vec<Neighbour> = others.into_iter().take(NEIGHBOURS_SHOWN).collect();
+            let named: Vec<String> = shown
+                .iter()
+                .map(|process| {
+                    format!(
+                        "PID {} {} {} KiB/s",
+                        process.pid,
+                        process.command,
+                        format_number(process.io_kib_s.unwrap_or(0.0))
+                    )
+                })
+                .collect();
+            finding.message.push_str(&format!(
+                " (a neighbour's I/O: other processes read and wrote {} KiB/s, the target {command} \
+                 {} KiB/s; busiest {})",
+                format_number(others_io),
+                format_number(own_io),
+                named.join(", ")
+            ));
+            finding.neighbours = shown;
+        }
     }
 }
 
@@ -644,6 +718,45 @@ impl Analysis {
 /// interval pidstat printed (it prints nothing for an idle one) in `window` (all of them
 /// without one), busiest first; the observers left out.
 fn cpu_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> {
+    by_process(records, window, &["cpu"])
+        .into_iter()
+        .map(|(pid, command, cpu_pct)| Neighbour {
+            pid,
+            command,
+            cpu_pct,
+            io_kib_s: None,
+        })
+        .collect()
+}
+
+/// Each process's disk reads and writes in pidstat -d's data (`kB_rd/s` + `kB_wr/s`, KiB/s),
+/// averaged as [`cpu_by_process`] averages CPU, with its CPU beside; busiest first, the
+/// observers and kernel threads (writeback works for the process that dirtied the pages,
+/// which pidstat counts) left out. Empty where pidstat ran without `-d`.
+fn io_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> {
+    let cpu: BTreeMap<u32, f64> = by_process(records, window, &["cpu"])
+        .into_iter()
+        .map(|(pid, _, cpu)| (pid, cpu))
+        .collect();
+    by_process(records, window, &["kb_rd_s", "kb_wr_s"])
+        .into_iter()
+        .map(|(pid, command, io)| Neighbour {
+            pid,
+            cpu_pct: cpu.get(&pid).copied().unwrap_or(0.0),
+            command,
+            io_kib_s: Some(io),
+        })
+        .collect()
+}
+
+/// Each process's sum of `fields` in pidstat's process rows, averaged over every interval
+/// pidstat printed in `window` (all of them without one): (pid, command, average), largest
+/// first; the observers and kernel threads left out, and processes with none of the fields.
+fn by_process(
+    records: &[Record],
+    window: Option<Window>,
+    fields: &[&str],
+) -> Vec<(u32, String, f64)> {
     let mut usage: BTreeMap<u32, (String, f64)> = BTreeMap::new();
     let mut intervals: std::collections::BTreeSet<u64> = Default::default();
     // pidstat stamps whole seconds, the window's ends come from other tools' samples.
@@ -668,21 +781,21 @@ fn cpu_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> 
         if OBSERVERS.contains(&comm) || is_kernel_thread(comm) || pid == std::process::id() {
             continue;
         }
-        if let Some(&cpu) = record.fields.get("cpu") {
+        let values: Vec<f64> = fields
+            .iter()
+            .filter_map(|field| record.fields.get(field).copied())
+            .collect();
+        if !values.is_empty() {
             let entry = usage.entry(pid).or_insert_with(|| (comm.to_string(), 0.0));
-            entry.1 += cpu;
+            entry.1 += values.iter().sum::<f64>();
         }
     }
     let intervals = intervals.len().max(1) as f64;
-    let mut ranked: Vec<Neighbour> = usage
+    let mut ranked: Vec<(u32, String, f64)> = usage
         .into_iter()
-        .map(|(pid, (command, sum))| Neighbour {
-            pid,
-            command,
-            cpu_pct: sum / intervals,
-        })
+        .map(|(pid, (command, sum))| (pid, command, sum / intervals))
         .collect();
-    ranked.sort_by(|a, b| b.cpu_pct.total_cmp(&a.cpu_pct));
+    ranked.sort_by(|a, b| b.2.total_cmp(&a.2));
     ranked
 }
 
@@ -736,6 +849,59 @@ mod tests {
             "cpu/pidstat.txt",
             1,
         )
+    }
+
+    fn pidstat_io(time: f64, pid: &str, comm: &str, written: f64) -> Record {
+        Record::from_pairs(
+            "pidstat",
+            time,
+            &[("pid", pid), ("comm", comm)],
+            &[("kb_rd_s", 0.0), ("kb_wr_s", written)],
+            "cpu/pidstat.txt",
+            1,
+        )
+    }
+
+    /// The disk findings are a neighbour's where the others wrote more than twice the target's
+    /// bytes and at least 1 MiB/s; otherwise the target's own, and a kernel thread's writeback
+    /// is no one's.
+    #[test]
+    fn disk_findings_go_to_the_neighbour_that_moved_the_bytes() {
+        let judged = |target_kib: f64, writer_kib: f64| -> Finding {
+            let mut records = Vec::new();
+            for time in 1..=5 {
+                let time = f64::from(time);
+                records.push(pidstat(time, "100", "service", 5.0));
+                records.push(pidstat_io(time, "100", "service", target_kib));
+                records.push(pidstat_io(time, "200", "dd", writer_kib));
+                records.push(pidstat_io(time, "7", "kworker/u8:0-writeback", 90_000.0));
+            }
+            let mut analysis = Analysis {
+                records,
+                ..Analysis::default()
+            };
+            analysis.judgement.findings = vec![Finding::bare(
+                "io-pressure",
+                "disk",
+                crate::rules::Signal::Saturation,
+                Severity::Medium,
+            )];
+            analysis.attribute(100, &[]);
+            analysis.judgement.findings.remove(0)
+        };
+        let theirs = judged(10.0, 50_000.0);
+        assert_eq!(theirs.neighbours.len(), 1, "{theirs:?}");
+        assert_eq!(theirs.neighbours[0].pid, 200);
+        assert_eq!(theirs.neighbours[0].io_kib_s, Some(50_000.0));
+        assert!(
+            theirs.message.contains("a neighbour's I/O"),
+            "{}",
+            theirs.message
+        );
+        // The target wrote most: its own.
+        assert!(judged(40_000.0, 50_000.0).neighbours.is_empty());
+        // Too little to say whose: its own.
+        assert!(judged(0.0, 500.0).neighbours.is_empty());
     }
 
     #[test]

@@ -185,12 +185,15 @@ pub struct Finding {
 }
 
 /// A process beside the investigated target, and its share of the CPUs (pidstat's `%CPU`,
-/// averaged over the window: 100 is one CPU).
+/// averaged over the window: 100 is one CPU); for a disk finding, the KiB it read and wrote per
+/// second (pidstat -d's `kB_rd/s` + `kB_wr/s`, averaged the same way).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Neighbour {
     pub pid: u32,
     pub command: String,
     pub cpu_pct: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_kib_s: Option<f64>,
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@
 //!   cycle of links, the better ranked finding is the cause). It is ranked right under that finding, which lists
 //!   it in `explains`, and takes no part in the verdict's choice of resource. A neighbour's
 //!   finding (one with `neighbours`, see `judge::Analysis::attribute`) never explains the
-//!   target's own: the target's finding stays first, the neighbour's load is listed after it.
+//!   target's own above info: the target's finding stays first, the neighbour's load is listed
+//!   after it; a hint of the target's (info) is ranked under the neighbour's finding that
+//!   explains it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -118,7 +120,13 @@ fn cause_of(
         .map_or(&[][..], |rule| rule.explained_by.as_slice());
     visiting.push(id.to_string());
     let mut cause = None;
-    let own = !order.neighbours.contains(id);
+    // The target's own findings stay first, unless one is a hint (info): a context-switch
+    // storm beside a neighbour's disk load is that load's, ranked under it.
+    let hint = order
+        .position
+        .get(id)
+        .is_some_and(|&at| order.findings[at].1 <= Severity::Info);
+    let own = !order.neighbours.contains(id) && !hint;
     for (candidate, severity) in order.among(explainers) {
         if *severity <= Severity::Info || (own && order.neighbours.contains(candidate)) {
             continue;

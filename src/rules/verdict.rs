@@ -456,6 +456,7 @@ mod tests {
             pid: 7,
             command: "rustc".into(),
             cpu_pct: 180.0,
+            io_kib_s: None,
         }];
         cause.explains.clear();
         let judgement = Judgement {

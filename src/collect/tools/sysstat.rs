@@ -65,7 +65,7 @@ pub(super) const COLLECTORS: &[Descriptor] = &[
     },
     Descriptor {
         name: "pidstat",
-        description: "`pidstat -u -w -t`: per-process and per-thread CPU, CPU wait and context switches.",
+        description: "`pidstat -u -w -d -t`: per-process and per-thread CPU, CPU wait, context switches and disk reads and writes.",
         programs: &[PIDSTAT],
         takes: &[],
         requires: |_| None,
@@ -124,7 +124,7 @@ fn sar_dev(context: &ToolContext<'_>) -> Invocation {
 /// wants a whole CPU (`%CPU` + `%wait`, the time it waited runnable), and who keeps being
 /// switched out.
 fn pidstat(context: &ToolContext<'_>) -> Invocation {
-    interval_tool("pidstat", &["-u", "-w", "-t"], context)
+    interval_tool("pidstat", &["-u", "-w", "-d", "-t"], context)
 }
 
 #[cfg(test)]
@@ -181,6 +181,9 @@ mod tests {
         assert_eq!(argv("vmstat"), ["vmstat", "-w", "-t", "1", "10"]);
         assert_eq!(argv("iostat"), ["iostat", "-x", "-d", "-y", "-t", "1", "9"]);
         assert_eq!(argv("sar-dev"), ["sar", "-n", "DEV", "1", "9"]);
-        assert_eq!(argv("pidstat"), ["pidstat", "-u", "-w", "-t", "1", "9"]);
+        assert_eq!(
+            argv("pidstat"),
+            ["pidstat", "-u", "-w", "-d", "-t", "1", "9"]
+        );
     }
 }
