@@ -495,6 +495,16 @@ fn a_contended_lock_is_the_widest_off_cpu_tower() {
     );
     let svg = std::fs::read_to_string(again.join("analysis/flamegraph.svg")).unwrap();
     assert!(svg.contains("Off-CPU: ") && svg.contains("futex"));
+    // Read back, it says where the threads waited, as the recording did, instead of top
+    // functions that all end in the scheduler.
+    assert_eq!(
+        reread["off_cpu"]["by_wait"][0],
+        report["off_cpu"]["by_wait"][0]
+    );
+    assert!(
+        reread["top"].as_array().is_some_and(Vec::is_empty),
+        "{reread:#}"
+    );
 }
 
 /// `trace`: the lock's futex calls counted with their latencies in a histogram, the

@@ -116,6 +116,8 @@ pub(crate) struct LoadedProfile {
     pub header: crate::profile::ScriptHeader,
     /// Why it may be incomplete.
     pub warnings: Vec<String>,
+    /// For an off-CPU profile read from a sched_switch recording: time by wait and place.
+    pub off_cpu: Option<crate::profile::OffCpu>,
 }
 
 /// Every profile in `path` (on-CPU, off-CPU, page faults: what its events say): a folded file, a perf script's text or a perf.data (read
@@ -141,6 +143,7 @@ pub(crate) fn load_profiles(path: &Path) -> Result<Vec<LoadedProfile>, Failure> 
             kind: Default::default(),
             header: Default::default(),
             warnings: Vec::new(),
+            off_cpu: None,
         }]);
     }
     let data_dir = DataDir::locate(path);
@@ -179,6 +182,7 @@ pub(crate) fn load_profiles(path: &Path) -> Result<Vec<LoadedProfile>, Failure> 
             kind: profile.kind,
             header: profile.header,
             warnings: warnings.clone(),
+            off_cpu: profile.off_cpu,
         })
         .collect();
     if loaded.is_empty() && path.is_dir() {
@@ -197,6 +201,7 @@ pub(crate) fn load_profiles(path: &Path) -> Result<Vec<LoadedProfile>, Failure> 
                 kind: Default::default(),
                 header: Default::default(),
                 warnings: Vec::new(),
+                off_cpu: None,
             });
         }
     }

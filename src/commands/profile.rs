@@ -327,6 +327,7 @@ fn record(args: &ProfileArgs) -> Result<i32, Failure> {
     let source = Source {
         folded: &folded,
         off_cpu,
+        waits: None,
         memory,
         caption,
         command: commands.first().map(|c| c.argv.clone()).unwrap_or_default(),
@@ -366,9 +367,11 @@ fn from_data(args: &ProfileArgs, data: &Path) -> Result<i32, Failure> {
                  kind,
                  header,
                  warnings,
+                 off_cpu,
              }| Source {
                 folded,
                 off_cpu: None,
+                waits: off_cpu.as_ref(),
                 memory: None,
                 caption: Caption {
                     unit: kind.unit().into(),
@@ -443,6 +446,10 @@ fn major_faults(
 struct Source<'a> {
     folded: &'a Folded,
     off_cpu: Option<OffCpuSource>,
+    /// When `folded` is itself off-CPU time (a sched_switch recording given to `--data`):
+    /// its time by process, wait and place, shown instead of the top functions, which all
+    /// end in the scheduler.
+    waits: Option<&'a OffCpu>,
     memory: Option<MemorySource>,
     caption: Caption,
     command: Vec<String>,
@@ -507,6 +514,13 @@ fn write_outputs(
         }
         if let Some(off) = &source.off_cpu {
             report.off_cpu = Some(write_off_cpu(off, &files, &relative)?);
+        }
+        if let Some(waits) = source.waits {
+            let mut table = OffCpuReport::new(&source.caption, waits);
+            table.title = "Where threads waited".into();
+            table.subtitle = "by process, what they waited for and where they blocked".into();
+            report.off_cpu = Some(table);
+            report.digest.top.clear();
         }
         if let Some(memory) = &source.memory {
             report.memory = Some(write_memory(memory, &files, &relative)?);

@@ -10,7 +10,7 @@ use crate::collect::manifest::TargetProcess;
 use crate::{
     parse::{self, Format},
     profile::{
-        self, Caption, Digest, Folded, HotFunction, ProfileError, ProfileKind, ScriptHeader,
+        self, Caption, Digest, Folded, HotFunction, OffCpu, ProfileError, ProfileKind, ScriptHeader,
     },
     record::{
         Columns, Dataset, Feed, HostFacts, MetricSource, Origin, ParseWarning, Rank, Record, Rows,
@@ -161,6 +161,10 @@ pub struct ProfileSummary {
     pub header: ScriptHeader,
     #[serde(skip)]
     pub folded: Folded,
+    /// For an off-CPU profile: its time by process, wait and where it blocked (its stacks are
+    /// `folded`, not repeated here).
+    #[serde(skip)]
+    pub off_cpu: Option<OffCpu>,
 }
 
 /// How many functions a profile's table lists.
@@ -179,13 +183,15 @@ impl ProfileSummary {
     /// The off-CPU profile of a sched_switch script: stacks weighted by the time blocked.
     /// `None` when no thread came back to a CPU within it (nothing to weigh).
     pub(super) fn off_cpu(source: &str, script: &[u8]) -> Option<ProfileSummary> {
-        let off = profile::fold_switches(script);
+        let mut off = profile::fold_switches(script);
         if off.folded.total_samples == 0 {
             return None;
         }
-        let mut summary = ProfileSummary::of(source, Ok(off.folded)).ok()?;
+        let folded = std::mem::take(&mut off.folded);
+        let mut summary = ProfileSummary::of(source, Ok(folded)).ok()?;
         summary.header = ScriptHeader::parse(script);
         summary.kind = ProfileKind::OffCpu;
+        summary.off_cpu = Some(off);
         Some(summary)
     }
 
@@ -203,6 +209,7 @@ impl ProfileSummary {
             digest,
             header: ScriptHeader::default(),
             folded,
+            off_cpu: None,
         })
     }
 

@@ -327,11 +327,28 @@ pub(crate) struct ProfileData {
     pub total_samples: u64,
     /// The flamegraph, relative to the investigation directory, when one was drawn.
     pub flamegraph: Option<String>,
+    /// Empty for an off-CPU profile, whose stacks all end in the scheduler: see `waits`.
     pub top: Vec<HotFunctionData>,
+    /// For an off-CPU profile: blocked time by process, what it waited for and where.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waits: Vec<WaitData>,
     /// What is not the workload and what could not be named, one sentence each: perf's own
     /// overhead, idle, binaries without symbols and how to get them.
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+/// Off-CPU time of one process, wait and place (the innermost frame of its own code).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub(crate) struct WaitData {
+    pub process: String,
+    /// `futex`, `io`, `sleep`, `poll`, `run-queue` or `other`.
+    pub wait: String,
+    pub frame: String,
+    pub blocked_ms: f64,
+    pub blocks: u64,
+    /// Of all the time off the CPU.
+    pub percent: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -517,7 +534,23 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
                     .iter()
                     .find(|(source, _)| source == &profile.source)
                     .map(|(_, svg)| svg.clone()),
-                top: profile.top.iter().map(HotFunctionData::from).collect(),
+                top: match &profile.off_cpu {
+                    Some(_) => Vec::new(),
+                    None => profile.top.iter().map(HotFunctionData::from).collect(),
+                },
+                waits: profile
+                    .off_cpu
+                    .iter()
+                    .flat_map(|off| off.by_wait.iter().take(15))
+                    .map(|wait| WaitData {
+                        process: wait.process.clone(),
+                        wait: wait.wait.clone(),
+                        frame: wait.frame.clone(),
+                        blocked_ms: wait.blocked_ms,
+                        blocks: wait.blocks,
+                        percent: wait.percent,
+                    })
+                    .collect(),
                 notes: profile_notes(&profile.digest),
             })
             .collect(),

@@ -309,7 +309,21 @@ fn kind_label(kind: FrameKind) -> &'static str {
 fn headline(report: &ProfileReport) -> Vec<String> {
     let digest = &report.digest;
     let mut lines = Vec::new();
+    let waited = report
+        .off_cpu
+        .as_ref()
+        .filter(|_| digest.top.is_empty())
+        .and_then(|off| off.by_wait.first());
     match &digest.hottest {
+        // An off-CPU profile read back: where the most time was spent waiting, and for what.
+        _ if waited.is_some() => {
+            if let Some(wait) = waited {
+                lines.push(format!(
+                    "Counts are {}: {} waited most for {} in `{}` ({:.1}% of the time off the CPU, {} blocks).",
+                    report.unit, wait.process, wait.wait, wait.frame, wait.percent, wait.blocks
+                ));
+            }
+        }
         // Off-CPU time ends in the scheduler: the widest towers, not the leaf, say where.
         Some(hot) if !report.unit.is_empty() => lines.push(format!(
             "Counts are {}: the widest towers of the flamegraph are where threads waited; {} of {} blocked the most ({:.1}%).",
@@ -389,10 +403,12 @@ pub fn profile_markdown(report: &ProfileReport) -> String {
             process.process, process.samples, process.percent
         );
     }
-    let _ = writeln!(
-        out,
-        "\n## Top functions\n\n| Function | Process | Self % | Total % | Self samples | Kind |\n|---|---|---:|---:|---:|---|"
-    );
+    if !report.digest.top.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Top functions\n\n| Function | Process | Self % | Total % | Self samples | Kind |\n|---|---|---:|---:|---:|---|"
+        );
+    }
     for hot in &report.digest.top {
         let _ = writeln!(
             out,
@@ -445,11 +461,13 @@ pub fn profile_text(report: &ProfileReport) -> String {
     for note in &report.notes {
         let _ = writeln!(out, "  note: {note}");
     }
-    let _ = writeln!(
-        out,
-        "\n  {:>7} {:>7}  {:<40} process",
-        "self %", "total %", "function"
-    );
+    if !report.digest.top.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  {:>7} {:>7}  {:<40} process",
+            "self %", "total %", "function"
+        );
+    }
     for hot in report.digest.top.iter().take(10) {
         let kind = match hot.kind {
             FrameKind::Code => String::new(),
