@@ -480,6 +480,20 @@ fn a_saved_probe_file_is_judged_by_analyze_like_the_check() {
     );
     let markdown = std::fs::read_to_string(markdown).unwrap();
     assert!(markdown.contains("## RED method"), "{markdown}");
+    // Without a playbook, the probe's file is judged by the built-in RED rules too.
+    let output = Command::new(BIN)
+        .args(["analyze", "--format", "json", "--data"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    let plain: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ids: Vec<&str> = plain["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|finding| finding["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"red-errors"), "{ids:?}: {plain:#}");
     let p99 = perf_manual::rules::eval::format_number(number(&report, "/duration/p99"));
     assert!(
         markdown.contains(&format!(" {p99} |")),

@@ -24,7 +24,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
     }
     let data_dir = DataDir::locate(&args.data);
     let playbook_path = args.playbook.clone().or(data_dir.saved_playbook.clone());
-    let (name, summary, rules) = match &playbook_path {
+    let (name, mut summary, mut rules) = match &playbook_path {
         Some(path) => {
             let loaded = super::load_checked(path)?;
             (
@@ -43,16 +43,28 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<i32, Failure> {
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
     let host = HostFacts::default();
-    let judged = judge::judge(&Request {
+    let target = args.pid.or_else(|| data_dir.target_pid());
+    let mut judged = judge::judge(&Request {
         raw_dir: &data_dir.raw_dir,
         rules: &rules,
         host: &host,
         origin: Origin::Captured,
         analysis: None,
         interrupted: None,
-        target: args.pid.or_else(|| data_dir.target_pid()),
+        target,
         max_file_size: args.max_file_size,
     })?;
+    // Without a playbook, a service's requests in the data (a red-check probe's file, an
+    // access log) are judged by the built-in RED rules too; data without them are not held
+    // to rules they could never feed.
+    if playbook_path.is_none() && judged.analysis.has_red() {
+        rules.extend(builtin::red_rules().map_err(Failure::bad_input)?);
+        summary = "Judged with the built-in USE and RED rules.".to_string();
+        judged.analysis.judge(&rules, &host, Origin::Captured);
+        if let Some(pid) = target {
+            judged.analysis.attribute(pid, &rules);
+        }
+    }
     // A profile's flamegraph goes beside the report; printed to stdout, there is nowhere.
     let flamegraphs = match &args.output {
         Some(path) => judge::write_flamegraphs_beside(&judged.analysis, path)?,

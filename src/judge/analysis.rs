@@ -323,6 +323,12 @@ impl Analysis {
     /// Evaluate `rules` over the records. `host` fills what the files did not reveal;
     /// `origin` says whether a series missing from them is missing from this host. Kernel log
     /// events are placed against the capture's window first (`kernel.rs`).
+    /// Whether the records hold a service's requests (the RED tables a probe's file or an
+    /// access log makes).
+    pub fn has_red(&self) -> bool {
+        self.records.iter().any(|record| record.table == "red")
+    }
+
     pub fn judge(&mut self, rules: &[CompiledRule], host: &HostFacts, origin: Origin) {
         let mut facts = self.host.clone();
         facts.merge(host);
