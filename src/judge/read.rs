@@ -21,7 +21,7 @@ use crate::{
         spec::{self, ParserSpec},
     },
     profile::{self, ProfileKind},
-    record::{Columns, HostFacts, ParseWarning, Record, Unit, fallback},
+    record::{Columns, HostFacts, ParseWarning, Record, Unit, fallback, name::PairMemo},
     rules::eval::Judgement,
     store::{self, Investigation, MANIFEST, ScratchDir},
 };
@@ -932,9 +932,10 @@ fn parse_part(
         .zip(parsed.records.last())
         .map(|(first, last)| (first.time, last.time));
     let mut columns = Columns::default();
+    let mut keep = PairMemo::new(reading.keep);
     for record in &mut parsed.records {
         record.source.line += line_of;
-        columns.push(record, reading.keep);
+        columns.push(record, &mut keep);
     }
     for warning in &mut parsed.warnings {
         if warning.line > 0 {

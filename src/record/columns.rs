@@ -10,6 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use smallvec::SmallVec;
+
+use super::name::PairMemo;
 use super::{Fields, Labels, Name, Record, SourceRef};
 
 /// The rows of one instance (one table, one set of labels) of one file, by column.
@@ -29,53 +32,39 @@ struct Group {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Columns {
     groups: Vec<Group>,
-    index: BTreeMap<(Name, Name, Labels), usize>,
+    /// Each group's place, by file, table and labels: looked up by reference, so a row
+    /// clones no key.
+    index: BTreeMap<Name, BTreeMap<Name, BTreeMap<Labels, usize>>>,
     /// Every table a row was read of, kept fields or not.
     tables: BTreeSet<Name>,
     rows: usize,
 }
 
 impl Columns {
-    /// Fold `record` in, keeping the fields for which `keep(table, field)` holds.
-    pub fn push(&mut self, record: &Record, keep: &dyn Fn(&str, &str) -> bool) {
+    /// Fold `record` in, keeping the fields for which `keep` (a memo of `keep(table, field)`)
+    /// holds.
+    pub fn push(&mut self, record: &Record, keep: &mut PairMemo<'_>) {
         self.rows += 1;
         if !self.tables.contains(record.table.as_str()) {
             self.tables.insert(record.table.clone());
         }
-        let kept = || {
-            record
-                .fields
-                .iter()
-                .filter(|(name, _)| keep(&record.table, name))
-        };
-        if kept().next().is_none() {
+        let kept: SmallVec<[(&Name, f64); 16]> = record
+            .fields
+            .iter()
+            .filter(|(name, _)| keep.get(&record.table, name))
+            .map(|(name, &value)| (name, value))
+            .collect();
+        if kept.is_empty() {
             return;
         }
-        let key = (
-            record.source.file.clone(),
-            record.table.clone(),
-            record.labels.clone(),
-        );
-        let at = match self.index.get(&key) {
-            Some(&at) => at,
-            None => {
-                self.groups.push(Group {
-                    table: record.table.clone(),
-                    labels: record.labels.clone(),
-                    file: record.source.file.clone(),
-                    ..Group::default()
-                });
-                self.index.insert(key, self.groups.len() - 1);
-                self.groups.len() - 1
-            }
-        };
+        let at = self.group_of(&record.source.file, &record.table, &record.labels);
         let group = &mut self.groups[at];
         let row = group.times.len();
         group.times.push(record.time);
         group
             .lines
             .push(u32::try_from(record.source.line).unwrap_or(u32::MAX));
-        for (name, &value) in kept() {
+        for (name, value) in kept {
             match group.fields.iter_mut().find(|(field, _)| field == name) {
                 Some((_, values)) => values.push(value),
                 None => {
@@ -93,22 +82,49 @@ impl Columns {
         }
     }
 
+    /// The place of the group of `file`, `table` and `labels`, made when it is new.
+    fn group_of(&mut self, file: &Name, table: &Name, labels: &Labels) -> usize {
+        if let Some(&at) = self
+            .index
+            .get(file)
+            .and_then(|tables| tables.get(table))
+            .and_then(|groups| groups.get(labels))
+        {
+            return at;
+        }
+        self.groups.push(Group {
+            table: table.clone(),
+            labels: labels.clone(),
+            file: file.clone(),
+            ..Group::default()
+        });
+        let at = self.groups.len() - 1;
+        self.index
+            .entry(file.clone())
+            .or_default()
+            .entry(table.clone())
+            .or_default()
+            .insert(labels.clone(), at);
+        at
+    }
+
     /// Add `other`'s rows after this one's.
     pub fn append(&mut self, other: Columns) {
         self.rows += other.rows;
         self.tables.extend(other.tables);
         for group in other.groups {
-            let key = (
-                group.file.clone(),
-                group.table.clone(),
-                group.labels.clone(),
-            );
-            match self.index.get(&key) {
+            let known = self
+                .index
+                .get(&group.file)
+                .and_then(|tables| tables.get(&group.table))
+                .and_then(|groups| groups.get(&group.labels))
+                .copied();
+            match known {
                 None => {
-                    self.index.insert(key, self.groups.len());
-                    self.groups.push(group);
+                    let at = self.group_of(&group.file, &group.table, &group.labels);
+                    self.groups[at] = group;
                 }
-                Some(&at) => {
+                Some(at) => {
                     let own = &mut self.groups[at];
                     let before = own.times.len();
                     let added = group.times.len();
@@ -217,11 +233,12 @@ mod tests {
     #[test]
     fn rows_come_back_as_records_with_the_kept_fields_only() {
         let keep = |table: &str, field: &str| table == "mpstat" && field == "busy";
+        let mut keep = PairMemo::new(&keep);
         let mut first = Columns::default();
-        first.push(&row(1.0, "all", 50.0, 3), &keep);
-        first.push(&row(1.0, "0", 80.0, 4), &keep);
+        first.push(&row(1.0, "all", 50.0, 3), &mut keep);
+        first.push(&row(1.0, "0", 80.0, 4), &mut keep);
         let mut second = Columns::default();
-        second.push(&row(2.0, "all", 60.0, 7), &keep);
+        second.push(&row(2.0, "all", 60.0, 7), &mut keep);
         first.append(second);
         let mut seen = Vec::new();
         first.for_each_record(&mut |record| {
@@ -270,7 +287,7 @@ mod tests {
     #[test]
     fn a_row_without_kept_fields_only_marks_its_table() {
         let mut columns = Columns::default();
-        columns.push(&row(1.0, "all", 50.0, 3), &|_, _| false);
+        columns.push(&row(1.0, "all", 50.0, 3), &mut PairMemo::new(&|_, _| false));
         let mut count = 0;
         columns.for_each_record(&mut |_| count += 1);
         assert_eq!((count, columns.rows()), (0, 1));

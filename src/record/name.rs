@@ -26,6 +26,62 @@ impl Name {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Where the text lives: the same for every clone of one name.
+    fn address(&self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
+    /// Whether `other` is a clone of this very name (not merely the same text): a test of one
+    /// comparison, for code that meets the same few names millions of times.
+    pub fn same(&self, other: &Name) -> bool {
+        self.address() == other.address()
+    }
+}
+
+/// A decision about a pair of names (`keep(table, field)`), made once per pair of shared
+/// names: rows of one header share their names, so a table of millions of rows asks a
+/// handful of times, where comparing the strings for every field of every row cost more than
+/// the parsing. The memo holds a clone of each name it saw, so no other text can come to
+/// live at its address while it is remembered.
+pub struct PairMemo<'f> {
+    decide: &'f dyn Fn(&str, &str) -> bool,
+    /// A few dozen pairs at most, scanned.
+    seen: Vec<Remembered>,
+}
+
+/// (the names' addresses, the names kept alive, the decision).
+type Remembered = ((usize, usize), (Name, Name), bool);
+
+impl<'f> PairMemo<'f> {
+    pub fn new(decide: &'f dyn Fn(&str, &str) -> bool) -> PairMemo<'f> {
+        PairMemo {
+            decide,
+            seen: Vec::new(),
+        }
+    }
+
+    /// `decide(first, second)`, remembered for these two names. Names made anew for each
+    /// row (same text, another address) are found by their text and take the entry's place,
+    /// so the memo holds one entry per pair of texts.
+    pub fn get(&mut self, first: &Name, second: &Name) -> bool {
+        let key = (first.address(), second.address());
+        if let Some((_, _, decided)) = self.seen.iter().find(|(seen, _, _)| *seen == key) {
+            return *decided;
+        }
+        if let Some(entry) = self
+            .seen
+            .iter_mut()
+            .find(|(_, (a, b), _)| a == first && b == second)
+        {
+            *entry = (key, (first.clone(), second.clone()), entry.2);
+            return entry.2;
+        }
+        let decided = (self.decide)(first, second);
+        self.seen
+            .push((key, (first.clone(), second.clone()), decided));
+        decided
+    }
 }
 
 impl Deref for Name {

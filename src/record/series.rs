@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::metric::{self, Feed, MetricSource, Taken};
+use super::name::PairMemo;
 use super::{Columns, HostFacts, Labels, Name, Record, SourceRef, Unit};
 
 /// One metric of one instance over time.
@@ -123,11 +124,13 @@ impl Series {
     }
 
     fn sort_points(&mut self) {
-        let mut order: Vec<usize> = (0..self.points.len()).collect();
-        order.sort_by(|&a, &b| self.points[a].0.total_cmp(&self.points[b].0));
-        if order.windows(2).all(|pair| pair[0] < pair[1]) {
+        // Most series come in time order: then there is nothing to sort (and no order of
+        // millions of indices to build).
+        if self.points.windows(2).all(|pair| pair[0].0 <= pair[1].0) {
             return;
         }
+        let mut order: Vec<usize> = (0..self.points.len()).collect();
+        order.sort_by(|&a, &b| self.points[a].0.total_cmp(&self.points[b].0));
         self.points = order.iter().map(|&index| self.points[index]).collect();
         self.sources = order.iter().map(|&index| self.sources[index]).collect();
     }
@@ -227,10 +230,11 @@ impl Dataset {
     ) -> Self {
         let mut by_key: BTreeMap<(String, Labels), Series> = BTreeMap::new();
         let mut previous = PreviousRows::default();
+        let mut wanted = PairMemo::new(wanted);
         rows.each(&mut |record| {
             let before = previous.before(record);
             for (field, &value) in &record.fields {
-                if !value.is_finite() || !wanted(&record.table, field) {
+                if !value.is_finite() || !wanted.get(&record.table, field) {
                     continue;
                 }
                 let name = format!("{}.{}", record.table, field);
@@ -284,7 +288,8 @@ impl Dataset {
         measured: impl Fn(&str) -> bool,
     ) -> Self {
         type Candidates = BTreeMap<(&'static str, Labels), BTreeMap<usize, Series>>;
-        let mut by_table: BTreeMap<&str, Vec<(usize, &Feed, &metric::Metric)>> = BTreeMap::new();
+        type TableFeeds<'f> = Vec<(usize, &'f Feed, &'static metric::Metric)>;
+        let mut by_table: BTreeMap<&str, TableFeeds> = BTreeMap::new();
         for (index, feed) in feeds.iter().enumerate() {
             if let Some(metric) = metric::find(&feed.metric) {
                 by_table
@@ -295,20 +300,49 @@ impl Dataset {
         }
         let mut candidates: Candidates = BTreeMap::new();
         let mut previous = PreviousRows::default();
+        let no_feeds = Vec::new();
+        // The feeds of the table a row is of, looked up once per table name (rows of one
+        // header share it), not compared as text for every row.
+        let mut of_table: Vec<(Name, &TableFeeds)> = Vec::new();
         rows.each(&mut |record| {
-            if !measured(&record.table) {
+            let known = match of_table
+                .iter()
+                .position(|(table, _)| table.same(&record.table))
+            {
+                Some(at) => Some(at),
+                // The same table's name made anew (a parser that names each row's table):
+                // the entry follows the newest, so there is one per table.
+                None => of_table
+                    .iter()
+                    .position(|(table, _)| *table == record.table)
+                    .inspect(|&at| of_table[at].0 = record.table.clone()),
+            };
+            let feeds = match known {
+                Some(at) => of_table[at].1,
+                None => {
+                    let feeds = match measured(&record.table) {
+                        true => by_table.get(record.table.as_str()).unwrap_or(&no_feeds),
+                        false => &no_feeds,
+                    };
+                    of_table.push((record.table.clone(), feeds));
+                    feeds
+                }
+            };
+            if feeds.is_empty() {
                 return;
             }
             let before = previous.before(record);
-            for &(index, feed, metric) in by_table.get(record.table.as_str()).into_iter().flatten()
-            {
+            for &(index, feed, metric) in feeds {
                 if let Some((labels, value)) = feed.read(record, metric) {
-                    candidates
-                        .entry((metric.name, labels.clone()))
-                        .or_default()
+                    let key = (metric.name, labels);
+                    let by_feed = match candidates.get_mut(&key) {
+                        Some(by_feed) => by_feed,
+                        None => candidates.entry(key.clone()).or_default(),
+                    };
+                    by_feed
                         .entry(index)
                         .or_insert_with(|| {
-                            let empty = Series::empty(metric.name.into(), labels, metric.unit);
+                            let empty = Series::empty(metric.name.into(), key.1, metric.unit);
                             empty.measured_since(before.clone())
                         })
                         .push(record.time, value, &record.source);

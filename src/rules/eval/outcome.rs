@@ -203,7 +203,7 @@ impl Judge<'_> {
             evidence: Evidence {
                 expression: rule.when.clone(),
                 series: expr.series_names().to_vec(),
-                instance: crossing.witness.labels,
+                instance: std::rc::Rc::unwrap_or_clone(crossing.witness.labels),
                 files: crossing.files.into_iter().collect(),
                 window: crossing.window,
                 held_seconds: crossing.held,

@@ -1,8 +1,9 @@
 //! Truth per instance and time: comparisons (their operands in one unit), `and`, `or`, and the
 //! quantifiers `any(...)` and `all(...)`. Where a condition holds, a witness says by how much.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use super::measure::reconcile;
 use super::track::{Point, Shape, Side, Track, join, join_labelled, map_track, union, value_near};
@@ -18,7 +19,9 @@ pub(super) struct Witness {
     pub(super) value: f64,
     /// Index into `Judge::comparisons`.
     pub(super) comparison: usize,
-    pub(super) labels: Labels,
+    /// The instance's labels, shared by every point of its track: a witness per sample of
+    /// millions must not copy them.
+    pub(super) labels: Rc<Labels>,
 }
 
 /// `Some` where the condition holds.
@@ -106,6 +109,8 @@ impl Judge<'_> {
         };
         let extreme: Cell<Option<f64>> = Cell::new(None);
         let lower_is_worse = info.lower_is_worse();
+        // The labels of the instance being judged, shared by its witnesses.
+        let shared: RefCell<Option<Rc<Labels>>> = RefCell::new(None);
         let judge_pair = |a: f64, b: f64, labels: &Labels| -> Truth {
             let value = a * left_scale;
             extreme.set(Some(match extreme.get() {
@@ -113,10 +118,17 @@ impl Judge<'_> {
                 Some(seen) => seen.max(value),
                 None => value,
             }));
-            op.holds(value, b * right_scale).then(|| Witness {
-                value,
-                comparison: index,
-                labels: labels.clone(),
+            op.holds(value, b * right_scale).then(|| {
+                let mut shared = shared.borrow_mut();
+                let labels = match shared.as_ref() {
+                    Some(known) if **known == *labels => Rc::clone(known),
+                    _ => shared.insert(Rc::new(labels.clone())).clone(),
+                };
+                Witness {
+                    value,
+                    comparison: index,
+                    labels,
+                }
             })
         };
         let tracks = match (left.val, right.val) {
