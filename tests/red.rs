@@ -389,8 +389,22 @@ fn endpoints_that_never_answer_end_at_once_with_their_class_and_exit_3() {
 fn bad_flags_exit_2_naming_the_flag() {
     for (args, says) in [
         (
-            vec!["--endpoint", "https://127.0.0.1/", "--duration", "1"],
-            "https is not supported",
+            vec![
+                "--endpoint",
+                "http://127.0.0.1/",
+                "--ca-cert",
+                "/etc/hostname",
+            ],
+            "not https",
+        ),
+        (
+            vec![
+                "--endpoint",
+                "https://127.0.0.1/",
+                "--ca-cert",
+                "/nonexistent/ca.pem",
+            ],
+            "--ca-cert",
         ),
         (vec!["--endpoint", "localhost:80"], "http://"),
         (
@@ -574,16 +588,91 @@ struct Nginx {
 
 impl Nginx {
     fn start() -> Option<Nginx> {
-        if !common::have("nginx") {
+        Nginx::serve(false)
+    }
+
+    /// nginx speaking TLS, its certificate for `localhost` only, signed by a CA made for the
+    /// test (`ca.pem` in its folder; openssl makes both).
+    fn start_tls() -> Option<Nginx> {
+        Nginx::serve(true)
+    }
+
+    fn ca(&self) -> std::path::PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    fn serve(tls: bool) -> Option<Nginx> {
+        if !common::have("nginx") || (tls && !common::have("openssl")) {
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
+        if tls {
+            let openssl = |args: &[&str]| {
+                let status = Command::new("openssl")
+                    .args(args)
+                    .current_dir(dir.path())
+                    .stderr(std::process::Stdio::null())
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "openssl {args:?}");
+            };
+            openssl(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca-key.pem",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=perf_manual test CA",
+            ]);
+            openssl(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "key.pem",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ]);
+            std::fs::write(dir.path().join("san.cnf"), "subjectAltName=DNS:localhost\n").unwrap();
+            openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca-key.pem",
+                "-CAcreateserial",
+                "-out",
+                "cert.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "san.cnf",
+            ]);
+        }
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let prefix = dir.path().display().to_string();
+        let ssl = if tls {
+            format!(" ssl; ssl_certificate {prefix}/cert.pem; ssl_certificate_key {prefix}/key.pem")
+        } else {
+            String::new()
+        };
         let config = format!(
             r#"worker_processes 1;
 pid {prefix}/nginx.pid;
@@ -595,7 +684,7 @@ http {{
   access_log {prefix}/access.log timed;
   client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy; fastcgi_temp_path {prefix}/fastcgi; uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;
   server {{
-    listen 127.0.0.1:{port};
+    listen 127.0.0.1:{port}{ssl};
     location / {{ return 200 "hello\n"; }}
     location /missing {{ return 404; }}
   }}
@@ -761,4 +850,54 @@ fn a_playbook_judges_the_service_and_its_host_in_one_run() {
             "cpu {signal}: {status}: {report:#}"
         );
     }
+}
+
+/// An https endpoint: with the test CA given by `--ca-cert`, the probe loads it and nginx
+/// logged what it counted; without it, or under a name the certificate is not for, no load
+/// is sent and the failure is TLS's, with rustls's reason (exit 3).
+#[test]
+fn an_https_endpoint_is_loaded_over_tls_and_an_untrusted_one_is_refused() {
+    let Some(nginx) = Nginx::start_tls() else {
+        return;
+    };
+    let url = format!("https://localhost:{}/", nginx.port);
+    let ca = nginx.ca();
+    let run = report(&[
+        "--endpoint",
+        &url,
+        "--duration",
+        "2",
+        "--connections",
+        "2",
+        "--ca-cert",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(number(&run, "/errors"), 0.0, "{run:#}");
+    let (code, message) = failure(&["--endpoint", &url, "--duration", "1"]);
+    assert_eq!(code, 3, "{message}");
+    assert!(
+        message.contains("tls:") && message.contains("UnknownIssuer"),
+        "{message}"
+    );
+    let by_address = format!("https://127.0.0.1:{}/", nginx.port);
+    let (code, message) = failure(&[
+        "--endpoint",
+        &by_address,
+        "--duration",
+        "1",
+        "--ca-cert",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 3, "{message}");
+    assert!(
+        message.contains("tls:") && message.contains("not valid for name"),
+        "{message}"
+    );
+    let log = nginx.stop();
+    let served = log.lines().filter(|line| line.contains("\" 200 ")).count() as f64;
+    let ok = number(&run, "/requests");
+    assert!(
+        (0.0..=number(&run, "/in_flight")).contains(&(served - 1.0 - ok)),
+        "probe {ok}, nginx {served}"
+    );
 }

@@ -374,9 +374,14 @@ pub struct RegressArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RedCheckArgs {
-    /// The endpoint: http://HOST[:PORT][/PATH] (clear-text HTTP/1.1; GET).
+    /// The endpoint: http[s]://HOST[:PORT][/PATH] (HTTP/1.1, GET; https over TLS, trusting
+    /// the host's CA certificates).
     #[arg(long)]
     pub endpoint: String,
+    /// For an https endpoint: also trust the CA certificates in this PEM file (an in-house
+    /// CA, a self-signed test server).
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
     /// How long to load it: seconds (`10`) or a duration (`10s`, `1m`).
     #[arg(long, default_value = "10s")]
     pub duration: String,

@@ -70,7 +70,10 @@ pub fn red_check(args: &RedCheckArgs) -> Result<i32, Failure> {
 
 /// The probe the flags ask for, or a usage error saying which flag is wrong.
 fn probe(args: &RedCheckArgs) -> Result<Probe, Failure> {
-    let endpoint = Endpoint::parse(&args.endpoint).map_err(probe_failure)?;
+    let mut endpoint = Endpoint::parse(&args.endpoint).map_err(probe_failure)?;
+    if let Some(ca_file) = &args.ca_cert {
+        endpoint = endpoint.trusting(ca_file).map_err(probe_failure)?;
+    }
     let duration = seconds_or_duration("--duration", &args.duration)?;
     if duration.is_zero() || duration > LONGEST_DURATION {
         return Err(Failure::bad_input(format!(

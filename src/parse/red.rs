@@ -57,7 +57,8 @@ pub enum Outcome {
     Timeout,
     /// The host name did not resolve.
     Dns,
-    /// TLS failed (an `https` endpoint, or a TLS server on a clear-text port).
+    /// The TLS handshake failed (a certificate not trusted or not for the host, a clear-text
+    /// server on an https URL).
     Tls,
     Http4xx,
     Http5xx,

@@ -1,4 +1,5 @@
-//! The endpoint a probe loads: a clear-text `http://` URL, and the address its host resolves to.
+//! The endpoint a probe loads: an `http://` or `https://` URL, and the address its host
+//! resolves to.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -6,6 +7,7 @@ use std::time::Duration;
 use hyper::Uri;
 
 use super::ProbeError;
+use super::tls::Tls;
 use crate::parse::red::Outcome;
 
 /// Where requests go.
@@ -23,29 +25,23 @@ pub struct Endpoint {
     pub target: Uri,
     /// `authority` as the Host header's value.
     pub host_header: hyper::header::HeaderValue,
+    /// For `https`: how to open TLS to the host.
+    pub tls: Option<Tls>,
 }
 
 impl Endpoint {
-    /// Read `url`: `http://HOST[:PORT][/PATH][?QUERY]`. `https` is refused, as the probe speaks
-    /// clear-text HTTP/1.1 only.
+    /// Read `url`: `http[s]://HOST[:PORT][/PATH][?QUERY]`. An https endpoint trusts the
+    /// host's CA certificates (see [`Endpoint::trusting`] for more).
     pub fn parse(url: &str) -> Result<Endpoint, ProbeError> {
         let bad = |why: &str| ProbeError::usage(format!("--endpoint {url}: {why}"));
         let uri: Uri = url
             .parse()
             .map_err(|err| bad(&format!("not a URL ({err})")))?;
-        match uri.scheme_str() {
-            Some("http") => {}
-            Some("https") => {
-                return Err(ProbeError {
-                    outcome: Some(Outcome::Tls),
-                    usage: true,
-                    message: format!(
-                        "--endpoint {url}: https is not supported; the probe speaks clear-text HTTP/1.1 (put it in front of the TLS terminator, or probe the backend)"
-                    ),
-                });
-            }
-            _ => return Err(bad("give an http:// URL")),
-        }
+        let https = match uri.scheme_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => return Err(bad("give an http:// or https:// URL")),
+        };
         let authority = uri.authority().ok_or_else(|| bad("no host"))?;
         if authority.as_str().contains('@') {
             return Err(bad("credentials in the URL are not sent; leave them out"));
@@ -62,15 +58,35 @@ impl Endpoint {
             .map_err(|err| bad(&format!("not a path ({err})")))?;
         let host_header = hyper::header::HeaderValue::from_str(authority.as_str())
             .map_err(|err| bad(&format!("not a host ({err})")))?;
+        let tls = match https {
+            true => Some(Tls::new(&host, None).map_err(|why| bad(&why))?),
+            false => None,
+        };
         Ok(Endpoint {
             url: url.to_string(),
             authority: authority.as_str().to_string(),
+            port: authority.port_u16().unwrap_or(if https { 443 } else { 80 }),
             host,
-            port: authority.port_u16().unwrap_or(80),
             path,
             target,
             host_header,
+            tls,
         })
+    }
+
+    /// The endpoint trusting, beside the host's CA certificates, those of `ca_file` (PEM):
+    /// a service whose certificate an in-house CA signed. An http endpoint has no use for it.
+    pub fn trusting(mut self, ca_file: &std::path::Path) -> Result<Endpoint, ProbeError> {
+        if self.tls.is_none() {
+            return Err(ProbeError::usage(format!(
+                "--ca-cert {}: {} is not https",
+                ca_file.display(),
+                self.url
+            )));
+        }
+        let tls = Tls::new(&self.host, Some(ca_file)).map_err(ProbeError::usage)?;
+        self.tls = Some(tls);
+        Ok(self)
     }
 
     /// The address to connect to: the host's first, looked up once, within `timeout`.
@@ -100,7 +116,8 @@ impl Endpoint {
             return Some(location.to_string());
         }
         let uri: Uri = location.parse().ok()?;
-        let same = uri.scheme_str() == Some("http")
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let same = uri.scheme_str() == Some(scheme)
             && uri.authority().map(|a| a.as_str()) == Some(self.authority.as_str());
         same.then(|| {
             uri.path_and_query()
@@ -124,10 +141,33 @@ mod tests {
     }
 
     #[test]
+    fn an_https_url_speaks_tls_on_443() {
+        let https = Endpoint::parse("https://example.com/").unwrap();
+        assert_eq!(https.port, 443);
+        assert!(https.tls.is_some());
+        assert!(
+            Endpoint::parse("http://example.com/")
+                .unwrap()
+                .tls
+                .is_none()
+        );
+        let missing = https
+            .clone()
+            .trusting(std::path::Path::new("/nonexistent/ca.pem"))
+            .unwrap_err();
+        assert!(
+            missing.usage && missing.message.contains("--ca-cert"),
+            "{missing:?}"
+        );
+        let clear = Endpoint::parse("http://example.com/")
+            .unwrap()
+            .trusting(std::path::Path::new("/etc/hostname"))
+            .unwrap_err();
+        assert!(clear.message.contains("not https"), "{clear:?}");
+    }
+
+    #[test]
     fn other_urls_are_refused_with_the_reason() {
-        let https = Endpoint::parse("https://example.com/").unwrap_err();
-        assert_eq!(https.outcome, Some(Outcome::Tls));
-        assert!(https.usage);
         assert!(
             Endpoint::parse("ftp://x/")
                 .unwrap_err()

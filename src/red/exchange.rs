@@ -12,6 +12,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use super::endpoint::Endpoint;
+use super::tls::{Stream, Tls};
 use crate::parse::red::Outcome;
 
 /// The most redirects one request follows; one more is a redirect loop.
@@ -19,7 +20,7 @@ pub const MOST_REDIRECTS: u32 = 10;
 
 pub type Sender = SendRequest<Empty<Bytes>>;
 /// The connection's driver: reads and writes the socket for its [`Sender`].
-pub type Driver = hyper::client::conn::http1::Connection<TokioIo<TcpStream>, Empty<Bytes>>;
+pub type Driver = hyper::client::conn::http1::Connection<TokioIo<Stream>, Empty<Bytes>>;
 
 /// How one request ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,26 +42,66 @@ impl Ended {
     }
 }
 
-/// Open a keep-alive HTTP/1.1 connection to `address` within `timeout`; its driver runs as a
-/// task of its own until the sender is dropped.
-pub async fn connect(address: SocketAddr, timeout: Duration) -> Result<Sender, Outcome> {
-    let (sender, driver) = open(address, timeout).await?;
+/// Open a keep-alive HTTP/1.1 connection to `address` (over `tls` when the endpoint is
+/// https) within `timeout`; its driver runs as a task of its own until the sender is dropped.
+pub async fn connect(
+    address: SocketAddr,
+    tls: Option<&Tls>,
+    timeout: Duration,
+) -> Result<Sender, (Outcome, String)> {
+    let (sender, driver) = open_explained(address, tls, timeout).await?;
     tokio::spawn(driver);
     Ok(sender)
 }
 
-/// Open a keep-alive HTTP/1.1 connection to `address` within `timeout`, its driver left to the
-/// caller to poll (see [`driven`]).
-pub async fn open(address: SocketAddr, timeout: Duration) -> Result<(Sender, Driver), Outcome> {
-    let stream = tokio::time::timeout(timeout, TcpStream::connect(address))
+/// Open a keep-alive HTTP/1.1 connection to `address` (over `tls` when the endpoint is
+/// https) within `timeout`, its driver left to the caller to poll (see [`driven`]).
+pub async fn open(
+    address: SocketAddr,
+    tls: Option<&Tls>,
+    timeout: Duration,
+) -> Result<(Sender, Driver), Outcome> {
+    open_explained(address, tls, timeout)
         .await
-        .map_err(|_| Outcome::Timeout)?
-        .map_err(|err| io_outcome(&err))?;
-    // Requests are one write each: nothing to gain from Nagle's algorithm, a delay to lose.
-    let _ = stream.set_nodelay(true);
+        .map_err(|(outcome, _)| outcome)
+}
+
+/// [`open`], saying what went wrong beside its class (a TLS handshake's reason: an unknown
+/// issuer, a name that does not match).
+async fn open_explained(
+    address: SocketAddr,
+    tls: Option<&Tls>,
+    timeout: Duration,
+) -> Result<(Sender, Driver), (Outcome, String)> {
+    let stream = tokio::time::timeout(timeout, async {
+        let stream = TcpStream::connect(address)
+            .await
+            .map_err(|err| (io_outcome(&err), format!("connecting to {address}: {err}")))?;
+        // Requests are one write each: nothing to gain from Nagle's algorithm, a delay to lose.
+        let _ = stream.set_nodelay(true);
+        match tls {
+            None => Ok(Stream::Plain(stream)),
+            Some(tls) => tls.connect(stream).await.map_err(|err| {
+                (
+                    Outcome::Tls,
+                    format!(
+                        "the TLS handshake with {address} failed: {err}; trusted: {}",
+                        tls.trust
+                    ),
+                )
+            }),
+        }
+    })
+    .await
+    .map_err(|_| (Outcome::Timeout, format!("connecting to {address}")))??;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
-        .map_err(|err| hyper_outcome(&err))?;
+        .map_err(|err| {
+            (
+                hyper_outcome(&err),
+                format!("connecting to {address}: {err}"),
+            )
+        })?;
     Ok((sender, connection))
 }
 

@@ -34,6 +34,7 @@
 
 pub mod endpoint;
 pub mod exchange;
+pub mod tls;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -266,9 +267,9 @@ impl Probe {
                 describe(outcome)
             ),
         };
-        let mut sender = exchange::connect(address, self.timeout)
+        let mut sender = exchange::connect(address, self.endpoint.tls.as_ref(), self.timeout)
             .await
-            .map_err(|outcome| fail(outcome, format!("connecting to {address}")))?;
+            .map_err(|(outcome, detail)| fail(outcome, detail))?;
         let ended =
             exchange::request(&mut sender, &self.endpoint, self.timeout, self.max_body).await;
         if ended.outcome.answered() {
@@ -311,7 +312,7 @@ pub fn describe(outcome: Outcome) -> &'static str {
         Outcome::Refused => "connection refused",
         Outcome::Timeout => "timed out",
         Outcome::Dns => "the host name did not resolve",
-        Outcome::Tls => "TLS is not spoken by the probe",
+        Outcome::Tls => "the TLS handshake failed",
         Outcome::Http4xx => "HTTP 4xx",
         Outcome::Http5xx => "HTTP 5xx",
         Outcome::RedirectLoop => "redirect loop",
@@ -489,27 +490,32 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: 
     let late = |now: Instant| now >= shared.deadline || shared.stopping.load(Ordering::SeqCst);
     let mut backoff = Duration::from_millis(1);
     while count.ended < MOST_REQUESTS {
-        let (mut sender, driver): (Sender, _) =
-            match exchange::open(shared.address, probe.timeout).await {
-                Ok(pair) => {
-                    backoff = Duration::from_millis(1);
-                    pair
+        let (mut sender, driver): (Sender, _) = match exchange::open(
+            shared.address,
+            probe.endpoint.tls.as_ref(),
+            probe.timeout,
+        )
+        .await
+        {
+            Ok(pair) => {
+                backoff = Duration::from_millis(1);
+                pair
+            }
+            Err(outcome) => {
+                // The request that was due fails with the connection (nothing was sent:
+                // one that fails after the end is not counted at all).
+                schedule.next().await;
+                let now = Instant::now();
+                if late(now) {
+                    return;
                 }
-                Err(outcome) => {
-                    // The request that was due fails with the connection (nothing was sent:
-                    // one that fails after the end is not counted at all).
-                    schedule.next().await;
-                    let now = Instant::now();
-                    if late(now) {
-                        return;
-                    }
-                    recorder.record(now, outcome, None);
-                    count.ended += 1;
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(LONGEST_BACKOFF);
-                    continue;
-                }
-            };
+                recorder.record(now, outcome, None);
+                count.ended += 1;
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(LONGEST_BACKOFF);
+                continue;
+            }
+        };
         // The requests of one connection, its driver polled in this task; true when the load
         // ended while one was in flight.
         let ended_in_flight = exchange::driven(driver, async {
