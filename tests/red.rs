@@ -893,11 +893,35 @@ fn an_https_endpoint_is_loaded_over_tls_and_an_untrusted_one_is_refused() {
         message.contains("tls:") && message.contains("not valid for name"),
         "{message}"
     );
+    // A playbook's red-probe step trusts the same CA by `ca_cert`.
+    let work = tempfile::tempdir().unwrap();
+    let playbook = work.path().join("tls.toml");
+    std::fs::write(
+        &playbook,
+        format!(
+            "name = \"tls\"\ninclude = [\"{}/playbooks/rules/red.toml\"]\n[[phase]]\nname = \"red\"\ntime_box = \"3s\"\nsteps = [\"probe\"]\n[step.probe]\ncollector = \"red-probe\"\nargs = {{ endpoint = \"{url}\", connections = 2, ca_cert = \"{}\" }}\n",
+            env!("CARGO_MANIFEST_DIR"),
+            ca.display()
+        ),
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["run", "--format", "json", "--output"])
+        .arg(work.path().join("inv"))
+        .arg(&playbook)
+        .output()
+        .unwrap();
+    let judged: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}", String::from_utf8_lossy(&output.stderr)));
+    let table = &judged["red"][0];
+    assert!(number(table, "/requests") > 0.0, "{judged:#}");
+    assert_eq!(number(table, "/errors"), 0.0, "{table:#}");
     let log = nginx.stop();
     let served = log.lines().filter(|line| line.contains("\" 200 ")).count() as f64;
-    let ok = number(&run, "/requests");
+    let ok = number(&run, "/requests") + number(table, "/requests");
     assert!(
-        (0.0..=number(&run, "/in_flight")).contains(&(served - 1.0 - ok)),
+        (0.0..=number(&run, "/in_flight") + number(table, "/in_flight"))
+            .contains(&(served - 2.0 - ok)),
         "probe {ok}, nginx {served}"
     );
 }

@@ -568,6 +568,13 @@ fn run_probe(run: &PhaseRun<'_>, step: &PlannedStep, deadline: Instant) -> StepR
         Ok(endpoint) => endpoint,
         Err(err) => return fail(record, err.message),
     };
+    let endpoint = match &step.args.ca_cert {
+        Some(ca_file) => match endpoint.trusting(std::path::Path::new(ca_file)) {
+            Ok(endpoint) => endpoint,
+            Err(err) => return fail(record, err.message),
+        },
+        None => endpoint,
+    };
     let duration = deadline
         .saturating_duration_since(Instant::now())
         .saturating_sub(tools::FINISH_GRACE)

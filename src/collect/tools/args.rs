@@ -32,9 +32,13 @@ pub struct StepArgs {
     /// command: the parser for its output (a built-in parser name or a spec in parsers/).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parser: Option<String>,
-    /// red-probe: the endpoint to load, `http://HOST[:PORT][/PATH]`.
+    /// red-probe: the endpoint to load, `http[s]://HOST[:PORT][/PATH]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// red-probe, https: also trust the CA certificates of this PEM file (absolute, or
+    /// relative to where perf_manual runs), beside the host's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
     /// red-probe: keep-alive connections (default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connections: Option<u32>,
@@ -54,13 +58,14 @@ pub(crate) enum Arg {
     Argv,
     Parser,
     Endpoint,
+    CaCert,
     Connections,
     Rate,
 }
 
 impl Arg {
     /// In the order of [`StepArgs`]' fields, which is the order problems are reported in.
-    pub const ALL: [Arg; 10] = [
+    pub const ALL: [Arg; 11] = [
         Arg::Frequency,
         Arg::CallGraph,
         Arg::Target,
@@ -69,6 +74,7 @@ impl Arg {
         Arg::Argv,
         Arg::Parser,
         Arg::Endpoint,
+        Arg::CaCert,
         Arg::Connections,
         Arg::Rate,
     ];
@@ -84,6 +90,7 @@ impl Arg {
             Arg::Argv => "argv",
             Arg::Parser => "parser",
             Arg::Endpoint => "endpoint",
+            Arg::CaCert => "ca_cert",
             Arg::Connections => "connections",
             Arg::Rate => "rate",
         }
@@ -100,6 +107,7 @@ impl Arg {
             Arg::Argv => args.argv.is_some(),
             Arg::Parser => args.parser.is_some(),
             Arg::Endpoint => args.endpoint.is_some(),
+            Arg::CaCert => args.ca_cert.is_some(),
             Arg::Connections => args.connections.is_some(),
             Arg::Rate => args.rate.is_some(),
         }
@@ -133,10 +141,15 @@ impl StepArgs {
             problems.push("frequency must be more than 0".to_string());
         }
         if let Some(endpoint) = &self.endpoint
-            && !endpoint.starts_with("http://")
+            && let Err(err) = crate::red::Endpoint::parse(endpoint)
+        {
+            problems.push(err.message.replacen("--endpoint ", "endpoint ", 1));
+        }
+        if let (Some(ca_file), Some(endpoint)) = (&self.ca_cert, &self.endpoint)
+            && !endpoint.starts_with("https://")
         {
             problems.push(format!(
-                "endpoint {endpoint:?} is not an http:// URL (the probe speaks clear-text HTTP/1.1)"
+                "ca_cert {ca_file:?} is for an https endpoint; {endpoint:?} is not one"
             ));
         }
         if self.connections == Some(0) {

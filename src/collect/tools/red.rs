@@ -5,9 +5,9 @@ use super::{Descriptor, Runs, StepArgs, args::Arg};
 
 pub(super) const COLLECTORS: &[Descriptor] = &[Descriptor {
     name: "red-probe",
-    description: "perf_manual's own HTTP/1.1 load probe: RED of `endpoint` (rate, errors by class, HDR duration percentiles) over the phase, with `connections` (default 10) and, for the open model, `rate` requests/s.",
+    description: "perf_manual's own HTTP/1.1 load probe: RED of `endpoint` (http or https; rate, errors by class, HDR duration percentiles) over the phase, with `connections` (default 10), for the open model `rate` requests/s, and for an in-house CA `ca_cert` (a PEM file).",
     programs: &[],
-    takes: &[Arg::Endpoint, Arg::Connections, Arg::Rate],
+    takes: &[Arg::Endpoint, Arg::CaCert, Arg::Connections, Arg::Rate],
     requires: needs_endpoint,
     output: "red/{step}.txt",
     runs: Runs::Probe,
