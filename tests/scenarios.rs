@@ -39,6 +39,22 @@ impl Load {
 }
 
 impl Load {
+    /// Two writers syncing every write (stress-ng's hdd stressor) in `scratch`, for 40 s.
+    fn fsync_writers(scratch: &std::path::Path) -> Load {
+        Load::start(&[
+            "--hdd",
+            "2",
+            "--hdd-opts",
+            "fsync,wr-seq",
+            "--hdd-bytes",
+            "32M",
+            "--temp-path",
+            &scratch.to_string_lossy(),
+            "--timeout",
+            "40s",
+        ])
+    }
+
     /// The PID of one of stress-ng's workers (named for their stressor, `stress-ng-hdd`): the
     /// process `--pid` investigates, with every other process of its name.
     fn worker(&self) -> String {
@@ -585,19 +601,7 @@ fn fsync_heavy_writes_make_the_disk_the_top_finding() {
         return;
     }
     let scratch = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
-    let scratch_path = scratch.path().to_string_lossy().into_owned();
-    let load = Load::start(&[
-        "--hdd",
-        "2",
-        "--hdd-opts",
-        "fsync,wr-seq",
-        "--hdd-bytes",
-        "32M",
-        "--temp-path",
-        &scratch_path,
-        "--timeout",
-        "40s",
-    ]);
+    let load = Load::fsync_writers(scratch.path());
     // Investigated as the writers: a busy neighbour's CPU load is told apart.
     let worker = load.worker();
     let (json, _out, _work) = run_playbook(
@@ -623,23 +627,11 @@ fn a_neighbour_loading_the_disk_is_named_as_a_neighbour() {
         return;
     }
     let scratch = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
-    let scratch_path = scratch.path().to_string_lossy().into_owned();
     let mut target = Command::new("sleep")
         .arg("60")
         .spawn()
         .expect("sleep starts");
-    let load = Load::start(&[
-        "--hdd",
-        "2",
-        "--hdd-opts",
-        "fsync,wr-seq",
-        "--hdd-bytes",
-        "32M",
-        "--temp-path",
-        &scratch_path,
-        "--timeout",
-        "40s",
-    ]);
+    let load = Load::fsync_writers(scratch.path());
     let pid = target.id().to_string();
     let (json, _out, _work) = run_playbook(
         "playbooks/triage.toml",

@@ -48,15 +48,17 @@ pub fn wait_kind(state: &str, frames: &[String]) -> &'static str {
 }
 
 /// Off-CPU time by what was waited for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct WaitShare {
     pub process: String,
+    /// `futex`, `io`, `sleep`, `poll`, `run-queue` or `other`.
     pub wait: String,
     /// The innermost frame of the workload's own code below the system call, or the first
     /// kernel frame below the scheduler's when there is none: where it blocked.
     pub frame: String,
     pub blocked_ms: f64,
     pub blocks: u64,
+    /// Of all the time off the CPU.
     pub percent: f64,
 }
 

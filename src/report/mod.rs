@@ -331,24 +331,11 @@ pub(crate) struct ProfileData {
     pub top: Vec<HotFunctionData>,
     /// For an off-CPU profile: blocked time by process, what it waited for and where.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub waits: Vec<WaitData>,
+    pub waits: Vec<crate::profile::WaitShare>,
     /// What is not the workload and what could not be named, one sentence each: perf's own
     /// overhead, idle, binaries without symbols and how to get them.
     #[serde(default)]
     pub notes: Vec<String>,
-}
-
-/// Off-CPU time of one process, wait and place (the innermost frame of its own code).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub(crate) struct WaitData {
-    pub process: String,
-    /// `futex`, `io`, `sleep`, `poll`, `run-queue` or `other`.
-    pub wait: String,
-    pub frame: String,
-    pub blocked_ms: f64,
-    pub blocks: u64,
-    /// Of all the time off the CPU.
-    pub percent: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -542,14 +529,7 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
                     .off_cpu
                     .iter()
                     .flat_map(|off| off.by_wait.iter().take(15))
-                    .map(|wait| WaitData {
-                        process: wait.process.clone(),
-                        wait: wait.wait.clone(),
-                        frame: wait.frame.clone(),
-                        blocked_ms: wait.blocked_ms,
-                        blocks: wait.blocks,
-                        percent: wait.percent,
-                    })
+                    .cloned()
                     .collect(),
                 notes: profile_notes(&profile.digest),
             })
