@@ -66,7 +66,13 @@ fn from_json(fail_on: &[&str], at_or_above: &[&str]) -> (Vec<String>, Vec<(Strin
 
 #[test]
 fn analyze_writes_a_case_per_rule_and_fails_the_findings_at_or_above_fail_on() {
-    let rules = perf_manual::rules::builtin::use_rules().unwrap();
+    // tests/data holds a service's requests (an nginx access log, probe files): without a
+    // playbook, the built-in RED rules judge them beside the USE rules.
+    let rules = [
+        perf_manual::rules::builtin::use_rules().unwrap(),
+        perf_manual::rules::builtin::red_rules().unwrap(),
+    ]
+    .concat();
     for (fail_on, at_or_above) in [
         (
             &["--fail-on", "medium"][..],
