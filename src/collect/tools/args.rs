@@ -141,9 +141,11 @@ impl StepArgs {
             problems.push("frequency must be more than 0".to_string());
         }
         if let Some(endpoint) = &self.endpoint
-            && let Err(err) = crate::red::Endpoint::parse(endpoint)
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
         {
-            problems.push(err.message.replacen("--endpoint ", "endpoint ", 1));
+            problems.push(format!(
+                "endpoint {endpoint:?} is not an http:// or https:// URL"
+            ));
         }
         if let (Some(ca_file), Some(endpoint)) = (&self.ca_cert, &self.endpoint)
             && !endpoint.starts_with("https://")
