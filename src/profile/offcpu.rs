@@ -259,6 +259,12 @@ fn task_of(head: &str) -> Option<(String, u32, f64)> {
 fn frame_of(line: &str) -> Option<(String, bool, bool)> {
     let line = line.trim();
     let (_address, rest) = line.split_once(' ')?;
+    // A mapping of a file since deleted (a memfd, an upgraded library) ends `(deleted))`.
+    let rest = match rest.strip_suffix(" (deleted))") {
+        Some(kept) => std::borrow::Cow::Owned(format!("{kept})")),
+        None => std::borrow::Cow::Borrowed(rest),
+    };
+    let rest = rest.as_ref();
     let (symbol, dso) = match rest.rfind(" (") {
         Some(at) if rest.ends_with(')') => (&rest[..at], &rest[at + 2..rest.len() - 1]),
         _ => (rest, ""),
@@ -283,6 +289,17 @@ fn frame_of(line: &str) -> Option<(String, bool, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_in_a_deleted_mapping_is_named_after_it() {
+        let frame = frame_of("\t    7f2a1c0 [unknown] (/memfd:sealed-91173221a7ea (deleted))");
+        assert_eq!(
+            frame,
+            Some(("[memfd:sealed-91173221a7ea]".to_string(), false, false))
+        );
+        let named = frame_of("\t    18ba9 Mutex::lock+0x19 (/opt/app (deleted))");
+        assert_eq!(named, Some(("Mutex::lock".to_string(), false, false)));
+    }
 
     const SCRIPT: &str = "\
 app 10/11 100.000000: PERF_RECORD_SWITCH IN

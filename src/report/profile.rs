@@ -335,7 +335,12 @@ fn headline(report: &ProfileReport) -> Vec<String> {
         )),
         None => lines.push("No sample was in the workload's own code.".into()),
     }
-    if digest.overhead_samples > 0 {
+    if digest.overhead_samples > 0 && report.unit.contains("off-CPU") {
+        lines.push(format!(
+            "{:.1}% of the time off the CPU ({} µs) was perf's own, waiting to write what it recorded: the cost of measuring, not the workload's.",
+            digest.overhead_percent, digest.overhead_samples
+        ));
+    } else if digest.overhead_samples > 0 {
         lines.push(format!(
             "{:.1}% of samples ({}) were perf's own sampling code or the perf process: the cost of measuring (cpu-clock on a VM), not the workload's hot spot.",
             digest.overhead_percent, digest.overhead_samples
