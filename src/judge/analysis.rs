@@ -320,15 +320,15 @@ impl Analysis {
         });
     }
 
-    /// Evaluate `rules` over the records. `host` fills what the files did not reveal;
-    /// `origin` says whether a series missing from them is missing from this host. Kernel log
-    /// events are placed against the capture's window first (`kernel.rs`).
     /// Whether the records hold a service's requests (the RED tables a probe's file or an
     /// access log makes).
     pub fn has_red(&self) -> bool {
         self.records.iter().any(|record| record.table == "red")
     }
 
+    /// Evaluate `rules` over the records. `host` fills what the files did not reveal;
+    /// `origin` says whether a series missing from them is missing from this host. Kernel log
+    /// events are placed against the capture's window first (`kernel.rs`).
     pub fn judge(&mut self, rules: &[CompiledRule], host: &HostFacts, origin: Origin) {
         let mut facts = self.host.clone();
         facts.merge(host);
@@ -794,13 +794,13 @@ fn by_process(
         if OBSERVERS.contains(&comm) || is_kernel_thread(comm) || pid == std::process::id() {
             continue;
         }
-        let values: Vec<f64> = fields
+        let (present, sum) = fields
             .iter()
-            .filter_map(|field| record.fields.get(field).copied())
-            .collect();
-        if !values.is_empty() {
+            .filter_map(|field| record.fields.get(field))
+            .fold((false, 0.0), |(_, sum), value| (true, sum + value));
+        if present {
             let entry = usage.entry(pid).or_insert_with(|| (comm.to_string(), 0.0));
-            entry.1 += values.iter().sum::<f64>();
+            entry.1 += sum;
         }
     }
     let intervals = intervals.len().max(1) as f64;

@@ -314,26 +314,22 @@ fn headline(report: &ProfileReport) -> Vec<String> {
         .as_ref()
         .filter(|_| digest.top.is_empty())
         .and_then(|off| off.by_wait.first());
-    match &digest.hottest {
+    match (waited, &digest.hottest) {
         // An off-CPU profile read back: where the most time was spent waiting, and for what.
-        _ if waited.is_some() => {
-            if let Some(wait) = waited {
-                lines.push(format!(
-                    "Counts are {}: {} waited most for {} in `{}` ({:.1}% of the time off the CPU, {} blocks).",
-                    report.unit, wait.process, wait.wait, wait.frame, wait.percent, wait.blocks
-                ));
-            }
-        }
+        (Some(wait), _) => lines.push(format!(
+            "Counts are {}: {} waited most for {} in `{}` ({:.1}% of the time off the CPU, {} blocks).",
+            report.unit, wait.process, wait.wait, wait.frame, wait.percent, wait.blocks
+        )),
         // Off-CPU time ends in the scheduler: the widest towers, not the leaf, say where.
-        Some(hot) if !report.unit.is_empty() => lines.push(format!(
+        (None, Some(hot)) if !report.unit.is_empty() => lines.push(format!(
             "Counts are {}: the widest towers of the flamegraph are where threads waited; {} of {} blocked the most ({:.1}%).",
             report.unit, hot.process, hot.function, hot.total_percent
         )),
-        Some(hot) => lines.push(format!(
+        (None, Some(hot)) => lines.push(format!(
             "Hottest function: `{}` in {} — {:.1}% of samples in itself, {:.1}% with what it calls.",
             hot.function, hot.process, hot.self_percent, hot.total_percent
         )),
-        None => lines.push("No sample was in the workload's own code.".into()),
+        (None, None) => lines.push("No sample was in the workload's own code.".into()),
     }
     if digest.overhead_samples > 0 && report.unit.contains("off-CPU") {
         lines.push(format!(
