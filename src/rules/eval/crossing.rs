@@ -20,9 +20,9 @@ pub(super) struct Crossing {
 }
 
 impl Judge<'_> {
-    /// The worst stretch, over all instances, where the condition held (for long enough).
-    pub(super) fn decide(&self, tracks: &[Track<Truth>]) -> Option<Crossing> {
-        let mut best: Option<Crossing> = None;
+    /// The worst stretch, over all instances, where the condition held (for long enough):
+    /// `best`, or one of `tracks` if worse.
+    pub(super) fn decide(&self, tracks: &[Track<Truth>], best: &mut Option<Crossing>) {
         let consider = |candidate: Crossing, best: &mut Option<Crossing>| {
             let better = match best {
                 None => true,
@@ -48,7 +48,7 @@ impl Judge<'_> {
                         held: span.map_or(0.0, |span| span.end - span.start),
                         files: track.files.clone(),
                     },
-                    &mut best,
+                    best,
                 ),
                 Shape::Whole { value: None, .. } => {}
                 Shape::Timed(points) => {
@@ -62,14 +62,13 @@ impl Judge<'_> {
                                     files: track.files.clone(),
                                     ..run
                                 },
-                                &mut best,
+                                best,
                             );
                         }
                     }
                 }
             }
         }
-        best
     }
 
     /// Maximal stretches of consecutive points that hold, each with its worst witness. A stretch
@@ -114,17 +113,23 @@ impl Judge<'_> {
         runs
     }
 
-    /// With `for D`: why the rule cannot be judged when no instance has data covering `D`.
-    pub(super) fn too_short(&self, expr: &Expr, tracks: &[Track<Truth>]) -> Option<String> {
-        let hold = self.hold?;
-        let covered = tracks
+    /// How long the longest stretch of any track lasts, each point reaching back to the one
+    /// before (a whole-run value covers everything).
+    pub(super) fn covered(&self, tracks: &[Track<Truth>]) -> f64 {
+        tracks
             .iter()
             .map(|track| match &track.shape {
                 Shape::Whole { .. } => f64::INFINITY,
                 Shape::Timed(points) if points.is_empty() => 0.0,
                 Shape::Timed(points) => longest_stretch(points, track.step) + slack(track.step),
             })
-            .fold(0.0, f64::max);
+            .fold(0.0, f64::max)
+    }
+
+    /// With `for D`: why the rule cannot be judged when no instance has data covering `D`
+    /// (the longest stretch of any is `covered`).
+    pub(super) fn too_short(&self, expr: &Expr, covered: f64) -> Option<String> {
+        let hold = self.hold?;
         (covered < hold).then(|| {
             format!(
                 "too little data: {} cover{} less than the {} s that `for` asks for",

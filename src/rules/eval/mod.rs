@@ -91,11 +91,16 @@ mod track;
 mod truth;
 mod value;
 
-use crate::record::{Dataset, Origin};
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use crate::record::{Dataset, Labels, Name, Origin, Series};
 
 use super::Rule;
 use super::compiled::CompiledRule;
-use super::expr::Expr;
+use super::expr::{Cond, Expr, Selector};
 use super::links::link;
 use crossing::coverage;
 pub(crate) use outcome::JudgementIndex;
@@ -162,6 +167,12 @@ impl From<(Outcome, Option<String>)> for Judged {
 }
 
 fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> Judged {
+    judge_rule_with(compiled, data, true)
+}
+
+/// [`judge_rule`], with the choice to judge one instance at a time where the expression allows
+/// it (`one_at_a_time`); the outcome is the same either way, which the tests check.
+fn judge_rule_with(compiled: &CompiledRule, data: &Dataset, one_at_a_time: bool) -> Judged {
     let rule = compiled.rule();
     let expr = match compiled.expression() {
         Ok(expr) => expr,
@@ -187,9 +198,9 @@ fn judge_rule(compiled: &CompiledRule, data: &Dataset) -> Judged {
             absent,
         };
     }
-    match judge_over(rule, expr, data, expr.hold) {
+    match judge_over(rule, expr, data, expr.hold, one_at_a_time) {
         Pass::Done(outcome, observed) => (outcome, observed).into(),
-        Pass::TooShort(why) => judge_whole_window(rule, expr, data, why).into(),
+        Pass::TooShort(why) => judge_whole_window(rule, expr, data, why, one_at_a_time).into(),
     }
 }
 
@@ -203,21 +214,56 @@ enum Pass {
     TooShort(String),
 }
 
-/// Judge `expr` with `hold` as its `for` window.
-fn judge_over(rule: &Rule, expr: &Expr, data: &Dataset, hold: Option<f64>) -> Pass {
+/// Judge `expr` with `hold` as its `for` window: in one pass over every instance, or, where the
+/// expression allows it ([`Split`]), one pass per instance, so that only one instance's values
+/// are held at a time (a day of `mpstat -P ALL` from a 32-CPU host is 33 instances of
+/// millions of samples each). Both give the same outcome: each instance is judged on its own
+/// either way, the worst crossing wins, and what each comparison saw is the most extreme over
+/// all passes.
+fn judge_over(
+    rule: &Rule,
+    expr: &Expr,
+    data: &Dataset,
+    hold: Option<f64>,
+    one_at_a_time: bool,
+) -> Pass {
+    let split = Split::of(expr, data).filter(|_| one_at_a_time);
+    let passes = split.as_ref().map_or(1, |split| split.parts.len());
     let mut judge = Judge {
         data,
         hold,
         comparisons: Vec::new(),
+        met: 0,
+        split,
+        part: None,
     };
-    let tracks = match judge.top_condition(&expr.condition) {
-        Ok(tracks) => tracks,
-        Err(Stop::NoData(why)) => return Pass::Done(Outcome::NotEvaluated(why), None),
-        Err(Stop::Error(what)) => return Pass::Done(Outcome::Error(what), None),
-    };
-    let outcome = match judge.decide(&tracks) {
+    let mut best: Option<crossing::Crossing> = None;
+    let mut covered: f64 = 0.0;
+    let mut judged = false;
+    let mut no_data: Option<String> = None;
+    for pass in 0..passes {
+        judge.part = judge.split.as_ref().map(|_| pass);
+        judge.met = 0;
+        match judge.top_condition(&expr.condition) {
+            Ok(tracks) => {
+                judged = true;
+                judge.decide(&tracks, &mut best);
+                covered = covered.max(judge.covered(&tracks));
+            }
+            // One instance without data of its own (an operator's other side lacks it) adds
+            // nothing, as it would add no track in one pass over all of them.
+            Err(Stop::NoData(why)) => {
+                no_data.get_or_insert(why);
+            }
+            Err(Stop::Error(what)) => return Pass::Done(Outcome::Error(what), None),
+        }
+    }
+    if !judged {
+        return Pass::Done(Outcome::NotEvaluated(no_data.unwrap_or_default()), None);
+    }
+    let outcome = match best {
         Some(crossing) => Outcome::Fired(judge.finding(rule, expr, crossing)),
-        None => match judge.too_short(expr, &tracks) {
+        None => match judge.too_short(expr, covered) {
             Some(why) => return Pass::TooShort(why),
             None => Outcome::Quiet,
         },
@@ -240,6 +286,7 @@ fn judge_whole_window(
     expr: &Expr,
     data: &Dataset,
     why: String,
+    one_at_a_time: bool,
 ) -> (Outcome, Option<String>) {
     let asked = expr.hold.unwrap_or_default();
     let coverage = coverage(expr, data);
@@ -263,7 +310,7 @@ fn judge_whole_window(
             format_number(window),
             format_number(asked)
         );
-        match judge_over(rule, expr, data, Some(window)) {
+        match judge_over(rule, expr, data, Some(window), one_at_a_time) {
             Pass::TooShort(_) => window -= step,
             Pass::Done(Outcome::Fired(mut finding), observed) => {
                 finding.message.push_str(&format!(" (held for {caveat})"));
@@ -335,5 +382,72 @@ enum Stop {
 struct Judge<'d> {
     data: &'d Dataset,
     hold: Option<f64>,
+    /// What each comparison saw, over every pass, in the order the expression has them.
     comparisons: Vec<ComparisonInfo>,
+    /// The comparisons met so far in this pass.
+    met: usize,
+    /// When the rule is judged one instance at a time, the instances, and which one this
+    /// pass judges.
+    split: Option<Split<'d>>,
+    part: Option<usize>,
+}
+
+/// A rule judged one instance at a time. That gives what one pass over every instance gives
+/// when each track of the result comes from one instance of each selector picking several
+/// (no `all(...)`, which joins every instance into one) and those instances pair only with
+/// their namesakes: every instance of every such selector has the same label names, so two
+/// of them agree on their labels exactly when they are the same instance. Selectors picking
+/// one instance apply to every pass, as they apply to every instance.
+struct Split<'d> {
+    /// The labels of each instance, in the order of the first selector picking several.
+    parts: Vec<&'d Labels>,
+    /// Each selector picking several instances (by address: each mention on its own), with
+    /// its instances by labels.
+    narrowed: Vec<(*const Selector, BTreeMap<&'d Labels, Vec<&'d Series>>)>,
+}
+
+impl<'d> Split<'d> {
+    fn of(expr: &Expr, data: &'d Dataset) -> Option<Split<'d>> {
+        if has_all(&expr.condition) {
+            return None;
+        }
+        let mut names: Option<Vec<&Name>> = None;
+        let mut parts: Vec<&'d Labels> = Vec::new();
+        let mut narrowed = Vec::new();
+        for selector in expr.selectors() {
+            let chosen: Vec<&'d Series> = data
+                .instances(&selector.name)
+                .iter()
+                .filter(|series| selector.matches(&series.labels))
+                .collect();
+            if chosen.len() < 2 {
+                continue;
+            }
+            let mut by_labels: BTreeMap<&'d Labels, Vec<&'d Series>> = BTreeMap::new();
+            for series in chosen {
+                let these: Vec<&Name> = series.labels.keys().collect();
+                match &names {
+                    None if these.is_empty() => return None,
+                    None => names = Some(these),
+                    Some(known) if *known == these => {}
+                    Some(_) => return None,
+                }
+                if narrowed.is_empty() && !by_labels.contains_key(&series.labels) {
+                    parts.push(&series.labels);
+                }
+                by_labels.entry(&series.labels).or_default().push(series);
+            }
+            narrowed.push((std::ptr::from_ref(selector), by_labels));
+        }
+        (!parts.is_empty()).then_some(Split { parts, narrowed })
+    }
+}
+
+fn has_all(cond: &Cond) -> bool {
+    match cond {
+        Cond::All(_) => true,
+        Cond::Compare(_) => false,
+        Cond::Any(inner) => has_all(inner),
+        Cond::And(left, right) | Cond::Or(left, right) => has_all(left) || has_all(right),
+    }
 }

@@ -100,7 +100,8 @@ impl Judge<'_> {
             Val::Constant(value) => Some(value * right_scale),
             Val::Tracks(_) => None,
         };
-        let index = self.comparisons.len();
+        let index = self.met;
+        self.met += 1;
         let mut info = ComparisonInfo {
             op,
             threshold,
@@ -160,7 +161,17 @@ impl Judge<'_> {
             ),
         };
         info.extreme = extreme.get();
-        self.comparisons.push(info);
+        // A later pass (`Split`) meets the same comparison again: the most extreme value wins.
+        match self.comparisons.get_mut(index) {
+            Some(earlier) => {
+                earlier.extreme = match (earlier.extreme, info.extreme) {
+                    (Some(a), Some(b)) if lower_is_worse => Some(a.min(b)),
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+            None => self.comparisons.push(info),
+        }
         Ok(tracks)
     }
 

@@ -37,8 +37,8 @@ impl Judge<'_> {
                 })
             }
             Value::Series(selector) => {
-                let series = self.select(selector)?;
-                let measure = Measure::Of(series.first().map_or(Unit::Count, |one| one.unit));
+                let (unit, series) = self.select(selector)?;
+                let measure = Measure::Of(unit);
                 let tracks = series.into_iter().map(raw_track).collect();
                 Ok(Evaluated {
                     val: Val::Tracks(tracks),
@@ -70,18 +70,37 @@ impl Judge<'_> {
         }
     }
 
-    /// The instances a selector picks; never empty (see `missing_data`).
-    fn select(&self, selector: &Selector) -> Result<Vec<&Series>, Stop> {
-        let chosen: Vec<&Series> = self
+    /// The unit of the instances a selector picks, and those of them this pass judges: all of
+    /// them, or in a pass for one instance (`Split`) that instance's namesake, if it has one.
+    fn select(&self, selector: &Selector) -> Result<(Unit, Vec<&Series>), Stop> {
+        let mut chosen = self
             .data
             .instances(&selector.name)
             .iter()
-            .filter(|series| selector.matches(&series.labels))
-            .collect();
-        if chosen.is_empty() {
+            .filter(|series| selector.matches(&series.labels));
+        let Some(first) = chosen.next() else {
             return Err(Stop::NoData(format!("no data for {selector}")));
-        }
-        Ok(chosen)
+        };
+        let narrowed = match (&self.split, self.part) {
+            (Some(split), Some(part)) => split
+                .narrowed
+                .iter()
+                .find(|(mention, _)| std::ptr::eq(*mention, selector))
+                .map(|(_, by_labels)| {
+                    split
+                        .parts
+                        .get(part)
+                        .and_then(|labels| by_labels.get(labels))
+                        .cloned()
+                        .unwrap_or_default()
+                }),
+            _ => None,
+        };
+        let picked = match narrowed {
+            Some(picked) => picked,
+            None => std::iter::once(first).chain(chosen).collect(),
+        };
+        Ok((first.unit, picked))
     }
 }
 
