@@ -542,7 +542,15 @@ impl Feed {
 
     /// The instance and value `record` gives `metric`, if it feeds it: its labels are then the
     /// metric's, exactly, once `only` and `dropped` are taken out and `set` put in.
-    pub(crate) fn read(&self, record: &Record, metric: &Metric) -> Option<(Labels, f64)> {
+    #[cfg(test)]
+    fn read(&self, record: &Record, metric: &Metric) -> Option<(Labels, f64)> {
+        let labels = self.instance(record, metric)?;
+        self.value(record).map(|value| (labels, value))
+    }
+
+    /// The metric's instance `record` is of, if this feed feeds it from `record`'s table and
+    /// labels: the same for every row of one table and instance.
+    pub(crate) fn instance(&self, record: &Record, metric: &Metric) -> Option<Labels> {
         if record.table != self.table {
             return None;
         }
@@ -560,9 +568,11 @@ impl Feed {
         }
         let exact = labels.len() == metric.labels.len()
             && metric.labels.iter().all(|label| labels.contains_key(label));
-        if !exact {
-            return None;
-        }
+        exact.then_some(labels)
+    }
+
+    /// The value this feed reads of `record`, if it has a finite one.
+    pub(crate) fn value(&self, record: &Record) -> Option<f64> {
         let field = || record.fields.get(&self.field).copied();
         let value = match self.convert {
             Convert::Same => field()?,
@@ -570,7 +580,7 @@ impl Feed {
             Convert::LessObserver => (field()? - 1.0).max(0.0),
             Convert::Derive(derive) => derive(&record.fields)?,
         };
-        value.is_finite().then_some((labels, value))
+        value.is_finite().then_some(value)
     }
 }
 

@@ -176,37 +176,84 @@ impl<'a> Rows<'a> {
 /// come in time order ([`Rows::each`]).
 #[derive(Default)]
 struct PreviousRows {
-    /// The latest row, and the one before it at an earlier time.
-    latest: BTreeMap<Name, BTreeMap<Labels, (Row, Option<Row>)>>,
+    /// Each instance's place in `latest`, by table and labels.
+    index: BTreeMap<Name, BTreeMap<Labels, usize>>,
+    /// The latest row of each instance, and the one before it at an earlier time.
+    latest: Vec<Option<(Row, Option<Row>)>>,
 }
 
 /// When a row was taken, and the file it was read from.
 type Row = (f64, Name);
 
 impl PreviousRows {
-    /// The latest row of `record`'s table and instance taken before it, if any; then `record`
-    /// is the latest. Rows of one time (two files of one table) share the one before.
-    fn before(&mut self, record: &Record) -> Option<Row> {
-        let of_table = match self.latest.get_mut(&record.table) {
+    /// The place of `record`'s table and instance: looked up once for a run of its rows.
+    fn slot(&mut self, record: &Record) -> usize {
+        let of_table = match self.index.get_mut(&record.table) {
             Some(of_table) => of_table,
-            None => self.latest.entry(record.table.clone()).or_default(),
+            None => self.index.entry(record.table.clone()).or_default(),
         };
-        let time = record.time;
-        match of_table.get_mut(&record.labels) {
-            Some((latest, earlier)) if time > latest.0 => {
-                let previous = std::mem::replace(latest, (time, record.source.file.clone()));
-                *earlier = Some(previous);
-                earlier.clone()
-            }
-            Some((latest, earlier)) if time == latest.0 => earlier.clone(),
-            Some(_) => None,
+        match of_table.get(&record.labels) {
+            Some(&slot) => slot,
             None => {
-                let row = (time, record.source.file.clone());
-                of_table.insert(record.labels.clone(), (row, None));
-                None
+                self.latest.push(None);
+                of_table.insert(record.labels.clone(), self.latest.len() - 1);
+                self.latest.len() - 1
             }
         }
     }
+
+    /// Take `record`, of the instance at `slot`, as its latest row; whether the row before it
+    /// ([`PreviousRows::earlier`]) is then known. Rows of one time (two files of one table)
+    /// share the one before.
+    fn advance(&mut self, slot: usize, record: &Record) -> bool {
+        let time = record.time;
+        match &mut self.latest[slot] {
+            Some((latest, earlier)) if time > latest.0 => {
+                let file = match latest.1.same(&record.source.file) {
+                    true => latest.1.clone(),
+                    false => record.source.file.clone(),
+                };
+                *earlier = Some(std::mem::replace(latest, (time, file)));
+                true
+            }
+            Some((latest, earlier)) if time == latest.0 => earlier.is_some(),
+            Some(_) => false,
+            none => {
+                *none = Some(((time, record.source.file.clone()), None));
+                false
+            }
+        }
+    }
+
+    /// The row before the latest of the instance at `slot`, at an earlier time.
+    fn earlier(&self, slot: usize) -> Option<Row> {
+        self.latest[slot].as_ref()?.1.clone()
+    }
+}
+
+/// A run of rows of one table and instance (the rows of [`Columns`] come instance by
+/// instance): what they feed is worked out at its first row, not for every row.
+struct Run<T> {
+    table: Name,
+    labels: Labels,
+    slot: usize,
+    /// Per field or feed: where its values go.
+    targets: Vec<T>,
+}
+
+impl<T> Run<T> {
+    fn holds(run: &Option<Run<T>>, record: &Record) -> bool {
+        run.as_ref()
+            .is_some_and(|run| run.table.same(&record.table) && run.labels == record.labels)
+    }
+}
+
+/// Where a feed's values of a run go: nowhere (its instance is not the metric's), into the
+/// series not made yet of the metric's instance, or into a series made.
+enum Target {
+    Skip,
+    Pending(Labels),
+    At(usize),
 }
 
 impl Dataset {
@@ -228,33 +275,66 @@ impl Dataset {
         unit_of: impl Fn(&str, &str) -> Unit,
         wanted: &dyn Fn(&str, &str) -> bool,
     ) -> Self {
-        let mut by_key: BTreeMap<(String, Labels), Series> = BTreeMap::new();
+        let mut made: Vec<Series> = Vec::new();
+        let mut by_key: BTreeMap<(String, Labels), usize> = BTreeMap::new();
         let mut previous = PreviousRows::default();
         let mut wanted = PairMemo::new(wanted);
+        // Per field of the run's rows: its name, and the series its values go into (`None`
+        // for a field nobody reads).
+        let mut run: Option<Run<(Name, Option<usize>)>> = None;
         rows.each(&mut |record| {
-            let before = previous.before(record);
-            for (field, &value) in &record.fields {
-                if !value.is_finite() || !wanted.get(&record.table, field) {
+            if !Run::holds(&run, record) {
+                run = Some(Run {
+                    table: record.table.clone(),
+                    labels: record.labels.clone(),
+                    slot: previous.slot(record),
+                    targets: Vec::new(),
+                });
+            }
+            let Some(run) = run.as_mut() else { return };
+            let later = previous.advance(run.slot, record);
+            for (at, (field, &value)) in record.fields.iter().enumerate() {
+                if !value.is_finite() {
                     continue;
                 }
-                let name = format!("{}.{}", record.table, field);
-                by_key
-                    .entry((name.clone(), record.labels.clone()))
-                    .or_insert_with(|| {
-                        let empty = Series::empty(
-                            name,
-                            record.labels.clone(),
-                            unit_of(&record.table, field),
-                        );
-                        empty.measured_since(before.clone())
-                    })
-                    .push(record.time, value, &record.source);
+                let known = run
+                    .targets
+                    .get(at)
+                    .filter(|(name, _)| name.same(field))
+                    .map(|&(_, target)| target);
+                let target = match known {
+                    Some(target) => target,
+                    None => {
+                        let target = wanted.get(&record.table, field).then(|| {
+                            let name = format!("{}.{}", record.table, field);
+                            let key = (name, record.labels.clone());
+                            *by_key.entry(key).or_insert_with_key(|(name, labels)| {
+                                let before = later.then(|| previous.earlier(run.slot)).flatten();
+                                let unit = unit_of(&record.table, field);
+                                made.push(
+                                    Series::empty(name.clone(), labels.clone(), unit)
+                                        .measured_since(before),
+                                );
+                                made.len() - 1
+                            })
+                        });
+                        run.targets.truncate(at);
+                        run.targets.push((field.clone(), target));
+                        target
+                    }
+                };
+                if let Some(target) = target {
+                    made[target].push(record.time, value, &record.source);
+                }
             }
         });
         let mut series: BTreeMap<String, Vec<Series>> = BTreeMap::new();
-        for (_, mut one) in by_key {
-            one.sort();
-            series.entry(one.name.clone()).or_default().push(one);
+        let mut made: Vec<Option<Series>> = made.into_iter().map(Some).collect();
+        for (_, at) in by_key {
+            if let Some(mut one) = made[at].take() {
+                one.sort();
+                series.entry(one.name.clone()).or_default().push(one);
+            }
         }
         Dataset {
             series,
@@ -287,7 +367,7 @@ impl Dataset {
         feeds: &[Feed],
         measured: impl Fn(&str) -> bool,
     ) -> Self {
-        type Candidates = BTreeMap<(&'static str, Labels), BTreeMap<usize, Series>>;
+        type Candidates = BTreeMap<(&'static str, Labels), BTreeMap<usize, usize>>;
         type TableFeeds<'f> = Vec<(usize, &'f Feed, &'static metric::Metric)>;
         let mut by_table: BTreeMap<&str, TableFeeds> = BTreeMap::new();
         for (index, feed) in feeds.iter().enumerate() {
@@ -298,60 +378,98 @@ impl Dataset {
                     .push((index, feed, metric));
             }
         }
+        let mut made: Vec<Series> = Vec::new();
         let mut candidates: Candidates = BTreeMap::new();
         let mut previous = PreviousRows::default();
         let no_feeds = Vec::new();
         // The feeds of the table a row is of, looked up once per table name (rows of one
         // header share it), not compared as text for every row.
         let mut of_table: Vec<(Name, &TableFeeds)> = Vec::new();
+        // The feeds of the run's table, and where each one's values go.
+        let mut run: Option<Run<Target>> = None;
+        let mut run_feeds: &TableFeeds = &no_feeds;
         rows.each(&mut |record| {
-            let known = match of_table
-                .iter()
-                .position(|(table, _)| table.same(&record.table))
-            {
-                Some(at) => Some(at),
-                // The same table's name made anew (a parser that names each row's table):
-                // the entry follows the newest, so there is one per table.
-                None => of_table
+            if !Run::holds(&run, record) {
+                let known = match of_table
                     .iter()
-                    .position(|(table, _)| *table == record.table)
-                    .inspect(|&at| of_table[at].0 = record.table.clone()),
-            };
-            let feeds = match known {
-                Some(at) => of_table[at].1,
-                None => {
-                    let feeds = match measured(&record.table) {
-                        true => by_table.get(record.table.as_str()).unwrap_or(&no_feeds),
-                        false => &no_feeds,
-                    };
-                    of_table.push((record.table.clone(), feeds));
-                    feeds
-                }
-            };
-            if feeds.is_empty() {
+                    .position(|(table, _)| table.same(&record.table))
+                {
+                    Some(at) => Some(at),
+                    // The same table's name made anew (a parser that names each row's table):
+                    // the entry follows the newest, so there is one per table.
+                    None => of_table
+                        .iter()
+                        .position(|(table, _)| *table == record.table)
+                        .inspect(|&at| of_table[at].0 = record.table.clone()),
+                };
+                run_feeds = match known {
+                    Some(at) => of_table[at].1,
+                    None => {
+                        let feeds = match measured(&record.table) {
+                            true => by_table.get(record.table.as_str()).unwrap_or(&no_feeds),
+                            false => &no_feeds,
+                        };
+                        of_table.push((record.table.clone(), feeds));
+                        feeds
+                    }
+                };
+                let targets = run_feeds
+                    .iter()
+                    .map(|&(_, feed, metric)| match feed.instance(record, metric) {
+                        Some(labels) => Target::Pending(labels),
+                        None => Target::Skip,
+                    })
+                    .collect();
+                run = Some(Run {
+                    table: record.table.clone(),
+                    labels: record.labels.clone(),
+                    slot: previous.slot(record),
+                    targets,
+                });
+            }
+            if run_feeds.is_empty() {
                 return;
             }
-            let before = previous.before(record);
-            for &(index, feed, metric) in feeds {
-                if let Some((labels, value)) = feed.read(record, metric) {
-                    let key = (metric.name, labels);
-                    let by_feed = match candidates.get_mut(&key) {
-                        Some(by_feed) => by_feed,
-                        None => candidates.entry(key.clone()).or_default(),
-                    };
-                    by_feed
-                        .entry(index)
-                        .or_insert_with(|| {
-                            let empty = Series::empty(metric.name.into(), key.1, metric.unit);
-                            empty.measured_since(before.clone())
-                        })
-                        .push(record.time, value, &record.source);
+            let Some(run) = run.as_mut() else { return };
+            let later = previous.advance(run.slot, record);
+            for (target, &(index, feed, metric)) in run.targets.iter_mut().zip(run_feeds) {
+                if matches!(target, Target::Skip) {
+                    continue;
                 }
+                let Some(value) = feed.value(record) else {
+                    continue;
+                };
+                let at = match target {
+                    Target::At(at) => *at,
+                    Target::Skip => continue,
+                    Target::Pending(labels) => {
+                        let key = (metric.name, labels.clone());
+                        let by_feed = match candidates.get_mut(&key) {
+                            Some(by_feed) => by_feed,
+                            None => candidates.entry(key).or_default(),
+                        };
+                        let at = *by_feed.entry(index).or_insert_with(|| {
+                            let before = later.then(|| previous.earlier(run.slot)).flatten();
+                            let empty =
+                                Series::empty(metric.name.into(), labels.clone(), metric.unit);
+                            made.push(empty.measured_since(before));
+                            made.len() - 1
+                        });
+                        *target = Target::At(at);
+                        at
+                    }
+                };
+                made[at].push(record.time, value, &record.source);
             }
         });
+        let mut made: Vec<Option<Series>> = made.into_iter().map(Some).collect();
         let mut built: BTreeMap<&str, Vec<Series>> = BTreeMap::new();
         let mut sources: BTreeMap<&str, BTreeMap<usize, MetricSource>> = BTreeMap::new();
-        for ((name, _), mut by_feed) in candidates {
+        for ((name, _), by_feed) in candidates {
+            let mut by_feed: BTreeMap<usize, Series> = by_feed
+                .into_iter()
+                .filter_map(|(index, at)| Some((index, made[at].take()?)))
+                .collect();
             let Some(&best) = by_feed
                 .keys()
                 .min_by_key(|&&index| (feeds[index].rank, index))
