@@ -19,9 +19,13 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Raw files the points came from.
     pub files: BTreeSet<String>,
-    /// Where each point was read, in the points' order: an index into `source_files` and a
-    /// 1-based line (8 bytes a point, where a [`SourceRef`] takes 16).
-    sources: Vec<(u32, u32)>,
+    /// Where each point was read, in the points' order: its 1-based line, and the file of
+    /// each run of points read from one file (the index of the run's first point, an index
+    /// into `source_files`): 4 bytes a point, where a [`SourceRef`] takes 16.
+    #[serde(skip)]
+    lines: Vec<u32>,
+    #[serde(skip)]
+    file_runs: Vec<(u32, u32)>,
     #[serde(skip)]
     source_files: Vec<Name>,
     /// For a canonical metric (`cpu.busy`): the tool series its points were taken from.
@@ -65,7 +69,8 @@ impl Series {
             unit,
             points: Vec::new(),
             files: BTreeSet::new(),
-            sources: Vec::new(),
+            lines: Vec::new(),
+            file_runs: Vec::new(),
             source_files: Vec::new(),
             taken: None,
             first_from: None,
@@ -83,10 +88,12 @@ impl Series {
     }
 
     fn push(&mut self, time: f64, value: f64, source: &SourceRef) {
+        let at = self.points.len();
         self.points.push((time, value));
-        let file = match self.source_files.last() {
-            Some(last) if *last == source.file => self.source_files.len() - 1,
-            _ => match self
+        let last = self.file_runs.last().map(|&(_, file)| file as usize);
+        let same = last.is_some_and(|last| self.source_files[last].same(&source.file));
+        if !same {
+            let file = match self
                 .source_files
                 .iter()
                 .position(|file| *file == source.file)
@@ -97,17 +104,42 @@ impl Series {
                     self.source_files.push(source.file.clone());
                     self.source_files.len() - 1
                 }
-            },
-        };
-        let line = u32::try_from(source.line).unwrap_or(u32::MAX);
-        self.sources.push((file as u32, line));
+            };
+            if last != Some(file) {
+                self.file_runs.push((index_u32(at), index_u32(file)));
+            }
+        }
+        self.lines
+            .push(u32::try_from(source.line).unwrap_or(u32::MAX));
     }
 
     /// Where each point was read (file and 1-based line), in the points' order.
     pub fn sources(&self) -> impl Iterator<Item = (&str, usize)> {
-        self.sources
-            .iter()
-            .map(|&(file, line)| (self.source_files[file as usize].as_str(), line as usize))
+        let mut runs = self.file_runs.iter().peekable();
+        let mut file = "";
+        self.lines.iter().enumerate().map(move |(at, &line)| {
+            while let Some(&&(start, index)) = runs.peek() {
+                if start as usize > at {
+                    break;
+                }
+                file = self.source_files[index as usize].as_str();
+                runs.next();
+            }
+            (file, line as usize)
+        })
+    }
+
+    /// The index into `source_files` of each point's file.
+    fn file_of_each(&self) -> Vec<u32> {
+        let mut files = Vec::with_capacity(self.points.len());
+        for (run, &(start, file)) in self.file_runs.iter().enumerate() {
+            let end = self
+                .file_runs
+                .get(run + 1)
+                .map_or(self.points.len(), |&(next, _)| next as usize);
+            files.resize(end.max(start as usize), file);
+        }
+        files
     }
 
     /// Put the points, and their sources with them, in time order.
@@ -131,9 +163,22 @@ impl Series {
         }
         let mut order: Vec<usize> = (0..self.points.len()).collect();
         order.sort_by(|&a, &b| self.points[a].0.total_cmp(&self.points[b].0));
+        let files = self.file_of_each();
         self.points = order.iter().map(|&index| self.points[index]).collect();
-        self.sources = order.iter().map(|&index| self.sources[index]).collect();
+        self.lines = order.iter().map(|&index| self.lines[index]).collect();
+        self.file_runs.clear();
+        for (at, &index) in order.iter().enumerate() {
+            let file = files[index];
+            if self.file_runs.last().is_none_or(|&(_, last)| last != file) {
+                self.file_runs.push((index_u32(at), file));
+            }
+        }
     }
+}
+
+/// An index as stored in a series (a series of more than 4 billion points is not read).
+fn index_u32(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
 }
 
 /// What a dataset is made of: the records held whole, and the rows of big tables kept as
@@ -579,5 +624,35 @@ mod tests {
         let all = busy.iter().find(|s| s.labels["cpu"] == "all").unwrap();
         assert_eq!(all.points, vec![(1.0, 40.0), (2.0, 50.0)]);
         assert_eq!(all.unit, Unit::Percent);
+    }
+
+    #[test]
+    fn each_point_keeps_its_file_and_line_when_sorted() {
+        let at = |time: f64, file: &str, line: usize| {
+            Record::from_pairs(
+                "mpstat",
+                time,
+                &[("cpu", "all")],
+                &[("busy", time)],
+                file,
+                line,
+            )
+        };
+        // Two files of one table, the second's rows earlier than the first's last.
+        let records = [
+            at(1.0, "a.txt", 3),
+            at(4.0, "a.txt", 9),
+            at(2.0, "b.txt", 5),
+        ];
+        let mut series = Series::empty("mpstat.busy".into(), Labels::new(), Unit::Percent);
+        for record in &records {
+            series.push(record.time, record.time, &record.source);
+        }
+        series.sort();
+        let times: Vec<f64> = series.points.iter().map(|point| point.0).collect();
+        assert_eq!(times, [1.0, 2.0, 4.0]);
+        let sources: Vec<(&str, usize)> = series.sources().collect();
+        assert_eq!(sources, [("a.txt", 3), ("b.txt", 5), ("a.txt", 9)]);
+        assert_eq!(series.files.len(), 2);
     }
 }
