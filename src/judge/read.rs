@@ -204,8 +204,8 @@ pub struct Reading<'a> {
     /// The most read of any one file on disk: the rest is cut, with a warning naming the file
     /// (`analyze --max-file-size`).
     pub max_file_size: u64,
-    /// From this size, an mpstat or sar file on disk is read in parts and its rows kept as
-    /// [`Columns`] rather than records.
+    /// From this size, an mpstat, sar or iostat -t file on disk is read in parts and its rows
+    /// kept as [`Columns`] rather than records.
     pub stream_from: u64,
     /// Which fields (`table`, `field`) of a streamed file's rows are kept: those the rules
     /// read, directly or through a canonical metric.
@@ -218,7 +218,7 @@ pub struct Reading<'a> {
 /// The most read of one file by default: 1 GiB.
 pub const MAX_FILE_SIZE: u64 = 1 << 30;
 
-/// From this size, an mpstat or sar file is streamed ([`Reading::stream_from`]).
+/// From this size, an mpstat, sar or iostat -t file is streamed ([`Reading::stream_from`]).
 pub const STREAMED_TABLE: u64 = 32 << 20;
 
 impl Default for Reading<'static> {
@@ -764,8 +764,8 @@ struct PartRows {
     span: Option<(f64, f64)>,
 }
 
-/// A large mpstat or sar file on disk, read in parts of [`Reading::part`] that end at a blank
-/// line (each part starts with a report header; parts after the first are parsed with the
+/// A large mpstat, sar or iostat -t file on disk, read in parts of [`Reading::part`] that end
+/// at a blank line (each part starts with a report header, or iostat's stamp; parts after the first are parsed with the
 /// file's banner before them, for its date and host), parsed on rayon's threads, and each
 /// part's rows kept as [`Columns`] with the fields `reading.keep` asks for: memory holds a
 /// few parts of text and records at a time, and the columns. A part parsed on its own
@@ -783,8 +783,17 @@ fn read_streamed_table(
         return None;
     }
     let head_text = String::from_utf8_lossy(head);
-    let format = sniff(&head_text)
-        .filter(|format| matches!(format, Format::Mpstat | Format::Sar | Format::SarDev))?;
+    let format = sniff(&head_text).filter(|format| match format {
+        Format::Mpstat | Format::Sar | Format::SarDev => true,
+        // Only with `-t`: reports without a stamp are timed by their count from the start.
+        Format::Iostat => head_text.lines().any(|line| {
+            line.starts_with(|c: char| c.is_ascii_digit())
+                && parse::sysstat::parse_date_time(line).is_some()
+        }),
+        _ => false,
+    })?;
+    // iostat's stamps carry their date; mpstat's and sar's times are of the banner's day.
+    let dated = format == Format::Iostat;
     let banner = head_text.lines().next()?.to_string();
     let day = parse::sysstat::parse_banner(&banner)?.epoch_day?;
     let mut outcome = FileOutcome::new(label);
@@ -801,7 +810,7 @@ fn read_streamed_table(
         let mut parts = Vec::with_capacity(batch);
         while parts.len() < batch && !cut {
             let budget = reading.max_file_size.saturating_sub(read_bytes);
-            match read_part(reader, reading.part, budget) {
+            match read_part(reader, reading.part, budget, dated) {
                 Ok((text, more)) => {
                     cut = more;
                     if text.is_empty() {
@@ -844,7 +853,7 @@ fn read_streamed_table(
                 continue;
             };
             let mut shift = 0.0;
-            if let Some(end) = previous_end {
+            if let Some(end) = previous_end.filter(|_| !dated) {
                 let day_start = |time: f64| {
                     let since = time - (day * SECONDS_PER_DAY) as f64;
                     (since / SECONDS_PER_DAY as f64).floor()
@@ -879,12 +888,14 @@ fn read_streamed_table(
 const SECONDS_PER_DAY: i64 = 86_400;
 
 /// The next part of a streamed table: at least `size` bytes, then to the end of the next
-/// blank line; at most `budget` bytes, ending at a line. Also whether `budget` cut it short
-/// of the file's end.
+/// blank line (with `stamped`, the next one before a line starting with a digit: an iostat
+/// report's stamp, which its blocks after the first do not repeat); at most `budget` bytes,
+/// ending at a line. Also whether `budget` cut it short of the file's end.
 fn read_part(
     reader: &mut impl BufRead,
     size: usize,
     budget: u64,
+    stamped: bool,
 ) -> std::io::Result<(Vec<u8>, bool)> {
     let mut text = Vec::with_capacity(size + (64 << 10));
     let mut line = Vec::new();
@@ -900,7 +911,10 @@ fn read_part(
         text.extend_from_slice(&line);
         let blank = line.iter().all(u8::is_ascii_whitespace);
         if text.len() >= size && blank {
-            return Ok((text, false));
+            let ends = !stamped || reader.fill_buf()?.first().is_none_or(u8::is_ascii_digit);
+            if ends {
+                return Ok((text, false));
+            }
         }
     }
 }
@@ -1228,6 +1242,55 @@ mod tests {
             fields.extend(record.fields.keys().map(|name| name.to_string()));
         });
         assert_eq!(fields, BTreeSet::from(["busy".to_string()]));
+    }
+
+    #[test]
+    fn an_iostat_file_read_in_parts_gives_the_rows_of_a_whole_read() {
+        for capture in [
+            "12.6.1-cpu-stress/iostat-x-y-t.txt",
+            "10.1.5-en_US-12h/iostat-x-t.txt",
+            "12.6.1-iso/iostat-x-d-y-t.txt",
+        ] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/iostat");
+            let capture_text = std::fs::read_to_string(path.join(capture)).unwrap();
+            // Its reports twelve times over (times repeat; rows are compared, not judged), past
+            // the size a file must have to be read in parts at all.
+            let (banner, reports) = capture_text.split_once('\n').unwrap();
+            let text = format!("{banner}\n{}", reports.repeat(12));
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("iostat.txt"), &text).unwrap();
+            let whole = read_dir(dir.path(), &[]).unwrap();
+            // Parts of 64 bytes: every blank line before a stamp ends one.
+            let streamed = read_dir_with(
+                dir.path(),
+                &[],
+                &Reading {
+                    stream_from: 0,
+                    part: 64,
+                    ..Reading::default()
+                },
+            )
+            .unwrap();
+            assert!(streamed.records.is_empty(), "{capture}");
+            assert_eq!(rows_of(&streamed), rows_of(&whole), "{capture}");
+            assert_eq!(streamed.files[0].records, whole.files[0].records);
+            assert_eq!(streamed.files[0].warnings, 0, "{capture}");
+            assert_eq!(streamed.warnings.len(), whole.warnings.len(), "{capture}");
+        }
+        // Without stamps, reports are timed by their count from the start: read whole.
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/iostat/12.6.1-c");
+        let dir = tempfile::tempdir().unwrap();
+        let capture_text = std::fs::read_to_string(path.join("iostat-x.txt")).unwrap();
+        let (banner, reports) = capture_text.split_once('\n').unwrap();
+        let text = format!("{banner}\n{}", reports.repeat(12));
+        std::fs::write(dir.path().join("iostat.txt"), text).unwrap();
+        let reading = Reading {
+            stream_from: 0,
+            part: 64,
+            ..Reading::default()
+        };
+        let unstamped = read_dir_with(dir.path(), &[], &reading).unwrap();
+        assert!(unstamped.columns.is_empty() && !unstamped.records.is_empty());
     }
 
     #[test]
