@@ -112,16 +112,24 @@ const THREAD_MARK: &str = "|__";
 
 pub fn parse(file: &str, text: &str) -> Parsed {
     let mut parsed = read_tables(file, text, &[TASKS]);
-    // With -t, a thread row prints `-` for TGID: it belongs to the process row above it.
+    // With -t, a thread row prints `-` for TGID: it belongs to the row above it that named
+    // its process, a process row or a thread row printed with its TGID (`1 76
+    // (process_api)__tokio-rt-worker`, whose process row pidstat left out), in the same
+    // block: rows of a block are on consecutive lines.
     let mut process: Option<Name> = None;
+    let mut previous_line = 0;
     for record in &mut parsed.records {
+        if record.source.line != previous_line + 1 {
+            process = None;
+        }
+        previous_line = record.source.line;
         if let Some(comm) = record.labels.get_mut("comm")
             && let Some(name) = comm.strip_prefix(THREAD_MARK)
         {
             *comm = name.into();
         }
         match (record.labels.get("pid"), record.labels.contains_key("tid")) {
-            (Some(pid), false) => process = Some(pid.clone()),
+            (Some(pid), _) => process = Some(pid.clone()),
             (None, true) => {
                 if let Some(pid) = &process {
                     record.labels.insert("pid".into(), pid.clone());
