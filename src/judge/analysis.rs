@@ -55,6 +55,9 @@ const NEIGHBOURS_SHOWN: usize = 3;
 /// below it the bytes say nothing of who loads the device (a log line a second).
 const NEIGHBOUR_IO_KIB_S: f64 = 1024.0;
 
+/// The fields of pidstat's rows the judgement reads itself ([`by_process`], [`thread_share`]).
+const PER_PROCESS_FIELDS: [&str; 4] = ["cpu", "wait", "kb_rd_s", "kb_wr_s"];
+
 /// What rules read: the series they name, and through the canonical metrics among them, the
 /// tool fields that feed those. Only these are made into series, and only these fields of a
 /// streamed file's rows are kept.
@@ -107,8 +110,13 @@ impl Wanted {
             .is_some_and(|fields| fields.contains(field))
     }
 
-    /// Whether a rule reads `field` of `table`, as a series or through a metric.
+    /// Whether a rule reads `field` of `table`, as a series or through a metric, or the
+    /// judgement itself does (pidstat's per-process CPU, wait and I/O, by which findings are
+    /// told from a neighbour's and drill-downs aimed).
     pub fn reads(&self, table: &str, field: &str) -> bool {
+        if table == "pidstat" && PER_PROCESS_FIELDS.contains(&field) {
+            return true;
+        }
         [&self.series, &self.fields].iter().any(|by_table| {
             by_table
                 .get(table)
@@ -340,10 +348,7 @@ impl Analysis {
             .collect();
         let filled = &self.filled;
         let wanted = Wanted::of(rules, &feeds);
-        let rows = Rows {
-            records: &self.records,
-            columns: Some(&self.columns),
-        };
+        let rows = self.rows();
         let read_feeds: Vec<Feed> = feeds
             .iter()
             .filter(|feed| wanted.reads_series(&feed.metric))
@@ -407,6 +412,14 @@ impl Analysis {
         self.stand_ins.sort();
     }
 
+    /// Every row read: the records held whole and the rows of streamed files.
+    fn rows(&self) -> Rows<'_> {
+        Rows {
+            records: &self.records,
+            columns: Some(&self.columns),
+        }
+    }
+
     /// The processes that used the most CPU in pidstat's data, busiest first, leaving out the
     /// observers themselves, each marked profiled or not and why: what a drill-down with
     /// `target = "busiest"` aims at. A process's use is averaged over every interval pidstat
@@ -418,7 +431,7 @@ impl Analysis {
     /// [`MOST_PROFILED`] in all. The list holds the profiled and up to [`LEFT_OUT_LISTED`]
     /// of the others.
     pub(crate) fn drill_down_targets(&self, top: usize) -> Vec<TargetProcess> {
-        let usage = cpu_by_process(&self.records, None);
+        let usage = cpu_by_process(self.rows(), None);
         let total: f64 = usage.iter().map(|process| process.cpu_pct).sum();
         let floor = usage
             .first()
@@ -499,11 +512,12 @@ impl Analysis {
     /// neighbour's busier one. Call before [`Analysis::judge`].
     pub(crate) fn keep_threads_of(&mut self, pid: u32) {
         let target = pid.to_string();
-        self.records.retain(|record| {
-            record.table != "pidstat"
-                || !record.labels.contains_key("tid")
-                || record.labels.get("pid").is_some_and(|of| *of == *target)
-        });
+        let of_target = |labels: &crate::record::Labels| {
+            !labels.contains_key("tid") || labels.get("pid").is_some_and(|of| *of == *target)
+        };
+        self.records
+            .retain(|record| record.table != "pidstat" || of_target(&record.labels));
+        self.columns.retain_instances("pidstat", of_target);
     }
 
     /// Tell the target's findings from a neighbour's. The target is process `pid` and every
@@ -524,7 +538,7 @@ impl Analysis {
     /// because of the load beside it; on one CPU, or when the target itself used all but one,
     /// the finding stays its own (without the CPU count: the others' when they used more).
     pub(crate) fn attribute(&mut self, pid: u32, rules: &[CompiledRule]) {
-        let usage = cpu_by_process(&self.records, None);
+        let usage = cpu_by_process(self.rows(), None);
         if usage.is_empty() {
             self.warnings.push(ParseWarning {
                 file: String::new(),
@@ -559,7 +573,10 @@ impl Analysis {
                 others_pct > NEIGHBOUR_FACTOR * own_pct
             }
         };
-        let records = &self.records;
+        let rows = Rows {
+            records: &self.records,
+            columns: Some(&self.columns),
+        };
         for finding in self
             .judgement
             .findings
@@ -572,7 +589,7 @@ impl Analysis {
                     finding.about_target = true;
                     if let Some(tid) = finding.evidence.instance.get("tid")
                         && let Some((on, waiting)) =
-                            thread_share(records, tid, finding.evidence.window)
+                            thread_share(rows, tid, finding.evidence.window)
                     {
                         finding.message.push_str(&format!(
                             " (on a CPU {}% of the time, waiting for one {}%)",
@@ -598,7 +615,7 @@ impl Analysis {
             let during = finding
                 .evidence
                 .window
-                .map(|window| cpu_by_process(&self.records, Some(window)))
+                .map(|window| cpu_by_process(rows, Some(window)))
                 .filter(|during| !during.is_empty())
                 .unwrap_or_else(|| usage.clone());
             let (own, others): (Vec<Neighbour>, Vec<Neighbour>) =
@@ -663,7 +680,7 @@ impl Analysis {
     /// says who moved the bytes. Without `-d` in the data, a warning says the disk findings
     /// could not be told apart.
     fn attribute_io(&mut self, pid: u32, command: &str) {
-        let usage = io_by_process(&self.records, None);
+        let usage = io_by_process(self.rows(), None);
         let disk = |finding: &Finding| {
             finding.resource == "disk"
                 && finding.severity > Severity::Info
@@ -683,11 +700,15 @@ impl Analysis {
             });
             return;
         }
+        let rows = Rows {
+            records: &self.records,
+            columns: Some(&self.columns),
+        };
         for finding in self.judgement.findings.iter_mut().filter(|f| disk(f)) {
             let during = finding
                 .evidence
                 .window
-                .map(|window| io_by_process(&self.records, Some(window)))
+                .map(|window| io_by_process(rows, Some(window)))
                 .filter(|during| !during.is_empty())
                 .unwrap_or_else(|| usage.clone());
             let (own, others): (Vec<Neighbour>, Vec<Neighbour>) = during
@@ -730,8 +751,8 @@ impl Analysis {
 /// Each process's use of the CPUs in pidstat's data (100 is one CPU), averaged over every
 /// interval pidstat printed (it prints nothing for an idle one) in `window` (all of them
 /// without one), busiest first; the observers left out.
-fn cpu_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> {
-    by_process(records, window, &["cpu"])
+fn cpu_by_process(rows: Rows<'_>, window: Option<Window>) -> Vec<Neighbour> {
+    by_process(rows, window, &["cpu"])
         .into_iter()
         .map(|(pid, command, cpu_pct)| Neighbour {
             pid,
@@ -746,12 +767,12 @@ fn cpu_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> 
 /// averaged as [`cpu_by_process`] averages CPU, with its CPU beside; busiest first, the
 /// observers and kernel threads (writeback works for the process that dirtied the pages,
 /// which pidstat counts) left out. Empty where pidstat ran without `-d`.
-fn io_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> {
-    let cpu: BTreeMap<u32, f64> = by_process(records, window, &["cpu"])
+fn io_by_process(rows: Rows<'_>, window: Option<Window>) -> Vec<Neighbour> {
+    let cpu: BTreeMap<u32, f64> = by_process(rows, window, &["cpu"])
         .into_iter()
         .map(|(pid, _, cpu)| (pid, cpu))
         .collect();
-    by_process(records, window, &["kb_rd_s", "kb_wr_s"])
+    by_process(rows, window, &["kb_rd_s", "kb_wr_s"])
         .into_iter()
         .map(|(pid, command, io)| Neighbour {
             pid,
@@ -765,11 +786,7 @@ fn io_by_process(records: &[Record], window: Option<Window>) -> Vec<Neighbour> {
 /// Each process's sum of `fields` in pidstat's process rows, averaged over every interval
 /// pidstat printed in `window` (all of them without one): (pid, command, average), largest
 /// first; the observers and kernel threads left out, and processes with none of the fields.
-fn by_process(
-    records: &[Record],
-    window: Option<Window>,
-    fields: &[&str],
-) -> Vec<(u32, String, f64)> {
+fn by_process(rows: Rows<'_>, window: Option<Window>, fields: &[&str]) -> Vec<(u32, String, f64)> {
     let mut usage: BTreeMap<u32, (String, f64)> = BTreeMap::new();
     let mut intervals: std::collections::BTreeSet<u64> = Default::default();
     // pidstat stamps whole seconds, the window's ends come from other tools' samples.
@@ -777,11 +794,11 @@ fn by_process(
     let inside = |time: f64| {
         window.is_none_or(|window| time > window.start - slack && time <= window.end + slack)
     };
-    // With `-t`, a thread's row repeats part of its process's: processes only.
-    for record in records
-        .iter()
-        .filter(|r| r.table == "pidstat" && !r.labels.contains_key("tid") && inside(r.time))
-    {
+    rows.each(&mut |record| {
+        // With `-t`, a thread's row repeats part of its process's: processes only.
+        if record.table != "pidstat" || record.labels.contains_key("tid") || !inside(record.time) {
+            return;
+        }
         intervals.insert(record.time.to_bits());
         let comm = record.labels.get("comm").map_or("", |comm| comm.as_str());
         let Some(pid) = record
@@ -789,20 +806,21 @@ fn by_process(
             .get("pid")
             .and_then(|pid| pid.parse::<u32>().ok())
         else {
-            continue;
+            return;
         };
         if OBSERVERS.contains(&comm) || is_kernel_thread(comm) || pid == std::process::id() {
-            continue;
+            return;
         }
         let (present, sum) = fields
             .iter()
             .filter_map(|field| record.fields.get(field))
+            .filter(|value| !value.is_nan())
             .fold((false, 0.0), |(_, sum), value| (true, sum + value));
         if present {
             let entry = usage.entry(pid).or_insert_with(|| (comm.to_string(), 0.0));
             entry.1 += sum;
         }
-    }
+    });
     let intervals = intervals.len().max(1) as f64;
     let mut ranked: Vec<(u32, String, f64)> = usage
         .into_iter()
@@ -814,24 +832,22 @@ fn by_process(
 
 /// Thread `tid`'s average share of one CPU on it and waiting for it (pidstat -t's `%CPU` and
 /// `%wait`) over `window` (the whole run without one).
-fn thread_share(records: &[Record], tid: &str, window: Option<Window>) -> Option<(f64, f64)> {
+fn thread_share(rows: Rows<'_>, tid: &str, window: Option<Window>) -> Option<(f64, f64)> {
     let slack = 0.5;
-    let rows: Vec<&Record> = records
-        .iter()
-        .filter(|r| r.table == "pidstat" && r.labels.get("tid").is_some_and(|t| *t == *tid))
-        .filter(|r| r.fields.contains_key("cpu"))
-        .filter(|r| window.is_none_or(|w| r.time > w.start - slack && r.time <= w.end + slack))
-        .collect();
-    if rows.is_empty() {
-        return None;
-    }
-    let mean = |field: &str| {
-        rows.iter()
-            .map(|r| r.fields.get(field).copied().unwrap_or(0.0))
-            .sum::<f64>()
-            / rows.len() as f64
-    };
-    Some((mean("cpu"), mean("wait")))
+    let (mut count, mut on, mut waiting) = (0_usize, 0.0, 0.0);
+    rows.each(&mut |r| {
+        let picked = r.table == "pidstat"
+            && r.labels.get("tid").is_some_and(|t| *t == *tid)
+            && r.fields.get("cpu").is_some_and(|cpu| !cpu.is_nan())
+            && window.is_none_or(|w| r.time > w.start - slack && r.time <= w.end + slack);
+        if picked {
+            count += 1;
+            let value = |field: &str| r.fields.get(field).copied().filter(|v| !v.is_nan());
+            on += value("cpu").unwrap_or(0.0);
+            waiting += value("wait").unwrap_or(0.0);
+        }
+    });
+    (count > 0).then(|| (on / count as f64, waiting / count as f64))
 }
 
 /// Whether `command` names a kernel thread (`kworker/0:1H`, `ksoftirqd/1`, `jbd2/vda-8`,
@@ -852,6 +868,68 @@ fn is_kernel_thread(command: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// pidstat's rows read as columns (a file over the streaming size) tell processes and
+    /// threads apart as records do: the busiest, each one's I/O, a thread's share, and with a
+    /// target only its threads kept.
+    #[test]
+    fn per_process_data_read_from_columns_is_that_of_records() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/pidstat/12.6.1-iso/pidstat-u-w-d-t.txt"
+        );
+        let capture = std::fs::read_to_string(path).unwrap();
+        let (banner, body) = capture.split_once('\n').unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("pidstat.txt"),
+            format!("{banner}\n{}", body.repeat(8)),
+        )
+        .unwrap();
+        let whole = crate::judge::read_dir(dir.path(), &[]).unwrap();
+        let reading = crate::judge::Reading {
+            stream_from: 0,
+            part: 4096,
+            ..crate::judge::Reading::default()
+        };
+        let mut streamed = crate::judge::read_dir_with(dir.path(), &[], &reading).unwrap();
+        assert!(streamed.records.is_empty() && !streamed.columns.is_empty());
+        assert!(!whole.drill_down_targets(3).is_empty());
+        assert_eq!(streamed.drill_down_targets(3), whole.drill_down_targets(3));
+        // Summed in another order: equal but for the last bits.
+        let io = |analysis: &Analysis| -> Vec<(u32, String, String)> {
+            io_by_process(analysis.rows(), None)
+                .into_iter()
+                .map(|n| {
+                    (
+                        n.pid,
+                        n.command,
+                        format!("{:.6}", n.io_kib_s.unwrap_or(-1.0)),
+                    )
+                })
+                .collect()
+        };
+        assert!(!io(&whole).is_empty());
+        assert_eq!(io(&streamed), io(&whole));
+        let share = |analysis: &Analysis| {
+            thread_share(analysis.rows(), "22842", None)
+                .map(|(on, wait)| format!("{on:.9} {wait:.9}"))
+        };
+        assert!(share(&whole).is_some());
+        assert_eq!(share(&streamed), share(&whole));
+        streamed.keep_threads_of(22842);
+        let mut threads = std::collections::BTreeSet::new();
+        streamed.rows().each(&mut |record| {
+            if let Some(tid) = record.labels.get("tid") {
+                threads.insert(tid.to_string());
+            }
+        });
+        // Thread 81 is PID 1's, printed under a thread row that named its process.
+        assert_eq!(
+            threads,
+            std::collections::BTreeSet::from(["22842".to_string()])
+        );
+    }
 
     fn pidstat(time: f64, pid: &str, comm: &str, cpu: f64) -> Record {
         Record::from_pairs(

@@ -784,7 +784,7 @@ fn read_streamed_table(
     }
     let head_text = String::from_utf8_lossy(head);
     let format = sniff(&head_text).filter(|format| match format {
-        Format::Mpstat | Format::Sar | Format::SarDev => true,
+        Format::Mpstat | Format::Sar | Format::SarDev | Format::Pidstat => true,
         // Only with `-t`: reports without a stamp are timed by their count from the start.
         Format::Iostat => head_text.lines().any(|line| {
             line.starts_with(|c: char| c.is_ascii_digit())
@@ -1245,20 +1245,23 @@ mod tests {
     }
 
     #[test]
-    fn an_iostat_file_read_in_parts_gives_the_rows_of_a_whole_read() {
+    fn iostat_and_pidstat_files_read_in_parts_give_the_rows_of_a_whole_read() {
         for capture in [
-            "12.6.1-cpu-stress/iostat-x-y-t.txt",
-            "10.1.5-en_US-12h/iostat-x-t.txt",
-            "12.6.1-iso/iostat-x-d-y-t.txt",
+            "iostat/12.6.1-cpu-stress/iostat-x-y-t.txt",
+            "iostat/10.1.5-en_US-12h/iostat-x-t.txt",
+            "iostat/12.6.1-iso/iostat-x-d-y-t.txt",
+            // -u, -w and -d blocks of one process: rows of different fields, thread rows
+            // taking their process's PID from the row above.
+            "pidstat/12.6.1-iso/pidstat-u-w-d-t.txt",
         ] {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/iostat");
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
             let capture_text = std::fs::read_to_string(path.join(capture)).unwrap();
             // Its reports twelve times over (times repeat; rows are compared, not judged), past
             // the size a file must have to be read in parts at all.
             let (banner, reports) = capture_text.split_once('\n').unwrap();
             let text = format!("{banner}\n{}", reports.repeat(12));
             let dir = tempfile::tempdir().unwrap();
-            std::fs::write(dir.path().join("iostat.txt"), &text).unwrap();
+            std::fs::write(dir.path().join("capture.txt"), &text).unwrap();
             let whole = read_dir(dir.path(), &[]).unwrap();
             // Parts of 64 bytes: every blank line before a stamp ends one.
             let streamed = read_dir_with(

@@ -15,7 +15,9 @@ use smallvec::SmallVec;
 use super::name::PairMemo;
 use super::{Fields, Labels, Name, Record, SourceRef};
 
-/// The rows of one instance (one table, one set of labels) of one file, by column.
+/// The rows of one instance (one table, one set of labels) of one file, by column; where
+/// rows of one instance hold different fields (pidstat's `-u`, `-w` and `-d` blocks), a
+/// group per kind of row, told by its first kept field, so no row pads the others' fields.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Group {
     table: Name,
@@ -28,13 +30,17 @@ struct Group {
     fields: Vec<(Name, Vec<f64>)>,
 }
 
+/// The groups of one file's table: by labels, each kind of row's group (by its first kept
+/// field).
+type Kinds = BTreeMap<Labels, Vec<(Name, usize)>>;
+
 /// Rows of tables folded into columns, keeping only the fields `keep` asked for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Columns {
     groups: Vec<Group>,
-    /// Each group's place, by file, table and labels: looked up by reference, so a row
-    /// clones no key.
-    index: BTreeMap<Name, BTreeMap<Name, BTreeMap<Labels, usize>>>,
+    /// Each group's place, by file, table, labels and first kept field: looked up by
+    /// reference, so a row clones no key.
+    index: BTreeMap<Name, BTreeMap<Name, Kinds>>,
     /// Every table a row was read of, kept fields or not.
     tables: BTreeSet<Name>,
     rows: usize,
@@ -57,7 +63,12 @@ impl Columns {
         if kept.is_empty() {
             return;
         }
-        let at = self.group_of(&record.source.file, &record.table, &record.labels);
+        let at = self.group_of(
+            &record.source.file,
+            &record.table,
+            &record.labels,
+            kept[0].0,
+        );
         let group = &mut self.groups[at];
         let row = group.times.len();
         group.times.push(record.time);
@@ -82,14 +93,10 @@ impl Columns {
         }
     }
 
-    /// The place of the group of `file`, `table` and `labels`, made when it is new.
-    fn group_of(&mut self, file: &Name, table: &Name, labels: &Labels) -> usize {
-        if let Some(&at) = self
-            .index
-            .get(file)
-            .and_then(|tables| tables.get(table))
-            .and_then(|groups| groups.get(labels))
-        {
+    /// The place of the group of `file`, `table`, `labels` and first kept field `kind`, made
+    /// when it is new.
+    fn group_of(&mut self, file: &Name, table: &Name, labels: &Labels, kind: &Name) -> usize {
+        if let Some(at) = self.find(file, table, labels, kind) {
             return at;
         }
         self.groups.push(Group {
@@ -104,8 +111,19 @@ impl Columns {
             .or_default()
             .entry(table.clone())
             .or_default()
-            .insert(labels.clone(), at);
+            .entry(labels.clone())
+            .or_default()
+            .push((kind.clone(), at));
         at
+    }
+
+    fn find(&self, file: &Name, table: &Name, labels: &Labels, kind: &Name) -> Option<usize> {
+        let kinds = self.index.get(file)?.get(table)?.get(labels)?;
+        kinds
+            .iter()
+            .find(|(first, _)| first.same(kind))
+            .or_else(|| kinds.iter().find(|(first, _)| first == kind))
+            .map(|&(_, at)| at)
     }
 
     /// Add `other`'s rows after this one's.
@@ -113,15 +131,12 @@ impl Columns {
         self.rows += other.rows;
         self.tables.extend(other.tables);
         for group in other.groups {
-            let known = self
-                .index
-                .get(&group.file)
-                .and_then(|tables| tables.get(&group.table))
-                .and_then(|groups| groups.get(&group.labels))
-                .copied();
-            match known {
+            let Some(kind) = group.fields.first().map(|(name, _)| name.clone()) else {
+                continue;
+            };
+            match self.find(&group.file, &group.table, &group.labels, &kind) {
                 None => {
-                    let at = self.group_of(&group.file, &group.table, &group.labels);
+                    let at = self.group_of(&group.file, &group.table, &group.labels, &kind);
                     self.groups[at] = group;
                 }
                 Some(at) => {
@@ -165,6 +180,17 @@ impl Columns {
             .filter(|group| group.table == table && which(&group.labels))
         {
             group.fields.retain(|(name, _)| name != field);
+        }
+    }
+
+    /// Forget the rows of the instances of `table` for which `keep` does not hold.
+    pub(crate) fn retain_instances(&mut self, table: &str, keep: impl Fn(&Labels) -> bool) {
+        for group in &mut self.groups {
+            if group.table == table && !keep(&group.labels) {
+                group.times = Vec::new();
+                group.lines = Vec::new();
+                group.fields = Vec::new();
+            }
         }
     }
 

@@ -200,7 +200,7 @@ impl<'a> Rows<'a> {
     /// Every row: the records in time order (the files they came from in any order; rows of
     /// one time in the order given), then the columns' rows, which are one file's, in its
     /// order. A row of the columns is a record reused from one call to the next.
-    fn each(&self, visit: &mut dyn FnMut(&Record)) {
+    pub(crate) fn each(&self, visit: &mut dyn FnMut(&Record)) {
         let mut order: Vec<u32> = (0..self.records.len() as u32).collect();
         order.sort_by(|&a, &b| {
             self.records[a as usize]
