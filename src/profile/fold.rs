@@ -11,10 +11,13 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, BufRead, Read};
 use std::ops::Range;
+#[cfg(test)]
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 
+#[cfg(test)]
 use inferno::collapse::Collapse;
+#[cfg(test)]
 use inferno::collapse::perf::{Folder, Options};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -336,9 +339,16 @@ fn merge(mut parts: Vec<Folded>) -> Folded {
     }
 }
 
-/// Fold a script, or the chunks of one, with inferno, on this thread. Should inferno panic, the script
-/// is reported, not allowed to abort the run.
+/// Fold a script, or the chunks of one, by inferno's rules, on this thread
+/// ([`super::collapse`]).
 fn collapse(samples: SamplesOnly<'_>, event: &str) -> Result<Folded, ProfileError> {
+    super::collapse::collapse(samples, event)
+}
+
+/// Fold with inferno's own folder, every line of every sample: what [`collapse`] must give.
+/// Should inferno panic, the script is reported, not allowed to abort the run.
+#[cfg(test)]
+fn collapse_with_inferno(samples: SamplesOnly<'_>, event: &str) -> Result<Folded, ProfileError> {
     let mut options = Options::default();
     // Named up front so inferno need not guess it from the first stack, which it asserts on.
     options.event_filter = Some(event.to_owned());
@@ -905,6 +915,77 @@ mod tests {
                 assert_eq!(read, whole, "{:?}", String::from_utf8_lossy(&script));
                 assert_eq!(fold_in_memory(&script, chunk_bytes).unwrap(), whole);
             }
+        }
+    }
+
+    /// The folder that turns each distinct stack line once folds every script as inferno's
+    /// own folder does: the committed scripts (perf 6.1 with DWARF, frame pointers, inlined
+    /// frames, no call graph; a fuzzed one; sched_switch scripts) and random scripts of lines
+    /// that try inferno's rules (Java and its inlined frames, perf maps, Rust hashes, C++
+    /// and Go names, frames left out, other events, weird lines).
+    #[test]
+    fn the_folder_folds_as_inferno_does() {
+        let both = |script: &[u8], name: &str| {
+            let Ok(Some(event)) = first_event(script) else {
+                return;
+            };
+            let text = ascii_only(script);
+            let ours = collapse(SamplesOnly::new(&text), &event).unwrap();
+            let inferno = collapse_with_inferno(SamplesOnly::new(&text), &event).unwrap();
+            assert_eq!(ours, inferno, "{name}");
+        };
+        let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+        for file in [
+            "perf/6.1/dwarf/perf.script",
+            "perf/6.1/dwarf-inline/perf.script",
+            "perf/6.1/fp/perf.script",
+            "perf/6.1/no-callgraph/perf.script",
+            "perf/fuzz/non-ascii-symbol.script",
+            "perf_sched/6.1/contended-lock/switches.txt",
+            "perf_sched/6.1/system-wide/switches.txt",
+            "scenarios/cpu-and-disk/offcpu/switches.txt",
+        ] {
+            let script = std::fs::read(format!("{data}/{file}")).unwrap();
+            let folded = collapse(SamplesOnly::new(&ascii_only(&script)), "cpu-clock");
+            assert!(folded.is_ok(), "{file}");
+            both(&script, file);
+        }
+        let pieces: [&[u8]; 24] = [
+            b"app 10 [000] 1.0: 7 cpu-clock: \n",
+            b"java 21/22 [001] 1.1: cpu-clock: \n",
+            b"V8 WorkerThread 25607 4794564.109216: cpu-clock: \n",
+            b"app 10 1.3: cpu-clock:  ffff work (/bin/app)\n",
+            b"app 10 1.4: page-faults: \n",
+            b"app 10 1.4: cpu-clock:  ffff (anon) (/bin/app)\n",
+            b"\t 1 leaf+0x1 (/bin/app)\n",
+            b"\t 2 main (/bin/app)\n",
+            b"\t ffff [unknown] (/lib/x.so)\n",
+            b"\t ffff [unknown] ([unknown])\n",
+            b"\t 7f Ljava/lang/Thread;::run (/tmp/perf-22.map)\n",
+            b"\t 7f Lorg/a/B;.call(I)V->Lorg/a/C;.inner()V (/tmp/perf-22.map)\n",
+            b"\t 7f stub (/tmp/jitted-22-1.so)\n",
+            b"\t 55 _ZN3std2rt10lang_start17h0123456789abcdefE (/bin/r)\n",
+            b"\t 55 std::rt::lang_start::h0123456789abcdef (/bin/r)\n",
+            b"\t 55 core..ptr..drop_in_place$LT$a$GT$::h0123456789abcdef (/bin/r)\n",
+            b"\t 55 (anonymous namespace)::f(int) (/bin/c)\n",
+            b"\t 55 net/http.(*Client).Do (/bin/go)\n",
+            b"\t 55 ns::f<int>(std::vector<int>) const (/bin/c)\n",
+            b"\t 55 (skipped) (/bin/c)\n",
+            b"\t 55  (/lib/libc.so)\n",
+            b"\t 55 a;b (/bin/c)\n",
+            b"\n",
+            b"weird line\n",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for round in 0..400 {
+            let mut script = b"app 1 0.5: cpu-clock: \n\t 1 start (/bin/app)\n\n".to_vec();
+            for _ in 0..(round % 80) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                script.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            both(&script, &String::from_utf8_lossy(&script));
         }
     }
 

@@ -25,6 +25,7 @@
 //! with addr2line, which took 7 minutes instead of 2 seconds on a profile that had
 //! touched rustc's libLLVM; `time` must stay in `-F`, the event name is found after it.
 
+mod collapse;
 mod depth;
 mod diff;
 mod digest;
