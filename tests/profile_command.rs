@@ -122,6 +122,11 @@ fn a_known_hot_function_tops_the_profile_and_every_input_form_gives_the_same() {
     let (function, share) = hottest(&report);
     assert_eq!(function, "hot_shift::transform");
     assert!((55.0..80.0).contains(&share), "{share}% of samples");
+    // One thread did the work: named, with its process and thread id, nearly every sample.
+    let thread = &report["threads"][0];
+    assert_eq!(thread["comm"], "hot_shift", "{:#}", report["threads"]);
+    assert_eq!(thread["pid"], thread["tid"]);
+    assert!(thread["percent"].as_f64().unwrap() > 90.0, "{thread}");
     assert!(report["total_samples"].as_u64().unwrap() > 100);
     for file in [
         "raw_data/profile/perf.data",

@@ -21,7 +21,7 @@ use inferno::collapse::Collapse;
 use inferno::collapse::perf::{Folder, Options};
 
 use super::ProfileError;
-use super::fold::Folded;
+use super::fold::{Folded, TaskSamples, sort_tasks};
 
 /// foldhash's fast hasher with a fixed seed: keys here are short (a stack line, a list of
 /// frame ids) and counted millions of times, where std's SipHash costs several times more.
@@ -70,6 +70,10 @@ struct Collapser<'e> {
     counts: HashMap<Box<[u32]>, u64, Fast>,
     /// A stack being counted, reused.
     stack: Vec<u32>,
+    /// The sample's thread (process id when printed, thread id), and samples per thread
+    /// and root.
+    task: (Option<u32>, u32),
+    tasks: HashMap<(u32, Option<u32>, u32), u64, Fast>,
     /// inferno, for the frames of a line not seen yet.
     oracle: Folder,
     script: Vec<u8>,
@@ -96,6 +100,8 @@ impl<'e> Collapser<'e> {
             line_frames: Vec::new(),
             counts: HashMap::default(),
             stack: Vec::new(),
+            task: (None, 0),
+            tasks: HashMap::default(),
             oracle: Folder::from(options),
             script: Vec::new(),
             written: Vec::new(),
@@ -131,7 +137,7 @@ impl<'e> Collapser<'e> {
     /// `comm  pid/tid  [cpu] time: period event: [ip sym (dso)]`.
     fn event_line(&mut self, line: &[u8]) -> Result<(), ProfileError> {
         self.in_event = true;
-        let Some((comm, after_task)) = task_parts(line) else {
+        let Some((comm, task, after_task)) = task_parts(line) else {
             // Not an event line: inferno reads the next line as an event line again.
             self.in_event = false;
             return Ok(());
@@ -156,6 +162,7 @@ impl<'e> Collapser<'e> {
             let frame = after_event[start..].trim_ascii();
             (!frame.is_empty()).then_some(frame)
         });
+        self.task = task_ids(task);
         let root = text(comm).replace(' ', "_");
         self.java = root.starts_with("java");
         self.root = self.name_id(root);
@@ -176,6 +183,11 @@ impl<'e> Collapser<'e> {
             return Ok(());
         };
         let after_address = &line[space + 1..];
+        // The same function at another offset is the same frame: looked up without it, so
+        // a script with `sym+off` (perf script's default) has a line per function, not per
+        // instruction.
+        let without_offset = offset_stripped(after_address);
+        let after_address = without_offset.as_deref().unwrap_or(after_address);
         let java = usize::from(self.java);
         let id = match self.line_ids[java].get(after_address) {
             Some(&id) => id,
@@ -237,6 +249,10 @@ impl<'e> Collapser<'e> {
                     self.counts.insert(self.stack.as_slice().into(), 1);
                 }
             }
+            *self
+                .tasks
+                .entry((self.root, self.task.0, self.task.1))
+                .or_default() += 1;
         }
         self.in_event = false;
         self.skipping = false;
@@ -256,17 +272,29 @@ impl<'e> Collapser<'e> {
             })
             .collect();
         lines.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        let mut tasks: Vec<TaskSamples> = self
+            .tasks
+            .into_iter()
+            .map(|((root, pid, tid), samples)| TaskSamples {
+                comm: self.names[root as usize].clone(),
+                pid,
+                tid,
+                samples,
+            })
+            .collect();
+        sort_tasks(&mut tasks);
         Folded {
             total_samples: lines.iter().map(|(_, count)| count).sum(),
             lines,
+            tasks,
         }
     }
 }
 
-/// The process name of an event line and where its task id ends, as inferno finds them:
-/// the task id is the first word, after the first, of digits with at most a `/` among them
-/// (`1234`, `1234/1235`) that a space ends; the name is all before it, trimmed.
-fn task_parts(line: &[u8]) -> Option<(&[u8], usize)> {
+/// The process name of an event line, its task id and where that ends, as inferno finds
+/// them: the task id is the first word, after the first, of digits and `/` (`1234`,
+/// `1234/1235`) that a space ends; the name is all before it, trimmed.
+fn task_parts(line: &[u8]) -> Option<(&[u8], &[u8], usize)> {
     let mut word_start: usize = 0;
     let mut digits = false;
     let mut after_space = false;
@@ -275,7 +303,7 @@ fn task_parts(line: &[u8]) -> Option<(&[u8], usize)> {
             b' ' => {
                 if digits && !after_space {
                     let comm = line.get(..word_start.checked_sub(1)?)?.trim_ascii();
-                    return Some((comm, at + 1));
+                    return Some((comm, &line[word_start..at], at + 1));
                 }
                 word_start = at + 1;
                 digits = true;
@@ -286,6 +314,45 @@ fn task_parts(line: &[u8]) -> Option<(&[u8], usize)> {
         after_space = byte == b' ';
     }
     None
+}
+
+/// A stack line's text after its address (`sym+0x1f (dso)`) without the symbol's offset,
+/// where inferno would strip it and the line without it folds to the same frames: the
+/// offset is the last `+0x` of the symbol with only hex digits after it, and what is left
+/// before it is a name that neither ends in a space (which inferno would keep) nor has an
+/// offset of its own (which inferno would then strip too). `None` when nothing is removed.
+fn offset_stripped(after_address: &[u8]) -> Option<Vec<u8>> {
+    let space = after_address.iter().rposition(|&byte| byte == b' ')?;
+    let (symbol, module) = after_address.split_at(space);
+    let symbol = symbol.trim_ascii();
+    let plus = symbol.windows(3).rposition(|three| three == b"+0x")?;
+    let (name, offset) = symbol.split_at(plus);
+    let hex = |digits: &[u8]| digits.iter().all(u8::is_ascii_hexdigit);
+    let keeps = |name: &[u8]| {
+        !name.is_empty()
+            && !name.ends_with(b" ")
+            && !name.ends_with(b"\t")
+            && name
+                .windows(3)
+                .rposition(|three| three == b"+0x")
+                .is_none_or(|at| !hex(&name[at + 3..]))
+    };
+    if !hex(&offset[3..]) || !keeps(name) {
+        return None;
+    }
+    let mut line = Vec::with_capacity(name.len() + module.len());
+    line.extend_from_slice(name);
+    line.extend_from_slice(module);
+    Some(line)
+}
+
+/// `pid/tid` or `tid` as numbers (0 for what is not one).
+fn task_ids(task: &[u8]) -> (Option<u32>, u32) {
+    let number = |digits: &[u8]| text(digits).parse::<u32>().unwrap_or(0);
+    match task.iter().position(|&byte| byte == b'/') {
+        Some(slash) => (Some(number(&task[..slash])), number(&task[slash + 1..])),
+        None => (None, number(task)),
+    }
 }
 
 fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {

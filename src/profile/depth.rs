@@ -84,6 +84,7 @@ pub fn cap_depth(folded: &Folded) -> (Folded, Option<DepthCap>) {
     let capped = Folded {
         lines: lines.into_iter().collect(),
         total_samples: folded.total_samples,
+        tasks: folded.tasks.clone(),
     };
     let percent_cut = samples_cut as f64 * 100.0 / folded.total_samples.max(1) as f64;
     (

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     Folded, HotFunction,
@@ -20,6 +20,23 @@ pub struct ProcessShare {
     /// The kind of the process's samples: `code` for a workload, `overhead` (perf), `idle`.
     pub kind: FrameKind,
 }
+
+/// One thread's samples (from a perf script: a folded file has no threads).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ThreadShare {
+    /// The thread's name, as perf printed it (spaces as `_`): its stacks' root.
+    pub comm: String,
+    /// Its process, when perf printed it (`pid/tid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    pub tid: u32,
+    pub samples: u64,
+    pub percent: f64,
+    pub kind: FrameKind,
+}
+
+/// How many threads a digest lists, busiest first.
+pub const THREADS_LISTED: usize = 10;
 
 /// A binary some of whose frames perf could not name.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,6 +57,10 @@ pub struct Digest {
     pub total_samples: u64,
     /// Every process, most samples first.
     pub processes: Vec<ProcessShare>,
+    /// The busiest threads (at most [`THREADS_LISTED`]), most samples first, and how many
+    /// threads had samples in all.
+    pub threads: Vec<ThreadShare>,
+    pub thread_count: usize,
     /// The functions with most self samples, each marked with its kind.
     pub top: Vec<HotFunction>,
     /// The first of `top` that is the workload's (not perf's overhead, not idle).
@@ -129,6 +150,23 @@ pub fn digest(folded: &Folded, top: usize) -> Digest {
         })
         .collect();
     missing_symbols.sort_by(|a, b| b.samples.cmp(&a.samples).then(a.binary.cmp(&b.binary)));
+    let threads = folded
+        .tasks
+        .iter()
+        .take(THREADS_LISTED)
+        .map(|task| ThreadShare {
+            comm: task.comm.clone(),
+            pid: task.pid,
+            tid: task.tid,
+            samples: task.samples,
+            percent: percent(task.samples),
+            kind: match classify(&task.comm, "") {
+                FrameKind::Overhead => FrameKind::Overhead,
+                FrameKind::Idle => FrameKind::Idle,
+                _ => FrameKind::Code,
+            },
+        })
+        .collect();
     let top = top_functions(folded, top);
     let hottest = top
         .iter()
@@ -137,6 +175,8 @@ pub fn digest(folded: &Folded, top: usize) -> Digest {
     Digest {
         total_samples: total,
         processes,
+        threads,
+        thread_count: folded.tasks.len(),
         top,
         hottest,
         overhead_samples: overhead,

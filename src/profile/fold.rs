@@ -32,6 +32,27 @@ use super::ProfileError;
 pub struct Folded {
     pub lines: Vec<(String, u64)>,
     pub total_samples: u64,
+    /// The samples of each thread, when they were folded from a perf script (a folded file
+    /// does not say): most samples first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<TaskSamples>,
+}
+
+/// The samples of one thread of a perf script: its name (the root of its stacks), its
+/// process and thread ids (perf prints the process id only with `-F pid` or `--show-task-events`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaskSamples {
+    pub comm: String,
+    pub pid: Option<u32>,
+    pub tid: u32,
+    pub samples: u64,
+}
+
+/// Sort threads most samples first, then by name and id, so a script always gives one order.
+pub(super) fn sort_tasks(tasks: &mut [TaskSamples]) {
+    tasks.sort_by(|a, b| {
+        (b.samples, &a.comm, a.pid, a.tid).cmp(&(a.samples, &b.comm, b.pid, b.tid))
+    });
 }
 
 impl Folded {
@@ -325,10 +346,26 @@ fn merge(mut parts: Vec<Folded>) -> Folded {
         return parts.pop().unwrap_or_default();
     }
     let mut merged: HashMap<String, u64> = HashMap::new();
-    for (stack, samples) in parts.into_iter().flat_map(|part| part.lines) {
-        let total = merged.entry(stack).or_default();
-        *total = total.saturating_add(samples);
+    let mut tasks: HashMap<(String, Option<u32>, u32), u64> = HashMap::new();
+    for part in parts {
+        for (stack, samples) in part.lines {
+            let total = merged.entry(stack).or_default();
+            *total = total.saturating_add(samples);
+        }
+        for task in part.tasks {
+            *tasks.entry((task.comm, task.pid, task.tid)).or_default() += task.samples;
+        }
     }
+    let mut tasks: Vec<TaskSamples> = tasks
+        .into_iter()
+        .map(|((comm, pid, tid), samples)| TaskSamples {
+            comm,
+            pid,
+            tid,
+            samples,
+        })
+        .collect();
+    sort_tasks(&mut tasks);
     let mut lines: Vec<(String, u64)> = merged.into_iter().collect();
     lines.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
     Folded {
@@ -336,6 +373,7 @@ fn merge(mut parts: Vec<Folded>) -> Folded {
             .iter()
             .fold(0, |total: u64, (_, samples)| total.saturating_add(*samples)),
         lines,
+        tasks,
     }
 }
 
@@ -932,7 +970,11 @@ mod tests {
             let text = ascii_only(script);
             let ours = collapse(SamplesOnly::new(&text), &event).unwrap();
             let inferno = collapse_with_inferno(SamplesOnly::new(&text), &event).unwrap();
-            assert_eq!(ours, inferno, "{name}");
+            assert_eq!(ours.lines, inferno.lines, "{name}");
+            assert_eq!(ours.total_samples, inferno.total_samples, "{name}");
+            // Every sample counted is some thread's.
+            let by_task: u64 = ours.tasks.iter().map(|task| task.samples).sum();
+            assert_eq!(by_task, ours.total_samples, "{name}");
         };
         let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
         for file in [
@@ -950,7 +992,7 @@ mod tests {
             assert!(folded.is_ok(), "{file}");
             both(&script, file);
         }
-        let pieces: [&[u8]; 24] = [
+        let pieces: [&[u8]; 30] = [
             b"app 10 [000] 1.0: 7 cpu-clock: \n",
             b"java 21/22 [001] 1.1: cpu-clock: \n",
             b"V8 WorkerThread 25607 4794564.109216: cpu-clock: \n",
@@ -973,6 +1015,12 @@ mod tests {
             b"\t 55 (skipped) (/bin/c)\n",
             b"\t 55  (/lib/libc.so)\n",
             b"\t 55 a;b (/bin/c)\n",
+            b"\t 55 foo+0x1+0x2 (/bin/c)\n",
+            b"\t 55 +0x1f (/bin/c)\n",
+            b"\t 55 foo +0x1f (/bin/c)\n",
+            b"\t 55 foo+0xzz (/bin/c)\n",
+            b"\t 55 foo+0x (/bin/c)\n",
+            b"\t 55 _ZN1a1b17h0123456789abcdefE+0x10 (/bin/r)\n",
             b"\n",
             b"weird line\n",
         ];
@@ -987,6 +1035,35 @@ mod tests {
             }
             both(&script, &String::from_utf8_lossy(&script));
         }
+    }
+
+    /// perf 6.1's scripts: `-F comm,pid,tid` prints `pid/tid`, the default only the thread
+    /// id; a thread name with a space (rustc's `opt 72dhzlv9bt3`) keeps it as `_`.
+    #[test]
+    fn each_thread_is_counted_with_its_ids() {
+        let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/perf/6.1");
+        let fp = fold_perf_script(&std::fs::read(format!("{data}/fp/perf.script")).unwrap());
+        let fp = fp.unwrap();
+        let first = &fp.tasks[0];
+        assert_eq!(
+            (first.comm.as_str(), first.pid, first.tid, first.samples),
+            ("rustc", Some(11947), 11949, 164)
+        );
+        assert!(fp.tasks.iter().any(|task| task.comm == "opt_72dhzlv9bt3"
+            && task.pid == Some(11893)
+            && task.tid == 12115));
+        let counted: u64 = fp.tasks.iter().map(|task| task.samples).sum();
+        assert_eq!(counted, fp.total_samples);
+        let dwarf = std::fs::read(format!("{data}/dwarf/perf.script")).unwrap();
+        let dwarf = fold_perf_script(&dwarf).unwrap();
+        let stress = dwarf.tasks.iter().find(|task| task.tid == 11923).unwrap();
+        assert_eq!(
+            (stress.comm.as_str(), stress.pid, stress.samples),
+            ("stress-ng-cpu", None, 27)
+        );
+        // Read in chunks on several threads, the same threads and counts.
+        let script = std::fs::read(format!("{data}/fp/perf.script")).unwrap();
+        assert_eq!(fold_in_memory(&script, 512).unwrap(), fp);
     }
 
     #[test]
@@ -1115,6 +1192,7 @@ mod tests {
                 ("a;e".to_owned(), u64::MAX - 3),
             ],
             total_samples: u64::MAX,
+            tasks: Vec::new(),
         };
         assert_eq!(Folded::from_text(&folded.to_text()).unwrap(), folded);
         assert!(matches!(

@@ -7,10 +7,10 @@
 //! system-wide profile also samples perf itself and the idle task; those are counted and
 //! said, never presented as the hot spot.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What kind of code a frame is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FrameKind {
     /// A named function of the workload (user or kernel).

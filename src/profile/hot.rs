@@ -98,6 +98,7 @@ mod tests {
         Folded {
             lines: lines.iter().map(|(s, c)| (s.to_string(), *c)).collect(),
             total_samples: lines.iter().map(|(_, c)| c).sum(),
+            tasks: Vec::new(),
         }
     }
 

@@ -39,7 +39,7 @@ mod offcpu;
 
 pub use depth::{CUT_FRAME, DepthCap, cap_depth};
 pub use diff::{Shift, amdahl_ceiling, hotspot_shift};
-pub use digest::{Digest, MissingSymbols, ProcessShare, digest};
+pub use digest::{Digest, MissingSymbols, ProcessShare, ThreadShare, digest};
 pub use flamegraph::{differential_svg, flamegraph_svg};
 pub use fold::{Folded, fold_perf_script, fold_perf_script_from, script_event};
 pub use frames::{FrameKind, classify, symbol_hint, unsymbolized_binary};

@@ -179,9 +179,11 @@ pub fn fold_switches(text: &[u8]) -> OffCpu {
         .collect();
     by_wait.sort_by(|a, b| b.blocked_ms.total_cmp(&a.blocked_ms));
     OffCpu {
+        // Weighted by time off the CPU, not samples: the waits table says whose they were.
         folded: Folded {
             lines,
             total_samples: total,
+            tasks: Vec::new(),
         },
         window_ms: if first.is_nan() {
             0.0

@@ -332,6 +332,9 @@ pub(crate) struct ProfileData {
     /// For an off-CPU profile: blocked time by process, what it waited for and where.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waits: Vec<crate::profile::WaitShare>,
+    /// The threads with most samples (name, process and thread id, share), busiest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threads: Vec<crate::profile::ThreadShare>,
     /// What is not the workload and what could not be named, one sentence each: perf's own
     /// overhead, idle, binaries without symbols and how to get them.
     #[serde(default)]
@@ -525,6 +528,7 @@ pub(crate) fn assemble(inputs: &Inputs<'_>) -> ReportData {
                     Some(_) => Vec::new(),
                     None => profile.top.iter().map(HotFunctionData::from).collect(),
                 },
+                threads: profile.digest.threads.clone(),
                 waits: profile
                     .off_cpu
                     .iter()

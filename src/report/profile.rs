@@ -6,7 +6,8 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::profile::{
-    Caption, DepthCap, Digest, FrameKind, HotFunction, OffCpu, Shift, WaitShare, thousands,
+    Caption, DepthCap, Digest, FrameKind, HotFunction, OffCpu, Shift, ThreadShare, WaitShare,
+    thousands,
 };
 
 /// One profile, as its report shows it.
@@ -342,6 +343,21 @@ fn headline(report: &ProfileReport) -> Vec<String> {
             digest.overhead_percent, digest.overhead_samples
         ));
     }
+    let busiest: Vec<String> = digest
+        .threads
+        .iter()
+        .filter(|thread| thread.kind == FrameKind::Code)
+        .take(3)
+        .map(|thread| format!("{} {:.1}%", thread_name(thread), thread.percent))
+        .collect();
+    if !busiest.is_empty() && report.unit.is_empty() {
+        lines.push(format!(
+            "Threads with the most samples: {} (of {} thread{} with samples).",
+            busiest.join(", "),
+            digest.thread_count,
+            if digest.thread_count == 1 { "" } else { "s" }
+        ));
+    }
     if digest.idle_samples > 0 {
         lines.push(format!(
             "{:.1}% of samples ({}) were a CPU idling.",
@@ -361,6 +377,16 @@ fn headline(report: &ProfileReport) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// `comm (PID p)` for a process's main thread, `comm (PID p, TID t)` for another, `comm
+/// (TID t)` when perf did not print the process.
+fn thread_name(thread: &ThreadShare) -> String {
+    match thread.pid {
+        Some(pid) if pid == thread.tid => format!("{} (PID {pid})", thread.comm),
+        Some(pid) => format!("{} (PID {pid}, TID {})", thread.comm, thread.tid),
+        None => format!("{} (TID {})", thread.comm, thread.tid),
+    }
 }
 
 /// The Markdown report of one profile.
@@ -403,6 +429,28 @@ pub fn profile_markdown(report: &ProfileReport) -> String {
             "| {}{label} | {} | {:.2} |",
             process.process, process.samples, process.percent
         );
+    }
+    if !report.digest.threads.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Threads\n\n| Thread | PID | TID | Samples | % |\n|---|---:|---:|---:|---:|"
+        );
+        for thread in &report.digest.threads {
+            let label = match thread.kind {
+                FrameKind::Code => String::new(),
+                kind => format!(" ({})", kind_label(kind)),
+            };
+            let pid = thread.pid.map(|pid| pid.to_string()).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {}{label} | {pid} | {} | {} | {:.2} |",
+                thread.comm, thread.tid, thread.samples, thread.percent
+            );
+        }
+        let more = report.digest.thread_count - report.digest.threads.len();
+        if more > 0 {
+            let _ = writeln!(out, "\n{more} more thread(s) had fewer samples.");
+        }
     }
     if !report.digest.top.is_empty() {
         let _ = writeln!(
