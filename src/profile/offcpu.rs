@@ -96,7 +96,10 @@ pub fn fold_switches(text: &[u8]) -> OffCpu {
     let text = String::from_utf8_lossy(text);
     let mut away: HashMap<u32, Away> = HashMap::new();
     let mut stacks: BTreeMap<String, u64> = BTreeMap::new();
-    let mut groups: BTreeMap<(String, String, String), (f64, u64)> = BTreeMap::new();
+    // Blocked time in whole microseconds, added up as integers: the threads still away at
+    // the end come back in a hash map's order, and floats added in another order differ
+    // in their last digits from one run to the next.
+    let mut groups: BTreeMap<(String, String, String), (u64, u64)> = BTreeMap::new();
     let mut pending: Option<Pending> = None;
     let (mut first, mut last) = (f64::NAN, f64::NAN);
     let mut come_back = |tid: u32, at: f64, away: &mut HashMap<u32, Away>| {
@@ -104,7 +107,7 @@ pub fn fold_switches(text: &[u8]) -> OffCpu {
             let micros = ((at - gone.since) * 1e6).max(0.0).round() as u64;
             *stacks.entry(gone.stack).or_default() += micros;
             let group = groups.entry(gone.key).or_default();
-            group.0 += micros as f64 / 1000.0;
+            group.0 += micros;
             group.1 += 1;
         }
     };
@@ -155,7 +158,8 @@ pub fn fold_switches(text: &[u8]) -> OffCpu {
     if let Some(gone) = pending.take() {
         leave(gone, &mut away);
     }
-    let ids: Vec<u32> = away.keys().copied().collect();
+    let mut ids: Vec<u32> = away.keys().copied().collect();
+    ids.sort_unstable();
     for tid in ids {
         come_back(tid, last, &mut away);
     }
@@ -164,7 +168,10 @@ pub fn fold_switches(text: &[u8]) -> OffCpu {
     let blocked_ms = total as f64 / 1000.0;
     let mut by_wait: Vec<WaitShare> = groups
         .into_iter()
-        .map(|((process, wait, frame), (ms, blocks))| WaitShare {
+        .map(|((process, wait, frame), (micros, blocks))| {
+            (process, wait, frame, micros as f64 / 1000.0, blocks)
+        })
+        .map(|(process, wait, frame, ms, blocks)| WaitShare {
             process,
             wait,
             frame,
