@@ -2,13 +2,18 @@
 //! follow same-site redirects, and say how it ended.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::endpoint::Endpoint;
@@ -20,7 +25,117 @@ pub const MOST_REDIRECTS: u32 = 10;
 
 pub type Sender = SendRequest<Empty<Bytes>>;
 /// The connection's driver: reads and writes the socket for its [`Sender`].
-pub type Driver = hyper::client::conn::http1::Connection<TokioIo<Stream>, Empty<Bytes>>;
+pub type Driver = hyper::client::conn::http1::Connection<TokioIo<Timed>, Empty<Bytes>>;
+
+/// When a connection's bytes moved, as its socket saw them: a request's first write and its
+/// answer's last read. A duration between them is what wrk measures, and what the kernel
+/// sees (the probe's writev to its recvfrom): none of the probe's own time before the write
+/// (building the request, waiting for its turn in the runtime) or after the read.
+#[derive(Debug)]
+pub struct WireClock {
+    base: Instant,
+    /// The next write starts a request.
+    armed: AtomicBool,
+    /// Nanoseconds since `base` plus one; 0 for none yet.
+    wrote: AtomicU64,
+    read: AtomicU64,
+}
+
+impl WireClock {
+    fn new() -> Self {
+        WireClock {
+            base: Instant::now(),
+            armed: AtomicBool::new(false),
+            wrote: AtomicU64::new(0),
+            read: AtomicU64::new(0),
+        }
+    }
+
+    /// A request is about to be handed over: its first write starts its clock.
+    fn arm(&self) {
+        self.wrote.store(0, Ordering::Relaxed);
+        self.read.store(0, Ordering::Relaxed);
+        self.armed.store(true, Ordering::Relaxed);
+    }
+
+    fn stamp(&self) -> u64 {
+        u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX - 1) + 1
+    }
+
+    fn wrote(&self) {
+        if self.armed.swap(false, Ordering::Relaxed) {
+            self.wrote.store(self.stamp(), Ordering::Relaxed);
+        }
+    }
+
+    fn read(&self) {
+        self.read.store(self.stamp(), Ordering::Relaxed);
+    }
+
+    /// The request's first write and the last read since, when both happened.
+    fn span(&self) -> Option<(Instant, Instant)> {
+        let at = |nanos: u64| self.base + Duration::from_nanos(nanos - 1);
+        let wrote = self.wrote.load(Ordering::Relaxed);
+        let read = self.read.load(Ordering::Relaxed);
+        (wrote > 0 && read >= wrote).then(|| (at(wrote), at(read)))
+    }
+}
+
+/// A connection's stream, telling its [`WireClock`] when bytes move.
+pub struct Timed {
+    stream: Stream,
+    clock: Arc<WireClock>,
+}
+
+impl AsyncRead for Timed {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.clock.read();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Timed {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        this.clock.wrote();
+        Pin::new(&mut this.stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        this.clock.wrote();
+        Pin::new(&mut this.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
 
 /// How one request ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,6 +145,9 @@ pub struct Ended {
     pub reusable: bool,
     /// The last answer's status, when there was one.
     pub status: Option<u16>,
+    /// When the connection wrote the request and read the last of its answer (redirects
+    /// followed included), when it was answered.
+    pub wire: Option<(Instant, Instant)>,
 }
 
 impl Ended {
@@ -38,6 +156,7 @@ impl Ended {
             outcome,
             reusable: false,
             status: None,
+            wire: None,
         }
     }
 }
@@ -49,7 +168,7 @@ pub async fn connect(
     tls: Option<&Tls>,
     timeout: Duration,
 ) -> Result<Sender, (Outcome, String)> {
-    let (sender, driver) = open_explained(address, tls, timeout).await?;
+    let (sender, driver, _) = open_explained(address, tls, timeout).await?;
     tokio::spawn(driver);
     Ok(sender)
 }
@@ -60,7 +179,7 @@ pub async fn open(
     address: SocketAddr,
     tls: Option<&Tls>,
     timeout: Duration,
-) -> Result<(Sender, Driver), Outcome> {
+) -> Result<(Sender, Driver, Arc<WireClock>), Outcome> {
     open_explained(address, tls, timeout)
         .await
         .map_err(|(outcome, _)| outcome)
@@ -72,7 +191,7 @@ async fn open_explained(
     address: SocketAddr,
     tls: Option<&Tls>,
     timeout: Duration,
-) -> Result<(Sender, Driver), (Outcome, String)> {
+) -> Result<(Sender, Driver, Arc<WireClock>), (Outcome, String)> {
     let stream = tokio::time::timeout(timeout, async {
         let stream = TcpStream::connect(address)
             .await
@@ -94,6 +213,11 @@ async fn open_explained(
     })
     .await
     .map_err(|_| (Outcome::Timeout, format!("connecting to {address}")))??;
+    let clock = Arc::new(WireClock::new());
+    let stream = Timed {
+        stream,
+        clock: Arc::clone(&clock),
+    };
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|err| {
@@ -102,7 +226,7 @@ async fn open_explained(
                 format!("connecting to {address}: {err}"),
             )
         })?;
-    Ok((sender, connection))
+    Ok((sender, connection, clock))
 }
 
 /// Run `work` (requests on the driver's sender) while polling `driver` in the same task: no
@@ -125,15 +249,25 @@ pub async fn driven<T>(driver: Driver, work: impl std::future::Future<Output = T
 
 /// Send a GET for the endpoint's path and read the whole answer, following redirects on the
 /// same site, all within `timeout`; a body over `max_body` bytes is not read further.
+/// `clock`, when given, is the connection's: the answer then says when the request was
+/// written and its answer read ([`Ended::wire`]).
 pub async fn request(
     sender: &mut Sender,
     endpoint: &Endpoint,
     timeout: Duration,
     max_body: u64,
+    clock: Option<&WireClock>,
 ) -> Ended {
-    tokio::time::timeout(timeout, follow(sender, endpoint, max_body))
+    if let Some(clock) = clock {
+        clock.arm();
+    }
+    let mut ended = tokio::time::timeout(timeout, follow(sender, endpoint, max_body))
         .await
-        .unwrap_or(Ended::failed(Outcome::Timeout))
+        .unwrap_or(Ended::failed(Outcome::Timeout));
+    if ended.status.is_some() {
+        ended.wire = clock.and_then(WireClock::span);
+    }
+    ended
 }
 
 async fn follow(sender: &mut Sender, endpoint: &Endpoint, max_body: u64) -> Ended {
@@ -164,6 +298,7 @@ async fn follow(sender: &mut Sender, endpoint: &Endpoint, max_body: u64) -> Ende
                     outcome: Outcome::of_status(answer.status.as_u16()),
                     reusable: answer.reusable,
                     status: Some(answer.status.as_u16()),
+                    wire: None,
                 };
             }
         }

@@ -270,8 +270,14 @@ impl Probe {
         let mut sender = exchange::connect(address, self.endpoint.tls.as_ref(), self.timeout)
             .await
             .map_err(|(outcome, detail)| fail(outcome, detail))?;
-        let ended =
-            exchange::request(&mut sender, &self.endpoint, self.timeout, self.max_body).await;
+        let ended = exchange::request(
+            &mut sender,
+            &self.endpoint,
+            self.timeout,
+            self.max_body,
+            None,
+        )
+        .await;
         if ended.outcome.answered() {
             Ok(())
         } else {
@@ -490,7 +496,7 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: 
     let late = |now: Instant| now >= shared.deadline || shared.stopping.load(Ordering::SeqCst);
     let mut backoff = Duration::from_millis(1);
     while count.ended < MOST_REQUESTS {
-        let (mut sender, driver): (Sender, _) = match exchange::open(
+        let (mut sender, driver, clock): (Sender, _, _) = match exchange::open(
             shared.address,
             probe.endpoint.tls.as_ref(),
             probe.timeout,
@@ -528,17 +534,27 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: 
                 let due = schedule.next().await;
                 let sent = Instant::now();
                 count.in_flight = true;
-                let result =
-                    exchange::request(&mut sender, &probe.endpoint, probe.timeout, probe.max_body)
-                        .await;
+                let result = exchange::request(
+                    &mut sender,
+                    &probe.endpoint,
+                    probe.timeout,
+                    probe.max_body,
+                    Some(&clock),
+                )
+                .await;
                 let now = Instant::now();
                 if late(now) {
                     // Ended after the end: in flight then, like one dropped at the stop.
                     return true;
                 }
                 count.in_flight = false;
-                let micros = |since: Instant| (now - since).as_micros() as u64;
-                recorder.record(now, result.outcome, Some((micros(due), micros(sent))));
+                // An answered request's duration is the socket's, from its first write to
+                // its answer's last read, as wrk and the kernel time it: not the probe's
+                // own time around them. From when it was due, the wait for its write too.
+                let (first, last) = result.wire.unwrap_or((sent, now));
+                let micros =
+                    |from: Instant| last.saturating_duration_since(from).as_micros() as u64;
+                recorder.record(now, result.outcome, Some((micros(due), micros(first))));
                 count.ended += 1;
                 if !result.reusable {
                     break;
