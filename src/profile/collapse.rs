@@ -31,17 +31,21 @@ type Fast = FixedState;
 /// events named `event`: every sample counts 1 (the caller has taken periods out).
 pub(super) fn collapse(lines: impl BufRead, event: &str) -> Result<Folded, ProfileError> {
     let mut collapser = Collapser::new(event);
-    let outcome = catch_unwind(AssertUnwindSafe(|| collapser.read(lines)));
-    match outcome {
-        Ok(result) => result?,
-        Err(_) => {
-            return Err(ProfileError::Inferno(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "inferno could not fold a symbol name of this script",
-            )));
-        }
-    }
+    unless_inferno_panics(|| collapser.read(lines))?;
     Ok(collapser.into_folded())
+}
+
+/// Run `fold`, which calls inferno; should inferno panic (on a symbol name it cannot slice),
+/// the script is reported, not allowed to abort the run.
+pub(super) fn unless_inferno_panics<T>(
+    fold: impl FnOnce() -> Result<T, ProfileError>,
+) -> Result<T, ProfileError> {
+    catch_unwind(AssertUnwindSafe(fold)).unwrap_or_else(|_| {
+        Err(ProfileError::Inferno(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "inferno could not fold a symbol name of this script",
+        )))
+    })
 }
 
 struct Collapser<'e> {

@@ -11,8 +11,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, BufRead, Read};
 use std::ops::Range;
-#[cfg(test)]
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 
 #[cfg(test)]
@@ -384,7 +382,6 @@ fn collapse(samples: SamplesOnly<'_>, event: &str) -> Result<Folded, ProfileErro
 }
 
 /// Fold with inferno's own folder, every line of every sample: what [`collapse`] must give.
-/// Should inferno panic, the script is reported, not allowed to abort the run.
 #[cfg(test)]
 fn collapse_with_inferno(samples: SamplesOnly<'_>, event: &str) -> Result<Folded, ProfileError> {
     let mut options = Options::default();
@@ -395,18 +392,7 @@ fn collapse_with_inferno(samples: SamplesOnly<'_>, event: &str) -> Result<Folded
     options.annotate_jit = true;
     let mut folder = Folder::from(options);
     let mut collapsed = Vec::new();
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        folder.collapse(samples, &mut collapsed)
-    }));
-    match outcome {
-        Ok(result) => result?,
-        Err(_) => {
-            return Err(ProfileError::Inferno(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "inferno could not fold a symbol name of this script",
-            )));
-        }
-    }
+    super::collapse::unless_inferno_panics(|| Ok(folder.collapse(samples, &mut collapsed)?))?;
     // inferno writes its stacks from `String`s: the check that it is UTF-8 always passes.
     match String::from_utf8(collapsed) {
         Ok(text) => Folded::from_text(&text),
