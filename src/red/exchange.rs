@@ -395,3 +395,34 @@ fn hyper_outcome(err: &hyper::Error) -> Outcome {
     }
     Outcome::Connection
 }
+
+#[cfg(test)]
+mod tests {
+    use super::WireClock;
+
+    /// A request's span runs from the first write after it was armed to the last read: later
+    /// writes (the rest of a request, a redirect's) do not move its start, and a clock never
+    /// armed, or not yet read, has no span.
+    #[test]
+    fn the_wire_clock_spans_the_first_write_to_the_last_read() {
+        let clock = WireClock::new();
+        clock.wrote();
+        clock.read();
+        assert_eq!(clock.span(), None, "never armed");
+        clock.arm();
+        clock.wrote();
+        assert_eq!(clock.span(), None, "nothing read yet");
+        let (first, _) = {
+            clock.read();
+            clock.span().unwrap()
+        };
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        clock.wrote();
+        clock.read();
+        let (start, end) = clock.span().unwrap();
+        assert_eq!(start, first, "a later write does not restart it");
+        assert!(end.duration_since(start) >= std::time::Duration::from_millis(2));
+        clock.arm();
+        assert_eq!(clock.span(), None, "armed again: a new request");
+    }
+}
