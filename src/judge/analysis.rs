@@ -414,10 +414,7 @@ impl Analysis {
 
     /// Every row read: the records held whole and the rows of streamed files.
     fn rows(&self) -> Rows<'_> {
-        Rows {
-            records: &self.records,
-            columns: Some(&self.columns),
-        }
+        Rows::with_columns(&self.records, &self.columns)
     }
 
     /// The processes that used the most CPU in pidstat's data, busiest first, leaving out the
@@ -573,10 +570,7 @@ impl Analysis {
                 others_pct > NEIGHBOUR_FACTOR * own_pct
             }
         };
-        let rows = Rows {
-            records: &self.records,
-            columns: Some(&self.columns),
-        };
+        let rows = Rows::with_columns(&self.records, &self.columns);
         for finding in self
             .judgement
             .findings
@@ -700,10 +694,7 @@ impl Analysis {
             });
             return;
         }
-        let rows = Rows {
-            records: &self.records,
-            columns: Some(&self.columns),
-        };
+        let rows = Rows::with_columns(&self.records, &self.columns);
         for finding in self.judgement.findings.iter_mut().filter(|f| disk(f)) {
             let during = finding
                 .evidence
@@ -794,7 +785,7 @@ fn by_process(rows: Rows<'_>, window: Option<Window>, fields: &[&str]) -> Vec<(u
     let inside = |time: f64| {
         window.is_none_or(|window| time > window.start - slack && time <= window.end + slack)
     };
-    rows.each(&mut |record| {
+    rows.each_unordered(&mut |record| {
         // With `-t`, a thread's row repeats part of its process's: processes only.
         if record.table != "pidstat" || record.labels.contains_key("tid") || !inside(record.time) {
             return;
@@ -835,7 +826,7 @@ fn by_process(rows: Rows<'_>, window: Option<Window>, fields: &[&str]) -> Vec<(u
 fn thread_share(rows: Rows<'_>, tid: &str, window: Option<Window>) -> Option<(f64, f64)> {
     let slack = 0.5;
     let (mut count, mut on, mut waiting) = (0_usize, 0.0, 0.0);
-    rows.each(&mut |r| {
+    rows.each_unordered(&mut |r| {
         let picked = r.table == "pidstat"
             && r.labels.get("tid").is_some_and(|t| *t == *tid)
             && r.fields.get("cpu").is_some_and(|cpu| !cpu.is_nan())
@@ -919,7 +910,7 @@ mod tests {
         assert_eq!(share(&streamed), share(&whole));
         streamed.keep_threads_of(22842);
         let mut threads = std::collections::BTreeSet::new();
-        streamed.rows().each(&mut |record| {
+        streamed.rows().each_unordered(&mut |record| {
             if let Some(tid) = record.labels.get("tid") {
                 threads.insert(tid.to_string());
             }

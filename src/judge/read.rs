@@ -204,8 +204,8 @@ pub struct Reading<'a> {
     /// The most read of any one file on disk: the rest is cut, with a warning naming the file
     /// (`analyze --max-file-size`).
     pub max_file_size: u64,
-    /// From this size, an mpstat, sar or iostat -t file on disk is read in parts and its rows
-    /// kept as [`Columns`] rather than records.
+    /// From this size, an mpstat, sar, pidstat or iostat -t file on disk is read in parts and
+    /// its rows kept as [`Columns`] rather than records.
     pub stream_from: u64,
     /// Which fields (`table`, `field`) of a streamed file's rows are kept: those the rules
     /// read, directly or through a canonical metric.
@@ -218,7 +218,8 @@ pub struct Reading<'a> {
 /// The most read of one file by default: 1 GiB.
 pub const MAX_FILE_SIZE: u64 = 1 << 30;
 
-/// From this size, an mpstat, sar or iostat -t file is streamed ([`Reading::stream_from`]).
+/// From this size, an mpstat, sar, pidstat or iostat -t file is streamed
+/// ([`Reading::stream_from`]).
 pub const STREAMED_TABLE: u64 = 32 << 20;
 
 impl Default for Reading<'static> {
@@ -764,14 +765,15 @@ struct PartRows {
     span: Option<(f64, f64)>,
 }
 
-/// A large mpstat, sar or iostat -t file on disk, read in parts of [`Reading::part`] that end
-/// at a blank line (each part starts with a report header, or iostat's stamp; parts after the first are parsed with the
-/// file's banner before them, for its date and host), parsed on rayon's threads, and each
-/// part's rows kept as [`Columns`] with the fields `reading.keep` asks for: memory holds a
-/// few parts of text and records at a time, and the columns. A part parsed on its own
-/// starts on the banner's day: days that passed before it are added as a whole-file parse
-/// adds them, when the clock goes back by more than 12 hours. `None` when the head of
-/// `reader` is not mpstat or sar with a dated banner (nothing is consumed).
+/// A large mpstat, sar, pidstat or iostat -t file on disk, read in parts of [`Reading::part`]
+/// that end at a blank line (each part starts with a report header, or with iostat's stamp;
+/// parts after the first are parsed with the file's banner before them, for its date and
+/// host), parsed on rayon's threads, and each part's rows kept as [`Columns`] with the fields
+/// `reading.keep` asks for: memory holds a few parts of text and records at a time, and the
+/// columns. A part parsed on its own starts on the banner's day: days that passed before it
+/// are added as a whole-file parse adds them, when the clock goes back by more than 12 hours
+/// (iostat's stamps carry their own date). `None` when the head of `reader` is not one of
+/// these with a dated banner, or is iostat without stamps (nothing is consumed).
 fn read_streamed_table(
     label: &str,
     reader: &mut BufReader<std::fs::File>,
@@ -792,7 +794,8 @@ fn read_streamed_table(
         }),
         _ => false,
     })?;
-    // iostat's stamps carry their date; mpstat's and sar's times are of the banner's day.
+    // iostat's stamps carry their date; mpstat's, sar's and pidstat's times are of the
+    // banner's day.
     let dated = format == Format::Iostat;
     let banner = head_text.lines().next()?.to_string();
     let day = parse::sysstat::parse_banner(&banner)?.epoch_day?;

@@ -190,6 +190,14 @@ pub struct Rows<'a> {
 }
 
 impl<'a> Rows<'a> {
+    /// The records held whole and the rows of the big tables read as columns.
+    pub fn with_columns(records: &'a [Record], columns: &'a Columns) -> Self {
+        Rows {
+            records,
+            columns: Some(columns),
+        }
+    }
+
     pub fn of(records: &'a [Record]) -> Self {
         Rows {
             records,
@@ -200,7 +208,7 @@ impl<'a> Rows<'a> {
     /// Every row: the records in time order (the files they came from in any order; rows of
     /// one time in the order given), then the columns' rows, which are one file's, in its
     /// order. A row of the columns is a record reused from one call to the next.
-    pub(crate) fn each(&self, visit: &mut dyn FnMut(&Record)) {
+    fn each(&self, visit: &mut dyn FnMut(&Record)) {
         let mut order: Vec<u32> = (0..self.records.len() as u32).collect();
         order.sort_by(|&a, &b| {
             self.records[a as usize]
@@ -210,6 +218,15 @@ impl<'a> Rows<'a> {
         for index in order {
             visit(&self.records[index as usize]);
         }
+        if let Some(columns) = self.columns {
+            columns.for_each_record(visit);
+        }
+    }
+
+    /// Every row, in no particular order (the records as held, then the columns' rows): for
+    /// sums over them, which need no sorting of the records first.
+    pub(crate) fn each_unordered(&self, visit: &mut dyn FnMut(&Record)) {
+        self.records.iter().for_each(&mut *visit);
         if let Some(columns) = self.columns {
             columns.for_each_record(visit);
         }
