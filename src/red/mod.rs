@@ -11,10 +11,12 @@
 //!   the requests behind it, so the percentiles undercount waits (coordinated omission).
 //! - **Open model** (`rate` R): the requests are due on a fixed schedule, R per second spread
 //!   over the connections (connection c's k-th at `c/R + k·N/R` s). A connection still busy
-//!   when a request is due sends it late; its duration is counted from when it was due
-//!   (corrected, what a user arriving then waits) and from when it was sent (raw), side by side.
-//!   (A request due while its connection was idle counts from when the timer woke it: the
-//!   timer's own lateness, under a millisecond, is the probe's and not the service's.)
+//!   when a request is due sends it late; its duration is counted from when it was sent (raw)
+//!   and from when it was due (corrected, what a user arriving then waits), side by side. The
+//!   corrected one counts the wait behind the requests before it as the service's durations
+//!   make it, not the probe's own lateness (`Schedule::corrected`: tokio's timer wakes up to
+//!   a millisecond late, and at high rates that would queue requests the service never
+//!   delayed).
 //!   Requests due before the end that were never sent are `missed`.
 //!
 //! A request counts when it ends before the end of the load. One still in flight then (sent,
@@ -447,15 +449,14 @@ enum Schedule {
         period: Duration,
         next: u32,
         end: Instant,
+        /// When the connection would have been free for its next request had every request
+        /// been sent when it was due and taken as long as it did.
+        free: Instant,
     },
 }
 
 impl Schedule {
-    /// When the next request counts from, having waited for it to be due. A request due
-    /// while the connection was still busy counts from when it was due: the wait behind the
-    /// slow answer is the service's, and hiding it is coordinated omission. One due while the
-    /// connection was idle counts from when the timer woke, a little after (tokio's timer
-    /// ticks in milliseconds): that lateness is the probe's, not the service's.
+    /// Wait for the next request to be due and say when it was (the closed model: now).
     async fn next(&mut self) -> Instant {
         match self {
             Schedule::Closed => Instant::now(),
@@ -464,6 +465,7 @@ impl Schedule {
                 period,
                 next,
                 end,
+                ..
             } => {
                 let due = *first + *period * *next;
                 if due >= *end {
@@ -471,11 +473,30 @@ impl Schedule {
                     std::future::pending::<()>().await;
                 }
                 *next = next.saturating_add(1);
-                if Instant::now() >= due {
-                    return due;
+                if Instant::now() < due {
+                    tokio::time::sleep_until(due.into()).await;
                 }
-                tokio::time::sleep_until(due.into()).await;
-                Instant::now()
+                due
+            }
+        }
+    }
+
+    /// The corrected duration of a request that was due at `due` and took `raw` on the wire:
+    /// what a user arriving at `due` waited. A request due while the one before would still
+    /// have been in flight waits for it: that wait behind a slow answer is the service's,
+    /// and hiding it is coordinated omission. The probe's own lateness is not counted: tokio's
+    /// timer ticks in milliseconds, so a connection sends up to a millisecond late, and when
+    /// requests are due more often than that it sends those that fell due while it slept
+    /// one after another; neither the oversleep nor the queue it makes is the service's. So
+    /// the queue is the one the service's own durations make, each request starting when it
+    /// was due or when the one before would have ended, whichever is later.
+    fn corrected(&mut self, due: Instant, raw: Duration) -> Duration {
+        match self {
+            Schedule::Closed => raw,
+            Schedule::Open { free, .. } => {
+                let start = due.max(*free);
+                *free = start + raw;
+                *free - due
             }
         }
     }
@@ -490,6 +511,7 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: 
             period: Duration::from_secs_f64(f64::from(probe.connections) / rate),
             next: 0,
             end: shared.start + probe.duration,
+            free: shared.start,
         },
     };
     // Whether a request that ended at `now` ended after the load did.
@@ -550,11 +572,12 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: 
                 count.in_flight = false;
                 // An answered request's duration is the socket's, from its first write to
                 // its answer's last read, as wrk and the kernel time it: not the probe's
-                // own time around them. From when it was due, the wait for its write too.
+                // own time around them.
                 let (first, last) = result.wire.unwrap_or((sent, now));
-                let micros =
-                    |from: Instant| last.saturating_duration_since(from).as_micros() as u64;
-                recorder.record(now, result.outcome, Some((micros(due), micros(first))));
+                let raw = last.saturating_duration_since(first);
+                let corrected = schedule.corrected(due, raw);
+                let micros = |duration: Duration| duration.as_micros() as u64;
+                recorder.record(now, result.outcome, Some((micros(corrected), micros(raw))));
                 count.ended += 1;
                 if !result.reusable {
                     break;
@@ -566,5 +589,50 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: 
         if ended_in_flight {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Schedule;
+    use std::time::{Duration, Instant};
+
+    fn open(period: Duration) -> (Schedule, Instant) {
+        let first = Instant::now();
+        let schedule = Schedule::Open {
+            first,
+            period,
+            next: 0,
+            end: first + Duration::from_secs(60),
+            free: first,
+        };
+        (schedule, first)
+    }
+
+    /// Requests due every 250 µs that each take 70 µs never queue, however late the probe's
+    /// timer let them go (several due while it overslept are then sent back to back): their
+    /// corrected durations are their own. One that stalls for 10 ms holds back every request
+    /// due in those 10 ms, each by what was left of the stall and the answers before it.
+    #[test]
+    fn only_the_services_durations_queue_a_request_not_the_probes_lateness() {
+        let ms = Duration::from_micros;
+        let (mut schedule, first) = open(ms(250));
+        for k in 0..8 {
+            let due = first + ms(250) * k;
+            assert_eq!(schedule.corrected(due, ms(70)), ms(70), "request {k}");
+        }
+        let stalled = first + ms(250) * 8;
+        assert_eq!(schedule.corrected(stalled, ms(10_000)), ms(10_000));
+        // Due 250 µs after the stalled one: it waits the 9,750 µs the stall had left.
+        let due = stalled + ms(250);
+        assert_eq!(schedule.corrected(due, ms(70)), ms(9_750 + 70));
+        // The next waits for that one too, 70 µs later.
+        let due = stalled + ms(500);
+        assert_eq!(schedule.corrected(due, ms(70)), ms(9_500 + 70 + 70));
+        // Long after, the queue has drained.
+        let due = stalled + ms(20_000);
+        assert_eq!(schedule.corrected(due, ms(70)), ms(70));
+        // The closed model has nothing due: a request's duration is its own.
+        assert_eq!(Schedule::Closed.corrected(Instant::now(), ms(5)), ms(5));
     }
 }
