@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hyper::Uri;
+use http::Uri;
+use http::uri::PathAndQuery;
 
 use super::ProbeError;
 use super::tls::Tls;
@@ -21,10 +22,8 @@ pub struct Endpoint {
     port: u16,
     /// Path and query, `/` at least.
     pub path: String,
-    /// `path` as the request's target.
-    pub target: Uri,
-    /// `authority` as the Host header's value.
-    pub host_header: hyper::header::HeaderValue,
+    /// The GET of `path`, as written on the wire: the same for every request.
+    pub request: Vec<u8>,
     /// For `https`: how to open TLS to the host.
     pub tls: Option<Tls>,
 }
@@ -53,11 +52,8 @@ impl Endpoint {
         let path = uri
             .path_and_query()
             .map_or_else(|| "/".to_string(), |path| path.as_str().to_string());
-        let target = path
-            .parse()
-            .map_err(|err| bad(&format!("not a path ({err})")))?;
-        let host_header = hyper::header::HeaderValue::from_str(authority.as_str())
-            .map_err(|err| bad(&format!("not a host ({err})")))?;
+        let request = encode(&path, authority.as_str())
+            .ok_or_else(|| bad("not a path and host an HTTP request can carry"))?;
         let tls = match https {
             true => Some(Tls::new(&host, None).map_err(|why| bad(&why))?),
             false => None,
@@ -68,8 +64,7 @@ impl Endpoint {
             port: authority.port_u16().unwrap_or(if https { 443 } else { 80 }),
             host,
             path,
-            target,
-            host_header,
+            request,
             tls,
         })
     }
@@ -109,6 +104,12 @@ impl Endpoint {
             .ok_or_else(|| dns("no address".to_string()))
     }
 
+    /// The GET of `path` (a redirect's, on this endpoint's host); `None` when `path` is not
+    /// one a request line can carry.
+    pub fn request_for(&self, path: &str) -> Option<Vec<u8>> {
+        encode(path, &self.authority)
+    }
+
     /// The path of a redirect's `Location` if it stays on this endpoint's host and port
     /// (a path, or an http:// URL with the same authority); `None` when it leaves.
     pub fn same_site(&self, location: &str) -> Option<String> {
@@ -126,6 +127,26 @@ impl Endpoint {
     }
 }
 
+/// A GET of `path` on `authority` (the Host header), as the probe writes it. The URI parser
+/// has checked both already; the path is checked again for what would break the request line.
+fn encode(path: &str, authority: &str) -> Option<Vec<u8>> {
+    path.parse::<PathAndQuery>().ok()?;
+    let safe = |text: &str| {
+        !text
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    };
+    if !path.starts_with('/') || !safe(path) || !safe(authority) {
+        return None;
+    }
+    Some(
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: perf_manual-red-probe\r\nAccept: */*\r\n\r\n"
+        )
+        .into_bytes(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +159,15 @@ mod tests {
         assert_eq!(endpoint.path, "/a?b=1");
         let bare = Endpoint::parse("http://localhost").unwrap();
         assert_eq!((bare.port, bare.path.as_str()), (80, "/"));
+        assert_eq!(
+            String::from_utf8(endpoint.request.clone()).unwrap(),
+            "GET /a?b=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\
+             User-Agent: perf_manual-red-probe\r\nAccept: */*\r\n\r\n"
+        );
+        // A redirect's path that would break the request line is not sent.
+        assert!(endpoint.request_for("/next?x=1").is_some());
+        assert_eq!(endpoint.request_for("/a b"), None);
+        assert_eq!(endpoint.request_for("/a\r\nX: y"), None);
     }
 
     #[test]

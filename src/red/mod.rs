@@ -2,9 +2,10 @@
 //! request in HDR histograms, cut into windows (`parse::red::Window`) that `red-check` reports
 //! and a playbook's `red-probe` step writes to raw_data/ for the judge to read back.
 //!
-//! It runs on hyper's HTTP/1.1 client over tokio: N keep-alive connections, each a task that
-//! also drives its connection's socket (`exchange::driven`), spread over one thread per CPU,
-//! each with a single-threaded runtime of its own (as wrk runs one event loop per thread).
+//! It runs its own HTTP/1.1 client (`exchange`, on httparse) over tokio: N keep-alive
+//! connections, each a task writing its requests and reading their answers on its socket,
+//! spread over one thread per CPU, each with a single-threaded runtime of its own (as wrk runs
+//! one event loop per thread).
 //!
 //! - **Closed model** (no `rate`): each connection sends its next request as soon as the last
 //!   one is answered. Latency is from the send; as in any closed loop a slow answer holds back
@@ -45,7 +46,6 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 
 pub use endpoint::Endpoint;
-use exchange::Sender;
 
 use crate::parse::red::{Outcome, ProbeSetting, Window};
 
@@ -269,17 +269,13 @@ impl Probe {
                 describe(outcome)
             ),
         };
-        let mut sender = exchange::connect(address, self.endpoint.tls.as_ref(), self.timeout)
-            .await
-            .map_err(|(outcome, detail)| fail(outcome, detail))?;
-        let ended = exchange::request(
-            &mut sender,
-            &self.endpoint,
-            self.timeout,
-            self.max_body,
-            None,
-        )
-        .await;
+        let mut connection =
+            exchange::open_explained(address, self.endpoint.tls.as_ref(), self.timeout)
+                .await
+                .map_err(|(outcome, detail)| fail(outcome, detail))?;
+        let ended = connection
+            .request(&self.endpoint, self.timeout, self.max_body)
+            .await;
         if ended.outcome.answered() {
             Ok(())
         } else {
@@ -481,6 +477,13 @@ impl Schedule {
         }
     }
 
+    /// The request just due was not sent: it is the next one due again.
+    fn again(&mut self) {
+        if let Schedule::Open { next, .. } = self {
+            *next = next.saturating_sub(1);
+        }
+    }
+
     /// The corrected duration of a request that was due at `due` and took `raw` on the wire:
     /// what a user arriving at `due` waited. A request due while the one before would still
     /// have been in flight waits for it: that wait behind a slow answer is the service's,
@@ -518,16 +521,16 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: 
     let late = |now: Instant| now >= shared.deadline || shared.stopping.load(Ordering::SeqCst);
     let mut backoff = Duration::from_millis(1);
     while count.ended < MOST_REQUESTS {
-        let (mut sender, driver, clock): (Sender, _, _) = match exchange::open(
+        let mut connection = match exchange::open(
             shared.address,
             probe.endpoint.tls.as_ref(),
             probe.timeout,
         )
         .await
         {
-            Ok(pair) => {
+            Ok(connection) => {
                 backoff = Duration::from_millis(1);
-                pair
+                connection
             }
             Err(outcome) => {
                 // The request that was due fails with the connection (nothing was sent:
@@ -544,26 +547,21 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: 
                 continue;
             }
         };
-        // The requests of one connection, its driver polled in this task; true when the load
-        // ended while one was in flight.
-        let ended_in_flight = exchange::driven(driver, async {
+        // The requests of one connection; true when the load ended while one was in flight.
+        let ended_in_flight = async {
             while count.ended < MOST_REQUESTS {
+                let due = schedule.next().await;
                 // A connection the server closed while idle is replaced before anything is
-                // sent.
-                if sender.ready().await.is_err() {
+                // sent (the request due goes on the new one).
+                if connection.closed_while_idle().await {
+                    schedule.again();
                     break;
                 }
-                let due = schedule.next().await;
                 let sent = Instant::now();
                 count.in_flight = true;
-                let result = exchange::request(
-                    &mut sender,
-                    &probe.endpoint,
-                    probe.timeout,
-                    probe.max_body,
-                    Some(&clock),
-                )
-                .await;
+                let result = connection
+                    .request(&probe.endpoint, probe.timeout, probe.max_body)
+                    .await;
                 let now = Instant::now();
                 if late(now) {
                     // Ended after the end: in flight then, like one dropped at the stop.
@@ -584,7 +582,7 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: 
                 }
             }
             false
-        })
+        }
         .await;
         if ended_in_flight {
             return;
