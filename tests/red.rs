@@ -29,6 +29,8 @@ struct Behaviour {
     stall: Option<(u64, Duration)>,
     /// What it answers.
     answer: Answer,
+    /// A connection idle this long is closed (a keep-alive timeout); `None`: never.
+    idle_close: Option<Duration>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -50,6 +52,7 @@ impl Default for Behaviour {
             error_every: 0,
             stall: None,
             answer: Answer::Ok,
+            idle_close: None,
         }
     }
 }
@@ -119,20 +122,28 @@ fn serve(
 ) {
     stream.set_nodelay(true).unwrap();
     stream
-        .set_read_timeout(Some(Duration::from_millis(200)))
+        .set_read_timeout(Some(
+            behaviour.idle_close.unwrap_or(Duration::from_millis(200)),
+        ))
         .unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     loop {
-        // Read one request head; a read timeout only lets the stop flag be seen.
+        // Read one request head; a read timeout only lets the stop flag be seen, or ends a
+        // connection idle for `idle_close`.
         let mut head_done = false;
+        let mut started = false;
         let mut line = String::new();
         while !head_done {
             line.clear();
             match reader.read_line(&mut line) {
                 Ok(0) => return,
-                Ok(_) => head_done = line == "\r\n",
+                Ok(_) => {
+                    started = true;
+                    head_done = line == "\r\n";
+                }
                 Err(_) if stop.load(Ordering::SeqCst) => return,
+                Err(_) if behaviour.idle_close.is_some() && !started && line.is_empty() => return,
                 Err(err)
                     if matches!(
                         err.kind(),
@@ -246,6 +257,40 @@ fn closed_model_counts_what_the_server_served_and_its_injected_latency_and_error
     assert!(
         findings.iter().any(|f| f["id"] == "red-errors"),
         "{findings:#?}"
+    );
+}
+
+#[test]
+fn a_connection_the_server_closed_while_idle_is_replaced_before_a_request_is_lost() {
+    // The server closes a connection idle for 100 ms; the probe's two connections each send
+    // a request every 500 ms, so every request after the first finds its connection closed.
+    let server = Server::start(Behaviour {
+        idle_close: Some(Duration::from_millis(100)),
+        ..Behaviour::default()
+    });
+    let url = server.url("/");
+    let report = report(&[
+        "--endpoint",
+        &url,
+        "--duration",
+        "3",
+        "--connections",
+        "2",
+        "--rate",
+        "4",
+    ]);
+    let requests = number(&report, "/requests");
+    assert_eq!(number(&report, "/errors"), 0.0, "{report:#}");
+    assert!(
+        (requests + number(&report, "/missed") + number(&report, "/in_flight") - 12.0).abs() <= 1.0,
+        "{report:#}"
+    );
+    assert!(requests >= 10.0, "{report:#}");
+    // Each was answered on a new connection: the server served them all.
+    let served = server.served.load(Ordering::SeqCst) as f64;
+    assert!(
+        served >= requests + 1.0,
+        "probe {requests}, server {served}"
     );
 }
 
