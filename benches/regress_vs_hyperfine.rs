@@ -70,12 +70,14 @@ fn main() {
         "{runs} runs and {WARMUP} warm-ups per invocation, {rounds} rounds each; times in ms\n"
     );
     println!(
-        "{:<24} {:>17} {:>17} {:>7} {:>7} {:>12} {:>12} {:>7} {:>10} {:>10}",
+        "{:<24} {:>17} {:>17} {:>7} {:>7} {:>7} {:>7} {:>12} {:>12} {:>7} {:>10} {:>10}",
         "command",
         "hyperfine mean±sd",
         "regress mean±sd",
         "Δmean",
         "Δsd",
+        "hf Δsd",
+        "rg Δsd",
         "hf cost/rep",
         "rg cost/rep",
         "ratio",
@@ -85,6 +87,9 @@ fn main() {
     for (label, argv) in &commands {
         let mut hyperfine_times = Vec::new();
         let mut regress_times = Vec::new();
+        // Each tool's times of even and of odd rounds: how far a tool is from itself.
+        let mut hf_halves = [Vec::new(), Vec::new()];
+        let mut rg_halves = [Vec::new(), Vec::new()];
         // Wall time of the short and the long invocation, summed over the rounds.
         let (mut hf_wall, mut rg_wall) = ([0.0; 2], [0.0; 2]);
         for round in 0..rounds {
@@ -97,10 +102,12 @@ fn main() {
                 for (index, repetitions) in [runs, runs * LONG].into_iter().enumerate() {
                     if hyperfine_first {
                         let (times, wall) = hyperfine(argv, repetitions, work.path());
+                        hf_halves[round as usize % 2].extend(&times);
                         hyperfine_times.extend(times);
                         hf_wall[index] += wall;
                     } else {
                         let (times, wall) = regress(&perf_manual, argv, repetitions, work.path());
+                        rg_halves[round as usize % 2].extend(&times);
                         regress_times.extend(times);
                         rg_wall[index] += wall;
                     }
@@ -109,17 +116,24 @@ fn main() {
         }
         let (hf_mean, hf_sd) = mean_sd(&hyperfine_times);
         let (rg_mean, rg_sd) = mean_sd(&regress_times);
+        // The standard deviation's own spread: one tool's even rounds against its odd ones.
+        let itself = |halves: &[Vec<f64>; 2]| {
+            let (a, b) = (mean_sd(&halves[0]).1, mean_sd(&halves[1]).1);
+            100.0 * (a - b).abs() / a.min(b)
+        };
         let extra = f64::from(runs * (LONG - 1)) * f64::from(rounds);
         let slope = |wall: [f64; 2]| (wall[1] - wall[0]) / extra;
         let fixed =
             |wall: [f64; 2]| wall[0] / f64::from(rounds) - f64::from(runs + WARMUP) * slope(wall);
         println!(
-            "{:<24} {:>17} {:>17} {:>6.1}% {:>6.1}% {:>12.3} {:>12.3} {:>7.2} {:>10.1} {:>10.1}",
+            "{:<24} {:>17} {:>17} {:>6.1}% {:>6.1}% {:>6.1}% {:>6.1}% {:>12.3} {:>12.3} {:>7.2} {:>10.1} {:>10.1}",
             label,
             format!("{:.3}±{:.3}", hf_mean * 1e3, hf_sd * 1e3),
             format!("{:.3}±{:.3}", rg_mean * 1e3, rg_sd * 1e3),
             100.0 * (rg_mean - hf_mean).abs() / hf_mean,
             100.0 * (rg_sd - hf_sd).abs() / hf_sd,
+            itself(&hf_halves),
+            itself(&rg_halves),
             slope(hf_wall) * 1e3,
             slope(rg_wall) * 1e3,
             slope(rg_wall) / slope(hf_wall),
@@ -128,7 +142,11 @@ fn main() {
         );
     }
     println!(
-        "\ncost/rep: what one more repetition costs with each tool (the program's own time \
+        "\nΔsd: regress's standard deviation against hyperfine's; hf Δsd and rg Δsd: each tool's \
+         even rounds against its odd ones, how far a tool's standard deviation is from its own"
+    );
+    println!(
+        "cost/rep: what one more repetition costs with each tool (the program's own time \
          included), from the slope of RUNS and {LONG} x RUNS repetitions; fixed: start-up and report"
     );
 }
