@@ -547,45 +547,38 @@ async fn load(shared: &Shared, number: u32, recorder: &mut Recorder<'_>, count: 
                 continue;
             }
         };
-        // The requests of one connection; true when the load ended while one was in flight.
-        let ended_in_flight = async {
-            while count.ended < MOST_REQUESTS {
-                let due = schedule.next().await;
-                // A connection the server closed while idle is replaced before anything is
-                // sent (the request due goes on the new one).
-                if connection.closed_while_idle().await {
-                    schedule.again();
-                    break;
-                }
-                let sent = Instant::now();
-                count.in_flight = true;
-                let result = connection
-                    .request(&probe.endpoint, probe.timeout, probe.max_body)
-                    .await;
-                let now = Instant::now();
-                if late(now) {
-                    // Ended after the end: in flight then, like one dropped at the stop.
-                    return true;
-                }
-                count.in_flight = false;
-                // An answered request's duration is the socket's, from its first write to
-                // its answer's last read, as wrk and the kernel time it: not the probe's
-                // own time around them.
-                let (first, last) = result.wire.unwrap_or((sent, now));
-                let raw = last.saturating_duration_since(first);
-                let corrected = schedule.corrected(due, raw);
-                let micros = |duration: Duration| duration.as_micros() as u64;
-                recorder.record(now, result.outcome, Some((micros(corrected), micros(raw))));
-                count.ended += 1;
-                if !result.reusable {
-                    break;
-                }
+        // The requests of one connection, until it cannot carry the next.
+        while count.ended < MOST_REQUESTS {
+            let due = schedule.next().await;
+            // A connection the server closed while idle is replaced before anything is
+            // sent (the request due goes on the new one).
+            if connection.closed_while_idle().await {
+                schedule.again();
+                break;
             }
-            false
-        }
-        .await;
-        if ended_in_flight {
-            return;
+            let sent = Instant::now();
+            count.in_flight = true;
+            let result = connection
+                .request(&probe.endpoint, probe.timeout, probe.max_body)
+                .await;
+            let now = Instant::now();
+            if late(now) {
+                // Ended after the end: in flight then, like one dropped at the stop.
+                return;
+            }
+            count.in_flight = false;
+            // An answered request's duration is the socket's, from its first write to
+            // its answer's last read, as wrk and the kernel time it: not the probe's
+            // own time around them.
+            let (first, last) = result.wire.unwrap_or((sent, now));
+            let raw = last.saturating_duration_since(first);
+            let corrected = schedule.corrected(due, raw);
+            let micros = |duration: Duration| duration.as_micros() as u64;
+            recorder.record(now, result.outcome, Some((micros(corrected), micros(raw))));
+            count.ended += 1;
+            if !result.reusable {
+                break;
+            }
         }
     }
 }
